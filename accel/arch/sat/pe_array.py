@@ -1,0 +1,139 @@
+"""The PE-array tile: the contract between the SAT model and the Amaranth RTL.
+
+One *tile* is what the RTL ``SparsePEArray`` (accel/hw) computes between ``start`` and
+``done``: an R x C block of outputs, output-stationary, reduced over ``beats``
+(activation window, compressed weight group) pairs.
+
+Stream beats (built by :func:`pack_tile`, consumed identically by the model and by the
+cocotb driver):
+
+* activation beat  ``act[b]``  : R windows of M activations, one per array row;
+* weight beat      ``wval[b], widx[b]`` : C groups of N kept weights and their
+  positions 0..M-1 inside the window, one per array column;
+* result beat      : one array row of C accumulators; R result beats per tile.
+
+PE (r, c) multiplies, for each of its N multipliers j, ``act[b, r, widx[b, c, j]]`` by
+``wval[b, c, j]`` and adds the N products to its accumulator (``acc_bits`` wide,
+two's-complement wrap-around, as in the RTL).
+
+Dense mode (documented choice): the *same* sparse engine is fed dense groups.  Each
+window of M activations is sent M/N times (rounded up), each time with N consecutive
+positions, so a dense GEMM takes ceil(K/M) * ceil(M/N) beats against ceil(K/M) for
+N:M -- a M/N speed-up on the same hardware, as SAT's dense/sparse engine implies.
+
+K that is not a multiple of M: the reduction axis is zero-padded to ceil(K/M)*M
+(``accel.workloads.formats.nm_compress`` does this), padded activations are 0.
+
+Cycle contract (no stalls) -- see :func:`tile_cycles`.  The RTL's cycle counter counts
+only cycles in which the tile advances (no input starvation, no result backpressure),
+so the counter equals ``tile_cycles`` whatever the stream stalls, and the wall time is
+``tile_cycles`` plus the stalled cycles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --- cycle constants of the RTL micro-architecture (accel/hw/pe_array.py) -------------
+# Each is a property of the generated RTL; tests/hw check the RTL against them.
+START_CYCLES = 1     # `start` accepted -> first beat may enter (controller IDLE -> RUN)
+MAC_LATENCY = 1      # registered multiply-accumulate inside a PE
+DRAIN_BEATS_PER_ROW = 1  # one result beat (one array row) leaves per cycle
+
+
+def tile_cycles(rows: int, cols: int, beats: int) -> int:
+    """Cycles from ``start`` to ``done`` for one tile with unstalled streams.
+
+    Systolic schedule: beat b reaches PE (r, c) at cycle b + r + c (activations are
+    skewed by row and move right, weights skewed by column and move down), so the
+    last MAC issues at (beats-1) + (rows-1) + (cols-1); after MAC_LATENCY the R result
+    rows drain one per cycle.
+    """
+    if rows <= 0 or cols <= 0 or beats <= 0:
+        raise ValueError("rows, cols and beats must be positive")
+    fill_drain = (rows - 1) + (cols - 1)
+    return START_CYCLES + beats + fill_drain + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+
+
+@njit(cache=True)
+def tile_cycles_nb(rows, cols, beats):
+    """Numba twin of :func:`tile_cycles` for the model's hot loops (same formula)."""
+    return START_CYCLES + beats + (rows - 1) + (cols - 1) + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+
+
+def beats_per_group(n_kept: int, n_hw: int) -> int:
+    """Beats one window of M needs when n_kept weights are streamed N = n_hw at a time."""
+    return -(-n_kept // n_hw)
+
+
+def tile_beats(k: int, n: int, m: int, dense: bool) -> int:
+    groups = -(-k // m)
+    return groups * (beats_per_group(m, n) if dense else 1)
+
+
+def pack_tile(a_q: np.ndarray, w_vals: np.ndarray, w_idx: np.ndarray, n: int, m: int,
+              dense: bool = False):
+    """Pack one tile's operands into stream beats.
+
+    a_q    : (R, K) activations (integers), K padded to a multiple of M here.
+    w_vals : sparse mode: (G*N, C) compressed values (``NM.values`` of a K x C weight,
+             axis 0); dense mode: (K, C) dense weights.
+    w_idx  : sparse mode: (G*N, C) positions (``NM.indices``); ignored in dense mode.
+    Returns ``act (beats, R, M)``, ``wval (beats, C, N)``, ``widx (beats, C, N)``.
+    """
+    rows, k = a_q.shape
+    g = -(-k // m)
+    a_pad = np.zeros((rows, g * m), dtype=np.int64)
+    a_pad[:, :k] = a_q
+    win = a_pad.reshape(rows, g, m).transpose(1, 0, 2)          # (G, R, M)
+    if not dense:
+        cols = w_vals.shape[1]
+        wv = w_vals.reshape(g, n, cols).transpose(0, 2, 1)       # (G, C, N)
+        wi = w_idx.reshape(g, n, cols).transpose(0, 2, 1)
+        return win, wv.astype(np.int64), wi.astype(np.int64)
+    cols = w_vals.shape[1]
+    per = beats_per_group(m, n)
+    w_pad = np.zeros((g * m, cols), dtype=np.int64)
+    w_pad[:k] = w_vals
+    act = np.repeat(win, per, axis=0)                             # (G*per, R, M)
+    # beat p of a window carries positions p*N .. p*N+N-1 (positions >= M are zero-padded)
+    pos = np.arange(per * n).reshape(per, n)
+    valid = pos < m
+    posc = np.where(valid, pos, 0)
+    wg = w_pad.reshape(g, m, cols)[:, posc, :]                    # (G, per, N, C)
+    wg = np.where(valid[None, :, :, None], wg, 0)
+    wval = wg.transpose(0, 1, 3, 2).reshape(g * per, cols, n)
+    widx = np.broadcast_to(posc[None, :, None, :], (g, per, cols, n)).reshape(g * per, cols, n)
+    widx = np.ascontiguousarray(widx, dtype=np.int64)
+    return act, wval, widx
+
+
+@njit(cache=True)
+def tile_compute(act, wval, widx, acc_bits):
+    """Functional PE array: (beats, R, M) x (beats, C, N) -> (R, C) wrapped to acc_bits."""
+    beats, rows, _ = act.shape
+    cols, n = wval.shape[1], wval.shape[2]
+    acc = np.zeros((rows, cols), dtype=np.int64)
+    for b in range(beats):
+        for r in range(rows):
+            for c in range(cols):
+                s = 0
+                for j in range(n):
+                    s += act[b, r, widx[b, c, j]] * wval[b, c, j]
+                acc[r, c] += s
+    return wrap_signed(acc, acc_bits)
+
+
+@njit(cache=True)
+def wrap_signed(x, bits):
+    """Two's-complement wrap of int64 values to ``bits`` (what an RTL register holds)."""
+    out = np.empty_like(x)
+    span = np.int64(1) << bits
+    half = np.int64(1) << (bits - 1)
+    flat_in = x.ravel()
+    flat_out = out.ravel()
+    for i in range(flat_in.size):
+        v = flat_in[i] & (span - 1) if bits < 64 else flat_in[i]
+        flat_out[i] = v - span if (bits < 64 and v >= half) else v
+    return out

@@ -1,0 +1,70 @@
+"""The `accel` command line: `accel <noun> <verb>`.
+
+Thin by design: each sub-module parses flags, calls the public API and prints (rich
+tables for people, exactly one JSON object with --json).  User errors (AccelError, bad
+flags) become exit code 2 with one line on stderr; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from accel.errors import AccelError
+
+app = typer.Typer(
+    name="accel",
+    help="Sparse accelerator co-design workbench: models, RTL, sweeps, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sim_app = typer.Typer(help="Run a machine model on a workload.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+# Each module registers its commands on `app` (or `sim_app`).  Kept as an explicit list
+# so `accel --help` is the same on every machine and import errors are loud.
+from accel.cli import (  # noqa: E402
+    bdwp,
+    demo,
+    report,
+    rtl,
+    sim_flightllm,
+    sim_piuma,
+    sim_sat,
+    sweep,
+    workload,
+)
+
+for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, report, demo):
+    _mod.register(app, sim_app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False)
+    except AccelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        return 0
+    except click.UsageError as exc:
+        # one line, not click's usage block: what was wrong and with which value
+        print(f"error: {exc.format_message().splitlines()[0]}", file=sys.stderr)
+        return 2
+    except click.exceptions.Abort:
+        print("error: aborted", file=sys.stderr)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console-script shim
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Helpers shared by the CLI modules: JSON output, progress bars on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+err_console = Console(stderr=True)
+
+
+class RateColumn(ProgressColumn):
+    """Items per second, for design points and tiles (rich only ships a bytes/s column)."""
+
+    def render(self, task):
+        speed = task.finished_speed or task.speed
+        return Text("  -.-/s" if speed is None else f"{speed:7.1f}/s", style="cyan")
+out_console = Console()
+
+
+def _default(o: Any):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.bool_):
+        return bool(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, default=_default, indent=None)
+
+
+def emit_json(obj: Any) -> None:
+    """Print exactly one JSON object on stdout."""
+    sys.stdout.write(to_json(obj) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress(description: str, total: int | None, enabled: bool = True) -> Iterator:
+    """A rich progress bar on stderr with rate and ETA; yields an ``advance(n=1)`` callable."""
+    if not enabled:
+        yield lambda n=1: None
+        return
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as prog:
+        task = prog.add_task(description, total=total)
+        yield lambda n=1: prog.advance(task, n)
+
+
+def track(items: Iterable, description: str, total: int | None = None) -> Iterator:
+    items = list(items) if total is None else items
+    total = len(items) if total is None else total
+    with progress(description, total) as advance:
+        for it in items:
+            yield it
+            advance()

@@ -1,0 +1,342 @@
+"""Sparsity formats of a GEMM's weight operand: data, not a flag.
+
+Every format describes a 2-D matrix of ``shape`` and carries the arrays the hardware
+consumes.  ``to_dense()`` reconstructs the (masked) dense matrix, which is what tests
+and references compare against.  A format may be *metadata-only* (``values is None``)
+for shape presets without weights (llama2-7b); its density is still exact.
+
+``nm``: groups of ``m`` consecutive elements along ``axis`` keep ``n`` each.  The
+compressed layout moves ``axis`` to the front and zero-pads it to a multiple of ``m``
+(padding rule: the padded tail group is filled with zeros and pruned like any other
+group; a padded position can be kept only when the real group has fewer than ``n``
+nonzeros, and then its value is 0).  ``values[g*n + j, c]`` is the j-th kept element
+(ascending position) of group ``g`` of line ``c``; ``indices`` holds its position
+0..m-1 inside the group.  For a GEMM weight (K x N, axis 0) this is exactly one
+PE-array weight beat per group: n values and their indices.
+
+``unstructured``: CSR (indptr, indices, data) of the whole matrix.
+
+``block``: FlightLLM's format.  The matrix is cut into ``block`` x ``block`` tiles
+(block = m = 16); each tile has one ``n`` (``block_n``), and every group of m=16 along
+axis 0 inside that tile keeps ``n``.  Values/indices are ragged, ordered (group, column,
+j), as a sparse DSP chain streams them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accel.errors import WorkloadError
+
+FORMAT_KINDS = ("dense", "nm", "unstructured", "block")
+
+
+def _check_2d(shape) -> tuple[int, int]:
+    if len(shape) != 2 or shape[0] <= 0 or shape[1] <= 0:
+        raise WorkloadError(f"operand shape must be 2-D and positive, got {tuple(shape)}")
+    return int(shape[0]), int(shape[1])
+
+
+@dataclass(eq=False)
+class Dense:
+    shape: tuple[int, int]
+    values: np.ndarray | None = None
+    kind: str = field(default="dense", init=False)
+
+    def to_dense(self) -> np.ndarray:
+        if self.values is None:
+            raise WorkloadError("dense operand has no values (metadata-only workload)")
+        return self.values
+
+    @property
+    def nnz(self) -> int:
+        if self.values is None:
+            return self.shape[0] * self.shape[1]
+        return int(np.count_nonzero(self.values))
+
+    def meta(self) -> dict:
+        return {"kind": self.kind, "shape": list(self.shape)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {} if self.values is None else {"values": self.values}
+
+    def with_values(self, values: np.ndarray) -> Dense:
+        return Dense(self.shape, values)
+
+
+@dataclass(eq=False)
+class NM:
+    shape: tuple[int, int]
+    n: int
+    m: int
+    axis: int = 0
+    values: np.ndarray | None = None   # (G*n, L) where G = ceil(shape[axis]/m), L = other dim
+    indices: np.ndarray | None = None  # same shape, uint8 positions 0..m-1
+    kind: str = field(default="nm", init=False)
+
+    def __post_init__(self):
+        validate_nm(self.n, self.m)
+        if self.axis not in (0, 1):
+            raise WorkloadError(f"N:M group axis must be 0 or 1, got {self.axis}")
+
+    @property
+    def groups(self) -> int:
+        return -(-self.shape[self.axis] // self.m)
+
+    @property
+    def lines(self) -> int:
+        return self.shape[1 - self.axis]
+
+    @property
+    def nnz(self) -> int:
+        if self.values is None:
+            return self.groups * self.n * self.lines
+        return int(np.count_nonzero(self.values))
+
+    def to_dense(self) -> np.ndarray:
+        if self.values is None:
+            raise WorkloadError("N:M operand has no values (metadata-only workload)")
+        g, n, m, lines = self.groups, self.n, self.m, self.lines
+        out = np.zeros((g, m, lines), dtype=self.values.dtype)
+        pos = self.indices.reshape(g, n, lines).astype(np.intp)
+        vals = self.values.reshape(g, n, lines)
+        gi = np.arange(g)[:, None, None]
+        li = np.arange(lines)[None, None, :]
+        out[gi, pos, li] = vals
+        dense = out.reshape(g * m, lines)[: self.shape[self.axis]]
+        return dense if self.axis == 0 else dense.T
+
+    def meta(self) -> dict:
+        return {"kind": self.kind, "shape": list(self.shape), "n": self.n, "m": self.m,
+                "axis": self.axis}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.values is None:
+            return {}
+        return {"values": self.values, "indices": self.indices}
+
+    def with_values(self, values: np.ndarray) -> NM:
+        return NM(self.shape, self.n, self.m, self.axis, values, self.indices)
+
+
+@dataclass(eq=False)
+class Unstructured:
+    """CSR of the whole matrix (also the SpGEMM operand format)."""
+
+    shape: tuple[int, int]
+    indptr: np.ndarray | None = None
+    indices: np.ndarray | None = None
+    data: np.ndarray | None = None
+    density_hint: float | None = None  # for metadata-only operands
+    kind: str = field(default="unstructured", init=False)
+
+    @property
+    def values(self):
+        return self.data
+
+    @property
+    def nnz(self) -> int:
+        if self.data is None:
+            return int(round((self.density_hint or 0.0) * self.shape[0] * self.shape[1]))
+        return int(np.count_nonzero(self.data))
+
+    def to_scipy(self):
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def to_dense(self) -> np.ndarray:
+        if self.data is None:
+            raise WorkloadError("unstructured operand has no values (metadata-only workload)")
+        return self.to_scipy().toarray()
+
+    def meta(self) -> dict:
+        d = {"kind": self.kind, "shape": list(self.shape)}
+        if self.density_hint is not None:
+            d["density_hint"] = self.density_hint
+        return d
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.data is None:
+            return {}
+        return {"indptr": self.indptr, "indices": self.indices, "data": self.data}
+
+    def with_values(self, values: np.ndarray) -> Unstructured:
+        return Unstructured(self.shape, self.indptr, self.indices, values, self.density_hint)
+
+    @classmethod
+    def from_scipy(cls, mat) -> Unstructured:
+        mat = mat.tocsr()
+        mat.sort_indices()
+        return cls((int(mat.shape[0]), int(mat.shape[1])), mat.indptr.astype(np.int64),
+                   mat.indices.astype(np.int32), mat.data)
+
+
+@dataclass(eq=False)
+class Block:
+    """FlightLLM block N:M: one n per (block x block) tile, groups of m=block along axis 0."""
+
+    shape: tuple[int, int]
+    block_n: np.ndarray                 # (ceil(K/16), ceil(N/16)) uint8, n of each tile
+    values: np.ndarray | None = None    # ragged, ordered (group, column, j)
+    indices: np.ndarray | None = None   # uint8 positions 0..15, same order
+    block: int = 16
+    kind: str = field(default="block", init=False)
+
+    @property
+    def m(self) -> int:
+        return self.block
+
+    @property
+    def nnz(self) -> int:
+        if self.values is None:
+            return int(self.kept_per_column_group().sum())
+        return int(np.count_nonzero(self.values))
+
+    def kept_per_column_group(self) -> np.ndarray:
+        """(G, N) count of kept entries of each group of each column (before zero trim)."""
+        cols = np.arange(self.shape[1]) // self.block
+        return self.block_n[:, cols].astype(np.int64)
+
+    def to_dense(self) -> np.ndarray:
+        if self.values is None:
+            raise WorkloadError("block operand has no values (metadata-only workload)")
+        k, ncols = self.shape
+        b = self.block
+        g = -(-k // b)
+        counts = self.kept_per_column_group()  # (G, N)
+        rows = np.repeat(np.arange(g), ncols)
+        colv = np.tile(np.arange(ncols), g)
+        rep = counts.reshape(-1)
+        grp = np.repeat(rows, rep)
+        col = np.repeat(colv, rep)
+        pos = grp * b + self.indices.astype(np.int64)
+        out = np.zeros((g * b, ncols), dtype=self.values.dtype)
+        out[pos, col] = self.values
+        return out[:k]
+
+    def meta(self) -> dict:
+        return {"kind": self.kind, "shape": list(self.shape), "block": self.block}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        d = {"block_n": self.block_n}
+        if self.values is not None:
+            d["values"] = self.values
+            d["indices"] = self.indices
+        return d
+
+    def with_values(self, values: np.ndarray) -> Block:
+        return Block(self.shape, self.block_n, values, self.indices, self.block)
+
+
+Format = Dense | NM | Unstructured | Block
+
+
+def validate_nm(n: int, m: int) -> None:
+    """N:M patterns accepted anywhere in accel: 1 <= N < M <= 32 (N == M means dense)."""
+    if not (isinstance(n, int | np.integer) and isinstance(m, int | np.integer)):
+        raise WorkloadError(f"N:M must be integers, got {n}:{m}")
+    if m < 1 or m > 32:
+        raise WorkloadError(f"N:M needs 1 <= M <= 32, got M={m}")
+    if n < 1 or n > m:
+        raise WorkloadError(f"N:M needs 1 <= N <= M, got {n}:{m}")
+
+
+def density(fmt: Format) -> float:
+    """Measured nonzero fraction of the operand (exact for metadata-only formats)."""
+    return fmt.nnz / float(fmt.shape[0] * fmt.shape[1])
+
+
+def nm_compress(dense: np.ndarray, n: int, m: int, axis: int = 0,
+                mask: np.ndarray | None = None, score: np.ndarray | None = None) -> NM:
+    """Compress ``dense`` to N:M along ``axis``.
+
+    Kept positions are ``mask`` if given (it must keep exactly ``n`` per group after
+    padding), else the top-``n`` of ``score`` (default ``|dense|``) per group; ties go to
+    the lower position so the result is deterministic.
+    """
+    validate_nm(n, m)
+    rows, cols = _check_2d(dense.shape)
+    x = dense if axis == 0 else dense.T
+    length, lines = x.shape
+    g = -(-length // m)
+    pad = g * m - length
+    xp = np.concatenate([x, np.zeros((pad, lines), x.dtype)]) if pad else x
+    xg = xp.reshape(g, m, lines)
+    if mask is not None:
+        mk = mask if axis == 0 else mask.T
+        mk = np.concatenate([mk, np.zeros((pad, lines), bool)]) if pad else mk
+        mk = mk.reshape(g, m, lines).astype(bool)
+        # fill padded groups that are short of n with the lowest free positions
+        short = n - mk.sum(axis=1)
+        if np.any(short < 0):
+            raise WorkloadError(f"mask keeps more than {n} of {m} in some group")
+        if np.any(short > 0):
+            order = np.argsort(mk, axis=1, kind="stable")  # False (free) first
+            for j in range(int(short.max())):
+                sel = short > j
+                pos = order[:, j, :]
+                gi, li = np.nonzero(sel)
+                mk[gi, pos[gi, li], li] = True
+        keep = mk
+        idx = np.sort(np.argsort(~keep, axis=1, kind="stable")[:, :n, :], axis=1)
+    else:
+        s = np.abs(xg) if score is None else (score if axis == 0 else score.T)
+        if score is not None and pad:
+            s = np.concatenate([s, np.full((pad, lines), -np.inf)])
+        s = s.reshape(g, m, lines)
+        # stable argsort of -score: highest first, ties to lower position
+        idx = np.sort(np.argsort(-s, axis=1, kind="stable")[:, :n, :], axis=1)
+    vals = np.take_along_axis(xg, idx, axis=1)
+    return NM((rows, cols), int(n), int(m), axis,
+              vals.reshape(g * n, lines), idx.astype(np.uint8).reshape(g * n, lines))
+
+
+def block_compress(dense: np.ndarray, block_n: np.ndarray, block: int = 16,
+                   score: np.ndarray | None = None) -> Block:
+    """Compress to FlightLLM block format: tile (i, j) keeps top-block_n[i, j] of each group."""
+    k, ncols = _check_2d(dense.shape)
+    g = -(-k // block)
+    gc = -(-ncols // block)
+    block_n = np.asarray(block_n, dtype=np.uint8)
+    if block_n.shape != (g, gc):
+        raise WorkloadError(f"block_n shape {block_n.shape} != tiles {(g, gc)}")
+    if block_n.min() < 1 or block_n.max() > block:
+        raise WorkloadError(f"block N must be in 1..{block}")
+    pad = g * block - k
+    xp = np.concatenate([dense, np.zeros((pad, ncols), dense.dtype)]) if pad else dense
+    if score is None:
+        s = np.abs(xp)
+    else:
+        s = np.concatenate([score, np.full((pad, ncols), -np.inf)]) if pad else score
+    order = np.argsort(-s.reshape(g, block, ncols), axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(block)[None, :, None], axis=1)
+    counts = block_n[:, np.arange(ncols) // block]  # (G, N)
+    keep = ranks < counts[:, None, :]
+    # ragged order (group, column, position)
+    kg = keep.transpose(0, 2, 1)  # (G, N, block)
+    gi, ci, pi = np.nonzero(kg)
+    vals = xp.reshape(g, block, ncols)[gi, pi, ci]
+    return Block((k, ncols), block_n, vals, pi.astype(np.uint8), block)
+
+
+def format_from_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> Format:
+    kind = meta.get("kind")
+    shape = tuple(int(s) for s in meta["shape"])
+    if kind == "dense":
+        return Dense(shape, arrays.get("values"))
+    if kind == "nm":
+        return NM(shape, int(meta["n"]), int(meta["m"]), int(meta["axis"]),
+                  arrays.get("values"), arrays.get("indices"))
+    if kind == "unstructured":
+        return Unstructured(shape, arrays.get("indptr"), arrays.get("indices"),
+                            arrays.get("data"), meta.get("density_hint"))
+    if kind == "block":
+        if "block_n" not in arrays:
+            raise WorkloadError("block operand is missing its block_n array")
+        return Block(shape, arrays["block_n"], arrays.get("values"), arrays.get("indices"),
+                     int(meta.get("block", 16)))
+    raise WorkloadError(f"unknown sparsity format {kind!r}; known: {', '.join(FORMAT_KINDS)}")

@@ -1,0 +1,141 @@
+"""Workload files: one ``.npz`` (read with ``allow_pickle=False``) holding every array and
+a JSON manifest (``manifest.json`` stored as bytes inside the archive, so the file is
+self-contained and cannot be separated from its description).
+
+Schema history:
+  1  first version.
+A file with a newer ``schema_version`` than this code fails with a message naming both
+versions; older versions are migrated on load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+import accel
+from accel.errors import WorkloadError
+from accel.workloads.formats import format_from_arrays
+from accel.workloads.ops import Gemm, SpGemm, Workload
+
+SCHEMA_VERSION = 1
+MANIFEST_KEY = "manifest.json"
+
+_GEMM_SCALARS = ("name", "phase", "M", "K", "N", "a_bits", "b_bits", "source", "source_axis",
+                 "repeat")
+_GEMM_ARRAYS = ("a", "a_q", "a_scale", "b_scale")
+
+
+def workload_arrays_and_manifest(w: Workload) -> tuple[dict[str, np.ndarray], dict]:
+    arrays: dict[str, np.ndarray] = {}
+    ops = []
+    for i, op in enumerate(w.ops):
+        p = f"op{i}"
+        if isinstance(op, Gemm):
+            entry = {"kind": "gemm", **{k: getattr(op, k) for k in _GEMM_SCALARS},
+                     "b": op.b.meta(), "b_q": op.b_q.meta() if op.b_q is not None else None}
+            for k in _GEMM_ARRAYS:
+                v = getattr(op, k)
+                if v is not None:
+                    arrays[f"{p}.{k}"] = np.asarray(v)
+            for k, v in op.b.arrays().items():
+                arrays[f"{p}.b.{k}"] = v
+            if op.b_q is not None:
+                for k, v in op.b_q.arrays().items():
+                    arrays[f"{p}.b_q.{k}"] = v
+        elif isinstance(op, SpGemm):
+            entry = {"kind": "spgemm", "name": op.name, "phase": op.phase,
+                     "a": op.a.meta(), "b": op.b.meta()}
+            for side in ("a", "b"):
+                for k, v in getattr(op, side).arrays().items():
+                    arrays[f"{p}.{side}.{k}"] = v
+        else:  # pragma: no cover - Op is a closed union
+            raise TypeError(type(op))
+        ops.append(entry)
+    manifest = {"schema_version": SCHEMA_VERSION, "name": w.name,
+                "provenance": w.provenance, "ops": ops}
+    return arrays, manifest
+
+
+def save(w: Workload, path: str | os.PathLike) -> Path:
+    """Write atomically: a failed save never leaves a damaged or partial file behind."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise WorkloadError(f"workload files end in .npz, got {path}")
+    if not path.parent.exists():
+        raise WorkloadError(f"output folder does not exist: {path.parent}")
+    arrays, manifest = workload_arrays_and_manifest(w)
+    manifest["provenance"] = {**w.provenance, "accel_version": accel.__version__}
+    blob = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **{MANIFEST_KEY: blob}, **arrays)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WorkloadError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _sub(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    n = len(prefix)
+    return {k[n:]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+def load(path: str | os.PathLike) -> Workload:
+    path = Path(path)
+    if not path.is_file():
+        raise WorkloadError(f"workload file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise WorkloadError(f"{path} contains a pickled object; accel never loads pickles") from None
+        raise WorkloadError(f"{path} is not a valid workload archive: {exc}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+        raise WorkloadError(f"{path} is truncated or not a .npz archive ({type(exc).__name__})") from None
+    if MANIFEST_KEY not in arrays:
+        raise WorkloadError(f"{path} has no {MANIFEST_KEY}: not an accel workload file")
+    try:
+        manifest = json.loads(arrays.pop(MANIFEST_KEY).tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WorkloadError(f"{path}: manifest is not valid JSON") from None
+    version = manifest.get("schema_version")
+    if not isinstance(version, int):
+        raise WorkloadError(f"{path}: manifest has no integer schema_version")
+    if version > SCHEMA_VERSION:
+        raise WorkloadError(f"{path} has schema_version {version}, newer than this accel "
+                            f"(reads up to {SCHEMA_VERSION}); upgrade accel")
+    try:
+        return _from_manifest(manifest, arrays)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise WorkloadError(f"{path}: manifest does not match its arrays ({exc})") from None
+
+
+def _from_manifest(manifest: dict, arrays: dict[str, np.ndarray]) -> Workload:
+    ops = []
+    for i, entry in enumerate(manifest["ops"]):
+        p = f"op{i}."
+        if entry["kind"] == "gemm":
+            b = format_from_arrays(entry["b"], _sub(arrays, p + "b."))
+            b_q = (format_from_arrays(entry["b_q"], _sub(arrays, p + "b_q."))
+                   if entry.get("b_q") else None)
+            kw = {k: entry[k] for k in _GEMM_SCALARS if k in entry}
+            kw.update({k: arrays.get(p + k) for k in _GEMM_ARRAYS})
+            ops.append(Gemm(b=b, b_q=b_q, **kw))
+        elif entry["kind"] == "spgemm":
+            ops.append(SpGemm(entry["name"], format_from_arrays(entry["a"], _sub(arrays, p + "a.")),
+                              format_from_arrays(entry["b"], _sub(arrays, p + "b.")),
+                              entry.get("phase", "spgemm")))
+        else:
+            raise WorkloadError(f"unknown op kind {entry['kind']!r}")
+    return Workload(manifest["name"], ops, manifest.get("provenance", {}))
