@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,35 @@ import yaml
 from accel.errors import ConfigError
 
 T = TypeVar("T")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 base-60 numbers: ``2:4`` must stay the N:M pattern
+    "2:4", not the integer 124 that PyYAML would otherwise read."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers
+         if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in rx.pattern)]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                             r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                             r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+def yaml_load(text: str):
+    """Parse YAML safely, keeping ``a:b`` scalars (N:M patterns) as strings."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -35,7 +65,7 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
     if origin is tuple:
         args = typing.get_args(typ)
         if isinstance(value, str):
-            value = yaml.safe_load(value) if value.strip().startswith("[") else value.split(",")
+            value = yaml_load(value) if value.strip().startswith("[") else value.split(",")
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{name}: expected a list, got {value!r}")
         inner = args[0] if args else Any
@@ -106,7 +136,7 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
         if not key:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         try:
-            out[key] = yaml.safe_load(raw) if raw.strip() else raw
+            out[key] = yaml_load(raw) if raw.strip() else raw
         except yaml.YAMLError:
             out[key] = raw
     return out
@@ -117,7 +147,7 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
     if not p.is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:
-        return yaml.safe_load(p.read_text())
+        return yaml_load(p.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = f" at line {mark.line + 1}" if mark is not None else ""
