@@ -1,7 +1,90 @@
-"""CLI commands (placeholder: filled in by the issue that owns this noun)."""
+"""`accel sweep SPEC.yaml` (run / resume a design-space sweep) and `accel sweep export`."""
 
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
 import typer
+from typer.core import TyperGroup
+
+from accel.cli.common import emit_json, err_console, progress
+
+
+class _DefaultRunGroup(TyperGroup):
+    """`accel sweep SPEC` means `accel sweep run SPEC`; `accel sweep export DB` is a verb."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
+                        help="Design-space sweeps: run/resume a spec, export a store.")
+
+
+@sweep_app.command("run")
+def run(
+    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
+    db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
+    workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT."),
+    dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1."),
+    fresh: bool = typer.Option(False, "--fresh", help="Discard the store's results and start over."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Run (or resume) the sweep in SPEC; finished points in the store are skipped."""
+    from accel.sweep.runner import run_sweep
+    from accel.sweep.spec import load_spec
+
+    sp = load_spec(spec)
+    with ExitStack() as stack:
+        box: dict = {}
+
+        def on_total(n: int) -> None:
+            box["advance"] = stack.enter_context(
+                progress(f"sweep {sp.name}", n, enabled=not quiet and n > 0))
+
+        def on_progress(n: int) -> None:
+            box["advance"](n)
+
+        if not quiet:
+            err_console.print(f"[dim]sweep {sp.name}: resolving workloads and design points...[/dim]")
+        summary = run_sweep(sp, db, workers=workers, scheduler=scheduler, dask_local=dask_local,
+                            fresh=fresh, on_total=on_total, on_progress=on_progress)
+    if json_out:
+        emit_json(summary.to_dict())
+        return
+    s = summary
+    if s.computed == 0:
+        typer.echo(f"{s.spec}: all {s.rows} design points already done in {s.db}; nothing to do "
+                   f"(--fresh to start over)")
+        return
+    typer.echo(f"{s.spec}: {s.computed} design points evaluated ({s.failed} failed), "
+               f"{s.already_done} already done, in {s.seconds:.1f} s on {s.workers} "
+               f"{s.executor} workers: {s.rate:.1f} design points/s")
+    typer.echo(f"store: {s.db}   report: accel report {s.db} --out {Path(s.db).parent}")
+
+
+@sweep_app.command("export")
+def export_cmd(
+    db: Path = typer.Argument(..., help="Sweep store (results.sqlite)."),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    out: Path = typer.Option(..., "--out", help="Output file."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Export every row of a store (params and metrics as columns) to CSV or Parquet."""
+    from accel.sweep.store import export
+
+    n = export(db, out, fmt)
+    if json_out:
+        emit_json({"db": str(db), "out": str(out), "format": fmt, "rows": n})
+    else:
+        typer.echo(f"wrote {n} rows to {out}")
 
 
 def register(app: typer.Typer, sim_app: typer.Typer) -> None:
-    """Add this module's commands to the root app or the `accel sim` group."""
+    app.add_typer(sweep_app, name="sweep")

@@ -1,0 +1,177 @@
+"""One adapter per machine: routes each sweep parameter to the right place.
+
+A parameter is, in this order of precedence,
+  * ``preset``        -- the base preset itself (e.g. FlightLLM device u280 / vhk158);
+  * a config field    -- of the machine's frozen config dataclass (``accel.arch.<m>.config``);
+  * a workload knob   -- an argument of the workload builder (N:M pattern, training, ...);
+  * a simulate option -- a keyword argument of ``accel.arch.<m>.model.simulate``.
+Anything else is an unknown parameter, reported when the spec is loaded.
+
+Workloads are resolved once per distinct (workload, knobs) in the coordinator; workers
+only receive the resolved ``Workload`` and evaluate ``simulate(...).metrics()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel.configs import _suggest, apply_overrides, field_types, load_config
+from accel.errors import AccelError, ConfigError, WorkloadError
+
+# Knobs of accel.workloads.builtin.resolve (agreed interface, common brief).
+RESOLVE_KNOBS = ("prune", "training", "seq_len", "batch", "seed")
+# Knobs of accel.workloads.llm.llm_workload for the LLM shape presets.
+LLM_KNOBS = ("prefill", "decode", "sparsity", "seed")
+
+
+@dataclass(frozen=True)
+class MachineAdapter:
+    """Plain, picklable description of one machine (workers import its model lazily)."""
+
+    name: str
+    workload_knobs: tuple[str, ...] = RESOLVE_KNOBS
+    package: str = ""  # defaults to accel.arch.<name>
+
+    # --- the agreed model API ---------------------------------------------------------
+    @property
+    def pkg(self) -> str:
+        return self.package or f"accel.arch.{self.name}"
+
+    def _import(self, sub: str):
+        try:
+            return importlib.import_module(f"{self.pkg}.{sub}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith(self.pkg):
+                raise ConfigError(f"machine {self.name!r} has no model installed ({self.pkg}.{sub})") from None
+            raise
+
+    def config_module(self):
+        return self._import("config")
+
+    def model_module(self):
+        return self._import("model")
+
+    def presets(self) -> dict:
+        return self.config_module().PRESETS
+
+    def default_preset(self) -> str:
+        mod = self.config_module()
+        return getattr(mod, "DEFAULT_PRESET", next(iter(mod.PRESETS)))
+
+    def model_version(self) -> str:
+        return str(getattr(self.model_module(), "MODEL_VERSION", "0"))
+
+    def config_fields(self) -> list[str]:
+        cfg = next(iter(self.presets().values()))
+        return list(field_types(type(cfg)))
+
+    def option_names(self) -> list[str]:
+        sig = inspect.signature(self.model_module().simulate)
+        params = list(sig.parameters.values())[2:]  # (workload, config, **options)
+        return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    # --- routing ------------------------------------------------------------------------
+    def classify(self, name: str) -> str:
+        if name == "preset":
+            return "preset"
+        if name in self.config_fields():
+            return "config"
+        if name in self.workload_knobs:
+            return "workload"
+        if name in self.option_names():
+            return "option"
+        known = ["preset", *self.config_fields(), *self.workload_knobs, *self.option_names()]
+        raise ConfigError(f"unknown parameter {name!r} for machine {self.name}{_suggest(name, known)}")
+
+    def check_parameters(self, names: list[str], base: str | None) -> None:
+        for n in names:
+            self.classify(n)
+        self.base_config(base)  # unknown preset / bad arch file -> error now
+
+    def split(self, point: dict[str, Any]) -> tuple[str | None, dict, dict, dict]:
+        """(preset, config overrides, workload knobs, simulate options) of one point."""
+        preset, cfg, wl, opt = None, {}, {}, {}
+        for k, v in point.items():
+            kind = self.classify(k)
+            if kind == "preset":
+                preset = str(v)
+            else:
+                {"config": cfg, "workload": wl, "option": opt}[kind][k] = v
+        return preset, cfg, wl, opt
+
+    def base_config(self, base: str | None):
+        return load_config(self.presets(), base, {}, default=self.default_preset())
+
+    def build_config(self, base: str | None, preset: str | None, overrides: dict):
+        cfg = self.base_config(preset or base)
+        return apply_overrides(cfg, overrides)
+
+    # --- workloads ----------------------------------------------------------------------
+    def resolve_workload(self, spec: str, knobs: dict):
+        if spec.endswith(".npz") and not Path(spec).is_file():
+            raise WorkloadError(f"workload file not found: {spec}")
+        try:
+            from accel.workloads.llm import LLM_PRESETS, llm_workload
+        except ImportError:  # the LLM presets are optional for SAT/PIUMA sweeps
+            LLM_PRESETS = {}
+        if spec in LLM_PRESETS:
+            args = {k: v for k, v in knobs.items() if k in LLM_KNOBS}
+            args.setdefault("prefill", 128)
+            args.setdefault("decode", 512)
+            return llm_workload(spec, **args)
+        from accel.workloads.builtin import resolve
+
+        return resolve(spec, **{k: v for k, v in knobs.items() if k in RESOLVE_KNOBS})
+
+    # --- evaluation (runs in a worker) --------------------------------------------------
+    def evaluate(self, workload, config, options: dict) -> dict[str, float]:
+        res = self.model_module().simulate(workload, config, **options)
+        metrics = {k: float(v) for k, v in res.metrics().items()}
+        metrics.update(self.extra_metrics(config, workload, metrics))
+        return metrics
+
+    def extra_metrics(self, config, workload, metrics: dict) -> dict[str, float]:
+        return {}
+
+
+@dataclass(frozen=True)
+class SatAdapter(MachineAdapter):
+    """SAT adds the RTL resource model (accel.hw.resources) for LUT/DSP objectives."""
+
+    def extra_metrics(self, config, workload, metrics):
+        try:
+            from accel.hw.resources import estimate
+        except ImportError:  # RTL helper's resource model absent: record nothing for it
+            return {}
+        args = {"rows": config.pe_rows, "cols": config.pe_cols,
+                "n": getattr(config, "mults_per_pe", 2), "m": getattr(config, "group_m", 8)}
+        try:
+            est = estimate(**args)
+        except (AccelError, ValueError, TypeError):
+            return {}
+        d = est if isinstance(est, dict) else getattr(est, "__dict__", {})
+        return {f"hw_{k}": float(v) for k, v in d.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+ADAPTERS: dict[str, MachineAdapter] = {
+    "sat": SatAdapter("sat"),
+    "flightllm": MachineAdapter("flightllm", workload_knobs=LLM_KNOBS + ("prune",)),
+    "piuma": MachineAdapter("piuma"),
+}
+
+
+def register_adapter(adapter: MachineAdapter) -> None:
+    """Add a machine (tests register a tiny in-process machine this way)."""
+    ADAPTERS[adapter.name] = adapter
+
+
+def get_adapter(name: str) -> MachineAdapter:
+    if name not in ADAPTERS:
+        raise ConfigError(f"unknown machine {name!r}; known: {', '.join(ADAPTERS)}"
+                          f"{_suggest(name, list(ADAPTERS))}")
+    return ADAPTERS[name]
