@@ -1,0 +1,1 @@
+"""SAT + BDWP: N:M sparse training accelerator model (config, schedule, model)."""

@@ -1,0 +1,247 @@
+"""SAT + BDWP cycle-approximate model: public API.
+
+``simulate(workload, config)`` times one training step of a workload (fwd, bwd_data,
+bwd_weight GEMMs per layer, as built by ``accel.workloads.training``) on the SAT engine:
+
+* every GEMM is tiled over the PE array and buffers and walked tile by tile in Numba
+  (``_kernels.walk_gemms``; PE-array tile time from ``pe_array.tile_cycles_nb``, the RTL
+  contract); an N:M operand (groups along K, pattern in ``supported_patterns``) runs in
+  N:M mode, anything else (dense, SR-STE's unstructured bwd_data) in dense mode;
+* sparse-weight generation (top-N of M by the sorter lanes) precedes each N:M op;
+* after each layer's bwd_weight, the weight-update vector engine steps the FP32 master
+  weights (``update_lanes`` weights/cycle or DRAM-bound, whichever is slower);
+* the dense baseline is the same workload with every mask ignored, on the same engine
+  with the same mapping options, so ``speedup_vs_dense`` compares like with like.
+
+Step order: all fwd ops in workload order, then per layer in reverse order bwd_data,
+bwd_weight, update.  The update engine is not overlapped with the tensor engine
+(a conservative, documented assumption: they share the DRAM channels).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accel.arch.sat import _kernels as K
+from accel.arch.sat.config import SatConfig
+from accel.arch.sat.schedule import EngineOp, engine_op, plan
+from accel.configs import config_dict
+from accel.errors import WorkloadError
+from accel.workloads.formats import NM, Dense, Unstructured
+from accel.workloads.ops import TRAINING_PHASES, Gemm, Workload
+
+MODEL_VERSION = "sat-1"
+PHASE_KEYS = ("fwd", "bwd_data", "bwd_weight", "update")
+
+
+@dataclass
+class SatResult:
+    workload: str
+    cycles: int
+    dense_cycles: int
+    speedup_vs_dense: float
+    speedup_ceiling: float
+    seconds: float
+    dense_seconds: float
+    utilization: float
+    dense_utilization: float
+    dram_bytes: int
+    dense_dram_bytes: int
+    macs: int
+    gen_cycles: int
+    gen_exposed_cycles: int
+    per_phase: dict
+    per_op: list
+    options: dict
+    config: dict
+    sim_wall_s: float
+    outputs: dict = field(default_factory=dict, repr=False)   # op name -> C (compute=True)
+
+    def to_dict(self) -> dict:
+        return {
+            "model_version": MODEL_VERSION, "workload": self.workload,
+            "cycles": self.cycles, "dense_cycles": self.dense_cycles,
+            "speedup_vs_dense": self.speedup_vs_dense, "speedup_ceiling": self.speedup_ceiling,
+            "seconds": self.seconds, "dense_seconds": self.dense_seconds,
+            "utilization": self.utilization, "dense_utilization": self.dense_utilization,
+            "dram_bytes": self.dram_bytes, "dense_dram_bytes": self.dense_dram_bytes,
+            "macs": self.macs, "gen_cycles": self.gen_cycles,
+            "gen_exposed_cycles": self.gen_exposed_cycles,
+            "per_phase": self.per_phase, "per_op": self.per_op, "options": self.options,
+            "config": self.config, "sim_wall_s": self.sim_wall_s,
+        }
+
+    def metrics(self) -> dict[str, float]:
+        m = {k: float(getattr(self, k)) for k in (
+            "cycles", "dense_cycles", "speedup_vs_dense", "speedup_ceiling", "seconds",
+            "utilization", "dram_bytes", "dense_dram_bytes", "macs", "gen_cycles",
+            "gen_exposed_cycles", "sim_wall_s")}
+        for ph, v in self.per_phase.items():
+            m[f"{ph}_cycles"] = float(v["cycles"])
+            m[f"{ph}_dense_cycles"] = float(v["dense_cycles"])
+        return m
+
+
+def op_pattern(op: Gemm, cfg: SatConfig) -> tuple[int, int] | None:
+    """(n, m) when the engine runs ``op`` in N:M mode, None for dense mode.
+
+    Only N:M with groups along K (axis 0 of B) is exploitable; an N:M pattern the
+    engine does not support is an error, not a silent dense fallback.
+    """
+    b = op.b
+    if isinstance(b, NM) and b.axis == 0 and b.n < b.m:
+        cfg.check_pattern(b.n, b.m, where=f" (op {op.name})")
+        if b.values is not None and b.values.shape[0] != b.groups * b.n:
+            raise WorkloadError(f"op {op.name}: N:M values have {b.values.shape[0]} rows, "
+                                f"expected {b.groups * b.n}")
+        return b.n, b.m
+    return None
+
+
+def _step_order(ops: list[Gemm]) -> list[Gemm]:
+    fwd = [o for o in ops if o.phase == "fwd"]
+    layers: dict[str, list[Gemm]] = {}
+    for o in ops:
+        if o.phase != "fwd":
+            layers.setdefault(o.source or o.name.rsplit(":", 1)[0], []).append(o)
+    rank = {"bwd_data": 0, "bwd_weight": 1}
+    back = [o for key in reversed(list(layers)) for o in sorted(layers[key], key=lambda o: rank[o.phase])]
+    return fwd + back
+
+
+def _check_workload(workload: Workload) -> list[Gemm]:
+    bad = [o for o in workload.ops if not isinstance(o, Gemm) or o.phase not in TRAINING_PHASES]
+    if not any(isinstance(o, Gemm) and o.phase in TRAINING_PHASES for o in workload.ops):
+        phases = ", ".join(sorted(workload.phases())) or "none"
+        raise WorkloadError(f"SAT simulates training steps; workload {workload.name!r} has no "
+                            f"fwd/bwd_data/bwd_weight ops (phases: {phases}); build it with --training")
+    if bad:
+        raise WorkloadError(f"op {bad[0].name}: phase {bad[0].phase!r} is not a training phase; "
+                            f"SAT takes fwd/bwd_data/bwd_weight GEMMs only")
+    return _step_order(list(workload.ops))
+
+
+def _gen_cycles(op: Gemm, nm: tuple[int, int], cfg: SatConfig) -> tuple[float, float]:
+    """Sorter cycles and DRAM bytes to produce ``op``'s N:M weights from dense FP16."""
+    n, m = nm
+    groups = -(-op.K // m) * op.N
+    sort = -(-groups // cfg.sorter_lanes) * m * cfg.sorter_cycles_per_element
+    nbytes = op.K * op.N * cfg.weight_bytes + groups * n * (cfg.weight_bytes + cfg.index_bits / 8)
+    return max(sort, nbytes / cfg.bytes_per_cycle), nbytes
+
+
+def _update(op: Gemm, cfg: SatConfig) -> tuple[float, float]:
+    """Update-engine cycles and bytes for the weights whose gradient ``op`` produced."""
+    weights = op.M * op.N
+    state = cfg.master_bytes * (1 + cfg.optimizer_states)      # master copy + optimizer state
+    per_weight = 2 * state + cfg.out_bytes + cfg.weight_bytes  # read+write state, read dW, write FP16 W
+    nbytes = weights * per_weight
+    return max(-(-weights // cfg.update_lanes), nbytes / cfg.bytes_per_cycle), nbytes
+
+
+def _macs(e: EngineOp) -> int:
+    """Multiplies the engine really performs (kept weights only in N:M mode)."""
+    if e.sparse:
+        return e.M * e.N * (-(-e.K // e.m_w)) * e.n_keep
+    return e.M * e.K * e.N
+
+
+def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
+             interleave: bool = True, offline_sched: bool = True,
+             compute: bool = False) -> SatResult:
+    """Time one training step of ``workload`` on SAT (and its dense baseline)."""
+    t0 = time.perf_counter()
+    config.validate()
+    ops = _check_workload(workload)
+    pats = [op_pattern(o, config) for o in ops]
+    sparse_ops = [engine_op(o.M, o.K, o.N, p, config) for o, p in zip(ops, pats, strict=True)]
+    dense_ops = [engine_op(o.M, o.K, o.N, None, config) for o in ops]
+    res, maps = plan(sparse_ops + dense_ops, config, interleave, offline_sched)
+    nops = len(ops)
+    rep = np.array([o.repeat for o in ops], dtype=np.float64)
+    eng_s, eng_d = res[:nops, K.R_CYCLES] * rep, res[nops:, K.R_CYCLES] * rep
+    dram_s, dram_d = res[:nops, K.R_DRAM] * rep, res[nops:, K.R_DRAM] * rep
+
+    gen = np.zeros(nops)
+    gen_bytes = 0.0
+    for i, (o, p) in enumerate(zip(ops, pats, strict=True)):
+        if p is not None:
+            g, b = _gen_cycles(o, p, config)
+            gen[i], gen_bytes = g * o.repeat, gen_bytes + b * o.repeat
+    # The update follows each layer's bwd_weight; it is an engine-timeline entry.
+    upd = np.zeros(nops)
+    upd_bytes = 0.0
+    for i, o in enumerate(ops):
+        if o.phase == "bwd_weight":
+            c, b = _update(o, config)
+            upd[i], upd_bytes = c * o.repeat, upd_bytes + b * o.repeat
+    _, _, stall = K.step_timeline(eng_s + upd, gen, pregen)
+    cycles = float(np.sum(eng_s + upd + stall))
+    dense_cycles = float(np.sum(eng_d + upd))
+
+    per_phase = {ph: {"cycles": 0, "dense_cycles": 0, "gen_stall_cycles": 0} for ph in PHASE_KEYS}
+    per_op = []
+    macs = dense_macs = 0
+    saved_max = 0.0
+    for i, o in enumerate(ops):
+        ph = per_phase[o.phase]
+        ph["cycles"] += float(eng_s[i] + stall[i])
+        ph["dense_cycles"] += float(eng_d[i])
+        ph["gen_stall_cycles"] += float(stall[i])
+        per_phase["update"]["cycles"] += float(upd[i])
+        per_phase["update"]["dense_cycles"] += float(upd[i])
+        m_s, m_d = _macs(sparse_ops[i]) * o.repeat, _macs(dense_ops[i]) * o.repeat
+        macs, dense_macs = macs + m_s, dense_macs + m_d
+        if pats[i] is not None:
+            saved_max += eng_d[i] * (1.0 - pats[i][0] / pats[i][1])
+        per_op.append({
+            "name": o.name, "phase": o.phase, "M": o.M, "K": o.K, "N": o.N, "repeat": o.repeat,
+            "mode": f"{pats[i][0]}:{pats[i][1]}" if pats[i] else "dense",
+            "cycles": int(round(eng_s[i])), "dense_cycles": int(round(eng_d[i])),
+            "gen_cycles": int(round(gen[i])), "gen_stall_cycles": int(round(stall[i])),
+            "update_cycles": int(round(upd[i])), "dram_bytes": int(round(dram_s[i])),
+            "tiles": int(res[i, K.R_TILES]) * o.repeat, "macs": int(m_s), "mapping": maps[i],
+            "dense_mapping": maps[nops + i],
+        })
+    for ph in per_phase.values():
+        for k in ph:
+            ph[k] = int(round(ph[k]))
+    cyc, dcyc = int(round(cycles)), int(round(dense_cycles))
+    clock = config.clock_mhz * 1e6
+    outputs = {o.name: functional(o) for o in ops} if compute else {}
+    return SatResult(
+        workload=workload.name, cycles=cyc, dense_cycles=dcyc,
+        speedup_vs_dense=dense_cycles / cycles,
+        speedup_ceiling=dense_cycles / (dense_cycles - saved_max),
+        seconds=cycles / clock, dense_seconds=dense_cycles / clock,
+        utilization=macs / (cycles * config.mac_rate),
+        dense_utilization=dense_macs / (dense_cycles * config.mac_rate),
+        dram_bytes=int(round(dram_s.sum() + gen_bytes + upd_bytes)),
+        dense_dram_bytes=int(round(dram_d.sum() + upd_bytes)), macs=int(macs),
+        gen_cycles=int(round(gen.sum())), gen_exposed_cycles=int(round(stall.sum())),
+        per_phase=per_phase, per_op=per_op,
+        options={"pregen": pregen, "interleave": interleave, "offline_sched": offline_sched},
+        config=config_dict(config), sim_wall_s=time.perf_counter() - t0, outputs=outputs,
+    )
+
+
+def functional(op: Gemm, quantized: bool = False) -> np.ndarray:
+    """C = A @ B computed from the operand the engine streams (compressed for N:M).
+
+    ``quantized`` uses the INT8 copies (``a_q``, ``b_q``) and returns the integer product.
+    """
+    a, b = (op.a_q, op.b_q) if quantized else (op.a, op.b)
+    if a is None or b is None or b.values is None:
+        raise WorkloadError(f"op {op.name}: no operand values to compute with (metadata-only)")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if isinstance(b, NM) and b.axis == 0:
+        return K.nm_gemm(a, np.ascontiguousarray(b.values, dtype=np.float64),
+                         np.ascontiguousarray(b.indices, dtype=np.int64), b.n, b.m)
+    if isinstance(b, Unstructured):
+        return K.csr_gemm(a, b.indptr.astype(np.int64), b.indices.astype(np.int64),
+                          b.data.astype(np.float64), b.shape[1])
+    dense = b.values if isinstance(b, Dense) else b.to_dense()
+    return K.dense_gemm(a, np.ascontiguousarray(dense, dtype=np.float64))
