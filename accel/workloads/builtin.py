@@ -1,0 +1,132 @@
+"""Built-in workload names, usable wherever a workload file is.
+
+    FILE.npz                 a saved workload
+    FILE.mtx                 a Matrix Market matrix A, as the SpGEMM A*A
+    minilm-l6                real MiniLM weights and activations, pruned by ``prune``
+                             (``training=True``: fwd/bwd_data/bwd_weight per layer)
+    rmat:S[:EF]              SpGEMM A*A of an R-MAT graph of scale S, edge factor EF
+                             (default 16), seeded by ``seed``
+    llama2-7b[:P[:D]]        shape presets (no weights) via accel.workloads.llm, prefill
+    opt-6.7b[:P[:D]]         length P (default ``seq_len``) and decode length D
+                             (default DEFAULT_DECODE), sparsity ``prune``
+
+Built workloads of ``minilm-l6`` and ``rmat`` are cached on disk under
+``$XDG_CACHE_HOME/accel/workloads`` (else ``~/.cache/accel/workloads``; ``ACCEL_CACHE_DIR``
+overrides, ``ACCEL_NO_CACHE=1`` disables).  The key hashes everything that changes
+the result: the spec and every option, the accel version, the source of the modules
+that build it, and the checkpoint files' names, sizes and mtimes.  Entries are written
+atomically (``accel.workloads.io.save``), so a crash never leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import accel
+from accel.errors import WorkloadError
+from accel.workloads import io
+from accel.workloads.ops import Workload
+
+DEFAULT_DECODE = 512   # FlightLLM's shortest evaluated decode length [128, 512] (REFERENCE 2)
+LLM_MODELS = ("llama2-7b", "opt-6.7b")
+_BUILDER_MODULES = ("builtin", "extract", "prune", "quantize", "minilm", "checkpoint",
+                    "graphs", "formats", "ops", "io", "training")
+NAMES_HELP = "FILE.npz, FILE.mtx, minilm-l6, rmat:S[:EF], llama2-7b[:P[:D]], opt-6.7b[:P[:D]]"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("ACCEL_CACHE_DIR"):
+        return Path(os.environ["ACCEL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "accel"
+
+
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for mod in _BUILDER_MODULES:
+        h.update((here / f"{mod}.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cached(key: dict, build) -> Workload:
+    if os.environ.get("ACCEL_NO_CACHE"):
+        return build()
+    key = {**key, "accel_version": accel.__version__, "code": _code_hash(),
+           "schema": io.SCHEMA_VERSION}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
+    folder = cache_dir() / "workloads"
+    path = folder / f"{digest}.npz"
+    if path.is_file():
+        try:
+            return io.load(path)
+        except WorkloadError:
+            pass  # a damaged entry (disk full, older schema) is rebuilt, not fatal
+    w = build()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        io.save(w, path)
+    except (OSError, WorkloadError):
+        pass  # a read-only cache only costs time
+    return w
+
+
+def _int_field(tok: str, what: str, spec: str) -> int:
+    if not re.fullmatch(r"[0-9]+", tok):
+        raise WorkloadError(f"workload {spec!r}: {what} {tok!r} is not a whole number")
+    return int(tok)
+
+
+def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len: int = 128,
+            batch: int = 1, seed: int = 0, checkpoint: str | None = None, advance=None
+            ) -> Workload:
+    """The workload a file path or built-in name stands for (module docstring)."""
+    spec = str(spec).strip()
+    low = spec.lower()
+    if low.endswith(".npz"):
+        return io.load(spec)
+    if low.endswith(".mtx"):
+        from accel.workloads.graphs import read_mtx, spgemm_workload
+
+        return spgemm_workload(read_mtx(spec), name=Path(spec).stem,
+                               provenance={"source": str(Path(spec).resolve()), "method": "A*A"})
+    if low == "minilm-l6":
+        from accel.workloads.checkpoint import checkpoint_identity, model_folder
+        from accel.workloads.extract import extract_workload, validate_request
+
+        validate_request(prune, seq_len, batch, training)
+        folder = model_folder(low, checkpoint)
+        key = {"spec": low, "prune": str(prune).strip().lower(), "training": bool(training),
+               "seq_len": int(seq_len), "batch": int(batch), "seed": int(seed),
+               "checkpoint": str(folder.resolve()), "files": checkpoint_identity(folder)}
+        return _cached(key, lambda: extract_workload(low, checkpoint, prune, seq_len, batch,
+                                                     training, seed, advance))
+    if low.startswith("rmat:"):
+        from accel.workloads.graphs import rmat, spgemm_workload
+
+        parts = low.split(":")[1:]
+        if len(parts) not in (1, 2):
+            raise WorkloadError(f"workload {spec!r}: expected rmat:SCALE[:EDGE_FACTOR]")
+        scale = _int_field(parts[0], "scale", spec)
+        ef = _int_field(parts[1], "edge factor", spec) if len(parts) == 2 else 16
+        key = {"spec": "rmat", "scale": scale, "edge_factor": ef, "seed": int(seed)}
+        prov = {"generator": "rmat", "scale": scale, "edge_factor": ef, "seed": int(seed),
+                "abc": [0.57, 0.19, 0.19], "method": "A*A"}
+        return _cached(key, lambda: spgemm_workload(rmat(scale, ef, seed), name=f"rmat-{scale}-{ef}",
+                                                    provenance=prov))
+    head, *rest = low.split(":")
+    if head in LLM_MODELS:
+        from accel.workloads.llm import llm_workload  # written by the FlightLLM helper
+
+        if len(rest) > 2:
+            raise WorkloadError(f"workload {spec!r}: expected {head}[:PREFILL[:DECODE]]")
+        prefill = _int_field(rest[0], "prefill length", spec) if rest else int(seq_len)
+        decode = _int_field(rest[1], "decode length", spec) if len(rest) == 2 else DEFAULT_DECODE
+        return llm_workload(head, prefill, decode, sparsity=prune, seed=seed)
+    if Path(spec).exists():
+        raise WorkloadError(f"{spec}: workload files end in .npz (Matrix Market in .mtx)")
+    raise WorkloadError(f"unknown workload {spec!r}; expected {NAMES_HELP}")
