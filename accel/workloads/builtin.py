@@ -69,7 +69,7 @@ def _cached(key: dict, build) -> Workload:
     w = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        io.save(w, path)
+        io.save(w, path, compress=False)  # speed over size for a cache
     except (OSError, WorkloadError):
         pass  # a read-only cache only costs time
     return w

@@ -62,8 +62,12 @@ def workload_arrays_and_manifest(w: Workload) -> tuple[dict[str, np.ndarray], di
     return arrays, manifest
 
 
-def save(w: Workload, path: str | os.PathLike) -> Path:
-    """Write atomically: a failed save never leaves a damaged or partial file behind."""
+def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
+    """Write atomically: a failed save never leaves a damaged or partial file behind.
+
+    ``compress=False`` stores the arrays uncompressed: float weights barely compress
+    (MiniLM 2:4: 30 MB vs 41 MB) while zlib takes ~70x longer (6.8 s vs 0.1 s).
+    """
     path = Path(path)
     if path.suffix != ".npz":
         raise WorkloadError(f"workload files end in .npz, got {path}")
@@ -75,7 +79,8 @@ def save(w: Workload, path: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
     os.close(fd)
     try:
-        np.savez_compressed(tmp, **{MANIFEST_KEY: blob}, **arrays)
+        writer = np.savez_compressed if compress else np.savez
+        writer(tmp, **{MANIFEST_KEY: blob}, **arrays)
         os.replace(tmp, path)
     except OSError as exc:
         raise WorkloadError(f"cannot write {path}: {exc.strerror or exc}") from None
