@@ -1,0 +1,723 @@
+"""Numba engine of the PIUMA model: memory system, many-threaded scheduler, algorithms.
+
+Everything numba-compiled lives in this one module on purpose: Numba's on-disk cache
+(``cache=True``) is keyed on the file of the *calling* function, so splitting the
+scheduler from the algorithm steps it calls would let a stale cache survive an edit.
+
+Engine (see model.py for the mapping to the machine):
+* Threads are state machines that run the actual algorithm on the actual CSR arrays.
+  One call of a step function issues one short dependent chain of instructions (e.g.
+  "multiply, hash, atomic-insert with its probes") and returns how many issue slots it
+  used and when the thread is ready again.  Its memory accesses happen at their
+  dependent times; its issue slots are charged to the pipeline at step start.
+* Each pipeline issues round-robin from its ready threads; a thread waiting on memory
+  is not ready, so the pipeline issues from another (PIUMA's fine-grained switching).
+* Pipelines advance in lax lock-step windows of ``sync_quantum`` cycles (as Sniper
+  does); shared resources (DRAM channels, scratchpad banks, the token counter) are
+  "next free time" counters, so contention serialises requests.
+* DRAM moves 8-byte words: a request of w words occupies its channel w/bw cycles and
+  completes ``dram_latency`` later.  Cached loads fetch whole lines (per-core direct
+  mapped, read-allocate, write-through no-allocate: caches are non-coherent), uncached
+  loads and all stores move only the 8-byte words they touch.  A thread keeps at most
+  ``max_outstanding`` requests in flight: a request batch of n misses takes
+  ceil(n / max_outstanding) round trips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# ---- parameter vector indices (filled by model._params) -----------------------------------
+P_CORES, P_TPC, P_MTP, P_TPP, P_STP, P_IW, P_QUANTUM = 0, 1, 2, 3, 4, 5, 6
+P_SPAD_BANKS, P_SPAD_LAT, P_ATOMIC, P_RATOMIC = 7, 8, 9, 10
+P_CSETS, P_CLINE, P_CLAT = 11, 12, 13
+P_DLAT, P_DCH, P_DCPW, P_DINTER, P_OUTST = 14, 15, 16, 17, 18
+P_MUL, P_HASHC, P_CMP, P_SCAN = 19, 20, 21, 22
+P_E, P_HFN, P_PROBE, P_MAXLOAD, P_WIN, P_TOK, P_FRAG, P_MAXFRAG = 23, 24, 25, 26, 27, 28, 29, 30
+P_DIST, P_ACC, P_N, P_EMAX, P_POOL = 31, 32, 33, 34, 35
+N_PARAMS = 36
+
+DIST_STATIC, DIST_TOKEN = 0, 1
+ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
+ALGO_ROWWISE, ALGO_INNER, ALGO_OUTER = 0, 1, 2
+
+# ---- statistics indices --------------------------------------------------------------------
+S_PP, S_PROBES, S_COLL, S_SPILL, S_RB, S_WB, S_PPB = 0, 1, 2, 3, 4, 5, 6
+S_HIT, S_MISS, S_BANKWAIT, S_ATOMICS, S_TOKENS, S_POOLWAIT, S_CMP, S_BADROW = (
+    7, 8, 9, 10, 11, 12, 13, 14)
+S_FLOPS, S_INSERTS = 15, 16
+N_STATS = 17
+
+# ---- address regions (bases filled by model._regions) --------------------------------------
+R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8
+R_CI, R_CX, R_PPI, R_PPX, R_OFF, R_ACC, R_SPILL = 9, 10, 11, 12, 13, 14, 15
+N_REGIONS = 16
+
+EMPTY = -1
+INF = 1e300
+STEP_OK, STEP_DONE, STEP_BARRIER = 0, 1, 2
+FIB = np.uint64(0x9E3779B97F4A7C15)
+
+
+# =========================================== memory system ==================================
+@njit(cache=True)
+def dram(now, addr, nbytes, is_write, is_pp, P, dfree, st):
+    """Serve one contiguous request of 8-byte words; returns its completion time."""
+    w0 = addr >> 3
+    w1 = (addr + nbytes + 7) >> 3
+    inter = np.int64(P[P_DINTER]) >> 3
+    nch = np.int64(P[P_DCH])
+    cpw = P[P_DCPW]
+    done = now
+    w = w0
+    while w < w1:  # split at channel-interleave boundaries
+        wend = min(w1, (w // inter + 1) * inter)
+        ch = (w // inter) % nch
+        start = max(now, dfree[ch])
+        dfree[ch] = start + (wend - w) * cpw
+        done = max(done, dfree[ch] + P[P_DLAT])
+        w = wend
+    nb = (w1 - w0) * 8
+    if is_write:
+        st[S_WB] += nb
+    else:
+        st[S_RB] += nb
+    if is_pp:
+        st[S_PPB] += nb
+    return done
+
+
+@njit(cache=True)
+def load(core, now, addr, nbytes, cached, is_pp, P, tags, dfree, st):
+    """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
+    if nbytes <= 0:
+        return now
+    outst = np.int64(P[P_OUTST])
+    rtt = P[P_DLAT]
+    if not cached:
+        words = ((addr + nbytes + 7) >> 3) - (addr >> 3)
+        rounds = (words + outst - 1) // outst
+        done = now
+        per = outst * 8
+        for r in range(rounds):  # each round: up to max_outstanding words in flight
+            a = (addr & ~np.int64(7)) + r * per
+            nb = min(per, (words - r * outst) * 8)
+            done = max(done, dram(now + r * rtt, a, nb, False, is_pp, P, dfree, st))
+        return done
+    line = np.int64(P[P_CLINE])
+    sets = np.int64(P[P_CSETS])
+    done = now + P[P_CLAT]
+    first = addr // line
+    last = (addr + nbytes - 1) // line
+    misses = 0
+    for ln in range(first, last + 1):
+        s = ln % sets
+        if tags[core, s] == ln:
+            st[S_HIT] += 1
+        else:
+            tags[core, s] = ln
+            t0 = now + P[P_CLAT] + (misses // outst) * rtt
+            done = max(done, dram(t0, ln * line, line, False, is_pp, P, dfree, st))
+            misses += 1
+            st[S_MISS] += 1
+    return done
+
+
+@njit(cache=True)
+def store(now, addr, nbytes, is_pp, P, dfree, st):
+    """Posted store of the 8-byte words touched (write-through, no allocate)."""
+    if nbytes > 0:
+        dram(now, addr, nbytes, True, is_pp, P, dfree, st)
+
+
+@njit(cache=True)
+def spad(core, word, now, occupancy, P, bfree, st):
+    """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
+    nb = np.int64(P[P_SPAD_BANKS])
+    b = core * nb + word % nb
+    start = max(now, bfree[b])
+    st[S_BANKWAIT] += np.int64(start - now)
+    bfree[b] = start + occupancy
+    return start + P[P_SPAD_LAT]
+
+
+# =========================================== work distribution ==============================
+@njit(cache=True)
+def next_unit(t, now, n_units, P, ts, G, gf, st):
+    """Next work unit (row / column) of thread t, or -1.  Returns (unit, ready time).
+
+    Static: windows of ``window_rows`` units dealt round-robin (SMASH v1).  Tokens: a
+    thread that runs dry fetch-adds ``token_rows`` units from a global counter held in
+    core 0's scratchpad (remote atomic, serialised at that bank) (SMASH v2)."""
+    if ts[t, 6] < ts[t, 7]:
+        u = ts[t, 6]
+        ts[t, 6] += 1
+        return u, now
+    T = ts.shape[0]
+    if np.int64(P[P_DIST]) == DIST_STATIC:
+        w = ts[t, 8]
+        start = w * np.int64(P[P_WIN])
+        if start >= n_units:
+            return -1, now
+        ts[t, 8] = w + T
+        ts[t, 6] = start + 1
+        ts[t, 7] = min(start + np.int64(P[P_WIN]), n_units)
+        return start, now
+    start_t = max(now, gf[0])
+    gf[0] = start_t + P[P_ATOMIC]
+    ready = start_t + P[P_RATOMIC]
+    st[S_TOKENS] += 1
+    start = G[0]
+    if start >= n_units:
+        return -1, ready
+    G[0] = start + np.int64(P[P_TOK])
+    ts[t, 6] = start + 1
+    ts[t, 7] = min(start + np.int64(P[P_TOK]), n_units)
+    return start, ready
+
+
+@njit(cache=True)
+def ilog2ceil(n):
+    r = 0
+    while (np.int64(1) << r) < n:
+        r += 1
+    return r
+
+
+@njit(cache=True)
+def sort_cost(n, P, st):
+    """Issue slots of a comparison sort of n entries (n ceil(log2 n) compare steps)."""
+    c = n * ilog2ceil(n) if n > 1 else 0
+    st[S_CMP] += c
+    return c * np.int64(P[P_CMP])
+
+
+@njit(cache=True)
+def write_row(row, cols, vals, n, cp, ci, cx, cfill, st):
+    """Store the finished row into C; a count that disagrees with the symbolic pass is flagged."""
+    cap = cp[row + 1] - cp[row]
+    if n != cap:
+        st[S_BADROW] += 1
+    m = min(n, cap)
+    for x in range(m):
+        ci[cp[row] + x] = cols[x]
+        cx[cp[row] + x] = vals[x]
+    cfill[row] = n
+
+
+@njit(cache=True)
+def hash_slot(col, bits, P):
+    if np.int64(P[P_HFN]) == 0:  # fibonacci (multiplicative) hashing
+        h = (np.uint64(col) * FIB) >> np.uint64(64 - bits)
+        return np.int64(h)
+    return col & ((np.int64(1) << bits) - 1)
+
+
+# =========================================== row-wise (SMASH, dense) ========================
+@njit(cache=True)
+def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
+                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dfree, bfree, st):
+    tpc = np.int64(P[P_TPC])
+    core = t // tpc
+    acc = np.int64(P[P_ACC])
+    state = ts[t, 0]
+    M = ap.shape[0] - 1
+    if state == 0:  # ---- window/token distribution: take the next row
+        row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
+        if row < 0:
+            return 1, rdy, STEP_DONE
+        ts[t, 1] = row
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+        ts[t, 2] = ap[row]
+        ts[t, 3] = ap[row + 1]
+        ts[t, 12] = 0
+        ts[t, 13] = 0
+        ts[t, 9] = np.int64(P[P_E])  # v3 replaces this with its fragment table in state 4
+        ts[t, 0] = 4 if acc == ACC_FRAG else 1
+        return 3, done, STEP_OK
+    if state == 4:  # ---- v3: size the row's table from its upper bound, take fragments
+        j0, j1 = ts[t, 2], ts[t, 3]
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st)
+        done = t1
+        ub = 0
+        outst = np.int64(P[P_OUTST])
+        for j in range(j0, j1):
+            k = ai[j]
+            ub += bp[k + 1] - bp[k]
+            t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st))
+        ub = min(ub, np.int64(P[P_N]))
+        frag = np.int64(P[P_FRAG])
+        need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
+        nf = 1
+        while nf < need and nf < np.int64(P[P_MAXFRAG]):
+            nf *= 2
+        while nf > pool[core] and nf > 1:
+            nf //= 2
+        issue = 2 * (j1 - j0) + 4
+        if pool[core] < nf:  # pool empty: retry after a DRAM round trip
+            st[S_POOLWAIT] += 1
+            return issue, done + P[P_DLAT], STEP_OK
+        pool[core] -= nf
+        st[S_ATOMICS] += 1
+        done = max(done, spad(core, 0, done, P[P_ATOMIC], P, bfree, st))
+        ts[t, 9] = nf * frag
+        ts[t, 10] = nf
+        ts[t, 0] = 1
+        return issue, done, STEP_OK
+    if state == 1:  # ---- next nonzero A[i,k]: fetch B row k
+        j = ts[t, 2]
+        if j == ts[t, 3]:
+            ts[t, 0] = 3
+            return 1, now, STEP_OK
+        k = ai[j]
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, False, P, tags, dfree, st),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, False, P, tags, dfree, st))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st)
+        q0, q1 = bp[k], bp[k + 1]
+        t3 = t2
+        if q1 > q0:
+            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags,
+                          dfree, st),
+                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, False, P, tags,
+                          dfree, st))
+            ts[t, 0] = 2
+        ts[t, 4] = q0
+        ts[t, 5] = q1
+        tf[t, 0] = ax[j]
+        ts[t, 2] = j + 1
+        return 5, t3, STEP_OK
+    if state == 2:  # ---- one partial product: multiply, accumulate
+        q = ts[t, 4]
+        col = np.int64(bi[q])
+        v = tf[t, 0] * bx[q]
+        row = ts[t, 1]
+        st[S_PP] += 1
+        st[S_FLOPS] += 2
+        ts[t, 4] = q + 1
+        if q + 1 == ts[t, 5]:
+            ts[t, 0] = 1
+        N = np.int64(P[P_N])
+        if acc == ACC_DENSE:
+            # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
+            a_addr = RB[R_ACC] + (t * N + col) * 16
+            t1 = load(core, now, a_addr, 16, True, True, P, tags, dfree, st)
+            store(t1, a_addr, 16, True, P, dfree, st)
+            _spa_add(t, row, col, v, spa, stamp, slist, ts)
+            return np.int64(P[P_MUL]) + 3, t1 + 1, STEP_OK
+        E = ts[t, 9]
+        bits = ilog2ceil(E)
+        mask = E - 1
+        h = hash_slot(col, bits, P)
+        base = (t % tpc) * np.int64(P[P_EMAX])
+        cap = np.int64(E * P[P_MAXLOAD])
+        quad = np.int64(P[P_PROBE]) == 1
+        probes = 0
+        tdone = now + np.int64(P[P_MUL]) + np.int64(P[P_HASHC])
+        spilled = False
+        while True:
+            probes += 1
+            st[S_ATOMICS] += 1
+            # atomic compare-and-add at the slot's bank: the thread waits for its result
+            tdone = spad(core, base + h, tdone, P[P_ATOMIC], P, bfree, st)
+            key = hk[t, h]
+            if key == col:
+                hv[t, h] += v
+                break
+            if key == EMPTY:
+                if ts[t, 12] < cap:
+                    hk[t, h] = col
+                    hv[t, h] = v
+                    ts[t, 12] += 1
+                    st[S_INSERTS] += 1
+                else:
+                    spilled = True
+                break
+            if probes >= E:
+                spilled = True
+                break
+            h = (h + (probes if quad else 1)) & mask
+        st[S_PROBES] += probes
+        if probes > 1:
+            st[S_COLL] += 1
+        if spilled:  # table full: the partial product goes to a DRAM overflow list
+            st[S_SPILL] += 1
+            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, True, P, dfree, st)
+            ts[t, 13] += 1
+            _spa_add(t, row, col, v, spa, stamp, slist, ts)
+        issue = np.int64(P[P_MUL]) + np.int64(P[P_HASHC]) + probes + (1 if spilled else 0)
+        return issue, tdone, STEP_OK
+    # ---- state 3: write-back, compact the accumulator into the CSR row of C
+    row = ts[t, 1]
+    N = np.int64(P[P_N])
+    issue = 2
+    done = now
+    if acc == ACC_DENSE:
+        n = ts[t, 14]
+        issue += n + sort_cost(n, P, st)
+        for x in range(n):  # reads of the touched accumulator entries (mostly cache hits)
+            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
+                                  True, True, P, tags, dfree, st))
+    else:
+        E = ts[t, 9]
+        issue += E // np.int64(P[P_SCAN])
+        # scan every slot, move live entries into the spilled/accumulated set, clear the slot
+        for h in range(E):
+            if hk[t, h] != EMPTY:
+                _spa_add(t, row, np.int64(hk[t, h]), hv[t, h], spa, stamp, slist, ts)
+                hk[t, h] = EMPTY
+        ns = ts[t, 13]
+        if ns > 0:  # read the spilled partial products back and merge them
+            done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, True, P,
+                        tags, dfree, st)
+            issue += ns + sort_cost(ns, P, st)
+        n = ts[t, 14]
+        issue += sort_cost(n, P, st)
+        if acc == ACC_FRAG:
+            pool[core] += ts[t, 10]
+            st[S_ATOMICS] += 1
+            done = max(done, spad(core, 0, now, P[P_ATOMIC], P, bfree, st))
+    n = ts[t, 14]
+    cols = np.sort(slist[t, :n])
+    vals = np.empty(n, np.float64)
+    for x in range(n):
+        vals[x] = spa[t, cols[x]]
+    write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, False, P, dfree, st)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, False, P, dfree, st)
+    ts[t, 14] = 0
+    ts[t, 0] = 0
+    return issue + 2, done, STEP_OK
+
+
+@njit(cache=True)
+def _spa_add(t, row, col, v, spa, stamp, slist, ts):
+    """Functional accumulator (values of the dense accumulator / DRAM overflow list)."""
+    if stamp[t, col] != row + 1:
+        stamp[t, col] = row + 1
+        spa[t, col] = v
+        slist[t, ts[t, 14]] = col
+        ts[t, 14] += 1
+    else:
+        spa[t, col] += v
+
+
+# =========================================== inner product ==================================
+@njit(cache=True)
+def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, out_v,
+               G, gf, RB, tags, dfree, st):
+    """Row i of A (held by the thread) against every column j of B (X = B^T in CSR)."""
+    core = t // np.int64(P[P_TPC])
+    M = ap.shape[0] - 1
+    N = xp.shape[0] - 1
+    if ts[t, 0] == 0:
+        row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
+        if row < 0:
+            return 1, rdy, STEP_DONE
+        ts[t, 1] = row
+        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+        j0, j1 = ap[row], ap[row + 1]
+        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st),
+                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, False, P, tags, dfree, st))
+        ts[t, 2] = 0      # next column
+        ts[t, 14] = 0     # entries of the C row so far
+        if j1 == j0:
+            write_row(row, out_c[t, :0], out_v[t, :0], 0, cp, ci, cx, cfill, st)
+            return 4, done, STEP_OK
+        ts[t, 0] = 1
+        return 4, done, STEP_OK
+    row = ts[t, 1]
+    j = ts[t, 2]
+    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, False, P, tags, dfree, st)
+    q0, q1 = xp[j], xp[j + 1]
+    issue = 3
+    done = t1
+    if q1 > q0:
+        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags, dfree, st)
+        # two-pointer intersection of the sorted index lists, counted step by step
+        a, b = ap[row], q0
+        a1 = ap[row + 1]
+        steps = 0
+        hits = 0
+        s = 0.0
+        while a < a1 and b < q1:
+            steps += 1
+            ka, kb = ai[a], xi[b]
+            if ka == kb:
+                s += ax[a] * xx[b]
+                hits += 1
+                a += 1
+                b += 1
+            elif ka < kb:
+                a += 1
+            else:
+                b += 1
+        st[S_CMP] += steps
+        issue += steps * np.int64(P[P_CMP]) + hits * np.int64(P[P_MUL])
+        done = t2 + steps * np.int64(P[P_CMP])
+        if hits > 0:
+            done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, False, P,
+                                  tags, dfree, st))
+            st[S_PP] += hits
+            st[S_FLOPS] += 2 * hits
+            n = ts[t, 14]
+            out_c[t, n] = j
+            out_v[t, n] = s
+            ts[t, 14] = n + 1
+            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, False, P, dfree, st)
+            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, False, P, dfree, st)
+    ts[t, 2] = j + 1
+    if j + 1 == N:
+        n = ts[t, 14]
+        write_row(row, out_c[t, :n], out_v[t, :n], n, cp, ci, cx, cfill, st)
+        ts[t, 0] = 0
+    return issue, done, STEP_OK
+
+
+# =========================================== outer product ==================================
+@njit(cache=True)
+def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci, cx, cfill,
+               ppc, ppv, G, gf, RB, tags, dfree, bfree, st):
+    """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
+    DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
+    core = t // np.int64(P[P_TPC])
+    phase = G[1]
+    if ts[t, 11] != phase:  # a new phase: fresh work distribution
+        ts[t, 11] = phase
+        ts[t, 0] = 0
+        ts[t, 6] = 0
+        ts[t, 7] = 0
+        ts[t, 8] = t
+    K = xp.shape[0] - 1
+    M = ap.shape[0] - 1
+    if phase == 0 or (phase == 1 and ts[t, 0] == 0):
+        k, rdy = next_unit(t, now, K, P, ts, G, gf, st)
+        if k < 0:
+            return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
+        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, False, P, tags, dfree, st),
+                 load(core, rdy, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st))
+        p0, p1 = xp[k], xp[k + 1]
+        lb = bp[k + 1] - bp[k]
+        if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
+            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, False, P, dfree, st)
+            return 4 + 2 * (p1 - p0), t1, STEP_OK
+        if p1 == p0 or lb == 0:
+            return 4, t1, STEP_OK
+        # row k of B is streamed once (uncached), column k of A likewise
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, False, P, tags, dfree, st),
+                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, False, P, tags, dfree, st))
+        ts[t, 1] = k
+        ts[t, 2] = p0
+        ts[t, 3] = p1
+        ts[t, 0] = 1
+        return 6, t2, STEP_OK
+    if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
+        k = ts[t, 1]
+        p = ts[t, 2]
+        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, False, P, tags, dfree, st),
+                 load(core, now, RB[R_XX] + p * 8, 8, False, False, P, tags, dfree, st),
+                 load(core, now, RB[R_OFF] + p * 8, 8, False, False, P, tags, dfree, st))
+        a = xx[p]
+        q0, q1 = bp[k], bp[k + 1]
+        o = off[p]
+        for q in range(q0, q1):
+            ppc[o + q - q0] = bi[q]
+            ppv[o + q - q0] = a * bx[q]
+        lb = q1 - q0
+        st[S_PP] += lb
+        st[S_FLOPS] += lb
+        done = t1 + lb * np.int64(P[P_MUL])
+        store(done, RB[R_PPI] + o * 4, lb * 4, True, P, dfree, st)
+        store(done, RB[R_PPX] + o * 8, lb * 8, True, P, dfree, st)
+        ts[t, 2] = p + 1
+        if p + 1 == ts[t, 3]:
+            ts[t, 0] = 0
+        return 3 + lb * np.int64(P[P_MUL]) + 2, done, STEP_OK
+    # phase 2: merge row i
+    row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
+    if row < 0:
+        return 1, rdy, STEP_DONE
+    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+    j0, j1 = ap[row], ap[row + 1]
+    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st)
+    total = 0
+    for j in range(j0, j1):
+        k = ai[j]
+        total += bp[k + 1] - bp[k]
+    cols = np.empty(total, np.int64)
+    vals = np.empty(total, np.float64)
+    done = t2
+    outst = np.int64(P[P_OUTST])
+    n = 0
+    for j in range(j0, j1):
+        k = ai[j]
+        lb = bp[k + 1] - bp[k]
+        p = xpos[j]
+        o = off[p]
+        t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
+                  False, P, tags, dfree, st)
+        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, True, P, tags, dfree, st),
+                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, True, P, tags, dfree, st))
+        for x in range(lb):
+            cols[n] = ppc[o + x]
+            vals[n] = ppv[o + x]
+            n += 1
+    order = np.argsort(cols, kind="mergesort")
+    issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * np.int64(P[P_CMP])
+    st[S_CMP] += total
+    m = 0
+    oc = np.empty(total, np.int64)
+    ov = np.empty(total, np.float64)
+    for x in range(total):
+        c = cols[order[x]]
+        if m > 0 and oc[m - 1] == c:
+            ov[m - 1] += vals[order[x]]
+        else:
+            oc[m] = c
+            ov[m] = vals[order[x]]
+            m += 1
+    st[S_FLOPS] += total - m   # the additions of the merge
+    write_row(row, oc, ov, m, cp, ci, cx, cfill, st)
+    done = done + issue
+    store(done, RB[R_CI] + cp[row] * 4, m * 4, False, P, dfree, st)
+    store(done, RB[R_CX] + cp[row] * 8, m * 8, False, P, dfree, st)
+    return issue, done, STEP_OK
+
+
+# =========================================== scheduler ======================================
+@njit(cache=True)
+def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax,
+                    pp_total):
+    """Run every hardware thread to completion; returns C, stats and per-thread counters."""
+    cores = np.int64(P[P_CORES])
+    tpc = np.int64(P[P_TPC])
+    mtp = np.int64(P[P_MTP])
+    tpp = np.int64(P[P_TPP])
+    stp = np.int64(P[P_STP])
+    T = cores * tpc
+    npipe = cores * (mtp + stp)
+    N = np.int64(P[P_N])
+    M = ap.shape[0] - 1
+    pfirst = np.empty(npipe, np.int64)
+    pn = np.empty(npipe, np.int64)
+    p = 0
+    for c in range(cores):
+        for m in range(mtp + stp):
+            pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
+            pn[p] = tpp if m < mtp else 1
+            p += 1
+    ts = np.zeros((T, 16), np.int64)
+    for t in range(T):
+        ts[t, 8] = t
+        ts[t, 11] = 0
+    tf = np.zeros((T, 2), np.float64)
+    G = np.zeros(4, np.int64)
+    gf = np.zeros(4, np.float64)
+    st = np.zeros(N_STATS, np.int64)
+    tags = np.full((cores, np.int64(P[P_CSETS])), -1, np.int64)
+    dfree = np.zeros(np.int64(P[P_DCH]), np.float64)
+    bfree = np.zeros(cores * np.int64(P[P_SPAD_BANKS]), np.float64)
+    nnz_c = cp[M]
+    ci = np.zeros(nnz_c, np.int64)
+    cx = np.zeros(nnz_c, np.float64)
+    cfill = np.full(M, -1, np.int64)
+    rowwise = algo == ALGO_ROWWISE
+    acc = np.int64(P[P_ACC])
+    # functional state (sized only for the algorithm that needs it)
+    ew = emax if (rowwise and acc != ACC_DENSE) else 1
+    hk = np.full((T if ew > 1 else 1, ew), EMPTY, np.int32)
+    hv = np.zeros((T if ew > 1 else 1, ew), np.float64)
+    sw = N if rowwise else 1
+    spa = np.zeros((T if rowwise else 1, sw), np.float64)
+    stamp = np.zeros((T if rowwise else 1, sw), np.int64)
+    slist = np.zeros((T if rowwise else 1, sw), np.int64)
+    pool = np.full(cores, np.int64(P[P_POOL]), np.int64)  # free fragments per core (v3)
+    iw = N if algo == ALGO_INNER else 1
+    out_c = np.zeros((T if algo == ALGO_INNER else 1, iw), np.int64)
+    out_v = np.zeros((T if algo == ALGO_INNER else 1, iw), np.float64)
+    ppc = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.int64)
+    ppv = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.float64)
+
+    ready = np.zeros(T, np.float64)
+    alive = np.ones(T, np.bool_)
+    waiting = np.zeros(T, np.bool_)
+    work = np.zeros(T, np.int64)
+    finish = np.zeros(T, np.float64)
+    busy = np.zeros(npipe, np.int64)
+    pt = np.zeros(npipe, np.float64)
+    rr = pfirst.copy()
+    n_alive = T
+    n_wait = 0
+    wait_max = 0.0
+    quantum = P[P_QUANTUM]
+    iwidth = np.int64(P[P_IW])
+    horizon = 0.0
+    steps = 0
+    while n_alive > 0:
+        horizon += quantum
+        for p in range(npipe):
+            f = pfirst[p]
+            n = pn[p]
+            while pt[p] < horizon:
+                chosen = -1
+                minr = INF
+                for s in range(n):
+                    t = f + (rr[p] - f + s) % n
+                    if not alive[t]:
+                        continue
+                    if ready[t] <= pt[p]:
+                        chosen = t
+                        break
+                    if ready[t] < minr:
+                        minr = ready[t]
+                if chosen < 0:
+                    if minr >= INF:
+                        pt[p] = INF
+                        break
+                    pt[p] = minr  # idle until a thread's data returns
+                    continue
+                rr[p] = f + (chosen - f + 1) % n
+                now = pt[p]
+                if rowwise:
+                    issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
+                                                    bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
+                                                    slist, pool, G, gf, RB, tags, dfree, bfree,
+                                                    st)
+                elif algo == ALGO_INNER:
+                    issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
+                                                  ci, cx, cfill, out_c, out_v, G, gf, RB, tags,
+                                                  dfree, st)
+                else:
+                    issue, rdy, code = outer_step(chosen, now, P, ts, ap, ai, bp, bi, bx, xp, xi,
+                                                  xx, xpos, off, cp, ci, cx, cfill, ppc, ppv, G,
+                                                  gf, RB, tags, dfree, bfree, st)
+                steps += 1
+                cyc = (issue + iwidth - 1) // iwidth
+                work[chosen] += issue
+                busy[p] += cyc
+                pt[p] = now + cyc
+                ready[chosen] = max(rdy, pt[p])
+                if code == STEP_DONE:
+                    alive[chosen] = False
+                    n_alive -= 1
+                    finish[chosen] = ready[chosen]
+                elif code == STEP_BARRIER:
+                    waiting[chosen] = True
+                    ready[chosen] = INF
+                    n_wait += 1
+                    wait_max = max(wait_max, pt[p])
+                if n_wait > 0 and n_wait == n_alive:  # everyone arrived: next phase
+                    rel = wait_max + P[P_RATOMIC]
+                    for u in range(T):
+                        if waiting[u]:
+                            waiting[u] = False
+                            ready[u] = rel
+                    n_wait = 0
+                    wait_max = 0.0
+                    G[0] = 0
+                    G[1] += 1
+                    for q in range(npipe):
+                        if pt[q] >= INF:
+                            pt[q] = rel
+    return ci, cx, cfill, st, work, finish, busy, steps

@@ -1,0 +1,303 @@
+"""Public API of the SMASH-on-PIUMA SpGEMM model: validate, run the Numba engine, report.
+
+``simulate(workload, config, algorithm="smash-v1")`` runs the chosen algorithm on every
+SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The engine
+(``_kernels.py``) computes C for real; ``Result.correct`` compares it with SciPy.
+
+Algorithms (all on the same simulated machine, see config.py):
+  smash-v1         row-wise (Gustavson), static window distribution, per-thread hash table
+                   in scratchpad with atomic insert/add, write-back scans + compacts it.
+  smash-v2         v1 + tokenization: rows handed out dynamically, ``token_rows`` per fetch-add.
+  smash-v3         v2 + fragmenting memory: each row's table is built from fixed-size
+                   scratchpad fragments taken from a per-core pool, sized from the row's
+                   upper bound (sum of the B-row lengths it touches).  Heavy rows get many
+                   fragments (no DRAM spills), light rows few (short write-back scans).
+  inner            inner product: every (row of A, column of B) pair, two-pointer intersection.
+  outer            outer product: column k of A x row k of B -> partial products in DRAM,
+                   then per row of C a read-back, sort and merge.
+  gustavson-dense  row-wise with a per-thread dense accumulator in DRAM (through the cache).
+Baselines use the same dynamic token distribution as v2 (the stronger choice for them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from accel.arch.piuma import _kernels as K
+from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
+from accel.configs import config_dict
+from accel.errors import WorkloadError
+from accel.workloads.formats import Unstructured
+from accel.workloads.ops import SpGemm, Workload
+
+MODEL_VERSION = "piuma-0.1"
+
+# name -> (engine, distribution, accumulator)
+ALGORITHMS: dict[str, tuple[int, int, int]] = {
+    "smash-v1": (K.ALGO_ROWWISE, K.DIST_STATIC, K.ACC_HASH),
+    "smash-v2": (K.ALGO_ROWWISE, K.DIST_TOKEN, K.ACC_HASH),
+    "smash-v3": (K.ALGO_ROWWISE, K.DIST_TOKEN, K.ACC_FRAG),
+    "inner": (K.ALGO_INNER, K.DIST_TOKEN, K.ACC_HASH),
+    "outer": (K.ALGO_OUTER, K.DIST_TOKEN, K.ACC_HASH),
+    "gustavson-dense": (K.ALGO_ROWWISE, K.DIST_TOKEN, K.ACC_DENSE),
+}
+SMASH = ("smash-v1", "smash-v2", "smash-v3")
+VALUE_RTOL = 1e-9   # hashing changes the summation order; values agree to rounding
+
+
+def check_csr(mat: Unstructured, what: str) -> None:
+    """A CSR operand must be well formed: monotone indptr, in-range sorted unique indices."""
+    if mat.data is None:
+        raise WorkloadError(f"{what} has no values (metadata-only operand)")
+    m, n = mat.shape
+    ip = np.asarray(mat.indptr)
+    idx = np.asarray(mat.indices)
+    if ip.shape != (m + 1,) or ip[0] != 0 or np.any(np.diff(ip) < 0) or ip[-1] != idx.size:
+        raise WorkloadError(f"{what}: malformed CSR indptr (length {ip.size}, expected {m + 1})")
+    if idx.size != np.asarray(mat.data).size:
+        raise WorkloadError(f"{what}: {idx.size} indices but {np.asarray(mat.data).size} values")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            bad = lo if lo < 0 else hi
+            raise WorkloadError(f"{what}: column index {bad} out of range 0..{n - 1}")
+        row_of = np.repeat(np.arange(m), np.diff(ip))
+        step = np.diff(idx.astype(np.int64))
+        same_row = row_of[1:] == row_of[:-1]
+        bad = np.nonzero(same_row & (step <= 0))[0]
+        if bad.size:
+            r = int(row_of[bad[0] + 1])
+            raise WorkloadError(f"{what}: row {r} has unsorted or duplicate column indices")
+
+
+def _spgemm_ops(workload: Workload) -> list[SpGemm]:
+    ops = [op for op in workload.ops if isinstance(op, SpGemm)]
+    if not ops:
+        raise WorkloadError(f"workload {workload.name} has no SpGEMM op for the PIUMA model")
+    return ops
+
+
+def _symbolic(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """indptr of C's structure (simulator bookkeeping to size the output, not timed)."""
+    pattern = (abs(a).astype(bool).astype(np.int64) @ abs(b).astype(bool).astype(np.int64))
+    pattern = sp.csr_matrix(pattern)
+    return pattern.indptr.astype(np.int64)
+
+
+def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int) -> np.ndarray:
+    P = np.zeros(K.N_PARAMS, np.float64)
+    P[K.P_CORES], P[K.P_TPC] = cfg.cores, cfg.threads_per_core
+    P[K.P_MTP], P[K.P_TPP], P[K.P_STP] = cfg.mt_pipelines, cfg.threads_per_pipeline, cfg.st_pipelines
+    P[K.P_IW], P[K.P_QUANTUM] = cfg.issue_width, cfg.sync_quantum
+    P[K.P_SPAD_BANKS], P[K.P_SPAD_LAT] = cfg.spad_banks, cfg.spad_latency
+    P[K.P_ATOMIC], P[K.P_RATOMIC] = cfg.atomic_cycles, cfg.remote_atomic_latency
+    P[K.P_CSETS] = cfg.cache_bytes // cfg.cache_line_bytes
+    P[K.P_CLINE], P[K.P_CLAT] = cfg.cache_line_bytes, cfg.cache_latency
+    P[K.P_DLAT], P[K.P_DCH] = cfg.dram_latency, cfg.dram_channels
+    P[K.P_DCPW] = 1.0 / cfg.dram_words_per_cycle
+    P[K.P_DINTER], P[K.P_OUTST] = cfg.dram_interleave_bytes, cfg.max_outstanding
+    P[K.P_MUL], P[K.P_HASHC], P[K.P_CMP] = cfg.mul_cycles, cfg.hash_cycles, cfg.compare_cycles
+    P[K.P_SCAN] = cfg.scan_slots_per_cycle
+    P[K.P_E] = cfg.hash_table_entries
+    P[K.P_HFN] = 0 if cfg.hash_function == "fibonacci" else 1
+    P[K.P_PROBE] = 0 if cfg.collision_policy == "linear" else 1
+    P[K.P_MAXLOAD], P[K.P_WIN], P[K.P_TOK] = cfg.max_load, cfg.window_rows, cfg.token_rows
+    P[K.P_FRAG], P[K.P_MAXFRAG] = cfg.fragment_entries, cfg.max_fragments
+    P[K.P_DIST], P[K.P_ACC] = algo[1], algo[2]
+    P[K.P_N], P[K.P_EMAX], P[K.P_POOL] = n_cols, emax, cfg.pool_fragments
+    return P
+
+
+def _regions(sizes: list[int]) -> np.ndarray:
+    """Disjoint, 4 KB-aligned byte address ranges for the arrays the machine touches."""
+    rb = np.zeros(K.N_REGIONS, np.int64)
+    base = 1 << 20
+    for r, nbytes in enumerate(sizes):
+        rb[r] = base
+        base += (int(nbytes) + 4095) // 4096 * 4096 + 4096
+    return rb
+
+
+@dataclass
+class Result:
+    algorithm: str
+    workload: str
+    config: dict
+    cycles: int
+    seconds: float
+    flops: int
+    partial_products: int
+    partial_product_bytes: int
+    dram_bytes_read: int
+    dram_bytes_written: int
+    hash_probes: int
+    hash_collisions: int
+    hash_spills: int
+    atomics: int
+    bank_wait_cycles: int
+    cache_hits: int
+    cache_misses: int
+    tokens: int
+    thread_work: np.ndarray = field(repr=False)
+    pipeline_utilisation: float = 0.0
+    correct: bool = False
+    nnz_c: int = 0
+    engine_steps: int = 0
+    sim_wall_s: float = 0.0
+    C: sp.csr_matrix | None = field(default=None, repr=False)
+    speedup_vs: dict = field(default_factory=dict)
+
+    @property
+    def gflops(self) -> float:
+        return self.flops / self.seconds / 1e9 if self.seconds > 0 else 0.0
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        moved = self.dram_bytes_read + self.dram_bytes_written
+        return self.flops / moved if moved else 0.0
+
+    @property
+    def load_imbalance(self) -> float:
+        w = self.thread_work
+        return float(w.max() / w.mean()) if w.size and w.mean() > 0 else 1.0
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "cycles": float(self.cycles), "seconds": self.seconds, "gflops": self.gflops,
+            "arithmetic_intensity": self.arithmetic_intensity,
+            "dram_bytes_read": float(self.dram_bytes_read),
+            "dram_bytes_written": float(self.dram_bytes_written),
+            "partial_products": float(self.partial_products),
+            "partial_product_bytes": float(self.partial_product_bytes),
+            "hash_probes": float(self.hash_probes), "hash_collisions": float(self.hash_collisions),
+            "hash_spills": float(self.hash_spills), "atomics": float(self.atomics),
+            "bank_wait_cycles": float(self.bank_wait_cycles),
+            "cache_hit_rate": self.cache_hits / max(1, self.cache_hits + self.cache_misses),
+            "load_imbalance": self.load_imbalance,
+            "thread_work_max": float(self.thread_work.max()) if self.thread_work.size else 0.0,
+            "thread_work_mean": float(self.thread_work.mean()) if self.thread_work.size else 0.0,
+            "pipeline_utilisation": self.pipeline_utilisation,
+            "correct": float(self.correct), "sim_wall_s": self.sim_wall_s,
+        }
+
+    def to_dict(self) -> dict:
+        d = {"algorithm": self.algorithm, "workload": self.workload,
+             "model_version": MODEL_VERSION, "nnz_c": self.nnz_c, **self.metrics(),
+             "cycles": int(self.cycles), "correct": bool(self.correct),
+             "tokens": int(self.tokens), "engine_steps": int(self.engine_steps),
+             "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses)}
+        if self.speedup_vs:
+            d["speedup_vs"] = self.speedup_vs
+        return d
+
+
+def _x_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
+    x = m.T.tocsr()
+    x.sort_indices()
+    return x
+
+
+def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
+                    algorithm: str = "smash-v1", name: str = "spgemm") -> Result:
+    """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine."""
+    if algorithm not in ALGORITHMS:
+        raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
+    config.validate()
+    check_csr(a, "A")
+    check_csr(b, "B")
+    if a.shape[1] != b.shape[0]:
+        raise WorkloadError(f"inner dimensions differ: A is {a.shape[0]}x{a.shape[1]}, "
+                            f"B is {b.shape[0]}x{b.shape[1]}")
+    t0 = time.perf_counter()
+    code = ALGORITHMS[algorithm]
+    A = a.to_scipy().astype(np.float64)
+    B = b.to_scipy().astype(np.float64)
+    M, N = A.shape[0], B.shape[1]
+    ap, ai, ax = A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data
+    bp, bi, bx = B.indptr.astype(np.int64), B.indices.astype(np.int64), B.data
+    cp = _symbolic(A, B)
+    blen = np.diff(bp)
+    pp_total = int(blen[ai].sum()) if ai.size else 0
+    empty_i = np.zeros(1, np.int64)
+    xp, xi, xx, xpos, off = empty_i, empty_i, np.zeros(1), empty_i, empty_i
+    if code[0] == K.ALGO_INNER:
+        X = _x_transpose(B)
+        xp, xi, xx = X.indptr.astype(np.int64), X.indices.astype(np.int64), X.data
+    elif code[0] == K.ALGO_OUTER:
+        # X = A^T: column k of A; xpos maps each A nonzero to its slot in X
+        tag = sp.csr_matrix((np.arange(ai.size, dtype=np.float64) + 1, ai, ap), shape=A.shape)
+        Xt = _x_transpose(tag)
+        order = Xt.data.astype(np.int64) - 1
+        xp, xi, xx = Xt.indptr.astype(np.int64), Xt.indices.astype(np.int64), ax[order]
+        xpos = np.empty(ai.size, np.int64)
+        xpos[order] = np.arange(ai.size)
+        chunk = blen[ai[order]] if ai.size else np.zeros(0, np.int64)
+        off = np.concatenate(([0], np.cumsum(chunk)[:-1])).astype(np.int64) if ai.size else empty_i
+    if code[2] == K.ACC_FRAG:
+        emax = config.fragment_entries * config.max_fragments
+    else:
+        emax = config.hash_table_entries
+    P = _params(config, code, N, emax)
+    T = config.threads
+    RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
+                   xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
+                   pp_total * 4, pp_total * 8, max(1, ai.size) * 8, T * N * 16,
+                   T * N * ENTRY_BYTES])
+    ci, cx, cfill, st, work, finish, busy, steps = K.simulate_kernel(
+        code[0], P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax, pp_total)
+    cycles = int(np.ceil(finish.max())) if finish.size else 0
+    C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
+    ref = A @ B
+    ref.sort_indices()
+    correct = bool(st[K.S_BADROW] == 0 and np.all(cfill == np.diff(cp))
+                   and _same(C, ref))
+    wall = time.perf_counter() - t0
+    util = float(busy.sum()) / (busy.size * cycles) if cycles else 0.0
+    return Result(
+        algorithm=algorithm, workload=name, config=config_dict(config), cycles=cycles,
+        seconds=cycles / (config.clock_ghz * 1e9), flops=2 * pp_total,
+        partial_products=int(st[K.S_PP]), partial_product_bytes=int(st[K.S_PPB]),
+        dram_bytes_read=int(st[K.S_RB]), dram_bytes_written=int(st[K.S_WB]),
+        hash_probes=int(st[K.S_PROBES]), hash_collisions=int(st[K.S_COLL]),
+        hash_spills=int(st[K.S_SPILL]), atomics=int(st[K.S_ATOMICS]),
+        bank_wait_cycles=int(st[K.S_BANKWAIT]), cache_hits=int(st[K.S_HIT]),
+        cache_misses=int(st[K.S_MISS]), tokens=int(st[K.S_TOKENS]), thread_work=work,
+        pipeline_utilisation=util, correct=correct, nnz_c=int(cp[-1]), engine_steps=int(steps),
+        sim_wall_s=wall, C=C)
+
+
+def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:
+    """Same sparsity structure (C's entries are where A.B is structurally nonzero) and values."""
+    R = ref.copy()
+    R.sort_indices()
+    if C.shape != R.shape:
+        return False
+    # SciPy drops nothing structurally, but numeric cancellation could give explicit zeros
+    if not (np.array_equal(C.indptr, R.indptr) and np.array_equal(C.indices, R.indices)):
+        return False
+    scale = np.maximum(np.abs(R.data), 1e-300)
+    return bool(np.all(np.abs(C.data - R.data) <= VALUE_RTOL * scale + 1e-12))
+
+
+def simulate(workload: Workload, config: PiumaConfig, algorithm: str = "smash-v1") -> Result:
+    """Simulate the workload's SpGEMM op with one algorithm (the sweep helper's entry point)."""
+    ops = _spgemm_ops(workload)
+    if len(ops) > 1:
+        raise WorkloadError(f"workload {workload.name} has {len(ops)} SpGEMM ops; the PIUMA "
+                            f"model runs one at a time")
+    op = ops[0]
+    return simulate_spgemm(op.a, op.b, config, algorithm, name=workload.name)
+
+
+def simulate_all(workload: Workload, config: PiumaConfig,
+                 algorithms: tuple[str, ...] = tuple(ALGORITHMS)) -> dict[str, Result]:
+    """Every algorithm on the same workload, with ``speedup_vs`` filled in (cycles ratio)."""
+    results = {name: simulate(workload, config, name) for name in algorithms}
+    for name, r in results.items():
+        r.speedup_vs = {o: (results[o].cycles / r.cycles if r.cycles else 0.0)
+                        for o in results if o != name}
+    return results
