@@ -1,0 +1,191 @@
+"""Numba kernels of the FlightLLM model: arrays and scalars in, arrays out.
+
+``execute``: event-driven run of one instruction stream over the decoupled units.
+``chain_matmul``: the sparse DSP chain computing INT8 block-N:M products.
+Plain-NumPy references live in tests/arch/flightllm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# instruction fields (columns of the int64 program array); shared with compiler.py
+F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER = range(8)
+NF = 8
+N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
+LD, ST = 0, 1
+
+
+@njit(cache=True)
+def execute(prog, credits, hbm_bytes_per_cycle, ch_bytes_per_cycle, n_channels, interleave,
+            latency_cycles):
+    """Run ``prog`` (n, NF) honouring in-order units and wait/release tokens.
+
+    Tokens are counting semaphores per (producer unit, consumer unit) pair, matched FIFO:
+    the k-th wait of unit d on unit s is satisfied by the (k - credits[s, d])-th release
+    from s to d (a negative index means an initial credit, e.g. a free buffer slot).
+    LD/ST share the HBM: a transfer of B bytes occupies the aggregate bus for
+    B / hbm_bytes_per_cycle, spans min(channels, ceil(B / interleave)) channels, and
+    completes latency + B / (spanned channels x channel rate) after it starts.
+
+    Returns start, finish (per instruction, cycles), busy (per unit, cycles),
+    hbm_bytes, status (-1 ok, else the index of an instruction that can never issue).
+    """
+    n = prog.shape[0]
+    nu = N_UNITS
+    start = np.zeros(n, np.float64)
+    finish = np.zeros(n, np.float64)
+    busy = np.zeros(nu, np.float64)
+    # per-unit instruction lists (program order filtered by unit)
+    ucount = np.zeros(nu, np.int64)
+    for i in range(n):
+        ucount[prog[i, F_UNIT]] += 1
+    uoff = np.zeros(nu + 1, np.int64)
+    for u in range(nu):
+        uoff[u + 1] = uoff[u] + ucount[u]
+    ulist = np.empty(n, np.int64)
+    fill = uoff[:nu].copy()
+    for i in range(n):
+        u = prog[i, F_UNIT]
+        ulist[fill[u]] = i
+        fill[u] += 1
+    # release lists per pair (s, d), in s's program order
+    rcount = np.zeros(nu * nu, np.int64)
+    for i in range(n):
+        s = prog[i, F_UNIT]
+        r = prog[i, F_REL]
+        for d in range(nu):
+            if (r >> d) & 1:
+                rcount[s * nu + d] += 1
+    roff = np.zeros(nu * nu + 1, np.int64)
+    for p in range(nu * nu):
+        roff[p + 1] = roff[p] + rcount[p]
+    rlist = np.empty(max(roff[nu * nu], 1), np.int64)
+    rfill = roff[: nu * nu].copy()
+    for k in range(n):
+        i = ulist[k]
+        s = prog[i, F_UNIT]
+        r = prog[i, F_REL]
+        for d in range(nu):
+            if (r >> d) & 1:
+                rlist[rfill[s * nu + d]] = i
+                rfill[s * nu + d] += 1
+    done = np.zeros(n, np.bool_)
+    consumed = np.zeros(nu * nu, np.int64)
+    ptr = np.zeros(nu, np.int64)
+    unit_free = np.zeros(nu, np.float64)
+    hbm_free = 0.0
+    hbm_bytes = 0.0
+    issued = 0
+    while issued < n:
+        best_u = -1
+        best_t = np.inf
+        for u in range(nu):
+            if ptr[u] >= ucount[u]:
+                continue
+            i = ulist[uoff[u] + ptr[u]]
+            ready = unit_free[u]
+            w = prog[i, F_WAIT]
+            ok = True
+            for s in range(nu):
+                if (w >> s) & 1:
+                    k = consumed[s * nu + u] - credits[s, u]
+                    if k < 0:
+                        continue
+                    if k >= rcount[s * nu + u]:
+                        ok = False
+                        break
+                    j = rlist[roff[s * nu + u] + k]
+                    if not done[j]:
+                        ok = False
+                        break
+                    if finish[j] > ready:
+                        ready = finish[j]
+            if ok and ready < best_t:
+                best_t = ready
+                best_u = u
+        if best_u < 0:
+            for u in range(nu):
+                if ptr[u] < ucount[u]:
+                    return start, finish, busy, hbm_bytes, ulist[uoff[u] + ptr[u]]
+        u = best_u
+        i = ulist[uoff[u] + ptr[u]]
+        w = prog[i, F_WAIT]
+        for s in range(nu):
+            if (w >> s) & 1:
+                consumed[s * nu + u] += 1
+        if u == LD or u == ST:
+            nbytes = float(prog[i, F_BYTES])
+            t0 = best_t if best_t > hbm_free else hbm_free
+            span = (prog[i, F_BYTES] + interleave - 1) // interleave
+            if span > n_channels:
+                span = n_channels
+            if span < 1:
+                span = 1
+            own = nbytes / (span * ch_bytes_per_cycle)
+            hbm_free = t0 + nbytes / hbm_bytes_per_cycle
+            start[i] = t0
+            finish[i] = t0 + latency_cycles + own
+            unit_free[u] = hbm_free
+            busy[u] += own
+            hbm_bytes += nbytes
+        else:
+            start[i] = best_t
+            finish[i] = best_t + prog[i, F_CYCLES]
+            unit_free[u] = finish[i]
+            busy[u] += prog[i, F_CYCLES]
+        done[i] = True
+        ptr[u] += 1
+        issued += 1
+    return start, finish, busy, hbm_bytes, -1
+
+
+@njit(cache=True)
+def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
+    """INT8 block N:M product on the sparse DSP chain; returns (C int64 (M, N), passes).
+
+    ``vals``/``idx`` are the ragged Block arrays ordered (group, column, j); ``counts``
+    (G, N) the kept entries per group and column.  For each output column the chain
+    is filled with successive groups: a group of n kept weights occupies
+    ceil(n / dsp_group) DSP groups (a reduction node can only break the cascade at a
+    group boundary); its sparse MUX picks activation ``g*m + idx`` for each DSP; the
+    reduction node emits the group's partial sum, which the accumulator adds.  One
+    chain pass (all DSPs busy once) is one cycle per activation row.
+    """
+    rows = a_q.shape[0]
+    g_count, ncols = counts.shape
+    out = np.zeros((rows, ncols), np.int64)
+    off = np.zeros(g_count * ncols + 1, np.int64)
+    for g in range(g_count):
+        for c in range(ncols):
+            off[g * ncols + c + 1] = off[g * ncols + c] + counts[g, c]
+    passes = 0
+    for c in range(ncols):
+        used = 0            # DSP slots filled in the current pass of column c
+        col_passes = 0
+        for g in range(g_count):
+            n = counts[g, c]
+            if n == 0:
+                continue
+            slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
+            if used + slots > chain_dsps:
+                col_passes += 1
+                used = 0
+            # a group longer than the chain wraps: the accumulator carries it over
+            while slots > chain_dsps:
+                col_passes += 1
+                slots -= chain_dsps
+            used += slots
+            base = off[g * ncols + c]
+            for r in range(rows):
+                partial = 0   # reduction node output of this group
+                for j in range(n):
+                    pos = g * m + idx[base + j]
+                    if pos < a_q.shape[1]:   # zero-padded tail of the reduction axis
+                        partial += np.int64(a_q[r, pos]) * np.int64(vals[base + j])
+                out[r, c] += partial
+        if used > 0:
+            col_passes += 1
+        passes += col_passes
+    return out, passes

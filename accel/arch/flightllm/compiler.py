@@ -1,0 +1,385 @@
+"""Compile transformer layers into FlightLLM instruction streams (int64 arrays).
+
+One row per instruction, columns ``_kernels.F_*``: unit (LD, ST, MM, MV, MISC, SYS),
+HBM bytes, compute cycles, wait mask, release mask (bit u = token to/from unit u),
+kind, useful MACs, layer.  Dataflow choices (documented, since the artifact's RTL is
+withheld):
+
+* Weight-tile streams: a linear op's columns are cut into tiles of ~``weight_tile_kb``
+  (whole 16-column stripes, full K).  ``LD tile`` waits a free-slot token from the
+  compute unit and releases a data token; the compute instruction waits that token and
+  releases the slot when done.  Slot credits = ``weight_slots`` (double/multi-buffering
+  expressed as tokens); KV chunks share the slots.
+* Decode, always-on-chip (``on_chip=True``): activations stay in the global buffer;
+  Q/K/V and gate/up are fused into one weight stream each; MISC ops hand tokens to MV
+  directly, so the LD unit keeps prefetching the next op's weights across op
+  boundaries.
+* Decode, off-chip (``on_chip=False``): every op (linear or MISC) loads its input
+  activation from HBM and stores its output back; nothing is fused.  The op's
+  activation load leads its weight loads in the in-order LD queue and waits for the
+  producer's store, so weight prefetch stops at every op boundary.
+* Prefill: MM mode, activations through HBM (a [P, 11008] INT8 tensor does not fit
+  on chip), weight-stationary: one MM instruction per (weight tile, ``mm_token_tile``
+  token rows); block-sparse attention by ``attn_block`` query blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel.arch.flightllm._kernels import (
+    F_BYTES,
+    F_CYCLES,
+    F_KIND,
+    F_LAYER,
+    F_MACS,
+    F_REL,
+    F_UNIT,
+    F_WAIT,
+    N_UNITS,
+    NF,
+)
+from accel.arch.flightllm.config import FlightLLMConfig
+from accel.arch.flightllm.dsp_chain import attention_kept_blocks, slots_per_stripe
+from accel.workloads.llm import SPARSE_M, LLMShape
+
+LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
+UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
+KINDS = ("weight", "act", "kv", "linear", "attn", "softmax", "norm", "act_fn", "eltwise",
+         "rope", "sync", "embed")
+K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_ROPE, \
+    K_SYNC, K_EMBED = range(len(KINDS))
+
+
+def bit(u: int) -> int:
+    return 1 << u
+
+
+@dataclass
+class OpTiles:
+    """A linear op's weight stream, per tile: HBM bytes, chain slots and kept MACs per row."""
+    name: str
+    K: int
+    N: int
+    nbytes: np.ndarray
+    slots: np.ndarray
+    macs: np.ndarray
+
+    @property
+    def total_bytes(self) -> int:
+        return int(self.nbytes.sum())
+
+
+def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig) -> OpTiles:
+    """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles."""
+    kept = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
+    bits = cfg.weight_bits + cfg.index_bits
+    sbytes = np.ceil(kept * bits / 8.0).astype(np.int64) + block_n.shape[0] * cfg.block_meta_bytes
+    slots = slots_per_stripe(block_n, cfg.dsp_group)
+    tile_bytes = cfg.weight_tile_kb * 1024
+    cum = np.cumsum(sbytes)
+    tid = (cum - sbytes) // tile_bytes            # stripe starts inside tile tid
+    nt = int(tid[-1]) + 1
+    return OpTiles(name, k, block_n.shape[1] * SPARSE_M,
+                   np.bincount(tid, sbytes, nt).astype(np.int64),
+                   np.bincount(tid, slots, nt).astype(np.int64),
+                   np.bincount(tid, kept, nt).astype(np.int64))
+
+
+class Builder:
+    """Collects instruction rows; ``emit`` returns the new block for first/last edits."""
+
+    def __init__(self, cfg: FlightLLMConfig):
+        self.cfg = cfg
+        self.parts: list[np.ndarray] = []
+
+    def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0) -> np.ndarray:
+        a = np.zeros((n, NF), np.int64)
+        a[:, F_UNIT] = unit
+        a[:, F_BYTES] = nbytes
+        a[:, F_CYCLES] = cycles
+        a[:, F_WAIT] = wait
+        a[:, F_REL] = rel
+        a[:, F_KIND] = kind
+        a[:, F_MACS] = macs
+        self.parts.append(a)
+        return a
+
+    def build(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros((0, NF), np.int64)
+
+    # --- primitive ops --------------------------------------------------------------
+    def compute_cycles(self, unit: int, slots) -> np.ndarray:
+        c = self.cfg
+        per_cycle = c.cores * (c.mm_macs_per_core if unit == MM else c.mv_macs_per_core)
+        return c.compute_setup_cycles + -(-np.asarray(slots, np.int64) // per_cycle)
+
+    def misc(self, elems: int, wait: int, rel: int, kind: int) -> None:
+        c = self.cfg
+        cyc = c.misc_setup_cycles + -(-int(elems) // (c.sfu_elems_per_cycle * c.cores))
+        self.emit(MISC, 1, cycles=cyc, wait=wait, rel=rel, kind=kind)
+
+    def hbm_misc(self, in_bytes: int, out_bytes: int, elems: int, kind: int,
+                 out_rel: int = bit(LD), in_wait: int = bit(ST)) -> None:
+        """MISC op reading its input from HBM and writing its output back."""
+        self.emit(LD, 1, nbytes=in_bytes, wait=in_wait, rel=bit(MISC), kind=K_ACT)
+        self.misc(elems, wait=bit(LD), rel=bit(ST), kind=kind)
+        self.emit(ST, 1, nbytes=out_bytes, wait=bit(MISC), rel=out_rel, kind=K_ACT)
+
+    def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
+               ld_first_wait: int = 0, ld_first_bytes: int = 0) -> int:
+        """Weight-tile stream; returns the compute unit (MV for one row, else MM)."""
+        unit = MV if rows == 1 else MM
+        nt = len(t.nbytes)
+        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT)
+        ld[0, F_WAIT] |= ld_first_wait
+        ld[0, F_BYTES] += ld_first_bytes
+        tile_rows = rows if unit == MV else self.cfg.mm_token_tile
+        r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
+        r_sizes[-1] = rows - tile_rows * (len(r_sizes) - 1)
+        nr = len(r_sizes)
+        slots = np.outer(t.slots, r_sizes).reshape(-1)
+        macs = np.outer(t.macs, r_sizes).reshape(-1)
+        cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
+                       macs=macs)
+        first_r = np.zeros(nr, np.int64)
+        first_r[0] = bit(LD)
+        last_r = np.zeros(nr, np.int64)
+        last_r[-1] = bit(LD)
+        cp[:, F_WAIT] = np.tile(first_r, nt)
+        cp[:, F_REL] = np.tile(last_r, nt)
+        cp[0, F_WAIT] |= wait_first
+        cp[-1, F_REL] |= rel_last
+        return unit
+
+    def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD)) -> None:
+        """Linear op whose input comes from HBM and whose output goes back to HBM."""
+        ab = self.cfg.act_bits / 8
+        unit = self.linear(t, rows, rel_last=bit(ST), ld_first_wait=bit(ST),
+                           ld_first_bytes=int(np.ceil(rows * t.K * ab)))
+        self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=bit(unit), rel=out_rel,
+                  kind=K_ACT)
+
+    def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
+                  wait_first: int, rel_last: int, ld_first_wait: int = 0,
+                  ld_first_bytes: int = 0, cached: int | None = None) -> None:
+        """Attention over ``entries`` keys (or values) read from the KV cache in chunks."""
+        cached = entries if cached is None else cached
+        per = max(1, self.cfg.kv_buffer_kb * 1024 // entry_bytes)
+        nch = -(-cached // per)
+        if nch == 0:      # nothing cached yet: compute on the on-chip entry only
+            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry),
+                      wait=wait_first, rel=rel_last, kind=K_ATTN, macs=entries * macs_per_entry)
+            return
+        ent = np.full(nch, per, np.int64)
+        ent[-1] = cached - per * (nch - 1)
+        ld = self.emit(LD, nch, nbytes=ent * entry_bytes, wait=bit(unit), rel=bit(unit),
+                       kind=K_KV)
+        ld[0, F_WAIT] |= ld_first_wait
+        ld[0, F_BYTES] += ld_first_bytes
+        ent_c = ent.copy()
+        ent_c[-1] += entries - cached
+        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry),
+                       wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
+        cp[0, F_WAIT] |= wait_first
+        cp[-1, F_REL] |= rel_last
+
+
+def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
+                cfg: FlightLLMConfig) -> dict[str, OpTiles]:
+    """Tiles of every weight stream: single ops and the fused qkv / gate_up streams."""
+    tiles = {n: weight_tiles(n, k, block_ns[n], cfg) for n, k, _ in shape.linears()}
+    tiles["lm_head"] = weight_tiles("lm_head", shape.hidden, block_ns["lm_head"], cfg)
+    tiles["qkv"] = weight_tiles("qkv", shape.hidden, np.concatenate(
+        [block_ns["q_proj"], block_ns["k_proj"], block_ns["v_proj"]], axis=1), cfg)
+    if shape.ffn_kind == "swiglu":
+        tiles["ffn_in"] = weight_tiles("ffn_in", shape.hidden, np.concatenate(
+            [block_ns["gate_proj"], block_ns["up_proj"]], axis=1), cfg)
+    else:
+        tiles["ffn_in"] = tiles["fc1"]
+    tiles["ffn_out"] = tiles["down_proj" if shape.ffn_kind == "swiglu" else "fc2"]
+    return tiles
+
+
+def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
+    out = np.tile(layer, (layers, 1))
+    out[:, F_LAYER] = np.repeat(np.arange(layers), len(layer))
+    return out
+
+
+def _pos_kind(shape: LLMShape) -> int:
+    return K_ROPE if shape.rope else K_ELT     # OPT: learned positions, bias add instead
+
+
+def _assemble(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> np.ndarray:
+    pro, lay, epi = parts
+    return np.concatenate([pro, _repeat_layers(lay, layers), epi])
+
+
+def _count(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
+    return len(parts[0]) + layers * len(parts[1]) + len(parts[2])
+
+
+def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
+                   ctx: int, on_chip: bool = True) -> np.ndarray:
+    """Instructions of one decode step with ``ctx`` tokens in context (current included)."""
+    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip), shape.layers)
+
+
+def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
+                    length: int) -> np.ndarray:
+    """Instructions of the prefill of ``length`` prompt tokens (MM mode)."""
+    return _assemble(prefill_parts(shape, tiles, cfg, length), shape.layers)
+
+
+def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
+                 ctx: int, on_chip: bool = True):
+    """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part."""
+    h, kv, f, heads = shape.hidden, shape.kv_dim, shape.ffn, shape.heads
+    ab = cfg.act_bits // 8 or 1
+    kvb = max(1, cfg.kv_bits // 8)
+    entry = kv * kvb
+    pro, lay, epi = Builder(cfg), Builder(cfg), Builder(cfg)
+    if on_chip:
+        pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
+        pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
+        b = lay
+        b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
+        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_KV)      # append k, v
+        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
+                    cached=ctx - 1)
+        b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
+        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1)
+        b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
+        b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
+        b.linear(tiles["ffn_in"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.misc(f, wait=bit(MV), rel=bit(MV), kind=K_ACTFN)
+        b.linear(tiles["ffn_out"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.misc(h, wait=bit(MV), rel=0, kind=K_ELT)                      # residual
+        epi.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        epi.linear(tiles["lm_head"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        epi.misc(shape.vocab, wait=bit(MV), rel=bit(SYS), kind=K_ELT)    # argmax
+        epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(MISC), kind=K_SYNC)
+    else:
+        pro.hbm_misc(h * 2, h * ab, h, K_EMBED, in_wait=0)
+        b = lay
+        b.hbm_misc(h * ab, h * ab, h, K_NORM)
+        for name in ("q_proj", "k_proj", "v_proj"):
+            b.linear_hbm(tiles[name], 1)
+        b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, _pos_kind(shape))
+        # scores: LD of q leads the K chunks; scores stored for the separate softmax
+        b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
+                    ld_first_bytes=h * ab, cached=ctx - 1)
+        b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=K_ACT)
+        b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
+        b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
+                    ld_first_bytes=heads * ctx * ab, cached=ctx - 1)
+        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=K_ACT)
+        b.linear_hbm(tiles["o_proj"], 1)
+        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+        b.hbm_misc(h * ab, h * ab, h, K_NORM)
+        ffn_in = ("gate_proj", "up_proj") if shape.ffn_kind == "swiglu" else ("fc1",)
+        for name in ffn_in:
+            b.linear_hbm(tiles[name], 1)
+        b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
+        b.linear_hbm(tiles["ffn_out"], 1)
+        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+        epi.hbm_misc(h * ab, h * ab, h, K_NORM)
+        epi.linear_hbm(tiles["lm_head"], 1)
+        epi.hbm_misc(shape.vocab * ab, 4, shape.vocab, K_ELT, out_rel=bit(SYS))
+        epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(ST), kind=K_SYNC)
+    return pro.build(), lay.build(), epi.build()
+
+
+def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
+                  length: int):
+    """(prologue, one layer, epilogue) of the prefill of ``length`` prompt tokens."""
+    h, kv, f, heads, L = shape.hidden, shape.kv_dim, shape.ffn, shape.heads, length
+    ab = cfg.act_bits // 8 or 1
+    kvb = max(1, cfg.kv_bits // 8)
+    pro, b, epi = Builder(cfg), Builder(cfg), Builder(cfg)
+    pro.hbm_misc(L * h * 2, L * h * ab, L * h, K_EMBED, in_wait=0)
+    b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
+    b.linear_hbm(tiles["qkv"], L)                                # K, V land in the KV cache
+    b.hbm_misc(L * (h + kv) * ab, L * (h + kv) * ab, L * (h + kv), _pos_kind(shape))
+    # block-sparse attention, one (LD K/V, MM QK^T, softmax, MM AV) group per query block
+    blk = cfg.attn_block
+    kept = attention_kept_blocks(L, blk, cfg.attn_local_blocks, cfg.attn_global_blocks)
+    nq = kept.shape[0]
+    q_rows = np.minimum(blk, L - blk * np.arange(nq))
+    k_rows = (kept * q_rows[None, :]).sum(axis=1)                # keys seen per query block
+    ld = b.emit(LD, nq, nbytes=2 * k_rows * kv * kvb + q_rows * h * ab, wait=bit(MM),
+                rel=bit(MM), kind=K_KV)
+    ld[0, F_WAIT] |= bit(ST)
+    qk_macs = q_rows * k_rows * h
+    cyc = b.compute_cycles(MM, qk_macs)
+    sm = np.asarray(b.cfg.misc_setup_cycles + -(-(heads * q_rows * k_rows) //
+                    (cfg.sfu_elems_per_cycle * cfg.cores)), np.int64)
+    # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
+    mm = np.zeros((2 * nq, NF), np.int64)
+    mm[:, F_UNIT] = MM
+    mm[0::2, F_CYCLES] = cyc
+    mm[1::2, F_CYCLES] = cyc
+    mm[:, F_MACS] = np.repeat(qk_macs, 2)
+    mm[:, F_KIND] = K_ATTN
+    mm[0::2, F_WAIT] = bit(LD)
+    mm[0::2, F_REL] = bit(MISC)
+    mm[1::2, F_WAIT] = bit(MISC)
+    mm[1::2, F_REL] = bit(LD)
+    mm[-1, F_REL] |= bit(ST)
+    b.parts.append(mm)
+    b.emit(MISC, nq, cycles=sm, wait=bit(MM), rel=bit(MM), kind=K_SOFTMAX)
+    b.emit(ST, 1, nbytes=L * h * ab, wait=bit(MM), rel=bit(LD), kind=K_ACT)
+    b.linear_hbm(tiles["o_proj"], L)
+    b.hbm_misc(2 * L * h * ab, L * h * ab, L * h, K_ELT)
+    b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
+    b.linear_hbm(tiles["ffn_in"], L)
+    n_in = 2 if shape.ffn_kind == "swiglu" else 1
+    b.hbm_misc(n_in * L * f * ab, L * f * ab, L * f, K_ACTFN)
+    b.linear_hbm(tiles["ffn_out"], L)
+    b.hbm_misc(2 * L * h * ab, L * h * ab, L * h, K_ELT)
+    epi.hbm_misc(h * ab, h * ab, h, K_NORM)                     # last position only
+    epi.linear_hbm(tiles["lm_head"], 1)
+    epi.hbm_misc(shape.vocab * ab, 4, shape.vocab, K_ELT, out_rel=bit(SYS))
+    epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(ST), kind=K_SYNC)
+    return pro.build(), b.build(), epi.build()
+
+
+def credits(cfg: FlightLLMConfig) -> np.ndarray:
+    """Initial tokens: free weight/KV slots from each compute unit to the LD unit."""
+    c = np.zeros((N_UNITS, N_UNITS), np.int64)
+    c[MV, LD] = cfg.weight_slots
+    c[MM, LD] = cfg.weight_slots
+    return c
+
+
+def bucket(length: int, size: int) -> int:
+    return -(-length // size) * size
+
+
+def instruction_storage(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
+                        on_chip: bool = True) -> dict:
+    """Instruction bytes to serve every length up to ``max_length``: per length vs buckets.
+
+    Without length-adaptive compilation there is one prefill program per prompt length
+    1..max and one decode program per context length 1..max; with it, one per bucket.
+    Every program is compiled (prologue, one layer, epilogue) and its rows counted.
+    """
+    lmax = cfg.max_length
+    L_ = shape.layers
+    pre = {L: _count(prefill_parts(shape, tiles, cfg, L), L_) for L in range(1, lmax + 1)}
+    dec = {c: _count(decode_parts(shape, tiles, cfg, c, on_chip), L_)
+           for c in range(1, lmax + 1)}
+    per_len = sum(pre.values()) + sum(dec.values())
+    buckets = (sum(pre[L] for L in range(cfg.prefill_bucket, lmax + 1, cfg.prefill_bucket))
+               + sum(dec[c] for c in range(cfg.decode_bucket, lmax + 1, cfg.decode_bucket)))
+    ib = cfg.instruction_bytes
+    return {"max_length": lmax, "instruction_bytes_per_length": per_len * ib,
+            "instruction_bytes_bucketed": buckets * ib,
+            "storage_reduction": per_len / buckets,
+            "programs_per_length": 2 * lmax,
+            "programs_bucketed": lmax // cfg.prefill_bucket + lmax // cfg.decode_bucket}

@@ -1,0 +1,121 @@
+"""FlightLLM machine parameters and the ``u280`` / ``vhk158`` presets.
+
+Tags in the comments: [paper] FlightLLM, FPGA'24 (arXiv 2401.03868); [artifact] the
+authors' public demo; [datasheet] AMD/Xilinx product data; [derived] arithmetic on the
+above; [assumption] nothing public says, the value is a documented choice to vary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from accel.errors import ConfigError
+
+WEIGHT_BITS_SUPPORTED = (2.0, 3.0, 3.5, 4.0, 8.0)   # INT2/3/4 mixes dequantised to INT8 [paper]
+
+
+@dataclass(frozen=True)
+class FlightLLMConfig:
+    name: str = "u280"
+    # --- compute ----------------------------------------------------------------------
+    cores: int = 3                    # one core per SLR of the XCU280 [paper]
+    clock_mhz: float = 225.0          # U280 build [paper]
+    mm_macs_per_core: int = 4096      # INT8 MACs/cycle per core in MM mode [paper]
+    mv_macs_per_core: int = 1024      # INT8 MACs/cycle per core in MV mode [paper]
+    chain_dsps: int = 16              # DSP48s per sparse chain (one dot-product unit) [assumption: 16 = one M-group per pass]
+    dsp_group: int = 2                # DSP48s per group between reduction nodes [paper]
+    overflow_adjust_min_dsps: int = 9  # chains of >= 9 DSPs need the overflow-adjust stage [paper: skipped for <= 8]
+    sfu_elems_per_cycle: int = 64     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core [assumption]
+    misc_setup_cycles: int = 32       # pipeline fill of one MISC instruction [assumption]
+    sys_sync_cycles: int = 225        # end-of-step barrier (sampled token back to the embedding LD), ~1 us [assumption]
+    compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
+    # --- HBM --------------------------------------------------------------------------
+    hbm_channels: int = 32            # U280 HBM2 pseudo-channels [datasheet]
+    hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper/derived]
+    hbm_efficiency: float = 0.90      # achievable fraction for long bursts (Shuhai, FCCM'20: ~13 of 14.4 GB/s per PC) [assumption]
+    hbm_latency_ns: float = 500.0     # request -> first data incl. AXI switch and SLR crossing [assumption]
+    hbm_interleave_bytes: int = 4096  # bytes of a transfer per channel before it moves to the next [assumption]
+    hbm_capacity_gb: float = 8.0      # U280 HBM2 capacity [datasheet]
+    # --- on-chip buffers (per core) -----------------------------------------------------
+    weight_buffer_kb: int = 2048      # weight/KV tile slots; U280 has ~28 MB URAM over 3 SLRs [datasheet/assumption]
+    weight_tile_kb: int = 512         # bytes one LD/MV instruction pair moves (all cores) [assumption]
+    act_buffer_kb: int = 1024         # activation rows held by one MM instruction [assumption]
+    kv_buffer_kb: int = 512           # KV chunk one attention LD moves (all cores) [assumption]
+    global_buffer_kb: int = 4096      # residual stream / fused intermediates of a decode step [assumption]
+    mm_token_tile: int = 64           # token rows per MM instruction (64 x 11008 INT8 ~ act buffer) [derived]
+    # --- data formats -----------------------------------------------------------------
+    weight_bits: float = 3.5          # mixed-precision average (INT4/3/2) [paper/artifact]
+    index_bits: int = 4               # sparse index per kept weight, N=16 tiles included [paper]
+    block_meta_bytes: int = 1         # N of each 16x16 weight block [paper]
+    act_bits: int = 8                 # INT8 activations [artifact]
+    kv_bits: int = 8                  # INT8 KV cache [artifact]
+    # --- compilation --------------------------------------------------------------------
+    prefill_bucket: int = 128         # length-adaptive prefill bucket [artifact]
+    decode_bucket: int = 16           # length-adaptive decode bucket [artifact]
+    attn_block: int = 64              # block-sparse attention block in prefill [paper]
+    attn_local_blocks: int = 4        # kept key blocks before the diagonal (incl. it) per query block [assumption]
+    attn_global_blocks: int = 1       # leading key blocks every query block keeps [assumption]
+    instruction_bytes: int = 32       # encoded instruction width; artifact ISA width not public [assumption]
+    max_length: int = 2048            # maximum sequence length the instruction store serves [paper]
+    # --- board ------------------------------------------------------------------------
+    board_power_w: float = 45.0       # U280 running FlightLLM [paper]
+    price_usd: float = 7500.0         # Alveo U280 list price [assumption]
+
+    @property
+    def hbm_peak_gbps(self) -> float:
+        return self.hbm_channels * self.hbm_channel_gbps
+
+    @property
+    def weight_slots(self) -> int:
+        return max(1, self.weight_buffer_kb * self.cores // self.weight_tile_kb)
+
+    def validate(self) -> None:
+        pos_int = ("cores", "mm_macs_per_core", "mv_macs_per_core", "chain_dsps", "dsp_group",
+                   "sfu_elems_per_cycle", "hbm_channels", "hbm_interleave_bytes",
+                   "weight_buffer_kb", "weight_tile_kb", "act_buffer_kb", "kv_buffer_kb",
+                   "global_buffer_kb", "mm_token_tile", "index_bits", "act_bits", "kv_bits",
+                   "prefill_bucket", "decode_bucket", "attn_block", "attn_local_blocks",
+                   "instruction_bytes", "max_length")
+        for f in pos_int:
+            if getattr(self, f) <= 0:
+                raise ConfigError(f"{f} must be positive, got {getattr(self, f)}")
+        for f in ("misc_setup_cycles", "compute_setup_cycles", "sys_sync_cycles", "attn_global_blocks",
+                  "block_meta_bytes", "overflow_adjust_min_dsps"):
+            if getattr(self, f) < 0:
+                raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
+        for f in ("clock_mhz", "hbm_channel_gbps", "hbm_capacity_gb", "board_power_w",
+                  "price_usd"):
+            if getattr(self, f) <= 0:
+                raise ConfigError(f"{f} must be positive, got {getattr(self, f)}")
+        if self.hbm_latency_ns < 0:
+            raise ConfigError(f"hbm_latency_ns must be >= 0, got {self.hbm_latency_ns}")
+        if not 0 < self.hbm_efficiency <= 1:
+            raise ConfigError(f"hbm_efficiency must be in (0, 1], got {self.hbm_efficiency}")
+        if self.weight_bits not in WEIGHT_BITS_SUPPORTED:
+            raise ConfigError(f"weight bits {self.weight_bits:g} not supported; supported: "
+                              f"{', '.join(f'{b:g}' for b in WEIGHT_BITS_SUPPORTED)}")
+        if self.chain_dsps % self.dsp_group:
+            raise ConfigError(f"chain_dsps {self.chain_dsps} must be a multiple of dsp_group "
+                              f"{self.dsp_group}")
+        if self.weight_tile_kb > self.weight_buffer_kb * self.cores:
+            raise ConfigError(f"weight_tile_kb {self.weight_tile_kb} exceeds the weight buffer "
+                              f"({self.weight_buffer_kb * self.cores} KB over all cores)")
+
+
+U280 = FlightLLMConfig()
+FlightLLMConfig.validate(U280)
+
+# Versal HBM VHK158, simulated by the authors [paper]: 32 GB HBM at 819 GB/s, 4 SLRs.
+VHK158 = replace(
+    U280, name="vhk158",
+    cores=4,                          # one core per SLR, 4 SLRs [paper]
+    hbm_channels=64,                  # Versal HBM: 2 stacks x 32 pseudo-channels [datasheet]
+    hbm_channel_gbps=819.0 / 64,      # 819 GB/s total [paper]
+    hbm_capacity_gb=32.0,             # [paper]
+    board_power_w=75.0,               # no measurement (simulated board) [assumption]
+    price_usd=12000.0,                # VHK158 evaluation kit class price [assumption]
+)
+VHK158.validate()
+
+PRESETS: dict[str, FlightLLMConfig] = {"u280": U280, "vhk158": VHK158}
+DEFAULT_PRESET = "u280"

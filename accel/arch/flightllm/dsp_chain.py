@@ -1,0 +1,134 @@
+"""The configurable sparse DSP chain (FlightLLM §4, REFERENCE §2).
+
+A chain of ``chain_dsps`` cascaded DSP48s, cut into groups of ``dsp_group`` with a
+reduction node after each group.  Dense mode: the cascade runs whole and one dot
+product of ``chain_dsps`` terms comes out per cycle.  N:M mode: a sparse MUX in front of
+each DSP picks its activation out of the M = 16 of the group by the weight's 4-bit
+index; each group of N kept weights occupies ceil(N / dsp_group) DSP groups and its
+reduction node breaks the cascade to emit that group's partial sum.  A *naive* chain
+has no MUX and no breakable cascade: it must stream all M positions, zeros included.
+
+Useful-MAC utilisation = kept (nonzero-weight) MACs / (DSP slots x cycles).  Both the
+utilisation figures and the functional result come from the same chain walk
+(``_kernels.chain_matmul``); the model's MV/MM cycle counts use ``slots_per_stripe``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel.arch.flightllm._kernels import chain_matmul
+from accel.errors import WorkloadError
+from accel.workloads.formats import Block
+from accel.workloads.llm import SPARSE_M, SUPPORTED_N
+
+
+def group_slots(n: np.ndarray | int, dsp_group: int) -> np.ndarray:
+    """DSP slots a group of ``n`` kept weights occupies (cascade breaks at group ends)."""
+    n = np.asarray(n, dtype=np.int64)
+    return -(-n // dsp_group) * dsp_group
+
+
+def slots_per_stripe(block_n: np.ndarray, dsp_group: int, sparse: bool = True) -> np.ndarray:
+    """(columns/16,) DSP slots of one activation row through each 16-column stripe."""
+    per_group = group_slots(block_n, dsp_group) if sparse else np.full(block_n.shape, SPARSE_M)
+    return per_group.sum(axis=0).astype(np.int64) * SPARSE_M
+
+
+@dataclass
+class ChainResult:
+    out: np.ndarray          # int64 (M, N) exact INT8 x INT8 products, accumulated
+    passes: int              # chain passes per activation row (= cycles per row per chain)
+    useful_macs: int         # kept-weight MACs per row
+    utilisation: float       # useful_macs / (passes * chain_dsps)
+
+
+def chain_gemm(a_q: np.ndarray, b_q: Block, chain_dsps: int = 16, dsp_group: int = 2,
+               naive: bool = False) -> ChainResult:
+    """Run the chain on INT8 activations (M, K) and an INT8 Block weight (K, N).
+
+    ``naive``: the non-skipping chain streams every position of each group (zeros
+    included); its output is identical, its passes are those of a dense weight.
+    """
+    if b_q.values is None:
+        raise WorkloadError("chain_gemm needs weight values (metadata-only Block given)")
+    a_q = np.ascontiguousarray(a_q, dtype=np.int8)
+    if a_q.ndim != 2 or a_q.shape[1] != b_q.shape[0]:
+        raise WorkloadError(f"activation shape {a_q.shape} does not match weight {b_q.shape}")
+    if chain_dsps % dsp_group:
+        raise WorkloadError(f"chain_dsps {chain_dsps} is not a multiple of dsp_group {dsp_group}")
+    counts = np.ascontiguousarray(b_q.kept_per_column_group())
+    vals = np.ascontiguousarray(b_q.values, dtype=np.int8)
+    idx = np.ascontiguousarray(b_q.indices, dtype=np.uint8)
+    out, passes = chain_matmul(a_q, vals, idx, counts, b_q.block, chain_dsps, dsp_group)
+    useful = int(counts.sum())
+    if naive:
+        _, passes = chain_matmul(a_q[:0], vals, idx, np.full_like(counts, b_q.block),
+                                 b_q.block, chain_dsps, dsp_group)
+    return ChainResult(out, int(passes), useful, useful / max(1, passes * chain_dsps))
+
+
+def _uniform_block(k: int, ncols: int, n: int, seed: int) -> Block:
+    from accel.workloads.formats import block_compress
+
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-127, 128, size=(k, ncols)).astype(np.int8)
+    w[w == 0] = 1          # every kept weight nonzero, so useful == kept
+    bn = np.full((-(-k // SPARSE_M), -(-ncols // SPARSE_M)), n, np.uint8)
+    return block_compress(w, bn)
+
+
+def utilisation_table(chain_dsps: int = 16, dsp_group: int = 2, k: int = 512,
+                      ncols: int = 64, seed: int = 0) -> list[dict]:
+    """Useful-MAC utilisation of the sparse chain vs a naive chain for N in {2,4,8,16}."""
+    rows = []
+    for n in SUPPORTED_N:
+        b = _uniform_block(k, ncols, n, seed)
+        a = np.zeros((1, k), np.int8)
+        s = chain_gemm(a, b, chain_dsps, dsp_group)
+        nv = chain_gemm(a, b, chain_dsps, dsp_group, naive=True)
+        rows.append({"pattern": "dense" if n == SPARSE_M else f"{n}:{SPARSE_M}",
+                     "n": n, "sparse_chain_utilisation": s.utilisation,
+                     "naive_chain_utilisation": nv.utilisation,
+                     "sparse_passes": s.passes, "naive_passes": nv.passes,
+                     "speedup_vs_naive": nv.passes / s.passes})
+    return rows
+
+
+def attention_utilisation(seq: int, block: int = 64, local_blocks: int = 4,
+                          global_blocks: int = 1) -> dict:
+    """Block-sparse causal attention tiles: useful MACs over issued MACs.
+
+    The chain computes kept (query block, key block) tiles densely; entries above the
+    causal diagonal inside a kept diagonal tile are wasted.  The naive design computes
+    the full causal square in dense tiles (all blocks up to the diagonal).
+    """
+    kept = attention_kept_blocks(seq, block, local_blocks, global_blocks)
+    nq = kept.shape[0]
+    useful = issued = naive_issued = naive_useful = 0
+    for qb in range(nq):
+        q_rows = min(block, seq - qb * block)
+        for kb in range(qb + 1):
+            k_cols = min(block, seq - kb * block)
+            tile_useful = q_rows * (q_rows + 1) // 2 if kb == qb else q_rows * k_cols
+            naive_issued += q_rows * k_cols
+            naive_useful += tile_useful
+            if kept[qb, kb]:
+                issued += q_rows * k_cols
+                useful += tile_useful
+    return {"seq": seq, "kept_blocks": int(kept.sum()),
+            "causal_blocks": nq * (nq + 1) // 2,
+            "sparse_chain_utilisation": useful / issued,
+            "naive_chain_utilisation": naive_useful / naive_issued,
+            "issued_mac_ratio_vs_naive": issued / naive_issued}
+
+
+def attention_kept_blocks(seq: int, block: int, local_blocks: int,
+                          global_blocks: int) -> np.ndarray:
+    """(nq, nq) bool: key blocks each query block keeps (causal local window + global)."""
+    nq = -(-seq // block)
+    q = np.arange(nq)[:, None]
+    k = np.arange(nq)[None, :]
+    return (k <= q) & ((q - k < local_blocks) | (k < global_blocks))
