@@ -44,11 +44,11 @@ def _weight_format(spec: P.PruneSpec, w: np.ndarray, x: np.ndarray | None) -> Fo
     wt = np.ascontiguousarray(w.T)
     if spec.method == "dense":
         return Dense(wt.shape, wt)
+    # N:M selection happens inside nm_compress (the one top-N rule, = prune.nm_mask)
     if spec.method in ("nm", "bdwp"):  # inference uses BDWP's forward mask only
-        return nm_compress(wt, spec.n, spec.m, axis=0, mask=P.magnitude_nm(w, spec.n, spec.m, 1).T)
+        return nm_compress(wt, spec.n, spec.m, axis=0)
     if spec.method == "wanda" and spec.n is not None:
-        mask = P.wanda(w, x, n=spec.n, m=spec.m)
-        return nm_compress(wt, spec.n, spec.m, axis=0, mask=mask.T)
+        return nm_compress(wt, spec.n, spec.m, axis=0, score=P.wanda_score(w, x).T)
     if spec.method in ("unstructured", "wanda"):
         import scipy.sparse as sp
 
