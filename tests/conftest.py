@@ -52,3 +52,33 @@ def minilm_workload():
         return memo[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def bad_workload_files(workload_dir):
+    """name -> path of files `accel` must refuse: pickled, truncated, future schema."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    from accel.workloads import io
+    from accel.workloads.formats import Dense
+    from accel.workloads.ops import Gemm, Workload
+
+    good = io.save(Workload("w", [Gemm("g", "fwd", 2, 3, 4,
+                                       Dense((3, 4), np.ones((3, 4), np.float32)))]),
+                   workload_dir / "good.npz")
+    pickled = workload_dir / "pickled.npz"
+    np.savez(pickled, **{"manifest.json": np.frombuffer(b"{}", np.uint8)},
+             evil=np.array([{"a": 1}], dtype=object))
+    truncated = workload_dir / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    future = workload_dir / "future.npz"
+    with zipfile.ZipFile(good) as z, np.load(good) as data:
+        arrays = {n[: -len(".npy")]: data[n[: -len(".npy")]] for n in z.namelist()}
+    man = json.loads(arrays["manifest.json"].tobytes())
+    man["schema_version"] = io.SCHEMA_VERSION + 1
+    arrays["manifest.json"] = np.frombuffer(json.dumps(man).encode(), np.uint8)
+    np.savez(future, **arrays)
+    return {"good": good, "pickled": pickled, "truncated": truncated, "future": future}

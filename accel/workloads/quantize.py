@@ -44,7 +44,9 @@ def _value_columns(fmt: Format) -> np.ndarray:
             return np.broadcast_to(np.arange(fmt.shape[1]), fmt.values.shape)
         # groups run along the columns: column = group * m + position in group
         group = np.arange(fmt.values.shape[0]) // fmt.n
-        return group[:, None] * fmt.m + fmt.indices.astype(np.int64)
+        col = group[:, None] * fmt.m + fmt.indices.astype(np.int64)
+        # a kept position in the zero padding past the last column holds 0: any scale works
+        return np.minimum(col, fmt.shape[1] - 1)
     if isinstance(fmt, Unstructured):
         return fmt.indices.astype(np.int64)
     if isinstance(fmt, Block):

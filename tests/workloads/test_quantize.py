@@ -52,3 +52,11 @@ def test_quantize_weight_equals_quantising_the_dense_matrix(idx):
 def test_metadata_only_cannot_be_quantised():
     with pytest.raises(WorkloadError):
         quantize_weight(Dense((4, 4)))
+
+
+def test_quantize_nm_with_kept_padding_positions():
+    # 2 columns, groups of 4 along axis 1 keeping 3: one kept position is in the padding
+    w = np.array([[0.5, -1.0], [2.0, 0.25]], np.float32)
+    fmt = nm_compress(w, 3, 4, axis=1)
+    q, scale = quantize_weight(fmt)
+    np.testing.assert_array_equal(q.to_dense(), quantize_symmetric(w, axis=1)[0])
