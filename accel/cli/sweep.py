@@ -25,22 +25,10 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
                         help="Design-space sweeps: run/resume a spec, export a store.")
 
 
-@sweep_app.command("run")
-def run(
-    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
-    db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
-    workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT."),
-    dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1."),
-    fresh: bool = typer.Option(False, "--fresh", help="Discard the store's results and start over."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-) -> None:
-    """Run (or resume) the sweep in SPEC; finished points in the store are skipped."""
+def run_with_progress(sp, db, quiet: bool = False, **kwargs):
+    """run_sweep with a rich bar on stderr sized to the points still to do."""
     from accel.sweep.runner import run_sweep
-    from accel.sweep.spec import load_spec
 
-    sp = load_spec(spec)
     with ExitStack() as stack:
         box: dict = {}
 
@@ -53,8 +41,26 @@ def run(
 
         if not quiet:
             err_console.print(f"[dim]sweep {sp.name}: resolving workloads and design points...[/dim]")
-        summary = run_sweep(sp, db, workers=workers, scheduler=scheduler, dask_local=dask_local,
-                            fresh=fresh, on_total=on_total, on_progress=on_progress)
+        return run_sweep(sp, db, on_total=on_total, on_progress=on_progress, **kwargs)
+
+
+@sweep_app.command("run")
+def run(
+    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
+    db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
+    workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT."),
+    dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1."),
+    fresh: bool = typer.Option(False, "--fresh", help="Discard the store's results and start over."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Run (or resume) the sweep in SPEC; finished points in the store are skipped."""
+    from accel.sweep.spec import load_spec
+
+    sp = load_spec(spec)
+    summary = run_with_progress(sp, db, quiet=quiet, workers=workers, scheduler=scheduler,
+                                dask_local=dask_local, fresh=fresh)
     if json_out:
         emit_json(summary.to_dict())
         return

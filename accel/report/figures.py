@@ -98,8 +98,12 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     return fig, data
 
 
-def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[str], title: str):
-    """Speedup of each design over the same design with ``pattern=dense``, per pattern."""
+def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[str], title: str,
+                      goal: str = "min"):
+    """Speedup of each design over the same design with ``pattern=dense``, per pattern.
+
+    For a time-like metric (goal min) speedup = dense / sparse; for a rate (goal max)
+    speedup = sparse / dense."""
     pcol, mcol = f"param.{pattern}", f"metric.{metric}"
     if pcol not in df.columns or mcol not in df.columns:
         return None
@@ -109,12 +113,15 @@ def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[
     if not dense.empty and others:
         base = dense.set_index(others)[mcol]
         base = base[~base.index.duplicated()]
-        d["speedup"] = base.reindex(pd.MultiIndex.from_frame(d[others]) if len(others) > 1
-                                    else d[others[0]]).to_numpy() / d[mcol].to_numpy()
-        how = f"{metric} of the dense design / {metric}"
+        ref = base.reindex(pd.MultiIndex.from_frame(d[others]) if len(others) > 1
+                           else d[others[0]]).to_numpy()
+        d["speedup"] = ref / d[mcol].to_numpy() if goal == "min" else d[mcol].to_numpy() / ref
+        how = (f"{metric} of the same design dense / {metric}" if goal == "min"
+               else f"{metric} / {metric} of the same design dense")
     elif not dense.empty:
-        d["speedup"] = float(dense[mcol].iloc[0]) / d[mcol]
-        how = f"{metric} of dense / {metric}"
+        ref = float(dense[mcol].iloc[0])
+        d["speedup"] = ref / d[mcol] if goal == "min" else d[mcol] / ref
+        how = f"relative to dense {metric}"
     elif "metric.dense_cycles" in df.columns and metric == "cycles":
         d["speedup"] = df["metric.dense_cycles"] / df[mcol]
         how = "dense_cycles / cycles (same engine, masks ignored)"

@@ -76,9 +76,10 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     pattern = next((p for p in params if f"param.{p}" in designs.columns
                     and F.is_pattern_param(designs[f"param.{p}"].unique())), None)
     if pattern:
+        tm = MV.time_metric(designs, primary[0])
+        goal = "min" if tm != primary[0] else primary[1]
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
-            designs, pattern, MV.time_metric(designs, primary[0]), params,
-            f"{name}: speedup vs {pattern} pattern")))
+            designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", goal)))
     jobs.append(("sensitivity", lambda: F.sensitivity_figure(
         designs, primary[0], primary[1], params, f"{name}: per-parameter sensitivity")))
     for stem, fn in MV.views(meta.get("machine", ""), designs, params, name):

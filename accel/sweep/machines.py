@@ -127,11 +127,25 @@ class MachineAdapter:
 
         return resolve(spec, **{k: v for k, v in knobs.items() if k in RESOLVE_KNOBS})
 
+    def workload_id(self, workload) -> str:
+        """``content_id()`` plus the name and provenance: content_id ignores provenance, but
+        a model may read it (FlightLLM takes the decode length from it), so two workloads
+        with equal arrays and different provenance must not share results."""
+        import hashlib
+        import json
+
+        prov = {k: v for k, v in workload.provenance.items() if k != "accel_version"}
+        blob = json.dumps({"content": workload.content_id(), "name": workload.name,
+                           "provenance": prov}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
     # --- evaluation (runs in a worker) --------------------------------------------------
     def evaluate(self, workload, config, options: dict) -> dict[str, float]:
         res = self.model_module().simulate(workload, config, **options)
-        metrics = {k: float(v) for k, v in res.metrics().items()}
-        metrics.update(self.extra_metrics(config, workload, metrics))
+        # Wall-clock timings of the simulator itself are kept out of the metrics (the store
+        # records them per row as eval_seconds), so metrics are a pure function of the design.
+        metrics = {k: float(v) for k, v in res.metrics().items() if not k.endswith("wall_s")}
+        metrics.update({k: float(v) for k, v in self.extra_metrics(config, workload, metrics).items()})
         return metrics
 
     def extra_metrics(self, config, workload, metrics: dict) -> dict[str, float]:
@@ -158,10 +172,47 @@ class SatAdapter(MachineAdapter):
                 if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
+@dataclass(frozen=True)
+class FlightLLMAdapter(MachineAdapter):
+    """Adds the roofline coordinates of decode and prefill (arithmetic on model outputs).
+
+    ops = 2 x executed MACs of the phase's linear layers (zero weights skipped, i.e. x
+    weight density; attention score/context GEMMs are not counted); HBM bytes = hbm_utilization x peak bandwidth x phase time; peaks from the
+    config: HBM channels x channel GB/s, cores x MACs/cycle x 2 x clock (MV for decode,
+    MM for prefill)."""
+
+    def extra_metrics(self, config, workload, metrics):
+        need = ("decode_ms_per_token", "prefill_ms", "hbm_utilization", "hbm_utilization_prefill")
+        if not all(k in metrics for k in need):
+            return {}
+        peak_bw = config.hbm_channels * config.hbm_channel_gbps * 1e9
+        clock = config.clock_mhz * 1e6
+        out = {"peak_hbm_gbps": peak_bw / 1e9,
+               "peak_mv_gops": config.cores * config.mv_macs_per_core * 2 * clock / 1e9,
+               "peak_mm_gops": config.cores * config.mm_macs_per_core * 2 * clock / 1e9}
+        for phase, t_ms, util in (("decode", metrics["decode_ms_per_token"], metrics["hbm_utilization"]),
+                                  ("prefill", metrics["prefill_ms"], metrics["hbm_utilization_prefill"])):
+            ops = 2.0 * sum(op.M * op.K * op.N * op.repeat * op.density
+                            for op in workload.ops if op.phase == phase)
+            t = t_ms / 1e3
+            nbytes = util * peak_bw * t
+            out[f"{phase}_gops"] = ops / t / 1e9 if t > 0 else 0.0
+            out[f"{phase}_intensity"] = ops / nbytes if nbytes > 0 else float("nan")
+        return out
+
+
+@dataclass(frozen=True)
+class PiumaAdapter(MachineAdapter):
+    def extra_metrics(self, config, workload, metrics):
+        if "dram_bytes_read" in metrics and "dram_bytes_written" in metrics:
+            return {"dram_bytes": metrics["dram_bytes_read"] + metrics["dram_bytes_written"]}
+        return {}
+
+
 ADAPTERS: dict[str, MachineAdapter] = {
     "sat": SatAdapter("sat"),
-    "flightllm": MachineAdapter("flightllm", workload_knobs=LLM_KNOBS + ("prune",)),
-    "piuma": MachineAdapter("piuma"),
+    "flightllm": FlightLLMAdapter("flightllm", workload_knobs=LLM_KNOBS),
+    "piuma": PiumaAdapter("piuma"),
 }
 
 

@@ -80,7 +80,7 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             k = (wspec, tuple(sorted(knobs.items())))
             if k not in wid_of:
                 wl = adapter.resolve_workload(wspec, knobs)
-                wid = wl.content_id()
+                wid = adapter.workload_id(wl)
                 wid_of[k] = wid
                 workloads[wid] = wl
 
