@@ -1,0 +1,280 @@
+"""Co-simulation: tiles of a workload op through the Verilated SparsePEArray via cocotb.
+
+``op_tiles`` cuts a ``Gemm`` (INT8 copies ``a_q``/``b_q``) into R x C output tiles over
+the full K, with a plain-NumPy expected result per tile.  ``run_tiles`` writes a job
+file, builds the Verilog once per configuration (``sim_build/<config-hash>``), runs the
+cocotb tests of ``sim/cocotb_pe_array.py`` and returns a :class:`CosimReport` with RTL
+cycles next to ``accel.arch.sat.pe_array.tile_cycles`` for every tile.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accel.arch.sat.pe_array import tile_beats
+from accel.errors import AccelError, ToolchainError
+from accel.hw.params import BEATS_BITS, ArrayParams
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SIM_DIR = REPO_ROOT / "sim"
+SIM_BUILD = REPO_ROOT / "sim_build"
+TEST_MODULE = "cocotb_pe_array"
+# Amaranth idioms Verilator flags (see rtl/README.md): index muxes written as shifts
+# (WIDTHTRUNC), sign-extending adds (WIDTHEXPAND), FSM casez without default.
+LINT_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE")
+SCENARIOS = ("unstalled", "random_stalls", "reset")
+
+
+@dataclass
+class CosimReport:
+    params: dict
+    outcomes: list[dict]
+    tests: int
+    tests_failed: int
+    sim_seconds: float
+    build_seconds: float
+    waves: str | None = None
+    log: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rtl_cycles(self) -> int:
+        return sum(o["rtl_cycles"] for o in self.outcomes)
+
+    @property
+    def model_cycles(self) -> int:
+        return sum(o["model_cycles"] for o in self.outcomes)
+
+    @property
+    def cycle_mismatches(self) -> int:
+        """Tiles whose RTL counter differs from the model, or (unstalled) whose wall does."""
+        return sum(o["rtl_cycles"] != o["model_cycles"] or
+                   (o["scenario"] in ("unstalled", "after_reset")
+                    and o["wall_cycles"] != o["model_cycles"]) for o in self.outcomes)
+
+    @property
+    def outputs_checked(self) -> int:
+        return sum(o["outputs_checked"] for o in self.outcomes)
+
+    @property
+    def output_mismatches(self) -> int:
+        return sum(o["output_mismatches"] for o in self.outcomes)
+
+    @property
+    def wall_cycles(self) -> int:
+        return sum(o["wall_cycles"] for o in self.outcomes)
+
+    def to_dict(self) -> dict:
+        return {"params": self.params, "tiles": len(self.outcomes),
+                "rtl_cycles": self.rtl_cycles, "model_cycles": self.model_cycles,
+                "cycle_mismatches": self.cycle_mismatches,
+                "outputs_checked": self.outputs_checked,
+                "output_mismatches": self.output_mismatches,
+                "simulated_cycles": self.wall_cycles,
+                "sim_seconds": round(self.sim_seconds, 3),
+                "build_seconds": round(self.build_seconds, 3),
+                "cocotb_tests": self.tests, "cocotb_failed": self.tests_failed,
+                "waves": self.waves, **self.extra, "per_tile": self.outcomes}
+
+
+# --- tiles --------------------------------------------------------------------------
+
+def wrap_np(x: np.ndarray, bits: int) -> np.ndarray:
+    """Two's-complement wrap (plain NumPy, independent of the Numba ``wrap_signed``)."""
+    x = np.asarray(x, dtype=np.int64)
+    if bits >= 64:
+        return x
+    half = np.int64(1) << (bits - 1)
+    return ((x + half) & ((np.int64(1) << bits) - 1)) - half
+
+
+def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
+    """A Tile: ``w_dense`` (K, C) for dense mode, or compressed ``w_vals``/``w_idx``."""
+    from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
+
+    a_q = np.asarray(a_q, dtype=np.int64)
+    rows, k = a_q.shape
+    if rows != p.rows or k <= 0:
+        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a_q.shape}")
+    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
+        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    _check_range(name, a_q, p.act_bits, "activation")
+    if w_dense is not None:
+        w = np.asarray(w_dense, dtype=np.int64)
+        _check_range(name, w, p.weight_bits, "weight")
+        return Tile(name, a_q, w, np.zeros_like(w), True, wrap_np(a_q @ w, p.acc_bits))
+    vals, idx = np.asarray(w_vals, np.int64), np.asarray(w_idx, np.int64)
+    _check_range(name, vals, p.weight_bits, "weight")
+    g, cols = -(-k // p.m), vals.shape[1]
+    dense = np.zeros((g, p.m, cols), dtype=np.int64)
+    np.put_along_axis(dense, idx.reshape(g, p.n, cols), vals.reshape(g, p.n, cols), axis=1)
+    w = dense.reshape(g * p.m, cols)[:k]
+    return Tile(name, a_q, vals, idx, False, wrap_np(a_q @ w, p.acc_bits))
+
+
+def _check_range(name, x, bits, what):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if x.size and (x.min() < lo or x.max() > hi):
+        raise AccelError(f"tile {name}: {what} values {int(x.min())}..{int(x.max())} do not "
+                         f"fit {bits}-bit signed")
+
+
+def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
+    """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded."""
+    _sim_path()
+    if op.a_q is None or op.b_q is None:
+        raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
+    b = op.b_q
+    if b.kind == "nm":
+        if b.axis != 0:
+            raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
+        if (b.n, b.m) != (p.n, p.m):
+            raise AccelError(f"op {op.name} is {b.n}:{b.m} but the array is {p.n}:{p.m}; "
+                             f"pass --n {b.n} --m {b.m}")
+        dense = False if dense is None else dense
+    elif b.kind == "dense":
+        dense = True
+    else:
+        raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
+    if max_tiles < 1:
+        raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
+    a = np.asarray(op.a_q, dtype=np.int64)
+    w_dense = np.asarray(b.to_dense(), dtype=np.int64) if dense else None
+    tiles = []
+    for r0 in range(0, op.M, p.rows):
+        for c0 in range(0, op.N, p.cols):
+            if len(tiles) >= max_tiles:
+                return tiles
+            at = np.zeros((p.rows, op.K), np.int64)
+            at[: min(p.rows, op.M - r0)] = a[r0:r0 + p.rows]
+            name = f"{op.name}[{r0}:{r0 + p.rows},{c0}:{c0 + p.cols}]"
+            nc = min(p.cols, op.N - c0)
+            if dense:
+                wt = np.zeros((op.K, p.cols), np.int64)
+                wt[:, :nc] = w_dense[:, c0:c0 + p.cols]
+                tiles.append(make_tile(name, p, at, w_dense=wt))
+            else:
+                vals = np.zeros((b.values.shape[0], p.cols), np.int64)
+                idx = np.tile(np.arange(p.n), b.values.shape[0] // p.n)[:, None] \
+                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
+                vals[:, :nc] = b.values[:, c0:c0 + p.cols]
+                idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
+                tiles.append(make_tile(name, p, at, w_vals=vals, w_idx=idx))
+    return tiles
+
+
+# --- job files ------------------------------------------------------------------------
+
+def save_job(path: Path, p: ArrayParams, tiles: list, opts: dict) -> None:
+    arrays = {"params": np.array(json.dumps(p.to_dict())), "opts": np.array(json.dumps(opts)),
+              "names": np.array([t.name for t in tiles]),
+              "dense": np.array([t.dense for t in tiles])}
+    for i, t in enumerate(tiles):
+        arrays.update({f"a{i}": t.a_q, f"wv{i}": t.w_vals, f"wi{i}": t.w_idx,
+                       f"exp{i}": t.expected})
+    np.savez(path, **arrays)
+
+
+def load_job(path):
+    _sim_path()
+    from pe_array_tb import Tile
+
+    with np.load(path, allow_pickle=False) as z:
+        p = ArrayParams(**json.loads(str(z["params"])))
+        opts = json.loads(str(z["opts"]))
+        tiles = [Tile(str(n), z[f"a{i}"], z[f"wv{i}"], z[f"wi{i}"], bool(d), z[f"exp{i}"])
+                 for i, (n, d) in enumerate(zip(z["names"], z["dense"], strict=True))]
+    return p, tiles, opts
+
+
+# --- build and run --------------------------------------------------------------------
+
+def _sim_path() -> None:
+    if str(SIM_DIR) not in sys.path:
+        sys.path.insert(0, str(SIM_DIR))
+
+
+def build(p: ArrayParams, waves: bool = False) -> Path:
+    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
+    from cocotb_tools.runner import get_runner
+
+    from accel.hw.toolchain import verilator_build_env, verilator_env
+    from accel.hw.verilog import TOP, generate
+
+    verilator_env()
+    bdir = SIM_BUILD / (p.config_hash() + ("-waves" if waves else ""))
+    bdir.mkdir(parents=True, exist_ok=True)
+    src = bdir / f"{p.name}.v"
+    text = generate(p)
+    if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
+        src.write_text(text)
+    runner = get_runner("verilator")
+    with verilator_build_env():
+        try:
+            runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
+                         build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
+                         timescale=("1ns", "1ps"))
+        except (RuntimeError, SystemExit) as exc:
+            raise ToolchainError(f"Verilator build of {p.name} failed ({exc}); "
+                                 f"see {bdir / 'build.log'}") from None
+    return bdir
+
+
+def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
+              unstalled_only: tuple[str, ...] = (), waves: bool = False,
+              waves_on_failure: bool = True) -> CosimReport:
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    from accel.hw.verilog import TOP
+
+    if not tiles:
+        raise AccelError("no tiles to co-simulate")
+    bad = [s for s in scenarios if s not in SCENARIOS]
+    if bad:
+        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
+    _sim_path()
+    t0 = time.perf_counter()
+    bdir = build(p, waves=waves)
+    t_build = time.perf_counter() - t0
+    runs = bdir / "runs"
+    runs.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=runs) as tmp:
+        tmp = Path(tmp)
+        job, results = tmp / "job.npz", tmp / "results.jsonl"
+        save_job(job, p, tiles, {"scenarios": list(scenarios), "seed": seed,
+                                 "unstalled_only": list(unstalled_only)})
+        results.touch()
+        runner = get_runner("verilator")
+        t1 = time.perf_counter()
+        xml = runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
+                          hdl_toplevel_lang="verilog",
+                          test_dir=tmp, waves=waves, results_xml=str(tmp / "results.xml"),
+                          extra_env={"ACCEL_TILE_JOB": str(job),
+                                     "ACCEL_TILE_RESULTS": str(results)},
+                          log_file=tmp / "sim.log", seed=seed)
+        t_sim = time.perf_counter() - t1
+        n_tests, n_failed = get_results(Path(xml))
+        outcomes = [json.loads(line) for line in results.read_text().splitlines() if line]
+        log_tail = "\n".join((tmp / "sim.log").read_text().splitlines()[-40:]) \
+            if n_failed else ""
+        wave_path = None
+        if waves:
+            wf = tmp / "dump.vcd"
+            if wf.exists():
+                keep = bdir / "dump.vcd"
+                wf.replace(keep)
+                wave_path = str(keep)
+    report = CosimReport(p.to_dict(), outcomes, n_tests, n_failed, t_sim, t_build,
+                         wave_path, log_tail)
+    if n_failed and waves_on_failure and not waves:
+        report.waves = run_tiles(p, tiles, scenarios, seed, unstalled_only, waves=True,
+                                 waves_on_failure=False).waves
+    return report

@@ -1,0 +1,84 @@
+"""Validated parameters of one sparse PE-array configuration (shared by RTL, CLI, synth)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from accel.errors import AccelError
+
+# Window sizes the activation multiplexers are built for: powers of two so a kept
+# weight's position is exactly log2(M) bits (2:4, 2:8 from SAT; M = 16 from FlightLLM).
+SUPPORTED_M = (2, 4, 8, 16)
+# Operand widths the generator accepts: 2 bits is the smallest signed multiply that means
+# anything; 16 bits covers INT16/FP16-mantissa experiments; beyond that use DSP cascades.
+MIN_OPERAND_BITS, MAX_OPERAND_BITS = 2, 16
+MAX_ACC_BITS = 64      # the NumPy reference wraps in int64
+MAX_DIM = 64           # rows/cols: 64x64 PEs is already far beyond one SLR for M = 16
+BEATS_BITS = 16        # tile length register: up to 65535 beats (K up to ~1M at 2:16)
+CYCLES_BITS = 32       # cycle counter width: 4e9 cycles per tile is never reached
+
+
+@dataclass(frozen=True)
+class ArrayParams:
+    rows: int
+    cols: int
+    n: int
+    m: int
+    act_bits: int = 8       # INT8 activations (SAT/FlightLLM datapaths)
+    weight_bits: int = 8    # INT8 weights
+    acc_bits: int = 32      # 32-bit accumulators, as a DSP48E2 P register holds
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        for name in ("rows", "cols", "n", "m", "act_bits", "weight_bits", "acc_bits"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise AccelError(f"{name} must be an integer, got {v!r}")
+        if self.rows <= 0 or self.cols <= 0:
+            raise AccelError(f"PE array must be non-empty, got {self.rows}x{self.cols}")
+        if self.rows > MAX_DIM or self.cols > MAX_DIM:
+            raise AccelError(f"PE array larger than {MAX_DIM}x{MAX_DIM}: {self.rows}x{self.cols}")
+        if self.m not in SUPPORTED_M:
+            raise AccelError(f"M={self.m} not supported; supported M: "
+                             f"{', '.join(map(str, SUPPORTED_M))}")
+        if not 1 <= self.n <= self.m:
+            raise AccelError(f"N:M needs 1 <= N <= M, got {self.n}:{self.m}")
+        for name in ("act_bits", "weight_bits"):
+            v = getattr(self, name)
+            if not MIN_OPERAND_BITS <= v <= MAX_OPERAND_BITS:
+                raise AccelError(f"--{name.replace('_', '-')} must be in "
+                                 f"{MIN_OPERAND_BITS}..{MAX_OPERAND_BITS}, got {v}")
+        prod = self.act_bits + self.weight_bits
+        if not prod <= self.acc_bits <= MAX_ACC_BITS:
+            raise AccelError(f"--acc-bits {self.acc_bits} cannot hold a {self.act_bits}x"
+                             f"{self.weight_bits}-bit product ({prod} bits); need "
+                             f"{prod}..{MAX_ACC_BITS}")
+
+    @property
+    def idx_bits(self) -> int:
+        return max(1, (self.m - 1).bit_length())
+
+    @property
+    def row_bits(self) -> int:
+        return max(1, (self.rows - 1).bit_length())
+
+    @property
+    def dense_engine(self) -> bool:
+        return self.n == self.m
+
+    @property
+    def name(self) -> str:
+        return (f"pe{self.rows}x{self.cols}_n{self.n}m{self.m}_a{self.act_bits}"
+                f"w{self.weight_bits}acc{self.acc_bits}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def config_hash(self) -> str:
+        """Short stable hash: names the build directory and the synthesis cache entry."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]

@@ -1,0 +1,67 @@
+"""One processing element of the sparse array: N multipliers fed by M-way activation muxes.
+
+Output-stationary: the PE owns one accumulator.  Each step (``adv``) it registers the
+activation window arriving from the left and the compressed weight group arriving from
+above, passes both on (right / down) and, if the registered window is a real beat
+(``valid``), adds ``sum_j win[idx[j]] * val[j]`` to its accumulator.  Registered inputs
+then accumulate = the one cycle of ``MAC_LATENCY`` in ``accel/arch/sat/pe_array.py``.
+The accumulator wraps (two's complement) at ``acc_bits``, exactly like ``wrap_signed``.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from accel.hw.params import ArrayParams
+
+
+def window_layout(p: ArrayParams) -> data.StructLayout:
+    """One row's activation window travelling right, tagged with its beat-valid bit."""
+    return data.StructLayout({"win": data.ArrayLayout(signed(p.act_bits), p.m),
+                              "valid": unsigned(1)})
+
+
+def group_layout(p: ArrayParams) -> data.StructLayout:
+    """One column's compressed weight group travelling down."""
+    return data.StructLayout({"val": data.ArrayLayout(signed(p.weight_bits), p.n),
+                              "idx": data.ArrayLayout(unsigned(p.idx_bits), p.n)})
+
+
+class SparsePE(wiring.Component):
+    def __init__(self, p: ArrayParams):
+        self.p = p
+        super().__init__({
+            "a_in": In(window_layout(p)),
+            "w_in": In(group_layout(p)),
+            "adv": In(1),     # the array steps this cycle (controller's global enable)
+            "clear": In(1),   # tile start: zero the accumulator and drop stale beats
+            "a_out": Out(window_layout(p)),
+            "w_out": Out(group_layout(p)),
+            "acc": Out(signed(p.acc_bits)),
+        })
+
+    def elaborate(self, platform):
+        p = self.p
+        m = Module()
+        a_reg = Signal(window_layout(p))
+        w_reg = Signal(group_layout(p))
+        acc = Signal(signed(p.acc_bits))
+        products = []
+        for j in range(p.n):
+            sel = a_reg.win[w_reg.idx[j]]                  # the M-way sparse mux
+            prod = Signal(signed(p.act_bits + p.weight_bits), name=f"prod{j}")
+            m.d.comb += prod.eq(sel * w_reg.val[j])
+            products.append(prod)
+        total = products[0]
+        for prod in products[1:]:
+            total = total + prod
+        with m.If(self.clear):
+            m.d.sync += [acc.eq(0), a_reg.valid.eq(0)]
+        with m.Elif(self.adv):
+            m.d.sync += [a_reg.eq(self.a_in), w_reg.eq(self.w_in)]
+            with m.If(a_reg.valid):
+                m.d.sync += acc.eq(acc + total)           # truncation = wrap at acc_bits
+        m.d.comb += [self.a_out.eq(a_reg), self.w_out.eq(w_reg), self.acc.eq(acc)]
+        return m

@@ -1,0 +1,94 @@
+"""``SparsePEArray``: R x C output-stationary systolic array of N:M sparse PEs.
+
+Beat b's activation window for row r is delayed r steps (skew registers) and then moves
+right one PE per step; its weight group for column c is delayed c steps and moves down,
+so PE (r, c) sees beat b at step b + r + c, as ``accel/arch/sat/pe_array.py`` states.
+All registers advance on one global enable from the :class:`TileController`, which is
+how the array stalls on a missing input beat or a refused result beat without losing
+data.  The result stream offers one array row of C accumulators per beat.
+
+Dense mode is not a separate datapath: the host feeds dense groups (each window M/N
+times with N consecutive positions, ``pack_tile(dense=True)``), so ``N == M`` is simply
+an engine with no multiplexing choice.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from accel.hw import layouts
+from accel.hw.controller import ControlSignature, TileController
+from accel.hw.params import ArrayParams
+from accel.hw.pe import SparsePE, group_layout, window_layout
+
+
+class SparsePEArray(wiring.Component):
+    def __init__(self, p: ArrayParams):
+        p.validate()
+        self.p = p
+        super().__init__({
+            "ctrl": In(ControlSignature()),
+            "act": In(stream.Signature(layouts.act_beat(p))),
+            "weight": In(stream.Signature(layouts.weight_beat(p))),
+            "result": Out(stream.Signature(layouts.result_beat(p))),
+        })
+
+    def elaborate(self, platform):
+        p = self.p
+        m = Module()
+        m.submodules.ctl = ctl = TileController(p)
+        wiring.connect(m, wiring.flipped(self.ctrl), ctl.ctrl)
+        m.d.comb += [
+            ctl.in_valid.eq(self.act.valid & self.weight.valid),
+            ctl.out_ready.eq(self.result.ready),
+            # both input streams transfer together: each is ready when the other is valid
+            self.act.ready.eq(ctl.feed & self.weight.valid),
+            self.weight.ready.eq(ctl.feed & self.act.valid),
+        ]
+        take = ctl.feed & ctl.adv   # this step consumes a beat (else it inserts a bubble)
+
+        # skew chains: row r's window waits r steps, column c's group waits c steps
+        row_in = []
+        for r in range(p.rows):
+            head = Signal(window_layout(p), name=f"act_row{r}")
+            m.d.comb += [head.win.eq(self.act.payload.win[r]), head.valid.eq(take)]
+            for d in range(r):
+                reg = Signal(window_layout(p), name=f"act_skew{r}_{d}")
+                with m.If(ctl.clear):
+                    m.d.sync += reg.valid.eq(0)
+                with m.Elif(ctl.adv):
+                    m.d.sync += reg.eq(head)
+                head = reg
+            row_in.append(head)
+        col_in = []
+        for c in range(p.cols):
+            head = Signal(group_layout(p), name=f"w_col{c}")
+            m.d.comb += [head.val.eq(self.weight.payload.val[c]),
+                         head.idx.eq(self.weight.payload.idx[c])]
+            for d in range(c):
+                reg = Signal(group_layout(p), name=f"w_skew{c}_{d}")
+                with m.If(ctl.adv):
+                    m.d.sync += reg.eq(head)
+                head = reg
+            col_in.append(head)
+
+        pes = [[SparsePE(p) for _ in range(p.cols)] for _ in range(p.rows)]
+        for r in range(p.rows):
+            for c in range(p.cols):
+                pe = pes[r][c]
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.adv.eq(ctl.adv), pe.clear.eq(ctl.clear),
+                    pe.a_in.eq(row_in[r] if c == 0 else pes[r][c - 1].a_out),
+                    pe.w_in.eq(col_in[c] if r == 0 else pes[r - 1][c].w_out),
+                ]
+
+        # result: the drained row's accumulators, held until the sink accepts them
+        m.d.comb += [self.result.valid.eq(ctl.drain), self.result.payload.row.eq(ctl.row)]
+        for r in range(p.rows):
+            with m.If(ctl.row == r):
+                m.d.comb += [self.result.payload.acc[c].eq(pes[r][c].acc)
+                             for c in range(p.cols)]
+        return m
