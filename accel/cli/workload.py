@@ -58,12 +58,12 @@ def extract(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Every linear layer of a real checkpoint as a GEMM, with real activations, pruned."""
-    from accel.workloads.checkpoint import load_linear_weights, model_folder
-    from accel.workloads.extract import extract_workload, validate_request
+    from accel.workloads.checkpoint import load_linear_weights
+    from accel.workloads.extract import check_checkpoint, extract_workload, validate_request
 
-    validate_request(prune, seq_len, batch, training)
+    spec = validate_request(prune, seq_len, batch, training)
     _check_out(out)
-    model_folder(model, checkpoint)
+    check_checkpoint(spec, model, checkpoint, training)
     layers = len(load_linear_weights(model, checkpoint))
     with progress("extracting layers", layers, enabled=not as_json) as advance:
         w = extract_workload(model, checkpoint, prune, seq_len, batch, training, seed, advance)

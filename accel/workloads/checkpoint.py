@@ -141,6 +141,7 @@ def linear_module(tensor_name: str) -> tuple[str, int, int] | None:
 
 def checkpoint_family(names) -> str:
     """``bert``, ``llama`` or ``opt``: the naming scheme of a checkpoint's linear layers."""
+    names = list(names)  # iterated once per family
     for family, pat in _LINEAR_PATTERNS:
         if any(pat.match(n[: -len(".weight")]) for n in names if n.endswith(".weight")):
             return family

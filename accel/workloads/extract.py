@@ -75,24 +75,30 @@ def validate_request(prune: str, seq_len: int, batch: int, training: bool) -> P.
     return spec
 
 
+def check_checkpoint(spec: P.PruneSpec, model: str, checkpoint, training: bool) -> str:
+    """The checkpoint's family, after checking it can give what ``spec`` needs."""
+    weights = load_linear_weights(model, None if checkpoint is None else str(checkpoint))
+    family = checkpoint_family(f"{k}.weight" for k in weights)
+    if family != "bert" and (training or spec.method == "wanda"):
+        raise WorkloadError(f"{family} checkpoints have no forward pass in accel, so "
+                            f"--prune {spec.text} {'--training ' if training else ''}needs "
+                            f"activations it cannot have; use N:M, unstructured or block")
+    return family
+
+
 def extract_workload(model: str = "minilm-l6", checkpoint: str | os.PathLike | None = None,
                      prune: str = "dense", seq_len: int = 128, batch: int = 1,
                      training: bool = False, seed: int = 0,
                      advance: Callable[[int], None] | None = None) -> Workload:
     """Build the workload of every block linear of a checkpoint (module docstring)."""
     spec = validate_request(prune, seq_len, batch, training)
+    family = check_checkpoint(spec, model, checkpoint, training)
     folder = model_folder(model, checkpoint)
     weights = load_linear_weights(model, None if checkpoint is None else str(checkpoint))
-    family = checkpoint_family(f"{k}.weight" for k in weights)
-    needs_x = training or spec.method == "wanda"
     if family == "bert":
         from accel.workloads.minilm import capture_activations
 
         acts = capture_activations(folder, seq_len, batch)
-    elif needs_x:
-        raise WorkloadError(f"{family} checkpoints have no forward pass in accel, so "
-                            f"--prune {prune} {'--training ' if training else ''}needs "
-                            f"activations it cannot have; use N:M, unstructured or block")
     else:
         acts = {}
     tokens = seq_len * batch

@@ -121,3 +121,26 @@ def test_synth_llm_and_llm_builtin_name(tmp_path, capsys):
     assert out.is_file() and {op["phase"] for op in summary["ops"]} >= {"prefill", "decode"}
     assert main(["workload", "show", "llama2-7b:128:512", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ops"] == summary["ops"]
+
+
+def test_extract_from_a_llama_style_checkpoint_folder(tmp_path, capsys):
+    from safetensors.numpy import save_file
+
+    ckpt = tmp_path / "tiny-llama"
+    ckpt.mkdir()
+    rng = np.random.default_rng(0)
+    save_file({f"model.layers.0.{m}.weight": rng.standard_normal(s).astype(np.float32)
+               for m, s in (("self_attn.q_proj", (16, 16)), ("mlp.up_proj", (32, 16)),
+                            ("mlp.down_proj", (16, 32)))}, str(ckpt / "model.safetensors"))
+    out = tmp_path / "t.npz"
+    assert main(["workload", "extract", "--checkpoint", str(ckpt), "--prune", "2:8",
+                 "--seq-len", "8", "--out", str(out), "--json"]) == 0
+    ops = json.loads(capsys.readouterr().out)["ops"]
+    assert [(o["name"], o["K"], o["N"], o["density"]) for o in ops] == [
+        ("model.layers.0.self_attn.q_proj", 16, 16, 0.25), ("model.layers.0.mlp.up_proj", 16, 32, 0.25),
+        ("model.layers.0.mlp.down_proj", 32, 16, 0.25)]
+    # no forward pass for LLaMA here: activation-aware pruning is refused, clearly
+    assert main(["workload", "extract", "--checkpoint", str(ckpt), "--prune", "wanda:0.5",
+                 "--out", str(tmp_path / "u.npz")]) == 2
+    assert "activations" in _one_error_line(capsys)
+    assert not (tmp_path / "u.npz").exists()
