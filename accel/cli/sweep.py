@@ -39,7 +39,7 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
         def on_progress(n: int) -> None:
             box["advance"](n)
 
-        if not quiet:
+        if not quiet and err_console.is_terminal:  # a status line for people, not for logs
             err_console.print(f"[dim]sweep {sp.name}: resolving workloads and design points...[/dim]")
         return run_sweep(sp, db, on_total=on_total, on_progress=on_progress, **kwargs)
 

@@ -74,6 +74,8 @@ def _check(node: ast.AST, names: set[str], text: str) -> None:
             _check(v, names, text)
         return
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            bad(f"attribute call '.{node.func.attr}(...)'")
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS:
             fn = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
             bad(f"call to {fn!r}")

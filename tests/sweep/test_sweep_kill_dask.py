@@ -1,0 +1,80 @@
+"""Robustness: SIGKILL mid-sweep then resume; Dask LocalCluster equals the local pool."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import HERE, TOY_SPEC, metrics_by_key
+
+from accel.sweep import parse_spec, run_sweep
+from accel.sweep.points import design_points
+
+SLOW = copy.deepcopy(TOY_SPEC)
+SLOW["parameters"]["slow"] = 0.04  # simulate option: seconds per point, so a kill lands mid-way
+
+_LAUNCH = ("import sys; sys.path.insert(0, {here!r}); import toy_machine; toy_machine.register(); "
+           "from accel.cli import main; sys.exit(main({argv!r}))")
+
+
+def _rows(db) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        n = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        conn.close()
+        return n
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
+    spec = write_spec(SLOW)
+    total = len(design_points(parse_spec(SLOW)))
+    killed_db = tmp_path / "killed.sqlite"
+    argv = ["sweep", str(spec), "--db", str(killed_db), "--workers", "2", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(here=str(HERE), argv=argv)],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while _rows(killed_db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, f"sweep ended before it could be killed: {proc.stderr.read()}"
+        os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its pool workers, mid-write
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    done_before = _rows(killed_db)
+    assert 0 < done_before < total, (done_before, total)
+
+    s = run_sweep(parse_spec(SLOW), killed_db, workers=2)
+    assert s.already_done == done_before and s.computed == total - done_before
+    conn = sqlite3.connect(killed_db)
+    keys = [k for (k,) in conn.execute("SELECT key FROM results")]
+    per_point = conn.execute("SELECT COUNT(*), COUNT(DISTINCT point) FROM results").fetchone()
+    conn.close()
+    assert len(keys) == len(set(keys)) == total and per_point == (total, total)
+
+    clean = tmp_path / "clean.sqlite"
+    run_sweep(parse_spec(SLOW), clean, workers=2)
+    assert metrics_by_key(killed_db) == metrics_by_key(clean)
+
+
+@pytest.mark.timeout(300)
+def test_dask_local_equals_local_pool(tmp_path, write_spec, cli):
+    spec = write_spec(TOY_SPEC)
+    local, dask = tmp_path / "local.sqlite", tmp_path / "dask.sqlite"
+    rc, out, err = cli("sweep", spec, "--db", local, "--workers", "2", "--json", "--quiet")
+    assert rc == 0, err
+    rc, out, err = cli("sweep", spec, "--db", dask, "--dask-local", "2", "--json", "--quiet")
+    assert rc == 0, err
+    s = json.loads(out)
+    assert s["executor"] == "dask" and s["workers"] == 2 and s["computed"] == s["rows"]
+    assert metrics_by_key(local) == metrics_by_key(dask)
