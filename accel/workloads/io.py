@@ -81,6 +81,7 @@ def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
     try:
         writer = np.savez_compressed if compress else np.savez
         writer(tmp, **{MANIFEST_KEY: blob}, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a workload file is an ordinary output
         os.replace(tmp, path)
     except OSError as exc:
         raise WorkloadError(f"cannot write {path}: {exc.strerror or exc}") from None
