@@ -68,9 +68,9 @@ def _flat(w: Workload):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(w=workloads())
-def test_round_trip_is_bit_identical(tmp_path, w):
-    path = io.save(w, tmp_path / "w.npz", compress=False)
+@given(w=workloads(), compress=st.booleans())
+def test_round_trip_is_bit_identical(tmp_path, w, compress):
+    path = io.save(w, tmp_path / "w.npz", compress=compress)
     back = io.load(path)
     a1, m1 = _flat(w)
     a2, m2 = _flat(back)
