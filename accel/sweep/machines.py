@@ -154,22 +154,24 @@ class MachineAdapter:
 
 @dataclass(frozen=True)
 class SatAdapter(MachineAdapter):
-    """SAT adds the RTL resource model (accel.hw.resources) for LUT/DSP objectives."""
+    """SAT adds the RTL resource model (``accel.hw.resources.estimate``) as ``hw_*`` metrics.
+
+    The estimate is of the project's INT8 Amaranth PE array (its default operand widths)
+    at the swept rows x cols x N (mults_per_pe) x M (group_m), fitted by the RTL helper on
+    small synthesised arrays: an area *trend* for the Pareto front, not an FP16 datapath.
+    When the resource model is absent, no ``hw_*`` metric is recorded."""
 
     def extra_metrics(self, config, workload, metrics):
         try:
             from accel.hw.resources import estimate
         except ImportError:  # RTL helper's resource model absent: record nothing for it
             return {}
-        args = {"rows": config.pe_rows, "cols": config.pe_cols,
-                "n": getattr(config, "mults_per_pe", 2), "m": getattr(config, "group_m", 8)}
         try:
-            est = estimate(**args)
-        except (AccelError, ValueError, TypeError):
+            est = estimate(config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m)
+        except (AccelError, ValueError, TypeError, RuntimeError):
             return {}
-        d = est if isinstance(est, dict) else getattr(est, "__dict__", {})
-        return {f"hw_{k}": float(v) for k, v in d.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)}
+        return {f"hw_{k.lower()}": float(v) for k, v in est.items()
+                if k != "fitted_on" and isinstance(v, int | float) and not isinstance(v, bool)}
 
 
 @dataclass(frozen=True)
