@@ -18,19 +18,59 @@ LD, ST = 0, 1
 
 
 @njit(cache=True)
-def execute(prog, credits, hbm_bytes_per_cycle, ch_bytes_per_cycle, n_channels, interleave,
+def hbm_transfer(nbytes, t_issue, c0, ch_free, n_channels, interleave, access, row_cycles,
+                 ch_bytes_per_cycle):
+    """Reserve the channels of one transfer; returns (last piece accepted, data done).
+
+    The transfer's bytes are striped over the pseudo channels in ``interleave``-byte
+    chunks starting at channel ``c0`` (consecutive transfers are laid out consecutively).
+    Channel c's piece is one sequential stream in its own address space: it costs one
+    row opening (``row_cycles``; later row crossings overlap with data on other banks and
+    are inside the long-stream efficiency) plus its bytes rounded up to the ``access``
+    granule at the channel's achievable rate.  Channels serve pieces FIFO; ``ch_free``
+    is updated in place.
+    """
+    nchunks = (nbytes + interleave - 1) // interleave
+    if nchunks < 1:
+        nchunks = 1
+    span = nchunks if nchunks < n_channels else n_channels
+    q = nchunks // n_channels
+    r = nchunks - q * n_channels
+    tail = nbytes - (nchunks - 1) * interleave       # bytes of the last chunk
+    last_k = (nchunks - 1) % n_channels
+    accepted = t_issue
+    done = t_issue
+    for k in range(span):
+        b = (q + (1 if k < r else 0)) * interleave
+        if k == last_k:
+            b -= interleave - tail
+        b = ((b + access - 1) // access) * access
+        c = (c0 + k) % n_channels
+        t0 = t_issue if t_issue > ch_free[c] else ch_free[c]
+        t1 = t0 + row_cycles + b / ch_bytes_per_cycle
+        ch_free[c] = t1
+        if t0 > accepted:
+            accepted = t0
+        if t1 > done:
+            done = t1
+    return accepted, done
+
+
+@njit(cache=True)
+def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, row_cycles,
             latency_cycles):
     """Run ``prog`` (n, NF) honouring in-order units and wait/release tokens.
 
     Tokens are counting semaphores per (producer unit, consumer unit) pair, matched FIFO:
     the k-th wait of unit d on unit s is satisfied by the (k - credits[s, d])-th release
     from s to d (a negative index means an initial credit, e.g. a free buffer slot).
-    LD/ST share the HBM: a transfer of B bytes occupies the aggregate bus for
-    B / hbm_bytes_per_cycle, spans min(channels, ceil(B / interleave)) channels, and
-    completes latency + B / (spanned channels x channel rate) after it starts.
+    LD/ST share the HBM pseudo channels (``hbm_transfer``): a transfer finishes
+    ``latency_cycles`` after its last channel piece; its unit may issue the next transfer
+    once every channel has accepted this one's piece (outstanding AXI requests).
 
-    Returns start, finish (per instruction, cycles), busy (per unit, cycles),
-    hbm_bytes, status (-1 ok, else the index of an instruction that can never issue).
+    Returns start, finish (per instruction, cycles), busy (per unit, cycles; union of the
+    unit's busy intervals), hbm_bytes, status (-1 ok, else the index of an instruction
+    that can never issue).
     """
     n = prog.shape[0]
     nu = N_UNITS
@@ -75,7 +115,9 @@ def execute(prog, credits, hbm_bytes_per_cycle, ch_bytes_per_cycle, n_channels, 
     consumed = np.zeros(nu * nu, np.int64)
     ptr = np.zeros(nu, np.int64)
     unit_free = np.zeros(nu, np.float64)
-    hbm_free = 0.0
+    ch_free = np.zeros(n_channels, np.float64)
+    next_ch = 0
+    busy_end = np.zeros(nu, np.float64)
     hbm_bytes = 0.0
     issued = 0
     while issued < n:
@@ -116,25 +158,24 @@ def execute(prog, credits, hbm_bytes_per_cycle, ch_bytes_per_cycle, n_channels, 
             if (w >> s) & 1:
                 consumed[s * nu + u] += 1
         if u == LD or u == ST:
-            nbytes = float(prog[i, F_BYTES])
-            t0 = best_t if best_t > hbm_free else hbm_free
-            span = (prog[i, F_BYTES] + interleave - 1) // interleave
-            if span > n_channels:
-                span = n_channels
-            if span < 1:
-                span = 1
-            own = nbytes / (span * ch_bytes_per_cycle)
-            hbm_free = t0 + nbytes / hbm_bytes_per_cycle
-            start[i] = t0
-            finish[i] = t0 + latency_cycles + own
-            unit_free[u] = hbm_free
-            busy[u] += own
-            hbm_bytes += nbytes
+            nb = prog[i, F_BYTES]
+            accepted, data_done = hbm_transfer(nb, best_t, next_ch, ch_free, n_channels,
+                                               interleave, access, row_cycles,
+                                               ch_bytes_per_cycle)
+            nchunks = (nb + interleave - 1) // interleave
+            next_ch = (next_ch + (nchunks if nchunks > 0 else 1)) % n_channels
+            start[i] = best_t
+            finish[i] = data_done + latency_cycles
+            unit_free[u] = accepted
+            hbm_bytes += float(nb)
         else:
             start[i] = best_t
             finish[i] = best_t + prog[i, F_CYCLES]
             unit_free[u] = finish[i]
-            busy[u] += prog[i, F_CYCLES]
+        lo = start[i] if start[i] > busy_end[u] else busy_end[u]
+        if finish[i] > lo:
+            busy[u] += finish[i] - lo
+            busy_end[u] = finish[i]
         done[i] = True
         ptr[u] += 1
         issued += 1

@@ -29,12 +29,14 @@ class FlightLLMConfig:
     misc_setup_cycles: int = 32       # pipeline fill of one MISC instruction [assumption]
     sys_sync_cycles: int = 225        # end-of-step barrier (sampled token back to the embedding LD), ~1 us [assumption]
     compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
-    # --- HBM --------------------------------------------------------------------------
-    hbm_channels: int = 32            # U280 HBM2 pseudo-channels [datasheet]
-    hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper/derived]
-    hbm_efficiency: float = 0.90      # achievable fraction for long bursts (Shuhai, FCCM'20: ~13 of 14.4 GB/s per PC) [assumption]
-    hbm_latency_ns: float = 500.0     # request -> first data incl. AXI switch and SLR crossing [assumption]
-    hbm_interleave_bytes: int = 4096  # bytes of a transfer per channel before it moves to the next [assumption]
+    # --- HBM (per pseudo channel; see _kernels.execute for how a transfer is timed) -------
+    hbm_channels: int = 32            # U280 HBM2: 2 stacks x 16 pseudo channels, one AXI port each [datasheet PG276]
+    hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper]; PG276: 256-bit AXI x 450 MHz = 14.4 GB/s per PC
+    hbm_efficiency: float = 0.92      # long sequential streams: Shuhai (FCCM'20) 425 of 460.8 GB/s (refresh, bus turnaround) [measured]
+    hbm_latency_ns: float = 107.0     # request -> first data, page hit: Shuhai ~48 AXI cycles @ 450 MHz [measured]
+    hbm_row_miss_ns: float = 31.0     # opening a row per channel per transfer: tRP + tRCD ~14 + 14 ns [JEDEC HBM2]; Shuhai page miss - hit ~14 cycles @ 450 MHz
+    hbm_access_bytes: int = 32        # HBM2 access granule: BL4 x 64-bit pseudo channel; smaller/ragged pieces cost a full one [datasheet PG276]
+    hbm_interleave_bytes: int = 256   # channel interleave granule: every tensor is striped over all channels [paper], 256 B = one 8-beat AXI burst [assumption]
     hbm_capacity_gb: float = 8.0      # U280 HBM2 capacity [datasheet]
     # --- on-chip buffers (per core) -----------------------------------------------------
     weight_buffer_kb: int = 2048      # weight/KV tile slots; U280 has ~28 MB URAM over 3 SLRs [datasheet/assumption]
@@ -71,7 +73,7 @@ class FlightLLMConfig:
 
     def validate(self) -> None:
         pos_int = ("cores", "mm_macs_per_core", "mv_macs_per_core", "chain_dsps", "dsp_group",
-                   "sfu_elems_per_cycle", "hbm_channels", "hbm_interleave_bytes",
+                   "sfu_elems_per_cycle", "hbm_channels", "hbm_interleave_bytes", "hbm_access_bytes",
                    "weight_buffer_kb", "weight_tile_kb", "act_buffer_kb", "kv_buffer_kb",
                    "global_buffer_kb", "mm_token_tile", "index_bits", "act_bits", "kv_bits",
                    "prefill_bucket", "decode_bucket", "attn_block", "attn_local_blocks",
@@ -87,8 +89,9 @@ class FlightLLMConfig:
                   "price_usd"):
             if getattr(self, f) <= 0:
                 raise ConfigError(f"{f} must be positive, got {getattr(self, f)}")
-        if self.hbm_latency_ns < 0:
-            raise ConfigError(f"hbm_latency_ns must be >= 0, got {self.hbm_latency_ns}")
+        for f in ("hbm_latency_ns", "hbm_row_miss_ns"):
+            if getattr(self, f) < 0:
+                raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
         if not 0 < self.hbm_efficiency <= 1:
             raise ConfigError(f"hbm_efficiency must be in (0, 1], got {self.hbm_efficiency}")
         if self.weight_bits not in WEIGHT_BITS_SUPPORTED:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_MACS, execute
+from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
@@ -26,7 +26,7 @@ from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.1"
+MODEL_VERSION = "flightllm-0.2"   # 0.2: per-channel HBM model, split activation LDs
 
 
 @dataclass
@@ -38,12 +38,33 @@ class Run:
     macs: int
 
 
-def run_program(prog: np.ndarray, cfg: FlightLLMConfig) -> Run:
+def hbm_args(cfg: FlightLLMConfig) -> tuple:
+    """Executor HBM arguments in cycles: (bytes/cycle/channel, channels, interleave,
+    access granule, row-opening cycles, latency cycles)."""
     hz = cfg.clock_mhz * 1e6
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency / hz        # bytes/cycle/channel
-    start, finish, busy, nbytes, status = execute(
-        prog, C.credits(cfg), ch * cfg.hbm_channels, ch, cfg.hbm_channels,
-        cfg.hbm_interleave_bytes, cfg.hbm_latency_ns * 1e-9 * hz)
+    return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
+            cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz)
+
+
+def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True) -> float:
+    """Achieved / peak bandwidth of one isolated ``nbytes`` HBM transfer (idle channels).
+
+    ``latency=False`` gives the channel-occupancy view (what back-to-back independent
+    transfers of this size could sustain); ``True`` the dependent view (a consumer waiting
+    for the data), which is what serialised off-chip activations see.
+    """
+    if nbytes <= 0:
+        raise AccelError(f"transfer size must be positive, got {nbytes}")
+    ch, n, inter, acc, row, lat = hbm_args(cfg)
+    _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, inter, acc, row, ch)
+    t = done + (lat if latency else 0.0)
+    hz = cfg.clock_mhz * 1e6
+    return nbytes / (t / hz) / (cfg.hbm_peak_gbps * 1e9)
+
+
+def run_program(prog: np.ndarray, cfg: FlightLLMConfig) -> Run:
+    start, finish, busy, nbytes, status = execute(prog, C.credits(cfg), *hbm_args(cfg))
     if status >= 0:   # a compiler bug, not a user error
         raise RuntimeError(f"instruction {status} ({C.UNIT_NAMES[prog[status, 0]]}) never issues")
     return Run(float(finish.max()) if len(finish) else 0.0, float(nbytes), busy,

@@ -6,14 +6,29 @@ from hypothesis import strategies as st
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_REL, F_UNIT, F_WAIT, execute
-from accel.arch.flightllm.model import weight_block_ns
+from accel.arch.flightllm._kernels import F_KIND, F_REL, F_UNIT, F_WAIT, execute
+from accel.arch.flightllm.model import hbm_args, weight_block_ns
 from accel.workloads.llm import llm_workload, shape_of
 
 NU = 6
 
 
-def reference_execute(prog, credits, bw, chbw, nch, inter, lat):
+def reference_transfer(nbytes, t, c0, ch_free, nch, inter, acc, row, chbw):
+    """Per-channel pieces of one transfer, byte by byte of the interleave (plain Python)."""
+    per = {}
+    for j, off in enumerate(range(0, max(nbytes, 1), inter)):
+        per[(c0 + j) % nch] = per.get((c0 + j) % nch, 0) + min(inter, nbytes - off)
+    starts, ends = [], []
+    for c, b in per.items():
+        b = -(-b // acc) * acc
+        t0 = max(t, ch_free[c])
+        ch_free[c] = t0 + row + b / chbw
+        starts.append(t0)
+        ends.append(ch_free[c])
+    return max(starts), max(ends), len(range(0, max(nbytes, 1), inter))
+
+
+def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat):
     """Same semantics as _kernels.execute, written as plainly as possible."""
     n = len(prog)
     queues = [[i for i in range(n) if prog[i][0] == u] for u in range(NU)]
@@ -22,7 +37,8 @@ def reference_execute(prog, credits, bw, chbw, nch, inter, lat):
     consumed = {(s, d): 0 for s in range(NU) for d in range(NU)}
     finish = {}
     unit_free = [0.0] * NU
-    hbm_free = 0.0
+    ch_free = [0.0] * nch
+    next_ch = 0
     while any(queues):
         cands = []
         for u in range(NU):
@@ -49,12 +65,11 @@ def reference_execute(prog, credits, bw, chbw, nch, inter, lat):
             if (prog[i][F_WAIT] >> s) & 1:
                 consumed[(s, u)] += 1
         if u in (0, 1):
-            b = prog[i][1]
-            t0 = max(ready, hbm_free)
-            span = min(nch, max(1, -(-b // inter)))
-            hbm_free = t0 + b / bw
-            finish[i] = t0 + lat + b / (span * chbw)
-            unit_free[u] = hbm_free
+            accepted, done, chunks = reference_transfer(prog[i][1], ready, next_ch, ch_free,
+                                                        nch, inter, acc, row, chbw)
+            next_ch = (next_ch + chunks) % nch
+            finish[i] = done + lat
+            unit_free[u] = accepted
         else:
             finish[i] = ready + prog[i][2]
             unit_free[u] = finish[i]
@@ -93,7 +108,7 @@ def test_execute_matches_reference(case):
     prog, slots = case
     cred = np.zeros((NU, NU), np.int64)
     cred[3, 0] = slots
-    args = (30.0, 1.5, 32, 4096, 100.0)
+    args = (1.5, 32, 256, 32, 7.0, 24.0)
     _, fin, _, nbytes, status = execute(prog, cred, *args)
     assert status == -1
     np.testing.assert_allclose(fin, reference_execute(prog.tolist(), cred.tolist(), *args))
@@ -119,5 +134,48 @@ def test_compiled_programs_are_balanced_and_run(tiny_config):
                  C.decode_program(shape, tiles, cfg, 117, True),
                  C.decode_program(shape, tiles, cfg, 1, False)):
         _token_balance(prog, cred)
-        _, fin, _, _, status = execute(prog, cred, 100.0, 3.0, 32, 4096, 50.0)
+        start, fin, _, _, status = execute(prog, cred, *hbm_args(cfg))
         assert status == -1 and fin.max() > 0
+        assert _tokens_honoured(prog, cred, start, fin) > 0
+
+
+def _tokens_honoured(prog, cred, start, fin):
+    """Every instruction starts after the release that satisfies each of its waits."""
+    checked = 0
+    for s in range(NU):
+        for d in range(NU):
+            rel = [i for i in range(len(prog)) if prog[i, F_UNIT] == s and (prog[i, F_REL] >> d) & 1]
+            waits = [i for i in range(len(prog)) if prog[i, F_UNIT] == d and (prog[i, F_WAIT] >> s) & 1]
+            for k, i in enumerate(waits):
+                j = k - cred[s, d]
+                if j >= 0:
+                    assert start[i] >= fin[rel[j]] - 1e-9, (C.UNIT_NAMES[s], C.UNIT_NAMES[d], i)
+                    checked += 1
+    return checked
+
+
+def test_off_chip_decode_serialises_every_intermediate(tiny_config):
+    """Off chip, each intermediate goes MV/MISC -> ST -> LD -> consumer, strictly in time."""
+    w = llm_workload(tiny_config, 40, 4)
+    shape = shape_of(w)
+    cfg = PRESETS["u280"]
+    tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
+    prog = C.decode_program(shape, tiles, cfg, 44, on_chip=False)
+    start, fin, _, _, status = execute(prog, C.credits(cfg), *hbm_args(cfg))
+    assert status == -1
+    _tokens_honoured(prog, C.credits(cfg), start, fin)
+    act_ld = np.nonzero((prog[:, F_UNIT] == C.LD) & (prog[:, F_KIND] == C.K_ACT))[0]
+    act_st = np.nonzero((prog[:, F_UNIT] == C.ST) & (prog[:, F_KIND] == C.K_ACT))[0]
+    # per layer: norm, q, k, v, rope, scores, softmax, AV, o, residual, norm, gate, up,
+    # act_fn, down, residual: 16 activation loads, each after a store
+    per_layer = 16
+    assert len(act_ld) >= per_layer * shape.layers and len(act_st) >= len(act_ld)
+    # every activation load (but the embedding row) waits for a store token, and so is
+    # timed after that store's finish by _tokens_honoured; it releases its consumer only
+    assert all((prog[act_ld[1:], F_WAIT] >> C.ST) & 1)
+    assert all(prog[act_ld, F_REL] & ~(1 << C.MV | 1 << C.MISC) == 0)
+    # each intermediate costs at least one store + load round trip of HBM latency
+    lat = hbm_args(cfg)[-1]
+    assert all(fin[i] - start[i] >= lat for i in np.concatenate([act_ld, act_st]))
+    on = C.decode_program(shape, tiles, cfg, 44, on_chip=True)
+    assert ((on[:, F_KIND] == C.K_ACT) & (on[:, F_UNIT] == C.LD)).sum() == 0

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accel.arch.flightllm import PRESETS, simulate
+from accel.arch.flightllm.model import transfer_efficiency
 from accel.errors import AccelError
 from accel.workloads.llm import LLM_PRESETS, llm_workload
 
@@ -69,8 +70,50 @@ def test_padding_to_bucket_costs_latency(tiny_config):
 def test_storage_reduction_reported(tiny_config):
     r = _sim(tiny_config, 16, 2, cfg=dataclasses.replace(U280, max_length=512), storage=True)
     ib = r.instruction_bytes
+    sh = ib["shared_steps"]
     assert ib["instruction_bytes_per_length"] > ib["instruction_bytes_bucketed"] > 0
-    assert ib["programs_per_length"] == 1024 and ib["programs_bucketed"] == 4 + 32
+    assert sh["instruction_bytes_per_length"] > sh["instruction_bytes_bucketed"] > 0
+    # a straight-line program per request holds more than the shared step programs
+    assert ib["instruction_bytes_per_length"] > sh["instruction_bytes_per_length"]
+    assert ib["programs_per_length"] == 512 and ib["programs_bucketed"] == 4
+    assert ib["step_programs_shared_per_length"] == 1024
+    assert ib["step_programs_shared_bucketed"] == 4 + 32
+    # shared step programs: the decode part shrinks by at most the decode bucket
+    assert sh["storage_reduction"] < ib["storage_reduction"]
+
+
+def test_small_transfers_less_efficient_than_long_streams():
+    eff = [transfer_efficiency(b, U280) for b in (64, 4096, 22016, 1 << 19, 1 << 24)]
+    assert all(x < y for x, y in zip(eff, eff[1:], strict=False))
+    assert eff[1] < 0.25 * eff[-1]                       # a 4 KB activation vector
+    # long streams approach, never exceed, the named achievable efficiency
+    assert 0.95 * U280.hbm_efficiency < eff[-1] < U280.hbm_efficiency
+    occ = transfer_efficiency(1 << 24, U280, latency=False)
+    assert eff[-1] < occ < U280.hbm_efficiency
+    # row opening is what makes short pieces expensive: without it they approach peak
+    free_rows = dataclasses.replace(U280, hbm_row_miss_ns=0.0, hbm_latency_ns=0.0)
+    assert transfer_efficiency(4096, free_rows) > 2 * eff[1]
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 1 << 12), st.integers(1, 1 << 12))
+def test_transfer_efficiency_monotone_in_stripes(a, b):
+    """More whole stripes (one chunk on every channel) never lower the bandwidth.
+
+    (Not true chunk by chunk: a 33rd chunk puts a second piece on channel 0.)"""
+    g = U280.hbm_interleave_bytes * U280.hbm_channels
+    lo, hi = sorted((a, b))
+    assert transfer_efficiency(lo * g, U280) <= transfer_efficiency(hi * g, U280) * (1 + 1e-12)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(8, 200), st.integers(1, 6))
+def test_off_chip_decode_slower_and_less_utilised(tiny_config, p, d):
+    on = _sim(tiny_config, p, d)
+    off = _sim(tiny_config, p, d, on_chip_decode=False)
+    assert off.hbm_utilization < on.hbm_utilization
+    assert off.decode_ms_first > on.decode_ms_first
+    assert off.decode_ms_last > on.decode_ms_last
 
 
 def test_opt_preset_and_errors():
