@@ -24,16 +24,21 @@ from accel.hw.params import ArrayParams
 from accel.hw.pe import SparsePE, group_layout, window_layout
 
 
+def array_signature(p: ArrayParams) -> wiring.Signature:
+    """Ports of the array (also read by the Verilog sidecar without elaborating)."""
+    return wiring.Signature({
+        "ctrl": In(ControlSignature()),
+        "act": In(stream.Signature(layouts.act_beat(p))),
+        "weight": In(stream.Signature(layouts.weight_beat(p))),
+        "result": Out(stream.Signature(layouts.result_beat(p))),
+    })
+
+
 class SparsePEArray(wiring.Component):
     def __init__(self, p: ArrayParams):
         p.validate()
         self.p = p
-        super().__init__({
-            "ctrl": In(ControlSignature()),
-            "act": In(stream.Signature(layouts.act_beat(p))),
-            "weight": In(stream.Signature(layouts.weight_beat(p))),
-            "result": Out(stream.Signature(layouts.result_beat(p))),
-        })
+        super().__init__(array_signature(p))
 
     def elaborate(self, platform):
         p = self.p

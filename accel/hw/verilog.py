@@ -20,7 +20,7 @@ from accel.arch.sat import pe_array as contract
 from accel.errors import AccelError
 from accel.hw import layouts
 from accel.hw.params import ArrayParams
-from accel.hw.pe_array import SparsePEArray
+from accel.hw.pe_array import SparsePEArray, array_signature
 
 TOP = "sparse_pe_array"
 SIDECAR_VERSION = 1
@@ -32,9 +32,9 @@ def generate(p: ArrayParams) -> str:
 
 
 def _ports(p: ArrayParams) -> list[dict]:
-    dut = SparsePEArray(p)
+    sig = array_signature(p)
     ports = [{"name": "clk", "dir": "in", "width": 1}, {"name": "rst", "dir": "in", "width": 1}]
-    for path, member, value in dut.signature.flatten(dut):
+    for path, member, value in sig.flatten(sig.flip().create()):
         ports.append({"name": "__".join(str(x) for x in path),
                       "dir": "in" if member.flow == wiring.In else "out",
                       "width": len(value.as_value()) if hasattr(value, "as_value") else len(value)})
@@ -76,6 +76,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)   # mkstemp makes 0600; outputs are ordinary readable files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,82 @@
+"""`accel rtl generate|synth|cosim` in-process: JSON on stdout, one-line errors, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accel.cli import main
+
+
+def _json(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    return json.loads(out[0])
+
+
+def test_generate_json(tmp_path, capsys):
+    rc = main(["rtl", "generate", "--rows", "2", "--cols", "2", "--n", "1", "--m", "4",
+               "--out", str(tmp_path), "--json"])
+    assert rc == 0
+    d = _json(capsys)
+    assert d["params"]["n"] == 1
+    assert (tmp_path / "pe2x2_n1m4_a8w8acc32.v").read_text().startswith("/*")
+    assert json.loads((tmp_path / "pe2x2_n1m4_a8w8acc32.json").read_text())["top"] \
+        == "sparse_pe_array"
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--n", "5", "--m", "4"], "5:4"),
+    (["--m", "6"], "M=6"),
+    (["--acc-bits", "12"], "--acc-bits 12"),
+    (["--rows", "0"], "0x4"),
+    (["--cols", "0"], "4x0"),
+])
+def test_generate_bad_input(tmp_path, capsys, args, needle):
+    rc = main(["rtl", "generate", *args, "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_generate_unwritable_out(tmp_path, capsys):
+    f = tmp_path / "plain"
+    f.write_text("")
+    rc = main(["rtl", "generate", "--out", str(f / "x")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and str(f / "x") in err[0]
+
+
+def test_synth_cached_json(capsys):
+    rc = main(["rtl", "synth", "--rows", "4", "--cols", "4", "--n", "2", "--m", "4", "--json"])
+    assert rc == 0
+    d = _json(capsys)
+    assert d["cached"] is True
+    for k in ("LUT", "FF", "DSP48E2", "CARRY", "BRAM"):
+        assert k in d["resources"]
+    assert d["resources"]["DSP48E2"] == 32
+    assert d["model_holdout_error"]["LUT"]["mean_rel_error"] < 0.1
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--n", "4", "--m", "4"], "N < M"),
+    (["--mode", "fast"], "--mode"),
+    (["--max-tiles", "0"], "--max-tiles"),
+])
+def test_cosim_bad_input(capsys, args, needle):
+    rc = main(["rtl", "cosim", "--workload", "minilm-l6", "--layer", "x", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0]
+
+
+@pytest.mark.rtl
+def test_cosim_minilm_ffn_2to4(capsys):
+    rc = main(["rtl", "cosim", "--workload", "minilm-l6",
+               "--layer", "encoder.layer.0.intermediate.dense", "--rows", "4", "--cols", "4",
+               "--n", "2", "--m", "4", "--max-tiles", "2", "--json"])
+    d = _json(capsys)
+    assert rc == 0
+    assert d["cycle_mismatches"] == 0 and d["output_mismatches"] == 0
+    assert d["outputs_checked"] >= 2 * 16
+    assert d["rtl_cycles"] == d["model_cycles"] > 0

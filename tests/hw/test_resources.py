@@ -1,0 +1,45 @@
+"""Resource model: fitted on the committed synthesis cache, checked leave-one-out."""
+
+from __future__ import annotations
+
+from accel.hw import resources
+from accel.hw.params import ArrayParams
+from accel.hw.synth import classify, load_cache
+
+
+def test_cache_has_reference_config():
+    cache = load_cache()
+    assert ArrayParams(4, 4, 2, 4).config_hash() in cache
+    assert len(cache) >= 6
+
+
+def test_register_bits_match_synthesised_ffs():
+    """FFs are structural: the exact register count of the RTL within 1 %."""
+    for entry in load_cache().values():
+        p = ArrayParams(**entry["params"])
+        ff = entry["resources"]["FF"]
+        assert abs(resources.register_bits(p) - ff) <= 0.01 * ff, (p.name, ff)
+
+
+def test_holdout_error_reported_and_bounded():
+    h = resources.holdout_error()
+    assert h["n_configs"] == len(load_cache())
+    s = h["summary"]
+    assert set(s) == set(resources.RESOURCES)
+    # bounds from the measured leave-one-out errors (LUT ~2 % mean), with margin
+    assert s["LUT"]["mean_rel_error"] < 0.10
+    assert s["FF"]["mean_rel_error"] < 0.02
+    assert s["DSP48E2"]["max_rel_error"] < 1e-9
+
+
+def test_estimate_monotone_and_dsp_per_multiplier():
+    small = resources.estimate(4, 4, 2, 4)
+    big = resources.estimate(8, 8, 2, 4)
+    assert small["DSP48E2"] == 32 and big["DSP48E2"] == 128
+    for r in ("LUT", "FF", "CARRY"):
+        assert big[r] > small[r]
+
+
+def test_classify_counts_primitives():
+    c = classify({"LUT6": 3, "LUT2": 1, "FDRE": 5, "CARRY8": 2, "DSP48E2": 1, "RAMB36E2": 1})
+    assert (c["LUT"], c["FF"], c["CARRY"], c["DSP48E2"], c["BRAM"]) == (4, 5, 2, 1, 1)
