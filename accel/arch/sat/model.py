@@ -161,6 +161,14 @@ def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
     dense_ops = [engine_op(o.M, o.K, o.N, None, config) for o in ops]
     res, maps = plan(sparse_ops + dense_ops, config, interleave, offline_sched)
     nops = len(ops)
+    if offline_sched:
+        # Offline scheduling may also run an N:M layer in dense mode (its masked weights
+        # streamed as dense groups) when that mapping is faster -- only for degenerate
+        # shapes, where dense mode can use a transposed mapping N:M mode cannot.
+        for i in range(nops):
+            if pats[i] is not None and res[nops + i, K.R_CYCLES] < res[i, K.R_CYCLES]:
+                res[i], maps[i] = res[nops + i], {**maps[nops + i], "mode": "dense"}
+                sparse_ops[i] = dense_ops[i]
     rep = np.array([o.repeat for o in ops], dtype=np.float64)
     eng_s, eng_d = res[:nops, K.R_CYCLES] * rep, res[nops:, K.R_CYCLES] * rep
     dram_s, dram_d = res[:nops, K.R_DRAM] * rep, res[nops:, K.R_DRAM] * rep
@@ -199,7 +207,8 @@ def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
             saved_max += eng_d[i] * (1.0 - pats[i][0] / pats[i][1])
         per_op.append({
             "name": o.name, "phase": o.phase, "M": o.M, "K": o.K, "N": o.N, "repeat": o.repeat,
-            "mode": f"{pats[i][0]}:{pats[i][1]}" if pats[i] else "dense",
+            "mode": (f"{pats[i][0]}:{pats[i][1]}" if pats[i] and sparse_ops[i].sparse
+                     else "dense"),
             "cycles": int(round(eng_s[i])), "dense_cycles": int(round(eng_d[i])),
             "gen_cycles": int(round(gen[i])), "gen_stall_cycles": int(round(stall[i])),
             "update_cycles": int(round(upd[i])), "dram_bytes": int(round(dram_s[i])),

@@ -18,7 +18,7 @@ with fewer output columns than half the array (bwd_data of a first conv, narrow 
 or fewer rows than half (tiny token counts) would leave PEs idle.  With interleave, the
 array's systolic interconnect is split into P power-of-two partitions (each a
 ``pe_rows`` x ``pe_cols/P`` or ``pe_rows/P`` x ``pe_cols`` sub-array with its own
-activation/weight feed); the tiles of P different row (column) blocks of the GEMM are
+activation/weight feed; the most partitions whose tile still fits the buffers); the tiles of P different row (column) blocks of the GEMM are
 interleaved across the partitions and run at once.  Each partition is timed by the
 same tile contract with its own (smaller) size.  Off: one tile at a time, idle PEs.
 
@@ -26,11 +26,11 @@ same tile contract with its own (smaller) size.  Off: one tile at a time, idle P
 evaluated by this very model under each candidate mapping -- buffer-level dataflow
 (``os``: loop m, n, k, outputs stay in the array/output buffer; ``ws``: loop n, k, m, a
 weight block stays in the weight buffer while all activation rows stream past), K-chunk
-size (the buffer-limited maximum, half, quarter) and, for dense GEMMs only, operand
-transpose (C^T = B^T A^T, so the longer dim goes where the array is longer) -- and the
-fastest is kept.  The choice depends only on shapes and formats, so it is made once
-per layer, as the paper does.  Off: ``default_dataflow``, the largest K chunk, no
-transpose.
+size (every balanced split ceil(G/2^j) that fits the buffers) and, for dense GEMMs only, operand
+transpose (C^T = B^T A^T, so the longer dim goes where the array is longer) and, with
+interleave on, every partitioning whose tile fits the buffers -- and the fastest is kept (ties: the first, i.e. default, candidate).  The choice depends only on shapes and formats, so it is made once
+per layer, as the paper does.  Off: ``default_dataflow``, the largest balanced K chunk
+that fits, no transpose.
 
 Inside a tile the PE array is always output-stationary (the RTL's order, see
 ``pe_array.py``); "dataflow" here is the order in which tiles visit the buffers.
@@ -70,20 +70,22 @@ def engine_op(M: int, K_: int, N: int, nm: tuple[int, int] | None, cfg: SatConfi
     return EngineOp(M, K_, N, True, m, n, beats_per_group(n, cfg.mults_per_pe))
 
 
-def _partitions(rows_needed: int, cols_needed: int, cfg: SatConfig) -> tuple[int, int, int, int]:
-    """(tr, tc, pr, pc): output rows/cols per array pass and the partition size."""
+def _partitions(rows_needed: int, cols_needed: int,
+                cfg: SatConfig) -> list[tuple[int, int, int, int]]:
+    """(tr, tc, pr, pc) options, most partitions first, the unsplit array last: output
+    rows/cols per array pass and the size of one partition."""
     R, C = cfg.pe_rows, cfg.pe_cols
+    out = []
     p = 1
     while C % (2 * p) == 0 and C // (2 * p) >= cols_needed:
         p *= 2
-    if p > 1:
-        return R * p, C // p, R, C // p
-    q = 1
-    while R % (2 * q) == 0 and R // (2 * q) >= rows_needed:
-        q *= 2
-    if q > 1:
-        return R // q, C * q, R // q, C
-    return R, C, R, C
+        out.append((R * p, C // p, R, C // p))
+    if not out:
+        q = 1
+        while R % (2 * q) == 0 and R // (2 * q) >= rows_needed:
+            q *= 2
+            out.append((R // q, C * q, R // q, C))
+    return out[::-1] + [(R, C, R, C)]
 
 
 def _buffers(cfg: SatConfig) -> tuple[int, int, int]:
@@ -109,6 +111,24 @@ def max_k_groups(op: EngineOp, tr: int, tc: int, cfg: SatConfig) -> int:
     return int(max(1, min(groups, act_half // a_group, w_half // b_group)))
 
 
+def k_chunks(op: EngineOp, kmax: int) -> list[int]:
+    """K-chunk sizes (groups) considered, largest first: ceil(G / 2^j) that fit in kmax.
+
+    Balanced chunks (equal sizes) rather than kmax plus a remainder; and because the set
+    only depends on G and is cut at kmax, a larger buffer never loses a candidate -- so
+    with offline scheduling larger buffers are never slower.
+    """
+    groups = -(-op.K // op.m_w)
+    out, c = [], 1
+    while True:
+        kc = -(-groups // c)
+        if kc <= kmax and kc not in out:
+            out.append(kc)
+        if kc == 1:
+            return out
+        c *= 2
+
+
 def candidates(op: EngineOp, cfg: SatConfig, interleave: bool,
                offline: bool) -> tuple[np.ndarray, list[bool]]:
     """Parameter rows (see ``_kernels.P_*``) of the mappings considered for ``op``, and
@@ -119,15 +139,20 @@ def candidates(op: EngineOp, cfg: SatConfig, interleave: bool,
     orient = [False, True] if (offline and not op.sparse) else [False]
     for transpose in orient:
         M, N = (op.N, op.M) if transpose else (op.M, op.N)
-        if interleave:
-            tr, tc, pr, pc = _partitions(M, N, cfg)
-        else:
-            tr, tc, pr, pc = cfg.pe_rows, cfg.pe_cols, cfg.pe_rows, cfg.pe_cols
-        kmax = max_k_groups(op, tr, tc, cfg)
-        kcs = sorted({kmax, max(1, kmax // 2), max(1, kmax // 4)}, reverse=True) if offline else [kmax]
-        flows = [0, 1] if offline else [1 if cfg.default_dataflow == "ws" else 0]
-        for flow in flows:
-            for kc in kcs:
+        options = _partitions(M, N, cfg) if interleave else [_partitions(M, N, cfg)[-1]]
+        fits = []
+        for tr, tc, pr, pc in options:   # most partitions whose tile fits the buffers first
+            try:
+                fits.append((tr, tc, pr, pc, max_k_groups(op, tr, tc, cfg)))
+            except ConfigError:
+                if (tr, tc) == (cfg.pe_rows, cfg.pe_cols):
+                    raise
+        # offline scheduling weighs every fitting partitioning; otherwise the most split
+        for tr, tc, pr, pc, kmax in (fits if offline else fits[:1]):
+            kcs = k_chunks(op, kmax)
+            kcs = kcs if offline else kcs[:1]
+            flows = [0, 1] if offline else [1 if cfg.default_dataflow == "ws" else 0]
+            for flow, kc in ((f, k) for f in flows for k in kcs):
                 rows.append([M, op.K, N, tr, tc, pr, pc, op.bpg, op.m_w, op.n_keep,
                              int(op.sparse), flow, kc, cfg.act_bytes, cfg.weight_bytes,
                              cfg.index_bits, cfg.out_bytes, cfg.acc_bytes, act_half, w_half,
