@@ -25,9 +25,10 @@ K that is not a multiple of M: the reduction axis is zero-padded to ceil(K/M)*M
 (``accel.workloads.formats.nm_compress`` does this), padded activations are 0.
 
 Cycle contract (no stalls) -- see :func:`tile_cycles`.  The RTL's cycle counter counts
-only cycles in which the tile advances (no input starvation, no result backpressure),
-so the counter equals ``tile_cycles`` whatever the stream stalls, and the wall time is
-``tile_cycles`` plus the stalled cycles.
+the start cycle and then only cycles in which the tile advances (no input starvation,
+no result backpressure), so the counter equals ``tile_cycles`` whatever the stream
+stalls, and the wall time is ``tile_cycles`` plus the stalled cycles.  Checked every
+tile by tests/hw (amaranth.sim and the cocotb/Verilator regression, marker ``rtl``).
 """
 
 from __future__ import annotations
