@@ -72,7 +72,8 @@ class CosimReport:
         return sum(o["wall_cycles"] for o in self.outcomes)
 
     def to_dict(self) -> dict:
-        return {"params": self.params, "tiles": len(self.outcomes),
+        return {"params": self.params, "tiles": len({o["name"] for o in self.outcomes}),
+                "tile_runs": len(self.outcomes),
                 "rtl_cycles": self.rtl_cycles, "model_cycles": self.model_cycles,
                 "cycle_mismatches": self.cycle_mismatches,
                 "outputs_checked": self.outputs_checked,
@@ -201,6 +202,14 @@ def _sim_path() -> None:
         sys.path.insert(0, str(SIM_DIR))
 
 
+def _testcase_seconds(xml: Path) -> float:
+    """Wall time cocotb spent inside the tests (excludes simulator and Python start-up)."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.parse(xml).getroot()
+    return sum(float(tc.get("time", 0.0)) for tc in root.iter("testcase"))
+
+
 def build(p: ArrayParams, waves: bool = False) -> Path:
     """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
     from cocotb_tools.runner import get_runner
@@ -262,6 +271,7 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
                           log_file=tmp / "sim.log", seed=seed)
         t_sim = time.perf_counter() - t1
         n_tests, n_failed = get_results(Path(xml))
+        test_seconds = _testcase_seconds(Path(xml))
         outcomes = [json.loads(line) for line in results.read_text().splitlines() if line]
         log_tail = "\n".join((tmp / "sim.log").read_text().splitlines()[-40:]) \
             if n_failed else ""
@@ -273,7 +283,7 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
                 wf.replace(keep)
                 wave_path = str(keep)
     report = CosimReport(p.to_dict(), outcomes, n_tests, n_failed, t_sim, t_build,
-                         wave_path, log_tail)
+                         wave_path, log_tail, {"test_seconds": round(test_seconds, 3)})
     if n_failed and waves_on_failure and not waves:
         report.waves = run_tiles(p, tiles, scenarios, seed, unstalled_only, waves=True,
                                  waves_on_failure=False).waves
