@@ -54,6 +54,11 @@ R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8
 R_CI, R_CX, R_PPI, R_PPX, R_OFF, R_ACC, R_SPILL = 9, 10, 11, 12, 13, 14, 15
 N_REGIONS = 16
 
+DRAM_BUCKET = 16.0     # cycles per bandwidth-booking bucket of a DRAM channel
+BANK_BUCKET = 4.0      # cycles per booking bucket of a scratchpad bank / the token counter
+RING_DRAM = 1 << 16    # buckets remembered per channel (~1M cycles of look-back)
+RING_BANK = 1 << 13    # buckets remembered per bank (~32K cycles)
+
 EMPTY = -1
 INF = 1e300
 STEP_OK, STEP_DONE, STEP_BARRIER = 0, 1, 2
@@ -62,7 +67,39 @@ FIB = np.uint64(0x9E3779B97F4A7C15)
 
 # =========================================== memory system ==================================
 @njit(cache=True)
-def dram(now, addr, nbytes, is_write, is_pp, P, dfree, st):
+def reserve(used, epoch, r, t, busy, bw):
+    """Book ``busy`` cycles of resource r at time t; returns when the booking completes.
+
+    Each resource keeps a ring of time buckets of ``bw`` cycles with the busy time already
+    booked in each.  A request fills its bucket and spills into later ones when full, so
+    requests that arrive out of time order (lax synchronisation, look-ahead chains) queue
+    only behind work booked in the *same* time window, never behind far-future bookings."""
+    S = used.shape[1]
+    b = np.int64(t // bw)
+    left = busy
+    first = True
+    while True:
+        s = b & (S - 1)
+        if epoch[r, s] != b:
+            if epoch[r, s] > b:  # beyond the ring's look-back: no contention recorded
+                return t + busy
+            epoch[r, s] = b
+            used[r, s] = 0.0
+        avail = bw - used[r, s]
+        if avail >= left:
+            used[r, s] += left
+            if first:
+                return t + busy
+            return max(t + busy, b * bw + used[r, s])
+        if avail > 0:
+            used[r, s] = bw
+            left -= avail
+        b += 1
+        first = False
+
+
+@njit(cache=True)
+def dram(now, addr, nbytes, is_write, is_pp, P, dres, st):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
@@ -74,9 +111,8 @@ def dram(now, addr, nbytes, is_write, is_pp, P, dfree, st):
     while w < w1:  # split at channel-interleave boundaries
         wend = min(w1, (w // inter + 1) * inter)
         ch = (w // inter) % nch
-        start = max(now, dfree[ch])
-        dfree[ch] = start + (wend - w) * cpw
-        done = max(done, dfree[ch] + P[P_DLAT])
+        fin = reserve(dres[0], dres[1], ch, now, (wend - w) * cpw, DRAM_BUCKET)
+        done = max(done, fin + P[P_DLAT])
         w = wend
     nb = (w1 - w0) * 8
     if is_write:
@@ -89,7 +125,7 @@ def dram(now, addr, nbytes, is_write, is_pp, P, dfree, st):
 
 
 @njit(cache=True)
-def load(core, now, addr, nbytes, cached, is_pp, P, tags, dfree, st):
+def load(core, now, addr, nbytes, cached, is_pp, P, tags, dres, st):
     """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
     if nbytes <= 0:
         return now
@@ -103,7 +139,7 @@ def load(core, now, addr, nbytes, cached, is_pp, P, tags, dfree, st):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, is_pp, P, dfree, st))
+            done = max(done, dram(now + r * rtt, a, nb, False, is_pp, P, dres, st))
         return done
     line = np.int64(P[P_CLINE])
     sets = np.int64(P[P_CSETS])
@@ -118,28 +154,26 @@ def load(core, now, addr, nbytes, cached, is_pp, P, tags, dfree, st):
         else:
             tags[core, s] = ln
             t0 = now + P[P_CLAT] + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, is_pp, P, dfree, st))
+            done = max(done, dram(t0, ln * line, line, False, is_pp, P, dres, st))
             misses += 1
             st[S_MISS] += 1
     return done
 
 
 @njit(cache=True)
-def store(now, addr, nbytes, is_pp, P, dfree, st):
+def store(now, addr, nbytes, is_pp, P, dres, st):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, is_pp, P, dfree, st)
+        dram(now, addr, nbytes, True, is_pp, P, dres, st)
 
 
 @njit(cache=True)
-def spad(core, word, now, occupancy, P, bfree, st):
+def spad(core, word, now, occupancy, P, bres, st):
     """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
     nb = np.int64(P[P_SPAD_BANKS])
-    b = core * nb + word % nb
-    start = max(now, bfree[b])
-    st[S_BANKWAIT] += np.int64(start - now)
-    bfree[b] = start + occupancy
-    return start + P[P_SPAD_LAT]
+    fin = reserve(bres[0], bres[1], core * nb + word % nb, now, occupancy, BANK_BUCKET)
+    st[S_BANKWAIT] += np.int64(fin - now - occupancy)
+    return fin - occupancy + P[P_SPAD_LAT]
 
 
 # =========================================== work distribution ==============================
@@ -164,9 +198,8 @@ def next_unit(t, now, n_units, P, ts, G, gf, st):
         ts[t, 6] = start + 1
         ts[t, 7] = min(start + np.int64(P[P_WIN]), n_units)
         return start, now
-    start_t = max(now, gf[0])
-    gf[0] = start_t + P[P_ATOMIC]
-    ready = start_t + P[P_RATOMIC]
+    fin = reserve(gf[0], gf[1], 0, now, P[P_ATOMIC], BANK_BUCKET)
+    ready = fin - P[P_ATOMIC] + P[P_RATOMIC]
     st[S_TOKENS] += 1
     start = G[0]
     if start >= n_units:
@@ -217,7 +250,7 @@ def hash_slot(col, bits, P):
 # =========================================== row-wise (SMASH, dense) ========================
 @njit(cache=True)
 def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
-                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dfree, bfree, st):
+                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dres, bres, st):
     tpc = np.int64(P[P_TPC])
     core = t // tpc
     acc = np.int64(P[P_ACC])
@@ -228,7 +261,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         if row < 0:
             return 1, rdy, STEP_DONE
         ts[t, 1] = row
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
         ts[t, 2] = ap[row]
         ts[t, 3] = ap[row + 1]
         ts[t, 12] = 0
@@ -238,7 +271,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         return 3, done, STEP_OK
     if state == 4:  # ---- v3: size the row's table from its upper bound, take fragments
         j0, j1 = ts[t, 2], ts[t, 3]
-        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st)
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st)
         done = t1
         ub = 0
         outst = np.int64(P[P_OUTST])
@@ -246,7 +279,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             k = ai[j]
             ub += bp[k + 1] - bp[k]
             t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
-            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st))
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st))
         ub = min(ub, np.int64(P[P_N]))
         frag = np.int64(P[P_FRAG])
         need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
@@ -261,7 +294,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             return issue, done + P[P_DLAT], STEP_OK
         pool[core] -= nf
         st[S_ATOMICS] += 1
-        done = max(done, spad(core, 0, done, P[P_ATOMIC], P, bfree, st))
+        done = max(done, spad(core, 0, done, P[P_ATOMIC], P, bres, st))
         ts[t, 9] = nf * frag
         ts[t, 10] = nf
         ts[t, 0] = 1
@@ -272,16 +305,16 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             ts[t, 0] = 3
             return 1, now, STEP_OK
         k = ai[j]
-        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, False, P, tags, dfree, st),
-                 load(core, now, RB[R_AX] + j * 8, 8, False, False, P, tags, dfree, st))
-        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st)
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, False, P, tags, dres, st),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, False, P, tags, dres, st))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st)
         q0, q1 = bp[k], bp[k + 1]
         t3 = t2
         if q1 > q0:
             t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags,
-                          dfree, st),
+                          dres, st),
                      load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, False, P, tags,
-                          dfree, st))
+                          dres, st))
             ts[t, 0] = 2
         ts[t, 4] = q0
         ts[t, 5] = q1
@@ -302,8 +335,8 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         if acc == ACC_DENSE:
             # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
             a_addr = RB[R_ACC] + (t * N + col) * 16
-            t1 = load(core, now, a_addr, 16, True, True, P, tags, dfree, st)
-            store(t1, a_addr, 16, True, P, dfree, st)
+            t1 = load(core, now, a_addr, 16, True, True, P, tags, dres, st)
+            store(t1, a_addr, 16, True, P, dres, st)
             _spa_add(t, row, col, v, spa, stamp, slist, ts)
             return np.int64(P[P_MUL]) + 3, t1 + 1, STEP_OK
         E = ts[t, 9]
@@ -320,7 +353,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             probes += 1
             st[S_ATOMICS] += 1
             # atomic compare-and-add at the slot's bank: the thread waits for its result
-            tdone = spad(core, base + h, tdone, P[P_ATOMIC], P, bfree, st)
+            tdone = spad(core, base + h, tdone, P[P_ATOMIC], P, bres, st)
             key = hk[t, h]
             if key == col:
                 hv[t, h] += v
@@ -343,7 +376,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             st[S_COLL] += 1
         if spilled:  # table full: the partial product goes to a DRAM overflow list
             st[S_SPILL] += 1
-            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, True, P, dfree, st)
+            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, True, P, dres, st)
             ts[t, 13] += 1
             _spa_add(t, row, col, v, spa, stamp, slist, ts)
         issue = np.int64(P[P_MUL]) + np.int64(P[P_HASHC]) + probes + (1 if spilled else 0)
@@ -358,7 +391,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         issue += n + sort_cost(n, P, st)
         for x in range(n):  # reads of the touched accumulator entries (mostly cache hits)
             done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
-                                  True, True, P, tags, dfree, st))
+                                  True, True, P, tags, dres, st))
     else:
         E = ts[t, 9]
         issue += E // np.int64(P[P_SCAN])
@@ -370,22 +403,22 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         ns = ts[t, 13]
         if ns > 0:  # read the spilled partial products back and merge them
             done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, True, P,
-                        tags, dfree, st)
+                        tags, dres, st)
             issue += ns + sort_cost(ns, P, st)
         n = ts[t, 14]
         issue += sort_cost(n, P, st)
         if acc == ACC_FRAG:
             pool[core] += ts[t, 10]
             st[S_ATOMICS] += 1
-            done = max(done, spad(core, 0, now, P[P_ATOMIC], P, bfree, st))
+            done = max(done, spad(core, 0, now, P[P_ATOMIC], P, bres, st))
     n = ts[t, 14]
     cols = np.sort(slist[t, :n])
     vals = np.empty(n, np.float64)
     for x in range(n):
         vals[x] = spa[t, cols[x]]
     write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
-    store(done, RB[R_CI] + cp[row] * 4, n * 4, False, P, dfree, st)
-    store(done, RB[R_CX] + cp[row] * 8, n * 8, False, P, dfree, st)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, False, P, dres, st)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, False, P, dres, st)
     ts[t, 14] = 0
     ts[t, 0] = 0
     return issue + 2, done, STEP_OK
@@ -406,7 +439,7 @@ def _spa_add(t, row, col, v, spa, stamp, slist, ts):
 # =========================================== inner product ==================================
 @njit(cache=True)
 def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, out_v,
-               G, gf, RB, tags, dfree, st):
+               G, gf, RB, tags, dres, st):
     """Row i of A (held by the thread) against every column j of B (X = B^T in CSR)."""
     core = t // np.int64(P[P_TPC])
     M = ap.shape[0] - 1
@@ -416,10 +449,10 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         if row < 0:
             return 1, rdy, STEP_DONE
         ts[t, 1] = row
-        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
         j0, j1 = ap[row], ap[row + 1]
-        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st),
-                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, False, P, tags, dfree, st))
+        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st),
+                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, False, P, tags, dres, st))
         ts[t, 2] = 0      # next column
         ts[t, 14] = 0     # entries of the C row so far
         if j1 == j0:
@@ -429,12 +462,12 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         return 4, done, STEP_OK
     row = ts[t, 1]
     j = ts[t, 2]
-    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, False, P, tags, dfree, st)
+    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, False, P, tags, dres, st)
     q0, q1 = xp[j], xp[j + 1]
     issue = 3
     done = t1
     if q1 > q0:
-        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags, dfree, st)
+        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags, dres, st)
         # two-pointer intersection of the sorted index lists, counted step by step
         a, b = ap[row], q0
         a1 = ap[row + 1]
@@ -458,15 +491,15 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         done = t2 + steps * np.int64(P[P_CMP])
         if hits > 0:
             done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, False, P,
-                                  tags, dfree, st))
+                                  tags, dres, st))
             st[S_PP] += hits
             st[S_FLOPS] += 2 * hits
             n = ts[t, 14]
             out_c[t, n] = j
             out_v[t, n] = s
             ts[t, 14] = n + 1
-            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, False, P, dfree, st)
-            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, False, P, dfree, st)
+            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, False, P, dres, st)
+            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, False, P, dres, st)
     ts[t, 2] = j + 1
     if j + 1 == N:
         n = ts[t, 14]
@@ -478,7 +511,7 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
 # =========================================== outer product ==================================
 @njit(cache=True)
 def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci, cx, cfill,
-               ppc, ppv, G, gf, RB, tags, dfree, bfree, st):
+               ppc, ppv, G, gf, RB, tags, dres, bres, st):
     """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
     DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
     core = t // np.int64(P[P_TPC])
@@ -495,18 +528,18 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         k, rdy = next_unit(t, now, K, P, ts, G, gf, st)
         if k < 0:
             return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
-        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, False, P, tags, dfree, st),
-                 load(core, rdy, RB[R_BP] + k * 8, 16, True, False, P, tags, dfree, st))
+        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, False, P, tags, dres, st),
+                 load(core, rdy, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st))
         p0, p1 = xp[k], xp[k + 1]
         lb = bp[k + 1] - bp[k]
         if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
-            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, False, P, dfree, st)
+            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, False, P, dres, st)
             return 4 + 2 * (p1 - p0), t1, STEP_OK
         if p1 == p0 or lb == 0:
             return 4, t1, STEP_OK
         # row k of B is streamed once (uncached), column k of A likewise
-        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, False, P, tags, dfree, st),
-                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, False, P, tags, dfree, st))
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, False, P, tags, dres, st),
+                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, False, P, tags, dres, st))
         ts[t, 1] = k
         ts[t, 2] = p0
         ts[t, 3] = p1
@@ -515,9 +548,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
         k = ts[t, 1]
         p = ts[t, 2]
-        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, False, P, tags, dfree, st),
-                 load(core, now, RB[R_XX] + p * 8, 8, False, False, P, tags, dfree, st),
-                 load(core, now, RB[R_OFF] + p * 8, 8, False, False, P, tags, dfree, st))
+        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, False, P, tags, dres, st),
+                 load(core, now, RB[R_XX] + p * 8, 8, False, False, P, tags, dres, st),
+                 load(core, now, RB[R_OFF] + p * 8, 8, False, False, P, tags, dres, st))
         a = xx[p]
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
@@ -528,8 +561,8 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         st[S_PP] += lb
         st[S_FLOPS] += lb
         done = t1 + lb * np.int64(P[P_MUL])
-        store(done, RB[R_PPI] + o * 4, lb * 4, True, P, dfree, st)
-        store(done, RB[R_PPX] + o * 8, lb * 8, True, P, dfree, st)
+        store(done, RB[R_PPI] + o * 4, lb * 4, True, P, dres, st)
+        store(done, RB[R_PPX] + o * 8, lb * 8, True, P, dres, st)
         ts[t, 2] = p + 1
         if p + 1 == ts[t, 3]:
             ts[t, 0] = 0
@@ -538,9 +571,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
     if row < 0:
         return 1, rdy, STEP_DONE
-    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dfree, st)
+    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
     j0, j1 = ap[row], ap[row + 1]
-    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dfree, st)
+    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st)
     total = 0
     for j in range(j0, j1):
         k = ai[j]
@@ -556,9 +589,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         p = xpos[j]
         o = off[p]
         t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
-                  False, P, tags, dfree, st)
-        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, True, P, tags, dfree, st),
-                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, True, P, tags, dfree, st))
+                  False, P, tags, dres, st)
+        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, True, P, tags, dres, st),
+                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, True, P, tags, dres, st))
         for x in range(lb):
             cols[n] = ppc[o + x]
             vals[n] = ppv[o + x]
@@ -580,8 +613,8 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     st[S_FLOPS] += total - m   # the additions of the merge
     write_row(row, oc, ov, m, cp, ci, cx, cfill, st)
     done = done + issue
-    store(done, RB[R_CI] + cp[row] * 4, m * 4, False, P, dfree, st)
-    store(done, RB[R_CX] + cp[row] * 8, m * 8, False, P, dfree, st)
+    store(done, RB[R_CI] + cp[row] * 4, m * 4, False, P, dres, st)
+    store(done, RB[R_CX] + cp[row] * 8, m * 8, False, P, dres, st)
     return issue, done, STEP_OK
 
 
@@ -613,11 +646,13 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
         ts[t, 11] = 0
     tf = np.zeros((T, 2), np.float64)
     G = np.zeros(4, np.int64)
-    gf = np.zeros(4, np.float64)
+    gf = (np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64))
     st = np.zeros(N_STATS, np.int64)
     tags = np.full((cores, np.int64(P[P_CSETS])), -1, np.int64)
-    dfree = np.zeros(np.int64(P[P_DCH]), np.float64)
-    bfree = np.zeros(cores * np.int64(P[P_SPAD_BANKS]), np.float64)
+    nch = np.int64(P[P_DCH])
+    dres = (np.zeros((nch, RING_DRAM), np.float64), np.full((nch, RING_DRAM), -1, np.int64))
+    nbk = cores * np.int64(P[P_SPAD_BANKS])
+    bres = (np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64))
     nnz_c = cp[M]
     ci = np.zeros(nnz_c, np.int64)
     cx = np.zeros(nnz_c, np.float64)
@@ -682,16 +717,16 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
                 if rowwise:
                     issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
                                                     bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
-                                                    slist, pool, G, gf, RB, tags, dfree, bfree,
+                                                    slist, pool, G, gf, RB, tags, dres, bres,
                                                     st)
                 elif algo == ALGO_INNER:
                     issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
                                                   ci, cx, cfill, out_c, out_v, G, gf, RB, tags,
-                                                  dfree, st)
+                                                  dres, st)
                 else:
                     issue, rdy, code = outer_step(chosen, now, P, ts, ap, ai, bp, bi, bx, xp, xi,
                                                   xx, xpos, off, cp, ci, cx, cfill, ppc, ppv, G,
-                                                  gf, RB, tags, dfree, bfree, st)
+                                                  gf, RB, tags, dres, bres, st)
                 steps += 1
                 cyc = (issue + iwidth - 1) // iwidth
                 work[chosen] += issue

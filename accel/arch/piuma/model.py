@@ -301,3 +301,22 @@ def simulate_all(workload: Workload, config: PiumaConfig,
         r.speedup_vs = {o: (results[o].cycles / r.cycles if r.cycles else 0.0)
                         for o in results if o != name}
     return results
+
+
+def pruned_weight_workload(module: str = "encoder.layer.0.intermediate.dense",
+                           density: float = 0.1, model: str = "minilm-l6") -> Workload:
+    """W . W^T of one real checkpoint weight, magnitude-pruned (unstructured) to ``density``."""
+    from accel.workloads.checkpoint import load_linear_weights
+    from accel.workloads.prune import unstructured
+
+    weights = load_linear_weights(model)
+    if module not in weights:
+        raise WorkloadError(f"no linear layer {module!r} in {model} (e.g. "
+                            f"{', '.join(list(weights)[:3])}, ...)")
+    w = np.asarray(weights[module], dtype=np.float64)
+    mask = unstructured(w, density)
+    a = Unstructured.from_scipy(sp.csr_matrix(np.where(mask, w, 0.0)))
+    b = Unstructured.from_scipy(sp.csr_matrix(np.where(mask, w, 0.0).T))
+    op = SpGemm("W*W^T", a, b)
+    return Workload(f"{model}:{module}@{density:g}", [op],
+                    {"source": model, "module": module, "prune": f"unstructured:{density:g}"})
