@@ -13,6 +13,7 @@ only receive the resolved ``Workload`` and evaluate ``simulate(...).metrics()``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from dataclasses import dataclass
@@ -87,6 +88,10 @@ class MachineAdapter:
         known = ["preset", *self.config_fields(), *self.workload_knobs, *self.option_names()]
         raise ConfigError(f"unknown parameter {name!r} for machine {self.name}{_suggest(name, known)}")
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - adapters are few, immutable and live forever
+    def _kinds(self, names: tuple[str, ...]) -> dict[str, str]:
+        return {n: self.classify(n) for n in names}
+
     def check_parameters(self, names: list[str], base: str | None) -> None:
         for n in names:
             self.classify(n)
@@ -95,8 +100,9 @@ class MachineAdapter:
     def split(self, point: dict[str, Any]) -> tuple[str | None, dict, dict, dict]:
         """(preset, config overrides, workload knobs, simulate options) of one point."""
         preset, cfg, wl, opt = None, {}, {}, {}
+        kinds = self._kinds(tuple(point))
         for k, v in point.items():
-            kind = self.classify(k)
+            kind = kinds[k]
             if kind == "preset":
                 preset = str(v)
             else:

@@ -1,0 +1,25 @@
+"""`accel demo` end to end (slow: it builds the MiniLM training workloads when not cached)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_demo_writes_summary_and_figures(tmp_path, cli):
+    out = tmp_path / "demo"
+    rc, stdout, err = cli("demo", "--out", out, "--json")
+    assert rc == 0, err
+    res = json.loads(stdout)
+    assert res["skipped"] == {}
+    assert {s["spec"] for s in res["sweeps"]} == {"sat-minilm-demo", "piuma-rmat-demo",
+                                                  "flightllm-llama2-demo"}
+    summary = (out / "summary.md").read_text()
+    for stem in ("sat-minilm-demo-phases", "flightllm-llama2-demo-roofline",
+                 "piuma-rmat-demo-threads-traffic", "sat-minilm-demo-pareto"):
+        assert (out / f"{stem}.png").stat().st_size > 10_000
+        assert (out / f"{stem}.svg").stat().st_size > 10_000
+        assert f"{stem}.png" in summary
