@@ -56,6 +56,10 @@ def _short(row: pd.Series, params: list[str]) -> str:
     return ", ".join(f"{p}={row[f'param.{p}']}" for p in params)
 
 
+def labelled_xy(front: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    return front.drop_duplicates(subset=cols)
+
+
 def save(fig, out: Path, stem: str) -> list[Path]:
     paths = [out / f"{stem}.png", out / f"{stem}.svg"]
     fig.savefig(paths[0], dpi=110, bbox_inches="tight")
@@ -78,10 +82,13 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     ax.scatter(d[cols[0]], d[cols[1]], s=12, c="0.7", label=f"design points ({len(d)})")
     (line,) = ax.plot(front[cols[0]], front[cols[1]], "o-", color="tab:red", ms=6, lw=1.5,
                       drawstyle="steps-post" if goals[1] == "min" else "default",
-                      label=f"Pareto front ({len(front)})")
-    for i, (_, row) in enumerate(front.head(8).iterrows()):
-        ax.annotate(_short(row, params[:3]), (row[cols[0]], row[cols[1]]), fontsize=6,
-                    xytext=(4, 4 + 6 * (i % 3)), textcoords="offset points", color="tab:red")
+                      label=f"Pareto front ({len(front)} designs, {len(labelled_xy(front, cols))} points)")
+    varied = [p for p in params if f"param.{p}" in d.columns and d[f"param.{p}"].nunique() > 1]
+    labelled = front.drop_duplicates(subset=cols)  # one label per plotted marker
+    step = max(1, len(labelled) // 8)
+    for i, (_, row) in enumerate(labelled.iloc[::step].iterrows()):
+        ax.annotate(_short(row, varied[:4]), (row[cols[0]], row[cols[1]]), fontsize=5.5,
+                    xytext=(5, 3 + 7 * (i % 2)), textcoords="offset points", color="tab:red")
     for axis, c in ((ax.set_xscale, cols[0]), (ax.set_yscale, cols[1])):
         v = d[c].to_numpy(float)
         if (v > 0).all() and v.max() / max(v.min(), 1e-300) > 50:

@@ -128,7 +128,7 @@ def piuma_threads_traffic(df: pd.DataFrame, params: list[str], title: str):
     ax.bar(x + 0.2, med["metric.thread_work_max"], 0.38, label="busiest thread")
     ax.set_xticks(x, algs, rotation=20)
     ax.set_xlabel("algorithm")
-    ax.set_ylabel("work per hardware thread [issued operations]")
+    ax.set_ylabel("work per hardware thread [issue slots]")
     ax.set_title("per-thread load (median over designs)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")

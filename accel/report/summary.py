@@ -70,6 +70,11 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     if missing:
         md.append(f"- objectives with no data in this store (not produced by the model): "
                   f"{', '.join(missing)}\n")
+    partial = [(m, int(designs[f"metric.{m}"].notna().sum())) for m, _ in present]
+    partial = [(m, n) for m, n in partial if n < len(designs)]
+    if partial:
+        md.append("- objectives recorded for only some designs (figures and front use those): "
+                  + ", ".join(f"{m} {n}/{len(designs)}" for m, n in partial) + "\n")
     primary = present[0] if present else ("cycles", "min")
     jobs = [("pareto", lambda: F.pareto_figure(designs, present, params,
                                                f"{name}: Pareto front of {' vs '.join(m for m, _ in present[:2])}"))]
