@@ -46,8 +46,9 @@ ALGO_ROWWISE, ALGO_INNER, ALGO_OUTER = 0, 1, 2
 S_PP, S_PROBES, S_COLL, S_SPILL, S_RB, S_WB, S_PPB = 0, 1, 2, 3, 4, 5, 6
 S_HIT, S_MISS, S_BANKWAIT, S_ATOMICS, S_TOKENS, S_POOLWAIT, S_CMP, S_BADROW = (
     7, 8, 9, 10, 11, 12, 13, 14)
-S_FLOPS, S_INSERTS = 15, 16
-N_STATS = 17
+S_FLOPS, S_INSERTS, S_ACCB = 15, 16, 17
+N_STATS = 18
+K_NONE, K_PP, K_ACC = 0, 1, 2   # what a DRAM transfer carries: operands/C, partial products, accumulator
 
 # ---- address regions (bases filled by model._regions) --------------------------------------
 R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8
@@ -99,7 +100,7 @@ def reserve(used, epoch, r, t, busy, bw):
 
 
 @njit(cache=True)
-def dram(now, addr, nbytes, is_write, is_pp, P, dres, st):
+def dram(now, addr, nbytes, is_write, kind, P, dres, st):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
@@ -119,13 +120,15 @@ def dram(now, addr, nbytes, is_write, is_pp, P, dres, st):
         st[S_WB] += nb
     else:
         st[S_RB] += nb
-    if is_pp:
+    if kind == K_PP:
         st[S_PPB] += nb
+    elif kind == K_ACC:
+        st[S_ACCB] += nb
     return done
 
 
 @njit(cache=True)
-def load(core, now, addr, nbytes, cached, is_pp, P, tags, dres, st):
+def load(core, now, addr, nbytes, cached, kind, P, tags, dres, st):
     """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
     if nbytes <= 0:
         return now
@@ -139,7 +142,7 @@ def load(core, now, addr, nbytes, cached, is_pp, P, tags, dres, st):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, is_pp, P, dres, st))
+            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, dres, st))
         return done
     line = np.int64(P[P_CLINE])
     sets = np.int64(P[P_CSETS])
@@ -154,17 +157,17 @@ def load(core, now, addr, nbytes, cached, is_pp, P, tags, dres, st):
         else:
             tags[core, s] = ln
             t0 = now + P[P_CLAT] + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, is_pp, P, dres, st))
+            done = max(done, dram(t0, ln * line, line, False, kind, P, dres, st))
             misses += 1
             st[S_MISS] += 1
     return done
 
 
 @njit(cache=True)
-def store(now, addr, nbytes, is_pp, P, dres, st):
+def store(now, addr, nbytes, kind, P, dres, st):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, is_pp, P, dres, st)
+        dram(now, addr, nbytes, True, kind, P, dres, st)
 
 
 @njit(cache=True)
@@ -261,7 +264,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         if row < 0:
             return 1, rdy, STEP_DONE
         ts[t, 1] = row
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
         ts[t, 2] = ap[row]
         ts[t, 3] = ap[row + 1]
         ts[t, 12] = 0
@@ -271,7 +274,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         return 3, done, STEP_OK
     if state == 4:  # ---- v3: size the row's table from its upper bound, take fragments
         j0, j1 = ts[t, 2], ts[t, 3]
-        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st)
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st)
         done = t1
         ub = 0
         outst = np.int64(P[P_OUTST])
@@ -279,7 +282,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             k = ai[j]
             ub += bp[k + 1] - bp[k]
             t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
-            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st))
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st))
         ub = min(ub, np.int64(P[P_N]))
         frag = np.int64(P[P_FRAG])
         need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
@@ -305,15 +308,15 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             ts[t, 0] = 3
             return 1, now, STEP_OK
         k = ai[j]
-        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, False, P, tags, dres, st),
-                 load(core, now, RB[R_AX] + j * 8, 8, False, False, P, tags, dres, st))
-        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st)
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, tags, dres, st),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, tags, dres, st))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st)
         q0, q1 = bp[k], bp[k + 1]
         t3 = t2
         if q1 > q0:
-            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags,
+            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, tags,
                           dres, st),
-                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, False, P, tags,
+                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, tags,
                           dres, st))
             ts[t, 0] = 2
         ts[t, 4] = q0
@@ -335,8 +338,8 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         if acc == ACC_DENSE:
             # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
             a_addr = RB[R_ACC] + (t * N + col) * 16
-            t1 = load(core, now, a_addr, 16, True, True, P, tags, dres, st)
-            store(t1, a_addr, 16, True, P, dres, st)
+            t1 = load(core, now, a_addr, 16, True, K_ACC, P, tags, dres, st)
+            store(t1, a_addr, 16, K_ACC, P, dres, st)
             _spa_add(t, row, col, v, spa, stamp, slist, ts)
             return np.int64(P[P_MUL]) + 3, t1 + 1, STEP_OK
         E = ts[t, 9]
@@ -376,7 +379,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             st[S_COLL] += 1
         if spilled:  # table full: the partial product goes to a DRAM overflow list
             st[S_SPILL] += 1
-            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, True, P, dres, st)
+            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, K_PP, P, dres, st)
             ts[t, 13] += 1
             _spa_add(t, row, col, v, spa, stamp, slist, ts)
         issue = np.int64(P[P_MUL]) + np.int64(P[P_HASHC]) + probes + (1 if spilled else 0)
@@ -391,7 +394,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         issue += n + sort_cost(n, P, st)
         for x in range(n):  # reads of the touched accumulator entries (mostly cache hits)
             done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
-                                  True, True, P, tags, dres, st))
+                                  True, K_ACC, P, tags, dres, st))
     else:
         E = ts[t, 9]
         issue += E // np.int64(P[P_SCAN])
@@ -402,7 +405,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 hk[t, h] = EMPTY
         ns = ts[t, 13]
         if ns > 0:  # read the spilled partial products back and merge them
-            done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, True, P,
+            done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, K_PP, P,
                         tags, dres, st)
             issue += ns + sort_cost(ns, P, st)
         n = ts[t, 14]
@@ -417,8 +420,8 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
     for x in range(n):
         vals[x] = spa[t, cols[x]]
     write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
-    store(done, RB[R_CI] + cp[row] * 4, n * 4, False, P, dres, st)
-    store(done, RB[R_CX] + cp[row] * 8, n * 8, False, P, dres, st)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, dres, st)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, dres, st)
     ts[t, 14] = 0
     ts[t, 0] = 0
     return issue + 2, done, STEP_OK
@@ -449,10 +452,10 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         if row < 0:
             return 1, rdy, STEP_DONE
         ts[t, 1] = row
-        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
+        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
         j0, j1 = ap[row], ap[row + 1]
-        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st),
-                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, False, P, tags, dres, st))
+        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st),
+                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, tags, dres, st))
         ts[t, 2] = 0      # next column
         ts[t, 14] = 0     # entries of the C row so far
         if j1 == j0:
@@ -462,12 +465,12 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         return 4, done, STEP_OK
     row = ts[t, 1]
     j = ts[t, 2]
-    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, False, P, tags, dres, st)
+    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, K_NONE, P, tags, dres, st)
     q0, q1 = xp[j], xp[j + 1]
     issue = 3
     done = t1
     if q1 > q0:
-        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, False, P, tags, dres, st)
+        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, tags, dres, st)
         # two-pointer intersection of the sorted index lists, counted step by step
         a, b = ap[row], q0
         a1 = ap[row + 1]
@@ -490,7 +493,7 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         issue += steps * np.int64(P[P_CMP]) + hits * np.int64(P[P_MUL])
         done = t2 + steps * np.int64(P[P_CMP])
         if hits > 0:
-            done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, False, P,
+            done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P,
                                   tags, dres, st))
             st[S_PP] += hits
             st[S_FLOPS] += 2 * hits
@@ -498,8 +501,8 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
             out_c[t, n] = j
             out_v[t, n] = s
             ts[t, 14] = n + 1
-            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, False, P, dres, st)
-            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, False, P, dres, st)
+            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, dres, st)
+            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, dres, st)
     ts[t, 2] = j + 1
     if j + 1 == N:
         n = ts[t, 14]
@@ -528,18 +531,18 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         k, rdy = next_unit(t, now, K, P, ts, G, gf, st)
         if k < 0:
             return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
-        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, False, P, tags, dres, st),
-                 load(core, rdy, RB[R_BP] + k * 8, 16, True, False, P, tags, dres, st))
+        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, tags, dres, st),
+                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st))
         p0, p1 = xp[k], xp[k + 1]
         lb = bp[k + 1] - bp[k]
         if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
-            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, False, P, dres, st)
+            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, dres, st)
             return 4 + 2 * (p1 - p0), t1, STEP_OK
         if p1 == p0 or lb == 0:
             return 4, t1, STEP_OK
         # row k of B is streamed once (uncached), column k of A likewise
-        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, False, P, tags, dres, st),
-                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, False, P, tags, dres, st))
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, tags, dres, st),
+                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, tags, dres, st))
         ts[t, 1] = k
         ts[t, 2] = p0
         ts[t, 3] = p1
@@ -548,9 +551,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
         k = ts[t, 1]
         p = ts[t, 2]
-        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, False, P, tags, dres, st),
-                 load(core, now, RB[R_XX] + p * 8, 8, False, False, P, tags, dres, st),
-                 load(core, now, RB[R_OFF] + p * 8, 8, False, False, P, tags, dres, st))
+        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, tags, dres, st),
+                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, tags, dres, st),
+                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, tags, dres, st))
         a = xx[p]
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
@@ -561,8 +564,8 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         st[S_PP] += lb
         st[S_FLOPS] += lb
         done = t1 + lb * np.int64(P[P_MUL])
-        store(done, RB[R_PPI] + o * 4, lb * 4, True, P, dres, st)
-        store(done, RB[R_PPX] + o * 8, lb * 8, True, P, dres, st)
+        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, dres, st)
+        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, dres, st)
         ts[t, 2] = p + 1
         if p + 1 == ts[t, 3]:
             ts[t, 0] = 0
@@ -571,9 +574,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
     if row < 0:
         return 1, rdy, STEP_DONE
-    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, False, P, tags, dres, st)
+    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
     j0, j1 = ap[row], ap[row + 1]
-    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, False, P, tags, dres, st)
+    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st)
     total = 0
     for j in range(j0, j1):
         k = ai[j]
@@ -589,9 +592,9 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         p = xpos[j]
         o = off[p]
         t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
-                  False, P, tags, dres, st)
-        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, True, P, tags, dres, st),
-                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, True, P, tags, dres, st))
+                  K_NONE, P, tags, dres, st)
+        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, tags, dres, st),
+                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, tags, dres, st))
         for x in range(lb):
             cols[n] = ppc[o + x]
             vals[n] = ppv[o + x]
@@ -613,8 +616,8 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
     st[S_FLOPS] += total - m   # the additions of the merge
     write_row(row, oc, ov, m, cp, ci, cx, cfill, st)
     done = done + issue
-    store(done, RB[R_CI] + cp[row] * 4, m * 4, False, P, dres, st)
-    store(done, RB[R_CX] + cp[row] * 8, m * 8, False, P, dres, st)
+    store(done, RB[R_CI] + cp[row] * 4, m * 4, K_NONE, P, dres, st)
+    store(done, RB[R_CX] + cp[row] * 8, m * 8, K_NONE, P, dres, st)
     return issue, done, STEP_OK
 
 

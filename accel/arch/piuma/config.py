@@ -63,7 +63,7 @@ class PiumaConfig:
     window_rows: int = 16               # v1: rows per window, windows dealt round-robin to threads [assumption]
     token_rows: int = 4                 # v2/v3: rows handed out per token (atomic fetch-add) [assumption]
     fragment_entries: int = 256         # v3: slots per scratchpad fragment [assumption]
-    pool_fraction: float = 0.5          # v3: share of the scratchpad given to the fragment pool [assumption]
+    pool_fraction: float = 1.0          # v3: share of the scratchpad in the fragment pool (v3 has no fixed tables) [assumption]
     max_fragments: int = 128            # v3: fragments one row's table may take (32768 slots) [assumption]
 
     @property

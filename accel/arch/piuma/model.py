@@ -131,7 +131,8 @@ class Result:
     seconds: float
     flops: int
     partial_products: int
-    partial_product_bytes: int
+    partial_product_bytes: int       # DRAM bytes of partial-product records (outer lists, spills)
+    accumulator_bytes: int           # DRAM bytes of a dense accumulator's read-modify-writes
     dram_bytes_read: int
     dram_bytes_written: int
     hash_probes: int
@@ -173,6 +174,7 @@ class Result:
             "dram_bytes_written": float(self.dram_bytes_written),
             "partial_products": float(self.partial_products),
             "partial_product_bytes": float(self.partial_product_bytes),
+            "accumulator_bytes": float(self.accumulator_bytes),
             "hash_probes": float(self.hash_probes), "hash_collisions": float(self.hash_collisions),
             "hash_spills": float(self.hash_spills), "atomics": float(self.atomics),
             "bank_wait_cycles": float(self.bank_wait_cycles),
@@ -261,6 +263,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         algorithm=algorithm, workload=name, config=config_dict(config), cycles=cycles,
         seconds=cycles / (config.clock_ghz * 1e9), flops=2 * pp_total,
         partial_products=int(st[K.S_PP]), partial_product_bytes=int(st[K.S_PPB]),
+        accumulator_bytes=int(st[K.S_ACCB]),
         dram_bytes_read=int(st[K.S_RB]), dram_bytes_written=int(st[K.S_WB]),
         hash_probes=int(st[K.S_PROBES]), hash_collisions=int(st[K.S_COLL]),
         hash_spills=int(st[K.S_SPILL]), atomics=int(st[K.S_ATOMICS]),
