@@ -22,7 +22,7 @@ class _DefaultRunGroup(TyperGroup):
 
 
 sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
-                        help="Design-space sweeps: run/resume a spec, export a store.")
+                        help="Design-space sweeps: `accel sweep SPEC.yaml` (short for `accel sweep run SPEC.yaml`) runs or resumes a spec; `accel sweep export DB` exports a store.")
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
