@@ -35,8 +35,8 @@ P_CSETS, P_CLINE, P_CLAT = 11, 12, 13
 P_DLAT, P_DCH, P_DCPW, P_DINTER, P_OUTST = 14, 15, 16, 17, 18
 P_MUL, P_HASHC, P_CMP, P_SCAN = 19, 20, 21, 22
 P_E, P_HFN, P_PROBE, P_MAXLOAD, P_WIN, P_TOK, P_FRAG, P_MAXFRAG = 23, 24, 25, 26, 27, 28, 29, 30
-P_DIST, P_ACC, P_N, P_EMAX, P_POOL = 31, 32, 33, 34, 35
-N_PARAMS = 36
+P_DIST, P_ACC, P_N, P_EMAX, P_POOL, P_PPSTEP, P_COLSTEP = 31, 32, 33, 34, 35, 36, 37
+N_PARAMS = 38
 
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
@@ -324,65 +324,82 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         tf[t, 0] = ax[j]
         ts[t, 2] = j + 1
         return 5, t3, STEP_OK
-    if state == 2:  # ---- one partial product: multiply, accumulate
-        q = ts[t, 4]
-        col = np.int64(bi[q])
-        v = tf[t, 0] * bx[q]
+    if state == 2:  # ---- a run of partial products of B row k: multiply, accumulate
+        # Up to ``step_pps`` products per engine step, each dependent on the previous one's
+        # completion (the thread waits for every atomic's result).  Their issue slots are
+        # charged together; other threads of the pipeline issue in the same cycles.
         row = ts[t, 1]
-        st[S_PP] += 1
-        st[S_FLOPS] += 2
-        ts[t, 4] = q + 1
-        if q + 1 == ts[t, 5]:
-            ts[t, 0] = 1
         N = np.int64(P[P_N])
+        q0 = ts[t, 4]
+        q1 = min(ts[t, 5], q0 + np.int64(P[P_PPSTEP]))
+        a = tf[t, 0]
+        mulc = np.int64(P[P_MUL])
+        hashc = np.int64(P[P_HASHC])
+        tdone = now
+        issue = 0
         if acc == ACC_DENSE:
-            # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
-            a_addr = RB[R_ACC] + (t * N + col) * 16
-            t1 = load(core, now, a_addr, 16, True, K_ACC, P, tags, dres, st)
-            store(t1, a_addr, 16, K_ACC, P, dres, st)
-            _spa_add(t, row, col, v, spa, stamp, slist, ts)
-            return np.int64(P[P_MUL]) + 3, t1 + 1, STEP_OK
-        E = ts[t, 9]
-        bits = ilog2ceil(E)
-        mask = E - 1
-        h = hash_slot(col, bits, P)
-        base = (t % tpc) * np.int64(P[P_EMAX])
-        cap = np.int64(E * P[P_MAXLOAD])
-        quad = np.int64(P[P_PROBE]) == 1
-        probes = 0
-        tdone = now + np.int64(P[P_MUL]) + np.int64(P[P_HASHC])
-        spilled = False
-        while True:
-            probes += 1
-            st[S_ATOMICS] += 1
-            # atomic compare-and-add at the slot's bank: the thread waits for its result
-            tdone = spad(core, base + h, tdone, P[P_ATOMIC], P, bres, st)
-            key = hk[t, h]
-            if key == col:
-                hv[t, h] += v
-                break
-            if key == EMPTY:
-                if ts[t, 12] < cap:
-                    hk[t, h] = col
-                    hv[t, h] = v
-                    ts[t, 12] += 1
-                    st[S_INSERTS] += 1
-                else:
-                    spilled = True
-                break
-            if probes >= E:
-                spilled = True
-                break
-            h = (h + (probes if quad else 1)) & mask
-        st[S_PROBES] += probes
-        if probes > 1:
-            st[S_COLL] += 1
-        if spilled:  # table full: the partial product goes to a DRAM overflow list
-            st[S_SPILL] += 1
-            store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, K_PP, P, dres, st)
-            ts[t, 13] += 1
-            _spa_add(t, row, col, v, spa, stamp, slist, ts)
-        issue = np.int64(P[P_MUL]) + np.int64(P[P_HASHC]) + probes + (1 if spilled else 0)
+            for q in range(q0, q1):
+                col = np.int64(bi[q])
+                # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
+                a_addr = RB[R_ACC] + (t * N + col) * 16
+                t1 = load(core, tdone + mulc, a_addr, 16, True, K_ACC, P, tags, dres, st)
+                store(t1, a_addr, 16, K_ACC, P, dres, st)
+                _spa_add(t, row, col, a * bx[q], spa, stamp, slist, ts)
+                tdone = t1 + 1
+                issue += mulc + 3
+        else:
+            E = ts[t, 9]
+            bits = ilog2ceil(E)
+            mask = E - 1
+            base = (t % tpc) * np.int64(P[P_EMAX])
+            cap = np.int64(E * P[P_MAXLOAD])
+            quad = np.int64(P[P_PROBE]) == 1
+            atomic = P[P_ATOMIC]
+            for q in range(q0, q1):
+                col = np.int64(bi[q])
+                v = a * bx[q]
+                h = hash_slot(col, bits, P)
+                probes = 0
+                tdone = tdone + mulc + hashc
+                spilled = False
+                while True:
+                    probes += 1
+                    # atomic compare-and-add at the slot's bank: the thread waits for it
+                    tdone = spad(core, base + h, tdone, atomic, P, bres, st)
+                    key = hk[t, h]
+                    if key == col:
+                        hv[t, h] += v
+                        break
+                    if key == EMPTY:
+                        if ts[t, 12] < cap:
+                            hk[t, h] = col
+                            hv[t, h] = v
+                            ts[t, 12] += 1
+                            st[S_INSERTS] += 1
+                        else:
+                            spilled = True
+                        break
+                    if probes >= E:
+                        spilled = True
+                        break
+                    h = (h + (probes if quad else 1)) & mask
+                st[S_ATOMICS] += probes
+                st[S_PROBES] += probes
+                if probes > 1:
+                    st[S_COLL] += 1
+                issue += mulc + hashc + probes
+                if spilled:  # table full: the partial product goes to a DRAM overflow list
+                    st[S_SPILL] += 1
+                    store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, K_PP, P,
+                          dres, st)
+                    ts[t, 13] += 1
+                    _spa_add(t, row, col, v, spa, stamp, slist, ts)
+                    issue += 1
+        st[S_PP] += q1 - q0
+        st[S_FLOPS] += 2 * (q1 - q0)
+        ts[t, 4] = q1
+        if q1 == ts[t, 5]:
+            ts[t, 0] = 1
         return issue, tdone, STEP_OK
     # ---- state 3: write-back, compact the accumulator into the CSR row of C
     row = ts[t, 1]
@@ -463,17 +480,23 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
             return 4, done, STEP_OK
         ts[t, 0] = 1
         return 4, done, STEP_OK
+    # up to ``step_columns`` dot products per engine step, one after the other
     row = ts[t, 1]
-    j = ts[t, 2]
-    t1 = load(core, now, RB[R_XP] + j * 8, 16, True, K_NONE, P, tags, dres, st)
-    q0, q1 = xp[j], xp[j + 1]
-    issue = 3
-    done = t1
-    if q1 > q0:
+    j0 = ts[t, 2]
+    j1 = min(N, j0 + np.int64(P[P_COLSTEP]))
+    done = now
+    issue = 0
+    a0, a1 = ap[row], ap[row + 1]
+    for j in range(j0, j1):
+        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, tags, dres, st)
+        q0, q1 = xp[j], xp[j + 1]
+        issue += 3
+        done = t1
+        if q1 == q0:
+            continue
         t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, tags, dres, st)
         # two-pointer intersection of the sorted index lists, counted step by step
-        a, b = ap[row], q0
-        a1 = ap[row + 1]
+        a, b = a0, q0
         steps = 0
         hits = 0
         s = 0.0
@@ -503,8 +526,8 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
             ts[t, 14] = n + 1
             store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, dres, st)
             store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, dres, st)
-    ts[t, 2] = j + 1
-    if j + 1 == N:
+    ts[t, 2] = j1
+    if j1 == N:
         n = ts[t, 14]
         write_row(row, out_c[t, :n], out_v[t, :n], n, cp, ci, cx, cfill, st)
         ts[t, 0] = 0

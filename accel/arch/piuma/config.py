@@ -55,13 +55,15 @@ class PiumaConfig:
     hash_cycles: int = 2                # issue slots to compute the hash (mul + shift/mask) [assumption]
     compare_cycles: int = 1             # one compare-and-branch of a merge/sort/intersection step [assumption]
     scan_slots_per_cycle: int = 1       # hash slots examined per issue slot during write-back [assumption]
+    step_pps: int = 32                  # engine granularity: partial products per step of one thread (not hardware)
+    step_columns: int = 32              # engine granularity: inner-product columns per step (not hardware)
     # --- SMASH ---------------------------------------------------------------------------
     hash_table_entries: int = 2048      # per-thread table (v1/v2): 66 x 2048 x 16 B = 2.1 MB of the 4 MB spad
     hash_function: str = "fibonacci"    # not public; Knuth multiplicative hash of the column index
     collision_policy: str = "linear"    # not public; open addressing with linear probing
     max_load: float = 0.75              # fill limit before a new key spills to DRAM [assumption]
-    window_rows: int = 16               # v1: rows per window, windows dealt round-robin to threads [assumption]
-    token_rows: int = 4                 # v2/v3: rows handed out per token (atomic fetch-add) [assumption]
+    window_rows: int = 1                # v1: rows per window, windows dealt round-robin to threads (4096 rows / 528 threads leaves no room for bigger windows) [assumption]
+    token_rows: int = 1                 # v2/v3: rows per token (atomic fetch-add); same grain as v1's windows [assumption]
     fragment_entries: int = 256         # v3: slots per scratchpad fragment [assumption]
     pool_fraction: float = 1.0          # v3: share of the scratchpad in the fragment pool (v3 has no fixed tables) [assumption]
     max_fragments: int = 128            # v3: fragments one row's table may take (32768 slots) [assumption]
@@ -93,7 +95,7 @@ class PiumaConfig:
                     "cache_line_bytes", "cache_latency", "dram_latency", "dram_channels",
                     "dram_interleave_bytes", "max_outstanding", "sync_quantum", "mul_cycles",
                     "hash_cycles", "compare_cycles", "scan_slots_per_cycle", "window_rows",
-                    "token_rows", "max_fragments")
+                    "token_rows", "max_fragments", "step_pps", "step_columns")
         for name in positive:
             v = getattr(self, name)
             if v <= 0:

@@ -109,6 +109,7 @@ def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int
     P[K.P_FRAG], P[K.P_MAXFRAG] = cfg.fragment_entries, cfg.max_fragments
     P[K.P_DIST], P[K.P_ACC] = algo[1], algo[2]
     P[K.P_N], P[K.P_EMAX], P[K.P_POOL] = n_cols, emax, cfg.pool_fragments
+    P[K.P_PPSTEP], P[K.P_COLSTEP] = cfg.step_pps, cfg.step_columns
     return P
 
 
@@ -143,7 +144,8 @@ class Result:
     cache_hits: int
     cache_misses: int
     tokens: int
-    thread_work: np.ndarray = field(repr=False)
+    thread_work: np.ndarray = field(repr=False)     # instructions issued per thread
+    thread_finish: np.ndarray = field(repr=False)   # cycle each thread ran out of work
     pipeline_utilisation: float = 0.0
     correct: bool = False
     nnz_c: int = 0
@@ -163,6 +165,13 @@ class Result:
 
     @property
     def load_imbalance(self) -> float:
+        """max / mean of the threads' finish times: how long the last thread runs alone."""
+        f = self.thread_finish
+        return float(f.max() / f.mean()) if f.size and f.mean() > 0 else 1.0
+
+    @property
+    def work_imbalance(self) -> float:
+        """max / mean of instructions per thread (single-threaded pipelines take more)."""
         w = self.thread_work
         return float(w.max() / w.mean()) if w.size and w.mean() > 0 else 1.0
 
@@ -179,7 +188,7 @@ class Result:
             "hash_spills": float(self.hash_spills), "atomics": float(self.atomics),
             "bank_wait_cycles": float(self.bank_wait_cycles),
             "cache_hit_rate": self.cache_hits / max(1, self.cache_hits + self.cache_misses),
-            "load_imbalance": self.load_imbalance,
+            "load_imbalance": self.load_imbalance, "work_imbalance": self.work_imbalance,
             "thread_work_max": float(self.thread_work.max()) if self.thread_work.size else 0.0,
             "thread_work_mean": float(self.thread_work.mean()) if self.thread_work.size else 0.0,
             "pipeline_utilisation": self.pipeline_utilisation,
@@ -269,6 +278,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         hash_spills=int(st[K.S_SPILL]), atomics=int(st[K.S_ATOMICS]),
         bank_wait_cycles=int(st[K.S_BANKWAIT]), cache_hits=int(st[K.S_HIT]),
         cache_misses=int(st[K.S_MISS]), tokens=int(st[K.S_TOKENS]), thread_work=work,
+        thread_finish=finish,
         pipeline_utilisation=util, correct=correct, nnz_c=int(cp[-1]), engine_steps=int(steps),
         sim_wall_s=wall, C=C)
 

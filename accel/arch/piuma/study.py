@@ -10,6 +10,7 @@ matrix with the same size and density).  Every number is a model output of this 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import tempfile
@@ -54,12 +55,18 @@ def algorithm_table(scale: int = 12, edge_factor: int = 16, config=None) -> dict
 
 
 def skew_vs_uniform(scale: int = 12, edge_factor: int = 16, config=None) -> dict:
-    cfg = config or PRESETS["piuma"]
+    """v1 vs v2 on R-MAT and on uniform random of equal size/density, on the preset machine
+    and on the same machine without its single-threaded pipelines (which are 16x faster per
+    thread, so static distribution also loses to tokens on *uniform* work there)."""
+    base = config or PRESETS["piuma"]
     g = rmat(scale, edge_factor, seed=1)
     n = g.shape[0]
     u = uniform_random(n, g.nnz / float(n * n), seed=1)
     out = {}
-    for label, m in (("rmat", g), ("uniform", u)):
+    mt_only = dataclasses.replace(base, st_pipelines=0)
+    for label, m, cfg in (("rmat", g, base), ("uniform", u, base),
+                          ("rmat, MT pipelines only", g, mt_only),
+                          ("uniform, MT pipelines only", u, mt_only)):
         res = simulate_all(spgemm_workload(m, name=label), cfg, ("smash-v1", "smash-v2"))
         v1, v2 = res["smash-v1"], res["smash-v2"]
         out[label] = {"n": n, "nnz": m.nnz, "v1_cycles": v1.cycles, "v2_cycles": v2.cycles,

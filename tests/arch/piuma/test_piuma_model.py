@@ -101,7 +101,7 @@ def test_tokens_reduce_imbalance_on_skewed_graph():
     a = rmat(9, 8, seed=1)
     r1 = simulate_spgemm(a, a, SMALL, "smash-v1")
     r2 = simulate_spgemm(a, a, SMALL, "smash-v2")
-    assert r2.load_imbalance < r1.load_imbalance
+    assert r2.load_imbalance < r1.load_imbalance  # finish times: fewer threads idle at the end
     assert r2.tokens > 0 and r1.tokens == 0
 
 
