@@ -253,20 +253,25 @@ def hash_slot(col, bits, P):
 # =========================================== row-wise (SMASH, dense) ========================
 @njit(cache=True)
 def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
-                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dres, bres, st):
+                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dres, bres, st,
+                 u_row, u_j0, u_j1, rs, pcols, pvals):
+    """One step of a row-wise thread.  Work units are rows, or for smash-v3 row *fragments*
+    (u_row/u_j0/u_j1: a range of a row's A nonzeros); rs[row] = (fragments still open,
+    offset and fill of the row's partial-row buffer in DRAM)."""
     tpc = np.int64(P[P_TPC])
     core = t // tpc
     acc = np.int64(P[P_ACC])
     state = ts[t, 0]
-    M = ap.shape[0] - 1
-    if state == 0:  # ---- window/token distribution: take the next row
-        row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
-        if row < 0:
+    if state == 0:  # ---- window/token distribution: take the next row (fragment)
+        u, rdy = next_unit(t, now, u_row.shape[0], P, ts, G, gf, st)
+        if u < 0:
             return 1, rdy, STEP_DONE
+        row = u_row[u]
         ts[t, 1] = row
+        ts[t, 15] = u
         done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
-        ts[t, 2] = ap[row]
-        ts[t, 3] = ap[row + 1]
+        ts[t, 2] = u_j0[u]
+        ts[t, 3] = u_j1[u]
         ts[t, 12] = 0
         ts[t, 13] = 0
         ts[t, 9] = np.int64(P[P_E])  # v3 replaces this with its fragment table in state 4
@@ -344,7 +349,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 a_addr = RB[R_ACC] + (t * N + col) * 16
                 t1 = load(core, tdone + mulc, a_addr, 16, True, K_ACC, P, tags, dres, st)
                 store(t1, a_addr, 16, K_ACC, P, dres, st)
-                _spa_add(t, row, col, a * bx[q], spa, stamp, slist, ts)
+                _spa_add(t, ts[t, 15], col, a * bx[q], spa, stamp, slist, ts)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
@@ -393,7 +398,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                     store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, K_PP, P,
                           dres, st)
                     ts[t, 13] += 1
-                    _spa_add(t, row, col, v, spa, stamp, slist, ts)
+                    _spa_add(t, ts[t, 15], col, v, spa, stamp, slist, ts)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -418,7 +423,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         # scan every slot, move live entries into the spilled/accumulated set, clear the slot
         for h in range(E):
             if hk[t, h] != EMPTY:
-                _spa_add(t, row, np.int64(hk[t, h]), hv[t, h], spa, stamp, slist, ts)
+                _spa_add(t, ts[t, 15], np.int64(hk[t, h]), hv[t, h], spa, stamp, slist, ts)
                 hk[t, h] = EMPTY
         ns = ts[t, 13]
         if ns > 0:  # read the spilled partial products back and merge them
@@ -436,19 +441,51 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
     vals = np.empty(n, np.float64)
     for x in range(n):
         vals[x] = spa[t, cols[x]]
+    ts[t, 14] = 0
+    if rs[row, 0] > 1 or rs[row, 2] > 0:
+        # a fragment of a split row: append its sorted partial row to the row's buffer
+        # (fetch-add on the fill pointer, then a store); the last fragment merges them
+        o = rs[row, 1] + rs[row, 2]
+        for x in range(n):
+            pcols[o + x] = cols[x]
+            pvals[o + x] = vals[x]
+        rs[row, 2] += n
+        rs[row, 0] -= 1
+        st[S_ATOMICS] += 1
+        done = reserve(gf[0], gf[1], 0, done, P[P_ATOMIC], BANK_BUCKET) + P[P_RATOMIC]
+        store(done, RB[R_PPI] + o * 12, n * 12, K_PP, P, dres, st)
+        if rs[row, 0] > 0:
+            ts[t, 0] = 0
+            return issue + 4, done, STEP_OK
+        m = rs[row, 2]
+        o0 = rs[row, 1]
+        done = load(core, done, RB[R_PPI] + o0 * 12, m * 12, False, K_PP, P, tags, dres, st)
+        order = np.argsort(pcols[o0:o0 + m], kind="mergesort")
+        issue += sort_cost(m, P, st) + m * np.int64(P[P_CMP])
+        cols = np.empty(m, np.int64)
+        vals = np.empty(m, np.float64)
+        n = 0
+        for x in range(m):
+            c = pcols[o0 + order[x]]
+            if n > 0 and cols[n - 1] == c:
+                vals[n - 1] += pvals[o0 + order[x]]
+            else:
+                cols[n] = c
+                vals[n] = pvals[o0 + order[x]]
+                n += 1
     write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
     store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, dres, st)
     store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, dres, st)
-    ts[t, 14] = 0
     ts[t, 0] = 0
     return issue + 2, done, STEP_OK
 
 
 @njit(cache=True)
-def _spa_add(t, row, col, v, spa, stamp, slist, ts):
-    """Functional accumulator (values of the dense accumulator / DRAM overflow list)."""
-    if stamp[t, col] != row + 1:
-        stamp[t, col] = row + 1
+def _spa_add(t, unit, col, v, spa, stamp, slist, ts):
+    """Functional accumulator (values of the dense accumulator / DRAM overflow list),
+    stamped with the work unit so nothing needs clearing between units."""
+    if stamp[t, col] != unit + 1:
+        stamp[t, col] = unit + 1
         spa[t, col] = v
         slist[t, ts[t, 14]] = col
         ts[t, 14] += 1
@@ -647,7 +684,7 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
 # =========================================== scheduler ======================================
 @njit(cache=True)
 def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax,
-                    pp_total):
+                    pp_total, u_row, u_j0, u_j1, rs, part_total):
     """Run every hardware thread to completion; returns C, stats and per-thread counters."""
     cores = np.int64(P[P_CORES])
     tpc = np.int64(P[P_TPC])
@@ -697,6 +734,8 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
     iw = N if algo == ALGO_INNER else 1
     out_c = np.zeros((T if algo == ALGO_INNER else 1, iw), np.int64)
     out_v = np.zeros((T if algo == ALGO_INNER else 1, iw), np.float64)
+    pcols = np.zeros(max(1, part_total), np.int64)   # partial rows of split rows (v3)
+    pvals = np.zeros(max(1, part_total), np.float64)
     ppc = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.int64)
     ppv = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.float64)
 
@@ -744,7 +783,7 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
                     issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
                                                     bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
                                                     slist, pool, G, gf, RB, tags, dres, bres,
-                                                    st)
+                                                    st, u_row, u_j0, u_j1, rs, pcols, pvals)
                 elif algo == ALGO_INNER:
                     issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
                                                   ci, cx, cfill, out_c, out_v, G, gf, RB, tags,

@@ -67,6 +67,7 @@ class PiumaConfig:
     fragment_entries: int = 256         # v3: slots per scratchpad fragment [assumption]
     pool_fraction: float = 1.0          # v3: share of the scratchpad in the fragment pool (v3 has no fixed tables) [assumption]
     max_fragments: int = 128            # v3: fragments one row's table may take (32768 slots) [assumption]
+    split_pps: int = 0                  # v3: cut rows with more partial products into work fragments of this many (0 = off: measured slower on rmat:12, see report)
 
     @property
     def threads_per_core(self) -> int:
@@ -103,6 +104,8 @@ class PiumaConfig:
         for name in ("mt_pipelines", "st_pipelines"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.split_pps < 0:
+            raise ConfigError(f"split_pps must be >= 0 (0 = off), got {self.split_pps}")
         if self.threads_per_core <= 0:
             raise ConfigError("a core needs at least one pipeline (mt_pipelines + st_pipelines)")
         if self.clock_ghz <= 0 or self.dram_mtps <= 0:

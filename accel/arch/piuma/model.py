@@ -113,6 +113,41 @@ def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int
     return P
 
 
+def _work_units(ap, ai, blen, n_cols, split_pps):
+    """Row-wise work units: one per row, or (smash-v3, ``split_pps`` > 0) a row cut into
+    fragments of consecutive A nonzeros with about ``split_pps`` partial products each.
+    Returns unit arrays, per-row (open fragments, partial-buffer offset, fill) and the
+    partial-buffer size.  The cut points come from the B row lengths (the same upper
+    bound v3's sizing pre-pass loads and is charged for)."""
+    M = ap.size - 1
+    pp_of = blen[ai] if ai.size else np.zeros(0, np.int64)
+    rows, j0s, j1s = [], [], []
+    units = np.ones(M, np.int64)
+    cap = np.zeros(M, np.int64)
+    for i in range(M):
+        a, b = int(ap[i]), int(ap[i + 1])
+        row_pp = int(pp_of[a:b].sum())
+        if split_pps <= 0 or row_pp <= split_pps:
+            rows.append(i)
+            j0s.append(a)
+            j1s.append(b)
+            continue
+        cum = np.cumsum(pp_of[a:b])
+        cuts = np.searchsorted(cum, np.arange(split_pps, row_pp, split_pps), side="left") + 1
+        edges = np.unique(np.concatenate(([0], np.minimum(cuts, b - a), [b - a])))
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            rows.append(i)
+            j0s.append(a + int(lo))
+            j1s.append(a + int(hi))
+            cap[i] += min(int(cum[hi - 1] - (cum[lo - 1] if lo else 0)), n_cols)
+        units[i] = len(edges) - 1
+    rs = np.zeros((M, 3), np.int64)
+    rs[:, 0] = units
+    rs[:, 1] = np.concatenate(([0], np.cumsum(cap)[:-1])) if M else 0
+    return (np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64),
+            rs, int(cap.sum()))
+
+
 def _regions(sizes: list[int]) -> np.ndarray:
     """Disjoint, 4 KB-aligned byte address ranges for the arrays the machine touches."""
     rb = np.zeros(K.N_REGIONS, np.int64)
@@ -252,14 +287,18 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         emax = config.fragment_entries * config.max_fragments
     else:
         emax = config.hash_table_entries
+    u_row, u_j0, u_j1, rs, part_total = _work_units(ap, ai, blen, N, config.split_pps
+                                                    if code[2] == K.ACC_FRAG else 0)
     P = _params(config, code, N, emax)
     T = config.threads
     RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
-                   pp_total * 4, pp_total * 8, max(1, ai.size) * 8, T * N * 16,
+                   max(pp_total * 4, part_total * 12), pp_total * 8, max(1, ai.size) * 8,
+                   T * N * 16,
                    T * N * ENTRY_BYTES])
     ci, cx, cfill, st, work, finish, busy, steps = K.simulate_kernel(
-        code[0], P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax, pp_total)
+        code[0], P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax, pp_total,
+        u_row, u_j0, u_j1, rs, part_total)
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
     ref = A @ B

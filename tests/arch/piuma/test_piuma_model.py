@@ -88,6 +88,17 @@ def test_overflowing_table_spills_and_stays_correct():
     assert r3.hash_spills < r1.hash_spills
 
 
+@pytest.mark.parametrize("split", [4, 16, 64])
+def test_v3_row_fragments_merge_correctly(split):
+    # tiny split so rows are cut into several fragments, some taken by the same thread
+    rng = np.random.default_rng(11)
+    a = _random(rng, 50, 50, 0.2, dense_row=3)
+    cfg = dataclasses.replace(SMALL, split_pps=split)
+    r = simulate_spgemm(_csr(a), _csr(a), cfg, "smash-v3")
+    assert r.correct
+    assert r.partial_product_bytes > 0  # partial rows of split rows went through DRAM
+
+
 def test_more_dram_bandwidth_never_slower():
     a = rmat(8, 8, seed=2)
     slow = dataclasses.replace(SMALL, dram_mtps=200.0)
