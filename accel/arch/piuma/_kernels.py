@@ -58,7 +58,7 @@ N_REGIONS = 16
 DRAM_BUCKET = 16.0     # cycles per bandwidth-booking bucket of a DRAM channel
 BANK_BUCKET = 4.0      # cycles per booking bucket of a scratchpad bank / the token counter
 RING_DRAM = 1 << 16    # buckets remembered per channel (~1M cycles of look-back)
-RING_BANK = 1 << 13    # buckets remembered per bank (~32K cycles)
+RING_BANK = 1 << 10    # buckets remembered per bank (~4K cycles; small so it stays in the host cache)
 
 EMPTY = -1
 INF = 1e300
@@ -76,7 +76,7 @@ def reserve(used, epoch, r, t, busy, bw):
     requests that arrive out of time order (lax synchronisation, look-ahead chains) queue
     only behind work booked in the *same* time window, never behind far-future bookings."""
     S = used.shape[1]
-    b = np.int64(t // bw)
+    b = np.int64(t / bw)  # t >= 0: truncation is the floor, without a float-modulo call
     left = busy
     first = True
     while True:

@@ -55,7 +55,7 @@ class PiumaConfig:
     hash_cycles: int = 2                # issue slots to compute the hash (mul + shift/mask) [assumption]
     compare_cycles: int = 1             # one compare-and-branch of a merge/sort/intersection step [assumption]
     scan_slots_per_cycle: int = 1       # hash slots examined per issue slot during write-back [assumption]
-    step_pps: int = 32                  # engine granularity: partial products per step of one thread (not hardware)
+    step_pps: int = 128                 # engine granularity: products per thread step (not hardware; rmat:12 cycles move <=7% over 32..1024)
     step_columns: int = 32              # engine granularity: inner-product columns per step (not hardware)
     # --- SMASH ---------------------------------------------------------------------------
     hash_table_entries: int = 2048      # per-thread table (v1/v2): 66 x 2048 x 16 B = 2.1 MB of the 4 MB spad
