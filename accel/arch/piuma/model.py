@@ -9,9 +9,14 @@ Algorithms (all on the same simulated machine, see config.py):
                    in scratchpad with atomic insert/add, write-back scans + compacts it.
   smash-v2         v1 + tokenization: rows handed out dynamically, ``token_rows`` per fetch-add.
   smash-v3         v2 + fragmenting memory: each row's table is built from fixed-size
-                   scratchpad fragments taken from a per-core pool, sized from the row's
-                   upper bound (sum of the B-row lengths it touches).  Heavy rows get many
-                   fragments (no DRAM spills), light rows few (short write-back scans).
+                   scratchpad fragments taken from a per-core pool (the whole scratchpad),
+                   sized by a pre-pass from the row's upper bound (sum of the B-row lengths
+                   it touches, capped at N).  Heavy rows get many fragments (fewer DRAM
+                   spills), light rows few (short write-back scans).  When the pool runs
+                   short a table gets fewer fragments and spills like v1.  Optional
+                   (``split_pps`` > 0): rows with more products are cut into work fragments
+                   taken by different threads; each writes a sorted partial row to DRAM and
+                   the last one merges them (off by default: slower on rmat:12).
   inner            inner product: every (row of A, column of B) pair, two-pointer intersection.
   outer            outer product: column k of A x row k of B -> partial products in DRAM,
                    then per row of C a read-back, sort and merge.

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import SMASH, simulate_all
-from accel.workloads.graphs import rmat, spgemm_workload, uniform_random
+from accel.workloads.builtin import resolve
+from accel.workloads.graphs import spgemm_workload, uniform_random
 
 COLUMNS = ("cycles", "gflops", "dram_bytes_read", "dram_bytes_written", "partial_product_bytes",
            "accumulator_bytes", "hash_probes", "hash_collisions", "hash_spills",
@@ -42,7 +43,7 @@ def _fmt(v) -> str:
 
 def algorithm_table(scale: int = 12, edge_factor: int = 16, config=None) -> dict:
     cfg = config or PRESETS["piuma"]
-    w = spgemm_workload(rmat(scale, edge_factor, seed=1), name=f"rmat:{scale}:{edge_factor}")
+    w = resolve(f"rmat:{scale}:{edge_factor}")  # the graph `accel sim piuma` uses
     res = simulate_all(w, cfg)
     rows = {n: r.to_dict() for n, r in res.items()}
     best_smash = min(SMASH, key=lambda n: res[n].cycles)
@@ -59,9 +60,9 @@ def skew_vs_uniform(scale: int = 12, edge_factor: int = 16, config=None) -> dict
     and on the same machine without its single-threaded pipelines (which are 16x faster per
     thread, so static distribution also loses to tokens on *uniform* work there)."""
     base = config or PRESETS["piuma"]
-    g = rmat(scale, edge_factor, seed=1)
+    g = resolve(f"rmat:{scale}:{edge_factor}").ops[0].a
     n = g.shape[0]
-    u = uniform_random(n, g.nnz / float(n * n), seed=1)
+    u = uniform_random(n, g.nnz / float(n * n), seed=0)
     out = {}
     mt_only = dataclasses.replace(base, st_pipelines=0)
     for label, m, cfg in (("rmat", g, base), ("uniform", u, base),
