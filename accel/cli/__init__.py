@@ -14,6 +14,17 @@ import typer
 
 from accel.errors import AccelError
 
+try:  # Typer >= 0.29 vendors its own copy of click; its exceptions are distinct classes
+    from typer._click import exceptions as _tclick
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    _tclick = click.exceptions
+
+_USAGE = (click.UsageError, _tclick.UsageError)
+_NO_ARGS = (click.exceptions.NoArgsIsHelpError, _tclick.NoArgsIsHelpError)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_EXIT = (click.exceptions.Exit, typer.Exit)
+
+
 app = typer.Typer(
     name="accel",
     help="Sparse accelerator co-design workbench: models, RTL, sweeps, reports.",
@@ -48,17 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     except AccelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS as exc:
         exc.show()
         return 0
-    except click.UsageError as exc:
+    except _USAGE as exc:
         # one line, not click's usage block: what was wrong and with which value
         print(f"error: {exc.format_message().splitlines()[0]}", file=sys.stderr)
         return 2
-    except click.exceptions.Abort:
+    except _ABORT:
         print("error: aborted", file=sys.stderr)
         return 130
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
