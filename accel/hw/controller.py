@@ -18,7 +18,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from accel.arch.sat.pe_array import MAC_LATENCY, START_CYCLES
+from accel.arch.sat.pe_array import MAC_LATENCY, START_CYCLES, pipelined_spacing
 from accel.hw.params import BEATS_BITS, CYCLES_BITS, ArrayParams
 
 
@@ -84,4 +84,102 @@ class TileController(wiring.Component):
                     with m.If(row == p.rows - 1):
                         m.d.sync += self.ctrl.done.eq(1)
                         m.next = "IDLE"
+        return m
+
+
+# --- pipelined runs of tiles (ArrayParams(pipelined=True)) ------------------------------
+
+class RunControlSignature(wiring.Signature):
+    """Control of a pipelined array: one ``start`` per *run* of ``tiles`` tiles.  Tile
+    boundaries come with the data (the act stream's ``last`` flag), so tiles of any
+    length follow each other without host handshakes."""
+
+    def __init__(self):
+        super().__init__({
+            "start": Out(1),              # pulse in IDLE: begin a run of `tiles` tiles
+            "tiles": Out(BEATS_BITS),     # 0 = empty run: done at once, counter = START_CYCLES
+            "busy": In(1),
+            "done": In(1),                # one-cycle pulse after the last tile's last row
+            "cycles": In(CYCLES_BITS),    # advancing cycles of the last/current run
+        })
+
+
+class RunController(wiring.Component):
+    """Feeds tiles back to back and drains each one's shadow registers as they finish.
+
+    * A beat with ``last`` set is *held* at the input (a counted bubble step) until
+      ``pipelined_spacing(R, C)`` steps have passed since the previous tile's last beat
+      entered; this is the short-tile rule of ``accel.arch.sat.pe_array``.
+    * ``row_last[r]`` is PE (r, C-1) accumulating a tile's last beat into its shadow this
+      step; the row is offered on the result stream the next step (``rdy``).  The
+      spacing rule keeps ``rdy`` one-hot.
+    * The array advances when it needs no input beat or has one, and offers no result
+      or has it accepted; ``cycles`` counts those steps, so it equals ``tiles_cycles``
+      under any stalls.
+    """
+
+    def __init__(self, p: ArrayParams):
+        self.p = p
+        super().__init__({
+            "ctrl": In(RunControlSignature()),
+            "in_valid": In(1),    # both input streams hold a beat this cycle
+            "in_last": In(1),     # ... and the act beat ends its tile
+            "out_ready": In(1),
+            "row_last": In(p.rows),
+            "feed": Out(1),       # more beats to come: an input beat is needed to advance
+            "hold": Out(1),       # the waiting beat is a last beat that must wait (bubble)
+            "adv": Out(1),
+            "clear": Out(1),
+            "drain": Out(1),      # a result row is offered (valid only when adv may happen)
+            "row": Out(p.row_bits),
+        })
+
+    def elaborate(self, platform):
+        p = self.p
+        m = Module()
+        assert START_CYCLES == 1 and MAC_LATENCY == 1, "RTL built for a 1-cycle start and MAC"
+        spacing = pipelined_spacing(p.rows, p.cols)
+        tiles = Signal(BEATS_BITS)
+        fed = Signal(BEATS_BITS)          # tiles whose last beat has entered
+        drained = Signal(BEATS_BITS)      # tiles whose last row has left
+        since = Signal(range(spacing + 1))
+        rdy = Signal(p.rows)
+        cycles = Signal(CYCLES_BITS)
+        m.d.comb += self.ctrl.cycles.eq(cycles)
+        for r in range(p.rows):
+            with m.If(rdy[r]):
+                m.d.comb += self.row.eq(r)
+        m.d.sync += self.ctrl.done.eq(0)
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.ctrl.start):
+                    m.d.comb += self.clear.eq(1)
+                    m.d.sync += [tiles.eq(self.ctrl.tiles), fed.eq(0), drained.eq(0),
+                                 since.eq(spacing), rdy.eq(0), cycles.eq(START_CYCLES)]
+                    with m.If(self.ctrl.tiles == 0):
+                        m.d.sync += self.ctrl.done.eq(1)
+                    with m.Else():
+                        m.next = "RUN"
+            with m.State("RUN"):
+                feed = fed < tiles
+                drain = rdy.any()
+                m.d.comb += [
+                    self.ctrl.busy.eq(1),
+                    self.feed.eq(feed),
+                    self.hold.eq(self.in_last & (since < spacing)),
+                    self.drain.eq(drain),
+                    self.adv.eq((~feed | self.in_valid) & (~drain | self.out_ready)),
+                ]
+                take_last = feed & self.in_valid & self.in_last & ~self.hold
+                with m.If(self.adv):
+                    m.d.sync += [cycles.eq(cycles + 1), rdy.eq(self.row_last)]
+                    with m.If(take_last):
+                        m.d.sync += [fed.eq(fed + 1), since.eq(1)]
+                    with m.Elif(since < spacing):
+                        m.d.sync += since.eq(since + 1)
+                    with m.If(rdy[p.rows - 1]):
+                        m.d.sync += drained.eq(drained + 1)
+                        with m.If(drained + 1 == tiles):
+                            m.d.sync += self.ctrl.done.eq(1)
+                            m.next = "IDLE"
         return m

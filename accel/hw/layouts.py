@@ -4,7 +4,8 @@ The RTL (accel/hw/pe_array.py) builds its ports from these ``data.StructLayout``
 cocotb testbench (sim/) packs/unpacks beats with :func:`pack` / :func:`unpack`, which read
 field offsets from the same layouts, so the two sides cannot disagree on bit positions.
 
-* ``act_beat``    : ``win[r][i]`` -- R windows of M signed activations;
+* ``act_beat``    : ``win[r][i]`` -- R windows of M signed activations (pipelined
+  arrays add ``last``: the beat ends its tile);
 * ``weight_beat`` : ``val[c][j]``, ``idx[c][j]`` -- C groups of N kept weights and their
   positions 0..M-1 in the window;
 * ``result_beat`` : ``row`` and ``acc[c]`` -- one array row of C signed accumulators.
@@ -20,8 +21,10 @@ from accel.hw.params import ArrayParams
 
 
 def act_beat(p: ArrayParams) -> data.StructLayout:
-    return data.StructLayout({
-        "win": data.ArrayLayout(data.ArrayLayout(signed(p.act_bits), p.m), p.rows)})
+    fields = {"win": data.ArrayLayout(data.ArrayLayout(signed(p.act_bits), p.m), p.rows)}
+    if p.pipelined:
+        fields["last"] = unsigned(1)    # this beat ends its tile (pipelined runs only)
+    return data.StructLayout(fields)
 
 
 def weight_beat(p: ArrayParams) -> data.StructLayout:

@@ -29,6 +29,10 @@ class ArrayParams:
     act_bits: int = 8       # INT8 activations (SAT/FlightLLM datapaths)
     weight_bits: int = 8    # INT8 weights
     acc_bits: int = 32      # 32-bit accumulators, as a DSP48E2 P register holds
+    # Shadow accumulators: runs of tiles back to back (tile i+1 feeds while tile i
+    # drains); timing ``accel.arch.sat.pe_array.tiles_cycles(..., pipelined=True)``.
+    # Off = the original one-tile-per-start design (the committed rtl/*.v).
+    pipelined: bool = False
 
     def __post_init__(self):
         self.validate()
@@ -38,6 +42,8 @@ class ArrayParams:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool):
                 raise AccelError(f"{name} must be an integer, got {v!r}")
+        if not isinstance(self.pipelined, bool):
+            raise AccelError(f"pipelined must be true or false, got {self.pipelined!r}")
         if self.rows <= 0 or self.cols <= 0:
             raise AccelError(f"PE array must be non-empty, got {self.rows}x{self.cols}")
         if self.rows > MAX_DIM or self.cols > MAX_DIM:
@@ -73,10 +79,15 @@ class ArrayParams:
     @property
     def name(self) -> str:
         return (f"pe{self.rows}x{self.cols}_n{self.n}m{self.m}_a{self.act_bits}"
-                f"w{self.weight_bits}acc{self.acc_bits}")
+                f"w{self.weight_bits}acc{self.acc_bits}" + ("_pipe" if self.pipelined else ""))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.pipelined:
+            # the default design keeps its original dict, so its config hash (build dirs,
+            # rtl/synth_cache.json keys) and the committed sidecars stay the same
+            del d["pipelined"]
+        return d
 
     def config_hash(self) -> str:
         """Short stable hash: names the build directory and the synthesis cache entry."""

@@ -6,6 +6,10 @@ above, passes both on (right / down) and, if the registered window is a real bea
 (``valid``), adds ``sum_j win[idx[j]] * val[j]`` to its accumulator.  Registered inputs
 then accumulate = the one cycle of ``MAC_LATENCY`` in ``accel/arch/sat/pe_array.py``.
 The accumulator wraps (two's complement) at ``acc_bits``, exactly like ``wrap_signed``.
+
+Pipelined (``p.pipelined``): the window also carries the tile's ``last`` flag; on the
+last beat the PE writes ``acc + sum`` into a shadow register and restarts ``acc`` at 0,
+so the next tile accumulates while the shadow waits for the drain.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from accel.hw.params import ArrayParams
 
 
 def window_layout(p: ArrayParams) -> data.StructLayout:
-    """One row's activation window travelling right, tagged with its beat-valid bit."""
-    return data.StructLayout({"win": data.ArrayLayout(signed(p.act_bits), p.m),
-                              "valid": unsigned(1)})
+    """One row's activation window travelling right, tagged with its beat-valid bit
+    (and, pipelined, the tile's ``last`` flag, which travels with the data)."""
+    fields = {"win": data.ArrayLayout(signed(p.act_bits), p.m), "valid": unsigned(1)}
+    if p.pipelined:
+        fields["last"] = unsigned(1)
+    return data.StructLayout(fields)
 
 
 def group_layout(p: ArrayParams) -> data.StructLayout:
@@ -32,7 +39,7 @@ def group_layout(p: ArrayParams) -> data.StructLayout:
 class SparsePE(wiring.Component):
     def __init__(self, p: ArrayParams):
         self.p = p
-        super().__init__({
+        ports = {
             "a_in": In(window_layout(p)),
             "w_in": In(group_layout(p)),
             "adv": In(1),     # the array steps this cycle (controller's global enable)
@@ -40,7 +47,10 @@ class SparsePE(wiring.Component):
             "a_out": Out(window_layout(p)),
             "w_out": Out(group_layout(p)),
             "acc": Out(signed(p.acc_bits)),
-        })
+        }
+        if p.pipelined:
+            ports["shadow"] = Out(signed(p.acc_bits))   # finished tile, held for the drain
+        super().__init__(ports)
 
     def elaborate(self, platform):
         p = self.p
@@ -61,7 +71,17 @@ class SparsePE(wiring.Component):
             m.d.sync += [acc.eq(0), a_reg.valid.eq(0)]
         with m.Elif(self.adv):
             m.d.sync += [a_reg.eq(self.a_in), w_reg.eq(self.w_in)]
-            with m.If(a_reg.valid):
-                m.d.sync += acc.eq(acc + total)           # truncation = wrap at acc_bits
+            if p.pipelined:
+                shadow = Signal(signed(p.acc_bits))
+                m.d.comb += self.shadow.eq(shadow)
+                with m.If(a_reg.valid & a_reg.last):
+                    # the tile's last beat: its final sum goes to the shadow register,
+                    # the accumulator restarts from 0 for the next tile's first beat
+                    m.d.sync += [shadow.eq(acc + total), acc.eq(0)]
+                with m.Elif(a_reg.valid):
+                    m.d.sync += acc.eq(acc + total)
+            else:
+                with m.If(a_reg.valid):
+                    m.d.sync += acc.eq(acc + total)           # truncation = wrap at acc_bits
         m.d.comb += [self.a_out.eq(a_reg), self.w_out.eq(w_reg), self.acc.eq(acc)]
         return m

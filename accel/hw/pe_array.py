@@ -7,6 +7,12 @@ All registers advance on one global enable from the :class:`TileController`, whi
 how the array stalls on a missing input beat or a refused result beat without losing
 data.  The result stream offers one array row of C accumulators per beat.
 
+Pipelined (``ArrayParams(pipelined=True)``): one ``start`` runs a sequence of tiles;
+the act stream's ``last`` bit ends a tile and travels with the window, every PE moves
+its sum to a shadow register on it, and row r of the shadows is drained the step after
+PE (r, C-1) saw it, while the next tile feeds (``RunController``; timing
+``pe_array.tiles_cycles(..., pipelined=True)``).
+
 Dense mode is not a separate datapath: the host feeds dense groups (each window M/N
 times with N consecutive positions, ``pack_tile(dense=True)``), so ``N == M`` is simply
 an engine with no multiplexing choice.
@@ -19,7 +25,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.hw import layouts
-from accel.hw.controller import ControlSignature, TileController
+from accel.hw.controller import ControlSignature, RunController, RunControlSignature, TileController
 from accel.hw.params import ArrayParams
 from accel.hw.pe import SparsePE, group_layout, window_layout
 
@@ -27,7 +33,7 @@ from accel.hw.pe import SparsePE, group_layout, window_layout
 def array_signature(p: ArrayParams) -> wiring.Signature:
     """Ports of the array (also read by the Verilog sidecar without elaborating)."""
     return wiring.Signature({
-        "ctrl": In(ControlSignature()),
+        "ctrl": In(RunControlSignature() if p.pipelined else ControlSignature()),
         "act": In(stream.Signature(layouts.act_beat(p))),
         "weight": In(stream.Signature(layouts.weight_beat(p))),
         "result": Out(stream.Signature(layouts.result_beat(p))),
@@ -43,22 +49,39 @@ class SparsePEArray(wiring.Component):
     def elaborate(self, platform):
         p = self.p
         m = Module()
-        m.submodules.ctl = ctl = TileController(p)
-        wiring.connect(m, wiring.flipped(self.ctrl), ctl.ctrl)
-        m.d.comb += [
-            ctl.in_valid.eq(self.act.valid & self.weight.valid),
-            ctl.out_ready.eq(self.result.ready),
-            # both input streams transfer together: each is ready when the other is valid
-            self.act.ready.eq(ctl.feed & self.weight.valid),
-            self.weight.ready.eq(ctl.feed & self.act.valid),
-        ]
-        take = ctl.feed & ctl.adv   # this step consumes a beat (else it inserts a bubble)
+        if p.pipelined:
+            m.submodules.ctl = ctl = RunController(p)
+            wiring.connect(m, wiring.flipped(self.ctrl), ctl.ctrl)
+            out_ok = ~ctl.drain | self.result.ready
+            m.d.comb += [
+                ctl.in_valid.eq(self.act.valid & self.weight.valid),
+                ctl.in_last.eq(self.act.payload.last),
+                ctl.out_ready.eq(self.result.ready),
+                # both inputs transfer together, only in a step that advances and not
+                # while a tile's last beat waits for the previous tile's drain
+                self.act.ready.eq(ctl.feed & ~ctl.hold & self.weight.valid & out_ok),
+                self.weight.ready.eq(ctl.feed & ~ctl.hold & self.act.valid & out_ok),
+            ]
+            take = ctl.feed & ~ctl.hold & ctl.adv
+        else:
+            m.submodules.ctl = ctl = TileController(p)
+            wiring.connect(m, wiring.flipped(self.ctrl), ctl.ctrl)
+            m.d.comb += [
+                ctl.in_valid.eq(self.act.valid & self.weight.valid),
+                ctl.out_ready.eq(self.result.ready),
+                # both input streams transfer together: each is ready when the other is valid
+                self.act.ready.eq(ctl.feed & self.weight.valid),
+                self.weight.ready.eq(ctl.feed & self.act.valid),
+            ]
+            take = ctl.feed & ctl.adv   # this step consumes a beat (else it inserts a bubble)
 
         # skew chains: row r's window waits r steps, column c's group waits c steps
         row_in = []
         for r in range(p.rows):
             head = Signal(window_layout(p), name=f"act_row{r}")
             m.d.comb += [head.win.eq(self.act.payload.win[r]), head.valid.eq(take)]
+            if p.pipelined:
+                m.d.comb += head.last.eq(take & self.act.payload.last)
             for d in range(r):
                 reg = Signal(window_layout(p), name=f"act_skew{r}_{d}")
                 with m.If(ctl.clear):
@@ -91,9 +114,18 @@ class SparsePEArray(wiring.Component):
                 ]
 
         # result: the drained row's accumulators, held until the sink accepts them
-        m.d.comb += [self.result.valid.eq(ctl.drain), self.result.payload.row.eq(ctl.row)]
+        if p.pipelined:
+            # offer a row only in a step that can advance: the transfer is the step
+            m.d.comb += self.result.valid.eq(ctl.drain & (~ctl.feed | ctl.in_valid))
+            m.d.comb += [ctl.row_last[r].eq(pes[r][p.cols - 1].a_out.valid
+                                            & pes[r][p.cols - 1].a_out.last)
+                         for r in range(p.rows)]
+        else:
+            m.d.comb += self.result.valid.eq(ctl.drain)
+        m.d.comb += self.result.payload.row.eq(ctl.row)
         for r in range(p.rows):
             with m.If(ctl.row == r):
-                m.d.comb += [self.result.payload.acc[c].eq(pes[r][c].acc)
-                             for c in range(p.cols)]
+                m.d.comb += [self.result.payload.acc[c].eq(
+                    pes[r][c].shadow if p.pipelined else pes[r][c].acc)
+                    for c in range(p.cols)]
         return m

@@ -47,6 +47,19 @@ def _fields(layout) -> dict:
 
 
 def sidecar(p: ArrayParams) -> dict:
+    out = _sidecar(p)
+    if p.pipelined:
+        out["latency"]["pipelined_run"] = {
+            "formula": "START_CYCLES + beats[0] + sum(max(beats[i], max(rows, cols)) for i>=1)"
+                       " + (cols-1) + MAC_LATENCY + rows*DRAIN_BEATS_PER_ROW",
+            "function": "accel.arch.sat.pe_array.tiles_cycles(rows, cols, beats, True)",
+            "control": "ctrl__start with ctrl__tiles; act__payload 'last' ends each tile; "
+                       "a last beat is held until max(rows, cols) steps after the previous one",
+        }
+    return out
+
+
+def _sidecar(p: ArrayParams) -> dict:
     return {
         "sidecar_version": SIDECAR_VERSION,
         "top": TOP,

@@ -63,6 +63,71 @@ def tile_cycles_nb(rows, cols, beats):
     return START_CYCLES + beats + (rows - 1) + (cols - 1) + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
 
 
+# --- pipelined array (accel/hw ``ArrayParams(pipelined=True)``): runs of tiles ----------
+# Each PE copies its accumulator into a shadow register when the last beat of a tile
+# passes it (a ``last`` flag travels with the systolic activation window) and restarts
+# from 0, so tile i+1 feeds while tile i's shadows drain.  Row r's shadows are complete
+# r steps after row 0's, so the drain follows the diagonal wavefront: the row skew
+# (R-1) never shows, only the column skew, the MAC and the R result beats.
+# Spacing rule (why short tiles stall): the last beats of consecutive tiles must enter
+# at least ``pipelined_spacing(R, C)`` = max(R, C) steps apart -- R because the single
+# result port emits one of the R rows per step, C because column 0's shadow is written
+# C-1 steps before column C-1's and must hold until its row is read.  The controller
+# holds a tile's last beat at the input (bubble steps, counted) until the spacing holds.
+
+
+def pipelined_spacing(rows: int, cols: int) -> int:
+    """Fewest steps between the last beats of consecutive tiles on the pipelined array."""
+    return max(rows * DRAIN_BEATS_PER_ROW, cols)
+
+
+@njit(cache=True)
+def pipelined_tile_steps_nb(rows, cols, beats, first):
+    """Steps one tile adds to a pipelined run (before the run's tail).
+
+    The first tile adds the start cycle and its beats; every later tile max(beats,
+    spacing) -- its beats, plus bubbles before its last beat when it is shorter than
+    the previous tile's drain (see ``pipelined_spacing``)."""
+    if first:
+        return START_CYCLES + beats
+    return max(beats, max(rows * DRAIN_BEATS_PER_ROW, cols))
+
+
+@njit(cache=True)
+def pipelined_tail_nb(rows, cols):
+    """Steps after the run's last beat: it crosses the columns (cols-1), is accumulated
+    into the last column's shadow (MAC_LATENCY) and the R rows drain, one per step."""
+    return (cols - 1) + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+
+
+@njit(cache=True)
+def tiles_cycles_nb(rows, cols, beats, pipelined):
+    """Numba twin of :func:`tiles_cycles`; ``beats`` an int64 array (one per tile)."""
+    total = 0
+    if not pipelined:
+        for i in range(beats.shape[0]):
+            total += tile_cycles_nb(rows, cols, beats[i])
+        return total
+    for i in range(beats.shape[0]):
+        total += pipelined_tile_steps_nb(rows, cols, beats[i], i == 0)
+    return total + pipelined_tail_nb(rows, cols)
+
+
+def tiles_cycles(rows: int, cols: int, beats_per_tile, pipelined: bool) -> int:
+    """Cycles of a run of tiles with unstalled streams.
+
+    Not pipelined: every tile is its own start..done, so the sum of :func:`tile_cycles`.
+    Pipelined: one ``start``..``done`` for the whole run; consecutive tiles overlap
+    (tile i+1 feeds while tile i drains), so the run costs START_CYCLES + beats[0] +
+    sum(max(beats[i], max(R, C)) for i >= 1) + (C-1) + MAC_LATENCY + R.
+    """
+    beats = np.asarray(list(beats_per_tile), dtype=np.int64)
+    if rows <= 0 or cols <= 0 or beats.size == 0 or (beats <= 0).any():
+        raise ValueError("rows, cols and every tile's beats must be positive, and the run "
+                         "needs at least one tile")
+    return int(tiles_cycles_nb(rows, cols, beats, bool(pipelined)))
+
+
 def beats_per_group(n_kept: int, n_hw: int) -> int:
     """Beats one window of M needs when n_kept weights are streamed N = n_hw at a time."""
     return -(-n_kept // n_hw)
