@@ -19,7 +19,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
-from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_cycles
+from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_cycles, tiles_cycles
 from accel.hw import layouts
 from accel.hw.params import ArrayParams
 
@@ -135,7 +135,10 @@ class PEArrayTB:
     async def start(self) -> None:
         Clock(self.dut.clk, CLOCK_NS, unit="ns").start()
         self.dut.ctrl__start.value = 0
-        self.dut.ctrl__beats.value = 0
+        if self.p.pipelined:
+            self.dut.ctrl__tiles.value = 0
+        else:
+            self.dut.ctrl__beats.value = 0
         self.dut.act__valid.value = 0
         self.dut.weight__valid.value = 0
         self.dut.result__ready.value = 0
@@ -153,7 +156,9 @@ class PEArrayTB:
         act, wv, wi = pack_tile(tile.a_q, tile.w_vals, tile.w_idx, p.n, p.m, dense=tile.dense)
         beats = tile_beats(tile.a_q.shape[1], p.n, p.m, tile.dense)
         assert act.shape[0] == beats, (act.shape, beats)
-        a_words = [layouts.pack(self.act_layout, win=act[b]) for b in range(beats)]
+        # pipelined arrays: the tile's last beat carries the `last` flag
+        extra = (lambda b: {"last": int(b == beats - 1)}) if p.pipelined else (lambda b: {})
+        a_words = [layouts.pack(self.act_layout, win=act[b], **extra(b)) for b in range(beats)]
         w_words = [layouts.pack(self.w_layout, val=wv[b], idx=wi[b]) for b in range(beats)]
         return beats, a_words, w_words
 
@@ -203,3 +208,66 @@ class PEArrayTB:
                            tile_cycles(self.p.rows, self.p.cols, beats), rtl_cycles, wall,
                            checked, mism, order_ok,
                            {"act_sent": acts.sent, "weight_sent": wts.sent})
+
+
+    async def run_pipelined(self, name: str, tiles: list[Tile], scenario: str,
+                            p_valid: float = 1.0, p_ready: float = 1.0,
+                            abort_after: int | None = None):
+        """One pipelined run: all tiles back to back after a single ``start``.
+
+        The outcome covers the whole run: ``beats`` is the total, ``model_cycles`` is
+        ``tiles_cycles(R, C, beats per tile, pipelined=True)``, outputs are checked row by
+        row in drain order (tile 0 rows 0..R-1, tile 1 rows 0..R-1, ...).  With
+        ``abort_after`` the DUT is reset that many cycles after start (returns None)."""
+        import cocotb
+
+        dut, clk, p = self.dut, self.dut.clk, self.p
+        a_words, w_words, beats = [], [], []
+        for tile in tiles:
+            b, aw, ww = self.pack(tile)
+            beats.append(b)
+            a_words += aw
+            w_words += ww
+        model = tiles_cycles(p.rows, p.cols, beats, pipelined=True)
+        acts = StreamDriver(clk, "act", dut, self.rng, p_valid)
+        wts = StreamDriver(clk, "weight", dut, self.rng, p_valid)
+        mon = ResultMonitor(clk, dut, p, self.rng, p_ready)
+        tasks = [cocotb.start_soon(acts.send(a_words)), cocotb.start_soon(wts.send(w_words)),
+                 cocotb.start_soon(mon.run())]
+        dut.ctrl__tiles.value = len(tiles)
+        dut.ctrl__start.value = 1
+        await FallingEdge(clk)
+        assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
+        wall = 0
+        await RisingEdge(clk)
+        dut.ctrl__start.value = 0
+        limit = 64 + 20 * model
+        while True:
+            await FallingEdge(clk)
+            wall += 1
+            if int(dut.ctrl__done.value):
+                break
+            if abort_after is not None and wall >= abort_after:
+                for t in tasks:
+                    t.cancel()
+                acts.idle()
+                wts.idle()
+                await RisingEdge(clk)
+                await self.reset()
+                return None
+            assert wall < limit, f"run {name}: no done after {wall} cycles"
+            await RisingEdge(clk)
+        rtl_cycles = int(dut.ctrl__cycles.value)
+        for t in tasks:
+            t.cancel()
+        dut.result__ready.value = 0
+        await RisingEdge(clk)
+        expected = np.concatenate([t.expected for t in tiles], axis=0)
+        got_rows = [(i // p.rows * p.rows + r, acc) for i, (r, acc) in enumerate(mon.beats)]
+        order_ok = [r for r, _ in mon.beats] == list(range(p.rows)) * len(tiles)
+        checked, mism, _ = self.scoreboard.check(expected, got_rows)
+        if not order_ok:
+            mism = expected.size
+        return TileOutcome(name, scenario, sum(beats), model, rtl_cycles, wall, checked, mism,
+                           order_ok, {"tiles": [t.name for t in tiles], "beats_per_tile": beats,
+                                      "act_sent": acts.sent, "weight_sent": wts.sent})

@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SIM_DIR = REPO_ROOT / "sim"
 SIM_BUILD = REPO_ROOT / "sim_build"
 TEST_MODULE = "cocotb_pe_array"
+RUN_TEST_MODULE = "cocotb_pe_runs"      # pipelined arrays: runs of tiles per start
 # Amaranth idioms Verilator flags (see rtl/README.md): index muxes written as shifts
 # (WIDTHTRUNC), sign-extending adds (WIDTHEXPAND), FSM casez without default.
 LINT_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE")
@@ -238,7 +239,11 @@ def build(p: ArrayParams, waves: bool = False) -> Path:
 
 def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
               unstalled_only: tuple[str, ...] = (), waves: bool = False,
-              waves_on_failure: bool = True) -> CosimReport:
+              waves_on_failure: bool = True, runs: list[list[int]] | None = None
+              ) -> CosimReport:
+    """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
+    fed back to back after one start; default: all tiles in one run) and report one
+    outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
@@ -249,21 +254,28 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
     bad = [s for s in scenarios if s not in SCENARIOS]
     if bad:
         raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
+    if runs is None:
+        runs = [list(range(len(tiles)))] if p.pipelined else []
+    elif not p.pipelined:
+        raise AccelError("runs of tiles need a pipelined array (pipelined=True)")
+    if any(not r or min(r) < 0 or max(r) >= len(tiles) for r in runs):
+        raise AccelError(f"runs must be non-empty lists of tile indices < {len(tiles)}")
     _sim_path()
     t0 = time.perf_counter()
     bdir = build(p, waves=waves)
     t_build = time.perf_counter() - t0
-    runs = bdir / "runs"
-    runs.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=runs) as tmp:
+    run_dir = bdir / "runs"
+    run_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
         tmp = Path(tmp)
         job, results = tmp / "job.npz", tmp / "results.jsonl"
         save_job(job, p, tiles, {"scenarios": list(scenarios), "seed": seed,
-                                 "unstalled_only": list(unstalled_only)})
+                                 "unstalled_only": list(unstalled_only),
+                                 "runs": [list(map(int, r)) for r in runs]})
         results.touch()
         runner = get_runner("verilator")
         t1 = time.perf_counter()
-        xml = runner.test(test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
+        xml = runner.test(test_module=RUN_TEST_MODULE if p.pipelined else TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
                           hdl_toplevel_lang="verilog",
                           test_dir=tmp, waves=waves, results_xml=str(tmp / "results.xml"),
                           extra_env={"ACCEL_TILE_JOB": str(job),
@@ -286,5 +298,5 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
                          wave_path, log_tail, {"test_seconds": round(test_seconds, 3)})
     if n_failed and waves_on_failure and not waves:
         report.waves = run_tiles(p, tiles, scenarios, seed, unstalled_only, waves=True,
-                                 waves_on_failure=False).waves
+                                 waves_on_failure=False, runs=runs).waves
     return report

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from accel.arch.sat.pe_array import tile_cycles_nb
+from accel.arch.sat.pe_array import pipelined_tail_nb, pipelined_tile_steps_nb, tile_cycles_nb
 
 # Column layout of the parameter rows given to walk_gemms (one row = one candidate).
 P_M, P_K, P_N = 0, 1, 2            # GEMM dims (after an optional transpose)
@@ -34,8 +34,13 @@ N_RESULTS = 5
 
 
 @njit(cache=True)
-def _walk_one(p, bpc):
+def _walk_one(p, bpc, pipelined):
     """Cycles, PE-array cycles, DRAM bytes, tiles and beats of one GEMM mapping.
+
+    ``pipelined``: the GEMM's tiles are one run on the pipelined array (shadow
+    accumulators, RTL ``ArrayParams(pipelined=True)``): each tile costs what it adds to
+    the run (``pe_array.pipelined_tile_steps_nb``) and the last one also the run's tail
+    (``pipelined_tail_nb``), so the tiles' PE-array cycles sum to ``tiles_cycles``.
 
     Tiles are visited in the mapping's loop order (OS: m, n, k; WS: n, k, m).  A tile's
     operands are loaded while the previous tile computes (double buffering), its
@@ -89,7 +94,12 @@ def _walk_one(p, bpc):
                 gc = min(kcg, groups - g0)
                 k_elems = min(k_dim, (g0 + gc) * mw) - g0 * mw
                 beats = gc * bpg
-                c = tile_cycles_nb(pr, pc, beats) * 1.0
+                if pipelined:
+                    c = pipelined_tile_steps_nb(pr, pc, beats, tiles == 0) * 1.0
+                    if tiles == n_outer * n_mid * n_inner - 1:
+                        c += pipelined_tail_nb(pr, pc)
+                else:
+                    c = tile_cycles_nb(pr, pc, beats) * 1.0
                 load = 0.0
                 write = 0.0
                 if ws == 1:
@@ -127,11 +137,13 @@ def _walk_one(p, bpc):
 
 
 @njit(cache=True)
-def walk_gemms(params, bpc):
-    """params (n, N_PARAMS) int64, bpc DRAM bytes/cycle -> (n, N_RESULTS) float64."""
+def walk_gemms(params, bpc, pipelined=False):
+    """params (n, N_PARAMS) int64, bpc DRAM bytes/cycle -> (n, N_RESULTS) float64.
+
+    ``pipelined`` times each GEMM's tiles as one run on the pipelined PE array."""
     out = np.empty((params.shape[0], N_RESULTS), dtype=np.float64)
     for i in range(params.shape[0]):
-        t, c, d, tl, b = _walk_one(params[i], bpc)
+        t, c, d, tl, b = _walk_one(params[i], bpc, pipelined)
         out[i, R_CYCLES] = t
         out[i, R_COMPUTE] = c
         out[i, R_DRAM] = d

@@ -35,6 +35,7 @@ class SatConfig:
     mults_per_pe: int = 2          # hardware N: multipliers per PE (BDWP's headline pattern is 2:8)
     group_m: int = 8               # widest activation window a PE's selection mux takes (M of 2:8)
     supported_patterns: tuple[str, ...] = ("1:4", "2:4", "1:8", "2:8", "4:8")  # any N:M with M <= group_m; N > mults_per_pe costs ceil(N/mults_per_pe) beats per group
+    pipelined_tiles: bool = False  # RTL-backed by accel/hw ArrayParams(pipelined=True): shadow accumulators overlap a tile's drain with the next tile's feed (pe_array.tiles_cycles); off = one tile per start, the default RTL (the paper does not say which SAT has)
     clock_mhz: float = 200.0       # not public; a typical closing frequency for a large FP16 array on UltraScale+ VU9P
     # --- on-chip buffers (each double-buffered: half is filled while the other is used) ---
     act_buffer_kb: int = 512       # not public; XCVU9P has ~43 MB BRAM+URAM, SAT-class designs use a few MB in total
@@ -68,6 +69,8 @@ class SatConfig:
             v = getattr(self, name)
             if v <= 0:
                 raise ConfigError(f"{name} must be positive, got {v}")
+        if not isinstance(self.pipelined_tiles, bool):
+            raise ConfigError(f"pipelined_tiles must be true or false, got {self.pipelined_tiles!r}")
         if self.index_bits < 0:
             raise ConfigError(f"index_bits must be >= 0, got {self.index_bits}")
         if (1 << self.index_bits) < self.group_m:

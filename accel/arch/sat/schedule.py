@@ -173,7 +173,7 @@ def plan(ops: list[EngineOp], cfg: SatConfig, interleave: bool, offline: bool):
     if not cand:
         return np.zeros((0, K.N_RESULTS)), []
     allrows = np.concatenate([c for c, _ in cand])
-    res = K.walk_gemms(allrows, cfg.bytes_per_cycle)
+    res = K.walk_gemms(allrows, cfg.bytes_per_cycle, bool(cfg.pipelined_tiles))
     best = np.empty((len(ops), K.N_RESULTS))
     maps = []
     at = 0

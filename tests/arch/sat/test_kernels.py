@@ -13,7 +13,16 @@ from accel.workloads.formats import nm_compress
 from accel.workloads.prune import magnitude_nm
 
 
-def walk_reference(p, bpc):
+def pipelined_reference(pr, pc, beats):
+    """Per-tile PE-array cycles of one pipelined run, written out from the RTL's rule:
+    the first tile pays the start cycle, later ones max(beats, max(R, C)) (short tiles
+    wait for the previous drain), the last one also the tail (C-1) + MAC + R rows."""
+    cs = [(1 + b) if i == 0 else max(b, max(pr, pc)) for i, b in enumerate(beats)]
+    cs[-1] += (pc - 1) + 1 + pr
+    return cs
+
+
+def walk_reference(p, bpc, pipelined=False):
     """Plain-Python tile walk: list every tile (compute, load, write), then combine."""
     M, Kd, N, tr, tc, pr, pc, bpg, mw, nkeep, sparse, ws, kcg = (int(v) for v in p[:13])
     ab, bb, ibits, ob, accb, act_half, w_half, out_buf = (int(v) for v in p[13:])
@@ -36,9 +45,12 @@ def walk_reference(p, bpc):
         if spill:
             load += rows * cols * accb if kc > 0 else 0
             write += rows * cols * accb if kc < nk - 1 else 0
-        tiles.append((tile_cycles(pr, pc, gc * bpg), load, write))
+        tiles.append((tile_cycles(pr, pc, gc * bpg), load, write, gc * bpg))
+    if pipelined:
+        cs = pipelined_reference(pr, pc, [t[3] for t in tiles])
+        tiles = [(c, ld, w, b) for c, (_, ld, w, b) in zip(cs, tiles, strict=True)]
     total = tiles[0][1] / bpc
-    for i, (c, _, _) in enumerate(tiles):
+    for i, (c, _, _, _) in enumerate(tiles):
         nxt = tiles[i + 1][1] if i + 1 < len(tiles) else 0
         prev_w = tiles[i - 1][2] if i > 0 else 0
         total += max(c, (nxt + prev_w) / bpc)
@@ -50,13 +62,16 @@ def walk_reference(p, bpc):
 @given(M=st.integers(1, 200), Kd=st.integers(1, 300), N=st.integers(1, 200),
        sparse=st.booleans(), ws=st.booleans(), kcg=st.integers(1, 40),
        act_kb=st.integers(1, 64), w_kb=st.integers(1, 64), out_kb=st.integers(4, 64),
-       bpc=st.floats(1.0, 500.0))
-def test_walk_matches_reference(M, Kd, N, sparse, ws, kcg, act_kb, w_kb, out_kb, bpc):
+       bpc=st.floats(1.0, 500.0), pipelined=st.booleans(), part=st.sampled_from([1, 2, 4]))
+def test_walk_matches_reference(M, Kd, N, sparse, ws, kcg, act_kb, w_kb, out_kb, bpc,
+                                pipelined, part):
     mw, nkeep, bpg = (8, 2, 1) if sparse else (8, 8, 4)
-    p = np.array([M, Kd, N, 16, 16, 16, 16, bpg, mw, nkeep, int(sparse), int(ws), kcg,
-                  2, 2, 3, 2, 4, act_kb * 512, w_kb * 512, out_kb * 1024], dtype=np.int64)
-    got = K.walk_gemms(p[None, :], bpc)[0]
-    ref = walk_reference(p, bpc)
+    # part > 1: a row-split partition (pr < pc), where the pipelined spacing is pc
+    p = np.array([M, Kd, N, 16 // part, 16 * part, 16 // part, 16, bpg, mw, nkeep,
+                  int(sparse), int(ws), kcg, 2, 2, 3, 2, 4, act_kb * 512, w_kb * 512,
+                  out_kb * 1024], dtype=np.int64)
+    got = K.walk_gemms(p[None, :], bpc, pipelined)[0]
+    ref = walk_reference(p, bpc, pipelined)
     assert got[K.R_CYCLES] == pytest_approx(ref[0])
     assert got[K.R_COMPUTE] == ref[1]
     assert got[K.R_DRAM] == pytest_approx(ref[2])
