@@ -99,7 +99,7 @@ def reserve(used, epoch, r, t, busy, bw):
         first = False
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False)
 def dram(now, addr, nbytes, is_write, kind, P, dres, st):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
     w0 = addr >> 3
@@ -213,7 +213,7 @@ def next_unit(t, now, n_units, P, ts, G, gf, st):
     return start, ready
 
 
-@njit(cache=True, _nrt=False, inline="always")
+@njit(cache=True, _nrt=False)
 def ilog2ceil(n):
     r = 0
     while (np.int64(1) << r) < n:
