@@ -15,8 +15,9 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import nnls
 
+from accel.arch.sat.pe_array import pipelined_spacing
 from accel.hw.params import BEATS_BITS, CYCLES_BITS, ArrayParams
-from accel.hw.synth import load_cache
+from accel.hw.synth import PIPELINED_CACHE_PATH, load_cache
 
 RESOURCES = ("LUT", "FF", "CARRY", "DSP48E2", "BRAM")
 # which structural features may explain which resource (physical reasoning, see below)
@@ -32,11 +33,16 @@ FEATURES = {
 
 def register_bits(p: ArrayParams) -> int:
     """Flip-flops the RTL declares (pe.py, pe_array.py skew chains, controller.py)."""
-    win = p.m * p.act_bits + 1                       # window + beat-valid bit
+    pipe = int(p.pipelined)
+    win = p.m * p.act_bits + 1 + pipe                # window + beat-valid (+ last) bit
     grp = p.n * (p.weight_bits + p.idx_bits)         # kept weights + positions
-    pe = win + grp + p.acc_bits
+    pe = win + grp + p.acc_bits * (1 + pipe)         # accumulator (+ shadow)
     skew = win * p.rows * (p.rows - 1) // 2 + grp * p.cols * (p.cols - 1) // 2
-    ctrl = (BEATS_BITS + 8) + BEATS_BITS + CYCLES_BITS + p.row_bits + 2 + 1  # +FSM, done
+    if p.pipelined:   # RunController: tiles, fed, drained, since, rdy, cycles, FSM, done
+        since = max(1, pipelined_spacing(p.rows, p.cols).bit_length())
+        ctrl = 3 * BEATS_BITS + since + p.rows + CYCLES_BITS + 1 + 1
+    else:
+        ctrl = (BEATS_BITS + 8) + BEATS_BITS + CYCLES_BITS + p.row_bits + 2 + 1  # +FSM, done
     return p.rows * p.cols * pe + skew + ctrl
 
 
@@ -55,6 +61,8 @@ def features(p: ArrayParams) -> dict[str, float]:
 def _dataset(cache: dict) -> list[tuple[ArrayParams, dict]]:
     rows = []
     for entry in cache.values():
+        if entry["params"].get("pipelined"):
+            continue
         rows.append((ArrayParams(**entry["params"]), entry["resources"]))
     rows.sort(key=lambda r: (r[0].rows * r[0].cols, r[0].n, r[0].m, r[0].rows))
     return rows
@@ -83,14 +91,62 @@ def fitted() -> dict:
 
 
 def estimate(rows: int, cols: int, n: int, m: int, act_bits: int = 8, weight_bits: int = 8,
-             acc_bits: int = 32) -> dict:
-    """Estimated LUT/FF/CARRY/DSP48E2/BRAM of one configuration (no Yosys run)."""
+             acc_bits: int = 32, pipelined: bool = False) -> dict:
+    """Estimated LUT/FF/CARRY/DSP48E2/BRAM of one configuration (no Yosys run).
+
+    ``pipelined``: the one-tile estimate plus the shadow-accumulator cost -- FFs from
+    the fitted FF-per-register-bit model on the pipelined register count, LUTs plus
+    ``pipelined_lut_per_shadow_bit() * R*C*acc_bits`` (fitted on synthesised pairs)."""
     p = ArrayParams(rows, cols, n, m, act_bits, weight_bits, acc_bits)
     fit = fitted()
     out = {r: max(0.0, round(_predict(fit["coefs"][r], r, p), 1)) for r in RESOURCES}
     out["register_bits"] = register_bits(p)
     out["fitted_on"] = fit["n_configs"]
+    if pipelined:
+        pp = ArrayParams(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined=True)
+        ff_per_bit = fit["coefs"]["FF"][FEATURES["FF"].index("reg_bits")]
+        out["FF"] = round(float(out["FF"] + ff_per_bit * (register_bits(pp) - register_bits(p))), 1)
+        out["LUT"] = round(out["LUT"] + pipelined_lut_per_shadow_bit()["coef"]
+                           * rows * cols * acc_bits, 1)
+        out["register_bits"] = register_bits(pp)
     return out
+
+
+def _pipelined_pairs() -> list[tuple[ArrayParams, dict, dict]]:
+    """(pipelined params, its synthesis, its one-tile twin's synthesis) per cached pair."""
+    base = load_cache()
+    out = []
+    for entry in load_cache(PIPELINED_CACHE_PATH).values():
+        pp = ArrayParams(**entry["params"])
+        twin = ArrayParams(**{k: v for k, v in entry["params"].items() if k != "pipelined"})
+        if twin.config_hash() in base:
+            out.append((pp, entry["resources"], base[twin.config_hash()]["resources"]))
+    out.sort(key=lambda t: (t[0].rows * t[0].cols, t[0].m))
+    return out
+
+
+def _lut_coef(pairs) -> float:
+    x = np.array([[p.rows * p.cols * p.acc_bits] for p, _, _ in pairs], dtype=float)
+    y = np.array([pipe["LUT"] - one["LUT"] for _, pipe, one in pairs], dtype=float)
+    return float(nnls(x, y)[0][0])
+
+
+@lru_cache(maxsize=1)
+def pipelined_lut_per_shadow_bit() -> dict:
+    """Extra LUTs per shadow-register bit (accumulator input select, shadow write
+    enable), fitted on synthesised (pipelined, one-tile) pairs; leave-one-out error."""
+    pairs = _pipelined_pairs()
+    if len(pairs) < 2:
+        raise RuntimeError("pipelined LUT cost needs >= 2 synthesised pairs in "
+                           f"{PIPELINED_CACHE_PATH.name}")
+    errs = []
+    for i, (p, pipe, one) in enumerate(pairs):
+        c = _lut_coef(pairs[:i] + pairs[i + 1:])
+        pred = one["LUT"] + c * p.rows * p.cols * p.acc_bits
+        errs.append(abs(pred - pipe["LUT"]) / pipe["LUT"])
+    return {"coef": _lut_coef(pairs), "n_pairs": len(pairs),
+            "loo_mean_rel_error": float(np.mean(errs)), "loo_max_rel_error": float(np.max(errs)),
+            "pairs": [p.name for p, _, _ in pairs]}
 
 
 def holdout_error() -> dict:

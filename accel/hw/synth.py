@@ -21,6 +21,9 @@ from accel.hw.verilog import TOP, _atomic_write, generate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache.json"
+# pipelined builds (shadow accumulators) are cached apart, next to their one-tile twins in
+# CACHE_PATH, so the base resource model keeps fitting exactly the one-tile designs
+PIPELINED_CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache_pipelined.json"
 FAMILY = "xcup"   # UltraScale+ primitives: LUT6, FDRE, CARRY8, DSP48E2, RAMB36E2
 SYNTH_TIMEOUT_S = 3600
 
@@ -75,8 +78,10 @@ def run_yosys(p: ArrayParams) -> dict:
             "cells": cells, "yosys_seconds": round(time.perf_counter() - t0, 1)}
 
 
-def synth(p: ArrayParams, force: bool = False, cache_path: Path = CACHE_PATH) -> dict:
+def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -> dict:
     """Cached resource counts of one configuration (``cached`` says whether Yosys ran)."""
+    if cache_path is None:
+        cache_path = PIPELINED_CACHE_PATH if p.pipelined else CACHE_PATH
     key = p.config_hash()
     cache = load_cache(cache_path)
     if key in cache and not force:

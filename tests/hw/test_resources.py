@@ -43,3 +43,28 @@ def test_estimate_monotone_and_dsp_per_multiplier():
 def test_classify_counts_primitives():
     c = classify({"LUT6": 3, "LUT2": 1, "FDRE": 5, "CARRY8": 2, "DSP48E2": 1, "RAMB36E2": 1})
     assert (c["LUT"], c["FF"], c["CARRY"], c["DSP48E2"], c["BRAM"]) == (4, 5, 2, 1, 1)
+
+
+def test_pipelined_synthesis_pairs_and_structural_ffs():
+    """Pipelined builds: FFs = the structural register count (shadow accumulators,
+    last bits, run controller) within 1.5 %; extra FFs >= the R*C*acc_bits shadows."""
+    pairs = resources._pipelined_pairs()
+    assert len(pairs) >= 4
+    for p, pipe, one in pairs:
+        assert p.pipelined
+        assert abs(resources.register_bits(p) - pipe["FF"]) <= 0.015 * pipe["FF"], p.name
+        assert pipe["FF"] - one["FF"] >= p.rows * p.cols * p.acc_bits
+        assert pipe["DSP48E2"] == one["DSP48E2"]        # no new multipliers
+        assert pipe["LUT"] > one["LUT"]
+
+
+def test_pipelined_estimate_cost_and_holdout():
+    lut = resources.pipelined_lut_per_shadow_bit()
+    assert lut["n_pairs"] >= 4 and lut["loo_mean_rel_error"] < 0.10
+    one = resources.estimate(8, 8, 2, 8)
+    pipe = resources.estimate(8, 8, 2, 8, pipelined=True)
+    assert pipe["FF"] - one["FF"] >= 0.95 * 8 * 8 * 32
+    assert pipe["LUT"] > one["LUT"] and pipe["DSP48E2"] == one["DSP48E2"]
+    assert pipe["register_bits"] > one["register_bits"]
+    # the one-tile model is fitted only on one-tile builds (unchanged by the pipelined cache)
+    assert resources.fitted()["n_configs"] == len(load_cache())
