@@ -78,20 +78,25 @@ def run_pipelined(p, runs, p_valid=1.0, p_ready=1.0, seed=0):
     return out
 
 
-def random_run(p, ks, rng):
+def random_run(p, ks, rng, dense=False):
     tiles, refs = [], []
     for k in ks:
         a = rng.integers(-128, 128, (p.rows, k))
         w = rng.integers(-128, 128, (k, p.cols))
+        if dense:      # dense mode on the same engine: M/N beats per window
+            tiles.append(pack_tile(a, w, None, p.n, p.m, dense=True))
+            refs.append(wrap_np(a @ w, p.acc_bits))
+            continue
         nm = nm_compress(w, p.n, p.m)
         tiles.append(pack_tile(a, nm.values, nm.indices, p.n, p.m))
         refs.append(wrap_np(a @ nm.to_dense(), p.acc_bits))
     return tiles, refs
 
 
-@pytest.mark.parametrize("rows, cols, n, m", [(3, 2, 2, 4), (2, 4, 1, 4), (4, 4, 2, 8)])
+@pytest.mark.parametrize("rows, cols, n, m, dense", [
+    (3, 2, 2, 4, False), (2, 4, 1, 4, False), (4, 4, 2, 8, False), (2, 3, 2, 4, True)])
 @pytest.mark.parametrize("stalled", [False, True])
-def test_runs_exact(rows, cols, n, m, stalled):
+def test_runs_exact(rows, cols, n, m, dense, stalled):
     p = ArrayParams(rows, cols, n, m, pipelined=True)
     rng = np.random.default_rng(rows * 100 + cols * 10 + n + m)
     # beats per tile: long, short (1 beat < drain), exactly the spacing, ragged K
@@ -99,7 +104,7 @@ def test_runs_exact(rows, cols, n, m, stalled):
     run_ks = [[m * 5, m * 1, m * s, m * 2 + 1, m * 1], [m * 1], [m * 3, m * 3]]
     runs, refs, beats = [], [], []
     for ks in run_ks:
-        t, r = random_run(p, ks, rng)
+        t, r = random_run(p, ks, rng, dense)
         runs.append(t)
         refs.append(r)
         beats.append([x[0].shape[0] for x in t])

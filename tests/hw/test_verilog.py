@@ -59,3 +59,22 @@ def test_unwritable_out_dir(tmp_path):
     blocker.write_text("x")
     with pytest.raises(AccelError, match="cannot create output folder"):
         verilog.write(ArrayParams(2, 2, 2, 4), blocker / "sub")
+
+
+def test_pipelined_build_ports_sidecar_and_lint(tmp_path):
+    """pipelined=True: run control (ctrl__tiles, no ctrl__beats), act payload + last bit,
+    the run latency in the sidecar, its own name/hash, and Verilator lint clean."""
+    base, pipe = ArrayParams(4, 4, 2, 8), ArrayParams(4, 4, 2, 8, pipelined=True)
+    assert pipe.name.endswith("_pipe") and pipe.config_hash() != base.config_hash()
+    assert "pipelined" not in base.to_dict() and ArrayParams(**pipe.to_dict()) == pipe
+    sc = verilog.sidecar(pipe)
+    ports = {q["name"]: q for q in sc["ports"]}
+    assert "ctrl__tiles" in ports and "ctrl__beats" not in ports
+    assert ports["act__payload"]["width"] == 4 * 8 * 8 + 1
+    assert sc["payloads"]["act"]["last"]["offsets"] == [4 * 8 * 8]
+    assert "tiles_cycles" in sc["latency"]["pipelined_run"]["function"]
+    assert "pipelined_run" not in verilog.sidecar(base)["latency"]
+    paths = verilog.write(pipe, tmp_path)
+    proc = subprocess.run([str(verilator_env()), "--lint-only", *LINT_WAIVERS,
+                           str(paths["verilog"])], capture_output=True, text=True)
+    assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr[-2000:]
