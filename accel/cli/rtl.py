@@ -20,22 +20,25 @@ ACT = typer.Option(8, "--act-bits", help="activation width")
 WGT = typer.Option(8, "--weight-bits", help="weight width")
 ACC = typer.Option(32, "--acc-bits", help="accumulator width")
 JSON = typer.Option(False, "--json", help="print one JSON object")
+PIPE = typer.Option(False, "--pipelined/--one-tile",
+                    help="shadow accumulators: tiles back to back after one start "
+                         "(timed by pe_array.tiles_cycles) instead of one tile per start")
 
 
-def _params(rows, cols, n, m, act_bits, weight_bits, acc_bits):
+def _params(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined=False):
     from accel.hw.params import ArrayParams
 
-    return ArrayParams(rows, cols, n, m, act_bits, weight_bits, acc_bits)
+    return ArrayParams(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined=pipelined)
 
 
 def generate(rows: int = ROWS, cols: int = COLS, n: int = N_OPT, m: int = M_OPT,
              act_bits: int = ACT, weight_bits: int = WGT, acc_bits: int = ACC,
              out: Path = typer.Option(..., "--out", help="output folder"),
-             as_json: bool = JSON) -> None:
+             pipelined: bool = PIPE, as_json: bool = JSON) -> None:
     """Write the Verilog of one array configuration and its JSON sidecar."""
     from accel.hw import verilog
 
-    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits)
+    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined)
     paths = verilog.write(p, out)
     res = {"params": p.to_dict(), "config_hash": p.config_hash(),
            "verilog": str(paths["verilog"]), "sidecar": str(paths["sidecar"]),
@@ -49,17 +52,18 @@ def generate(rows: int = ROWS, cols: int = COLS, n: int = N_OPT, m: int = M_OPT,
 def synth(rows: int = ROWS, cols: int = COLS, n: int = N_OPT, m: int = M_OPT,
           act_bits: int = ACT, weight_bits: int = WGT, acc_bits: int = ACC,
           force: bool = typer.Option(False, "--force", help="re-run Yosys even if cached"),
-          as_json: bool = JSON) -> None:
+          pipelined: bool = PIPE, as_json: bool = JSON) -> None:
     """Yosys synth_xilinx (xcup) resource counts, cached by configuration hash."""
     from accel.hw import resources
     from accel.hw.synth import synth as run_synth
 
-    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits)
+    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined)
     if not force:
         err_console.print(f"[dim]synthesising {p.name} (cached results are reused)[/dim]")
     res = run_synth(p, force=force)
     try:
-        est = resources.estimate(rows, cols, n, m, act_bits, weight_bits, acc_bits)
+        est = resources.estimate(rows, cols, n, m, act_bits, weight_bits, acc_bits,
+                                 pipelined=pipelined)
         err = resources.holdout_error()["summary"]
         res["model_estimate"], res["model_holdout_error"] = est, err
     except RuntimeError as exc:       # fewer than 4 cached configurations
@@ -88,11 +92,11 @@ def cosim(workload: str = typer.Option(..., "--workload", "-w",
                                       help="also run random valid/ready stalls and a reset"),
           waves: bool = typer.Option(False, "--waves", help="write a VCD of the run"),
           seed: int = typer.Option(1, "--seed"),
-          as_json: bool = JSON) -> None:
+          pipelined: bool = PIPE, as_json: bool = JSON) -> None:
     """Run a layer's tiles through the RTL in Verilator; compare with the model's cycles."""
     from accel.hw import cosim as co
 
-    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits)
+    p = _params(rows, cols, n, m, act_bits, weight_bits, acc_bits, pipelined)
     if mode not in ("sparse", "dense"):
         raise AccelError(f"--mode must be sparse or dense, got {mode!r}")
     if mode == "sparse" and n >= m:

@@ -80,3 +80,16 @@ def test_cosim_minilm_ffn_2to4(capsys):
     assert d["cycle_mismatches"] == 0 and d["output_mismatches"] == 0
     assert d["outputs_checked"] >= 2 * 16
     assert d["rtl_cycles"] == d["model_cycles"] > 0
+
+
+def test_generate_pipelined_flag(tmp_path, capsys):
+    argv = ["rtl", "generate", "--rows", "4", "--cols", "4", "--n", "2", "--m", "8",
+            "--out", str(tmp_path), "--json"]
+    assert main(argv + ["--pipelined"]) == 0
+    piped = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert piped["params"]["pipelined"] is True and "pipelined" not in plain["params"]
+    assert piped["config_hash"] != plain["config_hash"]
+    # the shadow accumulators are real extra state in the emitted Verilog
+    assert len(open(piped["verilog"]).read()) > len(open(plain["verilog"]).read())
