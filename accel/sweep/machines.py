@@ -165,6 +165,7 @@ class SatAdapter(MachineAdapter):
     The estimate is of the project's INT8 Amaranth PE array (its default operand widths)
     at the swept rows x cols x N (mults_per_pe) x M (group_m), fitted by the RTL helper on
     small synthesised arrays: an area *trend* for the Pareto front, not an FP16 datapath.
+    ``pipelined_tiles`` selects the shadow-accumulator array's estimate (more FF/LUT).
     When the resource model is absent, no ``hw_*`` metric is recorded."""
 
     def extra_metrics(self, config, workload, metrics):
@@ -173,7 +174,8 @@ class SatAdapter(MachineAdapter):
         except ImportError:  # RTL helper's resource model absent: record nothing for it
             return {}
         try:
-            est = estimate(config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m)
+            est = estimate(config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m,
+                           pipelined=bool(getattr(config, "pipelined_tiles", False)))
         except (AccelError, ValueError, TypeError, RuntimeError):
             return {}
         return {f"hw_{k.lower()}": float(v) for k, v in est.items()

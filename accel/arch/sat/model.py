@@ -33,7 +33,7 @@ from accel.errors import WorkloadError
 from accel.workloads.formats import NM, Dense, Unstructured
 from accel.workloads.ops import TRAINING_PHASES, Gemm, Workload
 
-MODEL_VERSION = "sat-1"
+MODEL_VERSION = "sat-2"  # sat-2: n:m patterns stream whole group_m windows
 PHASE_KEYS = ("fwd", "bwd_data", "bwd_weight", "update")
 
 

@@ -67,6 +67,12 @@ def engine_op(M: int, K_: int, N: int, nm: tuple[int, int] | None, cfg: SatConfi
         return EngineOp(M, K_, N, False, cfg.group_m, cfg.group_m,
                         beats_per_group(cfg.group_m, cfg.mults_per_pe))
     n, m = nm
+    if cfg.group_m % m == 0:
+        # An n:m pattern is also an (n*g):(m*g) pattern, g = group_m/m: stream whole
+        # hardware windows so a PE with more multipliers than n is not left idle (2:4 on
+        # an 8-wide window with 4 multipliers: one beat per 8 activations, not per 4).
+        g = cfg.group_m // m
+        n, m = n * g, cfg.group_m
     return EngineOp(M, K_, N, True, m, n, beats_per_group(n, cfg.mults_per_pe))
 
 

@@ -92,7 +92,8 @@ def test_nm_never_slower_than_dense_and_mac_bound(d, nm, interleave, offline):
     M, K, N = d
     sp, de, macs = model_op_cycles(M, K, N, nm, interleave=interleave, offline=offline)
     assert sp <= de
-    assert macs in (M * N * math.ceil(K / nm[1]) * nm[0], M * K * N)   # N:M or dense mode
+    g = CFG.group_m // nm[1]   # n:m streams as (n*g):(m*g) over whole hardware windows
+    assert macs in (M * N * math.ceil(K / CFG.group_m) * nm[0] * g, M * K * N)  # N:M or dense
     assert sp >= macs / CFG.mac_rate - 0.5    # per-op cycles are rounded to integers
     assert de >= M * K * N / CFG.mac_rate - 0.5
 
@@ -154,3 +155,12 @@ def test_functional_needs_values():
 
     with pytest.raises(AccelError, match="metadata-only"):
         functional(Gemm("x", "fwd", 2, 3, 4, Dense((3, 4))))
+
+
+def test_nm_pattern_fills_a_wider_engine():
+    # 2:4 on 8-wide windows with 4 multipliers per PE streams as 4:8: one beat per window,
+    # half the dense beats -- not one beat per 4 activations, which would equal dense mode
+    wide = dataclasses.replace(CFG, mults_per_pe=4)
+    sp, de, _ = model_op_cycles(128, 1536, 128, (2, 4), cfg=wide, interleave=False,
+                                offline=False)
+    assert sp < 0.75 * de
