@@ -162,6 +162,34 @@ class PEArrayTB:
         w_words = [layouts.pack(self.w_layout, val=wv[b], idx=wi[b]) for b in range(beats)]
         return beats, a_words, w_words
 
+    async def _await_done(self, tasks, acts, wts, abort_after, limit, label):
+        """Count wall cycles from start until ``done``; with ``abort_after``, stop the
+        drivers mid-tile after that many cycles, reset the DUT and return None."""
+        clk, dut = self.dut.clk, self.dut
+        wall = 0
+        while True:
+            await FallingEdge(clk)
+            wall += 1
+            if int(dut.ctrl__done.value):
+                return wall
+            if abort_after is not None and wall >= abort_after:
+                for t in tasks:
+                    t.cancel()
+                acts.idle()
+                wts.idle()
+                await RisingEdge(clk)
+                await self.reset()
+                return None
+            assert wall < limit, f"{label}: no done after {wall} cycles"
+            await RisingEdge(clk)
+
+    async def _stop(self, tasks):
+        """Stop drivers and monitor after ``done``; hold the result stream."""
+        for t in tasks:
+            t.cancel()
+        self.dut.result__ready.value = 0
+        await RisingEdge(self.dut.clk)
+
     async def run_tile(self, tile: Tile, scenario: str, p_valid: float = 1.0,
                        p_ready: float = 1.0, abort_after: int | None = None):
         """Run one tile; with ``abort_after`` reset the DUT that many cycles after start
@@ -179,30 +207,15 @@ class PEArrayTB:
         dut.ctrl__start.value = 1
         await FallingEdge(clk)
         assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
-        wall = 0
         await RisingEdge(clk)
         dut.ctrl__start.value = 0
-        limit = 64 + 20 * tile_cycles(self.p.rows, self.p.cols, beats)
-        while True:
-            await FallingEdge(clk)
-            wall += 1
-            if int(dut.ctrl__done.value):
-                break
-            if abort_after is not None and wall >= abort_after:
-                for t in tasks:
-                    t.cancel()
-                acts.idle()
-                wts.idle()
-                await RisingEdge(clk)
-                await self.reset()
-                return None
-            assert wall < limit, f"tile {tile.name}: no done after {wall} cycles"
-            await RisingEdge(clk)
+        wall = await self._await_done(tasks, acts, wts, abort_after,
+                                      64 + 20 * tile_cycles(self.p.rows, self.p.cols, beats),
+                                      f"tile {tile.name}")
+        if wall is None:
+            return None
         rtl_cycles = int(dut.ctrl__cycles.value)
-        for t in tasks:
-            t.cancel()
-        dut.result__ready.value = 0
-        await RisingEdge(clk)
+        await self._stop(tasks)
         checked, mism, order_ok = self.scoreboard.check(tile.expected, mon.beats)
         return TileOutcome(tile.name, scenario, beats,
                            tile_cycles(self.p.rows, self.p.cols, beats), rtl_cycles, wall,
@@ -238,30 +251,14 @@ class PEArrayTB:
         dut.ctrl__start.value = 1
         await FallingEdge(clk)
         assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
-        wall = 0
         await RisingEdge(clk)
         dut.ctrl__start.value = 0
-        limit = 64 + 20 * model
-        while True:
-            await FallingEdge(clk)
-            wall += 1
-            if int(dut.ctrl__done.value):
-                break
-            if abort_after is not None and wall >= abort_after:
-                for t in tasks:
-                    t.cancel()
-                acts.idle()
-                wts.idle()
-                await RisingEdge(clk)
-                await self.reset()
-                return None
-            assert wall < limit, f"run {name}: no done after {wall} cycles"
-            await RisingEdge(clk)
+        wall = await self._await_done(tasks, acts, wts, abort_after, 64 + 20 * model,
+                                      f"run {name}")
+        if wall is None:
+            return None
         rtl_cycles = int(dut.ctrl__cycles.value)
-        for t in tasks:
-            t.cancel()
-        dut.result__ready.value = 0
-        await RisingEdge(clk)
+        await self._stop(tasks)
         expected = np.concatenate([t.expected for t in tiles], axis=0)
         got_rows = [(i // p.rows * p.rows + r, acc) for i, (r, acc) in enumerate(mon.beats)]
         order_ok = [r for r, _ in mon.beats] == list(range(p.rows)) * len(tiles)

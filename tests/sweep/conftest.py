@@ -54,6 +54,19 @@ def cli(capsys):
     return _run
 
 
+def committed_rows(db) -> int:
+    """Rows already committed to a store another process may be writing (0 if none yet)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        n = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        conn.close()
+        return n
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
 def metrics_by_key(db) -> dict[str, dict]:
     from accel.sweep.store import Store
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import HERE, TOY_SPEC, metrics_by_key
+from conftest import HERE, TOY_SPEC, committed_rows, metrics_by_key
 
 from accel.sweep import parse_spec, run_sweep
 from accel.sweep.points import design_points
@@ -24,16 +24,6 @@ _LAUNCH = ("import sys; sys.path.insert(0, {here!r}); import toy_machine; toy_ma
            "from accel.cli import main; sys.exit(main({argv!r}))")
 
 
-def _rows(db) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        n = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-        conn.close()
-        return n
-    except sqlite3.Error:  # not created yet
-        return 0
-
-
 def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
     spec = write_spec(SLOW)
     total = len(design_points(parse_spec(SLOW)))
@@ -43,7 +33,7 @@ def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
-        while _rows(killed_db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        while committed_rows(killed_db) == 0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         assert proc.poll() is None, f"sweep ended before it could be killed: {proc.stderr.read()}"
         os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its pool workers, mid-write
@@ -51,7 +41,7 @@ def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    done_before = _rows(killed_db)
+    done_before = committed_rows(killed_db)
     assert 0 < done_before < total, (done_before, total)
 
     s = run_sweep(parse_spec(SLOW), killed_db, workers=2)

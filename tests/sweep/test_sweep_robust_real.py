@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import metrics_by_key
+from conftest import committed_rows, metrics_by_key
 
 from accel.sweep import parse_spec, run_sweep
 from accel.sweep.points import design_points
@@ -31,16 +30,6 @@ SPEC = {
 }
 
 
-def _rows(db) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        n = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-        conn.close()
-        return n
-    except sqlite3.Error:  # not created yet
-        return 0
-
-
 @pytest.mark.timeout(600)
 def test_real_model_sigkill_resume_and_dask(tmp_path, write_spec, cli):
     spec_path = write_spec(SPEC)
@@ -56,7 +45,7 @@ def test_real_model_sigkill_resume_and_dask(tmp_path, write_spec, cli):
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 300
-        while _rows(killed) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        while committed_rows(killed) == 0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         if proc.poll() is not None:
             pytest.skip("sweep finished before the first commit could be observed")
@@ -65,7 +54,7 @@ def test_real_model_sigkill_resume_and_dask(tmp_path, write_spec, cli):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    before = _rows(killed)
+    before = committed_rows(killed)
     assert before > 0
     if before == total:
         pytest.skip("every point was committed before the kill landed (race lost)")
