@@ -92,17 +92,9 @@ def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
     for k, v in summary["model"].items():
         md.append(f"| {k} | {PAPER.get(k, '')} | {v:.3g} |")
     md += ["", "Ratios are means over the six cases, FP16 GPU baselines.", "",
-           df.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else df.to_string()]
+           df.to_markdown(index=False, floatfmt=".3g")]
     (out / "summary.md").write_text("\n".join(md) + "\n")
     return summary
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":  # pragma: no cover
