@@ -37,27 +37,45 @@ def _check(outcome, exact_wall: bool) -> None:
             f"{outcome.name}: wall {outcome.wall_cycles} != model {outcome.model_cycles}"
 
 
-@cocotb.test()
-@cocotb.parametrize(scenario=list(STALLS))
-async def tiles(dut, scenario: str) -> None:
-    """Every tile of the job, unstalled (wall == counter == model) or with random stalls."""
+async def start_job(dut, scenario: str):
+    """Load the job and start a TB for ``scenario``; None when the job skips it."""
     params, tiles_, opts = load_job(os.environ["ACCEL_TILE_JOB"])
     if scenario not in opts["scenarios"]:
-        return
+        return None
     tb = PEArrayTB(dut, params, seed=opts["seed"])
     await tb.start()
-    p_valid, p_ready = STALLS[scenario]
+    return tb, tiles_, opts, STALLS[scenario]
+
+
+async def check_outcomes(outcomes, scenario: str) -> None:
+    """Record every outcome, then fail once listing the first mismatches (so one bad
+    tile does not hide the others)."""
     failures = []
-    for tile in tiles_:
-        if scenario == "random_stalls" and tile.name in opts["unstalled_only"]:
-            continue
-        outcome = await tb.run_tile(tile, scenario, p_valid, p_ready)
+    async for outcome in outcomes:
         _record(outcome)
         try:
             _check(outcome, exact_wall=(scenario == "unstalled"))
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, "; ".join(failures[:5])
+
+
+@cocotb.test()
+@cocotb.parametrize(scenario=list(STALLS))
+async def tiles(dut, scenario: str) -> None:
+    """Every tile of the job, unstalled (wall == counter == model) or with random stalls."""
+    job = await start_job(dut, scenario)
+    if job is None:
+        return
+    tb, tiles_, opts, (p_valid, p_ready) = job
+
+    async def outcomes():
+        for tile in tiles_:
+            if scenario == "random_stalls" and tile.name in opts["unstalled_only"]:
+                continue
+            yield await tb.run_tile(tile, scenario, p_valid, p_ready)
+
+    await check_outcomes(outcomes(), scenario)
 
 
 @cocotb.test()

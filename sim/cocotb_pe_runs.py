@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import cocotb
-from cocotb_pe_array import STALLS, _check, _record
+from cocotb_pe_array import STALLS, _check, _record, check_outcomes, start_job
 from pe_array_tb import PEArrayTB
 
 from accel.hw.cosim import load_job
@@ -25,21 +25,16 @@ def _runs(tiles, opts):
 @cocotb.parametrize(scenario=list(STALLS))
 async def runs(dut, scenario: str) -> None:
     """Every run, unstalled (wall == counter == model) or with random stalls."""
-    params, tiles, opts = load_job(os.environ["ACCEL_TILE_JOB"])
-    if scenario not in opts["scenarios"]:
+    job = await start_job(dut, scenario)
+    if job is None:
         return
-    tb = PEArrayTB(dut, params, seed=opts["seed"])
-    await tb.start()
-    p_valid, p_ready = STALLS[scenario]
-    failures = []
-    for name, run in _runs(tiles, opts):
-        outcome = await tb.run_pipelined(name, run, scenario, p_valid, p_ready)
-        _record(outcome)
-        try:
-            _check(outcome, exact_wall=(scenario == "unstalled"))
-        except AssertionError as exc:
-            failures.append(str(exc))
-    assert not failures, "; ".join(failures[:5])
+    tb, tiles, opts, (p_valid, p_ready) = job
+
+    async def outcomes():
+        for name, run in _runs(tiles, opts):
+            yield await tb.run_pipelined(name, run, scenario, p_valid, p_ready)
+
+    await check_outcomes(outcomes(), scenario)
 
 
 @cocotb.test()
