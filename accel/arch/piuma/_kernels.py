@@ -36,7 +36,8 @@ P_DLAT, P_DCH, P_DCPW, P_DINTER, P_OUTST = 14, 15, 16, 17, 18
 P_MUL, P_HASHC, P_CMP, P_SCAN = 19, 20, 21, 22
 P_E, P_HFN, P_PROBE, P_MAXLOAD, P_WIN, P_TOK, P_FRAG, P_MAXFRAG = 23, 24, 25, 26, 27, 28, 29, 30
 P_DIST, P_ACC, P_N, P_EMAX, P_POOL, P_PPSTEP, P_COLSTEP = 31, 32, 33, 34, 35, 36, 37
-N_PARAMS = 38
+P_POLL, P_DACC, P_SLOTS, P_SORT = 38, 39, 40, 41
+N_PARAMS = 42
 
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
@@ -251,34 +252,67 @@ def hash_slot(col, bits, P):
 
 
 # =========================================== row-wise (SMASH, dense) ========================
+# A row-wise work unit is a row, or (token distribution, ``token_pps`` > 0) a *token*: a
+# run of consecutive A nonzeros of a heavy row holding about ``token_pps`` partial
+# products.  The first thread to take a token of a row becomes the row's *owner*: its
+# table (hash / fragments / dense accumulator) is the row's.  Threads that take the row's
+# other tokens are *helpers*: they merge their products into the owner's table with the
+# same atomic inserts, remote ones when the owner sits on another core (PIUMA's global
+# address space), so no partial row is ever built.  Each finished token decrements the
+# row's open-token counter at the owner's scratchpad; the owner, once its own token is
+# done, spins on that counter and then writes the row back.
+# rs[row] = (open tokens, owner thread or -1, tokens, table ready); rt[row] = (time the
+# owner's table was ready, time the last helper finished).
+RS_OPEN, RS_OWNER, RS_UNITS, RS_READY = 0, 1, 2, 3
+TS_OWNER, TS_COUNTED = 16, 17
+N_TS = 18
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _to_owner(core, owner_core, P):
+    """Extra latency of an access to the owner's scratchpad: a mesh round trip if remote."""
+    return P[P_RATOMIC] if owner_core != core else 0.0
+
+
 @njit(cache=True, _nrt=False)
 def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                  hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dres, bres, st,
-                 u_row, u_j0, u_j1, rs, pcols, pvals):
-    """One step of a row-wise thread.  Work units are rows, or for smash-v3 row *fragments*
-    (u_row/u_j0/u_j1: a range of a row's A nonzeros); rs[row] = (fragments still open,
-    offset and fill of the row's partial-row buffer in DRAM)."""
+                 u_row, u_j0, u_j1, rs, rt):
+    """One step of a row-wise thread (states 0 take a unit, 4 v3 table sizing, 1 next A
+    nonzero, 2 products into the table; 3 is ``writeback_step``)."""
     tpc = np.int64(P[P_TPC])
     core = t // tpc
     acc = np.int64(P[P_ACC])
     state = ts[t, 0]
-    if state == 0:  # ---- window/token distribution: take the next row (fragment)
+    if state == 0:  # ---- window/token distribution: take the next row or token
         u, rdy = next_unit(t, now, u_row.shape[0], P, ts, G, gf, st)
         if u < 0:
             return 1, rdy, STEP_DONE
         row = u_row[u]
         ts[t, 1] = row
-        ts[t, 15] = u
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
         ts[t, 2] = u_j0[u]
         ts[t, 3] = u_j1[u]
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
+        if rs[row, RS_OWNER] >= 0:  # a helper: the owner's table already exists
+            ts[t, TS_OWNER] = rs[row, RS_OWNER]
+            ts[t, 0] = 1
+            return 3, done, STEP_OK
+        rs[row, RS_OWNER] = t
+        ts[t, TS_OWNER] = t
+        ts[t, 15] = u
         ts[t, 12] = 0
         ts[t, 13] = 0
         ts[t, 9] = np.int64(P[P_E])  # v3 replaces this with its fragment table in state 4
-        ts[t, 0] = 4 if acc == ACC_FRAG else 1
+        if acc == ACC_FRAG:
+            ts[t, 0] = 4
+        else:
+            rs[row, RS_READY] = 1
+            rt[row, 0] = done
+            ts[t, 0] = 1
         return 3, done, STEP_OK
-    if state == 4:  # ---- v3: size the row's table from its upper bound, take fragments
-        j0, j1 = ts[t, 2], ts[t, 3]
+    if state == 4:  # ---- v3 owner: size the row's table from its upper bound, take fragments
+        row = ts[t, 1]
+        j0, j1 = ap[row], ap[row + 1]   # the whole row, also the tokens of its helpers
         t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st)
         done = t1
         ub = 0
@@ -305,6 +339,8 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         done = max(done, spad(core, 0, done, P[P_ATOMIC], P, bres, st))
         ts[t, 9] = nf * frag
         ts[t, 10] = nf
+        rs[row, RS_READY] = 1
+        rt[row, 0] = done
         ts[t, 0] = 1
         return issue, done, STEP_OK
     if state == 1:  # ---- next nonzero A[i,k]: fetch B row k
@@ -334,29 +370,35 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
         # completion (the thread waits for every atomic's result).  Their issue slots are
         # charged together; other threads of the pipeline issue in the same cycles.
         row = ts[t, 1]
+        o = ts[t, TS_OWNER]       # whose table: this thread's, or the row owner's
+        if rs[row, RS_READY] == 0:  # the owner is still sizing its table (v3): spin
+            return 1, now + P[P_RATOMIC], STEP_OK
+        ocore = o // tpc
+        far = _to_owner(core, ocore, P)
         N = np.int64(P[P_N])
         q0 = ts[t, 4]
         q1 = min(ts[t, 5], q0 + np.int64(P[P_PPSTEP]))
         a = tf[t, 0]
         mulc = np.int64(P[P_MUL])
         hashc = np.int64(P[P_HASHC])
-        tdone = now
+        tdone = max(now, rt[row, 0]) if o != t else now
         issue = 0
         if acc == ACC_DENSE:
+            cached = P[P_DACC] > 0
             for q in range(q0, q1):
                 col = np.int64(bi[q])
-                # read-modify-write of the thread's dense accumulator (stamp + value) in DRAM
-                a_addr = RB[R_ACC] + (t * N + col) * 16
-                t1 = load(core, tdone + mulc, a_addr, 16, True, K_ACC, P, tags, dres, st)
+                # read-modify-write of the owner's dense accumulator (stamp + value) in DRAM
+                a_addr = RB[R_ACC] + (o * N + col) * 16
+                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, tags, dres, st)
                 store(t1, a_addr, 16, K_ACC, P, dres, st)
-                _spa_add(t, ts[t, 15], col, a * bx[q], spa, stamp, slist, ts)
+                _spa_add(o, ts[o, 15], col, a * bx[q], spa, stamp, slist, ts)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
-            E = ts[t, 9]
+            E = ts[o, 9]
             bits = ilog2ceil(E)
             mask = E - 1
-            base = (t % tpc) * np.int64(P[P_EMAX])
+            base = (o % tpc) * np.int64(P[P_EMAX])
             cap = np.int64(E * P[P_MAXLOAD])
             quad = np.int64(P[P_PROBE]) == 1
             atomic = P[P_ATOMIC]
@@ -370,16 +412,16 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 while True:
                     probes += 1
                     # atomic compare-and-add at the slot's bank: the thread waits for it
-                    tdone = spad(core, base + h, tdone, atomic, P, bres, st)
-                    key = hk[t, h]
+                    tdone = spad(ocore, base + h, tdone, atomic, P, bres, st) + far
+                    key = hk[o, h]
                     if key == col:
-                        hv[t, h] += v
+                        hv[o, h] += v
                         break
                     if key == EMPTY:
-                        if ts[t, 12] < cap:
-                            hk[t, h] = col
-                            hv[t, h] = v
-                            ts[t, 12] += 1
+                        if ts[o, 12] < cap:
+                            hk[o, h] = col
+                            hv[o, h] = v
+                            ts[o, 12] += 1
                             st[S_INSERTS] += 1
                         else:
                             spilled = True
@@ -393,12 +435,12 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 if probes > 1:
                     st[S_COLL] += 1
                 issue += mulc + hashc + probes
-                if spilled:  # table full: the partial product goes to a DRAM overflow list
+                if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
                     st[S_SPILL] += 1
-                    store(tdone, RB[R_SPILL] + (t * N + ts[t, 13] % N) * 16, 16, K_PP, P,
+                    store(tdone, RB[R_SPILL] + (o * N + ts[o, 13] % N) * 16, 16, K_PP, P,
                           dres, st)
-                    ts[t, 13] += 1
-                    _spa_add(t, ts[t, 15], col, v, spa, stamp, slist, ts)
+                    ts[o, 13] += 1
+                    _spa_add(o, ts[o, 15], col, v, spa, stamp, slist, ts)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -412,24 +454,44 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
 
 @njit(cache=True)
 def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
-                   pool, gf, RB, tags, dres, bres, st, rs, pcols, pvals):
-    """State 3 of a row-wise thread (once per work unit): compact the accumulator into
-    the CSR row of C.  Apart from rowwise_step because it allocates (sorts), which needs
-    Numba's reference counting; rowwise_step runs without it (``_nrt=False``: no atomic
-    refcount traffic per call, measured 2.6x faster) and so may not call this."""
-    core = t // np.int64(P[P_TPC])
+                   pool, gf, RB, tags, dres, bres, st, rs, rt):
+    """State 3 of a row-wise thread (once per work unit): count the unit done and, for the
+    row's owner once every token is in, compact the table into the CSR row of C.  Apart
+    from rowwise_step because it allocates (sorts), which needs Numba's reference
+    counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
+    call, measured 2.6x faster) and so may not call this."""
+    tpc = np.int64(P[P_TPC])
+    core = t // tpc
     acc = np.int64(P[P_ACC])
     row = ts[t, 1]
+    o = ts[t, TS_OWNER]
+    if rs[row, RS_UNITS] > 1:
+        if ts[t, TS_COUNTED] == 0:  # this token is done: decrement the open-token counter
+            ts[t, TS_COUNTED] = 1
+            rs[row, RS_OPEN] -= 1
+            st[S_ATOMICS] += 1
+            fin = spad(o // tpc, 1, now, P[P_ATOMIC], P, bres, st) + _to_owner(core, o // tpc, P)
+            rt[row, 1] = max(rt[row, 1], fin)
+            if o != t:  # a helper is free again
+                ts[t, TS_COUNTED] = 0
+                ts[t, 0] = 0
+                return 3, fin, STEP_OK
+            now = fin
+        if rs[row, RS_OPEN] > 0:  # the owner spins on the counter in its own scratchpad
+            return 1, now + P[P_POLL], STEP_OK
+        ts[t, TS_COUNTED] = 0
+        now = max(now, rt[row, 1])
     N = np.int64(P[P_N])
     issue = 2
     done = now
     gathered = False
     if acc == ACC_DENSE:
         n = ts[t, 14]
-        issue += n + sort_cost(n, P, st)
-        for x in range(n):  # reads of the touched accumulator entries (mostly cache hits)
+        issue += n + (sort_cost(n, P, st) if P[P_SORT] > 0 else 0)
+        cached = P[P_DACC] > 0
+        for x in range(n):  # reads of the touched accumulator entries
             done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
-                                  True, K_ACC, P, tags, dres, st))
+                                  cached, K_ACC, P, tags, dres, st))
     else:
         E = ts[t, 9]
         issue += E // np.int64(P[P_SCAN])
@@ -463,7 +525,8 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
             issue += ns + sort_cost(ns, P, st)
         if not gathered:
             n = ts[t, 14]
-        issue += sort_cost(n, P, st)
+        if P[P_SORT] > 0:   # column order within a C row, if the output must be sorted
+            issue += sort_cost(n, P, st)
         if acc == ACC_FRAG:
             pool[core] += ts[t, 10]
             st[S_ATOMICS] += 1
@@ -475,37 +538,6 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
         for x in range(n):
             vals[x] = spa[t, cols[x]]
     ts[t, 14] = 0
-    if rs[row, 0] > 1 or rs[row, 2] > 0:
-        # a fragment of a split row: append its sorted partial row to the row's buffer
-        # (fetch-add on the fill pointer, then a store); the last fragment merges them
-        o = rs[row, 1] + rs[row, 2]
-        for x in range(n):
-            pcols[o + x] = cols[x]
-            pvals[o + x] = vals[x]
-        rs[row, 2] += n
-        rs[row, 0] -= 1
-        st[S_ATOMICS] += 1
-        done = reserve(gf[0], gf[1], 0, done, P[P_ATOMIC], BANK_BUCKET) + P[P_RATOMIC]
-        store(done, RB[R_PPI] + o * 12, n * 12, K_PP, P, dres, st)
-        if rs[row, 0] > 0:
-            ts[t, 0] = 0
-            return issue + 4, done, STEP_OK
-        m = rs[row, 2]
-        o0 = rs[row, 1]
-        done = load(core, done, RB[R_PPI] + o0 * 12, m * 12, False, K_PP, P, tags, dres, st)
-        order = np.argsort(pcols[o0:o0 + m], kind="mergesort")
-        issue += sort_cost(m, P, st) + m * np.int64(P[P_CMP])
-        cols = np.empty(m, np.int64)
-        vals = np.empty(m, np.float64)
-        n = 0
-        for x in range(m):
-            c = pcols[o0 + order[x]]
-            if n > 0 and cols[n - 1] == c:
-                vals[n - 1] += pvals[o0 + order[x]]
-            else:
-                cols[n] = c
-                vals[n] = pvals[o0 + order[x]]
-                n += 1
     write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
     store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, dres, st)
     store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, dres, st)
@@ -717,7 +749,7 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
 # =========================================== scheduler ======================================
 @njit(cache=True)
 def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax,
-                    pp_total, u_row, u_j0, u_j1, rs, part_total):
+                    pp_total, u_row, u_j0, u_j1, rs):
     """Run every hardware thread to completion; returns C, stats and per-thread counters."""
     cores = np.int64(P[P_CORES])
     tpc = np.int64(P[P_TPC])
@@ -736,7 +768,7 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
             pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
             pn[p] = tpp if m < mtp else 1
             p += 1
-    ts = np.zeros((T, 16), np.int64)
+    ts = np.zeros((T, N_TS), np.int64)
     for t in range(T):
         ts[t, 8] = t
         ts[t, 11] = 0
@@ -767,12 +799,15 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
     iw = N if algo == ALGO_INNER else 1
     out_c = np.zeros((T if algo == ALGO_INNER else 1, iw), np.int64)
     out_v = np.zeros((T if algo == ALGO_INNER else 1, iw), np.float64)
-    pcols = np.zeros(max(1, part_total), np.int64)   # partial rows of split rows (v3)
-    pvals = np.zeros(max(1, part_total), np.float64)
+    rt = np.zeros((M, 2), np.float64)                # per row: table ready, last token done
     ppc = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.int64)
     ppv = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.float64)
 
     ready = np.zeros(T, np.float64)
+    debt = np.zeros(T, np.int64)           # issue slots a thread still owes its pipeline
+    pend = np.zeros(T, np.float64)         # ... and the ready time / code after them
+    pcode = np.zeros(T, np.int64)
+    slot_cap = np.int64(P[P_SLOTS])
     alive = np.ones(T, np.bool_)
     waiting = np.zeros(T, np.bool_)
     work = np.zeros(T, np.int64)
@@ -812,26 +847,41 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
                     continue
                 rr[p] = f + (chosen - f + 1) % n
                 now = pt[p]
-                if rowwise and ts[chosen, 0] == 3:
-                    issue, rdy, code = writeback_step(chosen, now, P, ts, cp, ci, cx, cfill, hk,
-                                                      hv, spa, stamp, slist, pool, gf, RB, tags,
-                                                      dres, bres, st, rs, pcols, pvals)
-                elif rowwise:
-                    issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
-                                                    bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
-                                                    slist, pool, G, gf, RB, tags, dres, bres,
-                                                    st, u_row, u_j0, u_j1, rs, pcols, pvals)
-                elif algo == ALGO_INNER:
-                    issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
-                                                  ci, cx, cfill, out_c, out_v, G, gf, RB, tags,
-                                                  dres, st)
+                if debt[chosen] > 0:
+                    # the rest of a long instruction sequence: the pipeline passes to the
+                    # next thread after ``step_slots`` of it (round-robin interleaving)
+                    issue = min(debt[chosen], slot_cap)
+                    debt[chosen] -= issue
+                    rdy = pend[chosen] if debt[chosen] == 0 else now
+                    code = pcode[chosen] if debt[chosen] == 0 else STEP_OK
                 else:
-                    issue, rdy, code = outer_step(chosen, now, P, ts, ap, ai, bp, bi, bx, xp, xi,
-                                                  xx, xpos, off, cp, ci, cx, cfill, ppc, ppv, G,
-                                                  gf, RB, tags, dres, bres, st)
-                steps += 1
+                    if rowwise and ts[chosen, 0] == 3:
+                        issue, rdy, code = writeback_step(chosen, now, P, ts, cp, ci, cx, cfill, hk,
+                                                          hv, spa, stamp, slist, pool, gf, RB, tags,
+                                                          dres, bres, st, rs, rt)
+                    elif rowwise:
+                        issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
+                                                        bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
+                                                        slist, pool, G, gf, RB, tags, dres, bres,
+                                                        st, u_row, u_j0, u_j1, rs, rt)
+                    elif algo == ALGO_INNER:
+                        issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
+                                                      ci, cx, cfill, out_c, out_v, G, gf, RB, tags,
+                                                      dres, st)
+                    else:
+                        issue, rdy, code = outer_step(chosen, now, P, ts, ap, ai, bp, bi, bx, xp, xi,
+                                                      xx, xpos, off, cp, ci, cx, cfill, ppc, ppv, G,
+                                                      gf, RB, tags, dres, bres, st)
+                    steps += 1
+                    work[chosen] += issue
+                    if issue > slot_cap:
+                        debt[chosen] = issue - slot_cap
+                        pend[chosen] = rdy
+                        pcode[chosen] = code
+                        issue = slot_cap
+                        rdy = now
+                        code = STEP_OK
                 cyc = (issue + iwidth - 1) // iwidth
-                work[chosen] += issue
                 busy[p] += cyc
                 pt[p] = now + cyc
                 ready[chosen] = max(rdy, pt[p])

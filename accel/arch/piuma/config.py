@@ -57,17 +57,22 @@ class PiumaConfig:
     scan_slots_per_cycle: int = 1       # hash slots examined per issue slot during write-back [assumption]
     step_pps: int = 128                 # engine granularity: products per thread step (not hardware; rmat:12 cycles move <=7% over 32..1024)
     step_columns: int = 32              # engine granularity: inner-product columns per step (not hardware)
+    step_slots: int = 64                # engine granularity: a longer instruction run (a write-back sort, a 128-product step) is issued in pieces of this many slots, round-robin with the pipeline's other threads, instead of holding the pipeline (not hardware)
     # --- SMASH ---------------------------------------------------------------------------
     hash_table_entries: int = 2048      # per-thread table (v1/v2): 66 x 2048 x 16 B = 2.1 MB of the 4 MB spad
     hash_function: str = "fibonacci"    # not public; Knuth multiplicative hash of the column index
     collision_policy: str = "linear"    # not public; open addressing with linear probing
+    sorted_output: bool = False         # write-back compacts the table into CSR [thesis]; True also sorts each C row's columns (n log2 n compares). The simulator always hands back canonical (sorted) CSR to compare with SciPy; row order is not part of the matrix
     max_load: float = 0.75              # fill limit before a new key spills to DRAM [assumption]
     window_rows: int = 1                # v1: rows per window, windows dealt round-robin to threads (4096 rows / 528 threads leaves no room for bigger windows) [assumption]
-    token_rows: int = 1                 # v2/v3: rows per token (atomic fetch-add); same grain as v1's windows [assumption]
+    token_rows: int = 1                 # v2/v3: light rows per token (atomic fetch-add); same grain as v1's windows [assumption]
+    token_pps: int = 1024               # v2/v3: a row with more partial products is cut into tokens of ~this many, merged by helpers into the owner's table; 1024 cuts rmat:12's 40k-product hub row over ~40 threads while a token's fetch-add (~45 cycles) stays <2% of its work; 0 = whole rows [assumption]
+    poll_cycles: int = 64               # a row owner waiting for its helpers re-reads the open-token counter in its own scratchpad this often (one issue slot each) [assumption]
     fragment_entries: int = 256         # v3: slots per scratchpad fragment [assumption]
     pool_fraction: float = 1.0          # v3: share of the scratchpad in the fragment pool (v3 has no fixed tables) [assumption]
     max_fragments: int = 128            # v3: fragments one row's table may take (32768 slots) [assumption]
-    split_pps: int = 0                  # v3: cut rows with more partial products into work fragments of this many (0 = off: measured slower on rmat:12, see report)
+    # --- baselines ---------------------------------------------------------------------
+    dense_acc_cached: bool = False      # gustavson-dense: the dense accumulator's random read-modify-writes go uncached, 16 B each, using PIUMA's 8-byte DRAM granularity; True sends them through the 64-B lines of the 192 KB cache, which 66 threads x N x 16 B of accumulators thrash [mapping choice]
 
     @property
     def threads_per_core(self) -> int:
@@ -96,7 +101,8 @@ class PiumaConfig:
                     "cache_line_bytes", "cache_latency", "dram_latency", "dram_channels",
                     "dram_interleave_bytes", "max_outstanding", "sync_quantum", "mul_cycles",
                     "hash_cycles", "compare_cycles", "scan_slots_per_cycle", "window_rows",
-                    "token_rows", "max_fragments", "step_pps", "step_columns")
+                    "token_rows", "max_fragments", "step_pps", "step_columns", "poll_cycles",
+                    "step_slots")
         for name in positive:
             v = getattr(self, name)
             if v <= 0:
@@ -104,8 +110,8 @@ class PiumaConfig:
         for name in ("mt_pipelines", "st_pipelines"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.split_pps < 0:
-            raise ConfigError(f"split_pps must be >= 0 (0 = off), got {self.split_pps}")
+        if self.token_pps < 0:
+            raise ConfigError(f"token_pps must be >= 0 (0 = whole rows), got {self.token_pps}")
         if self.threads_per_core <= 0:
             raise ConfigError("a core needs at least one pipeline (mt_pipelines + st_pipelines)")
         if self.clock_ghz <= 0 or self.dram_mtps <= 0:

@@ -5,22 +5,26 @@ SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The
 (``_kernels.py``) computes C for real; ``Result.correct`` compares it with SciPy.
 
 Algorithms (all on the same simulated machine, see config.py):
-  smash-v1         row-wise (Gustavson), static window distribution, per-thread hash table
-                   in scratchpad with atomic insert/add, write-back scans + compacts it.
-  smash-v2         v1 + tokenization: rows handed out dynamically, ``token_rows`` per fetch-add.
+  smash-v1         row-wise (Gustavson), static window distribution of whole rows, per-thread
+                   hash table in scratchpad with atomic insert/add, write-back compacts it.
+  smash-v2         v1 + tokenization: work handed out dynamically by an atomic fetch-add.  A
+                   token is a light row, or a slice of a heavy row's A nonzeros holding about
+                   ``token_pps`` partial products; the first thread on a row owns its table,
+                   the row's other tokens are taken by helpers that merge into that table with
+                   the same (remote, if on another core) atomics, and the owner writes the row
+                   back once the row's open-token counter reaches zero.  So a power-law hub
+                   row is spread over many threads instead of being one thread's tail.
   smash-v3         v2 + fragmenting memory: each row's table is built from fixed-size
                    scratchpad fragments taken from a per-core pool (the whole scratchpad),
                    sized by a pre-pass from the row's upper bound (sum of the B-row lengths
-                   it touches, capped at N).  Heavy rows get many fragments (fewer DRAM
-                   spills), light rows few (short write-back scans).  When the pool runs
-                   short a table gets fewer fragments and spills like v1.  Optional
-                   (``split_pps`` > 0): rows with more products are cut into work fragments
-                   taken by different threads; each writes a sorted partial row to DRAM and
-                   the last one merges them (off by default: slower on rmat:12).
+                   it touches, capped at N).  Heavy rows get many fragments (no DRAM spills),
+                   light rows few (short write-back scans).  When the pool runs short a table
+                   gets fewer fragments and spills like v1.
   inner            inner product: every (row of A, column of B) pair, two-pointer intersection.
   outer            outer product: column k of A x row k of B -> partial products in DRAM,
                    then per row of C a read-back, sort and merge.
-  gustavson-dense  row-wise with a per-thread dense accumulator in DRAM (through the cache).
+  gustavson-dense  row-wise with a dense accumulator per row owner in DRAM (uncached 16-B
+                   read-modify-writes by default, ``dense_acc_cached`` for the cached mapping).
 Baselines use the same dynamic token distribution as v2 (the stronger choice for them).
 """
 
@@ -39,7 +43,7 @@ from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
 from accel.workloads.ops import SpGemm, Workload
 
-MODEL_VERSION = "piuma-0.1"
+MODEL_VERSION = "piuma-0.2"   # 0.2: work tokens split heavy rows (owner + helpers), round-robin long runs, unsorted write-back, uncached dense accumulator
 
 # name -> (engine, distribution, accumulator)
 ALGORITHMS: dict[str, tuple[int, int, int]] = {
@@ -115,42 +119,42 @@ def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int
     P[K.P_DIST], P[K.P_ACC] = algo[1], algo[2]
     P[K.P_N], P[K.P_EMAX], P[K.P_POOL] = n_cols, emax, cfg.pool_fragments
     P[K.P_PPSTEP], P[K.P_COLSTEP] = cfg.step_pps, cfg.step_columns
+    P[K.P_POLL], P[K.P_DACC] = cfg.poll_cycles, float(cfg.dense_acc_cached)
+    P[K.P_SLOTS], P[K.P_SORT] = cfg.step_slots, float(cfg.sorted_output)
     return P
 
 
-def _work_units(ap, ai, blen, n_cols, split_pps):
-    """Row-wise work units: one per row, or (smash-v3, ``split_pps`` > 0) a row cut into
-    fragments of consecutive A nonzeros with about ``split_pps`` partial products each.
-    Returns unit arrays, per-row (open fragments, partial-buffer offset, fill) and the
-    partial-buffer size.  The cut points come from the B row lengths (the same upper
-    bound v3's sizing pre-pass loads and is charged for)."""
+def _work_units(ap, ai, blen, token_pps):
+    """Row-wise work units: one per row, or (token distribution, ``token_pps`` > 0) a row
+    with more partial products cut into tokens of consecutive A nonzeros holding about
+    ``token_pps`` products each.  Returns the unit arrays and the per-row state
+    ``rs`` = (open tokens, owner thread = -1, tokens, table ready = 0).  The cut points
+    come from the B row lengths, which the distributor knows from B's row pointers."""
     M = ap.size - 1
     pp_of = blen[ai] if ai.size else np.zeros(0, np.int64)
     rows, j0s, j1s = [], [], []
     units = np.ones(M, np.int64)
-    cap = np.zeros(M, np.int64)
     for i in range(M):
         a, b = int(ap[i]), int(ap[i + 1])
         row_pp = int(pp_of[a:b].sum())
-        if split_pps <= 0 or row_pp <= split_pps:
+        if token_pps <= 0 or row_pp <= token_pps:
             rows.append(i)
             j0s.append(a)
             j1s.append(b)
             continue
         cum = np.cumsum(pp_of[a:b])
-        cuts = np.searchsorted(cum, np.arange(split_pps, row_pp, split_pps), side="left") + 1
+        cuts = np.searchsorted(cum, np.arange(token_pps, row_pp, token_pps), side="left") + 1
         edges = np.unique(np.concatenate(([0], np.minimum(cuts, b - a), [b - a])))
         for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             rows.append(i)
             j0s.append(a + int(lo))
             j1s.append(a + int(hi))
-            cap[i] += min(int(cum[hi - 1] - (cum[lo - 1] if lo else 0)), n_cols)
         units[i] = len(edges) - 1
-    rs = np.zeros((M, 3), np.int64)
-    rs[:, 0] = units
-    rs[:, 1] = np.concatenate(([0], np.cumsum(cap)[:-1])) if M else 0
-    return (np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64),
-            rs, int(cap.sum()))
+    rs = np.zeros((M, 4), np.int64)
+    rs[:, K.RS_OPEN] = units
+    rs[:, K.RS_OWNER] = -1
+    rs[:, K.RS_UNITS] = units
+    return np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64), rs
 
 
 def _regions(sizes: list[int]) -> np.ndarray:
@@ -292,18 +296,18 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         emax = config.fragment_entries * config.max_fragments
     else:
         emax = config.hash_table_entries
-    u_row, u_j0, u_j1, rs, part_total = _work_units(ap, ai, blen, N, config.split_pps
-                                                    if code[2] == K.ACC_FRAG else 0)
+    u_row, u_j0, u_j1, rs = _work_units(ap, ai, blen, config.token_pps
+                                        if code[1] == K.DIST_TOKEN else 0)
     P = _params(config, code, N, emax)
     T = config.threads
     RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
-                   max(pp_total * 4, part_total * 12), pp_total * 8, max(1, ai.size) * 8,
+                   pp_total * 4, pp_total * 8, max(1, ai.size) * 8,
                    T * N * 16,
                    T * N * ENTRY_BYTES])
     ci, cx, cfill, st, work, finish, busy, steps = K.simulate_kernel(
         code[0], P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax, pp_total,
-        u_row, u_j0, u_j1, rs, part_total)
+        u_row, u_j0, u_j1, rs)
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
     ref = A @ B

@@ -2,9 +2,11 @@
 
     python -m accel.arch.piuma.study [--scale 12] [--out reports/piuma]
 
-Writes ``rmat<S>.md``/``.json`` (every algorithm on R-MAT A.A, speedups, traffic) and
+Writes ``rmat<S>.md``/``.json`` (every algorithm on R-MAT A.A, speedups, traffic),
 ``skew_vs_uniform.md``/``.json`` (smash-v1 vs smash-v2 on R-MAT and on a uniform random
-matrix with the same size and density).  Every number is a model output of this run.
+matrix with the same size and density) and ``ablations.md``/``.json`` (each modelling
+choice of piuma-0.2 switched back, one at a time).  Every number is a model output of
+this run.
 """
 
 from __future__ import annotations
@@ -78,6 +80,40 @@ def skew_vs_uniform(scale: int = 12, edge_factor: int = 16, config=None) -> dict
     return out
 
 
+ABLATIONS = (  # label, config changes, algorithms to run
+    ("preset", {}, ("smash-v1", "smash-v2", "smash-v3", "gustavson-dense")),
+    ("whole rows as tokens (token_pps=0)", {"token_pps": 0}, ("smash-v2", "smash-v3")),
+    ("sorted C rows (sorted_output)", {"sorted_output": True}, ("smash-v1", "smash-v2", "smash-v3")),
+    ("long runs hold the pipeline (step_slots=1e6)", {"step_slots": 1_000_000},
+     ("smash-v1", "smash-v2", "smash-v3")),
+    ("cached dense accumulator", {"dense_acc_cached": True}, ("gustavson-dense",)),
+)
+
+
+def ablations(scale: int = 12, edge_factor: int = 16, config=None) -> dict:
+    """Cycles with each piuma-0.2 modelling choice switched back, one at a time."""
+    base = config or PRESETS["piuma"]
+    w = resolve(f"rmat:{scale}:{edge_factor}")
+    out = {}
+    for label, changes, algos in ABLATIONS:
+        cfg = dataclasses.replace(base, **changes)
+        res = simulate_all(w, cfg, algos)
+        out[label] = {a: {"cycles": r.cycles, "dram_bytes_read": r.dram_bytes_read,
+                          "load_imbalance": r.load_imbalance, "correct": r.correct}
+                      for a, r in res.items()}
+    return out
+
+
+def _ablations_md(d: dict, workload: str) -> str:
+    algos = sorted({a for row in d.values() for a in row})
+    lines = [f"# PIUMA modelling choices, {workload}: cycles with one choice switched back", "",
+             "| variant | " + " | ".join(algos) + " |", "|---|" + "---:|" * len(algos)]
+    for label, row in d.items():
+        cells = [f"{row[a]['cycles']:,}" if a in row else "" for a in algos]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _table_md(d: dict) -> str:
     lines = [f"# PIUMA SpGEMM, {d['workload']} (A.A), model {next(iter(d['algorithms'].values()))['model_version']}",
              "", "| algorithm | " + " | ".join(COLUMNS) + " |",
@@ -115,6 +151,10 @@ def main(argv: list[str] | None = None) -> None:
     _atomic_write(out / "skew_vs_uniform.json", json.dumps(s, indent=1))
     _atomic_write(out / "skew_vs_uniform.md", _skew_md(s))
     print(_skew_md(s))
+    a = ablations(args.scale)
+    _atomic_write(out / "ablations.json", json.dumps(a, indent=1))
+    _atomic_write(out / "ablations.md", _ablations_md(a, t["workload"]))
+    print(_ablations_md(a, t["workload"]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Golden cycle counts: R-MAT scale 8 (seed 1), every algorithm, preset `piuma`.
 
-Pinned from the model at MODEL_VERSION piuma-0.1 (before and after the 4.8x kernel
-speed-up, which kept every metric identical).  A change here is a change of cycle
+Pinned from the model at MODEL_VERSION piuma-0.2 (0.1's figures were kept identical
+through its 4.8x kernel speed-up; 0.2 changed the semantics on purpose: work tokens that
+split heavy rows, round-robin interleaving of long instruction runs, unsorted write-back,
+uncached dense accumulator).  A change here is a change of cycle
 semantics: bump MODEL_VERSION and re-pin on purpose, never to make a test pass.
 """
 
@@ -12,12 +14,12 @@ from accel.arch.piuma.model import MODEL_VERSION, simulate_spgemm
 from accel.workloads.graphs import rmat
 
 GOLDEN = {  # algorithm: (cycles, hash collisions)
-    "smash-v1": (85622, 0),
-    "smash-v2": (85867, 0),
-    "smash-v3": (60347, 336),
-    "inner": (93310, 0),
-    "outer": (73573, 0),
-    "gustavson-dense": (90398, 0),
+    "smash-v1": (68725, 0),
+    "smash-v2": (59176, 0),
+    "smash-v3": (38878, 353),
+    "inner": (93199, 0),
+    "outer": (92213, 0),
+    "gustavson-dense": (137768, 0),
 }
 
 
@@ -28,7 +30,7 @@ def graph():
 
 @pytest.mark.parametrize("algo", sorted(GOLDEN))
 def test_golden_cycles_rmat8(graph, algo):
-    assert MODEL_VERSION == "piuma-0.1"
+    assert MODEL_VERSION == "piuma-0.2"
     r = simulate_spgemm(graph, graph, PRESETS["piuma"], algo)
     m = r.metrics()
     cycles, collisions = GOLDEN[algo]

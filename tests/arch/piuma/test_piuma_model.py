@@ -51,15 +51,17 @@ def test_every_algorithm_matches_scipy(algo):
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(1, 24), k=st.integers(1, 24), m=st.integers(1, 24),
-       density=st.floats(0.0, 0.5), seed=st.integers(0, 10_000), dense_row=st.booleans())
-def test_property_all_algorithms_equal_scipy(n, k, m, density, seed, dense_row):
+       density=st.floats(0.0, 0.5), seed=st.integers(0, 10_000), dense_row=st.booleans(),
+       token_pps=st.sampled_from([0, 3, 1024]))
+def test_property_all_algorithms_equal_scipy(n, k, m, density, seed, dense_row, token_pps):
     rng = np.random.default_rng(seed)
     a = _random(rng, n, k, density, dense_row=(n // 2) if dense_row else None)
     b = _random(rng, k, m, density)
     ref = (a @ b).tocsr()
     ref.sort_indices()
+    cfg = dataclasses.replace(SMALL, token_pps=token_pps)  # 3: heavy rows split over helpers
     for algo in ALGORITHMS:
-        r = simulate_spgemm(_csr(a), _csr(b), SMALL, algo)
+        r = simulate_spgemm(_csr(a), _csr(b), cfg, algo)
         assert r.correct, algo
         np.testing.assert_allclose(r.C.toarray(), ref.toarray(), rtol=1e-12)
 
@@ -88,15 +90,32 @@ def test_overflowing_table_spills_and_stays_correct():
     assert r3.hash_spills < r1.hash_spills
 
 
-@pytest.mark.parametrize("split", [4, 16, 64])
-def test_v3_row_fragments_merge_correctly(split):
-    # tiny split so rows are cut into several fragments, some taken by the same thread
+@pytest.mark.parametrize("algo", ["smash-v2", "smash-v3", "gustavson-dense"])
+@pytest.mark.parametrize("token_pps", [4, 16, 64])
+def test_split_rows_merge_into_the_owners_table(algo, token_pps):
+    # small tokens: heavy rows are cut, helpers on both cores insert into the owner's
+    # table (remote atomics), and with a 64-slot table the owner's table also spills
     rng = np.random.default_rng(11)
     a = _random(rng, 50, 50, 0.2, dense_row=3)
-    cfg = dataclasses.replace(SMALL, split_pps=split)
-    r = simulate_spgemm(_csr(a), _csr(a), cfg, "smash-v3")
-    assert r.correct
-    assert r.partial_product_bytes > 0  # partial rows of split rows went through DRAM
+    whole = simulate_spgemm(_csr(a), _csr(a), dataclasses.replace(SMALL, token_pps=0), algo)
+    cfg = dataclasses.replace(SMALL, token_pps=token_pps)
+    r = simulate_spgemm(_csr(a), _csr(a), cfg, algo)
+    assert r.correct and whole.correct
+    assert r.tokens > whole.tokens            # more work units than rows were handed out
+    assert r.partial_products == whole.partial_products
+    assert r.atomics > whole.atomics          # one counter decrement per finished token
+
+
+def test_hub_row_split_cuts_the_critical_path():
+    # one row holds most of the products: whole, one thread does it alone
+    rng = np.random.default_rng(2)
+    a = _random(rng, 64, 64, 0.05, dense_row=0)
+    b = _random(rng, 64, 64, 0.3)
+    whole = simulate_spgemm(_csr(a), _csr(b), dataclasses.replace(SMALL, token_pps=0), "smash-v3")
+    split = simulate_spgemm(_csr(a), _csr(b), dataclasses.replace(SMALL, token_pps=64), "smash-v3")
+    assert whole.correct and split.correct
+    assert split.thread_work.max() < whole.thread_work.max()
+    assert split.cycles < whole.cycles
 
 
 def test_more_dram_bandwidth_never_slower():
