@@ -57,8 +57,20 @@ def hbm_transfer(nbytes, t_issue, c0, ch_free, n_channels, interleave, access, r
 
 
 @njit(cache=True)
+def one_channel_transfer(nbytes, t_issue, c, ch_free, access, row_cycles, bytes_per_cycle):
+    """A transfer served by the single pseudo channel ``c`` at ``bytes_per_cycle`` (a
+    vector in one channel, or through the HBM switch at the cross-channel rate); returns
+    (accepted, data done) and updates ``ch_free`` like ``hbm_transfer``."""
+    b = ((max(nbytes, 1) + access - 1) // access) * access
+    t0 = t_issue if t_issue > ch_free[c] else ch_free[c]
+    t1 = t0 + row_cycles + b / bytes_per_cycle
+    ch_free[c] = t1
+    return t0, t1
+
+
+@njit(cache=True)
 def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, row_cycles,
-            latency_cycles):
+            latency_cycles, cross_kinds, cross_bytes_per_cycle, one_kinds):
     """Run ``prog`` (n, NF) honouring in-order units and wait/release tokens.
 
     Tokens are counting semaphores per (producer unit, consumer unit) pair, matched FIFO:
@@ -66,7 +78,10 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     from s to d (a negative index means an initial credit, e.g. a free buffer slot).
     LD/ST share the HBM pseudo channels (``hbm_transfer``): a transfer finishes
     ``latency_cycles`` after its last channel piece; its unit may issue the next transfer
-    once every channel has accepted this one's piece (outstanding AXI requests).
+    once every channel has accepted this one's piece (outstanding AXI requests).  A
+    transfer whose kind is in the ``one_kinds`` bitmask is served by one channel at the
+    channel rate, one in ``cross_kinds`` by one channel through the HBM switch at
+    ``cross_bytes_per_cycle`` (``one_channel_transfer``); channels rotate per transfer.
 
     Returns start, finish (per instruction, cycles), busy (per unit, cycles; union of the
     unit's busy intervals), hbm_bytes, status (-1 ok, else the index of an instruction
@@ -159,11 +174,18 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
                 consumed[s * nu + u] += 1
         if u == LD or u == ST:
             nb = prog[i, F_BYTES]
-            accepted, data_done = hbm_transfer(nb, best_t, next_ch, ch_free, n_channels,
-                                               interleave, access, row_cycles,
-                                               ch_bytes_per_cycle)
-            nchunks = (nb + interleave - 1) // interleave
-            next_ch = (next_ch + (nchunks if nchunks > 0 else 1)) % n_channels
+            kb = np.int64(1) << prog[i, F_KIND]
+            if (cross_kinds | one_kinds) & kb:
+                rate = cross_bytes_per_cycle if cross_kinds & kb else ch_bytes_per_cycle
+                accepted, data_done = one_channel_transfer(nb, best_t, next_ch, ch_free, access,
+                                                           row_cycles, rate)
+                next_ch = (next_ch + 1) % n_channels
+            else:
+                accepted, data_done = hbm_transfer(nb, best_t, next_ch, ch_free, n_channels,
+                                                   interleave, access, row_cycles,
+                                                   ch_bytes_per_cycle)
+                nchunks = (nb + interleave - 1) // interleave
+                next_ch = (next_ch + (nchunks if nchunks > 0 else 1)) % n_channels
             start[i] = best_t
             finish[i] = data_done + latency_cycles
             unit_free[u] = accepted

@@ -22,8 +22,10 @@ withheld):
   cannot start before ST + LD have completed.  Nothing is fused: q/k/v and gate/up are
   separate weight streams and every MISC op makes its own HBM round trip.  The LD queue
   is in order, so the next op's weight tiles are not prefetched across the boundary.
-  These transfers are small (4 KB vectors, 22 KB FFN rows), so the per-channel HBM
-  model (``_kernels.hbm_transfer``) gives them a small fraction of the peak bandwidth.
+  These transfers are small (4 KB vectors, 22 KB FFN rows) and, as in the authors'
+  instruction generator, each uses one HBM channel: an MV's input vector crosses the HBM
+  switch at the cross-channel efficiency, MISC inputs/outputs and stored results use one
+  of the port's own channels (``CROSS_CHANNEL_KINDS``, ``ONE_CHANNEL_KINDS``).
 * Prefill: MM mode, activations through HBM (a [P, 11008] INT8 tensor does not fit
   on chip), weight-stationary: one MM instruction per (weight tile, ``mm_token_tile``
   token rows); block-sparse attention by ``attn_block`` query blocks.
@@ -54,9 +56,18 @@ from accel.workloads.llm import SPARSE_M, LLMShape
 LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
 UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
 KINDS = ("weight", "act", "kv", "linear", "attn", "softmax", "norm", "act_fn", "eltwise",
-         "rope", "sync", "embed")
+         "rope", "sync", "embed", "act_vec", "act_in")
 K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_ROPE, \
-    K_SYNC, K_EMBED = range(len(KINDS))
+    K_SYNC, K_EMBED, K_ACT_VEC, K_ACT_IN = range(len(KINDS))
+# How decode's activation vectors meet HBM, as in the authors' instruction generator
+# (artifact profile/inst_gen/layer_support/): the vector an MV reads is loaded into its
+# input buffer through the HBM switch from another port's channel, one channel at the
+# cross-channel efficiency (IR_linear_mv / IR_attention_mv: ``cross_hbm_channel=True``,
+# ``parallel_channel_num=1``); MISC inputs/outputs and stored results move through one
+# of the port's own channels at the same-channel efficiency (IR_misc: not cross, one
+# channel).  Weights, the KV cache and prefill's [L, K] tensors stream over every channel.
+CROSS_CHANNEL_KINDS = 1 << K_ACT_IN
+ONE_CHANNEL_KINDS = (1 << K_ACT_VEC) | (1 << K_EMBED)
 
 
 def bit(u: int) -> int:
@@ -97,9 +108,12 @@ def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig) -
 class Builder:
     """Collects instruction rows; ``emit`` returns the new block for first/last edits."""
 
-    def __init__(self, cfg: FlightLLMConfig):
+    def __init__(self, cfg: FlightLLMConfig, vectors: bool = False):
         self.cfg = cfg
         self.parts: list[np.ndarray] = []
+        # decode vectors: one-channel / cross-channel transfers; prefill tensors: striped
+        self.k_act = K_ACT_VEC if vectors else K_ACT
+        self.k_act_in = K_ACT_IN if vectors else K_ACT
 
     def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0) -> np.ndarray:
         a = np.zeros((n, NF), np.int64)
@@ -130,16 +144,16 @@ class Builder:
     def hbm_misc(self, in_bytes: int, out_bytes: int, elems: int, kind: int,
                  out_rel: int = bit(LD), in_wait: int = bit(ST)) -> None:
         """MISC op reading its input from HBM and writing its output back."""
-        self.emit(LD, 1, nbytes=in_bytes, wait=in_wait, rel=bit(MISC), kind=K_ACT)
+        self.emit(LD, 1, nbytes=in_bytes, wait=in_wait, rel=bit(MISC), kind=self.k_act)
         self.misc(elems, wait=bit(LD), rel=bit(ST), kind=kind)
-        self.emit(ST, 1, nbytes=out_bytes, wait=bit(MISC), rel=out_rel, kind=K_ACT)
+        self.emit(ST, 1, nbytes=out_bytes, wait=bit(MISC), rel=out_rel, kind=self.k_act)
 
     def act_in(self, unit: int, nbytes: int, wait: int) -> None:
         """Load an activation from HBM for ``unit``: an LD (after the producer's token in
         ``wait``) and a zero-cycle consumer instruction waiting for it, so the unit's next
         instruction cannot start before the data has arrived.  The LD queue is in order:
         weight tiles behind this LD are not prefetched before the producer has stored."""
-        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=K_ACT)
+        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in)
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
 
     def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
@@ -179,7 +193,7 @@ class Builder:
         unit = self.linear(t, rows, rel_last=bit(ST), ld_first_wait=bit(ST),
                            act_bytes=int(np.ceil(rows * t.K * ab)))
         self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=bit(unit), rel=out_rel,
-                  kind=K_ACT)
+                  kind=self.k_act)
 
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
@@ -263,7 +277,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
     ab = cfg.act_bits // 8 or 1
     kvb = max(1, cfg.kv_bits // 8)
     entry = kv * kvb
-    pro, lay, epi = Builder(cfg), Builder(cfg), Builder(cfg)
+    pro, lay, epi = (Builder(cfg, vectors=True) for _ in range(3))
     if on_chip:
         pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
         pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
@@ -296,11 +310,11 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         # scores: LD of q leads the K chunks; scores stored for the separate softmax
         b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
                     act_bytes=h * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=K_ACT)
+        b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
         b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
         b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
                     act_bytes=heads * ctx * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=K_ACT)
+        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
         b.linear_hbm(tiles["o_proj"], 1)
         b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         b.hbm_misc(h * ab, h * ab, h, K_NORM)

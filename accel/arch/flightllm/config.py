@@ -32,7 +32,8 @@ class FlightLLMConfig:
     # --- HBM (per pseudo channel; see _kernels.execute for how a transfer is timed) -------
     hbm_channels: int = 32            # U280 HBM2: 2 stacks x 16 pseudo channels, one AXI port each [datasheet PG276]
     hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper]; PG276: 256-bit AXI x 450 MHz = 14.4 GB/s per PC
-    hbm_efficiency: float = 0.92      # long sequential streams: Shuhai (FCCM'20) 425 of 460.8 GB/s (refresh, bus turnaround) [measured]
+    hbm_efficiency: float = 0.70      # a port streaming its own pseudo channels: the authors' HBM_BW_SAME_CHANNEL_EFFICIENCY [artifact profile/config.yaml]; Shuhai (FCCM'20) measured 0.92 (425 of 460.8 GB/s) for ideal long streams on a bare design
+    hbm_cross_channel_efficiency: float = 0.35  # a transfer through the HBM switch to another port's channel: HBM_BW_CROSS_CHANNEL_EFFICIENCY [artifact profile/config.yaml]
     hbm_latency_ns: float = 107.0     # request -> first data, page hit: Shuhai ~48 AXI cycles @ 450 MHz [measured]
     hbm_row_miss_ns: float = 31.0     # opening a row per channel per transfer: tRP + tRCD ~14 + 14 ns [JEDEC HBM2]; Shuhai page miss - hit ~14 cycles @ 450 MHz
     hbm_access_bytes: int = 32        # HBM2 access granule: BL4 x 64-bit pseudo channel; smaller/ragged pieces cost a full one [datasheet PG276]
@@ -92,8 +93,9 @@ class FlightLLMConfig:
         for f in ("hbm_latency_ns", "hbm_row_miss_ns"):
             if getattr(self, f) < 0:
                 raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
-        if not 0 < self.hbm_efficiency <= 1:
-            raise ConfigError(f"hbm_efficiency must be in (0, 1], got {self.hbm_efficiency}")
+        for f in ("hbm_efficiency", "hbm_cross_channel_efficiency"):
+            if not 0 < getattr(self, f) <= 1:
+                raise ConfigError(f"{f} must be in (0, 1], got {getattr(self, f)}")
         if self.weight_bits not in WEIGHT_BITS_SUPPORTED:
             raise ConfigError(f"weight bits {self.weight_bits:g} not supported; supported: "
                               f"{', '.join(f'{b:g}' for b in WEIGHT_BITS_SUPPORTED)}")
@@ -112,8 +114,8 @@ FlightLLMConfig.validate(U280)
 VHK158 = replace(
     U280, name="vhk158",
     cores=4,                          # one core per SLR, 4 SLRs [paper]
-    hbm_channels=64,                  # Versal HBM: 2 stacks x 32 pseudo-channels [datasheet]
-    hbm_channel_gbps=819.0 / 64,      # 819 GB/s total [paper]
+    hbm_channels=32,                  # the authors' VHK158 model: HBM_CHANNEL_NUM 32 [artifact profile/config.yaml]
+    hbm_channel_gbps=819.2 / 32,      # 819 GB/s total [paper]; HBM_BW_GB_PER_SEC 819.2 [artifact]
     hbm_capacity_gb=32.0,             # [paper]
     board_power_w=75.0,               # no measurement (simulated board) [assumption]
     price_usd=12000.0,                # VHK158 evaluation kit class price [assumption]

@@ -26,7 +26,7 @@ from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.2"   # 0.2: per-channel HBM model, split activation LDs
+MODEL_VERSION = "flightllm-0.3"   # 0.3: the artifact's HBM efficiencies (0.70 same-channel, 0.35 cross-channel), one-channel vector I/O
 
 
 @dataclass
@@ -40,11 +40,14 @@ class Run:
 
 def hbm_args(cfg: FlightLLMConfig) -> tuple:
     """Executor HBM arguments in cycles: (bytes/cycle/channel, channels, interleave,
-    access granule, row-opening cycles, latency cycles)."""
+    access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
+    routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
     hz = cfg.clock_mhz * 1e6
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency / hz        # bytes/cycle/channel
+    cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency / hz
     return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
-            cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz)
+            cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
+            C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
 
 
 def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True) -> float:
@@ -56,7 +59,7 @@ def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True)
     """
     if nbytes <= 0:
         raise AccelError(f"transfer size must be positive, got {nbytes}")
-    ch, n, inter, acc, row, lat = hbm_args(cfg)
+    ch, n, inter, acc, row, lat = hbm_args(cfg)[:6]
     _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, inter, acc, row, ch)
     t = done + (lat if latency else 0.0)
     hz = cfg.clock_mhz * 1e6

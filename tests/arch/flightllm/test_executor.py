@@ -28,7 +28,15 @@ def reference_transfer(nbytes, t, c0, ch_free, nch, inter, acc, row, chbw):
     return max(starts), max(ends), len(range(0, max(nbytes, 1), inter))
 
 
-def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat):
+def reference_one_channel(nbytes, t, c, ch_free, acc, row, rate):
+    b = -(-max(nbytes, 1) // acc) * acc
+    t0 = max(t, ch_free[c])
+    ch_free[c] = t0 + row + b / rate
+    return t0, ch_free[c]
+
+
+def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kinds=0,
+                      cross_bw=1.0, one_kinds=0):
     """Same semantics as _kernels.execute, written as plainly as possible."""
     n = len(prog)
     queues = [[i for i in range(n) if prog[i][0] == u] for u in range(NU)]
@@ -64,7 +72,14 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat):
         for s in range(NU):
             if (prog[i][F_WAIT] >> s) & 1:
                 consumed[(s, u)] += 1
-        if u in (0, 1):
+        if u in (0, 1) and (cross_kinds | one_kinds) >> prog[i][F_KIND] & 1:
+            rate = cross_bw if cross_kinds >> prog[i][F_KIND] & 1 else chbw
+            accepted, done = reference_one_channel(prog[i][1], ready, next_ch, ch_free, acc,
+                                                   row, rate)
+            next_ch = (next_ch + 1) % nch
+            finish[i] = done + lat
+            unit_free[u] = accepted
+        elif u in (0, 1):
             accepted, done, chunks = reference_transfer(prog[i][1], ready, next_ch, ch_free,
                                                         nch, inter, acc, row, chbw)
             next_ch = (next_ch + chunks) % nch
@@ -86,7 +101,8 @@ def programs(draw):
     for t in range(tiles):
         rel = (1 << 0) | ((1 << 1) if t == tiles - 1 else 0)
         rows.append([3, 0, draw(st.integers(1, 5000)), 1 << 0, rel, 0, 0, 0])
-    rows.append([1, draw(st.integers(1, 4096)), 0, 1 << 3, 0, 0, 0, 0])
+    # the result store: striped (kind 0), one channel (kind 1) or through the switch (kind 2)
+    rows.append([1, draw(st.integers(1, 4096)), 0, 1 << 3, 0, draw(st.integers(0, 2)), 0, 0])
     rows.append([4, 0, draw(st.integers(1, 100)), 0, 0, 0, 0, 0])
     order = draw(st.permutations(range(len(rows))))
     # keep each unit's order, interleave units arbitrarily
@@ -108,7 +124,7 @@ def test_execute_matches_reference(case):
     prog, slots = case
     cred = np.zeros((NU, NU), np.int64)
     cred[3, 0] = slots
-    args = (1.5, 32, 256, 32, 7.0, 24.0)
+    args = (1.5, 32, 256, 32, 7.0, 24.0, 1 << 2, 0.6, 1 << 1)
     _, fin, _, nbytes, status = execute(prog, cred, *args)
     assert status == -1
     np.testing.assert_allclose(fin, reference_execute(prog.tolist(), cred.tolist(), *args))
@@ -164,8 +180,9 @@ def test_off_chip_decode_serialises_every_intermediate(tiny_config):
     start, fin, _, _, status = execute(prog, C.credits(cfg), *hbm_args(cfg))
     assert status == -1
     _tokens_honoured(prog, C.credits(cfg), start, fin)
-    act_ld = np.nonzero((prog[:, F_UNIT] == C.LD) & (prog[:, F_KIND] == C.K_ACT))[0]
-    act_st = np.nonzero((prog[:, F_UNIT] == C.ST) & (prog[:, F_KIND] == C.K_ACT))[0]
+    vec = np.isin(prog[:, F_KIND], (C.K_ACT_VEC, C.K_ACT_IN))
+    act_ld = np.nonzero((prog[:, F_UNIT] == C.LD) & vec)[0]
+    act_st = np.nonzero((prog[:, F_UNIT] == C.ST) & vec)[0]
     # per layer: norm, q, k, v, rope, scores, softmax, AV, o, residual, norm, gate, up,
     # act_fn, down, residual: 16 activation loads, each after a store
     per_layer = 16
@@ -175,7 +192,15 @@ def test_off_chip_decode_serialises_every_intermediate(tiny_config):
     assert all((prog[act_ld[1:], F_WAIT] >> C.ST) & 1)
     assert all(prog[act_ld, F_REL] & ~(1 << C.MV | 1 << C.MISC) == 0)
     # each intermediate costs at least one store + load round trip of HBM latency
-    lat = hbm_args(cfg)[-1]
+    lat = hbm_args(cfg)[5]
     assert all(fin[i] - start[i] >= lat for i in np.concatenate([act_ld, act_st]))
+    # an MV's input vector crosses channels (one channel at the cross-channel rate), so
+    # it takes at least twice as long as the same bytes in one channel of its own
+    hz = cfg.clock_mhz * 1e6
+    one_ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency / hz
+    act_in = act_ld[prog[act_ld, F_KIND] == C.K_ACT_IN]
+    assert len(act_in) >= 8 * shape.layers     # q, k, v, scores, AV, o, gate, up, down
+    assert all(fin[i] - start[i] >= lat + prog[i, 1] / one_ch * 2 * 0.99 for i in act_in)
     on = C.decode_program(shape, tiles, cfg, 44, on_chip=True)
-    assert ((on[:, F_KIND] == C.K_ACT) & (on[:, F_UNIT] == C.LD)).sum() == 0
+    assert (np.isin(on[:, F_KIND], (C.K_ACT_VEC, C.K_ACT_IN, C.K_ACT))
+            & (on[:, F_UNIT] == C.LD)).sum() == 0
