@@ -40,6 +40,7 @@ SENSITIVITY = (("preset (artifact: efficiency 0.70 same-channel, 0.35 cross; 107
                ("hbm_efficiency 0.80", {"hbm_efficiency": 0.80}),
                ("cross-channel efficiency 0.70 (no switch penalty)",
                 {"hbm_cross_channel_efficiency": 0.70}),
+               ("weights through the switch too (hbm_efficiency 0.35)", {"hbm_efficiency": 0.35}),
                ("hbm_latency_ns 1,000", {"hbm_latency_ns": 1000.0}),
                ("hbm_latency_ns 5,000", {"hbm_latency_ns": 5000.0}),
                ("hbm_latency_ns 20,000", {"hbm_latency_ns": 20000.0}))
