@@ -264,6 +264,9 @@ def hash_slot(col, bits, P):
 # rs[row] = (open tokens, owner thread or -1, tokens, table ready); rt[row] = (time the
 # owner's table was ready, time the last helper finished).
 RS_OPEN, RS_OWNER, RS_UNITS, RS_READY = 0, 1, 2, 3
+# scratchpad words of a core's shared counters (their bank is word % spad_banks): the v3
+# fragment-pool counter and the open-token counter of the rows the core's threads own
+POOL_WORD, OPEN_TOKENS_WORD = 0, 1
 TS_OWNER, TS_COUNTED = 16, 17
 N_TS = 18
 
@@ -336,7 +339,7 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             return issue, done + P[P_DLAT], STEP_OK
         pool[core] -= nf
         st[S_ATOMICS] += 1
-        done = max(done, spad(core, 0, done, P[P_ATOMIC], P, bres, st))
+        done = max(done, spad(core, POOL_WORD, done, P[P_ATOMIC], P, bres, st))
         ts[t, 9] = nf * frag
         ts[t, 10] = nf
         rs[row, RS_READY] = 1
@@ -470,7 +473,9 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
             ts[t, TS_COUNTED] = 1
             rs[row, RS_OPEN] -= 1
             st[S_ATOMICS] += 1
-            fin = spad(o // tpc, 1, now, P[P_ATOMIC], P, bres, st) + _to_owner(core, o // tpc, P)
+            ocore = o // tpc
+            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P[P_ATOMIC], P, bres, st)
+                   + _to_owner(core, ocore, P))
             rt[row, 1] = max(rt[row, 1], fin)
             if o != t:  # a helper is free again
                 ts[t, TS_COUNTED] = 0
@@ -530,7 +535,7 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
         if acc == ACC_FRAG:
             pool[core] += ts[t, 10]
             st[S_ATOMICS] += 1
-            done = max(done, spad(core, 0, now, P[P_ATOMIC], P, bres, st))
+            done = max(done, spad(core, POOL_WORD, now, P[P_ATOMIC], P, bres, st))
     if not gathered:
         n = ts[t, 14]
         cols = np.sort(slist[t, :n])

@@ -296,8 +296,10 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         emax = config.fragment_entries * config.max_fragments
     else:
         emax = config.hash_table_entries
+    # inner/outer hand out rows / columns themselves; only row-wise engines use units
     u_row, u_j0, u_j1, rs = _work_units(ap, ai, blen, config.token_pps
-                                        if code[1] == K.DIST_TOKEN else 0)
+                                        if code[1] == K.DIST_TOKEN else 0) \
+        if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, np.zeros((1, 4), np.int64))
     P = _params(config, code, N, emax)
     T = config.threads
     RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,

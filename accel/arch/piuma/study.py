@@ -57,6 +57,12 @@ def algorithm_table(scale: int = 12, edge_factor: int = 16, config=None) -> dict
             "thesis_speedup": 9.4}
 
 
+def uniform_twin(g, seed: int = 0):
+    """A uniform random matrix with the size and density of ``g`` (the skew-free control)."""
+    n = g.shape[0]
+    return uniform_random(n, g.nnz / float(n * n), seed=seed)
+
+
 def skew_vs_uniform(scale: int = 12, edge_factor: int = 16, config=None) -> dict:
     """v1 vs v2 on R-MAT and on uniform random of equal size/density, on the preset machine
     and on the same machine without its single-threaded pipelines (which are 16x faster per
@@ -64,7 +70,7 @@ def skew_vs_uniform(scale: int = 12, edge_factor: int = 16, config=None) -> dict
     base = config or PRESETS["piuma"]
     g = resolve(f"rmat:{scale}:{edge_factor}").ops[0].a
     n = g.shape[0]
-    u = uniform_random(n, g.nnz / float(n * n), seed=0)
+    u = uniform_twin(g)
     out = {}
     mt_only = dataclasses.replace(base, st_pipelines=0)
     for label, m, cfg in (("rmat", g, base), ("uniform", u, base),
