@@ -121,6 +121,75 @@ def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
     return Tile(name, a_q, vals, idx, False, wrap_np(a_q @ w, p.acc_bits))
 
 
+def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_idx=None):
+    """FP16 Tile from 16-bit codes; expected = the FP32 codes of ``fp16.gemm_reference``."""
+    from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
+
+    from accel.arch.sat import fp16
+
+    a = np.asarray(a_bits, dtype=np.int64)
+    rows, k = a.shape
+    if rows != p.rows or k <= 0:
+        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a.shape}")
+    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
+        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    if w_dense is not None:
+        w = np.asarray(w_dense, dtype=np.int64)
+        return Tile(name, a, w, np.zeros_like(w), True,
+                    fp16.gemm_reference(a, w, None, p.n, p.m, dense=True))
+    vals, idx = np.asarray(w_vals, np.int64), np.asarray(w_idx, np.int64)
+    return Tile(name, a, vals, idx, False,
+                fp16.gemm_reference(a, vals, idx, p.n, p.m, dense=False))
+
+
+def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
+    """Cut a Gemm's real operands (``op.a``, ``op.b`` rounded to FP16) into R x C tiles
+    over the full K; N:M operands (groups along K) in sparse mode, dense ones in dense
+    mode; edge tiles zero-padded (code 0 = +0)."""
+    from accel.arch.sat import fp16
+
+    _sim_path()
+    b = op.b
+    if op.a is None or b.values is None:
+        raise AccelError(f"op {op.name} has no operand values; cannot co-simulate")
+    if b.kind == "nm":
+        if b.axis != 0:
+            raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
+        if (b.n, b.m) != (p.n, p.m):
+            raise AccelError(f"op {op.name} is {b.n}:{b.m} but the array is {p.n}:{p.m}; "
+                             f"pass --n {b.n} --m {b.m}")
+        dense = False
+    elif b.kind == "dense":
+        dense = True
+    else:
+        raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
+    if max_tiles < 1:
+        raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
+    a = fp16.to_fp16_bits(op.a, f"op {op.name} activations")
+    wv = fp16.to_fp16_bits(b.values, f"op {op.name} weights")
+    tiles = []
+    for r0 in range(0, op.M, p.rows):
+        for c0 in range(0, op.N, p.cols):
+            if len(tiles) >= max_tiles:
+                return tiles
+            at = np.zeros((p.rows, op.K), np.int64)
+            at[: min(p.rows, op.M - r0)] = a[r0:r0 + p.rows]
+            name = f"{op.name}[{r0}:{r0 + p.rows},{c0}:{c0 + p.cols}]"
+            nc = min(p.cols, op.N - c0)
+            if dense:
+                wt = np.zeros((op.K, p.cols), np.int64)
+                wt[:, :nc] = wv[:, c0:c0 + p.cols]
+                tiles.append(make_tile_fp16(name, p, at, w_dense=wt))
+            else:
+                vals = np.zeros((wv.shape[0], p.cols), np.int64)
+                idx = np.tile(np.arange(p.n), wv.shape[0] // p.n)[:, None] \
+                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
+                vals[:, :nc] = wv[:, c0:c0 + p.cols]
+                idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
+                tiles.append(make_tile_fp16(name, p, at, w_vals=vals, w_idx=idx))
+    return tiles
+
+
 def _check_range(name, x, bits, what):
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     if x.size and (x.min() < lo or x.max() > hi):

@@ -15,6 +15,10 @@ SUPPORTED_M = (2, 4, 8, 16)
 # anything; 16 bits covers INT16/FP16-mantissa experiments; beyond that use DSP cascades.
 MIN_OPERAND_BITS, MAX_OPERAND_BITS = 2, 16
 MAX_ACC_BITS = 64      # the NumPy reference wraps in int64
+# Datapaths of the same component: "int8" (signed integers, wrap-around accumulators) or
+# "fp16" (FP16 operands, FP32 accumulators; rules in accel/arch/sat/fp16.py).
+DTYPES = ("int8", "fp16")
+FP16_BITS, FP32_BITS = 16, 32
 MAX_DIM = 64           # rows/cols: 64x64 PEs is already far beyond one SLR for M = 16
 BEATS_BITS = 16        # tile length register: up to 65535 beats (K up to ~1M at 2:16)
 CYCLES_BITS = 32       # cycle counter width: 4e9 cycles per tile is never reached
@@ -33,6 +37,9 @@ class ArrayParams:
     # drains); timing ``accel.arch.sat.pe_array.tiles_cycles(..., pipelined=True)``.
     # Off = the original one-tile-per-start design (the committed rtl/*.v).
     pipelined: bool = False
+    # "fp16": SAT's training datapath (act/weight 16-bit FP16 codes, acc a 32-bit FP32
+    # code); "int8" keeps the integer engine.  act/weight/acc_bits then must be 16/16/32.
+    dtype: str = "int8"
 
     def __post_init__(self):
         self.validate()
@@ -44,6 +51,12 @@ class ArrayParams:
                 raise AccelError(f"{name} must be an integer, got {v!r}")
         if not isinstance(self.pipelined, bool):
             raise AccelError(f"pipelined must be true or false, got {self.pipelined!r}")
+        if self.dtype not in DTYPES:
+            raise AccelError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.fp and (self.act_bits, self.weight_bits, self.acc_bits) != (
+                FP16_BITS, FP16_BITS, FP32_BITS):
+            raise AccelError(f"--dtype fp16 has 16-bit operands and 32-bit accumulators, got "
+                             f"act {self.act_bits}, weight {self.weight_bits}, acc {self.acc_bits}")
         if self.rows <= 0 or self.cols <= 0:
             raise AccelError(f"PE array must be non-empty, got {self.rows}x{self.cols}")
         if self.rows > MAX_DIM or self.cols > MAX_DIM:
@@ -65,6 +78,14 @@ class ArrayParams:
                              f"{prod}..{MAX_ACC_BITS}")
 
     @property
+    def fp(self) -> bool:
+        return self.dtype == "fp16"
+
+    @classmethod
+    def fp16(cls, rows: int, cols: int, n: int, m: int, pipelined: bool = False):
+        return cls(rows, cols, n, m, FP16_BITS, FP16_BITS, FP32_BITS, pipelined, "fp16")
+
+    @property
     def idx_bits(self) -> int:
         return max(1, (self.m - 1).bit_length())
 
@@ -78,8 +99,10 @@ class ArrayParams:
 
     @property
     def name(self) -> str:
-        return (f"pe{self.rows}x{self.cols}_n{self.n}m{self.m}_a{self.act_bits}"
-                f"w{self.weight_bits}acc{self.acc_bits}" + ("_pipe" if self.pipelined else ""))
+        kind = ("_fp16acc32" if self.fp else
+                f"_a{self.act_bits}w{self.weight_bits}acc{self.acc_bits}")
+        return (f"pe{self.rows}x{self.cols}_n{self.n}m{self.m}{kind}"
+                + ("_pipe" if self.pipelined else ""))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -87,6 +110,8 @@ class ArrayParams:
             # the default design keeps its original dict, so its config hash (build dirs,
             # rtl/synth_cache.json keys) and the committed sidecars stay the same
             del d["pipelined"]
+        if not self.fp:
+            del d["dtype"]      # same reason: INT8 hashes and sidecars predate dtype
         return d
 
     def config_hash(self) -> str:

@@ -7,6 +7,11 @@ above, passes both on (right / down) and, if the registered window is a real bea
 then accumulate = the one cycle of ``MAC_LATENCY`` in ``accel/arch/sat/pe_array.py``.
 The accumulator wraps (two's complement) at ``acc_bits``, exactly like ``wrap_signed``.
 
+FP16 (``p.dtype == "fp16"``): the same mux and registers carry raw FP16 codes; the N
+products are exact FP32 (``accel.hw.fp``), added in multiplier order and then into an
+FP32 accumulator, each add rounded to nearest even -- still one registered step, so
+the cycle contract is unchanged.  Rules and reference: ``accel/arch/sat/fp16.py``.
+
 Pipelined (``p.pipelined``): the window also carries the tile's ``last`` flag; on the
 last beat the PE writes ``acc + sum`` into a shadow register and restarts ``acc`` at 0,
 so the next tile accumulates while the shadow waits for the drain.
@@ -18,13 +23,15 @@ from amaranth import Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.hw.fp import fp16_mul, fp32_add
+from accel.hw.layouts import acc_shape, act_shape, weight_shape
 from accel.hw.params import ArrayParams
 
 
 def window_layout(p: ArrayParams) -> data.StructLayout:
     """One row's activation window travelling right, tagged with its beat-valid bit
     (and, pipelined, the tile's ``last`` flag, which travels with the data)."""
-    fields = {"win": data.ArrayLayout(signed(p.act_bits), p.m), "valid": unsigned(1)}
+    fields = {"win": data.ArrayLayout(act_shape(p), p.m), "valid": unsigned(1)}
     if p.pipelined:
         fields["last"] = unsigned(1)
     return data.StructLayout(fields)
@@ -32,7 +39,7 @@ def window_layout(p: ArrayParams) -> data.StructLayout:
 
 def group_layout(p: ArrayParams) -> data.StructLayout:
     """One column's compressed weight group travelling down."""
-    return data.StructLayout({"val": data.ArrayLayout(signed(p.weight_bits), p.n),
+    return data.StructLayout({"val": data.ArrayLayout(weight_shape(p), p.n),
                               "idx": data.ArrayLayout(unsigned(p.idx_bits), p.n)})
 
 
@@ -46,10 +53,10 @@ class SparsePE(wiring.Component):
             "clear": In(1),   # tile start: zero the accumulator and drop stale beats
             "a_out": Out(window_layout(p)),
             "w_out": Out(group_layout(p)),
-            "acc": Out(signed(p.acc_bits)),
+            "acc": Out(acc_shape(p)),
         }
         if p.pipelined:
-            ports["shadow"] = Out(signed(p.acc_bits))   # finished tile, held for the drain
+            ports["shadow"] = Out(acc_shape(p))   # finished tile, held for the drain
         super().__init__(ports)
 
     def elaborate(self, platform):
@@ -57,31 +64,42 @@ class SparsePE(wiring.Component):
         m = Module()
         a_reg = Signal(window_layout(p))
         w_reg = Signal(group_layout(p))
-        acc = Signal(signed(p.acc_bits))
-        products = []
-        for j in range(p.n):
-            sel = a_reg.win[w_reg.idx[j]]                  # the M-way sparse mux
-            prod = Signal(signed(p.act_bits + p.weight_bits), name=f"prod{j}")
-            m.d.comb += prod.eq(sel * w_reg.val[j])
-            products.append(prod)
-        total = products[0]
-        for prod in products[1:]:
-            total = total + prod
+        acc = Signal(acc_shape(p))
+        if p.fp:
+            # FP16: exact FP32 products, summed in multiplier order, then accumulated
+            # (RNE each add; rules in accel/arch/sat/fp16.py)
+            products = [fp16_mul(m, a_reg.win[w_reg.idx[j]], w_reg.val[j], f"prod{j}")
+                        for j in range(p.n)]
+            total = products[0]
+            for j, prod in enumerate(products[1:], 1):
+                total = fp32_add(m, total, prod, f"psum{j}")
+            acc_next = fp32_add(m, acc, total, "accsum")
+        else:
+            products = []
+            for j in range(p.n):
+                sel = a_reg.win[w_reg.idx[j]]                  # the M-way sparse mux
+                prod = Signal(signed(p.act_bits + p.weight_bits), name=f"prod{j}")
+                m.d.comb += prod.eq(sel * w_reg.val[j])
+                products.append(prod)
+            total = products[0]
+            for prod in products[1:]:
+                total = total + prod
+            acc_next = acc + total                             # truncation = wrap at acc_bits
         with m.If(self.clear):
             m.d.sync += [acc.eq(0), a_reg.valid.eq(0)]
         with m.Elif(self.adv):
             m.d.sync += [a_reg.eq(self.a_in), w_reg.eq(self.w_in)]
             if p.pipelined:
-                shadow = Signal(signed(p.acc_bits))
+                shadow = Signal(acc_shape(p))
                 m.d.comb += self.shadow.eq(shadow)
                 with m.If(a_reg.valid & a_reg.last):
                     # the tile's last beat: its final sum goes to the shadow register,
                     # the accumulator restarts from 0 for the next tile's first beat
-                    m.d.sync += [shadow.eq(acc + total), acc.eq(0)]
+                    m.d.sync += [shadow.eq(acc_next), acc.eq(0)]
                 with m.Elif(a_reg.valid):
-                    m.d.sync += acc.eq(acc + total)
+                    m.d.sync += acc.eq(acc_next)
             else:
                 with m.If(a_reg.valid):
-                    m.d.sync += acc.eq(acc + total)           # truncation = wrap at acc_bits
+                    m.d.sync += acc.eq(acc_next)
         m.d.comb += [self.a_out.eq(a_reg), self.w_out.eq(w_reg), self.acc.eq(acc)]
         return m
