@@ -24,6 +24,9 @@ CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache.json"
 # pipelined builds (shadow accumulators) are cached apart, next to their one-tile twins in
 # CACHE_PATH, so the base resource model keeps fitting exactly the one-tile designs
 PIPELINED_CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache_pipelined.json"
+# FP16 arrays (one-tile and pipelined) and the sparse weight generator: their own file,
+# so the INT8 resource model keeps fitting exactly the INT8 designs
+FP16_CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache_fp16.json"
 FAMILY = "xcup"   # UltraScale+ primitives: LUT6, FDRE, CARRY8, DSP48E2, RAMB36E2
 SYNTH_TIMEOUT_S = 3600
 
@@ -78,10 +81,16 @@ def run_yosys(p: ArrayParams) -> dict:
             "cells": cells, "yosys_seconds": round(time.perf_counter() - t0, 1)}
 
 
+def cache_path_for(p: ArrayParams) -> Path:
+    if p.fp:
+        return FP16_CACHE_PATH
+    return PIPELINED_CACHE_PATH if p.pipelined else CACHE_PATH
+
+
 def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -> dict:
     """Cached resource counts of one configuration (``cached`` says whether Yosys ran)."""
     if cache_path is None:
-        cache_path = PIPELINED_CACHE_PATH if p.pipelined else CACHE_PATH
+        cache_path = cache_path_for(p)
     key = p.config_hash()
     cache = load_cache(cache_path)
     if key in cache and not force:

@@ -1,0 +1,227 @@
+"""Host side of the sparse weight generator: blocks in, expected masks out, co-simulation.
+
+``weight_blocks`` cuts a dense FP16 weight W (out, in) into the generator's M x L input
+blocks (``accel/arch/sat/weight_gen.py`` order); ``expected_beats`` builds every output
+beat from ``accel.workloads.formats.nm_compress`` -- the selection ``prune.py`` uses --
+on the same FP16 weights, so a bit-exact scoreboard means identical masks and indices.
+``run_gen`` drives the Verilated ``SparseWeightGen`` through cocotb
+(``sim/cocotb_weight_gen.py``) and returns one report.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accel.arch.sat.weight_gen import gen_beats, gen_cycles
+from accel.errors import AccelError, ToolchainError
+from accel.hw.cosim import LINT_WAIVERS, SIM_BUILD, _sim_path, _testcase_seconds
+from accel.hw.weight_gen import GEN_BEATS_BITS, GenParams, SparseWeightGen
+from accel.workloads.formats import nm_compress
+
+TOP = "sparse_weight_gen"
+TEST_MODULE = "cocotb_weight_gen"
+SCENARIOS = ("unstalled", "random_stalls", "reset")
+
+
+def _padded(w_bits: np.ndarray, g: GenParams) -> np.ndarray:
+    out_ch, in_ch = w_bits.shape
+    ob, ib = -(-out_ch // g.m), -(-in_ch // g.lanes)
+    wp = np.zeros((ob * g.m, ib * g.lanes), dtype=np.int64)
+    wp[:out_ch, :in_ch] = w_bits
+    return wp
+
+
+def weight_blocks(w_bits: np.ndarray, g: GenParams) -> np.ndarray:
+    """(beats, M, L) FP16 codes, row-block major (the contract's streaming order)."""
+    wp = _padded(w_bits, g)
+    ob, ib = wp.shape[0] // g.m, wp.shape[1] // g.lanes
+    return wp.reshape(ob, g.m, ib, g.lanes).transpose(0, 2, 1, 3).reshape(ob * ib, g.m, g.lanes)
+
+
+def _f16(bits: np.ndarray) -> np.ndarray:
+    return np.asarray(bits, dtype=np.int64).astype(np.uint16).view(np.float16)
+
+
+def expected_beats(w_bits: np.ndarray, g: GenParams) -> dict[str, np.ndarray]:
+    """Every output beat, from ``nm_compress`` (prune.py's top-N rule) on the padded FP16
+    weights: fwd = groups along input channels (of W.T, axis 0), bwd = groups along output
+    channels (of W, axis 0).  Arrays indexed [beat, ...] as in ``mask_beat``."""
+    wp = _padded(w_bits, g)
+    wf = _f16(wp).astype(np.float32)          # exact: every FP16 value is an FP32 value
+    fwd = nm_compress(wf.T, g.n, g.m, axis=0)   # (in/M * N, out)
+    bwd = nm_compress(wf, g.n, g.m, axis=0)     # (out/M * N, in)
+    out_p, in_p = wp.shape
+    ob, ib, q = out_p // g.m, in_p // g.lanes, g.lanes // g.m
+    codes = lambda v: np.asarray(v, np.float32).astype(np.float16).view(np.uint16).astype(np.int64)  # noqa: E731
+    # fwd values: [g_in*N + j, o] -> [ob, ib, r, q, j]
+    fv = codes(fwd.values).reshape(ib, q, g.n, ob, g.m).transpose(3, 0, 4, 1, 2)
+    fi = fwd.indices.astype(np.int64).reshape(ib, q, g.n, ob, g.m).transpose(3, 0, 4, 1, 2)
+    # bwd values: [g_out*N + j, i] -> [ob, ib, l, j]
+    bv = codes(bwd.values).reshape(ob, g.n, ib, g.lanes).transpose(0, 2, 3, 1)
+    bi = bwd.indices.astype(np.int64).reshape(ob, g.n, ib, g.lanes).transpose(0, 2, 3, 1)
+    beats = ob * ib
+    return {"fwd_val": fv.reshape(beats, g.m, q, g.n), "fwd_idx": fi.reshape(beats, g.m, q, g.n),
+            "bwd_val": bv.reshape(beats, g.lanes, g.n), "bwd_idx": bi.reshape(beats, g.lanes, g.n)}
+
+
+def generate(g: GenParams) -> str:
+    from amaranth.back import verilog
+
+    return verilog.convert(SparseWeightGen(g), name=TOP, emit_src=False)
+
+
+def build(g: GenParams, waves: bool = False) -> Path:
+    from cocotb_tools.runner import get_runner
+
+    from accel.hw.toolchain import verilator_build_env, verilator_env
+
+    verilator_env()
+    bdir = SIM_BUILD / ("wgen-" + g.config_hash() + ("-waves" if waves else ""))
+    bdir.mkdir(parents=True, exist_ok=True)
+    src = bdir / f"{g.name}.v"
+    text = generate(g)
+    if not src.exists() or src.read_text() != text:
+        src.write_text(text)
+    runner = get_runner("verilator")
+    with verilator_build_env():
+        try:
+            runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
+                         build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
+                         timescale=("1ns", "1ps"))
+        except (RuntimeError, SystemExit) as exc:
+            raise ToolchainError(f"Verilator build of {g.name} failed ({exc}); "
+                                 f"see {bdir / 'build.log'}") from None
+    return bdir
+
+
+def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, seed: int = 1,
+            waves: bool = False) -> dict:
+    """Co-simulate the generator on named FP16 weight matrices (codes, (out, in)).
+
+    Each matrix is one run (one ``start``); the report has one outcome per (scenario,
+    matrix) with RTL/model cycles and the outputs checked against ``nm_compress``."""
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    if not weights:
+        raise AccelError("no weight matrices to co-simulate")
+    bad = [s for s in scenarios if s not in SCENARIOS]
+    if bad:
+        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
+    arrays = {"params": np.array(json.dumps(g.to_dict())),
+              "opts": np.array(json.dumps({"scenarios": list(scenarios), "seed": seed})),
+              "names": np.array(list(weights))}
+    for i, (name, w) in enumerate(weights.items()):
+        w = np.asarray(w, dtype=np.int64)
+        if w.ndim != 2 or w.size == 0:
+            raise AccelError(f"weight {name}: need a non-empty 2-D matrix, got {w.shape}")
+        beats = gen_beats(w.shape[0], w.shape[1], g.m, g.lanes)
+        if beats >= 1 << GEN_BEATS_BITS:
+            raise AccelError(f"weight {name}: {beats} blocks exceed the {GEN_BEATS_BITS}-bit "
+                             "beat counter")
+        arrays[f"blocks{i}"] = weight_blocks(w, g)
+        for k, v in expected_beats(w, g).items():
+            arrays[f"{k}{i}"] = v
+    _sim_path()
+    t0 = time.perf_counter()
+    bdir = build(g, waves=waves)
+    t_build = time.perf_counter() - t0
+    run_dir = bdir / "runs"
+    run_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
+        tmp = Path(tmp)
+        job, results = tmp / "job.npz", tmp / "results.jsonl"
+        np.savez(job, **arrays)
+        results.touch()
+        t1 = time.perf_counter()
+        xml = get_runner("verilator").test(
+            test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
+            hdl_toplevel_lang="verilog", test_dir=tmp, waves=waves,
+            results_xml=str(tmp / "results.xml"),
+            extra_env={"ACCEL_GEN_JOB": str(job), "ACCEL_GEN_RESULTS": str(results)},
+            log_file=tmp / "sim.log", seed=seed)
+        t_sim = time.perf_counter() - t1
+        n_tests, n_failed = get_results(Path(xml))
+        outcomes = [json.loads(ln) for ln in results.read_text().splitlines() if ln]
+        log_tail = "\n".join((tmp / "sim.log").read_text().splitlines()[-40:]) if n_failed else ""
+        test_seconds = _testcase_seconds(Path(xml))
+    cyc_bad = sum(o["rtl_cycles"] != o["model_cycles"] or
+                  (o["scenario"] in ("unstalled", "after_reset")
+                   and o["wall_cycles"] != o["model_cycles"]) for o in outcomes)
+    return {"unit": "weight-gen", "params": g.to_dict(), "runs": len(outcomes),
+            "rtl_cycles": sum(o["rtl_cycles"] for o in outcomes),
+            "model_cycles": sum(o["model_cycles"] for o in outcomes),
+            "cycle_mismatches": cyc_bad,
+            "outputs_checked": sum(o["outputs_checked"] for o in outcomes),
+            "output_mismatches": sum(o["output_mismatches"] for o in outcomes),
+            "simulated_cycles": sum(o["wall_cycles"] for o in outcomes),
+            "sim_seconds": round(t_sim, 3), "build_seconds": round(t_build, 3),
+            "test_seconds": round(test_seconds, 3),
+            "cocotb_tests": n_tests, "cocotb_failed": n_failed, "log": log_tail,
+            "per_run": outcomes}
+
+
+def run_layer(workload: str, layer: str, n: int, m: int, lanes: int, seq_len: int = 8,
+              stalls: bool = True, seed: int = 1, waves: bool = False) -> dict:
+    """``accel rtl cosim --unit weight-gen``: a real layer's dense weights through the RTL."""
+    from accel.arch.sat import fp16
+    from accel.workloads import prune as P
+
+    g = GenParams(n, m, lanes)
+    w = dense_weight(workload, layer, seq_len)
+    w_bits = fp16.to_fp16_bits(w, f"layer {layer} weights")
+    scen = SCENARIOS if stalls else ("unstalled",)
+    rep = run_gen(g, {layer: w_bits}, scenarios=scen, seed=seed, waves=waves)
+    # prune.py's own masks on the same FP16 weights: the RTL's (checked bit-exactly
+    # against nm_compress above) must be these; and how the FP32-master masks compare
+    w16 = _f16(w_bits).astype(np.float32)
+    fwd_mask, bwd_mask = P.bdwp_masks(w16, n, m)
+    exp = expected_beats(w_bits, g)
+    rep.update({"workload": workload, "layer": layer, "weight_shape": list(w.shape),
+                "model_cycles_formula": "gen_cycles(gen_beats(out, in, M, lanes))",
+                "masks_vs_prune": _mask_agreement(exp, g, w.shape, fwd_mask, bwd_mask),
+                "fp32_master_mask_diff": {
+                    "fwd": int(np.count_nonzero(P.bdwp_masks(w, n, m)[0] != fwd_mask)),
+                    "bwd": int(np.count_nonzero(P.bdwp_masks(w, n, m)[1] != bwd_mask))},
+                "model_cycles_per_run": gen_cycles(gen_beats(w.shape[0], w.shape[1], m, lanes))})
+    return rep
+
+
+def _mask_agreement(exp, g, shape, fwd_mask, bwd_mask) -> dict:
+    """Rebuild both boolean masks from the expected (= RTL, when the scoreboard passed)
+    beats and count differences from ``prune.bdwp_masks``."""
+    out_ch, in_ch = shape
+    ob, ib = -(-out_ch // g.m), -(-in_ch // g.lanes)
+    q = g.lanes // g.m
+    fm = np.zeros((ob * g.m, ib * g.lanes), bool)
+    bm = np.zeros_like(fm)
+    fi = exp["fwd_idx"].reshape(ob, ib, g.m, q, g.n)
+    bi = exp["bwd_idx"].reshape(ob, ib, g.lanes, g.n)
+    for a in range(ob):
+        for b in range(ib):
+            for r in range(g.m):
+                for qq in range(q):
+                    fm[a * g.m + r, b * g.lanes + qq * g.m + fi[a, b, r, qq]] = True
+            for c in range(g.lanes):
+                bm[a * g.m + bi[a, b, c], b * g.lanes + c] = True
+    return {"fwd_differences": int(np.count_nonzero(fm[:out_ch, :in_ch] != fwd_mask)),
+            "bwd_differences": int(np.count_nonzero(bm[:out_ch, :in_ch] != bwd_mask)),
+            "kept_fwd": int(fwd_mask.sum()), "kept_bwd": int(bwd_mask.sum())}
+
+
+def dense_weight(workload: str, layer: str, seq_len: int = 8) -> np.ndarray:
+    """Dense W (out, in) of ``layer``: the dense training workload's bwd_data operand."""
+    from accel.workloads.builtin import resolve
+
+    wl = resolve(workload, prune="dense", training=True, seq_len=seq_len)
+    ops = {op.name: op for op in wl.ops}
+    key = f"{layer}:bwd_data"
+    if key not in ops:
+        names = sorted({op.source for op in wl.ops if op.source})
+        raise AccelError(f"no layer {layer!r} in {workload}; e.g. {', '.join(names[:3])}")
+    return np.asarray(ops[key].b.values, dtype=np.float32)
