@@ -35,7 +35,7 @@ class SatConfig:
     mults_per_pe: int = 2          # hardware N: multipliers per PE (BDWP's headline pattern is 2:8)
     group_m: int = 8               # widest activation window a PE's selection mux takes (M of 2:8)
     supported_patterns: tuple[str, ...] = ("1:4", "2:4", "1:8", "2:8", "4:8")  # any N:M with M <= group_m; N > mults_per_pe costs ceil(N/mults_per_pe) beats per group
-    pipelined_tiles: bool = False  # RTL-backed by accel/hw ArrayParams(pipelined=True): shadow accumulators overlap a tile's drain with the next tile's feed (pe_array.tiles_cycles); off = one tile per start, the default RTL (the paper does not say which SAT has)
+    pipelined_tiles: bool = True   # RTL-verified (accel/hw ArrayParams(pipelined=True), Verilator regression incl. FP16): shadow accumulators overlap a tile's drain with the next tile's feed (pe_array.tiles_cycles); false = one tile per start (the paper does not say which SAT has; a start-per-tile array would expose ~R+C cycles per 32x32 tile)
     clock_mhz: float = 200.0       # not public; a typical closing frequency for a large FP16 array on UltraScale+ VU9P
     # --- on-chip buffers (each double-buffered: half is filled while the other is used) ---
     act_buffer_kb: int = 512       # not public; XCVU9P has ~43 MB BRAM+URAM, SAT-class designs use a few MB in total
@@ -55,9 +55,8 @@ class SatConfig:
     # --- weight-update vector engine ---
     update_lanes: int = 64         # not public; FP32 lanes, one weight per lane per cycle
     optimizer: str = "sgd"         # sgd (momentum: 1 FP32 state) as in SR-STE's ResNet recipe; adam: 2 FP32 states
-    # --- sparse-weight generation (top-N of M sorter lanes) ---
-    sorter_lanes: int = 32         # secondary notes on SAT: 32-lane sparse online reduction engine
-    sorter_cycles_per_element: int = 1  # a lane spends about M cycles per group of M (secondary notes)
+    # --- sparse-weight generation (RTL accel/hw/weight_gen.py, contract arch/sat/weight_gen.py) ---
+    sorter_lanes: int = 32         # generator lanes L: input channels of the M x L weight block taken per cycle (both masks out); 32 from secondary notes on SAT's 32-lane sparse online reduction engine
     # --- dataflow ---
     default_dataflow: str = "os"   # used when offline scheduling is off (output-stationary is the RTL tile's own order)
 
@@ -65,7 +64,7 @@ class SatConfig:
         for name in ("pe_rows", "pe_cols", "mults_per_pe", "group_m", "act_buffer_kb",
                      "weight_buffer_kb", "output_buffer_kb", "dram_channels", "act_bytes",
                      "weight_bytes", "acc_bytes", "out_bytes", "master_bytes", "update_lanes",
-                     "sorter_lanes", "sorter_cycles_per_element"):
+                     "sorter_lanes"):
             v = getattr(self, name)
             if v <= 0:
                 raise ConfigError(f"{name} must be positive, got {v}")
@@ -93,6 +92,9 @@ class SatConfig:
             n, m = parse_pattern(pat)
             if m > self.group_m:
                 raise ConfigError(f"supported pattern {pat} has M={m} > group_m={self.group_m}")
+            if self.sorter_lanes % m:
+                raise ConfigError(f"sorter_lanes={self.sorter_lanes} must be a multiple of M={m} "
+                                  f"(pattern {pat}): the generator takes M x lanes blocks")
 
     # --- derived quantities -------------------------------------------------------------
     @property

@@ -7,7 +7,10 @@ bwd_weight GEMMs per layer, as built by ``accel.workloads.training``) on the SAT
   (``_kernels.walk_gemms``; PE-array tile time from ``pe_array.tile_cycles_nb``, the RTL
   contract); an N:M operand (groups along K, pattern in ``supported_patterns``) runs in
   N:M mode, anything else (dense, SR-STE's unstructured bwd_data) in dense mode;
-* sparse-weight generation (top-N of M by the sorter lanes) precedes each N:M op;
+* sparse-weight generation precedes each layer's first N:M op: the RTL generator
+  (``accel/hw/weight_gen.py``, contract ``weight_gen.py``) reads the dense weights once,
+  one M x ``sorter_lanes`` block per cycle, and emits both BDWP masks (forward and
+  transposed backward), so a bdwp layer's bwd_data op needs no second pass;
 * after each layer's bwd_weight, the weight-update vector engine steps the FP32 master
   weights (``update_lanes`` weights/cycle or DRAM-bound, whichever is slower);
 * the dense baseline is the same workload with every mask ignored, on the same engine
@@ -28,12 +31,13 @@ import numpy as np
 from accel.arch.sat import _kernels as K
 from accel.arch.sat.config import SatConfig
 from accel.arch.sat.schedule import EngineOp, engine_op, plan
+from accel.arch.sat.weight_gen import gen_beats, gen_cycles
 from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import NM, Dense, Unstructured
 from accel.workloads.ops import TRAINING_PHASES, Gemm, Workload
 
-MODEL_VERSION = "sat-2"  # sat-2: n:m patterns stream whole group_m windows
+MODEL_VERSION = "sat-3"  # sat-3: RTL weight-generator timing (both masks, one pass); sat-2: n:m patterns stream whole group_m windows
 PHASE_KEYS = ("fwd", "bwd_data", "bwd_weight", "update")
 
 
@@ -124,13 +128,49 @@ def _check_workload(workload: Workload) -> list[Gemm]:
     return _step_order(list(workload.ops))
 
 
-def _gen_cycles(op: Gemm, nm: tuple[int, int], cfg: SatConfig) -> tuple[float, float]:
-    """Sorter cycles and DRAM bytes to produce ``op``'s N:M weights from dense FP16."""
+def _weight_shape(op: Gemm) -> tuple[int, int]:
+    """(out, in) of the layer weight W behind ``op``'s N:M operand: fwd streams W.T
+    (K = in, N = out), bwd_data streams W (K = out, N = in)."""
+    return (op.K, op.N) if op.phase == "bwd_data" else (op.N, op.K)
+
+
+def _gen_cycles(op: Gemm, nm: tuple[int, int], cfg: SatConfig,
+                both: bool) -> tuple[float, float]:
+    """Generator cycles and DRAM bytes to produce ``op``'s N:M weights from dense FP16.
+
+    RTL contract (``weight_gen.gen_cycles``): one M x ``sorter_lanes`` block of W per
+    cycle plus start and output register; the dense weights are read once and the
+    compressed weights (values + positions) written, for both masks when ``both``
+    (BDWP: the same pass yields the transposed mask); DRAM-bound when that is slower."""
     n, m = nm
-    groups = -(-op.K // m) * op.N
-    sort = -(-groups // cfg.sorter_lanes) * m * cfg.sorter_cycles_per_element
-    nbytes = op.K * op.N * cfg.weight_bytes + groups * n * (cfg.weight_bytes + cfg.index_bits / 8)
-    return max(sort, nbytes / cfg.bytes_per_cycle), nbytes
+    out_ch, in_ch = _weight_shape(op)
+    cycles = gen_cycles(gen_beats(out_ch, in_ch, m, cfg.sorter_lanes))
+    per_kept = cfg.weight_bytes + cfg.index_bits / 8
+    kept = -(-in_ch // m) * out_ch * n + (-(-out_ch // m) * in_ch * n if both else 0)
+    nbytes = out_ch * in_ch * cfg.weight_bytes + kept * per_kept
+    return max(cycles, nbytes / cfg.bytes_per_cycle), nbytes
+
+
+def _generation(ops: list[Gemm], pats: list, cfg: SatConfig) -> tuple[np.ndarray, float]:
+    """Generation cycles per op (at the layer's first N:M op in step order) and bytes.
+
+    A layer whose fwd and bwd_data ops are both N:M (BDWP) is generated in one pass
+    that emits both masks; every other N:M op gets its own pass."""
+    by_src: dict[str, list[int]] = {}
+    for i, (o, p) in enumerate(zip(ops, pats, strict=True)):
+        if p is not None:
+            by_src.setdefault(o.source or o.name, []).append(i)
+    gen = np.zeros(len(ops))
+    total_bytes = 0.0
+    for idx in by_src.values():
+        phases = {ops[i].phase for i in idx}
+        pair = {"fwd", "bwd_data"} <= phases and len({pats[i] for i in idx}) == 1
+        first = idx[0]
+        for i in ([first] if pair else idx):
+            g, b = _gen_cycles(ops[i], pats[i], cfg, both=pair)
+            gen[i] = g * ops[i].repeat
+            total_bytes += b * ops[i].repeat
+    return gen, total_bytes
 
 
 def _update(op: Gemm, cfg: SatConfig) -> tuple[float, float]:
@@ -173,12 +213,7 @@ def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
     eng_s, eng_d = res[:nops, K.R_CYCLES] * rep, res[nops:, K.R_CYCLES] * rep
     dram_s, dram_d = res[:nops, K.R_DRAM] * rep, res[nops:, K.R_DRAM] * rep
 
-    gen = np.zeros(nops)
-    gen_bytes = 0.0
-    for i, (o, p) in enumerate(zip(ops, pats, strict=True)):
-        if p is not None:
-            g, b = _gen_cycles(o, p, config)
-            gen[i], gen_bytes = g * o.repeat, gen_bytes + b * o.repeat
+    gen, gen_bytes = _generation(ops, pats, config)
     # The update follows each layer's bwd_weight; it is an engine-timeline entry.
     upd = np.zeros(nops)
     upd_bytes = 0.0

@@ -4,8 +4,8 @@ Each optimisation is a switch of :func:`accel.arch.sat.model.simulate`; its mech
 
 *Pre-generation* (``pregen``).  BDWP needs two N:M copies of every weight per step: the
 forward copy (top-N of M along input channels) and the backward copy (along output
-channels).  The sorter lanes (``sorter_lanes`` top-k sorters, ``sorter_cycles_per_element``
-x M cycles per group of M) produce them from the dense FP16 weights.  Off: the engine
+channels).  The RTL weight generator (``accel/hw/weight_gen.py``: one M x ``sorter_lanes``
+block of the dense FP16 weights per cycle) produces both in one pass.  Off: the engine
 waits for the generation of an op's sparse weights right before the op.  On: the
 sorters are an independent unit that works through the generation jobs in the order
 the engine consumes them, starting as soon as the step's weights are final, so the

@@ -10,14 +10,15 @@ from hypothesis import strategies as st
 
 from accel.arch.sat.config import PRESETS, SatConfig
 from accel.arch.sat.model import functional, simulate
-from accel.arch.sat.pe_array import tile_beats, tile_cycles
+from accel.arch.sat.pe_array import tile_beats, tile_cycles, tiles_cycles
 from accel.arch.sat.schedule import engine_op, plan
 from accel.errors import AccelError
 from accel.workloads.formats import nm_compress
 from accel.workloads.ops import Gemm, Workload
 from accel.workloads.training import training_ops
 
-CFG = PRESETS["sat-vcu1525"]
+CFG = PRESETS["sat-vcu1525"]                       # pipelined array (sat-3 default)
+ONE = dataclasses.replace(CFG, pipelined_tiles=False)   # one tile per start
 
 
 def one_gemm(M, K, N, nm, cfg=CFG, interleave=False, offline=False):
@@ -42,7 +43,10 @@ def test_single_tile_by_hand():
         load = 32 * 64 * 2 + b_bytes
         write = 32 * 32 * 2
         expect = load / bpc + tile_cycles(32, 32, beats) + write / bpc
-        assert one_gemm(32, 64, 32, nm)[0] == pytest.approx(expect)
+        assert one_gemm(32, 64, 32, nm, ONE)[0] == pytest.approx(expect)
+        # the preset's pipelined array: a one-tile run skips the row skew (R-1 = 31)
+        assert tiles_cycles(32, 32, [beats], True) == tile_cycles(32, 32, beats) - 31
+        assert one_gemm(32, 64, 32, nm)[0] == pytest.approx(expect - 31)
 
 
 @pytest.mark.parametrize("M,K,N,nm,golden", [
@@ -52,7 +56,40 @@ def test_single_tile_by_hand():
     (100, 200, 50, (2, 8), 1026),
 ])
 def test_golden_cycles(M, K, N, nm, golden):
+    """One tile per start (the preset before sat-3); unchanged by the default switch."""
+    assert round(one_gemm(M, K, N, nm, ONE, interleave=True, offline=True)[0]) == golden
+
+
+@pytest.mark.parametrize("M,K,N,nm,golden", [
+    (128, 384, 384, (2, 8), 2612),
+    (128, 384, 384, None, 9331),
+    (64, 1536, 96, (2, 4), 2584),
+    (100, 200, 50, (2, 8), 410),
+])
+def test_golden_cycles_pipelined_preset(M, K, N, nm, golden):
+    """The same GEMMs on the preset's pipelined array (regression values of sat-3)."""
     assert round(one_gemm(M, K, N, nm, interleave=True, offline=True)[0]) == golden
+
+
+def test_generation_golden_by_hand():
+    """MiniLM FFN1 weight W (1536, 384) at 2:8: the RTL generator takes 8 x 32 blocks,
+    192 x 12 = 2304 of them, + start + output register = 2306 cycles; it reads W once
+    (1536*384*2 B) and writes both masks' kept weights, 2 x 147,456 x (2 B + 3 bits):
+    1,880,064 B at 288 B/cycle = 6,528 cycles, so DRAM-bound.  bwd_data gets no pass."""
+    from accel.arch.sat.model import _generation
+    from accel.arch.sat.weight_gen import gen_beats, gen_cycles
+
+    assert gen_cycles(gen_beats(1536, 384, 8, 32)) == 2306
+    rng = np.random.default_rng(1)
+    ops = training_ops("ffn1", rng.standard_normal((1536, 384)).astype(np.float32),
+                       rng.standard_normal((4, 384)).astype(np.float32), 2, 8)
+    pats = [(2, 8), (2, 8), None]
+    gen, nbytes = _generation(ops, pats, CFG)
+    assert nbytes == 1536 * 384 * 2 + 2 * 147456 * (2 + 3 / 8) == 1880064
+    assert gen[0] == pytest.approx(1880064 / CFG.bytes_per_cycle) == pytest.approx(6528)
+    assert gen[1] == 0 and gen[2] == 0
+    fast = dataclasses.replace(CFG, dram_channels=64)    # compute-bound: the RTL contract
+    assert _generation(ops, pats, fast)[0][0] == 2306
 
 
 def small_workload(seed=0, n=2, m=8, method="bdwp", tokens=48, dims=((40, 24), (24, 40))):

@@ -15,7 +15,8 @@ from accel.arch.sat.model import simulate
 from accel.arch.sat.pe_array import tiles_cycles
 from accel.errors import AccelError
 
-CFG = PRESETS["sat-vcu1525"]
+# the preset is pipelined; CFG is its one-tile-per-start twin, PIPE the preset itself
+CFG = dataclasses.replace(PRESETS["sat-vcu1525"], pipelined_tiles=False)
 PIPE = dataclasses.replace(CFG, pipelined_tiles=True)
 
 
