@@ -295,7 +295,7 @@ def build(p: ArrayParams, waves: bool = False) -> Path:
     if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
         src.write_text(text)
     runner = get_runner("verilator")
-    with verilator_build_env():
+    with verilator_build_env(quick=p.fp):
         try:
             runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
                          build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",

@@ -88,7 +88,7 @@ def build(g: GenParams, waves: bool = False) -> Path:
     if not src.exists() or src.read_text() != text:
         src.write_text(text)
     runner = get_runner("verilator")
-    with verilator_build_env():
+    with verilator_build_env(quick=True):
         try:
             runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
                          build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
