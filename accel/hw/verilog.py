@@ -48,6 +48,15 @@ def _fields(layout) -> dict:
 
 def sidecar(p: ArrayParams) -> dict:
     out = _sidecar(p)
+    if p.fp:
+        out["numerics"] = {
+            "dtype": "fp16",
+            "operands": "FP16 codes; exponent 0 read as zero (DAZ); exponent 31 a normal number",
+            "products": "exact in FP32",
+            "sums": "FP32 round-to-nearest-even, |r| < 2^-126 -> +0 (FTZ)",
+            "order": "per beat: p0 + p1 + ... in multiplier order, then acc + that sum",
+            "reference": "accel.arch.sat.fp16.gemm_reference",
+        }
     if p.pipelined:
         out["latency"]["pipelined_run"] = {
             "formula": "START_CYCLES + beats[0] + sum(max(beats[i], max(rows, cols)) for i>=1)"

@@ -78,3 +78,25 @@ def test_pipelined_build_ports_sidecar_and_lint(tmp_path):
     proc = subprocess.run([str(verilator_env()), "--lint-only", *LINT_WAIVERS,
                            str(paths["verilog"])], capture_output=True, text=True)
     assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_fp16_and_weight_gen_lint_clean(tmp_path):
+    """`accel rtl generate --dtype fp16 ... --pipelined` and the weight generator's
+    Verilog pass Verilator lint with the documented waivers; the FP16 sidecar states
+    the numerics and the 16-bit payload fields."""
+    from accel.hw.gen_cosim import generate as gen_verilog
+    from accel.hw.weight_gen import GenParams
+
+    p = ArrayParams.fp16(4, 4, 2, 8, pipelined=True)
+    sc = verilog.sidecar(p)
+    assert sc["params"]["dtype"] == "fp16" and "reference" in sc["numerics"]
+    assert sc["payloads"]["act"]["win"]["width"] == 16
+    assert sc["payloads"]["result"]["acc"] == {**sc["payloads"]["result"]["acc"],
+                                               "width": 32, "signed": False}
+    paths = verilog.write(p, tmp_path)
+    gen_v = tmp_path / "wgen.v"
+    gen_v.write_text(gen_verilog(GenParams(2, 8, 16)))
+    for f in (paths["verilog"], gen_v):
+        proc = subprocess.run([str(verilator_env()), "--lint-only", *LINT_WAIVERS, str(f)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr[-2000:]

@@ -118,13 +118,13 @@ def test_pipelined_must_be_bool():
 def test_study_table_reports_both_modes():
     from accel.arch.sat.study import _markdown
 
-    rows = [{"model": "m", "pattern": p, "speedup": s, "ceiling": 1.9, "pipelined_speedup": ps,
-             "pipelined_ceiling": 1.95, "dense_cycles": 100, "pipelined_dense_cycles": 80}
-            for p, s, ps in (("2:8", 1.4, 1.6), ("2:4", 1.2, 1.3))]
-    md = _markdown({"rows": rows, "ablation": [], "average": {"2:8": 1.4, "2:4": 1.2},
-                    "average_pipelined": {"2:8": 1.6, "2:4": 1.3}, "paper_average_2_8": 1.75,
+    rows = [{"model": "m", "pattern": p, "speedup": s, "ceiling": 1.95, "one_tile_speedup": os_,
+             "one_tile_ceiling": 1.9, "dense_cycles": 80, "one_tile_dense_cycles": 100}
+            for p, s, os_ in (("2:8", 1.6, 1.4), ("2:4", 1.3, 1.2))]
+    md = _markdown({"rows": rows, "ablation": [], "average": {"2:8": 1.6, "2:4": 1.3},
+                    "average_one_tile": {"2:8": 1.4, "2:4": 1.2}, "paper_average_2_8": 1.75,
                     "preset": "sat-vcu1525"})
-    assert "| 2:8 speedup | 2:8 pipelined |" in md
-    assert "| m | 1.400x | 1.600x | 1.900x / 1.950x | 1.200x | 1.300x |" in md
-    assert "| **average** | **1.400x** | **1.600x** |" in md
+    assert "| 2:8 speedup | 2:8 one tile/start |" in md
+    assert "| m | 1.600x | 1.400x | 1.950x / 1.900x | 1.300x | 1.200x |" in md
+    assert "| **average** | **1.600x** | **1.400x** |" in md
     assert "| 0.800 |" in md
