@@ -68,3 +68,26 @@ def test_pipelined_estimate_cost_and_holdout():
     assert pipe["register_bits"] > one["register_bits"]
     # the one-tile model is fitted only on one-tile builds (unchanged by the pipelined cache)
     assert resources.fitted()["n_configs"] == len(load_cache())
+
+
+def test_sat_sweep_points_all_have_hw_metrics():
+    """Every point workloads/sweeps/sat-minilm.yaml admits is inside the resource model's
+    range (rows, cols <= MAX_DIM), and its multiplier constraint is the XCVU9P's 6840
+    DSP48E2 (one per FP16 multiplier), not a rounder number."""
+    from pathlib import Path
+
+    from accel.hw.params import MAX_DIM
+    from accel.sweep.points import design_points
+    from accel.sweep.spec import load_spec
+
+    path = Path(__file__).resolve().parents[2] / "workloads" / "sweeps" / "sat-minilm.yaml"
+    spec = load_spec(path)
+    assert "pe_rows * pe_cols * mults_per_pe <= 6840" in path.read_text()
+    pts = design_points(spec)
+    assert len(pts) == 1344
+    assert max(p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"] for p in pts) <= 6840
+    for p in pts:
+        assert max(p["pe_rows"], p["pe_cols"]) <= MAX_DIM
+        est = resources.estimate(p["pe_rows"], p["pe_cols"], p["mults_per_pe"], 8,
+                                 pipelined=p["pipelined_tiles"])
+        assert est["LUT"] > 0 and est["DSP48E2"] > 0
