@@ -16,6 +16,8 @@ activations and weights, FP32 accumulators.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from amaranth import Shape, signed, unsigned
 from amaranth.lib import data
@@ -72,8 +74,13 @@ def _leaves(layout, offset: int = 0):
         yield (), offset, shape.width, shape.signed
 
 
+@lru_cache(maxsize=64)
 def field_map(layout: data.StructLayout) -> dict[str, tuple[np.ndarray, int, bool]]:
-    """Per top-level field: offsets of its scalars (in C order of the nested arrays)."""
+    """Per top-level field: offsets of its scalars (in C order of the nested arrays).
+
+    Cached (layouts are hashable and compare by value): the testbenches pack and unpack
+    every beat, and walking a wide layout costs milliseconds.  Callers must not mutate
+    the returned arrays."""
     out: dict[str, list] = {}
     for path, off, width, sgn in _leaves(layout):
         name = path[0]

@@ -17,7 +17,7 @@ from scipy.optimize import nnls
 
 from accel.arch.sat.pe_array import pipelined_spacing
 from accel.hw.params import BEATS_BITS, CYCLES_BITS, ArrayParams
-from accel.hw.synth import PIPELINED_CACHE_PATH, load_cache
+from accel.hw.synth import FP16_CACHE_PATH, PIPELINED_CACHE_PATH, load_cache
 
 RESOURCES = ("LUT", "FF", "CARRY", "DSP48E2", "BRAM")
 # which structural features may explain which resource (physical reasoning, see below)
@@ -29,6 +29,22 @@ FEATURES = {
     "DSP48E2": ("mults",),
     "BRAM": ("const",),
 }
+
+
+# FP16 arrays (``ArrayParams.fp16``): the products' significands still go to DSPs, but
+# the sums are FP32 adders in fabric (alignment shifter, normaliser, rounding), one per
+# multiplier (N-1 product adds + the accumulate), so LUTs and carries follow those.
+FEATURES_FP16 = {
+    "LUT": ("const", "mux_bits", "fp_adders"),
+    "FF": ("const", "reg_bits"),
+    "CARRY": ("const", "fp_adders"),
+    "DSP48E2": ("mults",),
+    "BRAM": ("const",),
+}
+
+
+def _features_for(dtype: str) -> dict:
+    return FEATURES_FP16 if dtype == "fp16" else FEATURES
 
 
 def register_bits(p: ArrayParams) -> int:
@@ -55,21 +71,22 @@ def features(p: ArrayParams) -> dict[str, float]:
         "mux_bits": float(mults * p.act_bits * p.m),                  # M-way sparse muxes
         "acc_bits": float(pes * p.acc_bits),                          # accumulator adders
         "reg_bits": float(register_bits(p)),
+        "fp_adders": float(mults if p.fp else 0),                     # FP32 adders
     }
 
 
-def _dataset(cache: dict) -> list[tuple[ArrayParams, dict]]:
+def _dataset(cache: dict, keep_pipelined: bool = False) -> list[tuple[ArrayParams, dict]]:
     rows = []
     for entry in cache.values():
-        if entry["params"].get("pipelined"):
+        if entry["params"].get("pipelined") and not keep_pipelined:
             continue
         rows.append((ArrayParams(**entry["params"]), entry["resources"]))
     rows.sort(key=lambda r: (r[0].rows * r[0].cols, r[0].n, r[0].m, r[0].rows))
     return rows
 
 
-def _fit(data, resource: str) -> np.ndarray:
-    names = FEATURES[resource]
+def _fit(data, resource: str, dtype: str = "int8") -> np.ndarray:
+    names = _features_for(dtype)[resource]
     x = np.array([[features(p)[f] for f in names] for p, _ in data])
     y = np.array([float(res.get(resource, 0)) for _, res in data])
     coef, _ = nnls(x, y)
@@ -78,7 +95,24 @@ def _fit(data, resource: str) -> np.ndarray:
 
 def _predict(coef: np.ndarray, resource: str, p: ArrayParams) -> float:
     f = features(p)
-    return float(sum(c * f[name] for c, name in zip(coef, FEATURES[resource], strict=True)))
+    names = _features_for(p.dtype)[resource]
+    return float(sum(c * f[name] for c, name in zip(coef, names, strict=True)))
+
+
+def _fp16_data():
+    """FP16 syntheses (one-tile and pipelined alike: shadow registers are in reg_bits)."""
+    return [(p, r) for p, r in _dataset(load_cache(FP16_CACHE_PATH), keep_pipelined=True)
+            if p.fp]
+
+
+@lru_cache(maxsize=1)
+def fitted_fp16() -> dict:
+    data = _fp16_data()
+    if len(data) < 4:
+        raise RuntimeError(f"FP16 resource model needs >= 4 synthesised FP16 configs in "
+                           f"{FP16_CACHE_PATH.name}, has {len(data)}")
+    return {"coefs": {r: _fit(data, r, "fp16") for r in RESOURCES}, "n_configs": len(data),
+            "configs": [p.name for p, _ in data]}
 
 
 @lru_cache(maxsize=1)
@@ -91,12 +125,21 @@ def fitted() -> dict:
 
 
 def estimate(rows: int, cols: int, n: int, m: int, act_bits: int = 8, weight_bits: int = 8,
-             acc_bits: int = 32, pipelined: bool = False) -> dict:
+             acc_bits: int = 32, pipelined: bool = False, dtype: str = "int8") -> dict:
     """Estimated LUT/FF/CARRY/DSP48E2/BRAM of one configuration (no Yosys run).
 
     ``pipelined``: the one-tile estimate plus the shadow-accumulator cost -- FFs from
     the fitted FF-per-register-bit model on the pipelined register count, LUTs plus
-    ``pipelined_lut_per_shadow_bit() * R*C*acc_bits`` (fitted on synthesised pairs)."""
+    ``pipelined_lut_per_shadow_bit() * R*C*acc_bits`` (fitted on synthesised pairs).
+
+    ``dtype="fp16"``: the FP16 model (``FEATURES_FP16``), fitted on FP16 syntheses of
+    both kinds; the widths are the FP16 array's own."""
+    if dtype == "fp16":
+        p = ArrayParams.fp16(rows, cols, n, m, pipelined=pipelined)
+        fit = fitted_fp16()
+        out = {r: max(0.0, round(_predict(fit["coefs"][r], r, p), 1)) for r in RESOURCES}
+        out.update(register_bits=register_bits(p), fitted_on=fit["n_configs"], dtype="fp16")
+        return out
     p = ArrayParams(rows, cols, n, m, act_bits, weight_bits, acc_bits)
     fit = fitted()
     out = {r: max(0.0, round(_predict(fit["coefs"][r], r, p), 1)) for r in RESOURCES}
@@ -149,15 +192,18 @@ def pipelined_lut_per_shadow_bit() -> dict:
             "pairs": [p.name for p, _, _ in pairs]}
 
 
-def holdout_error() -> dict:
+def holdout_error(dtype: str = "int8") -> dict:
     """Leave-one-out relative error per resource over the synthesised configurations."""
-    data = _dataset(load_cache())
+    data = _fp16_data() if dtype == "fp16" else _dataset(load_cache())
+    if dtype == "fp16" and len(data) < 4:
+        raise RuntimeError(f"FP16 resource model needs >= 4 synthesised FP16 configs, "
+                           f"has {len(data)}")
     per_resource, rows_out = {}, []
     for i, (p, res) in enumerate(data):
         train = data[:i] + data[i + 1:]
         row = {"config": p.name}
         for r in RESOURCES:
-            pred = _predict(_fit(train, r), r, p)
+            pred = _predict(_fit(train, r, dtype), r, p)
             actual = float(res.get(r, 0))
             err = abs(pred - actual) / actual if actual else abs(pred)
             row[r] = {"actual": actual, "predicted": round(pred, 1), "rel_error": err}
@@ -165,5 +211,6 @@ def holdout_error() -> dict:
         rows_out.append(row)
     summary = {r: {"mean_rel_error": float(np.mean(v)), "max_rel_error": float(np.max(v))}
                for r, v in per_resource.items()}
-    return {"method": "leave-one-out", "n_configs": len(data), "summary": summary,
+    return {"method": "leave-one-out", "dtype": dtype, "n_configs": len(data),
+            "summary": summary,
             "per_config": rows_out}
