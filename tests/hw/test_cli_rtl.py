@@ -93,3 +93,38 @@ def test_generate_pipelined_flag(tmp_path, capsys):
     assert piped["config_hash"] != plain["config_hash"]
     # the shadow accumulators are real extra state in the emitted Verilog
     assert len(open(piped["verilog"]).read()) > len(open(plain["verilog"]).read())
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--dtype", "fp32"], "--dtype"),
+    (["--training", "--prune", "bdwp:2:8"], "--dtype fp16"),
+    (["--unit", "sorter"], "--unit"),
+    (["--dtype", "fp16", "--training", "--phase", "update"], "--phase"),
+    (["--dtype", "fp16", "--acc-bits", "40"], "fixes the widths"),
+    (["--unit", "weight-gen", "--prune", "bdwp:2:8", "--lanes", "12"], "--lanes"),
+])
+def test_cosim_fp16_bad_input(capsys, args, needle):
+    rc = main(["rtl", "cosim", "--workload", "minilm-l6", "--layer", "x", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0], err
+
+
+def test_generate_fp16_names_and_widths(tmp_path, capsys):
+    assert main(["rtl", "generate", "--dtype", "fp16", "--rows", "4", "--cols", "4", "--n", "2",
+                 "--m", "8", "--pipelined", "--out", str(tmp_path), "--json"]) == 0
+    d = _json(capsys)
+    assert d["params"]["dtype"] == "fp16" and d["params"]["acc_bits"] == 32
+    assert d["verilog"].endswith("pe4x4_n2m8_fp16acc32_pipe.v")
+
+
+@pytest.mark.rtl
+def test_cosim_fp16_training_bwd_data_cli(capsys):
+    """The acceptance command shape (bwd_data: the transposed mask), one tile."""
+    rc = main(["rtl", "cosim", "--dtype", "fp16", "--workload", "minilm-l6", "--prune",
+               "bdwp:2:8", "--training", "--layer", "encoder.layer.0.intermediate.dense",
+               "--phase", "bwd_data", "--max-tiles", "1", "--json"])
+    d = _json(capsys)
+    assert rc == 0 and d["op"].endswith(":bwd_data") and d["mode"] == "sparse"
+    assert d["params"]["n"] == 2 and d["params"]["m"] == 8       # from --prune
+    assert d["cycle_mismatches"] == 0 and d["output_mismatches"] == 0
+    assert d["outputs_checked"] > 0
