@@ -78,6 +78,8 @@ def features(p: ArrayParams) -> dict[str, float]:
 def _dataset(cache: dict, keep_pipelined: bool = False) -> list[tuple[ArrayParams, dict]]:
     rows = []
     for entry in cache.values():
+        if entry.get("unit") == "weight-gen":
+            continue
         if entry["params"].get("pipelined") and not keep_pipelined:
             continue
         rows.append((ArrayParams(**entry["params"]), entry["resources"]))

@@ -55,15 +55,17 @@ def load_cache(path: Path = CACHE_PATH) -> dict:
     return json.loads(path.read_text())
 
 
-def run_yosys(p: ArrayParams) -> dict:
-    """Synthesise one configuration; returns counts plus the raw primitive histogram."""
+def run_yosys(p, text: str | None = None, top: str = TOP) -> dict:
+    """Synthesise one configuration (an ArrayParams, or any params object with ``name``
+    and ``to_dict`` plus its Verilog ``text`` and ``top``); returns counts plus the raw
+    primitive histogram."""
     cmd = yosys_command()
     with tempfile.TemporaryDirectory(prefix="accel-synth-") as tmp:
         v = Path(tmp) / "top.v"
-        v.write_text(generate(p))
+        v.write_text(generate(p) if text is None else text)
         stat = Path(tmp) / "stat.json"
         # relative names: the WebAssembly Yosys only sees its working directory
-        script = (f"read_verilog {v.name}; synth_xilinx -family {FAMILY} -flatten -top {TOP}; "
+        script = (f"read_verilog {v.name}; synth_xilinx -family {FAMILY} -flatten -top {top}; "
                   f"tee -q -o {stat.name} stat -json")
         t0 = time.perf_counter()
         try:
@@ -100,4 +102,23 @@ def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -
     cache[key] = entry
     if os.access(cache_path.parent, os.W_OK):
         _atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    return {**entry, "config_hash": key, "cached": False}
+
+
+def synth_weight_gen(g, force: bool = False) -> dict:
+    """Cached Yosys counts of the sparse weight generator (``GenParams``), kept in
+    ``FP16_CACHE_PATH`` under ``wgen-<hash>`` (the FP16 array model skips them)."""
+    from accel.hw.gen_cosim import TOP as GEN_TOP
+    from accel.hw.gen_cosim import generate as gen_verilog
+
+    key = "wgen-" + g.config_hash()
+    cache = load_cache(FP16_CACHE_PATH)
+    if key in cache and not force:
+        return {**cache[key], "config_hash": key, "cached": True}
+    entry = run_yosys(g, gen_verilog(g), GEN_TOP)
+    entry["unit"] = "weight-gen"
+    cache = load_cache(FP16_CACHE_PATH)
+    cache[key] = entry
+    if os.access(FP16_CACHE_PATH.parent, os.W_OK):
+        _atomic_write(FP16_CACHE_PATH, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return {**entry, "config_hash": key, "cached": False}
