@@ -14,7 +14,10 @@ cocotb driver):
 
 PE (r, c) multiplies, for each of its N multipliers j, ``act[b, r, widx[b, c, j]]`` by
 ``wval[b, c, j]`` and adds the N products to its accumulator (``acc_bits`` wide,
-two's-complement wrap-around, as in the RTL).
+two's-complement wrap-around, as in the RTL).  The FP16 array (``ArrayParams.fp16``, SAT's
+training datapath) takes the same beats as FP16 codes and accumulates in FP32 with the
+rules of ``accel/arch/sat/fp16.py`` -- in one registered step, so every timing function
+below holds for both datapaths.
 
 Dense mode (documented choice): the *same* sparse engine is fed dense groups.  Each
 window of M activations is sent M/N times (rounded up), each time with N consecutive
