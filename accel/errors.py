@@ -22,3 +22,24 @@ class WorkloadError(AccelError):
 
 class ToolchainError(AccelError):
     """A required external tool (Verilator, Yosys) is missing or failed."""
+
+
+class CheckFailed(AccelError):
+    """A check that ran and failed (e.g. a co-simulation mismatch): exit code 1."""
+
+    exit_code = 1
+
+
+class Interrupted(AccelError):
+    """SIGINT (exit 130) or SIGTERM (exit 143) arrived; the message says what was saved."""
+
+    def __init__(self, message: str, signum: int = 2):
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler, so SIGTERM unwinds like Ctrl-C
+    (finally blocks run, the sweep commits) but exits 143 instead of 130."""
+
+    signum = 15

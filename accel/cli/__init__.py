@@ -2,7 +2,8 @@
 
 Thin by design: each sub-module parses flags, calls the public API and prints (rich
 tables for people, exactly one JSON object with --json).  User errors (AccelError, bad
-flags) become exit code 2 with one line on stderr; nothing else is caught.
+flags, unreadable or unwritable paths, inputs too large to hold) become exit code 2
+with one line on stderr; see ``main`` for the other exit codes.
 """
 
 from __future__ import annotations
@@ -53,28 +54,79 @@ for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, repo
     _mod.register(app, sim_app)
 
 
+def _one_line(text: str, limit: int = 400) -> str:
+    """First line of a message, bounded: an error is one line whatever it quotes."""
+    lines = [ln for ln in str(text).splitlines() if ln.strip()]
+    line = lines[0].strip() if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _os_message(exc: OSError) -> str:
+    what = exc.strerror or type(exc).__name__
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{what}{where}"
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by subprocess tests
+    from accel.errors import Terminated
+
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; the return value is the exit code (0 ok, 1 failed check, 2 bad input,
+    130/143 interrupted).  Anything a user can cause ends as one ``error:`` line."""
+    import signal
+    import threading
+
+    from accel.errors import Interrupted, Terminated
+
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
     except AccelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except _NO_ARGS as exc:
         exc.show()
         return 0
     except _USAGE as exc:
         # one line, not click's usage block: what was wrong and with which value
-        print(f"error: {exc.format_message().splitlines()[0]}", file=sys.stderr)
+        print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
         return 2
-    except _ABORT:
-        print("error: aborted", file=sys.stderr)
+    except _ABORT as exc:  # click turns KeyboardInterrupt (and our Terminated) into Abort
+        if isinstance(exc.__cause__, Terminated):
+            print("error: terminated (SIGTERM)", file=sys.stderr)
+            return 143
+        print("error: interrupted", file=sys.stderr)
         return 130
     except _EXIT as exc:
         return exc.exit_code
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return 0
+    except Interrupted as exc:  # pragma: no cover - AccelError above catches it first
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except MemoryError:
+        print("error: out of memory: the input is larger than this machine can hold",
+              file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("error: input nested too deeply", file=sys.stderr)
+        return 2
+    except OSError as exc:  # read-only or full disk, permissions: the environment, not accel
+        print(f"error: {_one_line(_os_message(exc))}", file=sys.stderr)
+        return 2
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 def entry() -> None:  # pragma: no cover - console-script shim

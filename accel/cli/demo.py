@@ -34,9 +34,13 @@ def demo(
 ) -> None:
     """Run the three small built-in sweeps and write reports/demo/."""
     from accel.cli.sweep import run_with_progress
+    from accel.files import check_output_dir
     from accel.report import write_report
+    from accel.sweep.executors import check_workers
     from accel.sweep.spec import load_spec
 
+    check_workers(workers)   # bad input is exit 2 before any sweep, not three skipped sweeps
+    check_output_dir(out, "--out")
     folder = specs_folder()
     out.mkdir(parents=True, exist_ok=True)
     summaries, problems, dbs = [], {}, []
