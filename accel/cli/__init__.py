@@ -54,6 +54,58 @@ for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, repo
     _mod.register(app, sim_app)
 
 
+# --- numbers from the command line: one check for every command -------------------------
+MAX_CLI_INT = 2**31 - 1    # counts, sizes, lengths: beyond this nothing in accel is meaningful
+MAX_SEED = 2**63 - 1       # NumPy's default_rng takes seeds in 0..2^63-1 (and more, but no less)
+
+
+def _check_number(name: str, value) -> None:
+    import math
+
+    flag = "--" + name.rstrip("_").replace("_", "-")
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            _check_number(name, v)
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise AccelError(f"{flag} must be a finite number, got {value}")
+    if isinstance(value, int):
+        if name == "seed" or name.endswith("_seed"):
+            if not 0 <= value <= MAX_SEED:
+                raise AccelError(f"{flag} must be an integer in 0..2^63-1, got {value}")
+        elif abs(value) > MAX_CLI_INT:
+            raise AccelError(f"{flag} {value} is out of range (|value| <= {MAX_CLI_INT})")
+
+
+def _guarded(callback):
+    """The command, with every numeric argument checked first (finite; integers bounded;
+    seeds non-negative), so no command can be handed NaN or 10^30 by its flags."""
+    import functools
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        for name, value in kwargs.items():
+            _check_number(name, value)
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def _guard_all(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "_accel_guarded", False):
+            info.callback = _guarded(info.callback)
+            info.callback._accel_guarded = True
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard_all(group.typer_instance)
+
+
+_guard_all(app)
+
+
 def _one_line(text: str, limit: int = 400) -> str:
     """First line of a message, bounded: an error is one line whatever it quotes."""
     lines = [ln for ln in str(text).splitlines() if ln.strip()]

@@ -66,7 +66,7 @@ def sim_sat(
     from accel.configs import load_config
 
     cfg = load_config(PRESETS, arch, sets, default=DEFAULT_PRESET)
-    if not as_json:
+    if not as_json and err_console.is_terminal:  # a status line for people, not for logs
         err_console.print(f"[bold]building workload[/] {workload}")
     w = load_training_workload(workload, prune=prune, batch=batch, seq_len=seq_len, seed=seed)
     res = simulate(w, cfg, pregen=pregen, interleave=interleave, offline_sched=offline_sched)

@@ -187,11 +187,15 @@ class Store:
                     pass
 
     def _open_readonly(self) -> sqlite3.Connection:
+        """Read without writing anything: not the WAL switch, not even the -wal/-shm
+        sidecars a WAL reader creates.  With no -wal file there is no uncommitted writer
+        state, so ``immutable=1`` reads the file as it is; with one (a sweep is running or
+        was killed) ``mode=ro`` sees its committed rows."""
         uri = self.path.resolve().as_uri()
+        live = Path(str(self.path) + "-wal").exists()
+        queries = ("?mode=ro", "?immutable=1") if live else ("?immutable=1",)
         last: Exception | None = None
-        # mode=ro first (sees a live writer's WAL); immutable=1 when even the -shm file
-        # cannot be created (read-only media), where no writer can exist anyway
-        for query in ("?mode=ro", "?immutable=1"):
+        for query in queries:
             try:
                 conn = sqlite3.connect(uri + query, uri=True, timeout=30, isolation_level=None)
             except sqlite3.Error as exc:
@@ -211,7 +215,7 @@ class Store:
 
     def _check_is_store(self) -> None:
         try:
-            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?immutable=1", uri=True)
             try:
                 conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             finally:
@@ -345,7 +349,7 @@ def blank_sqlite(path: str | os.PathLike) -> bool:
     try:
         if p.stat().st_size == 0:
             return True
-        conn = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(p.resolve().as_uri() + "?immutable=1", uri=True)
         try:
             return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
         finally:
