@@ -120,6 +120,7 @@ def _worker_main(conn, adapter, parent: int) -> None:
             if tasks is None:
                 break
             for task in tasks:
+                conn.send(("start", task[0]))   # the point's clock starts now, not at dispatch
                 conn.send(evaluate_chunk(adapter, [task])[0])
     except (EOFError, OSError, KeyboardInterrupt):
         pass
@@ -266,6 +267,9 @@ class LocalExecutor:
             try:
                 while slot.owed and slot.conn.poll():
                     r = slot.conn.recv()
+                    if isinstance(r, tuple):   # ("start", key): the worker began a point
+                        slot.since = time.monotonic()
+                        continue
                     out.append(r)
                     slot.owed = [t for t in slot.owed if t[0] != r["key"]]
                     slot.since = time.monotonic()
