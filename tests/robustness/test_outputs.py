@@ -1,0 +1,39 @@
+"""What accel writes stays valid whatever it is fed: JSON without NaN, text that rich
+would read as markup printed verbatim, outputs mode 0644 replacing only regular files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import hostile_files as H
+import numpy as np
+from cli_harness import run_cli
+
+from accel.cli.common import to_json
+
+
+def test_json_never_contains_nan_or_infinity():
+    text = to_json({"a": float("nan"), "b": [np.float32("inf"), 1.5], "c": np.array([np.nan, 2.0])})
+    assert json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(AssertionError(c))) == \
+        {"a": None, "b": [None, 1.5], "c": [None, 2.0]}
+    assert math.isfinite(json.loads(to_json({"x": 1e308}))["x"])
+
+
+def test_markup_in_names_and_paths_is_printed_not_parsed(tmp_path):
+    manifest = H.spgemm_manifest()
+    manifest["name"] = "[/bold]evil[red"
+    manifest["ops"][0]["name"] = "[/]A*A"
+    manifest["provenance"] = {"source": "[link=file:///etc/passwd]x[/link][/]"}
+    H.npz(manifest, H.spgemm_arrays())(tmp_path / "m.npz")
+    rc, out, err = run_cli(["workload", "show", "m.npz"], tmp_path)
+    assert rc == 0, err
+    assert "[/]A*A" in out and "[/bold]evil[red" in out
+
+
+def test_synth_output_is_0644_and_replaces_a_regular_file(tmp_path):
+    (tmp_path / "o.npz").write_text("old")
+    rc, _, err = run_cli(["workload", "synth", "rmat", "--scale", "4", "--out", "o.npz"], tmp_path)
+    assert rc == 0, err
+    assert (tmp_path / "o.npz").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.npz"]   # no temporary left
