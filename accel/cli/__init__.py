@@ -173,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         print("error: input nested too deeply", file=sys.stderr)
         return 2
+    except UnicodeError as exc:  # e.g. a non-UTF-8 file name printed to a strict stream
+        print(f"error: cannot encode or decode text ({type(exc).__name__}: {exc.reason})",
+              file=sys.stderr)
+        return 2
     except OSError as exc:  # read-only or full disk, permissions: the environment, not accel
         print(f"error: {_one_line(_os_message(exc))}", file=sys.stderr)
         return 2

@@ -160,6 +160,9 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             raise Interrupted(f"{'terminated' if signum == 15 else 'interrupted'}: {saved} rows "
                               f"saved to {db} ({already + saved} of {n_rows} done); rerun the "
                               "same command to resume", signum) from None
+        except StoreError as exc:   # e.g. the disk filled up mid-sweep: say what is kept
+            raise StoreError(f"{exc}; {computed + len(invalid)} rows of this run were saved "
+                             "before it; rerun to resume") from None
         seconds = time.perf_counter() - t0
         store.refresh_view()
         return SweepSummary(

@@ -255,14 +255,29 @@ class Store:
             return False
 
     def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT; a SQLite failure (disk full, I/O error, read-only
+        file) rolls back and becomes a one-line StoreError."""
         store = self
 
         class _Tx:
             def __enter__(self):
-                store.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    store.conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot write to store {store.path}: {exc}") from None
 
             def __exit__(self, typ, exc, tb):
-                store.conn.execute("COMMIT" if typ is None else "ROLLBACK")
+                try:
+                    store.conn.execute("COMMIT" if typ is None else "ROLLBACK")
+                except sqlite3.Error as err:
+                    if typ is None:
+                        try:
+                            store.conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                        raise StoreError(f"cannot write to store {store.path}: {err}") from None
+                if typ is not None and issubclass(typ, sqlite3.Error):
+                    raise StoreError(f"cannot write to store {store.path}: {exc}") from None
                 return False
 
         return _Tx()

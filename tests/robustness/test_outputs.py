@@ -37,3 +37,45 @@ def test_synth_output_is_0644_and_replaces_a_regular_file(tmp_path):
     assert rc == 0, err
     assert (tmp_path / "o.npz").stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.npz"]   # no temporary left
+
+
+def test_read_only_commands_leave_a_store_byte_identical(tmp_path, assets):
+    import shutil
+
+    shutil.copy(assets / "good.sqlite", tmp_path / "s.sqlite")
+    before = (tmp_path / "s.sqlite").read_bytes()
+    rc, _, err = run_cli(["sweep", "export", "s.sqlite", "--out", "o.csv"], tmp_path)
+    assert rc == 0, err
+    rc, _, err = run_cli(["report", "s.sqlite", "--out", "rep"], tmp_path)
+    assert rc == 0, err
+    assert (tmp_path / "s.sqlite").read_bytes() == before
+    assert not list(tmp_path.glob("s.sqlite-*"))        # not even WAL sidecars
+    assert (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_store_write_failure_is_one_line(tmp_path, assets, monkeypatch):
+    """Disk full mid-sweep (SQLite's error) becomes a StoreError, not a traceback."""
+    import sqlite3
+
+    import pytest
+
+    from accel.sweep.store import Store, StoreError
+
+    st = Store(tmp_path / "w.sqlite")
+
+    class Full:
+        def __init__(self, conn):
+            self.conn = conn
+
+        def execute(self, sql, *a):
+            if sql.startswith("BEGIN"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.conn.execute(sql, *a)
+
+        def close(self):
+            self.conn.close()
+
+    st.conn = Full(st.conn)
+    with pytest.raises(StoreError, match="disk is full"):
+        st.set_meta("x", 1)
+    st.close()
