@@ -143,6 +143,8 @@ def loads(text: str | bytes, where: str = "YAML") -> Any:
         raise ConfigError(f"malformed YAML in {where}{loc}: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply") from None
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a 5000-digit integer
+        raise ConfigError(f"{where}: value not representable ({str(exc).splitlines()[0][:80]})") from None
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     finally:

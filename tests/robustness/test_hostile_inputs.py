@@ -276,7 +276,9 @@ case("report-empty-sqlite", ["report", "e.sqlite", "--out", "rep"], {"e.sqlite":
 # sim piuma
 for s in ("clock_ghz=nan", "clock_ghz=.inf", "clock_ghz=-1", "cores=1e23", "cores=0", "cores=2.5",
           "cores=abc", "index=1", "clock_ghz", "=3", "cores=[1,2]", "clock_ghz=1e9",
-          "dram_mtps=1e-300", "hash_table_entries=3", "cores=1e15", "cores=99999999999"):
+          "dram_mtps=1e-300", "hash_table_entries=3", "cores=1e15", "cores=99999999999",
+          "cores=" + "9" * 5000, "cores=!!python/name:os.system", "clock_ghz=1e-320",
+          "cores=0x7fffffffffffffff"):
     case(f"sim-piuma-set-{s}", ["sim", "piuma", "--workload", "rmat:4", "--set", s])
 for w in ("rmat:99", "rmat:-1", "rmat:4:0", "rmat:abc", "rmat:4:1000000000000", "rmat:26",
           "nope", "minilm-weight:x:nan", "minilm-weight::1e999", "rmat:4:4:4"):
@@ -287,6 +289,11 @@ ARCH = {
     "list": "[1, 2]\n", "base-list": "base: [1, 2]\n", "int-key": "1: 2\n", "null-key": "~: 2\n",
     "nan-value": "clock_ghz: .nan\n", "deep": H.deep_yaml(3000), "unknown-base": "base: nope\n",
     "nested-value": "cores: {a: 1}\n",
+    "python-tag": 'cores: !!python/object/apply:os.system ["true"]\n',
+    "binary-tag": "cores: !!binary aGVsbG8=\n",
+    "date-value": "cores: 2019-01-01\n",
+    "huge-int": "cores: " + "9" * 5000 + "\n",
+    "merge-bomb": "x: &a {cores: 1}\n" + "".join(f"y{i}: &y{i} {{<<: [*{'a' if i == 0 else f'y{i - 1}'}]}}\n" for i in range(30)),
 }
 for name, text in ARCH.items():
     case(f"sim-piuma-arch-{name}", ["sim", "piuma", "--workload", "rmat:4", "--arch", "a.yaml"],
