@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from accel.cli.common import emit_json, err_console
-from accel.errors import AccelError
+from accel.errors import AccelError, Interrupted
 
 DEMO_SPECS = ("sat-minilm-demo", "piuma-rmat-demo", "flightllm-llama2-demo")
 
@@ -52,6 +52,8 @@ def demo(
             s = run_with_progress(spec, db, workers=workers, fresh=fresh)
             summaries.append(s.to_dict())
             dbs.append(db)
+        except Interrupted:  # Ctrl-C / SIGTERM stops the demo, it does not skip one sweep
+            raise
         except AccelError as exc:  # e.g. a model not installed: report it, run the others
             problems[name] = str(exc)
             err_console.print(f"[red]demo: {name} skipped: {exc}[/red]")
