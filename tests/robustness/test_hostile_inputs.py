@@ -382,7 +382,8 @@ for flag, val in (("--rows", "0"), ("--rows", "100000"), ("--n", "5"), ("--m", "
                   ("--acc-bits", "1000000"), ("--cols", "-4")):
     case(f"rtl-generate{flag}={val}", ["rtl", "generate", "--out", "g", flag, val])
 case("rtl-generate-out-is-file", ["rtl", "generate", "--out", "g"], {"g": "keep"})
-for flag, val in (("--rows", "0"), ("--n", "9"), ("--weight-bits", "-1")):
+for flag, val in (("--rows", "0"), ("--n", "9"), ("--weight-bits", "-1"), ("--m", "0"),
+                  ("--acc-bits", "0"), ("--cols", "100000"), ("--rows", "1e3")):
     case(f"rtl-synth{flag}={val}", ["rtl", "synth", flag, val])
 case("rtl-cosim-mode", ["rtl", "cosim", "--workload", "good.npz", "--layer", "A*A", "--mode", "both"], copy=("good.npz",))
 case("rtl-cosim-max-tiles", ["rtl", "cosim", "--workload", "good.npz", "--layer", "A*A", "--max-tiles", "0"],
@@ -393,6 +394,11 @@ case("rtl-cosim-layer-missing", ["rtl", "cosim", "--workload", "g.npz", "--layer
 
 # bdwp, demo, usage errors
 case("bdwp-study-out-is-file", ["bdwp", "study", "--out", "f", "--no-accuracy"], {"f": "keep"})
+case("bdwp-study-out-under-file", ["bdwp", "study", "--out", "f/sub"], {"f": "keep"})
+case("bdwp-study-out-device", ["bdwp", "study", "--out", "/dev/null"])
+case("bdwp-study-out-fifo", ["bdwp", "study", "--out", "p"], {"p": H.fifo()})
+case("bdwp-accuracy-seed-text", ["bdwp", "accuracy", "--seed", "abc"])
+case("bdwp-accuracy-seed-float", ["bdwp", "accuracy", "--seed", "1.5"])
 case("bdwp-accuracy-seed", ["bdwp", "accuracy", "--seed", "-1"])
 case("bdwp-accuracy-seed-huge", ["bdwp", "accuracy", "--seed", str(2**64)])
 for val in ("0", "-2", "100000"):
