@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel.configs import config_dict
-from accel.errors import AccelError, Interrupted, Terminated
+from accel.configs import _suggest, config_dict
+from accel.errors import AccelError, ConfigError, Interrupted, Terminated
 from accel.sweep.executors import DEFAULT_POINT_TIMEOUT, DaskExecutor, LocalExecutor, Task, chunked
 from accel.sweep.machines import get_adapter
 from accel.sweep.points import design_points
@@ -90,7 +90,12 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                 wid_of[k] = wid
                 workloads[wid] = wl
 
+    created = not db.exists() or fresh or blank_sqlite(db)
     store = Store(db, fresh=fresh)
+    # objectives name metrics; which metrics a machine reports is known once a point
+    # has been evaluated, so the first ok result is checked before anything is written
+    unchecked = [o.metric for o in spec.objectives if o.metric not in spec.parameters]
+    bad_objective = False
     try:
         store.set_meta(f"spec:{spec.name}", {
             "machine": spec.machine, "base": spec.base, "workloads": list(spec.workloads),
@@ -139,6 +144,15 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
         try:
             try:
                 for results in stream:
+                    ok = next((r for r in results if r["status"] == "ok"), None)
+                    if unchecked and ok is not None:
+                        missing = [m for m in unchecked if m not in ok["metrics"]]
+                        if missing:
+                            bad_objective = True
+                            raise ConfigError(
+                                f"objectives: {spec.machine} reports no metric {missing[0]!r}"
+                                f"{_suggest(missing[0], sorted(ok['metrics']))}")
+                        unchecked = []
                     rows = [{**rows_meta[r["key"]], **r} for r in results]
                     store.write(rows)   # committed as it arrives: a kill loses only running points
                     failed += sum(r["status"] == "failed" for r in results)
@@ -173,3 +187,6 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             executor=executor.kind, workers=executor.workers)
     finally:
         store.close()
+        if bad_objective and created:  # the run wrote nothing a user asked for: leave no file
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(db) + suffix).unlink(missing_ok=True)

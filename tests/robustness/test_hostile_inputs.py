@@ -168,6 +168,7 @@ BAD_SPECS = {
     "constraint-divide-zero": S(constraints=["threads_per_pipeline / 0 > 1"]),
     "constraints-mapping": S(constraints={"a": 1}),
     "objective-bad-goal": S(objectives={"cycles": "maximise"}),
+    "objective-unknown-metric": S(objectives={"cyclez": "min"}),
     "objective-nested": S(objectives=[[1]]),
     "sample-not-mapping": S(sample=5),
     "name-with-slash": S(name="../../etc"),
