@@ -228,6 +228,13 @@ case("sweep-db-directory", ["sweep", "good.yaml", "--db", "d"], {"d/keep": "x"},
 case("sweep-db-not-a-store", ["sweep", "good.yaml", "--db", "x.sqlite"], {"x.sqlite": "precious " * 100}, copy=G)
 case("sweep-db-not-a-store-fresh", ["sweep", "good.yaml", "--db", "x.sqlite", "--fresh"],
      {"x.sqlite": H.random_bytes(8192, 2)}, copy=G)
+case("sweep-existing-store-bad-workers", ["sweep", "good.yaml", "--db", "good.sqlite", "--workers", "0"],
+     copy=("good.yaml", "good.sqlite"))
+case("sweep-existing-store-bad-spec", ["sweep", "s.yaml", "--db", "good.sqlite"],
+     {"s.yaml": S(parameters={"cores": {"range": {"start": 1, "stop": 2, "num": 1e12}}})}, copy=("good.sqlite",))
+case("sweep-existing-store-bad-workload", ["sweep", "s.yaml", "--db", "good.sqlite"],
+     {"s.yaml": S(workloads=["m.mtx"]), "m.mtx": H.mtx("1000000000 1000000000 1", "1 1 1.0\n")},
+     copy=("good.sqlite",))
 case("sweep-db-fifo", ["sweep", "good.yaml", "--db", "p.sqlite"], {"p.sqlite": H.fifo()}, copy=G)
 case("sweep-db-parent-is-file", ["sweep", "good.yaml", "--db", "f/r.sqlite"], {"f": "file"}, copy=G)
 
