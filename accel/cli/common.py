@@ -95,14 +95,19 @@ def emit_json(obj: Any) -> None:
 @contextmanager
 def progress(description: str, total: int | None, enabled: bool = True) -> Iterator:
     """A rich progress bar on stderr with rate and ETA; yields an ``advance(n=1)`` callable."""
-    if not enabled:
+    if not enabled or not err_console.is_terminal:  # bars are for people, not for logs
         yield lambda n=1: None
         return
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as prog:
         task = prog.add_task(description, total=total)
-        yield lambda n=1: prog.advance(task, n)
+        try:
+            yield lambda n=1: prog.advance(task, n)
+        except BaseException:
+            # a failed command's bar vanishes: its stderr is the one `error:` line
+            prog.live.transient = True
+            raise
 
 
 def track(items: Iterable, description: str, total: int | None = None) -> Iterator:
