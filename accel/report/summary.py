@@ -11,11 +11,11 @@ import base64
 import html
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 from accel.report import figures as F
 from accel.report import machine_views as MV
@@ -116,14 +116,6 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     return "\n".join(md) + "\n", written
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-    os.replace(tmp, path)
-
-
 def _html(md: str, figs: dict, out: Path) -> str:
     """Self-contained page: the summary text plus every PNG embedded as base64."""
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>accel sweep report</title>",
@@ -184,9 +176,9 @@ def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: st
             written += files
             specs_done.append(name)
     md_text = "\n".join(md)
-    _atomic_write(out / "summary.md", md_text)
-    _atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
-    _atomic_write(out / "index.html", _html(md_text, figs, out))
+    atomic_write(out / "summary.md", md_text)
+    atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
+    atomic_write(out / "index.html", _html(md_text, figs, out))
     return {"out": str(out), "specs": specs_done, "summary": str(out / "summary.md"),
             "index": str(out / "index.html"), "figures": [str(p) for p in written],
             "figure_data": str(out / "figures.json")}
