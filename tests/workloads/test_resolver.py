@@ -1,0 +1,48 @@
+"""accel.workloads.builtin.resolve is the one resolver: every built-in name, every knob."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accel.errors import WorkloadError
+from accel.workloads.builtin import resolve
+from accel.workloads.kinds import workload_kind
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vit-b16"])
+def test_vision_names_are_training_workloads(name):
+    from accel.workloads.cnn import CNN_PRESETS, cnn_workload
+
+    w = resolve(name, prune="bdwp:2:8", batch=1)
+    assert workload_kind(w) == "training"
+    assert {op.phase for op in w.ops} == {"fwd", "bwd_data", "bwd_weight"}
+    ref = cnn_workload(name, prune="bdwp:2:8", batch=1)
+    assert w.content_id() == ref.content_id()
+    if CNN_PRESETS[name] == 1:  # batch=None is the model's own default batch (cheap ones only)
+        assert resolve(name).content_id() == w.content_id()
+
+
+def test_llm_knobs_and_spec_suffix_agree():
+    a = resolve("llama2-7b", prefill=64, decode=32, sparsity="4:16", seed=3)
+    b = resolve("llama2-7b:64:32", prune="4:16", seed=3)
+    assert workload_kind(a) == "llm"
+    assert a.content_id() == b.content_id()
+    assert resolve("llama2-7b").content_id() == resolve("llama2-7b:128:512").content_id()
+
+
+def test_minilm_weight_name():
+    w = resolve("minilm-weight:encoder.layer.0.attention.self.query:0.2")
+    op = w.ops[0]
+    assert workload_kind(w) == "spgemm" and op.a.shape == (384, 384)
+    assert op.a.nnz == pytest.approx(0.2 * 384 * 384, rel=0.01)
+    np.testing.assert_array_equal(op.b.to_dense(), op.a.to_dense().T)
+    with pytest.raises(WorkloadError, match="density 'x' is not a number"):
+        resolve("minilm-weight:encoder.layer.0.attention.self.query:x")
+
+
+def test_unknown_name_lists_every_builtin():
+    with pytest.raises(WorkloadError) as e:
+        resolve("resnet-18")
+    for name in ("resnet18", "vit-b16", "minilm-weight", "rmat:S", "llama2-7b"):
+        assert name in str(e.value)
