@@ -19,6 +19,19 @@ def time_metric(df: pd.DataFrame, primary: str) -> str:
     return primary
 
 
+def unit_lookup(machine: str):
+    """``metric -> unit or None`` for a registered machine's results (its UNITS table);
+    always None for a machine this accel does not have."""
+    from accel.arch import registry
+    from accel.errors import ConfigError
+
+    try:
+        table = registry.get(machine).units()
+    except ConfigError:
+        return lambda metric: None
+    return lambda metric: registry.unit_of(table, metric)
+
+
 def views(machine: str, df: pd.DataFrame, params: list[str], name: str):
     """[(stem, thunk)] of the machine-specific figures (none for an unknown machine)."""
     from accel.arch import registry

@@ -111,7 +111,14 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     pcol = f"metric.{primary[0]}"
     if pcol in top.columns:
         top = top.sort_values(pcol, ascending=primary[1] == "min")
-    table = top.head(TOP_N)[shown + mcols].rename(columns=lambda c: c.split(".", 1)[1])
+    unit_of = MV.unit_lookup(meta.get("machine", ""))
+
+    def header(col: str) -> str:  # metric columns carry the machine's unit (its UNITS table)
+        kind, name = col.split(".", 1)
+        unit = unit_of(name) if kind == "metric" else None
+        return f"{name} [{unit}]" if unit else name
+
+    table = top.head(TOP_N)[shown + mcols].rename(columns=header)
     md += [f"### Top designs ({label}, by {primary[0]})", "", _table_md(table), ""]
     return "\n".join(md) + "\n", written
 

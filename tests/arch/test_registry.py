@@ -164,6 +164,7 @@ def test_new_machine_sweeps_and_reports(toy, tmp_path):
     assert any(f.endswith("toy-gemm-sweep-cycles.png") for f in res["figures"]), res["figures"]
     for name in ("summary.md", "index.html", "figures.json"):   # reports are shareable files
         assert (tmp_path / "rep" / name).stat().st_mode & 0o777 == 0o644, name
+    assert "| cycles [cycles] |" in (tmp_path / "rep" / "summary.md").read_text()   # UNITS
     figs = json.loads((tmp_path / "rep" / "figures.json").read_text())
     cyc = figs["toy-gemm-sweep-cycles"]["data"]
     assert len(cyc["labels"]) == 6 and "rows=" in cyc["labels"][0]   # the report's label helper
