@@ -171,3 +171,15 @@ def test_new_machine_sweeps_and_reports(toy, tmp_path):
     # rows x cols -> ceil(8/rows) * ceil(8/cols) tiles of K=32 cycles each
     assert sorted(cyc["cycles"]) == sorted(32 * -(-8 // r) * -(-8 // c)
                                            for r in (2, 4, 8) for c in (4, 8))
+
+
+def test_cli_import_loads_no_model():
+    # registrations are declarations: building `accel sim <m>` for every machine must not
+    # import a model, Numba or matplotlib (keeps `accel --help` fast)
+    import subprocess
+
+    code = ("import sys, accel.cli; heavy = [m for m in sys.modules if m == 'numba' or "
+            "m == 'matplotlib' or m.startswith('accel.arch.') and m.endswith('.model')]; "
+            "print(heavy); sys.exit(1 if heavy else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
