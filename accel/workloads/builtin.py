@@ -8,6 +8,7 @@
                              (default 16), seeded by ``seed``
     llama2-7b[:P[:D]]        shape presets (no weights) via accel.workloads.llm, prefill
     opt-6.7b[:P[:D]]         length P (default ``prefill``, else ``seq_len``) and decode
+    FILE.json                (a Hugging Face config.json: the same, for any LLaMA/OPT shape)
                              length D (default ``decode``, else DEFAULT_DECODE), sparsity
                              ``sparsity`` (else ``prune``)
     resnet18, resnet50,      one training step of the vision models (accel.workloads.cnn):
@@ -43,7 +44,7 @@ DEFAULT_DECODE = 512   # FlightLLM's shortest evaluated decode length [128, 512]
 LLM_MODELS = ("llama2-7b", "opt-6.7b")
 _BUILDER_MODULES = ("builtin", "extract", "prune", "quantize", "minilm", "checkpoint",
                     "graphs", "formats", "ops", "io", "training")
-NAMES_HELP = ("FILE.npz, FILE.mtx, minilm-l6, resnet18, resnet50, vit-b16, rmat:S[:EF], "
+NAMES_HELP = ("FILE.npz, FILE.mtx, FILE.json (HF config), minilm-l6, resnet18, resnet50, vit-b16, rmat:S[:EF], "
               "minilm-weight[:MODULE[:DENSITY]], llama2-7b[:P[:D]], opt-6.7b[:P[:D]]")
 VISION_MODELS = ("resnet18", "resnet50", "vit-b16")
 # The knobs ``resolve`` takes: a sweep routes a parameter of these names to the workload.
@@ -134,6 +135,12 @@ def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len:
                 "abc": [0.57, 0.19, 0.19], "method": "A*A"}
         return _cached(key, lambda: spgemm_workload(rmat(scale, ef, seed), name=f"rmat-{scale}-{ef}",
                                                     provenance=prov))
+    if low.endswith(".json"):  # a Hugging Face config.json: an LLM shape like the presets
+        from accel.workloads.llm import llm_workload
+
+        return llm_workload(spec, int(seq_len if prefill is None else prefill),
+                            int(DEFAULT_DECODE if decode is None else decode),
+                            sparsity=prune if sparsity is None else sparsity, seed=seed)
     if low in VISION_MODELS:
         from accel.workloads.cnn import cnn_workload
 

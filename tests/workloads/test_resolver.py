@@ -53,3 +53,19 @@ def test_unknown_name_lists_every_builtin():
         resolve("resnet-18")
     for name in ("resnet18", "vit-b16", "minilm-weight", "rmat:S", "llama2-7b"):
         assert name in str(e.value)
+
+
+def test_hf_config_json_is_an_llm_workload(tmp_path):
+    import json
+
+    from accel.workloads.llm import llm_workload
+
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({
+        "model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 512,
+        "vocab_size": 1024, "hidden_act": "silu", "rms_norm_eps": 1e-5,
+        "max_position_embeddings": 2048}))
+    w = resolve(str(cfg), prefill=16, decode=8, sparsity="8:16", seed=2)
+    assert workload_kind(w) == "llm"
+    assert w.content_id() == llm_workload(str(cfg), 16, 8, sparsity="8:16", seed=2).content_id()

@@ -24,7 +24,8 @@ def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_dec
     from accel.arch.flightllm.machine import MACHINE
     from accel.configs import load_config, parse_sets
     from accel.errors import AccelError
-    from accel.workloads.llm import llm_workload
+    from accel.workloads.builtin import resolve
+    from accel.workloads.llm import resolve_shape
 
     for what, v in (("prefill", prefill), ("decode", decode)):
         if v <= 0:
@@ -33,8 +34,8 @@ def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_dec
     if weight_bits is not None:
         sets["weight_bits"] = weight_bits
     cfg = load_config(PRESETS, device, sets, default="u280")
-    # --model also takes an HF config.json, which the name resolver does not: build directly
-    wl = llm_workload(model, prefill, decode, sparsity=sparsity, seed=seed)
+    resolve_shape(model)  # an unknown --model is named as a model, not as a workload
+    wl = resolve(model, prefill=prefill, decode=decode, sparsity=sparsity, seed=seed)
     res = MACHINE.simulate(wl, cfg, on_chip_decode=on_chip_decode,
                            length_adaptive=length_adaptive)
     return CliOutput(res.to_dict(), (_table(res),))
