@@ -23,7 +23,10 @@ What a machine declares (see README "Bring your own machine"):
 * ``derived_metrics``: ``"module:function"`` references, each
   ``(config, workload, metrics) -> dict``, added to a sweep's metrics.  They are
   resolved by the sweep layer, so they may live in ``accel.hw`` (above ``arch``);
-* ``demo_spec``: the name of its small sweep under ``workloads/sweeps/`` for ``accel demo``.
+* ``demo_spec``: the name of its small sweep under ``workloads/sweeps/`` for ``accel demo``;
+* ``workload_source`` (optional): ``"module:function"``, ``function(spec, **knobs)`` returning
+  a ``Workload`` for names or files only this machine reads (e.g. a foreign simulator's
+  layer table), or None to fall through to ``accel.workloads.builtin.resolve``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from accel.errors import ConfigError, WorkloadError
@@ -125,7 +128,7 @@ class Machine:
     view: str = ""                             # "module:VIEWS"
     derived_metrics: tuple[str, ...] = ()      # "module:function" (config, workload, metrics)
     demo_spec: str | None = None               # workloads/sweeps/<demo_spec>.yaml
-    extra: dict = field(default_factory=dict, compare=False)  # free-form, for plug-ins
+    workload_source: str = ""                  # "module:function" for machine-only workload names
 
     # --- lazily resolved parts ------------------------------------------------------
     def config_module(self):
@@ -169,6 +172,16 @@ class Machine:
 
     def derived(self) -> list[Callable]:
         return [_ref(r) for r in self.derived_metrics]
+
+    def resolve_workload(self, spec: str, **knobs):
+        """The machine's own workload source first (if any), then the one resolver."""
+        if self.workload_source:
+            w = _ref(self.workload_source)(spec, **knobs)
+            if w is not None:
+                return w
+        from accel.workloads.builtin import KNOBS, resolve
+
+        return resolve(spec, **{k: v for k, v in knobs.items() if k in KNOBS})
 
     def check_workload(self, workload) -> None:
         from accel.workloads.kinds import workload_kind

@@ -40,6 +40,7 @@ class MachineAdapter:
     model: str = ""    # model module (default <package>.model)
     derived_metrics: tuple[str, ...] = ()   # "module:function" (config, workload, metrics)
     workload_kinds: tuple[str, ...] = ()    # empty: any workload
+    workload_source: str = ""               # "module:function" tried before the resolver
 
     @classmethod
     def from_machine(cls, m) -> MachineAdapter:
@@ -47,7 +48,7 @@ class MachineAdapter:
         adapters are pickled to worker processes)."""
         return cls(m.name, workload_knobs=tuple(m.workload_knobs), config=m.config,
                    model=m.model, derived_metrics=tuple(m.derived_metrics),
-                   workload_kinds=tuple(m.workload_kinds))
+                   workload_kinds=tuple(m.workload_kinds), workload_source=m.workload_source)
 
     # --- the agreed model API ---------------------------------------------------------
     @property
@@ -130,10 +131,19 @@ class MachineAdapter:
 
     # --- workloads ----------------------------------------------------------------------
     def resolve_workload(self, spec: str, knobs: dict):
-        """The one resolver (accel.workloads.builtin.resolve) with this machine's knobs."""
+        """The one resolver (accel.workloads.builtin.resolve) with this machine's knobs,
+        after the machine's own workload source if it declares one."""
         from accel.workloads.builtin import resolve
 
-        w = resolve(spec, **{k: v for k, v in knobs.items() if k in self.workload_knobs})
+        knobs = {k: v for k, v in knobs.items() if k in self.workload_knobs}
+        w = None
+        if self.workload_source:
+            mod, _, fn = self.workload_source.partition(":")
+            w = getattr(self._import(mod), fn)(spec, **knobs)
+        if w is None:
+            from accel.workloads.builtin import KNOBS
+
+            w = resolve(spec, **{k: v for k, v in knobs.items() if k in KNOBS})
         if self.workload_kinds:
             from accel.workloads.kinds import workload_kind
 

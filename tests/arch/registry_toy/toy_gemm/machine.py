@@ -11,7 +11,24 @@ MACHINE = Machine(
     cli="toy_gemm.cli_options",
     view="toy_gemm.view:VIEWS",
     derived_metrics=("toy_gemm.machine:pe_count",),
+    workload_source="toy_gemm.machine:toy_workloads",
 )
+
+
+def toy_workloads(spec, seed=0):
+    """``toy:MxKxN``: a random dense GEMM only this machine knows (else None: the resolver)."""
+    if not spec.startswith("toy:"):
+        return None
+    import numpy as np
+
+    from accel.workloads.formats import Dense
+    from accel.workloads.ops import Gemm, Workload
+
+    m, k, n = (int(x) for x in spec[4:].split("x"))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    return Workload(spec, [Gemm("g0", "fwd", m, k, n, Dense((k, n), rng.standard_normal((k, n))
+                                                           .astype(np.float32)), a=a)])
 
 
 def pe_count(config, workload, metrics):
