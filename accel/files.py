@@ -4,23 +4,18 @@ Inputs: a path must name an existing *regular* file (a directory, FIFO or device
 refused by kind, not reported "not found"; a FIFO would block a read forever) of at
 most ``max_bytes``.
 
-Outputs: written to a temporary sibling, made mode 0644 and renamed over the target,
-so a failure (disk full, read-only folder, Ctrl-C) leaves no new file and no damaged
-one; an existing target is replaced only if it is a regular file.
+Outputs: ``check_output_file``/``check_output_dir`` say *before any work* whether a
+path can be written; the write itself is :func:`accel.atomic_write.atomic_write`
+(temporary sibling, 0644, rename; only regular files are replaced).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from accel.errors import AccelError
-
-OUTPUT_MODE = 0o644  # mkstemp makes 0600; results are ordinary shareable outputs
 
 
 def _kind(mode: int) -> str:
@@ -91,40 +86,3 @@ def check_output_dir(path: str | os.PathLike, what: str = "--out",
     if not os.access(probe, os.W_OK | os.X_OK):
         raise error(f"{what} folder {probe} is not writable")
     return p
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, what: str = "--out",
-                error: type[AccelError] = AccelError, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; on success it becomes ``path`` (mode 0644)."""
-    p = check_output_file(path, what, error)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".",
-                                   prefix=f".{p.name}.", suffix=suffix)
-    except OSError as exc:
-        raise error(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, OUTPUT_MODE)
-        # re-check just before the rename: the target may have been swapped meanwhile
-        check_output_file(p, what, error)
-        os.replace(tmp, p)
-    except OSError as exc:
-        raise error(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def write_atomic(path: str | os.PathLike, writer: Callable[[Path], object] | bytes | str,
-                 what: str = "--out", error: type[AccelError] = AccelError) -> Path:
-    """Write bytes/text, or call ``writer(tmp_path)``, then rename onto ``path``."""
-    with atomic_path(path, what, error) as tmp:
-        if isinstance(writer, bytes):
-            tmp.write_bytes(writer)
-        elif isinstance(writer, str):
-            tmp.write_text(writer)
-        else:
-            writer(tmp)
-    return Path(path)

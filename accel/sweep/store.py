@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 
 SCHEMA_VERSION = 1
@@ -408,7 +409,7 @@ def open_frame(path: str | os.PathLike, spec: str | None = None) -> pd.DataFrame
 def export(db: str | os.PathLike, out: str | os.PathLike, fmt: str) -> int:
     """Write the store's rows to CSV or Parquet atomically (mode 0644, only a regular
     file is ever replaced); returns the row count.  The store is opened read-only."""
-    from accel.files import atomic_path, check_output_file
+    from accel.files import check_output_file
 
     if fmt not in ("csv", "parquet"):
         raise AccelError(f"--format must be csv or parquet, got {fmt[:40]!r}")
@@ -416,9 +417,11 @@ def export(db: str | os.PathLike, out: str | os.PathLike, fmt: str) -> int:
     if Path(out).resolve() == Path(db).resolve():
         raise AccelError(f"--out {out} is the store itself")
     df = open_frame(db)
-    with atomic_path(out, "--out") as tmp:
+    try:
         if fmt == "csv":
-            df.to_csv(tmp, index=False)
+            atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
         else:
-            df.to_parquet(tmp, index=False)
+            atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False))
+    except OSError as exc:
+        raise AccelError(f"cannot write {out}: {exc.strerror or exc}") from None
     return len(df)

@@ -18,47 +18,20 @@ from pathlib import Path
 import numpy as np
 
 import accel
+from accel.atomic_write import atomic_write
 from accel.errors import WorkloadError
 from accel.workloads.formats import MAX_DIM, check_format, check_spgemm_work, format_from_arrays
-from accel.workloads.ops import Gemm, SpGemm, Workload
+from accel.workloads.ops import (  # noqa: F401 - SCHEMA_VERSION, workload_arrays_and_manifest re-exported
+    _GEMM_ARRAYS,
+    _GEMM_SCALARS,
+    SCHEMA_VERSION,
+    Gemm,
+    SpGemm,
+    Workload,
+    workload_arrays_and_manifest,
+)
 
-SCHEMA_VERSION = 1
 MANIFEST_KEY = "manifest.json"
-
-_GEMM_SCALARS = ("name", "phase", "M", "K", "N", "a_bits", "b_bits", "source", "source_axis",
-                 "repeat")
-_GEMM_ARRAYS = ("a", "a_q", "a_scale", "b_scale")
-
-
-def workload_arrays_and_manifest(w: Workload) -> tuple[dict[str, np.ndarray], dict]:
-    arrays: dict[str, np.ndarray] = {}
-    ops = []
-    for i, op in enumerate(w.ops):
-        p = f"op{i}"
-        if isinstance(op, Gemm):
-            entry = {"kind": "gemm", **{k: getattr(op, k) for k in _GEMM_SCALARS},
-                     "b": op.b.meta(), "b_q": op.b_q.meta() if op.b_q is not None else None}
-            for k in _GEMM_ARRAYS:
-                v = getattr(op, k)
-                if v is not None:
-                    arrays[f"{p}.{k}"] = np.asarray(v)
-            for k, v in op.b.arrays().items():
-                arrays[f"{p}.b.{k}"] = v
-            if op.b_q is not None:
-                for k, v in op.b_q.arrays().items():
-                    arrays[f"{p}.b_q.{k}"] = v
-        elif isinstance(op, SpGemm):
-            entry = {"kind": "spgemm", "name": op.name, "phase": op.phase,
-                     "a": op.a.meta(), "b": op.b.meta()}
-            for side in ("a", "b"):
-                for k, v in getattr(op, side).arrays().items():
-                    arrays[f"{p}.{side}.{k}"] = v
-        else:  # pragma: no cover - Op is a closed union
-            raise TypeError(type(op))
-        ops.append(entry)
-    manifest = {"schema_version": SCHEMA_VERSION, "name": w.name,
-                "provenance": w.provenance, "ops": ops}
-    return arrays, manifest
 
 
 def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
@@ -67,7 +40,7 @@ def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
     ``compress=False`` stores the arrays uncompressed: float weights barely compress
     (MiniLM 2:4: 30 MB vs 41 MB) while zlib takes ~70x longer (6.8 s vs 0.1 s).
     """
-    from accel.files import atomic_path, check_output_file
+    from accel.files import check_output_file
 
     path = Path(path)
     if path.suffix != ".npz":
@@ -77,9 +50,11 @@ def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
     manifest["provenance"] = {**w.provenance, "accel_version": accel.__version__}
     blob = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
     writer = np.savez_compressed if compress else np.savez
-    with atomic_path(path, "workload file", WorkloadError, suffix=".tmp.npz") as tmp:
-        with open(tmp, "wb") as f:   # a file object: savez would otherwise append .npz
-            writer(f, **{MANIFEST_KEY: blob}, **arrays)
+    try:
+        atomic_write(path, lambda tmp: writer(tmp, **{MANIFEST_KEY: blob}, **arrays),
+                     suffix=".tmp.npz")
+    except OSError as exc:
+        raise WorkloadError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 
