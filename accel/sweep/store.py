@@ -20,9 +20,9 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import sqlite3
 import stat
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -158,11 +158,11 @@ class Store:
         same store at once both end up using one of them."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
-                                       suffix=".tmp")
         except OSError as exc:
             raise StoreError(f"cannot create store {self.path}: {exc.strerror or exc}") from None
-        os.close(fd)
+        # not accel.atomic_write: SQLite itself must create and fill the file, and it is
+        # linked (never renamed) into place so an existing store is never replaced
+        tmp = str(self.path.parent / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
         try:
             conn = sqlite3.connect(tmp, isolation_level=None)
             try:
