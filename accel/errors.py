@@ -38,8 +38,12 @@ class Interrupted(AccelError):
         self.exit_code = 128 + signum
 
 
-class Terminated(KeyboardInterrupt):
-    """Raised in the main thread by the SIGTERM handler, so SIGTERM unwinds like Ctrl-C
-    (finally blocks run, the sweep commits) but exits 143 instead of 130."""
+class Stop(BaseException):
+    """Raised in the main thread by the CLI's SIGINT/SIGTERM handlers.  A BaseException
+    that is not KeyboardInterrupt: it unwinds like Ctrl-C (finally blocks run, a sweep
+    commits what finished), but Typer does not turn it into a silent exit 130, so the
+    CLI can say what happened and exit 130 (SIGINT) or 143 (SIGTERM)."""
 
-    signum = 15
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -118,10 +118,10 @@ def _os_message(exc: OSError) -> str:
     return f"{what}{where}"
 
 
-def _on_sigterm(signum, frame):  # pragma: no cover - exercised by subprocess tests
-    from accel.errors import Terminated
+def _on_signal(signum, frame):  # pragma: no cover - exercised by subprocess tests
+    from accel.errors import Stop
 
-    raise Terminated()
+    raise Stop(signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
-    from accel.errors import Interrupted, Terminated
+    from accel.errors import Interrupted, Stop
 
-    old_term = None
+    saved = {}
     if threading.current_thread() is threading.main_thread():
-        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, _on_signal)
     try:
         rv = app(args=argv, standalone_mode=False)
         return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
@@ -148,17 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         # one line, not click's usage block: what was wrong and with which value
         print(f"error: {_one_line(exc.format_message())}", file=sys.stderr)
         return 2
-    except _ABORT as exc:  # click turns KeyboardInterrupt (and our Terminated) into Abort
-        if isinstance(exc.__cause__, Terminated):
-            print("error: terminated (SIGTERM)", file=sys.stderr)
-            return 143
-        print("error: interrupted", file=sys.stderr)
+    except _ABORT:
+        print("error: aborted", file=sys.stderr)
         return 130
     except _EXIT as exc:
         return exc.exit_code
-    except Terminated:
-        print("error: terminated (SIGTERM)", file=sys.stderr)
-        return 143
+    except Stop as exc:
+        print(f"error: {'terminated (SIGTERM)' if exc.signum == 15 else 'interrupted'}",
+              file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -180,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_one_line(_os_message(exc))}", file=sys.stderr)
         return 2
     finally:
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def entry() -> None:  # pragma: no cover - console-script shim

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from accel.configs import _suggest, config_dict
-from accel.errors import AccelError, ConfigError, Interrupted, Terminated
+from accel.errors import AccelError, ConfigError, Interrupted, Stop
 from accel.sweep.executors import DEFAULT_POINT_TIMEOUT, DaskExecutor, LocalExecutor, Task, chunked
 from accel.sweep.machines import get_adapter
 from accel.sweep.points import design_points
@@ -163,13 +163,13 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                 close = getattr(stream, "close", None)
                 if close is not None:
                     close()   # stops the workers now, not whenever the generator is collected
-        except KeyboardInterrupt as exc:   # Ctrl-C or SIGTERM (Terminated)
+        except (KeyboardInterrupt, Stop) as exc:   # Ctrl-C, or the CLI's SIGINT/SIGTERM
             # the executor's finally has stopped the workers; every row received is committed
-            signum = 15 if isinstance(exc, Terminated) else 2
+            signum = exc.signum if isinstance(exc, Stop) else 2
             saved = computed + len(invalid)
             try:
                 store.refresh_view()
-            except (KeyboardInterrupt, AccelError, OSError):
+            except (KeyboardInterrupt, Stop, AccelError, OSError):
                 pass
             raise Interrupted(f"{'terminated' if signum == 15 else 'interrupted'}: {saved} rows "
                               f"saved to {db} ({already + saved} of {n_rows} done); rerun the "

@@ -79,3 +79,38 @@ def test_store_write_failure_is_one_line(tmp_path, assets, monkeypatch):
     with pytest.raises(StoreError, match="disk is full"):
         st.set_meta("x", 1)
     st.close()
+
+
+def test_exit_codes_reach_the_shell(monkeypatch, capsys):
+    """main() returns what the command meant: Exit(1) (a failed check) is 1, not 0;
+    CheckFailed is 1; Interrupted (a sweep) and Stop (the CLI's SIGINT/SIGTERM handler
+    anywhere else) are 130/143 with one error line."""
+    import typer
+
+    import accel.cli as cli
+    from accel.errors import CheckFailed, Interrupted, Stop
+
+    def app_raising(exc):
+        app = typer.Typer()
+
+        @app.command()
+        def go() -> None:
+            raise exc
+
+        @app.command()
+        def other() -> None:  # two commands: `go` is a subcommand, as in accel
+            pass
+
+        return app
+
+    for exc, code in ((typer.Exit(1), 1), (CheckFailed("cosim mismatch"), 1),
+                      (Interrupted("interrupted: 3 rows saved", 2), 130),
+                      (Interrupted("terminated: 3 rows saved", 15), 143), (Stop(2), 130),
+                      (Stop(15), 143),
+                      (MemoryError(), 2), (OSError(28, "No space left on device"), 2)):
+        monkeypatch.setattr(cli, "app", app_raising(exc))
+        assert cli.main(["go"]) == code, exc
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert "Traceback" not in err and (code == 1 and isinstance(exc, typer.Exit) or
+                                           len(lines) == 1 and lines[0].startswith("error:")), err
