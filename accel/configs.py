@@ -38,6 +38,30 @@ MAX_SCALE = 1024            # an override may be at most 1024x (or 1/1024 of) it
 MAX_STR_FIELD = 200         # names and patterns; longer is not a config value
 
 
+MAX_SEED = 2**63 - 1       # NumPy's default_rng takes seeds in 0..2^63-1 (and more, but no less)
+
+
+def check_number(name: str, value: Any, label: str | None = None) -> None:
+    """The one rule for a number a user hands accel outside a config (a CLI flag, a
+    sweep's workload knob): finite; integers within MAX_INT_FIELD; seeds in 0..2^63-1.
+    Lists are checked element by element; other types pass (their own parser decides)."""
+    label = label or name
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            check_number(name, v, label)
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{label} must be a finite number, got {value}")
+    if isinstance(value, int):
+        if name == "seed" or name.endswith("_seed"):
+            if not 0 <= value <= MAX_SEED:
+                raise ConfigError(f"{label} must be an integer in 0..2^63-1, got {value}")
+        elif abs(value) > MAX_INT_FIELD:
+            raise ConfigError(f"{label} {value} is out of range (|value| <= {MAX_INT_FIELD})")
+
+
 def _suggest(key: Any, known: list[str]) -> str:
     close = difflib.get_close_matches(str(key), known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -54,28 +54,10 @@ for _mod in (workload, sim, bdwp, rtl, sweep, report, demo):
 
 
 # --- numbers from the command line: one check for every command -------------------------
-MAX_CLI_INT = 2**31 - 1    # counts, sizes, lengths: beyond this nothing in accel is meaningful
-MAX_SEED = 2**63 - 1       # NumPy's default_rng takes seeds in 0..2^63-1 (and more, but no less)
-
-
 def _check_number(name: str, value) -> None:
-    import math
+    from accel.configs import check_number
 
-    flag = "--" + name.rstrip("_").replace("_", "-")
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, list | tuple):
-        for v in value:
-            _check_number(name, v)
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise AccelError(f"{flag} must be a finite number, got {value}")
-    if isinstance(value, int):
-        if name == "seed" or name.endswith("_seed"):
-            if not 0 <= value <= MAX_SEED:
-                raise AccelError(f"{flag} must be an integer in 0..2^63-1, got {value}")
-        elif abs(value) > MAX_CLI_INT:
-            raise AccelError(f"{flag} {value} is out of range (|value| <= {MAX_CLI_INT})")
+    check_number(name, value, "--" + name.rstrip("_").replace("_", "-"))
 
 
 def _guarded(callback):

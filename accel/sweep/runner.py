@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel.configs import _suggest, config_dict
-from accel.errors import AccelError, ConfigError, Interrupted, Stop
+from accel.configs import _suggest, check_number, config_dict
+from accel.errors import AccelError, ConfigError, Interrupted, Stop, WorkloadError
 from accel.sweep.executors import DEFAULT_POINT_TIMEOUT, DaskExecutor, LocalExecutor, Task, chunked
 from accel.sweep.machines import get_adapter
 from accel.sweep.points import design_points
@@ -85,7 +85,13 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
         for wspec in spec.workloads:
             k = (wspec, tuple(sorted(knobs.items())))
             if k not in wid_of:
-                wl = adapter.resolve_workload(wspec, knobs)
+                for kname, kval in knobs.items():  # same rule as the CLI's flags
+                    check_number(kname, kval, f"parameters.{kname}")
+                try:
+                    wl = adapter.resolve_workload(wspec, knobs)
+                except (ValueError, TypeError, OverflowError) as exc:  # a knob the builder rejects
+                    raise WorkloadError(f"workload {wspec!r} with {knobs}: {type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0][:100] if str(exc) else ''}") from None
                 wid = adapter.workload_id(wl)
                 wid_of[k] = wid
                 workloads[wid] = wl
