@@ -10,9 +10,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# instruction fields (columns of the int64 program array); shared with compiler.py
-F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER = range(8)
-NF = 8
+# instruction fields (columns of the int64 program array); shared with compiler.py.
+# F_CH: the HBM pseudo channel a transfer starts on, fixed by the compiler from the data's
+# address (so a tensor's layout never depends on what was transferred before it).
+# F_BAR: 1 = the instruction waits for every earlier instruction of the program (the
+# artifact's per-layer SYS synchronisation of all units and SLRs).
+F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR = range(10)
+NF = 10
 N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
 LD, ST = 0, 1
 
@@ -81,7 +85,9 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     once every channel has accepted this one's piece (outstanding AXI requests).  A
     transfer whose kind is in the ``one_kinds`` bitmask is served by one channel at the
     channel rate, one in ``cross_kinds`` by one channel through the HBM switch at
-    ``cross_bytes_per_cycle`` (``one_channel_transfer``); channels rotate per transfer.
+    ``cross_bytes_per_cycle`` (``one_channel_transfer``).  The channel a transfer starts
+    on is the program's ``F_CH`` (static, from the data's address).  An instruction with
+    ``F_BAR`` set starts only after every earlier instruction (program order) finished.
 
     Returns start, finish (per instruction, cycles), busy (per unit, cycles; union of the
     unit's busy intervals), hbm_bytes, status (-1 ok, else the index of an instruction
@@ -126,12 +132,29 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
             if (r >> d) & 1:
                 rlist[rfill[s * nu + d]] = i
                 rfill[s * nu + d] += 1
+    # barriers: per unit, how many of its instructions precede each barrier instruction,
+    # and the running max finish of each unit's queue (filled as instructions issue)
+    nbar = 0
+    for i in range(n):
+        if prog[i, F_BAR]:
+            nbar += 1
+    bar_need = np.zeros((max(nbar, 1), nu), np.int64)
+    bar_id = np.full(n, -1, np.int64)
+    seen = np.zeros(nu, np.int64)
+    b = 0
+    for i in range(n):
+        if prog[i, F_BAR]:
+            bar_id[i] = b
+            for v in range(nu):
+                bar_need[b, v] = seen[v]
+            b += 1
+        seen[prog[i, F_UNIT]] += 1
+    qmax = np.zeros(n, np.float64)        # qmax[uoff[v] + k]: max finish of v's first k+1
     done = np.zeros(n, np.bool_)
     consumed = np.zeros(nu * nu, np.int64)
     ptr = np.zeros(nu, np.int64)
     unit_free = np.zeros(nu, np.float64)
     ch_free = np.zeros(n_channels, np.float64)
-    next_ch = 0
     busy_end = np.zeros(nu, np.float64)
     hbm_bytes = 0.0
     issued = 0
@@ -159,6 +182,16 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
                         break
                     if finish[j] > ready:
                         ready = finish[j]
+            if ok and bar_id[i] >= 0:
+                for v in range(nu):
+                    k = bar_need[bar_id[i], v]
+                    if k == 0:
+                        continue
+                    if ptr[v] < k:
+                        ok = False
+                        break
+                    if qmax[uoff[v] + k - 1] > ready:
+                        ready = qmax[uoff[v] + k - 1]
             if ok and ready < best_t:
                 best_t = ready
                 best_u = u
@@ -175,17 +208,15 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
         if u == LD or u == ST:
             nb = prog[i, F_BYTES]
             kb = np.int64(1) << prog[i, F_KIND]
+            c0 = prog[i, F_CH] % n_channels
             if (cross_kinds | one_kinds) & kb:
                 rate = cross_bytes_per_cycle if cross_kinds & kb else ch_bytes_per_cycle
-                accepted, data_done = one_channel_transfer(nb, best_t, next_ch, ch_free, access,
+                accepted, data_done = one_channel_transfer(nb, best_t, c0, ch_free, access,
                                                            row_cycles, rate)
-                next_ch = (next_ch + 1) % n_channels
             else:
-                accepted, data_done = hbm_transfer(nb, best_t, next_ch, ch_free, n_channels,
+                accepted, data_done = hbm_transfer(nb, best_t, c0, ch_free, n_channels,
                                                    interleave, access, row_cycles,
                                                    ch_bytes_per_cycle)
-                nchunks = (nb + interleave - 1) // interleave
-                next_ch = (next_ch + (nchunks if nchunks > 0 else 1)) % n_channels
             start[i] = best_t
             finish[i] = data_done + latency_cycles
             unit_free[u] = accepted
@@ -199,6 +230,8 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
             busy[u] += finish[i] - lo
             busy_end[u] = finish[i]
         done[i] = True
+        k = uoff[u] + ptr[u]
+        qmax[k] = finish[i] if ptr[u] == 0 or finish[i] > qmax[k - 1] else qmax[k - 1]
         ptr[u] += 1
         issued += 1
     return start, finish, busy, hbm_bytes, -1

@@ -39,6 +39,7 @@ import numpy as np
 
 from accel.arch.flightllm._kernels import (
     F_BYTES,
+    F_CH,
     F_CYCLES,
     F_KIND,
     F_LAYER,
@@ -88,6 +89,11 @@ class OpTiles:
     def total_bytes(self) -> int:
         return int(self.nbytes.sum())
 
+    @property
+    def offsets(self) -> np.ndarray:
+        """Byte offset of each tile in the op's weight stream (its HBM address)."""
+        return np.cumsum(self.nbytes) - self.nbytes
+
 
 def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig) -> OpTiles:
     """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles."""
@@ -114,9 +120,24 @@ class Builder:
         # decode vectors: one-channel / cross-channel transfers; prefill tensors: striped
         self.k_act = K_ACT_VEC if vectors else K_ACT
         self.k_act_in = K_ACT_IN if vectors else K_ACT
+        self.vec_ch = 0      # static home channel of the next vector buffer
 
-    def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0) -> np.ndarray:
+    def stripe_ch(self, offset) -> np.ndarray:
+        """Start channel of data at byte ``offset`` of a stripe-aligned tensor."""
+        c = self.cfg
+        return (np.asarray(offset, np.int64) // c.hbm_interleave_bytes) % c.hbm_channels
+
+    def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0,
+             ch=None) -> np.ndarray:
+        """Append ``n`` rows.  ``ch``: the start channel of a transfer, from its address;
+        default: stripe-aligned tensors start on channel 0, one-channel vector buffers
+        get consecutive home channels in program order (both independent of the context
+        length, so a longer context never moves a later transfer's channels)."""
         a = np.zeros((n, NF), np.int64)
+        if ch is None and unit in (LD, ST) and kind in (K_ACT_VEC, K_ACT_IN, K_EMBED):
+            ch = (self.vec_ch + np.arange(n)) % self.cfg.hbm_channels
+            self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
+        a[:, F_CH] = 0 if ch is None else ch
         a[:, F_UNIT] = unit
         a[:, F_BYTES] = nbytes
         a[:, F_CYCLES] = cycles
@@ -167,7 +188,8 @@ class Builder:
             self.act_in(unit, act_bytes, ld_first_wait)
             ld_first_wait = 0
         nt = len(t.nbytes)
-        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT)
+        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT,
+                       ch=self.stripe_ch(t.offsets))
         ld[0, F_WAIT] |= ld_first_wait
         tile_rows = rows if unit == MV else self.cfg.mm_token_tile
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
@@ -213,7 +235,7 @@ class Builder:
         ent = np.full(nch, per, np.int64)
         ent[-1] = cached - per * (nch - 1)
         ld = self.emit(LD, nch, nbytes=ent * entry_bytes, wait=bit(unit), rel=bit(unit),
-                       kind=K_KV)
+                       kind=K_KV, ch=self.stripe_ch(np.arange(nch) * per * entry_bytes))
         ld[0, F_WAIT] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
@@ -285,7 +307,10 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
         b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
         b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
-        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_KV)      # append k, v
+        # append k, v: like the authors' k/v projection outputs, the new entry is written
+        # by a one-channel store from its fixed buffer (artifact IR_linear_mv ST,
+        # parallel_channel_num 1), not striped at a context-dependent address
+        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
                     cached=ctx - 1)
         b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)

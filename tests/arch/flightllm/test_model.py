@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,27 @@ def test_opt_preset_and_errors():
         _sim("llama2-7b", 4000, 5000)
     with pytest.raises(AccelError, match="unsupported N=5"):
         llm_workload("llama2-7b", 8, 8, sparsity="5:16")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("on_chip", [True, False])
+def test_decode_step_never_faster_with_longer_context_scan(tiny_config, preset, on_chip):
+    """Every context 1..600, unbucketed and bucketed (the regression of 7456b62: a
+    transfer's channels followed a running counter, so a longer KV read moved every later
+    transfer and the step fell by one row opening at 494, 510, 526, ...)."""
+    from accel.arch.flightllm import compiler as C
+    from accel.arch.flightllm.model import run_program, weight_block_ns
+    from accel.workloads.llm import shape_of
+
+    cfg = PRESETS[preset]
+    w = llm_workload(tiny_config, 8, 8)
+    shape = shape_of(w)
+    tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
+    step = {c: run_program(C.decode_program(shape, tiles, cfg, c, on_chip), cfg).cycles
+            for c in range(1, 601)}
+    t = np.array([step[c] for c in range(1, 601)])
+    bad = np.nonzero(np.diff(t) < -1e-9)[0] + 2
+    assert bad.size == 0, f"decode step falls at contexts {bad.tolist()}"
+    # bucketed: the step of context c runs the program of bucket(c)
+    tb = np.array([step[min(600, C.bucket(c, cfg.decode_bucket))] for c in range(1, 601)])
+    assert (np.diff(tb) >= -1e-9).all() and (tb >= t - 1e-9).all()
