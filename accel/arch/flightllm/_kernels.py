@@ -14,9 +14,12 @@ from numba import njit
 # F_CH: the HBM pseudo channel a transfer starts on, fixed by the compiler from the data's
 # address (so a tensor's layout never depends on what was transferred before it).
 # F_BAR: 1 = the instruction waits for every earlier instruction of the program (the
-# artifact's per-layer SYS synchronisation of all units and SLRs).
-F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR = range(10)
-NF = 10
+# artifact's per-layer SYS synchronisation of all units and SLRs).  F_SPLIT: a one-channel
+# transfer (vector) moved as F_SPLIT equal pieces on as many channels at once (each SLR
+# moves its own slice; 0 or 1 = one piece).
+F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR, F_SPLIT = \
+    range(11)
+NF = 11
 N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
 LD, ST = 0, 1
 
@@ -211,8 +214,15 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
             c0 = prog[i, F_CH] % n_channels
             if (cross_kinds | one_kinds) & kb:
                 rate = cross_bytes_per_cycle if cross_kinds & kb else ch_bytes_per_cycle
-                accepted, data_done = one_channel_transfer(nb, best_t, c0, ch_free, access,
-                                                           row_cycles, rate)
+                sp = prog[i, F_SPLIT] if prog[i, F_SPLIT] > 1 else 1
+                accepted = best_t
+                data_done = best_t
+                for j in range(sp):     # slices on channels spread over the stack
+                    a_j, d_j = one_channel_transfer(
+                        (nb + sp - 1) // sp, best_t, (c0 + j * (n_channels // sp)) % n_channels,
+                        ch_free, access, row_cycles, rate)
+                    accepted = a_j if a_j > accepted else accepted
+                    data_done = d_j if d_j > data_done else data_done
             else:
                 accepted, data_done = hbm_transfer(nb, best_t, c0, ch_free, n_channels,
                                                    interleave, access, row_cycles,

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel.arch.flightllm._kernels import (
+    F_BAR,
     F_BYTES,
     F_CH,
     F_CYCLES,
@@ -45,6 +46,7 @@ from accel.arch.flightllm._kernels import (
     F_LAYER,
     F_MACS,
     F_REL,
+    F_SPLIT,
     F_UNIT,
     F_WAIT,
     N_UNITS,
@@ -75,6 +77,11 @@ def bit(u: int) -> int:
     return 1 << u
 
 
+def pad_cols(n: int, per_instr: int) -> int:
+    """Columns an MV op of ``n`` outputs computes beyond ``n`` (whole instructions)."""
+    return -(-n // per_instr) * per_instr - n
+
+
 @dataclass
 class OpTiles:
     """A linear op's weight stream, per tile: HBM bytes, chain slots and kept MACs per row."""
@@ -95,12 +102,27 @@ class OpTiles:
         return np.cumsum(self.nbytes) - self.nbytes
 
 
-def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig) -> OpTiles:
-    """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles."""
-    kept = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
-    bits = cfg.weight_bits + cfg.index_bits
-    sbytes = np.ceil(kept * bits / 8.0).astype(np.int64) + block_n.shape[0] * cfg.block_meta_bytes
-    slots = slots_per_stripe(block_n, cfg.dsp_group)
+def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
+                 density=1.0, sparse=None) -> OpTiles:
+    """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles.
+
+    ``sparse`` (per 16-column stripe; default: the op has any N < 16 block, or the
+    config's ``dense_op_index``) decides
+    whether the stripe's kept weights carry ``index_bits`` and its blocks an FSB byte:
+    the authors' generator loads meta and FSB only for an op in FSB mode, where dense
+    16:16 blocks carry indices too; a dense op carries neither.  ``density`` (per stripe
+    or scalar) scales kept weights, bytes and slots (unstructured pruning, no index).
+    """
+    kept_n = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
+    if sparse is None:
+        sparse = np.full(block_n.shape[1], bool((block_n < SPARSE_M).any())
+                         or cfg.dense_op_index)
+    dens = np.broadcast_to(np.asarray(density, np.float64), kept_n.shape)
+    kept = np.ceil(kept_n * dens).astype(np.int64)
+    idx_bytes = np.where(sparse, np.ceil(kept * cfg.index_bits / 8.0).astype(np.int64)
+                         + block_n.shape[0] * cfg.block_meta_bytes, 0)
+    sbytes = np.ceil(kept * cfg.weight_bits / 8.0).astype(np.int64) + idx_bytes
+    slots = np.ceil(slots_per_stripe(block_n, cfg.dsp_group) * dens).astype(np.int64)
     tile_bytes = cfg.weight_tile_kb * 1024
     cum = np.cumsum(sbytes)
     tid = (cum - sbytes) // tile_bytes            # stripe starts inside tile tid
@@ -121,6 +143,12 @@ class Builder:
         self.k_act = K_ACT_VEC if vectors else K_ACT
         self.k_act_in = K_ACT_IN if vectors else K_ACT
         self.vec_ch = 0      # static home channel of the next vector buffer
+        self._bar = False    # the next emitted row starts an op (barrier)
+
+    def new_op(self) -> None:
+        """The next row starts an IR op: with ``op_barrier`` it waits for everything
+        before it (the artifact's per-op SYS over all units and SLRs)."""
+        self._bar = self.cfg.op_barrier
 
     def stripe_ch(self, offset) -> np.ndarray:
         """Start channel of data at byte ``offset`` of a stripe-aligned tensor."""
@@ -128,16 +156,22 @@ class Builder:
         return (np.asarray(offset, np.int64) // c.hbm_interleave_bytes) % c.hbm_channels
 
     def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0,
-             ch=None) -> np.ndarray:
+             ch=None, split=1) -> np.ndarray:
         """Append ``n`` rows.  ``ch``: the start channel of a transfer, from its address;
         default: stripe-aligned tensors start on channel 0, one-channel vector buffers
         get consecutive home channels in program order (both independent of the context
-        length, so a longer context never moves a later transfer's channels)."""
+        length, so a longer context never moves a later transfer's channels).
+        ``split``: a vector moved as that many slices at once, one per SLR (its share of
+        the output columns or heads), each on its own channel."""
         a = np.zeros((n, NF), np.int64)
         if ch is None and unit in (LD, ST) and kind in (K_ACT_VEC, K_ACT_IN, K_EMBED):
             ch = (self.vec_ch + np.arange(n)) % self.cfg.hbm_channels
             self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
         a[:, F_CH] = 0 if ch is None else ch
+        a[:, F_SPLIT] = split
+        if self._bar and n > 0:
+            a[0, F_BAR] = 1
+            self._bar = False
         a[:, F_UNIT] = unit
         a[:, F_BYTES] = nbytes
         a[:, F_CYCLES] = cycles
@@ -155,26 +189,36 @@ class Builder:
     def compute_cycles(self, unit: int, slots) -> np.ndarray:
         c = self.cfg
         per_cycle = c.cores * (c.mm_macs_per_core if unit == MM else c.mv_macs_per_core)
-        return c.compute_setup_cycles + -(-np.asarray(slots, np.int64) // per_cycle)
+        return c.compute_setup_cycles + np.ceil(np.asarray(slots, np.float64) / (
+            per_cycle * c.slr_parallel_efficiency)).astype(np.int64)
+
+    def misc_cycles(self, elems, kind: int) -> np.ndarray:
+        """MISC cycles: softmax and norms pass over their data ``misc_norm_passes`` times."""
+        c = self.cfg
+        passes = c.misc_norm_passes if kind in (K_SOFTMAX, K_NORM) else 1
+        return c.misc_setup_cycles + np.ceil(np.asarray(elems, np.float64) * passes / (
+            c.sfu_elems_per_cycle * c.cores * c.slr_parallel_efficiency)).astype(np.int64)
 
     def misc(self, elems: int, wait: int, rel: int, kind: int) -> None:
-        c = self.cfg
-        cyc = c.misc_setup_cycles + -(-int(elems) // (c.sfu_elems_per_cycle * c.cores))
-        self.emit(MISC, 1, cycles=cyc, wait=wait, rel=rel, kind=kind)
+        self.new_op()
+        self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=wait, rel=rel, kind=kind)
 
     def hbm_misc(self, in_bytes: int, out_bytes: int, elems: int, kind: int,
                  out_rel: int = bit(LD), in_wait: int = bit(ST)) -> None:
         """MISC op reading its input from HBM and writing its output back."""
+        self.new_op()
         self.emit(LD, 1, nbytes=in_bytes, wait=in_wait, rel=bit(MISC), kind=self.k_act)
-        self.misc(elems, wait=bit(LD), rel=bit(ST), kind=kind)
+        self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=bit(LD), rel=bit(ST),
+                  kind=kind)
         self.emit(ST, 1, nbytes=out_bytes, wait=bit(MISC), rel=out_rel, kind=self.k_act)
 
-    def act_in(self, unit: int, nbytes: int, wait: int) -> None:
+    def act_in(self, unit: int, nbytes: int, wait: int, split: int = 1) -> None:
         """Load an activation from HBM for ``unit``: an LD (after the producer's token in
         ``wait``) and a zero-cycle consumer instruction waiting for it, so the unit's next
         instruction cannot start before the data has arrived.  The LD queue is in order:
         weight tiles behind this LD are not prefetched before the producer has stored."""
-        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in)
+        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in,
+                  split=split)
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
 
     def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
@@ -182,7 +226,9 @@ class Builder:
         """Weight-tile stream; returns the compute unit (MV for one row, else MM).
 
         ``act_bytes`` > 0: the input activation is first loaded from HBM (``act_in``)
-        after the token in ``ld_first_wait``."""
+        after the token in ``ld_first_wait``.  In MV mode the op's columns are padded up
+        to whole ``mv_cols_per_instr`` instructions, computed densely (last tile)."""
+        self.new_op()
         unit = MV if rows == 1 else MM
         if act_bytes:
             self.act_in(unit, act_bytes, ld_first_wait)
@@ -195,7 +241,10 @@ class Builder:
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
         r_sizes[-1] = rows - tile_rows * (len(r_sizes) - 1)
         nr = len(r_sizes)
-        slots = np.outer(t.slots, r_sizes).reshape(-1)
+        t_slots = t.slots.copy()
+        if unit == MV:
+            t_slots[-1] += pad_cols(t.N, self.cfg.mv_cols_per_instr) * t.K
+        slots = np.outer(t_slots, r_sizes).reshape(-1)
         macs = np.outer(t.macs, r_sizes).reshape(-1)
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
                        macs=macs)
@@ -209,27 +258,48 @@ class Builder:
         cp[-1, F_REL] |= rel_last
         return unit
 
-    def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD)) -> None:
-        """Linear op whose input comes from HBM and whose output goes back to HBM."""
+    def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD),
+                   fuse: tuple[int, int, int] | None = None) -> None:
+        """Linear op whose input comes from HBM and whose output goes back to HBM.
+
+        ``fuse = (elements, kind, operand bytes)``: a MISC op fused behind the MV (the
+        artifact fuses RoPE, SiLU, eltwise into the linear op before its store), its
+        second operand, if any, loaded from HBM."""
         ab = self.cfg.act_bits / 8
-        unit = self.linear(t, rows, rel_last=bit(ST), ld_first_wait=bit(ST),
-                           act_bytes=int(np.ceil(rows * t.K * ab)))
-        self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=bit(unit), rel=out_rel,
-                  kind=self.k_act)
+        unit = self.linear(t, rows, rel_last=bit(ST) if fuse is None else bit(MISC),
+                           ld_first_wait=bit(ST), act_bytes=int(np.ceil(rows * t.K * ab)))
+        st_wait = bit(unit)
+        if fuse is not None:
+            elems, kind, operand = fuse
+            w = bit(unit)
+            if operand:
+                self.emit(LD, 1, nbytes=operand, rel=bit(MISC), kind=self.k_act,
+                          split=self.cfg.cores)
+                w |= bit(LD)
+            self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=w, rel=bit(ST),
+                      kind=kind)
+            st_wait = bit(MISC)
+        # each SLR stores the slice of the output columns it computed
+        self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,
+                  kind=self.k_act, split=self.cfg.cores)
 
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
-                  act_bytes: int = 0, cached: int | None = None) -> None:
+                  act_bytes: int = 0, cached: int | None = None, pad_slots: int = 0) -> None:
         """Attention over ``entries`` keys (or values) read from the KV cache in chunks;
-        ``act_bytes`` > 0 first loads the query / probabilities from HBM (``act_in``)."""
+        ``act_bytes`` > 0 first loads the query / probabilities from HBM (``act_in``).
+        ``pad_slots``: chain slots of the padding of each head's MV instructions, spread
+        over the chunks in proportion to their entries."""
+        self.new_op()
         cached = entries if cached is None else cached
-        if act_bytes:
-            self.act_in(unit, act_bytes, ld_first_wait)
+        if act_bytes:     # the query / probabilities of each SLR's heads
+            self.act_in(unit, act_bytes, ld_first_wait, split=self.cfg.cores)
             ld_first_wait = 0
         per = max(1, self.cfg.kv_buffer_kb * 1024 // entry_bytes)
         nch = -(-cached // per)
         if nch == 0:      # nothing cached yet: compute on the on-chip entry only
-            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry),
+            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry
+                                                          + pad_slots),
                       wait=wait_first, rel=rel_last, kind=K_ATTN, macs=entries * macs_per_entry)
             return
         ent = np.full(nch, per, np.int64)
@@ -239,7 +309,9 @@ class Builder:
         ld[0, F_WAIT] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
-        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry),
+        pad = np.diff(np.round(np.concatenate([[0], np.cumsum(ent_c)]) * pad_slots
+                               / ent_c.sum())).astype(np.int64)
+        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry + pad),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
         cp[0, F_WAIT] |= wait_first
         cp[-1, F_REL] |= rel_last
@@ -248,13 +320,22 @@ class Builder:
 def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
                 cfg: FlightLLMConfig) -> dict[str, OpTiles]:
     """Tiles of every weight stream: single ops and the fused qkv / gate_up streams."""
-    tiles = {n: weight_tiles(n, k, block_ns[n], cfg) for n, k, _ in shape.linears()}
+    dens = {n: (cfg.qk_weight_density if n in ("q_proj", "k_proj") else 1.0)
+            for n in block_ns}
+    tiles = {n: weight_tiles(n, k, block_ns[n], cfg, dens[n]) for n, k, _ in shape.linears()}
     tiles["lm_head"] = weight_tiles("lm_head", shape.hidden, block_ns["lm_head"], cfg)
-    tiles["qkv"] = weight_tiles("qkv", shape.hidden, np.concatenate(
-        [block_ns["q_proj"], block_ns["k_proj"], block_ns["v_proj"]], axis=1), cfg)
+
+    def fused(name, parts):
+        bn = [block_ns[p] for p in parts]
+        return weight_tiles(name, shape.hidden, np.concatenate(bn, axis=1), cfg,
+                            np.concatenate([np.full(b.shape[1], dens[p])
+                                            for p, b in zip(parts, bn, strict=True)]),
+                            np.concatenate([np.full(b.shape[1], bool((b < SPARSE_M).any())
+                                                    or cfg.dense_op_index) for b in bn]))
+
+    tiles["qkv"] = fused("qkv", ("q_proj", "k_proj", "v_proj"))
     if shape.ffn_kind == "swiglu":
-        tiles["ffn_in"] = weight_tiles("ffn_in", shape.hidden, np.concatenate(
-            [block_ns["gate_proj"], block_ns["up_proj"]], axis=1), cfg)
+        tiles["ffn_in"] = fused("ffn_in", ("gate_proj", "up_proj"))
     else:
         tiles["ffn_in"] = tiles["fc1"]
     tiles["ffn_out"] = tiles["down_proj" if shape.ffn_kind == "swiglu" else "fc2"]
@@ -299,7 +380,19 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
     ab = cfg.act_bits // 8 or 1
     kvb = max(1, cfg.kv_bits // 8)
     entry = kv * kvb
+    hd = h // heads
+    # per head, QK^T is an MV of N = ctx columns and AV one of N = head_dim columns, each
+    # padded to whole MV instructions [artifact IR_attention_mv.py]
+    pad_qk = heads * pad_cols(ctx, cfg.mv_cols_per_instr) * hd
+    pad_av = heads * ctx * pad_cols(hd, cfg.mv_cols_per_instr)
     pro, lay, epi = (Builder(cfg, vectors=True) for _ in range(3))
+
+    def concat(b: Builder) -> None:
+        """The KV concat re-reads the cached K and V [artifact IR_concat.py]."""
+        if cfg.kv_concat_reload and ctx > 1:
+            b.new_op()
+            b.emit(LD, 1, nbytes=2 * (ctx - 1) * entry, kind=K_KV)
+
     if on_chip:
         pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
         pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
@@ -310,11 +403,13 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         # append k, v: like the authors' k/v projection outputs, the new entry is written
         # by a one-channel store from its fixed buffer (artifact IR_linear_mv ST,
         # parallel_channel_num 1), not striped at a context-dependent address
-        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC)
+        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC, split=cfg.cores)
+        concat(b)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
-                    cached=ctx - 1)
+                    cached=ctx - 1, pad_slots=pad_qk)
         b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
-        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1)
+        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
+                    pad_slots=pad_av)
         b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
         b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
         b.linear(tiles["ffn_in"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
@@ -329,26 +424,51 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         pro.hbm_misc(h * 2, h * ab, h, K_EMBED, in_wait=0)
         b = lay
         b.hbm_misc(h * ab, h * ab, h, K_NORM)
+        fz = cfg.fuse_misc_into_mv
+        pos = _pos_kind(shape)
         for name in ("q_proj", "k_proj", "v_proj"):
-            b.linear_hbm(tiles[name], 1)
-        b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, _pos_kind(shape))
-        # scores: LD of q leads the K chunks; scores stored for the separate softmax
+            n_out = tiles[name].N
+            # RoPE (x*cos + rotate(x)*sin: three eltwise ops) rides on q and k
+            fuse = (3 * n_out, pos, 2 * n_out * ab) if fz and name != "v_proj" else None
+            b.linear_hbm(tiles[name], 1, fuse=fuse)
+        if not fz:
+            b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
+        concat(b)
+        if fz:     # softmax fused behind QK^T: scores never leave the chip
+            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
+                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
+                        pad_slots=pad_qk)
+            b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
+                   rel=bit(ST), kind=K_SOFTMAX)
+            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
+                   split=cfg.cores)
+        else:
+            # scores: LD of q leads the K chunks; scores stored for the separate softmax
+            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),
+                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
+                        pad_slots=pad_qk)
+            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act,
+                   split=cfg.cores)
+            b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
         b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=h * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
-        b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
-        b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=heads * ctx * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
-        b.linear_hbm(tiles["o_proj"], 1)
-        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+                    act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av)
+        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act, split=cfg.cores)
+        residual = (h, K_ELT, h * ab) if fz else None
+        b.linear_hbm(tiles["o_proj"], 1, fuse=residual)
+        if not fz:
+            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         b.hbm_misc(h * ab, h * ab, h, K_NORM)
         ffn_in = ("gate_proj", "up_proj") if shape.ffn_kind == "swiglu" else ("fc1",)
-        for name in ffn_in:
-            b.linear_hbm(tiles[name], 1)
-        b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
-        b.linear_hbm(tiles["ffn_out"], 1)
-        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+        for j, name in enumerate(ffn_in):
+            fuse = None
+            if fz:      # SiLU on gate; the gate x up product on up (reads gate's output)
+                fuse = (f, K_ACTFN, 0) if j == 0 else (f, K_ELT, f * ab)
+            b.linear_hbm(tiles[name], 1, fuse=fuse)
+        if not fz:
+            b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
+        b.linear_hbm(tiles["ffn_out"], 1, fuse=residual)
+        if not fz:
+            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         epi.hbm_misc(h * ab, h * ab, h, K_NORM)
         epi.linear_hbm(tiles["lm_head"], 1)
         epi.hbm_misc(shape.vocab * ab, 4, shape.vocab, K_ELT, out_rel=bit(SYS))
@@ -373,13 +493,13 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     nq = kept.shape[0]
     q_rows = np.minimum(blk, L - blk * np.arange(nq))
     k_rows = (kept * q_rows[None, :]).sum(axis=1)                # keys seen per query block
+    b.new_op()
     ld = b.emit(LD, nq, nbytes=2 * k_rows * kv * kvb + q_rows * h * ab, wait=bit(MM),
                 rel=bit(MM), kind=K_KV)
     ld[0, F_WAIT] |= bit(ST)
     qk_macs = q_rows * k_rows * h
     cyc = b.compute_cycles(MM, qk_macs)
-    sm = np.asarray(b.cfg.misc_setup_cycles + -(-(heads * q_rows * k_rows) //
-                    (cfg.sfu_elems_per_cycle * cfg.cores)), np.int64)
+    sm = b.misc_cycles(heads * q_rows * k_rows, K_SOFTMAX)
     # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
     mm = np.zeros((2 * nq, NF), np.int64)
     mm[:, F_UNIT] = MM

@@ -6,7 +6,17 @@ from hypothesis import strategies as st
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_BAR, F_CH, F_KIND, F_REL, F_UNIT, F_WAIT, NF, execute
+from accel.arch.flightllm._kernels import (
+    F_BAR,
+    F_CH,
+    F_KIND,
+    F_REL,
+    F_SPLIT,
+    F_UNIT,
+    F_WAIT,
+    NF,
+    execute,
+)
 from accel.arch.flightllm.model import hbm_args, weight_block_ns
 from accel.workloads.llm import llm_workload, shape_of
 
@@ -78,8 +88,11 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kind
                 consumed[(s, u)] += 1
         if u in (0, 1) and (cross_kinds | one_kinds) >> prog[i][F_KIND] & 1:
             rate = cross_bw if cross_kinds >> prog[i][F_KIND] & 1 else chbw
-            accepted, done = reference_one_channel(prog[i][1], ready, prog[i][F_CH] % nch,
-                                                   ch_free, acc, row, rate)
+            sp = max(1, prog[i][F_SPLIT])
+            ends = [reference_one_channel(-(-prog[i][1] // sp), ready,
+                                          (prog[i][F_CH] + j * (nch // sp)) % nch,
+                                          ch_free, acc, row, rate) for j in range(sp)]
+            accepted, done = max(e[0] for e in ends), max(e[1] for e in ends)
             finish[i] = done + lat
             unit_free[u] = accepted
         elif u in (0, 1):
@@ -113,6 +126,7 @@ def programs(draw):
     rows.append([1, draw(st.integers(1, 4096)), 0, 1 << 3, 0, draw(st.integers(0, 2)), 0, 0]
                 + pad)
     rows[-1][F_CH] = ch()
+    rows[-1][F_SPLIT] = draw(st.integers(0, 4))
     rows.append([4, 0, draw(st.integers(1, 100)), 0, 0, 0, 0, 0] + pad)
     rows[-1][F_BAR] = draw(st.booleans())       # a barrier: after everything before it
     order = draw(st.permutations(range(len(rows))))
