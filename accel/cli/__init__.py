@@ -40,6 +40,7 @@ app.add_typer(sim_app, name="sim")
 from accel.cli import (  # noqa: E402
     bdwp,
     demo,
+    flightllm,
     report,
     rtl,
     sim_flightllm,
@@ -49,7 +50,7 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, report, demo):
+for _mod in (workload, sim_sat, sim_flightllm, flightllm, sim_piuma, bdwp, rtl, sweep, report, demo):
     _mod.register(app, sim_app)
 
 
