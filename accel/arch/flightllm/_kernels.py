@@ -248,16 +248,54 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
 
 
 @njit(cache=True)
+def chain_passes(ns, chain_dsps, dsp_group):
+    """Chain passes one output column needs for its groups' kept counts ``ns`` in order.
+
+    The single definition of DSP-chain occupancy (timing and the functional chain both
+    use it): a group of n kept weights occupies ceil(n / dsp_group) DSP groups; a group
+    does not straddle two passes (its reduction node emits its partial sum in the pass
+    it runs), so a group that does not fit the rest of the current pass starts the next
+    one; a group longer than the chain wraps, the accumulator carrying it over.
+    """
+    used = 0
+    passes = 0
+    for g in range(ns.shape[0]):
+        n = ns[g]
+        if n == 0:
+            continue
+        slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
+        if used + slots > chain_dsps:
+            passes += 1
+            used = 0
+        while slots > chain_dsps:
+            passes += 1
+            slots -= chain_dsps
+        used += slots
+    if used > 0:
+        passes += 1
+    return passes
+
+
+@njit(cache=True)
+def stripe_passes(block_n, chain_dsps, dsp_group):
+    """(stripes,) chain passes per output column of each 16-column stripe of a Block
+    weight whose (K/16, N/16) ``block_n`` gives every block's N (all 16 columns of a
+    stripe see the same group sequence)."""
+    out = np.zeros(block_n.shape[1], np.int64)
+    for s in range(block_n.shape[1]):
+        out[s] = chain_passes(block_n[:, s], chain_dsps, dsp_group)
+    return out
+
+
+@njit(cache=True)
 def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
     """INT8 block N:M product on the sparse DSP chain; returns (C int64 (M, N), passes).
 
     ``vals``/``idx`` are the ragged Block arrays ordered (group, column, j); ``counts``
     (G, N) the kept entries per group and column.  For each output column the chain
-    is filled with successive groups: a group of n kept weights occupies
-    ceil(n / dsp_group) DSP groups (a reduction node can only break the cascade at a
-    group boundary); its sparse MUX picks activation ``g*m + idx`` for each DSP; the
-    reduction node emits the group's partial sum, which the accumulator adds.  One
-    chain pass (all DSPs busy once) is one cycle per activation row.
+    is filled with successive groups (occupancy: ``chain_passes``); each DSP's sparse MUX
+    picks activation ``g*m + idx``; the reduction node emits the group's partial sum,
+    which the accumulator adds.  One chain pass is one cycle per activation row.
     """
     rows = a_q.shape[0]
     g_count, ncols = counts.shape
@@ -268,21 +306,9 @@ def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
             off[g * ncols + c + 1] = off[g * ncols + c] + counts[g, c]
     passes = 0
     for c in range(ncols):
-        used = 0            # DSP slots filled in the current pass of column c
-        col_passes = 0
+        passes += chain_passes(counts[:, c], chain_dsps, dsp_group)
         for g in range(g_count):
             n = counts[g, c]
-            if n == 0:
-                continue
-            slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
-            if used + slots > chain_dsps:
-                col_passes += 1
-                used = 0
-            # a group longer than the chain wraps: the accumulator carries it over
-            while slots > chain_dsps:
-                col_passes += 1
-                slots -= chain_dsps
-            used += slots
             base = off[g * ncols + c]
             for r in range(rows):
                 partial = 0   # reduction node output of this group
@@ -291,7 +317,4 @@ def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
                     if pos < a_q.shape[1]:   # zero-padded tail of the reduction axis
                         partial += np.int64(a_q[r, pos]) * np.int64(vals[base + j])
                 out[r, c] += partial
-        if used > 0:
-            col_passes += 1
-        passes += col_passes
     return out, passes

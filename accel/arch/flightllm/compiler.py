@@ -1,4 +1,7 @@
-"""Compile transformer layers into FlightLLM instruction streams (int64 arrays).
+"""Code generation: transformer layers -> FlightLLM instruction streams (int64 arrays).
+
+Weight tiling and byte accounting live in ``tiles``, instruction-storage accounting in
+``storage``; this module only emits instructions.
 
 One row per instruction, columns ``_kernels.F_*``: unit (LD, ST, MM, MV, MISC, SYS),
 HBM bytes, compute cycles, wait mask, release mask (bit u = token to/from unit u),
@@ -33,8 +36,6 @@ withheld):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from accel.arch.flightllm._kernels import (
@@ -53,8 +54,9 @@ from accel.arch.flightllm._kernels import (
     NF,
 )
 from accel.arch.flightllm.config import FlightLLMConfig
-from accel.arch.flightllm.dsp_chain import attention_kept_blocks, slots_per_stripe
-from accel.workloads.llm import SPARSE_M, LLMShape
+from accel.arch.flightllm.dsp_chain import attention_kept_blocks
+from accel.arch.flightllm.tiles import OpTiles, fused_tiles, weight_tiles  # noqa: F401 (re-exported)
+from accel.workloads.llm import LLMShape
 
 LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
 UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
@@ -80,57 +82,6 @@ def bit(u: int) -> int:
 def pad_cols(n: int, per_instr: int) -> int:
     """Columns an MV op of ``n`` outputs computes beyond ``n`` (whole instructions)."""
     return -(-n // per_instr) * per_instr - n
-
-
-@dataclass
-class OpTiles:
-    """A linear op's weight stream, per tile: HBM bytes, chain slots and kept MACs per row."""
-    name: str
-    K: int
-    N: int
-    nbytes: np.ndarray
-    slots: np.ndarray
-    macs: np.ndarray
-
-    @property
-    def total_bytes(self) -> int:
-        return int(self.nbytes.sum())
-
-    @property
-    def offsets(self) -> np.ndarray:
-        """Byte offset of each tile in the op's weight stream (its HBM address)."""
-        return np.cumsum(self.nbytes) - self.nbytes
-
-
-def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
-                 density=1.0, sparse=None) -> OpTiles:
-    """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles.
-
-    ``sparse`` (per 16-column stripe; default: the op has any N < 16 block, or the
-    config's ``dense_op_index``) decides
-    whether the stripe's kept weights carry ``index_bits`` and its blocks an FSB byte:
-    the authors' generator loads meta and FSB only for an op in FSB mode, where dense
-    16:16 blocks carry indices too; a dense op carries neither.  ``density`` (per stripe
-    or scalar) scales kept weights, bytes and slots (unstructured pruning, no index).
-    """
-    kept_n = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
-    if sparse is None:
-        sparse = np.full(block_n.shape[1], bool((block_n < SPARSE_M).any())
-                         or cfg.dense_op_index)
-    dens = np.broadcast_to(np.asarray(density, np.float64), kept_n.shape)
-    kept = np.ceil(kept_n * dens).astype(np.int64)
-    idx_bytes = np.where(sparse, np.ceil(kept * cfg.index_bits / 8.0).astype(np.int64)
-                         + block_n.shape[0] * cfg.block_meta_bytes, 0)
-    sbytes = np.ceil(kept * cfg.weight_bits / 8.0).astype(np.int64) + idx_bytes
-    slots = np.ceil(slots_per_stripe(block_n, cfg.dsp_group) * dens).astype(np.int64)
-    tile_bytes = cfg.weight_tile_kb * 1024
-    cum = np.cumsum(sbytes)
-    tid = (cum - sbytes) // tile_bytes            # stripe starts inside tile tid
-    nt = int(tid[-1]) + 1
-    return OpTiles(name, k, block_n.shape[1] * SPARSE_M,
-                   np.bincount(tid, sbytes, nt).astype(np.int64),
-                   np.bincount(tid, slots, nt).astype(np.int64),
-                   np.bincount(tid, kept, nt).astype(np.int64))
 
 
 class Builder:
@@ -317,31 +268,6 @@ class Builder:
         cp[-1, F_REL] |= rel_last
 
 
-def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
-                cfg: FlightLLMConfig) -> dict[str, OpTiles]:
-    """Tiles of every weight stream: single ops and the fused qkv / gate_up streams."""
-    dens = {n: (cfg.qk_weight_density if n in ("q_proj", "k_proj") else 1.0)
-            for n in block_ns}
-    tiles = {n: weight_tiles(n, k, block_ns[n], cfg, dens[n]) for n, k, _ in shape.linears()}
-    tiles["lm_head"] = weight_tiles("lm_head", shape.hidden, block_ns["lm_head"], cfg)
-
-    def fused(name, parts):
-        bn = [block_ns[p] for p in parts]
-        return weight_tiles(name, shape.hidden, np.concatenate(bn, axis=1), cfg,
-                            np.concatenate([np.full(b.shape[1], dens[p])
-                                            for p, b in zip(parts, bn, strict=True)]),
-                            np.concatenate([np.full(b.shape[1], bool((b < SPARSE_M).any())
-                                                    or cfg.dense_op_index) for b in bn]))
-
-    tiles["qkv"] = fused("qkv", ("q_proj", "k_proj", "v_proj"))
-    if shape.ffn_kind == "swiglu":
-        tiles["ffn_in"] = fused("ffn_in", ("gate_proj", "up_proj"))
-    else:
-        tiles["ffn_in"] = tiles["fc1"]
-    tiles["ffn_out"] = tiles["down_proj" if shape.ffn_kind == "swiglu" else "fc2"]
-    return tiles
-
-
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
     out = np.tile(layer, (layers, 1))
     out[:, F_LAYER] = np.repeat(np.arange(layers), len(layer))
@@ -357,7 +283,7 @@ def _assemble(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> 
     return np.concatenate([pro, _repeat_layers(lay, layers), epi])
 
 
-def _count(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
+def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
     return len(parts[0]) + layers * len(parts[1]) + len(parts[2])
 
 
@@ -540,58 +466,3 @@ def credits(cfg: FlightLLMConfig) -> np.ndarray:
 
 def bucket(length: int, size: int) -> int:
     return -(-length // size) * size
-
-
-def instruction_storage(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                        on_chip: bool = True) -> dict:
-    """Instruction bytes to serve every request up to ``max_length``, two accountings.
-
-    The paper's argument (REFERENCE §2): instructions are static, so without
-    length-adaptive compilation the compiler must emit instructions for every length a
-    request can have; with it, one per length bucket (prefill every ``prefill_bucket``
-    tokens, decode every ``decode_bucket``), padding the request up to its bucket.
-    Every program below is compiled (prologue, one layer, epilogue) and its rows counted.
-
-    * ``per_request`` (headline, ``storage_reduction``): the instruction stream a request
-      executes is one straight-line program per prompt length P = 1..max, holding the
-      prefill of P and every decode step up to ``max_length`` (the decode length is not
-      known in advance; SYS ends the stream at EOS).  Bucketed: one such program per
-      prefill bucket, whose decode part has one step program per decode bucket (the steps
-      inside a bucket re-run the same instructions).  This is the accounting whose
-      absolute size matches the paper's "about a TB" for LLaMA2-7B at 2048: the
-      per-phase accounting below stays at tens of GB, orders below a TB, whatever the
-      encoding width.
-    * ``shared_steps``: programs are shared between requests: one prefill program per
-      prompt length and one decode-step program per context length vs one per bucket.
-      Its decode part can never shrink by more than ``decode_bucket`` x, so this reading
-      cannot reach the paper's ~500x with 16-token decode buckets.
-    """
-    lmax = cfg.max_length
-    L_ = shape.layers
-    lens = np.arange(1, lmax + 1)
-    pre = np.array([_count(prefill_parts(shape, tiles, cfg, L), L_) for L in lens], np.int64)
-    dec = np.array([_count(decode_parts(shape, tiles, cfg, c, on_chip), L_) for c in lens],
-                   np.int64)
-    pb = np.arange(cfg.prefill_bucket, lmax + 1, cfg.prefill_bucket)
-    db = np.arange(cfg.decode_bucket, lmax + 1, cfg.decode_bucket)
-    # shared steps
-    shared_len = int(pre.sum() + dec.sum())
-    shared_bkt = int(pre[pb - 1].sum() + dec[db - 1].sum())
-    # per request: decode contexts P+1..lmax follow prefill P (suffix sums of dec)
-    suffix = np.concatenate([np.cumsum(dec[::-1])[::-1], [0]])       # suffix[c-1] = sum dec[c..]
-    req_len = int((pre + suffix[lens]).sum())
-    dec_b = dec[db - 1]
-    req_bkt = int(sum(pre[p - 1] + dec_b[db > p].sum() for p in pb))
-    ib = cfg.instruction_bytes
-    return {"max_length": lmax,
-            "instruction_bytes_per_length": req_len * ib,
-            "instruction_bytes_bucketed": req_bkt * ib,
-            "storage_reduction": req_len / req_bkt,
-            "accounting": "per_request",
-            "shared_steps": {"instruction_bytes_per_length": shared_len * ib,
-                             "instruction_bytes_bucketed": shared_bkt * ib,
-                             "storage_reduction": shared_len / shared_bkt},
-            "programs_per_length": lmax,
-            "programs_bucketed": len(pb),
-            "step_programs_shared_per_length": 2 * lmax,
-            "step_programs_shared_bucketed": len(pb) + len(db)}

@@ -21,6 +21,7 @@ from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
+from accel.arch.flightllm.storage import instruction_storage
 from accel.errors import AccelError, WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
@@ -214,7 +215,7 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
         ratios[f"throughput_vs_{k}"] = dec_tps / g["decode_tokens_per_s"]
         ratios[f"energy_eff_vs_{k}"] = tpj / g["tokens_per_j"]
         ratios[f"cost_eff_vs_{k}"] = cost / g["tokens_per_s_per_kusd"]
-    store = C.instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
+    store = instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
     outputs = _chain_outputs(workload, config) if compute_outputs else {}
     return FlightLLMResult(
         model=shape.name, device=config.name, prefill=P, decode=D,
