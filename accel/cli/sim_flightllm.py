@@ -22,6 +22,9 @@ def register(app: typer.Typer, sim_app: typer.Typer) -> None:
         length_adaptive: bool = typer.Option(True, help="compile per length bucket"),
         seed: int = typer.Option(0, help="seed of the per-block sparsity draw"),
         set_: list[str] = typer.Option(None, "--set", help="config override key=value"),
+        compute: bool = typer.Option(False, "--compute", help="also execute every decode "
+                                     "step's compiled program on a seeded INT8 model and "
+                                     "compare with a NumPy forward pass (small models)"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         from accel.arch.flightllm import PRESETS, simulate
@@ -37,11 +40,28 @@ def register(app: typer.Typer, sim_app: typer.Typer) -> None:
             sets["weight_bits"] = weight_bits
         cfg = load_config(PRESETS, device, sets, default="u280")
         wl = llm_workload(model, prefill, decode, sparsity=sparsity, seed=seed)
+        check = None
+        if compute:
+            from accel.arch.flightllm.functional import run_compute
+
+            if not on_chip_decode:
+                raise AccelError("--compute executes on-chip decode programs; drop "
+                                 "--no-on-chip-decode")
+            check = run_compute(wl, cfg, seed)
         res = simulate(wl, cfg, on_chip_decode=on_chip_decode, length_adaptive=length_adaptive)
         if json_out:
-            emit_json(res.to_dict())
+            d = res.to_dict()
+            if check is not None:
+                d["compute"] = check
+            emit_json(d)
             return
         _print(res, out_console, err_console)
+        if check is not None:
+            out_console.print(
+                f"compute: {check['steps']} decode steps executed instruction by instruction; "
+                f"vs NumPy: hidden {check['max_hidden_rel_err']:.1e}, logits "
+                f"{check['max_logits_rel_err']:.1e} (tolerance {check['tolerance']:.0e}), "
+                f"tokens {'match' if check['tokens_match'] else 'DIFFER'}")
 
 
 def _print(res, console, _err) -> None:

@@ -17,9 +17,11 @@ from numba import njit
 # artifact's per-layer SYS synchronisation of all units and SLRs).  F_SPLIT: a one-channel
 # transfer (vector) moved as F_SPLIT equal pieces on as many channels at once (each SLR
 # moves its own slice; 0 or 1 = one piece).
-F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR, F_SPLIT = \
-    range(11)
-NF = 11
+# F_OP / F_SUB: which op of the program's op table the row belongs to and its tile or
+# chunk index (-1: untagged); only the functional executor reads them.
+F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR, F_SPLIT, \
+    F_OP, F_SUB = range(13)
+NF = 13
 N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
 LD, ST = 0, 1
 

@@ -46,8 +46,10 @@ from accel.arch.flightllm._kernels import (
     F_KIND,
     F_LAYER,
     F_MACS,
+    F_OP,
     F_REL,
     F_SPLIT,
+    F_SUB,
     F_UNIT,
     F_WAIT,
     N_UNITS,
@@ -87,14 +89,23 @@ def pad_cols(n: int, per_instr: int) -> int:
 class Builder:
     """Collects instruction rows; ``emit`` returns the new block for first/last edits."""
 
-    def __init__(self, cfg: FlightLLMConfig, vectors: bool = False):
+    def __init__(self, cfg: FlightLLMConfig, vectors: bool = False,
+                 ops: list | None = None):
         self.cfg = cfg
         self.parts: list[np.ndarray] = []
+        self.ops = ops if ops is not None else []   # op table shared by a program's parts
+        self.op_id = -1
         # decode vectors: one-channel / cross-channel transfers; prefill tensors: striped
         self.k_act = K_ACT_VEC if vectors else K_ACT
         self.k_act_in = K_ACT_IN if vectors else K_ACT
         self.vec_ch = 0      # static home channel of the next vector buffer
         self._bar = False    # the next emitted row starts an op (barrier)
+
+    def begin(self, *desc) -> None:
+        """Tag the rows that follow with a new entry ``desc`` of the op table (what the
+        functional executor computes for them)."""
+        self.ops.append(desc)
+        self.op_id = len(self.ops) - 1
 
     def new_op(self) -> None:
         """The next row starts an IR op: with ``op_barrier`` it waits for everything
@@ -120,6 +131,8 @@ class Builder:
             self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
         a[:, F_CH] = 0 if ch is None else ch
         a[:, F_SPLIT] = split
+        a[:, F_OP] = self.op_id
+        a[:, F_SUB] = np.arange(n)
         if self._bar and n > 0:
             a[0, F_BAR] = 1
             self._bar = False
@@ -288,9 +301,10 @@ def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) ->
 
 
 def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                   ctx: int, on_chip: bool = True) -> np.ndarray:
-    """Instructions of one decode step with ``ctx`` tokens in context (current included)."""
-    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip), shape.layers)
+                   ctx: int, on_chip: bool = True, ops: list | None = None) -> np.ndarray:
+    """Instructions of one decode step with ``ctx`` tokens in context (current included);
+    ``ops`` (a list) receives the op table the rows' ``F_OP`` index (on-chip decode)."""
+    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip, ops), shape.layers)
 
 
 def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
@@ -300,7 +314,7 @@ def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMCo
 
 
 def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                 ctx: int, on_chip: bool = True):
+                 ctx: int, on_chip: bool = True, ops: list | None = None):
     """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part."""
     h, kv, f, heads = shape.hidden, shape.kv_dim, shape.ffn, shape.heads
     ab = cfg.act_bits // 8 or 1
@@ -311,7 +325,9 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
     # padded to whole MV instructions [artifact IR_attention_mv.py]
     pad_qk = heads * pad_cols(ctx, cfg.mv_cols_per_instr) * hd
     pad_av = heads * ctx * pad_cols(hd, cfg.mv_cols_per_instr)
-    pro, lay, epi = (Builder(cfg, vectors=True) for _ in range(3))
+    ops = [] if ops is None else ops
+    pro, lay, epi = (Builder(cfg, vectors=True, ops=ops) for _ in range(3))
+    per = max(1, cfg.kv_buffer_kb * 1024 // entry)     # entries per KV chunk (kv_stream)
 
     def concat(b: Builder) -> None:
         """The KV concat re-reads the cached K and V [artifact IR_concat.py]."""
@@ -320,30 +336,48 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
             b.emit(LD, 1, nbytes=2 * (ctx - 1) * entry, kind=K_KV)
 
     if on_chip:
+        pro.begin("embed")
         pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
         pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
         b = lay
+        b.begin("norm", "in")
         b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        b.begin("linear", "qkv")
         b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("rope")
         b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
         # append k, v: like the authors' k/v projection outputs, the new entry is written
         # by a one-channel store from its fixed buffer (artifact IR_linear_mv ST,
         # parallel_channel_num 1), not striped at a context-dependent address
+        b.begin("kv_append")
         b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC, split=cfg.cores)
+        b.begin("concat")
         concat(b)
+        b.begin("qk", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
                     cached=ctx - 1, pad_slots=pad_qk)
+        b.begin("softmax")
         b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
+        b.begin("av", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
                     pad_slots=pad_av)
+        b.begin("linear", "o_proj")
         b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
+        b.begin("residual_norm")
         b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
+        b.begin("linear", "ffn_in")
         b.linear(tiles["ffn_in"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("act_fn")
         b.misc(f, wait=bit(MV), rel=bit(MV), kind=K_ACTFN)
+        b.begin("linear", "ffn_out")
         b.linear(tiles["ffn_out"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("residual")
         b.misc(h, wait=bit(MV), rel=0, kind=K_ELT)                      # residual
+        epi.begin("norm", "final")
         epi.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        epi.begin("linear", "lm_head")
         epi.linear(tiles["lm_head"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        epi.begin("argmax")
         epi.misc(shape.vocab, wait=bit(MV), rel=bit(SYS), kind=K_ELT)    # argmax
         epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(MISC), kind=K_SYNC)
     else:

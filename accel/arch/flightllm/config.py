@@ -101,6 +101,9 @@ class FlightLLMConfig:
         for f in ("hbm_latency_ns", "hbm_row_miss_ns"):
             if getattr(self, f) < 0:
                 raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
+        if self.max_length < max(self.prefill_bucket, self.decode_bucket):
+            raise ConfigError(f"max_length {self.max_length} is shorter than a length bucket "
+                              f"(prefill {self.prefill_bucket}, decode {self.decode_bucket})")
         if self.mv_cols_per_instr <= 0 or self.mv_cols_per_instr % 16:
             raise ConfigError(f"mv_cols_per_instr must be a positive multiple of 16, got "
                               f"{self.mv_cols_per_instr}")

@@ -25,6 +25,12 @@ class OpTiles:
     nbytes: np.ndarray
     slots: np.ndarray
     macs: np.ndarray
+    stripe_tile: np.ndarray | None = None   # tile of each 16-column stripe
+
+    def tile_columns(self, k: int) -> tuple[int, int]:
+        """Output columns [start, end) tile ``k`` computes."""
+        s = np.nonzero(self.stripe_tile == k)[0]
+        return int(s[0]) * SPARSE_M, min(self.N, (int(s[-1]) + 1) * SPARSE_M)
 
     @property
     def total_bytes(self) -> int:
@@ -65,7 +71,7 @@ def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
     return OpTiles(name, k, block_n.shape[1] * SPARSE_M,
                    np.bincount(tid, sbytes, nt).astype(np.int64),
                    np.bincount(tid, slots, nt).astype(np.int64),
-                   np.bincount(tid, kept, nt).astype(np.int64))
+                   np.bincount(tid, kept, nt).astype(np.int64), tid)
 
 
 def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
