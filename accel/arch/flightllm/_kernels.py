@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+
 # instruction fields (columns of the int64 program array); shared with compiler.py.
 # F_CH: the HBM pseudo channel a transfer starts on, fixed by the compiler from the data's
 # address (so a tensor's layout never depends on what was transferred before it).
