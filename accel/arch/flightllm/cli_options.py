@@ -6,7 +6,7 @@ from accel.arch.registry import CliOption, CliOutput, CliTable
 
 OPTIONS = (
     CliOption("model", str, "llama2-7b", "llama2-7b | opt-6.7b | HF config.json"),
-    CliOption("device", str, "u280", "u280 | vhk158 | FILE.yaml"),
+    CliOption("device", str, "u280", "u280 | vhk158 | vhk158-artifact | FILE.yaml"),
     CliOption("prefill", int, 128, "prompt length P"),
     CliOption("decode", int, 512, "generated tokens D"),
     CliOption("sparsity", str, "dense", "dense | N:16 (N in 2,4,8,16) | mixed:D"),
