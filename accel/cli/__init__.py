@@ -42,6 +42,7 @@ app.add_typer(sim_app, name="sim")
 from accel.cli import (  # noqa: E402
     bdwp,
     demo,
+    flightllm,
     report,
     rtl,
     sim,
@@ -49,7 +50,7 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim, bdwp, rtl, sweep, report, demo):
+for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo):
     _mod.register(app, sim_app)
 
 
