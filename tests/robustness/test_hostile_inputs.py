@@ -406,6 +406,28 @@ case("rtl-cosim-workload-missing", ["rtl", "cosim", "--workload", "nope.npz", "-
 case("rtl-cosim-layer-missing", ["rtl", "cosim", "--workload", "g.npz", "--layer", "nope"],
      {"g.npz": H.npz(GEMM, H.gemm_arrays())})
 
+# sim systolic (SCALE-Sim inputs) and flightllm validate
+TOPO = "Layer, M, N, K, Sparsity,\n"
+for name, text in (("dims-huge", TOPO + "fc, 100000000, 16, 16, 2:4,\n"),
+                   ("dims-max-folds", TOPO + "fc, 16777216, 16777216, 16777216, 2:4,\n"),
+                   ("nan-dim", TOPO + "fc, 16, nan, 16, 2:4,\n"), ("bad-sparsity", TOPO + "fc, 16, 16, 16, 9:4,\n"),
+                   ("no-rows", TOPO), ("binary", b"\xff\xfe\x00junk"), ("fifo", H.fifo()),
+                   ("duplicate-layer", TOPO + "fc, 4, 4, 4, 2:4,\nfc, 4, 4, 4, 2:4,\n")):
+    case(f"sim-systolic-topology-{name}", ["sim", "systolic", "--workload", "t.csv"], {"t.csv": text})
+for name, text in (("zero-height", "[architecture_presets]\nArrayHeight: 0\n"),
+                   ("huge", "[architecture_presets]\nArrayHeight: 100000000\nArrayWidth: 4\nDataflow: ws\n"),
+                   ("not-ini", "\x00\x01"), ("dup-section", "[a]\nx: 1\n[a]\nx: 2\n")):
+    case(f"sim-systolic-cfg-{name}", ["sim", "systolic", "--workload", "minilm-l6", "--scalesim-cfg", "s.cfg"],
+         {"s.cfg": text})
+for s_ in ("array_rows=nan", "nope=1", "array_rows=1e23"):
+    case(f"sim-systolic-set-{s_}", ["sim", "systolic", "--workload", "minilm-l6", "--set", s_])
+for flag, val in (("--seed", "-1"), ("--prune", "9:4"), ("--seq-len", "0")):
+    case(f"sim-systolic-flag{flag}={val}", ["sim", "systolic", "--workload", "minilm-l6", flag, val])
+for name in ("nm-index-ge-m", "gemm-a-nan"):
+    case(f"sim-systolic-npz-{name}", ["sim", "systolic", "--workload", "g.npz"], {"g.npz": BAD_GEMM_NPZ[name]})
+for s_ in ("clock_mhz=nan", "nope=1", "clock_mhz=1e9", "hbm_efficiency=.inf"):
+    case(f"flightllm-validate-set-{s_}", ["flightllm", "validate", "--set", s_])
+
 # bdwp, demo, usage errors
 case("bdwp-study-out-is-file", ["bdwp", "study", "--out", "f", "--no-accuracy"], {"f": "keep"})
 case("bdwp-study-out-under-file", ["bdwp", "study", "--out", "f/sub"], {"f": "keep"})
