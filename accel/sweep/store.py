@@ -341,9 +341,16 @@ class Store:
     def refresh_view(self) -> None:
         """(Re)create the ``points`` view with one column per parameter and metric name."""
         pnames, mnames = set(), set()
+        def names(text) -> list[str]:  # a damaged row adds no column (and no traceback)
+            try:
+                obj = json.loads(text)
+            except (TypeError, ValueError, RecursionError):
+                return []
+            return [k for k in obj if isinstance(k, str)] if isinstance(obj, dict) else []
+
         for p, m in self.conn.execute("SELECT params, metrics FROM results"):
-            pnames.update(json.loads(p))
-            mnames.update(json.loads(m))
+            pnames.update(names(p))
+            mnames.update(names(m))
         cols = ["key", "spec", "point", "machine", "workload", "workload_id", "model_version",
                 "status", "error", "eval_seconds"]
         extra = [f"json_extract(params, {_sqlstr('$.' + _jsonpath(n))}) AS {_ident(n)}"
@@ -382,6 +389,44 @@ def _sqlstr(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+SAFE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+def _objects(store: Store, frame: pd.DataFrame, column: str) -> list[dict]:
+    """Each row's JSON column as a dict of scalars; a store edited by hand (or damaged)
+    is refused with the row named, never a traceback halfway through a report."""
+    out = []
+    for key, text in zip(frame["key"], frame[column], strict=True):
+        try:
+            obj = json.loads(text) if isinstance(text, str) else None
+        except (ValueError, RecursionError):
+            obj = None
+        if not isinstance(obj, dict) or not all(
+                isinstance(k, str) and (v is None or isinstance(v, str | int | float | bool))
+                for k, v in obj.items()):
+            raise StoreError(f"store {store.path}: row {str(key)[:32]} has malformed {column} "
+                             "(not a JSON object of scalars); the store is damaged")
+        if any(isinstance(v, float) and not math.isfinite(v) for v in obj.values()):
+            obj = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                   for k, v in obj.items()}
+        out.append(obj)
+    return out
+
+
+def check_rows(store: Store) -> None:
+    """Read every row as a report would (spec names, JSON columns), refusing a damaged
+    store before any output exists."""
+    frame = pd.DataFrame(store.conn.execute("SELECT key, spec, params, metrics FROM results")
+                         .fetchall(), columns=["key", "spec", "params", "metrics"])
+    for name in frame["spec"].unique():
+        if not isinstance(name, str) or not name or name.startswith(".") or \
+                not set(name) <= SAFE_NAME_CHARS or len(name) > 100:
+            raise StoreError(f"store {store.path}: spec name {str(name)[:40]!r} is not a safe name; "
+                             "the store is damaged")
+    _objects(store, frame, "params")
+    _objects(store, frame, "metrics")
+
+
 def load_frame(store: Store, spec: str | None = None) -> pd.DataFrame:
     """Rows as a DataFrame: fixed columns, then ``param.<name>`` / ``metric.<name>``."""
     q = f"SELECT {', '.join(RESULT_COLUMNS)} FROM results"
@@ -394,8 +439,8 @@ def load_frame(store: Store, spec: str | None = None) -> pd.DataFrame:
     base = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     if base.empty:
         return base
-    params = pd.DataFrame([json.loads(p) for p in base["params"]]).add_prefix("param.")
-    metrics = pd.DataFrame([json.loads(m) for m in base["metrics"]]).add_prefix("metric.")
+    params = pd.DataFrame(_objects(store, base, "params")).add_prefix("param.")
+    metrics = pd.DataFrame(_objects(store, base, "metrics")).add_prefix("metric.")
     out = pd.concat([base.drop(columns=["params", "metrics"]), params, metrics], axis=1)
     return out
 
@@ -416,7 +461,9 @@ def export(db: str | os.PathLike, out: str | os.PathLike, fmt: str) -> int:
     check_output_file(out, "--out")
     if Path(out).resolve() == Path(db).resolve():
         raise AccelError(f"--out {out} is the store itself")
-    df = open_frame(db)
+    with Store(db, readonly=True) as st:
+        check_rows(st)
+        df = load_frame(st)
     try:
         if fmt == "csv":
             atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))

@@ -277,6 +277,38 @@ case("export-out-is-store", ["sweep", "export", "good.sqlite", "--out", "good.sq
 case("export-format-xml", ["sweep", "export", "good.sqlite", "--out", "o.xml", "--format", "xml"], copy=E)
 case("export-out-parent-file", ["sweep", "export", "good.sqlite", "--out", "f/o.csv"], {"f": "x"}, copy=E)
 
+def _tamper(sql: str | None = None, truncate: int | None = None):
+    """Damage the copied good.sqlite (a store edited by hand, or half-written by a crash)."""
+    def make(p):
+        import sqlite3
+
+        store = p.parent / "good.sqlite"
+        if truncate is not None:
+            store.write_bytes(store.read_bytes()[:truncate])
+        else:
+            conn = sqlite3.connect(store)
+            conn.executescript(sql)
+            conn.close()
+        p.write_text("tampered")
+    return make
+
+
+TAMPERED = {
+    "params-not-json": _tamper("UPDATE results SET params = 'not json';"),
+    "metrics-a-list": _tamper("UPDATE results SET metrics = '[1, 2]';"),
+    "metrics-nested": _tamper("UPDATE results SET metrics = '{\"cycles\": {\"a\": 1}}';"),
+    "spec-path-traversal": _tamper("UPDATE results SET spec = '../../evil';"),
+    "no-results-table": _tamper("DROP TABLE results;"),
+    "no-meta": _tamper("DROP TABLE meta;"),
+    "truncated": _tamper(truncate=1500),
+}
+for name in ("no-results-table", "no-meta", "truncated"):
+    case(f"sweep-resume-store-{name}", ["sweep", "good.yaml", "--db", "good.sqlite"], {"note": TAMPERED[name]},
+         copy=("good.sqlite", "good.yaml"))
+for name, maker in TAMPERED.items():
+    case(f"report-store-{name}", ["report", "good.sqlite", "--out", "rep"], {"note": maker}, copy=E)
+    case(f"export-store-{name}", ["sweep", "export", "good.sqlite", "--out", "o.csv"], {"note": maker}, copy=E)
+
 # report
 case("report-db-missing", ["report", "nope.sqlite", "--out", "rep"])
 case("report-db-not-store", ["report", "x.sqlite", "--out", "rep"], {"x.sqlite": "text " * 30})
