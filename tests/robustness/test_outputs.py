@@ -114,3 +114,23 @@ def test_exit_codes_reach_the_shell(monkeypatch, capsys):
         lines = [ln for ln in err.splitlines() if ln.strip()]
         assert "Traceback" not in err and (code == 1 and isinstance(exc, typer.Exit) or
                                            len(lines) == 1 and lines[0].startswith("error:")), err
+
+
+def test_sigterm_outside_a_sweep_exits_143_with_one_line(tmp_path):
+    """Any command, not only sweeps: SIGTERM is 143 and one line, SIGINT 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        proc = subprocess.Popen([sys.executable, "-m", "accel.cli", "bdwp", "accuracy", "--json"],
+                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(4)   # importing and training: well inside the command
+        if proc.poll() is not None:
+            continue    # finished first (a fast machine): nothing to interrupt
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert proc.returncode == code and len(lines) == 1 and lines[0].startswith("error:"), err
