@@ -3,6 +3,9 @@
 Everything numba-compiled lives in this one module on purpose: Numba's on-disk cache
 (``cache=True``) is keyed on the file of the *calling* function, so splitting the
 scheduler from the algorithm steps it calls would let a stale cache survive an edit.
+The state layouts live in ``state.py``: they are part of the compiled signatures, so an
+edit there re-keys the cache by itself.  ``reference.py`` is a plain-Python engine of the
+same machine, written independently, that equals this one cycle for cycle.
 
 Engine (see model.py for the mapping to the machine):
 * Threads are state machines that run the actual algorithm on the actual CSR arrays.
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from accel.arch.piuma.state import Memory, Output, Ring, Tables
 
 # ---- parameter vector indices (filled by model._params) -----------------------------------
 P_CORES, P_TPC, P_MTP, P_TPP, P_STP, P_IW, P_QUANTUM = 0, 1, 2, 3, 4, 5, 6
@@ -67,6 +72,14 @@ STEP_OK, STEP_DONE, STEP_BARRIER = 0, 1, 2
 FIB = np.uint64(0x9E3779B97F4A7C15)
 
 
+# thread states of the row-wise engine; inner and outer product use TAKE and NEXT_A only
+TAKE, NEXT_A, PRODUCTS, WRITEBACK, SIZE = 0, 1, 2, 3, 4
+
+# scratchpad words of a core's shared counters (their bank is word % spad_banks): the v3
+# fragment-pool counter and the open-token counter of the rows the core's threads own
+POOL_WORD, OPEN_TOKENS_WORD = 0, 1
+
+
 # =========================================== memory system ==================================
 @njit(cache=True, _nrt=False, inline="always")
 def reserve(used, epoch, r, t, busy, bw):
@@ -101,8 +114,9 @@ def reserve(used, epoch, r, t, busy, bw):
 
 
 @njit(cache=True, _nrt=False)
-def dram(now, addr, nbytes, is_write, kind, P, dres, st):
+def dram(now, addr, nbytes, is_write, kind, P, mem):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
+    st = mem.stats
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
     inter = np.int64(P[P_DINTER]) >> 3
@@ -113,7 +127,7 @@ def dram(now, addr, nbytes, is_write, kind, P, dres, st):
     while w < w1:  # split at channel-interleave boundaries
         wend = min(w1, (w // inter + 1) * inter)
         ch = (w // inter) % nch
-        fin = reserve(dres[0], dres[1], ch, now, (wend - w) * cpw, DRAM_BUCKET)
+        fin = reserve(mem.dram.used, mem.dram.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
         done = max(done, fin + P[P_DLAT])
         w = wend
     nb = (w1 - w0) * 8
@@ -129,7 +143,7 @@ def dram(now, addr, nbytes, is_write, kind, P, dres, st):
 
 
 @njit(cache=True, _nrt=False)
-def load(core, now, addr, nbytes, cached, kind, P, tags, dres, st):
+def load(core, now, addr, nbytes, cached, kind, P, mem):
     """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
     if nbytes <= 0:
         return now
@@ -143,8 +157,10 @@ def load(core, now, addr, nbytes, cached, kind, P, tags, dres, st):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, dres, st))
+            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, mem))
         return done
+    tags = mem.tags
+    st = mem.stats
     line = np.int64(P[P_CLINE])
     sets = np.int64(P[P_CSETS])
     done = now + P[P_CLAT]
@@ -158,59 +174,61 @@ def load(core, now, addr, nbytes, cached, kind, P, tags, dres, st):
         else:
             tags[core, s] = ln
             t0 = now + P[P_CLAT] + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, kind, P, dres, st))
+            done = max(done, dram(t0, ln * line, line, False, kind, P, mem))
             misses += 1
             st[S_MISS] += 1
     return done
 
 
 @njit(cache=True, _nrt=False)
-def store(now, addr, nbytes, kind, P, dres, st):
+def store(now, addr, nbytes, kind, P, mem):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, kind, P, dres, st)
+        dram(now, addr, nbytes, True, kind, P, mem)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def spad(core, word, now, occupancy, P, bres, st):
+def spad(core, word, now, occupancy, P, mem):
     """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
     nb = np.int64(P[P_SPAD_BANKS])
-    fin = reserve(bres[0], bres[1], core * nb + word % nb, now, occupancy, BANK_BUCKET)
-    st[S_BANKWAIT] += np.int64(fin - now - occupancy)
+    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + word % nb, now, occupancy,
+                  BANK_BUCKET)
+    mem.stats[S_BANKWAIT] += np.int64(fin - now - occupancy)
     return fin - occupancy + P[P_SPAD_LAT]
 
 
 # =========================================== work distribution ==============================
 @njit(cache=True, _nrt=False)
-def next_unit(t, now, n_units, P, ts, G, gf, st):
+def next_unit(t, now, n_units, P, threads, mem, work):
     """Next work unit (row / column) of thread t, or -1.  Returns (unit, ready time).
 
     Static: windows of ``window_rows`` units dealt round-robin (SMASH v1).  Tokens: a
     thread that runs dry fetch-adds ``token_rows`` units from a global counter held in
     core 0's scratchpad (remote atomic, serialised at that bank) (SMASH v2)."""
-    if ts[t, 6] < ts[t, 7]:
-        u = ts[t, 6]
-        ts[t, 6] += 1
+    th = threads[t]
+    if th.unit_next < th.unit_end:
+        u = th.unit_next
+        th.unit_next += 1
         return u, now
-    T = ts.shape[0]
     if np.int64(P[P_DIST]) == DIST_STATIC:
-        w = ts[t, 8]
+        w = th.window
         start = w * np.int64(P[P_WIN])
         if start >= n_units:
             return -1, now
-        ts[t, 8] = w + T
-        ts[t, 6] = start + 1
-        ts[t, 7] = min(start + np.int64(P[P_WIN]), n_units)
+        th.window = w + threads.shape[0]
+        th.unit_next = start + 1
+        th.unit_end = min(start + np.int64(P[P_WIN]), n_units)
         return start, now
-    fin = reserve(gf[0], gf[1], 0, now, P[P_ATOMIC], BANK_BUCKET)
+    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P[P_ATOMIC], BANK_BUCKET)
     ready = fin - P[P_ATOMIC] + P[P_RATOMIC]
-    st[S_TOKENS] += 1
-    start = G[0]
+    mem.stats[S_TOKENS] += 1
+    shared = work.shared[()]
+    start = shared.next_unit
     if start >= n_units:
         return -1, ready
-    G[0] = start + np.int64(P[P_TOK])
-    ts[t, 6] = start + 1
-    ts[t, 7] = min(start + np.int64(P[P_TOK]), n_units)
+    shared.next_unit = start + np.int64(P[P_TOK])
+    th.unit_next = start + 1
+    th.unit_end = min(start + np.int64(P[P_TOK]), n_units)
     return start, ready
 
 
@@ -231,16 +249,17 @@ def sort_cost(n, P, st):
 
 
 @njit(cache=True)
-def write_row(row, cols, vals, n, cp, ci, cx, cfill, st):
+def write_row(row, cols, vals, n, out, st):
     """Store the finished row into C; a count that disagrees with the symbolic pass is flagged."""
+    cp = out.cp
     cap = cp[row + 1] - cp[row]
     if n != cap:
         st[S_BADROW] += 1
     m = min(n, cap)
     for x in range(m):
-        ci[cp[row] + x] = cols[x]
-        cx[cp[row] + x] = vals[x]
-    cfill[row] = n
+        out.ci[cp[row] + x] = cols[x]
+        out.cx[cp[row] + x] = vals[x]
+    out.cfill[row] = n
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -260,15 +279,7 @@ def hash_slot(col, bits, P):
 # same atomic inserts, remote ones when the owner sits on another core (PIUMA's global
 # address space), so no partial row is ever built.  Each finished token decrements the
 # row's open-token counter at the owner's scratchpad; the owner, once its own token is
-# done, spins on that counter and then writes the row back.
-# rs[row] = (open tokens, owner thread or -1, tokens, table ready); rt[row] = (time the
-# owner's table was ready, time the last helper finished).
-RS_OPEN, RS_OWNER, RS_UNITS, RS_READY = 0, 1, 2, 3
-# scratchpad words of a core's shared counters (their bank is word % spad_banks): the v3
-# fragment-pool counter and the open-token counter of the rows the core's threads own
-POOL_WORD, OPEN_TOKENS_WORD = 0, 1
-TS_OWNER, TS_COUNTED = 16, 17
-N_TS = 18
+# done, spins on that counter and then writes the row back.  Per-row state: state.ROW.
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -278,45 +289,48 @@ def _to_owner(core, owner_core, P):
 
 
 @njit(cache=True, _nrt=False)
-def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
-                 hk, hv, spa, stamp, slist, pool, G, gf, RB, tags, dres, bres, st,
-                 u_row, u_j0, u_j1, rs, rt):
-    """One step of a row-wise thread (states 0 take a unit, 4 v3 table sizing, 1 next A
-    nonzero, 2 products into the table; 3 is ``writeback_step``)."""
+def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
+    """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
+    PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
     tpc = np.int64(P[P_TPC])
     core = t // tpc
     acc = np.int64(P[P_ACC])
-    state = ts[t, 0]
-    if state == 0:  # ---- window/token distribution: take the next row or token
-        u, rdy = next_unit(t, now, u_row.shape[0], P, ts, G, gf, st)
+    RB = mem.regions
+    st = mem.stats
+    th = threads[t]
+    state = th.state
+    if state == TAKE:  # ---- window/token distribution: take the next row or token
+        u, rdy = next_unit(t, now, work.u_row.shape[0], P, threads, mem, work)
         if u < 0:
             return 1, rdy, STEP_DONE
-        row = u_row[u]
-        ts[t, 1] = row
-        ts[t, 2] = u_j0[u]
-        ts[t, 3] = u_j1[u]
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
-        if rs[row, RS_OWNER] >= 0:  # a helper: the owner's table already exists
-            ts[t, TS_OWNER] = rs[row, RS_OWNER]
-            ts[t, 0] = 1
+        row = work.u_row[u]
+        rw = work.rows[row]
+        th.row = row
+        th.j = work.u_j0[u]
+        th.j_end = work.u_j1[u]
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem)
+        if rw.owner >= 0:  # a helper: the owner's table already exists
+            th.owner = rw.owner
+            th.state = NEXT_A
             return 3, done, STEP_OK
-        rs[row, RS_OWNER] = t
-        ts[t, TS_OWNER] = t
-        ts[t, 15] = u
-        ts[t, 12] = 0
-        ts[t, 13] = 0
-        ts[t, 9] = np.int64(P[P_E])  # v3 replaces this with its fragment table in state 4
+        rw.owner = t
+        th.owner = t
+        th.unit = u
+        th.table_fill = 0
+        th.spills = 0
+        th.table_slots = np.int64(P[P_E])  # v3 replaces this with its fragment table in SIZE
         if acc == ACC_FRAG:
-            ts[t, 0] = 4
+            th.state = SIZE
         else:
-            rs[row, RS_READY] = 1
-            rt[row, 0] = done
-            ts[t, 0] = 1
+            rw.ready = 1
+            rw.t_ready = done
+            th.state = NEXT_A
         return 3, done, STEP_OK
-    if state == 4:  # ---- v3 owner: size the row's table from its upper bound, take fragments
-        row = ts[t, 1]
+    if state == SIZE:  # ---- v3 owner: size the row's table from its upper bound, take fragments
+        ap, ai, bp = ops.ap, ops.ai, ops.bp
+        row = th.row
         j0, j1 = ap[row], ap[row + 1]   # the whole row, also the tokens of its helpers
-        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st)
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem)
         done = t1
         ub = 0
         outst = np.int64(P[P_OUTST])
@@ -324,13 +338,14 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             k = ai[j]
             ub += bp[k + 1] - bp[k]
             t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
-            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st))
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem))
         ub = min(ub, np.int64(P[P_N]))
         frag = np.int64(P[P_FRAG])
         need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
         nf = 1
         while nf < need and nf < np.int64(P[P_MAXFRAG]):
             nf *= 2
+        pool = tab.pool
         while nf > pool[core] and nf > 1:
             nf //= 2
         issue = 2 * (j1 - j0) + 4
@@ -339,52 +354,54 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
             return issue, done + P[P_DLAT], STEP_OK
         pool[core] -= nf
         st[S_ATOMICS] += 1
-        done = max(done, spad(core, POOL_WORD, done, P[P_ATOMIC], P, bres, st))
-        ts[t, 9] = nf * frag
-        ts[t, 10] = nf
-        rs[row, RS_READY] = 1
-        rt[row, 0] = done
-        ts[t, 0] = 1
+        done = max(done, spad(core, POOL_WORD, done, P[P_ATOMIC], P, mem))
+        th.table_slots = nf * frag
+        th.fragments = nf
+        rw = work.rows[row]
+        rw.ready = 1
+        rw.t_ready = done
+        th.state = NEXT_A
         return issue, done, STEP_OK
-    if state == 1:  # ---- next nonzero A[i,k]: fetch B row k
-        j = ts[t, 2]
-        if j == ts[t, 3]:
-            ts[t, 0] = 3
+    if state == NEXT_A:  # ---- next nonzero A[i,k]: fetch B row k
+        j = th.j
+        if j == th.j_end:
+            th.state = WRITEBACK
             return 1, now, STEP_OK
-        k = ai[j]
-        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, tags, dres, st),
-                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, tags, dres, st))
-        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st)
-        q0, q1 = bp[k], bp[k + 1]
+        k = ops.ai[j]
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, mem),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, mem))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem)
+        q0, q1 = ops.bp[k], ops.bp[k + 1]
         t3 = t2
         if q1 > q0:
-            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, tags,
-                          dres, st),
-                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, tags,
-                          dres, st))
-            ts[t, 0] = 2
-        ts[t, 4] = q0
-        ts[t, 5] = q1
-        tf[t, 0] = ax[j]
-        ts[t, 2] = j + 1
+            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, mem),
+                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, mem))
+            th.state = PRODUCTS
+        th.q = q0
+        th.q_end = q1
+        th.a_value = ops.ax[j]
+        th.j = j + 1
         return 5, t3, STEP_OK
-    if state == 2:  # ---- a run of partial products of B row k: multiply, accumulate
+    if state == PRODUCTS:  # ---- a run of partial products of B row k: multiply, accumulate
         # Up to ``step_pps`` products per engine step, each dependent on the previous one's
         # completion (the thread waits for every atomic's result).  Their issue slots are
         # charged together; other threads of the pipeline issue in the same cycles.
-        row = ts[t, 1]
-        o = ts[t, TS_OWNER]       # whose table: this thread's, or the row owner's
-        if rs[row, RS_READY] == 0:  # the owner is still sizing its table (v3): spin
+        row = th.row
+        rw = work.rows[row]
+        o = th.owner       # whose table: this thread's, or the row owner's
+        own = threads[o]
+        if rw.ready == 0:  # the owner is still sizing its table (v3): spin
             return 1, now + P[P_RATOMIC], STEP_OK
         ocore = o // tpc
         far = _to_owner(core, ocore, P)
         N = np.int64(P[P_N])
-        q0 = ts[t, 4]
-        q1 = min(ts[t, 5], q0 + np.int64(P[P_PPSTEP]))
-        a = tf[t, 0]
+        bi, bx = ops.bi, ops.bx
+        q0 = th.q
+        q1 = min(th.q_end, q0 + np.int64(P[P_PPSTEP]))
+        a = th.a_value
         mulc = np.int64(P[P_MUL])
         hashc = np.int64(P[P_HASHC])
-        tdone = max(now, rt[row, 0]) if o != t else now
+        tdone = max(now, rw.t_ready) if o != t else now
         issue = 0
         if acc == ACC_DENSE:
             cached = P[P_DACC] > 0
@@ -392,13 +409,14 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 col = np.int64(bi[q])
                 # read-modify-write of the owner's dense accumulator (stamp + value) in DRAM
                 a_addr = RB[R_ACC] + (o * N + col) * 16
-                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, tags, dres, st)
-                store(t1, a_addr, 16, K_ACC, P, dres, st)
-                _spa_add(o, ts[o, 15], col, a * bx[q], spa, stamp, slist, ts)
+                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, mem)
+                store(t1, a_addr, 16, K_ACC, P, mem)
+                _spa_add(o, own.unit, col, a * bx[q], tab, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
-            E = ts[o, 9]
+            keys, vals = tab.keys, tab.vals
+            E = own.table_slots
             bits = ilog2ceil(E)
             mask = E - 1
             base = (o % tpc) * np.int64(P[P_EMAX])
@@ -415,16 +433,16 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 while True:
                     probes += 1
                     # atomic compare-and-add at the slot's bank: the thread waits for it
-                    tdone = spad(ocore, base + h, tdone, atomic, P, bres, st) + far
-                    key = hk[o, h]
+                    tdone = spad(ocore, base + h, tdone, atomic, P, mem) + far
+                    key = keys[o, h]
                     if key == col:
-                        hv[o, h] += v
+                        vals[o, h] += v
                         break
                     if key == EMPTY:
-                        if ts[o, 12] < cap:
-                            hk[o, h] = col
-                            hv[o, h] = v
-                            ts[o, 12] += 1
+                        if own.table_fill < cap:
+                            keys[o, h] = col
+                            vals[o, h] = v
+                            own.table_fill += 1
                             st[S_INSERTS] += 1
                         else:
                             spilled = True
@@ -440,25 +458,23 @@ def rowwise_step(t, now, P, ts, tf, ap, ai, ax, bp, bi, bx, cp, ci, cx, cfill,
                 issue += mulc + hashc + probes
                 if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
                     st[S_SPILL] += 1
-                    store(tdone, RB[R_SPILL] + (o * N + ts[o, 13] % N) * 16, 16, K_PP, P,
-                          dres, st)
-                    ts[o, 13] += 1
-                    _spa_add(o, ts[o, 15], col, v, spa, stamp, slist, ts)
+                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * 16, 16, K_PP, P, mem)
+                    own.spills += 1
+                    _spa_add(o, own.unit, col, v, tab, threads)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
-        ts[t, 4] = q1
-        if q1 == ts[t, 5]:
-            ts[t, 0] = 1
+        th.q = q1
+        if q1 == th.q_end:
+            th.state = NEXT_A
         return issue, tdone, STEP_OK
-    # state 3 (write-back) is writeback_step, which the scheduler calls itself
+    # WRITEBACK is writeback_step, which the scheduler calls itself
     return 0, now, STEP_OK
 
 
 @njit(cache=True)
-def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
-                   pool, gf, RB, tags, dres, bres, st, rs, rt):
-    """State 3 of a row-wise thread (once per work unit): count the unit done and, for the
+def writeback_step(t, now, P, threads, out, mem, work, tab):
+    """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
     row's owner once every token is in, compact the table into the CSR row of C.  Apart
     from rowwise_step because it allocates (sorts), which needs Numba's reference
     counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
@@ -466,54 +482,59 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
     tpc = np.int64(P[P_TPC])
     core = t // tpc
     acc = np.int64(P[P_ACC])
-    row = ts[t, 1]
-    o = ts[t, TS_OWNER]
-    if rs[row, RS_UNITS] > 1:
-        if ts[t, TS_COUNTED] == 0:  # this token is done: decrement the open-token counter
-            ts[t, TS_COUNTED] = 1
-            rs[row, RS_OPEN] -= 1
+    RB = mem.regions
+    st = mem.stats
+    th = threads[t]
+    row = th.row
+    rw = work.rows[row]
+    o = th.owner
+    if rw.units > 1:
+        if th.counted == 0:  # this token is done: decrement the open-token counter
+            th.counted = 1
+            rw.open -= 1
             st[S_ATOMICS] += 1
             ocore = o // tpc
-            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P[P_ATOMIC], P, bres, st)
+            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P[P_ATOMIC], P, mem)
                    + _to_owner(core, ocore, P))
-            rt[row, 1] = max(rt[row, 1], fin)
+            rw.t_last = max(rw.t_last, fin)
             if o != t:  # a helper is free again
-                ts[t, TS_COUNTED] = 0
-                ts[t, 0] = 0
+                th.counted = 0
+                th.state = TAKE
                 return 3, fin, STEP_OK
             now = fin
-        if rs[row, RS_OPEN] > 0:  # the owner spins on the counter in its own scratchpad
+        if rw.open > 0:  # the owner spins on the counter in its own scratchpad
             return 1, now + P[P_POLL], STEP_OK
-        ts[t, TS_COUNTED] = 0
-        now = max(now, rt[row, 1])
+        th.counted = 0
+        now = max(now, rw.t_last)
     N = np.int64(P[P_N])
+    keys, vals_t, slist = tab.keys, tab.vals, tab.slist
     issue = 2
     done = now
     gathered = False
     if acc == ACC_DENSE:
-        n = ts[t, 14]
+        n = th.acc_count
         issue += n + (sort_cost(n, P, st) if P[P_SORT] > 0 else 0)
         cached = P[P_DACC] > 0
         for x in range(n):  # reads of the touched accumulator entries
             done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
-                                  cached, K_ACC, P, tags, dres, st))
+                                  cached, K_ACC, P, mem))
     else:
-        E = ts[t, 9]
+        E = th.table_slots
         issue += E // np.int64(P[P_SCAN])
-        ns = ts[t, 13]
+        ns = th.spills
         if ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
             # slots are the row (host shortcut past the N-wide functional accumulator)
             gathered = True
-            n = ts[t, 12]
+            n = th.table_fill
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
             x = 0
             for h in range(E):
-                if hk[t, h] != EMPTY:
-                    cols[x] = hk[t, h]
-                    vals[x] = hv[t, h]
-                    hk[t, h] = EMPTY
+                if keys[t, h] != EMPTY:
+                    cols[x] = keys[t, h]
+                    vals[x] = vals_t[t, h]
+                    keys[t, h] = EMPTY
                     x += 1
             order = np.argsort(cols)
             cols = cols[order]
@@ -521,87 +542,93 @@ def writeback_step(t, now, P, ts, cp, ci, cx, cfill, hk, hv, spa, stamp, slist,
         else:
             # scan every slot, move live entries into the spilled/accumulated set, clear it
             for h in range(E):
-                if hk[t, h] != EMPTY:
-                    _spa_add(t, ts[t, 15], np.int64(hk[t, h]), hv[t, h], spa, stamp, slist, ts)
-                    hk[t, h] = EMPTY
+                if keys[t, h] != EMPTY:
+                    _spa_add(t, th.unit, np.int64(keys[t, h]), vals_t[t, h], tab, threads)
+                    keys[t, h] = EMPTY
         if ns > 0:  # read the spilled partial products back and merge them
             done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, K_PP, P,
-                        tags, dres, st)
+                        mem)
             issue += ns + sort_cost(ns, P, st)
         if not gathered:
-            n = ts[t, 14]
+            n = th.acc_count
         if P[P_SORT] > 0:   # column order within a C row, if the output must be sorted
             issue += sort_cost(n, P, st)
         if acc == ACC_FRAG:
-            pool[core] += ts[t, 10]
+            tab.pool[core] += th.fragments
             st[S_ATOMICS] += 1
-            done = max(done, spad(core, POOL_WORD, now, P[P_ATOMIC], P, bres, st))
+            done = max(done, spad(core, POOL_WORD, now, P[P_ATOMIC], P, mem))
     if not gathered:
-        n = ts[t, 14]
+        n = th.acc_count
         cols = np.sort(slist[t, :n])
         vals = np.empty(n, np.float64)
         for x in range(n):
-            vals[x] = spa[t, cols[x]]
-    ts[t, 14] = 0
-    write_row(row, cols, vals, n, cp, ci, cx, cfill, st)
-    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, dres, st)
-    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, dres, st)
-    ts[t, 0] = 0
+            vals[x] = tab.spa[t, cols[x]]
+    th.acc_count = 0
+    cp = out.cp
+    write_row(row, cols, vals, n, out, st)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, mem)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, mem)
+    th.state = TAKE
     return issue + 2, done, STEP_OK
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _spa_add(t, unit, col, v, spa, stamp, slist, ts):
+def _spa_add(t, unit, col, v, tab, threads):
     """Functional accumulator (values of the dense accumulator / DRAM overflow list),
     stamped with the work unit so nothing needs clearing between units."""
-    if stamp[t, col] != unit + 1:
-        stamp[t, col] = unit + 1
-        spa[t, col] = v
-        slist[t, ts[t, 14]] = col
-        ts[t, 14] += 1
+    if tab.stamp[t, col] != unit + 1:
+        tab.stamp[t, col] = unit + 1
+        tab.spa[t, col] = v
+        th = threads[t]
+        tab.slist[t, th.acc_count] = col
+        th.acc_count += 1
     else:
-        spa[t, col] += v
+        tab.spa[t, col] += v
 
 
 # =========================================== inner product ==================================
 @njit(cache=True)
-def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, out_v,
-               G, gf, RB, tags, dres, st):
+def inner_step(t, now, P, threads, ops, out, mem, work, tab):
     """Row i of A (held by the thread) against every column j of B (X = B^T in CSR)."""
     core = t // np.int64(P[P_TPC])
+    ap, ai, ax, xp, xi, xx = ops.ap, ops.ai, ops.ax, ops.xp, ops.xi, ops.xx
+    RB = mem.regions
+    st = mem.stats
+    th = threads[t]
     M = ap.shape[0] - 1
     N = xp.shape[0] - 1
-    if ts[t, 0] == 0:
-        row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
+    if th.state == TAKE:
+        row, rdy = next_unit(t, now, M, P, threads, mem, work)
         if row < 0:
             return 1, rdy, STEP_DONE
-        ts[t, 1] = row
-        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
+        th.row = row
+        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem)
         j0, j1 = ap[row], ap[row + 1]
-        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st),
-                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, tags, dres, st))
-        ts[t, 2] = 0      # next column
-        ts[t, 14] = 0     # entries of the C row so far
+        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem),
+                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, mem))
+        th.j = 0           # next column
+        th.acc_count = 0   # entries of the C row so far
         if j1 == j0:
-            write_row(row, out_c[t, :0], out_v[t, :0], 0, cp, ci, cx, cfill, st)
+            write_row(row, tab.out_c[t, :0], tab.out_v[t, :0], 0, out, st)
             return 4, done, STEP_OK
-        ts[t, 0] = 1
+        th.state = NEXT_A
         return 4, done, STEP_OK
     # up to ``step_columns`` dot products per engine step, one after the other
-    row = ts[t, 1]
-    j0 = ts[t, 2]
+    row = th.row
+    j0 = th.j
     j1 = min(N, j0 + np.int64(P[P_COLSTEP]))
     done = now
     issue = 0
     a0, a1 = ap[row], ap[row + 1]
+    cp = out.cp
     for j in range(j0, j1):
-        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, tags, dres, st)
+        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, mem)
         q0, q1 = xp[j], xp[j + 1]
         issue += 3
         done = t1
         if q1 == q0:
             continue
-        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, tags, dres, st)
+        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, mem)
         # two-pointer intersection of the sorted index lists, counted step by step
         a, b = a0, q0
         steps = 0
@@ -624,89 +651,93 @@ def inner_step(t, now, P, ts, ap, ai, ax, xp, xi, xx, cp, ci, cx, cfill, out_c, 
         done = t2 + steps * np.int64(P[P_CMP])
         if hits > 0:
             done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P,
-                                  tags, dres, st))
+                                  mem))
             st[S_PP] += hits
             st[S_FLOPS] += 2 * hits
-            n = ts[t, 14]
-            out_c[t, n] = j
-            out_v[t, n] = s
-            ts[t, 14] = n + 1
-            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, dres, st)
-            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, dres, st)
-    ts[t, 2] = j1
+            n = th.acc_count
+            tab.out_c[t, n] = j
+            tab.out_v[t, n] = s
+            th.acc_count = n + 1
+            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, mem)
+            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, mem)
+    th.j = j1
     if j1 == N:
-        n = ts[t, 14]
-        write_row(row, out_c[t, :n], out_v[t, :n], n, cp, ci, cx, cfill, st)
-        ts[t, 0] = 0
+        n = th.acc_count
+        write_row(row, tab.out_c[t, :n], tab.out_v[t, :n], n, out, st)
+        th.state = TAKE
     return issue, done, STEP_OK
 
 
 # =========================================== outer product ==================================
 @njit(cache=True)
-def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci, cx, cfill,
-               ppc, ppv, G, gf, RB, tags, dres, bres, st):
+def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
     DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
     core = t // np.int64(P[P_TPC])
-    phase = G[1]
-    if ts[t, 11] != phase:  # a new phase: fresh work distribution
-        ts[t, 11] = phase
-        ts[t, 0] = 0
-        ts[t, 6] = 0
-        ts[t, 7] = 0
-        ts[t, 8] = t
+    ap, ai, bp, bi, bx = ops.ap, ops.ai, ops.bp, ops.bi, ops.bx
+    xp, xx, xpos, off = ops.xp, ops.xx, ops.xpos, ops.off
+    RB = mem.regions
+    st = mem.stats
+    th = threads[t]
+    phase = work.shared[()].phase
+    if th.phase != phase:  # a new phase: fresh work distribution
+        th.phase = phase
+        th.state = TAKE
+        th.unit_next = 0
+        th.unit_end = 0
+        th.window = t
     K = xp.shape[0] - 1
     M = ap.shape[0] - 1
-    if phase == 0 or (phase == 1 and ts[t, 0] == 0):
-        k, rdy = next_unit(t, now, K, P, ts, G, gf, st)
+    if phase == 0 or (phase == 1 and th.state == TAKE):
+        k, rdy = next_unit(t, now, K, P, threads, mem, work)
         if k < 0:
             return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
-        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, tags, dres, st),
-                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, tags, dres, st))
+        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, mem),
+                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem))
         p0, p1 = xp[k], xp[k + 1]
         lb = bp[k + 1] - bp[k]
         if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
-            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, dres, st)
+            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, mem)
             return 4 + 2 * (p1 - p0), t1, STEP_OK
         if p1 == p0 or lb == 0:
             return 4, t1, STEP_OK
         # row k of B is streamed once (uncached), column k of A likewise
-        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, tags, dres, st),
-                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, tags, dres, st))
-        ts[t, 1] = k
-        ts[t, 2] = p0
-        ts[t, 3] = p1
-        ts[t, 0] = 1
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, mem),
+                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, mem))
+        th.row = k
+        th.j = p0
+        th.j_end = p1
+        th.state = NEXT_A
         return 6, t2, STEP_OK
     if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
-        k = ts[t, 1]
-        p = ts[t, 2]
-        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, tags, dres, st),
-                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, tags, dres, st),
-                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, tags, dres, st))
+        k = th.row
+        p = th.j
+        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, mem),
+                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, mem),
+                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, mem))
         a = xx[p]
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
         for q in range(q0, q1):
-            ppc[o + q - q0] = bi[q]
-            ppv[o + q - q0] = a * bx[q]
+            tab.ppc[o + q - q0] = bi[q]
+            tab.ppv[o + q - q0] = a * bx[q]
         lb = q1 - q0
         st[S_PP] += lb
         st[S_FLOPS] += lb
         done = t1 + lb * np.int64(P[P_MUL])
-        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, dres, st)
-        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, dres, st)
-        ts[t, 2] = p + 1
-        if p + 1 == ts[t, 3]:
-            ts[t, 0] = 0
+        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, mem)
+        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, mem)
+        th.j = p + 1
+        if p + 1 == th.j_end:
+            th.state = TAKE
         return 3 + lb * np.int64(P[P_MUL]) + 2, done, STEP_OK
     # phase 2: merge row i
-    row, rdy = next_unit(t, now, M, P, ts, G, gf, st)
+    row, rdy = next_unit(t, now, M, P, threads, mem, work)
     if row < 0:
         return 1, rdy, STEP_DONE
-    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, tags, dres, st)
+    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem)
     j0, j1 = ap[row], ap[row + 1]
-    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, tags, dres, st)
+    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem)
     total = 0
     for j in range(j0, j1):
         k = ai[j]
@@ -722,12 +753,12 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
         p = xpos[j]
         o = off[p]
         t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
-                  K_NONE, P, tags, dres, st)
-        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, tags, dres, st),
-                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, tags, dres, st))
+                  K_NONE, P, mem)
+        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, mem),
+                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, mem))
         for x in range(lb):
-            cols[n] = ppc[o + x]
-            vals[n] = ppv[o + x]
+            cols[n] = tab.ppc[o + x]
+            vals[n] = tab.ppv[o + x]
             n += 1
     order = np.argsort(cols, kind="mergesort")
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * np.int64(P[P_CMP])
@@ -744,18 +775,18 @@ def outer_step(t, now, P, ts, ap, ai, bp, bi, bx, xp, xi, xx, xpos, off, cp, ci,
             ov[m] = vals[order[x]]
             m += 1
     st[S_FLOPS] += total - m   # the additions of the merge
-    write_row(row, oc, ov, m, cp, ci, cx, cfill, st)
+    write_row(row, oc, ov, m, out, st)
     done = done + issue
-    store(done, RB[R_CI] + cp[row] * 4, m * 4, K_NONE, P, dres, st)
-    store(done, RB[R_CX] + cp[row] * 8, m * 8, K_NONE, P, dres, st)
+    store(done, RB[R_CI] + out.cp[row] * 4, m * 4, K_NONE, P, mem)
+    store(done, RB[R_CX] + out.cp[row] * 8, m * 8, K_NONE, P, mem)
     return issue, done, STEP_OK
 
 
 # =========================================== scheduler ======================================
 @njit(cache=True)
-def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax,
-                    pp_total, u_row, u_j0, u_j1, rs):
-    """Run every hardware thread to completion; returns C, stats and per-thread counters."""
+def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
+    """Run every hardware thread (state.THREAD records ``threads``) to completion; returns
+    C, stats and per-thread counters."""
     cores = np.int64(P[P_CORES])
     tpc = np.int64(P[P_TPC])
     mtp = np.int64(P[P_MTP])
@@ -764,7 +795,7 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
     T = cores * tpc
     npipe = cores * (mtp + stp)
     N = np.int64(P[P_N])
-    M = ap.shape[0] - 1
+    M = ops.ap.shape[0] - 1
     pfirst = np.empty(npipe, np.int64)
     pn = np.empty(npipe, np.int64)
     p = 0
@@ -773,40 +804,34 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
             pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
             pn[p] = tpp if m < mtp else 1
             p += 1
-    ts = np.zeros((T, N_TS), np.int64)
-    for t in range(T):
-        ts[t, 8] = t
-        ts[t, 11] = 0
-    tf = np.zeros((T, 2), np.float64)
-    G = np.zeros(4, np.int64)
-    gf = (np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64))
-    st = np.zeros(N_STATS, np.int64)
-    tags = np.full((cores, np.int64(P[P_CSETS])), -1, np.int64)
     nch = np.int64(P[P_DCH])
-    dres = (np.zeros((nch, RING_DRAM), np.float64), np.full((nch, RING_DRAM), -1, np.int64))
     nbk = cores * np.int64(P[P_SPAD_BANKS])
-    bres = (np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64))
+    mem = Memory(
+        regions, np.full((cores, np.int64(P[P_CSETS])), -1, np.int64),
+        Ring(np.zeros((nch, RING_DRAM), np.float64), np.full((nch, RING_DRAM), -1, np.int64)),
+        Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
+        Ring(np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64)),
+        np.zeros(N_STATS, np.int64))
     nnz_c = cp[M]
-    ci = np.zeros(nnz_c, np.int64)
-    cx = np.zeros(nnz_c, np.float64)
-    cfill = np.full(M, -1, np.int64)
+    out = Output(cp, np.zeros(nnz_c, np.int64), np.zeros(nnz_c, np.float64),
+                 np.full(M, -1, np.int64))
     rowwise = algo == ALGO_ROWWISE
     acc = np.int64(P[P_ACC])
     # functional state (sized only for the algorithm that needs it)
     ew = emax if (rowwise and acc != ACC_DENSE) else 1
-    hk = np.full((T if ew > 1 else 1, ew), EMPTY, np.int32)
-    hv = np.zeros((T if ew > 1 else 1, ew), np.float64)
     sw = N if rowwise else 1
-    spa = np.zeros((T if rowwise else 1, sw), np.float64)
-    stamp = np.zeros((T if rowwise else 1, sw), np.int64)
-    slist = np.zeros((T if rowwise else 1, sw), np.int64)
-    pool = np.full(cores, np.int64(P[P_POOL]), np.int64)  # free fragments per core (v3)
+    tr = T if rowwise else 1
     iw = N if algo == ALGO_INNER else 1
-    out_c = np.zeros((T if algo == ALGO_INNER else 1, iw), np.int64)
-    out_v = np.zeros((T if algo == ALGO_INNER else 1, iw), np.float64)
-    rt = np.zeros((M, 2), np.float64)                # per row: table ready, last token done
-    ppc = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.int64)
-    ppv = np.zeros(pp_total if algo == ALGO_OUTER else 1, np.float64)
+    ti = T if algo == ALGO_INNER else 1
+    npp = pp_total if algo == ALGO_OUTER else 1
+    tab = Tables(np.full((T if ew > 1 else 1, ew), EMPTY, np.int32),
+                 np.zeros((T if ew > 1 else 1, ew), np.float64),
+                 np.zeros((tr, sw), np.float64), np.zeros((tr, sw), np.int64),
+                 np.zeros((tr, sw), np.int64),
+                 np.full(cores, np.int64(P[P_POOL]), np.int64),  # free fragments per core (v3)
+                 np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64),
+                 np.zeros(npp, np.int64), np.zeros(npp, np.float64))
+    shared = work.shared[()]
 
     ready = np.zeros(T, np.float64)
     debt = np.zeros(T, np.int64)           # issue slots a thread still owes its pipeline
@@ -815,7 +840,7 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
     slot_cap = np.int64(P[P_SLOTS])
     alive = np.ones(T, np.bool_)
     waiting = np.zeros(T, np.bool_)
-    work = np.zeros(T, np.int64)
+    busy_work = np.zeros(T, np.int64)
     finish = np.zeros(T, np.float64)
     busy = np.zeros(npipe, np.int64)
     pt = np.zeros(npipe, np.float64)
@@ -860,25 +885,20 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
                     rdy = pend[chosen] if debt[chosen] == 0 else now
                     code = pcode[chosen] if debt[chosen] == 0 else STEP_OK
                 else:
-                    if rowwise and ts[chosen, 0] == 3:
-                        issue, rdy, code = writeback_step(chosen, now, P, ts, cp, ci, cx, cfill, hk,
-                                                          hv, spa, stamp, slist, pool, gf, RB, tags,
-                                                          dres, bres, st, rs, rt)
+                    if rowwise and threads[chosen].state == WRITEBACK:
+                        issue, rdy, code = writeback_step(chosen, now, P, threads, out, mem, work,
+                                                          tab)
                     elif rowwise:
-                        issue, rdy, code = rowwise_step(chosen, now, P, ts, tf, ap, ai, ax, bp, bi,
-                                                        bx, cp, ci, cx, cfill, hk, hv, spa, stamp,
-                                                        slist, pool, G, gf, RB, tags, dres, bres,
-                                                        st, u_row, u_j0, u_j1, rs, rt)
+                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, out, mem,
+                                                        work, tab)
                     elif algo == ALGO_INNER:
-                        issue, rdy, code = inner_step(chosen, now, P, ts, ap, ai, ax, xp, xi, xx, cp,
-                                                      ci, cx, cfill, out_c, out_v, G, gf, RB, tags,
-                                                      dres, st)
+                        issue, rdy, code = inner_step(chosen, now, P, threads, ops, out, mem, work,
+                                                      tab)
                     else:
-                        issue, rdy, code = outer_step(chosen, now, P, ts, ap, ai, bp, bi, bx, xp, xi,
-                                                      xx, xpos, off, cp, ci, cx, cfill, ppc, ppv, G,
-                                                      gf, RB, tags, dres, bres, st)
+                        issue, rdy, code = outer_step(chosen, now, P, threads, ops, out, mem, work,
+                                                      tab)
                     steps += 1
-                    work[chosen] += issue
+                    busy_work[chosen] += issue
                     if issue > slot_cap:
                         debt[chosen] = issue - slot_cap
                         pend[chosen] = rdy
@@ -907,9 +927,9 @@ def simulate_kernel(algo, P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, 
                             ready[u] = rel
                     n_wait = 0
                     wait_max = 0.0
-                    G[0] = 0
-                    G[1] += 1
+                    shared.next_unit = 0
+                    shared.phase += 1
                     for q in range(npipe):
                         if pt[q] >= INF:
                             pt[q] = rel
-    return ci, cx, cfill, st, work, finish, busy, steps
+    return out.ci, out.cx, out.cfill, mem.stats, busy_work, finish, busy, steps

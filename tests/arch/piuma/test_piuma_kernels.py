@@ -7,10 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accel.arch.piuma import _kernels as K
+from accel.arch.piuma.state import Memory, Ring
 
 
 def _ring(n=1, slots=1 << 10):
     return np.zeros((n, slots)), np.full((n, slots), -1, np.int64)
+
+
+def _mem(channels, stats, tags=None):
+    """A memory system of ``channels`` DRAM channels (no banks used) around ``stats``."""
+    tags = np.full((1, 1), -1, np.int64) if tags is None else tags
+    return Memory(np.zeros(K.N_REGIONS, np.int64), tags, Ring(*_ring(channels)), Ring(*_ring()),
+                  Ring(*_ring()), stats)
 
 
 @settings(max_examples=30, deadline=None)
@@ -53,14 +61,13 @@ def test_hash_slot_matches_numpy():
 def test_dram_words_and_channel_bandwidth():
     P = np.zeros(K.N_PARAMS)
     P[K.P_DINTER], P[K.P_DCH], P[K.P_DCPW], P[K.P_DLAT] = 256, 2, 0.5, 100
-    dres = _ring(2, 1 << 10)
     st_ = np.zeros(K.N_STATS, np.int64)
     # 12 bytes at offset 4 touch two 8-byte words: 16 bytes moved
-    done = K.dram(0.0, 1 << 20 | 4, 12, False, K.K_NONE, P, dres, st_)
+    done = K.dram(0.0, 1 << 20 | 4, 12, False, K.K_NONE, P, _mem(2, st_))
     assert st_[K.S_RB] == 16 and done == 100 + 2 * 0.5
     # a 1 KB read spans 4 interleave granules over 2 channels: 64 words per channel
     st_[:] = 0
-    done = K.dram(1000.0, 1 << 21, 1024, True, K.K_PP, P, _ring(2, 1 << 10), st_)
+    done = K.dram(1000.0, 1 << 21, 1024, True, K.K_PP, P, _mem(2, st_))
     assert st_[K.S_WB] == 1024 and st_[K.S_PPB] == 1024
     # 64 words x 0.5 cycles per channel, to within one booking bucket
     assert abs(done - (1000 + 64 * 0.5 + 100)) <= K.DRAM_BUCKET
@@ -72,12 +79,12 @@ def test_cached_load_hits_after_miss():
     P[K.P_CSETS], P[K.P_CLINE], P[K.P_CLAT], P[K.P_OUTST] = 16, 64, 3, 4
     tags = np.full((1, 16), -1, np.int64)
     st_ = np.zeros(K.N_STATS, np.int64)
-    d = _ring(1, 1 << 10)
-    t1 = K.load(0, 0.0, 4096, 8, True, K.K_NONE, P, tags, d, st_)
+    d = _mem(1, st_, tags)
+    t1 = K.load(0, 0.0, 4096, 8, True, K.K_NONE, P, d)
     assert st_[K.S_MISS] == 1 and st_[K.S_RB] == 64 and t1 > 100
-    t2 = K.load(0, 500.0, 4100, 4, True, K.K_NONE, P, tags, d, st_)
+    t2 = K.load(0, 500.0, 4100, 4, True, K.K_NONE, P, d)
     assert st_[K.S_HIT] == 1 and t2 == 503.0
     # uncached: only the touched words move, 4 outstanding per round trip
     st_[:] = 0
-    t3 = K.load(0, 1000.0, 8192, 64, False, K.K_NONE, P, tags, d, st_)
+    t3 = K.load(0, 1000.0, 8192, 64, False, K.K_NONE, P, d)
     assert st_[K.S_RB] == 64 and t3 >= 1000 + 2 * 100
