@@ -2,7 +2,9 @@
 
 ``simulate(workload, config, algorithm="smash-v1")`` runs the chosen algorithm on every
 SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The engine
-(``_kernels.py``) computes C for real; ``Result.correct`` compares it with SciPy.
+(``_kernels.py``, its state layouts in ``state.py``) computes C for real; ``Result.correct``
+compares it with SciPy.  ``reference.simulate_reference`` runs the same machine on a
+plain-Python engine (small inputs), which tests hold equal to this one cycle for cycle.
 
 Algorithms (all on the same simulated machine, see config.py):
   smash-v1         row-wise (Gustavson), static window distribution of whole rows, per-thread
