@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma.state import Memory, Output, Ring, Tables
 
 # ---- parameter vector indices (filled by model._params) -----------------------------------
