@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from accel.arch.piuma import _kernels as K
+from accel.arch.piuma import _constants as K
+from accel.arch.piuma._kernels import simulate_kernel
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
 from accel.arch.piuma.state import SHARED, Operands, Work, new_rows, new_threads
 from accel.configs import config_dict
@@ -309,7 +310,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                    T * N * ENTRY_BYTES])
     ops = Operands(ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off)
     work_units = Work(u_row, u_j0, u_j1, rows, np.zeros((), SHARED))
-    ci, cx, cfill, st, work, finish, busy, steps = K.simulate_kernel(
+    ci, cx, cfill, st, work, finish, busy, steps = simulate_kernel(
         code[0], P, ops, cp, RB, emax, pp_total, work_units, new_threads(T))
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     C = sp.csr_matrix((cx, ci, cp), shape=(M, N))

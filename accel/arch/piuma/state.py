@@ -1,7 +1,8 @@
 """Named layouts of the PIUMA engine's state: one table per kind of state, no column numbers.
 
-The Numba engine (``_kernels.py``) and the plain-Python reference engine (``reference.py``)
-share these definitions, so both read ``thread.row`` rather than ``ts[t, 1]``.
+The Numba engine (``_kernels.py`` and the modules it calls) reads ``threads[t].row`` rather
+than ``ts[t, 1]``.  The plain-Python reference engine (``reference.py``) keeps its own
+state in small classes, so it shares nothing with the engine it checks.
 
 * Per-thread and per-row state are NumPy structured arrays (``THREAD``, ``ROW``): Numba
   compiles ``threads[t].row`` to the same single load as a 2-D column index.
@@ -9,8 +10,9 @@ share these definitions, so both read ``thread.row`` rather than ``ts[t, 1]``.
   ``Output``, ``Memory``, ``Work``, ``Tables``), so a step takes ``(t, now, P, threads,
   ops, out, mem, work, tab)`` instead of thirty positionals.
 
-Cache safety: nothing here is a Numba global.  A record's fields and a named tuple's
-members are part of the compiled signature, so editing a table re-keys Numba's cache.
+A record's fields and a named tuple's members are part of the compiled signatures (and
+``accel.arch._numba_cache`` keys the cache on every source file), so an edit here can
+never meet a stale compiled kernel.
 """
 
 from __future__ import annotations
