@@ -68,7 +68,7 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
 from accel.arch.piuma._rowwise import rowwise_step, writeback_step
-from accel.arch.piuma.state import Memory, Output, Ring, Tables
+from accel.arch.piuma.state import DramPort, Memory, Output, Ring, Tables
 
 
 # =========================================== scheduler ======================================
@@ -95,12 +95,14 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
             p += 1
     nch = np.int64(P[P_DCH])
     nbk = cores * np.int64(P[P_SPAD_BANKS])
+    stats = np.zeros(N_STATS, np.int64)
     mem = Memory(
-        regions, np.full((cores, np.int64(P[P_CSETS])), -1, np.int64),
-        Ring(np.zeros((nch, RING_DRAM), np.float64), np.full((nch, RING_DRAM), -1, np.int64)),
+        regions, DramPort(np.full((cores, np.int64(P[P_CSETS])), -1, np.int64),
+                          np.zeros((nch, RING_DRAM), np.float64),
+                          np.full((nch, RING_DRAM), -1, np.int64), stats),
         Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
         Ring(np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64)),
-        np.zeros(N_STATS, np.int64))
+        stats)
     nnz_c = cp[M]
     out = Output(cp, np.zeros(nnz_c, np.int64), np.zeros(nnz_c, np.float64),
                  np.full(M, -1, np.int64))

@@ -66,9 +66,9 @@ def reserve(used, epoch, r, t, busy, bw):
 
 
 @njit(cache=True, _nrt=False)
-def dram(now, addr, nbytes, is_write, kind, P, mem):
+def dram(now, addr, nbytes, is_write, kind, P, port):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
-    st = mem.stats
+    st = port.stats
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
     inter = np.int64(P[P_DINTER]) >> 3
@@ -79,7 +79,7 @@ def dram(now, addr, nbytes, is_write, kind, P, mem):
     while w < w1:  # split at channel-interleave boundaries
         wend = min(w1, (w // inter + 1) * inter)
         ch = (w // inter) % nch
-        fin = reserve(mem.dram.used, mem.dram.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
+        fin = reserve(port.used, port.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
         done = max(done, fin + P[P_DLAT])
         w = wend
     nb = (w1 - w0) * 8
@@ -95,7 +95,7 @@ def dram(now, addr, nbytes, is_write, kind, P, mem):
 
 
 @njit(cache=True, _nrt=False)
-def load(core, now, addr, nbytes, cached, kind, P, mem):
+def load(core, now, addr, nbytes, cached, kind, P, port):
     """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
     if nbytes <= 0:
         return now
@@ -109,10 +109,10 @@ def load(core, now, addr, nbytes, cached, kind, P, mem):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, mem))
+            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, port))
         return done
-    tags = mem.tags
-    st = mem.stats
+    tags = port.tags
+    st = port.stats
     line = np.int64(P[P_CLINE])
     sets = np.int64(P[P_CSETS])
     done = now + P[P_CLAT]
@@ -126,17 +126,17 @@ def load(core, now, addr, nbytes, cached, kind, P, mem):
         else:
             tags[core, s] = ln
             t0 = now + P[P_CLAT] + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, kind, P, mem))
+            done = max(done, dram(t0, ln * line, line, False, kind, P, port))
             misses += 1
             st[S_MISS] += 1
     return done
 
 
 @njit(cache=True, _nrt=False)
-def store(now, addr, nbytes, kind, P, mem):
+def store(now, addr, nbytes, kind, P, port):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, kind, P, mem)
+        dram(now, addr, nbytes, True, kind, P, port)
 
 
 @njit(cache=True, _nrt=False, inline="always")

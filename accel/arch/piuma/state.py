@@ -78,9 +78,14 @@ in X and ``off`` gives each outer-product chunk its place among the partial prod
 Output = namedtuple("Output", "cp ci cx cfill")
 """C in CSR (``cp`` from the symbolic pass) and the entry count written per row."""
 
-Memory = namedtuple("Memory", "regions tags dram banks token stats")
-"""Address-region bases, per-core cache tags, DRAM channel / scratchpad bank / token
-counter rings, and the statistics counters."""
+DramPort = namedtuple("DramPort", "tags used epoch stats")
+"""What a load or store touches: per-core cache tags, the DRAM channels' booking ring
+(``used``, ``epoch``) and the statistics.  Kept narrow on purpose: ``load`` has ~60 call
+sites and every array passed costs compile time at each (a wider group cost ~25 % more)."""
+
+Memory = namedtuple("Memory", "regions port banks token stats")
+"""Address-region bases, the DRAM port, scratchpad bank and token-counter rings, and the
+statistics counters (the same array as ``port.stats``)."""
 
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""

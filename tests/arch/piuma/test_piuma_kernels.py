@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._memory import dram, load, reserve
 from accel.arch.piuma._rowwise import hash_slot
-from accel.arch.piuma.state import Memory, Ring
+from accel.arch.piuma.state import DramPort
 
 
 def _ring(n=1, slots=1 << 10):
@@ -17,10 +17,9 @@ def _ring(n=1, slots=1 << 10):
 
 
 def _mem(channels, stats, tags=None):
-    """A memory system of ``channels`` DRAM channels (no banks used) around ``stats``."""
+    """The DRAM port of ``channels`` channels around ``stats``."""
     tags = np.full((1, 1), -1, np.int64) if tags is None else tags
-    return Memory(np.zeros(K.N_REGIONS, np.int64), tags, Ring(*_ring(channels)), Ring(*_ring()),
-                  Ring(*_ring()), stats)
+    return DramPort(tags, *_ring(channels), stats)
 
 
 @settings(max_examples=30, deadline=None)
