@@ -49,7 +49,9 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
     core = t // np.int64(P[P_TPC])
     ap, ai, ax, xp, xi, xx = ops.ap, ops.ai, ops.ax, ops.xp, ops.xi, ops.xx
     RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
+    out_c, out_v = tab.out_c, tab.out_v
     th = threads[t]
     M = ap.shape[0] - 1
     N = xp.shape[0] - 1
@@ -58,14 +60,14 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
         if row < 0:
             return 1, rdy, STEP_DONE
         th.row = row
-        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem.port)
+        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
         j0, j1 = ap[row], ap[row + 1]
-        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem.port),
-                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, mem.port))
+        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port),
+                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, port))
         th.j = 0           # next column
         th.acc_count = 0   # entries of the C row so far
         if j1 == j0:
-            write_row(row, tab.out_c[t, :0], tab.out_v[t, :0], 0, out, st)
+            write_row(row, out_c[t, :0], out_v[t, :0], 0, out, st)
             return 4, done, STEP_OK
         th.state = NEXT_A
         return 4, done, STEP_OK
@@ -78,13 +80,13 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
     a0, a1 = ap[row], ap[row + 1]
     cp = out.cp
     for j in range(j0, j1):
-        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, mem.port)
+        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, port)
         q0, q1 = xp[j], xp[j + 1]
         issue += 3
         done = t1
         if q1 == q0:
             continue
-        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, mem.port)
+        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, port)
         # two-pointer intersection of the sorted index lists, counted step by step
         a, b = a0, q0
         steps = 0
@@ -107,19 +109,19 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
         done = t2 + steps * np.int64(P[P_CMP])
         if hits > 0:
             done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P,
-                                  mem.port))
+                                  port))
             st[S_PP] += hits
             st[S_FLOPS] += 2 * hits
             n = th.acc_count
-            tab.out_c[t, n] = j
-            tab.out_v[t, n] = s
+            out_c[t, n] = j
+            out_v[t, n] = s
             th.acc_count = n + 1
-            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, mem.port)
-            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, mem.port)
+            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, port)
+            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, port)
     th.j = j1
     if j1 == N:
         n = th.acc_count
-        write_row(row, tab.out_c[t, :n], tab.out_v[t, :n], n, out, st)
+        write_row(row, out_c[t, :n], out_v[t, :n], n, out, st)
         th.state = TAKE
     return issue, done, STEP_OK
 
@@ -132,7 +134,9 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     core = t // np.int64(P[P_TPC])
     ap, ai, bp, bi, bx = ops.ap, ops.ai, ops.bp, ops.bi, ops.bx
     xp, xx, xpos, off = ops.xp, ops.xx, ops.xpos, ops.off
+    ppc, ppv = tab.ppc, tab.ppv
     RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
     th = threads[t]
     phase = work.shared[()].phase
@@ -148,18 +152,18 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
         k, rdy = next_unit(t, now, K, P, threads, mem, work)
         if k < 0:
             return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
-        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, mem.port),
-                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem.port))
+        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, port),
+                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, port))
         p0, p1 = xp[k], xp[k + 1]
         lb = bp[k + 1] - bp[k]
         if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
-            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, mem.port)
+            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, port)
             return 4 + 2 * (p1 - p0), t1, STEP_OK
         if p1 == p0 or lb == 0:
             return 4, t1, STEP_OK
         # row k of B is streamed once (uncached), column k of A likewise
-        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, mem.port),
-                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, mem.port))
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, port),
+                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, port))
         th.row = k
         th.j = p0
         th.j_end = p1
@@ -168,21 +172,21 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
         k = th.row
         p = th.j
-        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, mem.port),
-                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, mem.port),
-                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, mem.port))
+        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, port),
+                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, port),
+                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, port))
         a = xx[p]
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
         for q in range(q0, q1):
-            tab.ppc[o + q - q0] = bi[q]
-            tab.ppv[o + q - q0] = a * bx[q]
+            ppc[o + q - q0] = bi[q]
+            ppv[o + q - q0] = a * bx[q]
         lb = q1 - q0
         st[S_PP] += lb
         st[S_FLOPS] += lb
         done = t1 + lb * np.int64(P[P_MUL])
-        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, mem.port)
-        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, mem.port)
+        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, port)
+        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, port)
         th.j = p + 1
         if p + 1 == th.j_end:
             th.state = TAKE
@@ -191,9 +195,9 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     row, rdy = next_unit(t, now, M, P, threads, mem, work)
     if row < 0:
         return 1, rdy, STEP_DONE
-    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem.port)
+    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
     j0, j1 = ap[row], ap[row + 1]
-    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem.port)
+    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port)
     total = 0
     for j in range(j0, j1):
         k = ai[j]
@@ -209,12 +213,12 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
         p = xpos[j]
         o = off[p]
         t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
-                  K_NONE, P, mem.port)
-        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, mem.port),
-                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, mem.port))
+                  K_NONE, P, port)
+        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, port),
+                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, port))
         for x in range(lb):
-            cols[n] = tab.ppc[o + x]
-            vals[n] = tab.ppv[o + x]
+            cols[n] = ppc[o + x]
+            vals[n] = ppv[o + x]
             n += 1
     order = np.argsort(cols, kind="mergesort")
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * np.int64(P[P_CMP])
@@ -233,6 +237,6 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     st[S_FLOPS] += total - m   # the additions of the merge
     write_row(row, oc, ov, m, out, st)
     done = done + issue
-    store(done, RB[R_CI] + out.cp[row] * 4, m * 4, K_NONE, P, mem.port)
-    store(done, RB[R_CX] + out.cp[row] * 8, m * 8, K_NONE, P, mem.port)
+    store(done, RB[R_CI] + out.cp[row] * 4, m * 4, K_NONE, P, port)
+    store(done, RB[R_CX] + out.cp[row] * 8, m * 8, K_NONE, P, port)
     return issue, done, STEP_OK

@@ -102,6 +102,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
     core = t // tpc
     acc = np.int64(P[P_ACC])
     RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
     th = threads[t]
     state = th.state
@@ -114,7 +115,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         th.row = row
         th.j = work.u_j0[u]
         th.j_end = work.u_j1[u]
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, mem.port)
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
         if rw.owner >= 0:  # a helper: the owner's table already exists
             th.owner = rw.owner
             th.state = NEXT_A
@@ -136,7 +137,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         ap, ai, bp = ops.ap, ops.ai, ops.bp
         row = th.row
         j0, j1 = ap[row], ap[row + 1]   # the whole row, also the tokens of its helpers
-        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, mem.port)
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port)
         done = t1
         ub = 0
         outst = np.int64(P[P_OUTST])
@@ -144,7 +145,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
             k = ai[j]
             ub += bp[k + 1] - bp[k]
             t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
-            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem.port))
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, port))
         ub = min(ub, np.int64(P[P_N]))
         frag = np.int64(P[P_FRAG])
         need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
@@ -174,14 +175,14 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
             th.state = WRITEBACK
             return 1, now, STEP_OK
         k = ops.ai[j]
-        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, mem.port),
-                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, mem.port))
-        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, mem.port)
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, port),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, port))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, port)
         q0, q1 = ops.bp[k], ops.bp[k + 1]
         t3 = t2
         if q1 > q0:
-            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, mem.port),
-                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, mem.port))
+            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, port),
+                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, port))
             th.state = PRODUCTS
         th.q = q0
         th.q_end = q1
@@ -215,8 +216,8 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 col = np.int64(bi[q])
                 # read-modify-write of the owner's dense accumulator (stamp + value) in DRAM
                 a_addr = RB[R_ACC] + (o * N + col) * 16
-                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, mem.port)
-                store(t1, a_addr, 16, K_ACC, P, mem.port)
+                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, port)
+                store(t1, a_addr, 16, K_ACC, P, port)
                 _spa_add(o, own.unit, col, a * bx[q], tab, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
@@ -264,7 +265,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 issue += mulc + hashc + probes
                 if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
                     st[S_SPILL] += 1
-                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * 16, 16, K_PP, P, mem.port)
+                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * 16, 16, K_PP, P, port)
                     own.spills += 1
                     _spa_add(o, own.unit, col, v, tab, threads)
                     issue += 1
@@ -289,6 +290,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
     core = t // tpc
     acc = np.int64(P[P_ACC])
     RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
     th = threads[t]
     row = th.row
@@ -313,7 +315,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         th.counted = 0
         now = max(now, rw.t_last)
     N = np.int64(P[P_N])
-    keys, vals_t, slist = tab.keys, tab.vals, tab.slist
+    keys, vals_t, slist, spa = tab.keys, tab.vals, tab.slist, tab.spa
     issue = 2
     done = now
     gathered = False
@@ -323,7 +325,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         cached = P[P_DACC] > 0
         for x in range(n):  # reads of the touched accumulator entries
             done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
-                                  cached, K_ACC, P, mem.port))
+                                  cached, K_ACC, P, port))
     else:
         E = th.table_slots
         issue += E // np.int64(P[P_SCAN])
@@ -353,7 +355,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
                     keys[t, h] = EMPTY
         if ns > 0:  # read the spilled partial products back and merge them
             done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, K_PP, P,
-                        mem.port)
+                        port)
             issue += ns + sort_cost(ns, P, st)
         if not gathered:
             n = th.acc_count
@@ -368,12 +370,12 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         cols = np.sort(slist[t, :n])
         vals = np.empty(n, np.float64)
         for x in range(n):
-            vals[x] = tab.spa[t, cols[x]]
+            vals[x] = spa[t, cols[x]]
     th.acc_count = 0
     cp = out.cp
     write_row(row, cols, vals, n, out, st)
-    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, mem.port)
-    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, mem.port)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, port)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, port)
     th.state = TAKE
     return issue + 2, done, STEP_OK
 

@@ -1,6 +1,6 @@
 """Plain-Python reference engine of the PIUMA model: the same machine, written to be read.
 
-No Numba and no NumPy in the engine itself: operands become Python lists, every thread is
+No Numba and no NumPy in the engine itself (only the wrapper builds NumPy/SciPy results): operands become Python lists, every thread is
 a generator that runs its algorithm as straight-line code and ``yield``s at the end of
 each step, and the memory system is a few small classes.  It is slow (about 10^4 engine
 steps a second) and meant for small inputs (``rmat:6``), where a test holds it equal to
@@ -25,8 +25,10 @@ different rounding would move a booking into a neighbouring bucket now and then.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 
+import numpy as np
 import scipy.sparse as sp
 
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
@@ -818,10 +820,6 @@ class Engine:
 def simulate_reference(a: Unstructured, b: Unstructured, config: PiumaConfig,
                        algorithm: str = "smash-v1", name: str = "spgemm") -> Result:
     """``model.simulate_spgemm`` on the plain-Python engine (small inputs only)."""
-    import time
-
-    import numpy as np
-
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}")
     config.validate()
