@@ -35,21 +35,21 @@ app = typer.Typer(
 sim_app = typer.Typer(help="Run a machine model on a workload.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 
-# Each module registers its commands on `app` (or `sim_app`).  Kept as an explicit list
+# Each module registers its commands on `app` (or `sim_app`; `sim` adds one command per
+# machine in accel.arch.registry).  Kept as an explicit list
 # so `accel --help` is the same on every machine and import errors are loud.
 from accel.cli import (  # noqa: E402
     bdwp,
     demo,
+    flightllm,
     report,
     rtl,
-    sim_flightllm,
-    sim_piuma,
-    sim_sat,
+    sim,
     sweep,
     workload,
 )
 
-for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, report, demo):
+for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo):
     _mod.register(app, sim_app)
 
 
