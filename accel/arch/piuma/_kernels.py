@@ -7,8 +7,9 @@ The engine is split by what it models; this module is its scheduler and entry po
   _work.py          work distribution (windows, tokens) and the write of a C row
   _rowwise.py       SMASH v1/v2/v3 and dense-accumulator steps
   _inner_outer.py   inner- and outer-product steps
-Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys it on every
-source file under ``accel/arch``.  ``reference.py`` is a plain-Python engine of the same
+Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys each kernel
+module on its own source and on every accel module it imports, transitively; so each
+module here imports by name what its kernels call or read.  ``reference.py`` is a plain-Python engine of the same
 machine, written independently, that equals this one cycle for cycle.
 
 Engine (see model.py for the mapping to the machine):

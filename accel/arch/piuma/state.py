@@ -10,9 +10,9 @@ state in small classes, so it shares nothing with the engine it checks.
   ``Output``, ``Memory``, ``Work``, ``Tables``), so a step takes ``(t, now, P, threads,
   ops, out, mem, work, tab)`` instead of thirty positionals.
 
-A record's fields and a named tuple's members are part of the compiled signatures (and
-``accel.arch._numba_cache`` keys the cache on every source file), so an edit here can
-never meet a stale compiled kernel.
+A record's fields and a named tuple's members are part of the compiled signatures, and
+the kernel modules import this one (``accel.arch._numba_cache`` keys their cache on what
+they import), so an edit here can never meet a stale compiled kernel.
 """
 
 from __future__ import annotations
