@@ -45,8 +45,8 @@ def hbm_args(cfg: FlightLLMConfig) -> tuple:
     access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
     routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
     hz = cfg.clock_mhz * 1e6
-    # each SLR's ports serve its share of a transfer; the SLRs' split is imperfect
-    # (``slr_parallel_efficiency``) for HBM traffic as for compute
+    # each SLR's ports serve its share of a transfer; ``slr_parallel_efficiency`` (a
+    # what-if knob, 1.0 in every preset) scales HBM rates as it scales compute
     eff = cfg.slr_parallel_efficiency
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
     cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz
