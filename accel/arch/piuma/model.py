@@ -277,6 +277,11 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     if a.shape[1] != b.shape[0]:
         raise WorkloadError(f"inner dimensions differ: A is {a.shape[0]}x{a.shape[1]}, "
                             f"B is {b.shape[0]}x{b.shape[1]}")
+    # precondition of the kernels: their loops run once per partial product, so the
+    # work is bounded (and refused with its estimate) before any of them starts
+    from accel.workloads.formats import check_spgemm_work
+
+    check_spgemm_work(a, b, name)
     t0 = time.perf_counter()
     code = ALGORITHMS[algorithm]
     A = a.to_scipy().astype(np.float64)
