@@ -52,7 +52,8 @@ def is_pattern_param(values) -> bool:
     return any(NM_RE.match(v) for v in vals) and all(NM_RE.match(v) or v == "dense" for v in vals)
 
 
-def _short(row: pd.Series, params: list[str]) -> str:
+def short_label(row: pd.Series, params: list[str]) -> str:
+    """A design point's label: ``p=v, ...`` over ``params`` (also handed to machine views)."""
     return ", ".join(f"{p}={row[f'param.{p}']}" for p in params)
 
 
@@ -87,7 +88,7 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     labelled = front.drop_duplicates(subset=cols)  # one label per plotted marker
     step = max(1, len(labelled) // 8)
     for i, (_, row) in enumerate(labelled.iloc[::step].iterrows()):
-        ax.annotate(_short(row, varied[:4]), (row[cols[0]], row[cols[1]]), fontsize=5.5,
+        ax.annotate(short_label(row, varied[:4]), (row[cols[0]], row[cols[1]]), fontsize=5.5,
                     xytext=(5, 3 + 7 * (i % 2)), textcoords="offset points", color="tab:red")
     for axis, c in ((ax.set_xscale, cols[0]), (ax.set_yscale, cols[1])):
         v = d[c].to_numpy(float)

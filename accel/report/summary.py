@@ -11,11 +11,11 @@ import base64
 import html
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 from accel.report import figures as F
 from accel.report import machine_views as MV
@@ -111,17 +111,16 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     pcol = f"metric.{primary[0]}"
     if pcol in top.columns:
         top = top.sort_values(pcol, ascending=primary[1] == "min")
-    table = top.head(TOP_N)[shown + mcols].rename(columns=lambda c: c.split(".", 1)[1])
+    unit_of = MV.unit_lookup(meta.get("machine", ""))
+
+    def header(col: str) -> str:  # metric columns carry the machine's unit (its UNITS table)
+        kind, name = col.split(".", 1)
+        unit = unit_of(name) if kind == "metric" else None
+        return f"{name} [{unit}]" if unit else name
+
+    table = top.head(TOP_N)[shown + mcols].rename(columns=header)
     md += [f"### Top designs ({label}, by {primary[0]})", "", _table_md(table), ""]
     return "\n".join(md) + "\n", written
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-    os.replace(tmp, path)
 
 
 def _html(md: str, figs: dict, out: Path) -> str:
@@ -184,9 +183,9 @@ def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: st
             written += files
             specs_done.append(name)
     md_text = "\n".join(md)
-    _atomic_write(out / "summary.md", md_text)
-    _atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
-    _atomic_write(out / "index.html", _html(md_text, figs, out))
+    atomic_write(out / "summary.md", md_text)
+    atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
+    atomic_write(out / "index.html", _html(md_text, figs, out))
     return {"out": str(out), "specs": specs_done, "summary": str(out / "summary.md"),
             "index": str(out / "index.html"), "figures": [str(p) for p in written],
             "figure_data": str(out / "figures.json")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -21,12 +22,13 @@ from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
+from accel.arch.flightllm.storage import instruction_storage
 from accel.errors import AccelError, WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.3"   # 0.3: the artifact's HBM efficiencies (0.70 same-channel, 0.35 cross-channel), one-channel vector I/O
+MODEL_VERSION = "flightllm-0.5"   # 0.5: the SLR parallel-efficiency constant (0.8) removed; SLRs modelled: whole-instruction / whole-head split (busiest SLR bounds each op), every SLR loads an op's whole input.  0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
 
 
 @dataclass
@@ -43,8 +45,11 @@ def hbm_args(cfg: FlightLLMConfig) -> tuple:
     access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
     routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
     hz = cfg.clock_mhz * 1e6
-    ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency / hz        # bytes/cycle/channel
-    cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency / hz
+    # each SLR's ports serve its share of a transfer; ``slr_parallel_efficiency`` (a
+    # what-if knob, 1.0 in every preset) scales HBM rates as it scales compute
+    eff = cfg.slr_parallel_efficiency
+    ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
+    cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz
     return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
             cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
             C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
@@ -101,6 +106,13 @@ class FlightLLMResult:
     options: dict
     sim_wall_s: float
     outputs: dict = field(default_factory=dict, repr=False)
+
+    # units of metrics() (accel.arch.registry.MachineResult)
+    UNITS: ClassVar[dict[str, str]] = {
+        "prefill_ms": "ms", "decode_ms_*": "ms/token", "*tokens_per_s": "tokens/s",
+        "hbm_utilization*": "fraction", "energy_j": "J", "tokens_per_j": "tokens/J",
+        "*bytes*": "B", "sim_wall_s": "s", "busy_*": "fraction of decode cycles",
+        "throughput_vs_*": "x", "energy_eff_vs_*": "x", "cost_eff_vs_*": "x"}
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "outputs"}
@@ -211,7 +223,7 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
         ratios[f"throughput_vs_{k}"] = dec_tps / g["decode_tokens_per_s"]
         ratios[f"energy_eff_vs_{k}"] = tpj / g["tokens_per_j"]
         ratios[f"cost_eff_vs_{k}"] = cost / g["tokens_per_s_per_kusd"]
-    store = C.instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
+    store = instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
     outputs = _chain_outputs(workload, config) if compute_outputs else {}
     return FlightLLMResult(
         model=shape.name, device=config.name, prefill=P, decode=D,
