@@ -1,10 +1,12 @@
 """Sweep metrics from the RTL resource model (registered by SAT as a derived metric).
 
-The estimate is of the project's INT8 Amaranth PE array (its default operand widths)
-at the swept rows x cols x N (mults_per_pe) x M (group_m), fitted by the RTL helper on
-small synthesised arrays: an area *trend* for the Pareto front, not an FP16 datapath.
-``pipelined_tiles`` selects the shadow-accumulator array's estimate (more FF/LUT).
-When the resource model cannot estimate a design, no ``hw_*`` metric is recorded.
+SAT's engine is the FP16 array (FP16 operands, FP32 accumulators), so the estimate is
+the FP16 model of ``accel.hw.resources`` (fitted on FP16 Yosys syntheses, one DSP48E2
+per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
+M (group_m); ``pipelined_tiles`` selects the shadow-accumulator build.  If the FP16
+synthesis cache holds too few configurations, the INT8 array's model is used instead
+and ``hw_fp16`` says which (1 = FP16 model).  When no model can estimate a design, no
+``hw_*`` metric is recorded.
 """
 
 from __future__ import annotations
@@ -17,10 +19,17 @@ def pe_array_metrics(config, workload, metrics) -> dict[str, float]:
         from accel.hw.resources import estimate
     except ImportError:  # RTL helper's resource model absent: record nothing for it
         return {}
+    args = (config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m)
+    pipelined = bool(getattr(config, "pipelined_tiles", False))
+    fp16 = 1.0
     try:
-        est = estimate(config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m,
-                       pipelined=bool(getattr(config, "pipelined_tiles", False)))
+        try:
+            est = estimate(*args, pipelined=pipelined, dtype="fp16")
+        except RuntimeError:          # too few FP16 syntheses: INT8 area trend instead
+            est, fp16 = estimate(*args, pipelined=pipelined), 0.0
     except (AccelError, ValueError, TypeError, RuntimeError):
         return {}
-    return {f"hw_{k.lower()}": float(v) for k, v in est.items()
-            if k != "fitted_on" and isinstance(v, int | float) and not isinstance(v, bool)}
+    out = {f"hw_{k.lower()}": float(v) for k, v in est.items()
+           if k != "fitted_on" and isinstance(v, int | float) and not isinstance(v, bool)}
+    out["hw_fp16"] = fp16
+    return out

@@ -121,5 +121,5 @@ def synth_weight_gen(g, force: bool = False) -> dict:
     cache = load_cache(FP16_CACHE_PATH)
     cache[key] = entry
     if os.access(FP16_CACHE_PATH.parent, os.W_OK):
-        _atomic_write(FP16_CACHE_PATH, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+        atomic_write(FP16_CACHE_PATH, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return {**entry, "config_hash": key, "cached": False}

@@ -86,8 +86,29 @@ def test_sat_sweep_points_all_have_hw_metrics():
     pts = design_points(spec)
     assert len(pts) == 1344
     assert max(p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"] for p in pts) <= 6840
+    from types import SimpleNamespace
+
+    from accel.hw.resource_metrics import pe_array_metrics
+
     for p in pts:
         assert max(p["pe_rows"], p["pe_cols"]) <= MAX_DIM
-        est = resources.estimate(p["pe_rows"], p["pe_cols"], p["mults_per_pe"], 8,
-                                 pipelined=p["pipelined_tiles"])
-        assert est["LUT"] > 0 and est["DSP48E2"] > 0
+        cfg = SimpleNamespace(pe_rows=p["pe_rows"], pe_cols=p["pe_cols"],
+                              mults_per_pe=p["mults_per_pe"], group_m=8,
+                              pipelined_tiles=p["pipelined_tiles"])
+        hw = pe_array_metrics(cfg, None, {})
+        assert hw["hw_fp16"] == 1.0                      # SAT's FP16 datapath model
+        assert hw["hw_lut"] > 0
+        assert hw["hw_dsp48e2"] == p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"]
+
+
+def test_fp16_model_loo_and_sat_default_cost():
+    """The FP16 resource model: leave-one-out error over the FP16 syntheses, and the
+    SAT preset's array (32x32, 2 multipliers, M=8, pipelined) costs one DSP48E2 per
+    multiplier and as many flip-flops as the RTL declares register bits."""
+    h = resources.holdout_error("fp16")
+    assert h["n_configs"] >= 4
+    assert h["summary"]["LUT"]["mean_rel_error"] < 0.1
+    assert h["summary"]["FF"]["max_rel_error"] < 0.02
+    est = resources.estimate(32, 32, 2, 8, pipelined=True, dtype="fp16")
+    assert est["DSP48E2"] == 2048
+    assert abs(est["FF"] - est["register_bits"]) / est["register_bits"] < 0.02
