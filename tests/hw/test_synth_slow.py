@@ -18,3 +18,15 @@ def test_synth_4x4_2to4_matches_cache(tmp_path):
     assert r["LUT"] > 0 and r["FF"] > 0 and r["DSP48E2"] == 32
     committed = load_cache()[p.config_hash()]["resources"]
     assert r == committed
+
+
+def test_synth_fp16_4x2_1to4_matches_cache(tmp_path):
+    """The smallest FP16 build (Yosys ~1 min): one DSP48E2 per multiplier, fabric FP32
+    adders, and the committed FP16 cache entry is what Yosys really reports."""
+    from accel.hw.synth import FP16_CACHE_PATH
+
+    p = ArrayParams.fp16(4, 2, 1, 4)
+    fresh = synth(p, force=True, cache_path=tmp_path / "cache.json")
+    r = fresh["resources"]
+    assert r["DSP48E2"] == 8 and r["LUT"] > 8 * 300 and r["CARRY"] > 0
+    assert r == load_cache(FP16_CACHE_PATH)[p.config_hash()]["resources"]
