@@ -128,3 +128,17 @@ def test_cosim_fp16_training_bwd_data_cli(capsys):
     assert d["params"]["n"] == 2 and d["params"]["m"] == 8       # from --prune
     assert d["cycle_mismatches"] == 0 and d["output_mismatches"] == 0
     assert d["outputs_checked"] > 0
+
+
+def test_synth_fp16_cached_json(capsys):
+    """The acceptance command: real Yosys counts of the FP16 4x4 2:8 array (committed
+    cache), LUT/FF/DSP48E2/CARRY, and the FP16 model's estimate and LOO error."""
+    rc = main(["rtl", "synth", "--dtype", "fp16", "--rows", "4", "--cols", "4", "--n", "2",
+               "--m", "8", "--json"])
+    assert rc == 0
+    d = _json(capsys)
+    assert d["cached"] is True and d["params"]["dtype"] == "fp16"
+    r = d["resources"]
+    assert r["DSP48E2"] == 32 and r["LUT"] > 10 * r["DSP48E2"] and r["FF"] > 0 and r["CARRY"] > 0
+    assert d["model_estimate"]["dtype"] == "fp16"
+    assert d["model_holdout_error"]["LUT"]["mean_rel_error"] < 0.1
