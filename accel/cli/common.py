@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 err_console = Console(stderr=True)
@@ -31,7 +33,29 @@ class RateColumn(ProgressColumn):
     def render(self, task):
         speed = task.finished_speed or task.speed
         return Text("  -.-/s" if speed is None else f"{speed:7.1f}/s", style="cyan")
-out_console = Console()
+
+
+class WideConsole(Console):
+    """A console that prints tables at their natural width.
+
+    Rich fits a table to the console by wrapping or cutting cells, and a console whose
+    output is piped is 80 columns wide: numbers came out as ``292.…``.  A table wider than
+    the console is printed at its own width instead (a terminal folds the long lines)."""
+
+    def print(self, *objects, **kwargs):
+        if "width" not in kwargs and any(isinstance(o, Table) for o in objects):
+            need = max(Measurement.get(self, self.options.update(max_width=1000), o).maximum
+                       for o in objects if isinstance(o, Table))
+            if need > self.width:  # print's own width= is capped at the console's width
+                saved, self._width = self._width, need
+                try:
+                    return super().print(*objects, **kwargs)
+                finally:
+                    self._width = saved
+        return super().print(*objects, **kwargs)
+
+
+out_console = WideConsole()
 
 
 def _default(o: Any):
@@ -76,3 +100,9 @@ def track(items: Iterable, description: str, total: int | None = None) -> Iterat
         for it in items:
             yield it
             advance()
+
+
+# Every CLI module imports this one, so the help style applies to the whole `accel` tree.
+from accel.cli import help_style  # noqa: E402
+
+help_style.install()

@@ -17,13 +17,16 @@ def register(app: typer.Typer, sim_app: typer.Typer) -> None:
         prefill: int = typer.Option(128, help="prompt length P"),
         decode: int = typer.Option(512, help="generated tokens D"),
         sparsity: str = typer.Option("dense", help="dense | N:16 (N in 2,4,8,16) | mixed:D"),
-        weight_bits: float = typer.Option(None, help="average weight bits (2, 3, 3.5, 4, 8)"),
+        weight_bits: float = typer.Option(None, help="average weight bits (2, 3, 3.5, 4, 8)",
+                                         show_default="the device preset's weight_bits"),
         on_chip_decode: bool = typer.Option(True, help="keep decode activations on chip"),
         length_adaptive: bool = typer.Option(True, help="compile per length bucket"),
         seed: int = typer.Option(0, help="seed of the per-block sparsity draw"),
-        set_: list[str] = typer.Option(None, "--set", help="config override key=value"),
+        set_: list[str] = typer.Option(None, "--set", help="config override key=value (repeatable)",
+                                        show_default="none"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
+        """LLM inference on FlightLLM (U280 / VHK158): prefill, decode, HBM, energy, GPUs."""
         from accel.arch.flightllm import PRESETS, simulate
         from accel.configs import load_config, parse_sets
         from accel.errors import AccelError

@@ -57,8 +57,8 @@ def sim_piuma(
     workload: str = typer.Option(..., "--workload", "-w", help=WORKLOAD_HELP),
     algo: str = typer.Option("smash-v1", "--algo",
                              help="smash-v1|smash-v2|smash-v3|inner|outer|gustavson-dense|all"),
-    arch: str = typer.Option(None, "--arch", help="preset name or arch YAML (default piuma)"),
-    sets: list[str] = typer.Option(None, "--set", help="override a config field: key=value"),
+    arch: str = typer.Option(None, "--arch", help="preset name or arch YAML", show_default="piuma"),
+    sets: list[str] = typer.Option(None, "--set", help="override a config field: key=value (repeatable)", show_default="none"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Simulate SpGEMM C = A.B on a PIUMA-style many-threaded machine."""

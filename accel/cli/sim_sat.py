@@ -47,11 +47,11 @@ def _print_table(d: dict) -> None:
 
 def sim_sat(
     workload: str = typer.Option(..., "--workload", "-w", help=NAMES_HELP),
-    arch: str = typer.Option(None, "--arch", help="preset name or arch YAML (default sat-vcu1525)"),
-    sets: list[str] = typer.Option(None, "--set", help="override a config field: key=value"),
+    arch: str = typer.Option(None, "--arch", help="preset name or arch YAML", show_default="sat-vcu1525"),
+    sets: list[str] = typer.Option(None, "--set", help="override a config field: key=value (repeatable)", show_default="none"),
     prune: str = typer.Option("bdwp:2:8", "--prune", "--nm",
                               help="pattern for built-in names: dense|N:M|bdwp:N:M"),
-    batch: int = typer.Option(None, "--batch", help="batch for built-in names (default per model)"),
+    batch: int = typer.Option(None, "--batch", help="batch for built-in names", show_default="per model"),
     seq_len: int = typer.Option(128, "--seq-len", help="tokens per sequence (minilm-l6)"),
     seed: int = typer.Option(0, "--seed"),
     pregen: bool = typer.Option(True, "--pregen/--no-pregen", help="pre-generation of N:M weights"),
