@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+
 # instruction fields (columns of the int64 program array); shared with compiler.py
 F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER = range(8)
 NF = 8

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.sat.pe_array import pipelined_tail_nb, pipelined_tile_steps_nb, tile_cycles_nb
 
 # Column layout of the parameter rows given to walk_gemms (one row = one candidate).

@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+
 # --- cycle constants of the RTL micro-architecture (accel/hw/pe_array.py) -------------
 # Each is a property of the generated RTL; tests/hw check the RTL against them.
 START_CYCLES = 1     # `start` accepted -> first beat may enter (controller IDLE -> RUN)

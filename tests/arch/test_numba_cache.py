@@ -1,0 +1,92 @@
+"""The kernel cache cannot serve stale code, lives outside the package, and moves by env var.
+
+Runs a *copy* of the package in subprocesses: time a GEMM on SAT (``_kernels.walk_gemms``
+calls ``pe_array``'s @njit helpers, which read ``START_CYCLES`` at compile time), edit that
+constant in the copy, and time it again with the same cache folder.  With Numba's own
+cache the second run reuses the caller's entry (its file did not change) and reports the
+old timing; accel's source-keyed locator must report the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import accel
+
+PKG = Path(accel.__file__).resolve().parent
+
+_RUN = """
+import json
+import numpy as np
+from accel.arch.sat.config import PRESETS, DEFAULT_PRESET
+from accel.arch.sat.model import simulate
+from accel.workloads.formats import Dense
+from accel.workloads.ops import Gemm, Workload
+w = Workload("w", [Gemm("g", "fwd", 64, 64, 64, Dense((64, 64), np.ones((64, 64), np.float32)))])
+print(json.dumps({"cycles": int(simulate(w, PRESETS[DEFAULT_PRESET]).cycles)}))
+"""
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def _cycles(pkg_parent: Path, cache: Path) -> int:
+    env = {**os.environ, "PYTHONPATH": str(pkg_parent), "ACCEL_NUMBA_CACHE_DIR": str(cache),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("NUMBA_CACHE_DIR", None)
+    # cwd outside any checkout: `python -c` puts the cwd first on sys.path
+    out = subprocess.run([sys.executable, "-c", _RUN], env=env, capture_output=True, text=True,
+                         timeout=600, check=True, cwd=pkg_parent.parent).stdout
+    return json.loads(out.strip().splitlines()[-1])["cycles"]
+
+
+def test_edit_to_a_called_module_constant_changes_timing_without_clearing(tmp_path):
+    copy = tmp_path / "pkg"
+    shutil.copytree(PKG, copy / "accel", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "numba-cache"
+    before = _files(copy / "accel")
+
+    c1 = _cycles(copy, cache)
+    assert any(cache.rglob("*.nbi")), "kernels were not cached under ACCEL_NUMBA_CACHE_DIR"
+    assert _cycles(copy, cache) == c1  # warm run: same cache, same answer
+
+    pe = copy / "accel" / "arch" / "sat" / "pe_array.py"
+    src = pe.read_text()
+    m = re.search(r"^START_CYCLES = (\d+)", src, flags=re.M)
+    assert m, "pe_array.START_CYCLES moved: update this test"
+    pe.write_text(src.replace(m.group(0), f"START_CYCLES = {int(m.group(1)) + 1000}", 1))
+
+    c2 = _cycles(copy, cache)
+    assert c2 >= c1 + 1000, (c1, c2)  # at least one tile start paid the new constant
+    # nothing was written into the package: no Numba index/data, no other file
+    assert _files(copy / "accel") == before
+
+
+def test_cache_root_follows_env(monkeypatch, tmp_path):
+    from accel.arch import _numba_cache
+
+    monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert _numba_cache.cache_root() == tmp_path / "elsewhere"
+    assert _numba_cache.cache_dir().parent == tmp_path / "elsewhere"
+    monkeypatch.delenv("ACCEL_NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _numba_cache.cache_root() == tmp_path / "xdg" / "accel" / "numba"
+
+
+def test_every_kernel_module_installs_the_locator():
+    """A module defining cached kernels must import _numba_cache before its @njit runs."""
+    offenders = []
+    for path in PKG.rglob("*.py"):
+        if path.name == "_numba_cache.py":
+            continue
+        text = path.read_text()
+        if "@njit(cache=True" in text and "_numba_cache" not in text:
+            offenders.append(str(path.relative_to(PKG)))
+    assert not offenders, offenders
