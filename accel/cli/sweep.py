@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from accel.cli.common import emit_json, err_console, progress
+from accel.errors import AccelError
 
 
 class _DefaultRunGroup(TyperGroup):
@@ -25,9 +26,49 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
                         help="Design-space sweeps: `accel sweep SPEC.yaml` (short for `accel sweep run SPEC.yaml`) runs or resumes a spec; `accel sweep export DB` exports a store.")
 
 
+def kernels_cached(machine: str) -> bool:
+    """True when every cached Numba kernel of ``machine``'s model is already compiled on
+    disk (``accel.arch._numba_cache``), i.e. this run loads instead of compiling.  A
+    machine whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    from accel.arch._numba_cache import ARCH_ROOT
+    from accel.sweep.machines import get_adapter
+
+    try:
+        pkg = importlib.import_module(get_adapter(machine).pkg)
+        folder = Path(pkg.__file__).resolve().parent
+        folder.relative_to(ARCH_ROOT)
+    except (ImportError, ValueError, TypeError, AccelError):
+        return True
+    for info in pkgutil.iter_modules([str(folder)]):
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for obj in vars(mod).values():
+            if (isinstance(obj, CPUDispatcher) and getattr(obj, "_cache", None) is not None
+                    and obj.targetoptions.get("inline") != "always"
+                    and hasattr(obj._cache, "_cache_file")
+                    and not Path(obj._cache._cache_file._index_path).exists()):
+                return False
+    return True
+
+
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
-    """run_sweep with a rich bar on stderr sized to the points still to do."""
+    """run_sweep with a rich bar on stderr sized to the points still to do.
+
+    The first point runs before the bar (see ``run_sweep``): when the machine's kernels
+    are not compiled yet that is announced, so a slow first minute is explained and the
+    bar's rate is the real one."""
     from accel.sweep.runner import run_sweep
+
+    def on_warmup(machine: str) -> None:
+        if quiet:
+            return
+        if not kernels_cached(machine):
+            err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only "
+                              f"(cached in {numba_cache_dir()})...[/yellow]")
 
     with ExitStack() as stack:
         box: dict = {}
@@ -41,7 +82,18 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
 
         if not quiet and err_console.is_terminal:  # a status line for people, not for logs
             err_console.print(f"[dim]sweep {sp.name}: resolving workloads and design points...[/dim]")
-        return run_sweep(sp, db, on_total=on_total, on_progress=on_progress, **kwargs)
+        summary = run_sweep(sp, db, on_total=on_total, on_progress=on_progress,
+                            on_warmup=on_warmup, **kwargs)
+    if not quiet and summary.warmup_seconds >= 2.0:
+        err_console.print(f"[dim]sweep {sp.name}: first point (kernel compile or load) took "
+                          f"{summary.warmup_seconds:.1f} s, kept out of the rate[/dim]")
+    return summary
+
+
+def numba_cache_dir() -> str:
+    from accel.arch._numba_cache import cache_dir
+
+    return str(cache_dir())
 
 
 @sweep_app.command("run")
@@ -69,9 +121,10 @@ def run(
         typer.echo(f"{s.spec}: all {s.rows} design points already done in {s.db}; nothing to do "
                    f"(--fresh to start over)")
         return
-    typer.echo(f"{s.spec}: {s.computed} design points evaluated ({s.failed} failed), "
-               f"{s.already_done} already done, in {s.seconds:.1f} s on {s.workers} "
-               f"{s.executor} workers: {s.rate:.1f} design points/s")
+    typer.echo(f"{s.spec}: {s.computed:,} design points evaluated ({s.failed:,} failed), "
+               f"{s.already_done:,} already done; first point {s.warmup_seconds:.1f} s (kernels), "
+               f"the rest in {s.seconds:.1f} s on {s.workers} {s.executor} workers: "
+               f"{s.rate:.2f} design points/s")
     typer.echo(f"store: {s.db}   report: accel report {s.db} --out {Path(s.db).parent}")
 
 

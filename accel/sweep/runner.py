@@ -16,7 +16,7 @@ from pathlib import Path
 
 from accel.configs import config_dict
 from accel.errors import AccelError
-from accel.sweep.executors import DaskExecutor, LocalExecutor, Task, chunked
+from accel.sweep.executors import DaskExecutor, LocalExecutor, Task, chunked, evaluate_chunk
 from accel.sweep.machines import get_adapter
 from accel.sweep.points import design_points
 from accel.sweep.spec import SweepSpec
@@ -36,10 +36,12 @@ class SweepSummary:
     already_done: int    # rows found in the store (resume)
     computed: int        # rows evaluated by this run
     failed: int          # of those, how many raised
-    seconds: float
-    rate: float          # rows evaluated per second of wall time (0 when nothing to do)
+    seconds: float       # wall time of the evaluation, after the first point (see warmup)
+    rate: float          # rows evaluated per second of that time (0 when nothing to do)
     executor: str
     workers: int
+    warmup_seconds: float = 0.0  # the first point, run in the coordinator: kernels compile
+                                 # (first run) or load from the cache, before workers fork
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,7 +62,15 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
 def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: int | None = None,
               scheduler: str | None = None, dask_local: int | None = None, fresh: bool = False,
               on_total: Callable[[int], None] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> SweepSummary:
+              on_progress: Callable[[int], None] | None = None,
+              on_warmup: Callable[[str], None] | None = None) -> SweepSummary:
+    """Evaluate the points of ``spec`` not yet in the store ``db``.
+
+    The first pending point is evaluated in this process before any worker starts
+    (``on_warmup(machine)`` is called just before): it compiles the machine's Numba kernels
+    on a first run, or loads them from the cache, once; forked workers inherit them.  So
+    the progress total, ``seconds`` and ``rate`` cover the remaining points only and show
+    the real rate; ``warmup_seconds`` says what the first point took."""
     adapter = get_adapter(spec.machine)
     executor = make_executor(workers, scheduler, dask_local)
     points = design_points(spec)
@@ -119,6 +129,19 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                     invalid.append({**meta, "status": "failed", "error": err, "metrics": {}})
                 else:
                     pending.setdefault(wid, []).append((key, cfg, wid, options))
+        warm_rows: list[dict] = []
+        warmup = 0.0
+        if pending:
+            wid0 = next(iter(pending))
+            first = pending[wid0].pop(0)
+            if not pending[wid0]:
+                del pending[wid0]
+            if on_warmup:
+                on_warmup(spec.machine)
+            tw = time.perf_counter()
+            warm_rows = evaluate_chunk(adapter, [first], workloads[wid0])
+            warmup = time.perf_counter() - tw
+            store.write([{**rows_meta[r["key"]], **r} for r in warm_rows])
         if on_total:
             on_total(sum(len(t) for t in pending.values()) + len(invalid))
         if invalid:
@@ -127,7 +150,8 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                 on_progress(len(invalid))
 
         t0 = time.perf_counter()
-        computed = failed = 0
+        computed = len(warm_rows)
+        failed = sum(r["status"] == "failed" for r in warm_rows)
         buffer: list[dict] = []
         last_flush = time.monotonic()
 
@@ -157,7 +181,8 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             spec=spec.name, machine=spec.machine, db=str(db), points=len(points), rows=n_rows,
             already_done=already, computed=computed + len(invalid),
             failed=failed + len(invalid), seconds=round(seconds, 3),
-            rate=round(computed / seconds, 2) if computed and seconds > 0 else 0.0,
-            executor=executor.kind, workers=executor.workers)
+            rate=round((computed - len(warm_rows)) / seconds, 2)
+            if computed > len(warm_rows) and seconds > 0 else 0.0,
+            executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3))
     finally:
         store.close()
