@@ -248,6 +248,7 @@ def export(db: str | os.PathLike, out: str | os.PathLike, fmt: str) -> int:
     df = open_frame(db)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; an export is meant to be shared
     try:
         if fmt == "csv":
             df.to_csv(tmp, index=False)
