@@ -92,10 +92,14 @@ def front_trade(front: pd.DataFrame, objectives, numbers: dict) -> list[str]:
     b = front.loc[front[c2].idxmin() if g2 == "min" else front[c2].idxmax()]
     r1 = max(a[c1], b[c1]) / max(min(a[c1], b[c1]), 1e-300)
     r2 = max(a[c2], b[c2]) / max(min(a[c2], b[c2]), 1e-300)
-    text.append(f"The Pareto front ({plural(len(front), 'design')}) trades {m1} against {m2}: design "
-                f"#{numbers[a.name]} is best on {m1} ({fmt_with_unit(m1, a[c1])}) but needs "
-                f"{fmt_num(r2, 3)}× the {m2} of #{numbers[b.name]} ({fmt_with_unit(m2, b[c2])}), "
-                f"which is {fmt_num(r1, 3)}× worse on {m1}.")
+    def how(g):
+        return "lower" if g == "min" else "higher"
+
+    text.append(f"The Pareto front ({plural(len(front), 'design')}) trades {m1} against {m2}: "
+                f"design #{numbers[a.name]} is best on {m1} ({fmt_with_unit(m1, a[c1])}, "
+                f"{fmt_num(r1, 3)}× {how(g1)} than #{numbers[b.name]}), design #{numbers[b.name]} "
+                f"is best on {m2} ({fmt_with_unit(m2, b[c2])}, {fmt_num(r2, 3)}× {how(g2)} than "
+                f"#{numbers[a.name]}).")
     for m, _g in objectives[2:]:
         c = f"metric.{m}"
         text.append(f"Across the front {m} ranges from {fmt_with_unit(m, front[c].min())} to "

@@ -85,17 +85,18 @@ def save(fig, out: Path, stem: str) -> list[Path]:
 
 # --- helpers -----------------------------------------------------------------------------
 def wants_log(values) -> bool:
-    """Log scale when the values span > 30x, or when a few outliers squash the rest: the
-    middle 80 % of the points would use less than a quarter of a linear axis."""
+    """Log scale when the values span > 30x, or when a few outliers squash the rest: 60 %
+    of the points would sit in 15 % of a linear axis while the values span more than 3x."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
-    if len(v) < 3 or (v <= 0).any():
+    if len(v) < 4 or (v <= 0).any():
         return False
     lo, hi = v.min(), v.max()
     if hi / lo > 30:
         return True
-    p10, p90 = np.percentile(v, [10, 90])
-    return hi > lo and (p90 - p10) / (hi - lo) < 0.25 and hi / lo > 2
+    v = np.sort(v)
+    in_window = np.searchsorted(v, v + 0.15 * (hi - lo), side="right") - np.arange(len(v))
+    return hi / lo > 3 and in_window.max() >= 0.6 * len(v)
 
 
 def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> float:
@@ -210,7 +211,8 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     else:
         fx = front[cols[0]].to_numpy(float) / sx
         fy = front[cols[1]].to_numpy(float) / sy
-        step = "steps-post" if (goals[0] == "min") == (goals[1] == "min") else "steps-pre"
+        # the boundary of the dominated region: along x first when x is minimised
+        step = "steps-post" if goals[0] == "min" else "steps-pre"
         (line,) = ax.plot(fx, fy, "-", color="k", lw=1.0, drawstyle=step, zorder=2,
                           label=f"Pareto front ({n_front} designs), numbered as in the table")
     place_labels(ax, (front[cols[0]] / sx).tolist(), (front[cols[1]] / sy).tolist(),

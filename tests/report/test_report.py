@@ -191,7 +191,7 @@ def test_summary_opens_with_conclusions(synth_report):
     concl = section.split("### Sweep", 1)[0]
     assert "Best cycles (lowest): **48,125 cycles**" in concl   # 1e7*0.55/64*0.8*0.7 by hand
     assert re.search(r"prune=bdwp:2:8 over the same design dense: median \*\*[\d.]+×\*\*, best \*\*[\d.]+×\*\*", concl)
-    assert "trades cycles against hw_lut" in concl
+    assert re.search(r"trades cycles against hw_lut: design #1 is best on cycles \(96,250 cycles, [\d.]+× lower than #\d+\)", concl)
     assert "2 points: `AccelError: weights (9.25 GiB) do not fit u280's 8 GiB HBM`" in concl
     assert "22 designs of 70 have no hw_lut (exactly the designs with pe_rows in {64}" in concl
     assert "Best cycles per preset: **vhk158" in concl
@@ -256,3 +256,10 @@ def test_exports_are_mode_0644(synth_report, tmp_path, fmt):
     out = tmp_path / f"x.{fmt}"
     assert export(synth_report["db"], out, fmt) == len(synth_report["rows"])
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_log_axis_when_a_few_outliers_squash_the_rest():
+    squashed = [0.52, 0.55, 0.56, 0.6, 0.64, 0.64, 0.65, 0.66, 0.7, 0.76, 0.6, 0.62, 2.7, 2.72, 3.7, 3.8]
+    assert F.wants_log(squashed)
+    assert not F.wants_log(np.linspace(1, 2.5, 16))       # spread evenly: linear
+    assert F.wants_log([1, 10, 100, 1000])                 # decades: log
