@@ -107,12 +107,21 @@ def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> f
         label += f" ({'lower' if goal == 'min' else 'higher'} is better)"
     (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
     v = np.asarray(values, float) / scale
+    axis = ax.xaxis if which == "x" else ax.yaxis
     if wants_log(v):
         (ax.set_xscale if which == "x" else ax.set_yscale)("log")
-    axis = ax.xaxis if which == "x" else ax.yaxis
-    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: fmt_num(x, 3)))
+        # labelled ticks at 1-2-5 steps: a log axis spanning less than a decade has no
+        # decade tick to label
+        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: tick_text(x)))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     return scale
+
+
+def tick_text(x: float) -> str:
+    """``0.5`` not ``0.500``; thousands separators for big ticks."""
+    t = fmt_num(x, 3)
+    return t.rstrip("0").rstrip(".") if "." in t else t
 
 
 def _overlaps(a, b, pad: float = 1.0) -> bool:
