@@ -27,32 +27,21 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
 
 
 def kernels_cached(machine: str) -> bool:
-    """True when every cached Numba kernel of ``machine``'s model is already compiled on
-    disk (``accel.arch._numba_cache``), i.e. this run loads instead of compiling.  A
-    machine whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached."""
+    """False on the first run of ``machine``: no compiled kernel of its model is in the
+    Numba cache of this source tree (``accel.arch._numba_cache.cache_dir()``) yet.  A
+    machine whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.
+    Any one compiled kernel counts: a model compiles the kernels a run needs, not all."""
     import importlib
-    import pkgutil
 
-    from numba.core.registry import CPUDispatcher
-
-    from accel.arch._numba_cache import ARCH_ROOT
+    from accel.arch._numba_cache import ARCH_ROOT, cache_dir
     from accel.sweep.machines import get_adapter
 
     try:
         pkg = importlib.import_module(get_adapter(machine).pkg)
-        folder = Path(pkg.__file__).resolve().parent
-        folder.relative_to(ARCH_ROOT)
+        rel = Path(pkg.__file__).resolve().parent.relative_to(ARCH_ROOT)
     except (ImportError, ValueError, TypeError, AccelError):
         return True
-    for info in pkgutil.iter_modules([str(folder)]):
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        for obj in vars(mod).values():
-            if (isinstance(obj, CPUDispatcher) and getattr(obj, "_cache", None) is not None
-                    and obj.targetoptions.get("inline") != "always"
-                    and hasattr(obj._cache, "_cache_file")
-                    and not Path(obj._cache._cache_file._index_path).exists()):
-                return False
-    return True
+    return any((cache_dir() / rel).glob("*.nbi"))
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):

@@ -371,7 +371,7 @@ def sensitivity_figure(df: pd.DataFrame, metric: str, goal: str, params: list[st
             ax.plot(xs, ys, "o-", color="tab:blue")
             if min(xs) > 0 and max(xs) / min(xs) >= 8:
                 ax.set_xscale("log", base=2)
-            ax.set_xticks(xs, [fmt_num(x, 3) for x in xs], fontsize=8)
+            ax.set_xticks(xs, [tick_text(x) for x in xs], fontsize=8)
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             kind = "number"
         ax.axhline(1.0, color="0.6", ls="--", lw=1)
