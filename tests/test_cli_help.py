@@ -52,7 +52,7 @@ def test_help_text_has_no_type_tags_braces_or_dangling_dots(path, cmd, capsys, m
     usage = next(line for line in out.splitlines() if "Usage:" in line)
     assert "{" not in usage, usage
     assert not re.search(r"\s\.(\s|$)", out), "a description ends in ' .'"
-    assert "[default: ]" not in out
+    assert "[default: ]" not in out and "[default: (" not in out
 
 
 @pytest.mark.parametrize(("path", "cmd"), COMMANDS, ids=IDS)

@@ -13,7 +13,8 @@ tool's help reads ``--seed N``, ``--set KEY=VALUE``, ``--json`` and ``SPEC``, so
 
 Help strings are printed literally: Typer parses them as rich markup, which swallowed
 the ``[default: ...]`` that commands write for defaults they compute at run time (the help
-then ended in " .").  Square brackets are escaped before rich sees them.
+then ended in " .").  Square brackets are escaped before rich sees them, and a default
+given as text (``show_default="cores"``) is shown as that text, without parentheses.
 """
 
 from __future__ import annotations
@@ -77,6 +78,18 @@ def install() -> None:
         return name if self.required else f"[{name}]"
 
     core.TyperArgument._usage_display_name = usage_name
+
+    # ``show_default="the device preset's weight_bits"`` reads as that text, not "(...)"
+    for cls in (core.TyperOption, core.TyperArgument):
+        plain_default = cls._get_default_string
+
+        def default_string(self, *, ctx, show_default_is_str, default_value, _orig=plain_default):
+            if show_default_is_str:
+                return str(self.show_default)
+            return _orig(self, ctx=ctx, show_default_is_str=show_default_is_str,
+                         default_value=default_value)
+
+        cls._get_default_string = default_string
 
     original = rich_utils._make_rich_text
 
