@@ -51,6 +51,9 @@ def test_numbers_have_thousands_separators_and_no_scientific_notation():
 # --- figures: text that overlaps ---------------------------------------------------------
 
 
+GAP_PX = 4  # labels closer than this read as one ("...=38.4dram_gbps...")
+
+
 def _overlapping_ticks(fig) -> list[tuple[str, str]]:
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
@@ -63,7 +66,7 @@ def _overlapping_ticks(fig) -> list[tuple[str, str]]:
                      if t.get_visible() and t.get_text()]
             for i in range(len(boxes)):
                 for j in range(i + 1, len(boxes)):
-                    if boxes[i][1].overlaps(boxes[j][1]):
+                    if boxes[i][1].padded(GAP_PX / 2).overlaps(boxes[j][1].padded(GAP_PX / 2)):
                         bad.append((boxes[i][0], boxes[j][0]))
     return bad
 
@@ -263,3 +266,13 @@ def test_log_axis_when_a_few_outliers_squash_the_rest():
     assert F.wants_log(squashed)
     assert not F.wants_log(np.linspace(1, 2.5, 16))       # spread evenly: linear
     assert F.wants_log([1, 10, 100, 1000])                 # decades: log
+
+
+def test_long_category_names_do_not_collide():
+    algos = ["smash-v1", "smash-v2", "smash-v3", "gustavson-dense", "inner", "outer"]
+    df = pd.DataFrame({"param.algorithm": algos * 2, "param.threads": [8] * 6 + [16] * 6,
+                       "metric.cycles": np.arange(12, dtype=float) + 1})
+    fig, data = F.sensitivity_figure(df, "cycles", "min", ["algorithm", "threads"], "t")
+    assert data["algorithm"]["kind"] == "category"
+    assert not _overlapping_ticks(fig)
+    plt.close(fig)
