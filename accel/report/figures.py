@@ -112,7 +112,10 @@ def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> f
         (ax.set_xscale if which == "x" else ax.set_yscale)("log")
         # labelled ticks at 1-2-5 steps: a log axis spanning less than a decade has no
         # decade tick to label
-        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        pos = v[np.isfinite(v) & (v > 0)]
+        decades = np.log10(pos.max() / pos.min()) if len(pos) else 0.0
+        subs = (1.0, 2.0, 5.0) if decades < 1.5 else (1.0, 3.0) if decades < 3 else (1.0,)
+        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: tick_text(x)))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     return scale
