@@ -57,7 +57,7 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
             return
         if not kernels_cached(machine):
             err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only "
-                              f"(cached in {numba_cache_dir()})...[/yellow]")
+                              f"(cached in {numba_cache_dir()})...[/yellow]", soft_wrap=True)
 
     with ExitStack() as stack:
         box: dict = {}
@@ -75,7 +75,7 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
                             on_warmup=on_warmup, **kwargs)
     if not quiet and summary.warmup_seconds >= 2.0:
         err_console.print(f"[dim]sweep {sp.name}: first point (kernel compile or load) took "
-                          f"{summary.warmup_seconds:.1f} s, kept out of the rate[/dim]")
+                          f"{summary.warmup_seconds:.1f} s, kept out of the rate[/dim]", soft_wrap=True)
     return summary
 
 
