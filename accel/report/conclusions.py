@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 from accel.report import figures as F
@@ -168,7 +167,3 @@ def headline(designs: pd.DataFrame, rows: pd.DataFrame) -> str:
     return (f"{plural(len(designs), 'design')} evaluated"
             + (f", {plural(n_failed, 'point')} failed" if n_failed else ", none failed") + ".")
 
-
-def median_of(series) -> float:
-    v = np.asarray(series, float)
-    return float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
