@@ -147,18 +147,22 @@ def missing_metrics(designs: pd.DataFrame, objectives, params) -> list[str]:
         miss = designs[col].isna()
         if not miss.any():
             continue
-        have = designs[~miss]
         why = []
+        covered = pd.Series(False, index=designs.index)
         for p in varied:
             c = f"param.{p}"
-            only_missing = sorted(set(designs.loc[miss, c].map(F.category_text))
-                                  - set(have[c].map(F.category_text)))
+            text = designs[c].map(F.category_text)
+            only_missing = sorted(set(text[miss]) - set(text[~miss]))
             if only_missing:
                 why.append(f"{p} in {{{', '.join(only_missing)}}}")
-        out.append(f"{plural(int(miss.sum()), 'design')} of {len(designs):,} have no {m} "
-                   + (f"(exactly the designs with {' or '.join(why)}: the model that gives {m} "
-                      f"does not cover them)" if why else "(the model that gives it returned none)")
-                   + "; they are left out of the Pareto front and its figure.")
+                covered |= text.isin(only_missing)
+        exact = bool(why) and bool((covered == miss).all())
+        reason = (f"(exactly the designs with {' or '.join(why)}: the model that gives {m} "
+                  f"does not cover them)" if exact else
+                  f"(among them every design with {' or '.join(why)})" if why else
+                  "(the model that gives it returned none)")
+        out.append(f"{plural(int(miss.sum()), 'design')} of {len(designs):,} have no {m} {reason}"
+                   "; they are left out of the Pareto front and its figure.")
     return out
 
 

@@ -276,3 +276,16 @@ def test_long_category_names_do_not_collide():
     assert data["algorithm"]["kind"] == "category"
     assert not _overlapping_ticks(fig)
     plt.close(fig)
+
+
+def test_missing_objective_reason_is_exact_only_when_it_covers_every_gap():
+    from accel.report.conclusions import missing_metrics
+
+    df = pd.DataFrame({"param.rows": [16, 32, 64, 128, 16, 32, 64, 128],
+                       "param.n": [2, 2, 2, 2, 4, 4, 4, 4],
+                       "metric.lut": [1.0, 2.0, 3.0, np.nan, 1.0, 2.0, 3.0, np.nan]})
+    [text] = missing_metrics(df, [("lut", "min")], ["rows", "n"])
+    assert text.startswith("2 designs of 8 have no lut (exactly the designs with rows in {128}")
+    df.loc[0, "metric.lut"] = np.nan  # one more gap the rows=128 rule does not explain
+    [text] = missing_metrics(df, [("lut", "min")], ["rows", "n"])
+    assert "3 designs of 8 have no lut (among them every design with rows in {128})" in text
