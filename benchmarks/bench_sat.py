@@ -12,12 +12,12 @@ import time
 
 from accel.arch.sat.config import PRESETS
 from accel.arch.sat.model import simulate
-from accel.cli.sim_sat import load_training_workload
+from accel.workloads.builtin import resolve
 
 
 def main(argv: list[str]) -> None:
     spec = argv[0] if argv else "minilm-l6"
-    w = load_training_workload(spec, prune="bdwp:2:8")
+    w = resolve(spec, prune="bdwp:2:8", training=True)
     cfg = PRESETS["sat-vcu1525"]
     t = time.perf_counter()
     simulate(w, cfg)                                   # JIT warm-up (or cache load)

@@ -14,15 +14,18 @@ accel installs its own cache locator for every ``@njit(cache=True)`` function de
     else $XDG_CACHE_HOME/accel/numba               (else ~/.cache/accel/numba)
         /<source key>/<module folder>/...
 
-where the source key hashes the bytes of every ``.py`` file under ``accel/arch`` (all
-kernels, the helpers they call and the constants they read live there), the Python and
-Numba versions.  Any edit to any of them selects a fresh folder, so nothing stale can be
-found; nothing is written into the package.  Kernel modules import this module before
-defining their kernels (the locator is chosen when ``@njit`` runs).
+where a kernel module's source key hashes the Python and Numba versions and the bytes of
+the module and of every accel module it imports, transitively (read from the import
+statements with ``ast``): an ``@njit`` function can only call, or read constants from,
+what its module imports.  Any edit to one of them selects a fresh folder, so nothing
+stale can be found, while an edit to a report view or a study recompiles nothing.
+Nothing is written into the package.  Kernel modules import this module before defining
+their kernels (the locator is chosen when ``@njit`` runs).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import os
@@ -33,6 +36,7 @@ import numba
 from numba.core import caching
 
 ARCH_ROOT = Path(__file__).resolve().parent
+PKG_ROOT = ARCH_ROOT.parent  # the `accel` package
 ENV_VAR = "ACCEL_NUMBA_CACHE_DIR"
 
 
@@ -44,19 +48,63 @@ def cache_root() -> Path:
     return Path(base) / "accel" / "numba"
 
 
-@functools.lru_cache(maxsize=1)
-def source_key() -> str:
-    """Hash of every kernel source file and constant the kernels can depend on."""
+def _module_file(dotted: str) -> Path | None:
+    """The source file of an ``accel...`` module name, or None (a name, not a module)."""
+    parts = dotted.split(".")
+    if parts[0] != "accel":
+        return None
+    base = PKG_ROOT.joinpath(*parts[1:])
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _imports(path: Path) -> set[Path]:
+    """accel modules that ``path`` imports (any scope), with their packages' __init__."""
+    package = ["accel", *path.relative_to(PKG_ROOT).parts[:-1]]  # for relative imports
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:
+                mod = ".".join(package[: len(package) - node.level + 1] + ([mod] if mod else []))
+            names.append(mod)
+            names += [f"{mod}.{a.name}" for a in node.names]  # `from pkg import module`
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for i in range(2, len(parts) + 1):  # the module and every package on its path
+            f = _module_file(".".join(parts[:i]))
+            if f is not None:
+                found.add(f)
+    return found
+
+
+@functools.cache
+def dependencies(py_file: str) -> tuple[Path, ...]:
+    """``py_file`` and every accel module it imports, transitively, sorted."""
+    seen: set[Path] = set()
+    todo = [Path(py_file).resolve()]
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        todo.extend(_imports(f) - seen)
+    return tuple(sorted(seen))
+
+
+@functools.cache
+def source_key(py_file: str) -> str:
+    """Hash of a kernel module and of every source file and constant it can depend on."""
     h = hashlib.sha256(f"{sys.version_info[:2]}|numba {numba.__version__}".encode())
-    for path in sorted(ARCH_ROOT.rglob("*.py")):
-        h.update(str(path.relative_to(ARCH_ROOT)).encode())
+    for path in dependencies(py_file):
+        h.update(str(path.relative_to(PKG_ROOT)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
-
-
-def cache_dir() -> Path:
-    """This source tree's folder inside ``cache_root()``."""
-    return cache_root() / source_key()
 
 
 class AccelCacheLocator(caching._CacheLocator):
@@ -64,8 +112,9 @@ class AccelCacheLocator(caching._CacheLocator):
 
     def __init__(self, py_func, py_file):
         self._lineno = py_func.__code__.co_firstlineno
-        rel = Path(py_file).resolve().parent.relative_to(ARCH_ROOT)
-        self._cache_path = str(cache_dir() / rel)
+        path = Path(py_file).resolve()
+        self._key = source_key(str(path))
+        self._cache_path = str(cache_root() / self._key / path.parent.relative_to(ARCH_ROOT))
 
     def get_cache_path(self):
         return self._cache_path
@@ -73,7 +122,7 @@ class AccelCacheLocator(caching._CacheLocator):
     def get_source_stamp(self):
         # The folder is already keyed by the whole tree's hash; the stamp repeats it so an
         # index copied between folders is still rejected.
-        return source_key()
+        return self._key
 
     def get_disambiguator(self):
         return str(self._lineno)

@@ -55,7 +55,8 @@ def _root(version: bool = typer.Option(False, "--version", is_eager=True, callba
 sim_app = typer.Typer(help="Run a machine model on a workload.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 
-# Each module registers its commands on `app` (or `sim_app`).  Kept as an explicit list
+# Each module registers its commands on `app` (or `sim_app`; `sim` adds one command per
+# machine in accel.arch.registry).  Kept as an explicit list
 # so `accel --help` is the same on every machine and import errors are loud.
 from accel.cli import (  # noqa: E402
     bdwp,
@@ -63,14 +64,12 @@ from accel.cli import (  # noqa: E402
     demo,
     report,
     rtl,
-    sim_flightllm,
-    sim_piuma,
-    sim_sat,
+    sim,
     sweep,
     workload,
 )
 
-for _mod in (workload, sim_sat, sim_flightllm, sim_piuma, bdwp, rtl, sweep, report, demo, cache):
+for _mod in (workload, sim, bdwp, rtl, sweep, report, demo, cache):
     _mod.register(app, sim_app)
 
 

@@ -1,7 +1,7 @@
 """`accel demo`: the main job in one command.
 
-Builds the MiniLM-L6 workloads if they are not cached, runs the small versions of the
-three built-in sweeps (``workloads/sweeps/*-demo.yaml``), writes ``reports/demo/``
+Runs the small sweep every registered machine declares (its ``demo_spec`` under
+``workloads/sweeps/``; workloads are built if not cached), writes ``reports/demo/``
 (figures, summary.md, index.html) and prints where to look.
 """
 
@@ -14,7 +14,12 @@ import typer
 from accel.cli.common import emit_json, err_console
 from accel.errors import AccelError
 
-DEMO_SPECS = ("sat-minilm-demo", "piuma-rmat-demo", "flightllm-llama2-demo")
+
+def demo_specs() -> list[tuple[str, str]]:
+    """(machine, spec name) of every registered machine that declares a demo sweep."""
+    from accel.arch import registry
+
+    return [(m.name, m.demo_spec) for m in registry.machines() if m.demo_spec]
 
 
 def specs_folder() -> Path:
@@ -32,7 +37,7 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="Recompute instead of resuming."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Run the three small built-in sweeps and write reports/demo/."""
+    """Run each machine's small built-in sweep and write reports/demo/."""
     from accel.cli.sweep import run_with_progress
     from accel.report import write_report
     from accel.sweep.spec import load_spec
@@ -40,7 +45,8 @@ def demo(
     folder = specs_folder()
     out.mkdir(parents=True, exist_ok=True)
     summaries, problems, dbs = [], {}, []
-    for name in DEMO_SPECS:
+    specs = demo_specs()
+    for _machine, name in specs:
         db = out / f"{name}.sqlite"
         err_console.print(f"[bold]demo[/bold]: {name}")
         try:
@@ -51,7 +57,7 @@ def demo(
         except AccelError as exc:  # e.g. a model not installed: report it, run the others
             problems[name] = str(exc)
             err_console.print(f"[red]demo: {name} skipped: {exc}[/red]")
-    res = write_report(dbs, out, title="accel demo: SAT, FlightLLM and PIUMA design sweeps") if dbs else {}
+    res = write_report(dbs, out, title=f"accel demo: {', '.join(m for m, _ in specs)} design sweeps") if dbs else {}
     if json_out:
         emit_json({"out": str(out), "sweeps": summaries, "skipped": problems, "report": res})
     else:

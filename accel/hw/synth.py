@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from accel.atomic_write import atomic_write
 from accel.errors import ToolchainError
 from accel.hw.params import ArrayParams
 from accel.hw.toolchain import yosys_command
-from accel.hw.verilog import TOP, _atomic_write, generate
+from accel.hw.verilog import TOP, generate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache.json"
@@ -90,5 +91,5 @@ def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -
     cache = load_cache(cache_path)          # re-read: another run may have added entries
     cache[key] = entry
     if os.access(cache_path.parent, os.W_OK):
-        _atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return {**entry, "config_hash": key, "cached": False}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import amaranth
@@ -17,6 +16,7 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 
 from accel.arch.sat import pe_array as contract
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 from accel.hw import layouts
 from accel.hw.params import ArrayParams
@@ -84,18 +84,6 @@ def _sidecar(p: ArrayParams) -> dict:
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)   # mkstemp makes 0600; outputs are ordinary readable files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
     """Create ``out_dir`` if needed and prove it writable, else one-line AccelError."""
     out = Path(out_dir)
@@ -114,8 +102,8 @@ def write(p: ArrayParams, out_dir: str | os.PathLike) -> dict[str, Path]:
     text = generate(p)
     v_path, j_path = out / f"{p.name}.v", out / f"{p.name}.json"
     try:
-        _atomic_write(v_path, text)
-        _atomic_write(j_path, json.dumps(sidecar(p), indent=1) + "\n")
+        atomic_write(v_path, text)
+        atomic_write(j_path, json.dumps(sidecar(p), indent=1) + "\n")
     except OSError as exc:
         raise AccelError(f"cannot write to {str(out)!r}: {exc.strerror}") from None
     return {"verilog": v_path, "sidecar": j_path}

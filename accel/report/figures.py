@@ -71,7 +71,8 @@ def varied_params(df: pd.DataFrame, params: list[str]) -> list[str]:
     return [p for p in params if f"param.{p}" in df.columns and df[f"param.{p}"].nunique() > 1]
 
 
-def _short(row: pd.Series, params: list[str]) -> str:
+def short_label(row: pd.Series, params: list[str]) -> str:
+    """A design point's label: ``p=v, ...`` over ``params`` (also handed to machine views)."""
     return ", ".join(f"{p}={category_text(row[f'param.{p}'])}" for p in params)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 from accel.report import conclusions as C
 from accel.report import figures as F
@@ -51,15 +51,19 @@ def _table_md(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: list[str]) -> str:
+def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: list[str],
+                unit_of=lambda metric: None) -> str:
     """The Pareto front as a table: number (as in the figure), varied parameters, objectives
-    with units in the header and thousands separators in the cells."""
+    with units in the header (the machine's UNITS table first, else read from the metric's
+    name; bytes shown as MB/GB) and thousands separators in the cells."""
     out = pd.DataFrame({"#": [numbers[i] for i in front.index]}, index=front.index)
     for p in varied:
         out[p] = front[f"param.{p}"].map(F.category_text)
     for c in mcols:
         m = c.split(".", 1)[1]
         scale, unit = display_scale(m, front[c])
+        if scale == 1.0 and unit_of(m):
+            unit = unit_of(m)
         out[f"{m} [{unit}]" if unit else m] = [fmt_value(m, v, scale) for v in front[c]]
     return _table_md(out.sort_values("#"))
 
@@ -89,6 +93,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         if len(present) >= 2 else complete.iloc[:0]
     numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
     primary = present[0] if present else ("cycles", "min")
+    unit_of = MV.unit_lookup(meta.get("machine", ""))
     pattern = next((p for p in params if f"param.{p}" in designs.columns
                     and F.is_pattern_param(designs[f"param.{p}"].unique())), None)
     tm = MV.time_metric(designs, primary[0])
@@ -147,23 +152,15 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         if stem == "pareto" and len(front):
             md += [f"Pareto-optimal designs over all {len(present)} objectives "
                    f"({plural(len(front), 'design')}, numbered as in the figure):", "",
-                   front_table(front, numbers, varied, mcols), ""]
+                   front_table(front, numbers, varied, mcols, unit_of), ""]
     if len(present) < 2:
         pcol = f"metric.{primary[0]}"
         top = designs.sort_values(pcol, ascending=primary[1] == "min").head(TOP_N) \
             if pcol in designs.columns else designs.head(TOP_N)
         nums = {idx: i + 1 for i, idx in enumerate(top.index)}
         md += [f"### Best {plural(len(top), 'design')} by {primary[0]}", "",
-               front_table(top, nums, varied, [c for c in mcols if c in top.columns]), ""]
+               front_table(top, nums, varied, [c for c in mcols if c in top.columns], unit_of), ""]
     return "\n".join(md) + "\n", written
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-    os.replace(tmp, path)
 
 
 def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: str = "Sweep report") -> dict:
@@ -191,9 +188,9 @@ def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: st
             specs_done.append(name)
     head = [f"# {title}", "", "## Conclusions", ""] + [f"- {o}" for o in overview] + [""]
     md_text = "\n".join(head + md)
-    _atomic_write(out / "summary.md", md_text)
-    _atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
-    _atomic_write(out / "index.html", markdown_to_html(md_text, out, title))
+    atomic_write(out / "summary.md", md_text)
+    atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
+    atomic_write(out / "index.html", markdown_to_html(md_text, out, title))
     return {"out": str(out), "specs": specs_done, "summary": str(out / "summary.md"),
             "index": str(out / "index.html"), "figures": [str(p) for p in written],
             "figure_data": str(out / "figures.json")}

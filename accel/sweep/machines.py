@@ -1,4 +1,7 @@
-"""One adapter per machine: routes each sweep parameter to the right place.
+"""The sweep's view of a machine: routes each sweep parameter to the right place.
+
+Adapters are built from the machine registry (``accel.arch.registry``); this module
+names no machine.
 
 A parameter is, in this order of precedence,
   * ``preset``        -- the base preset itself (e.g. FlightLLM device u280 / vhk158);
@@ -17,16 +20,13 @@ import functools
 import importlib
 import inspect
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from accel.configs import _suggest, apply_overrides, field_types, load_config
-from accel.errors import AccelError, ConfigError, WorkloadError
+from accel.errors import ConfigError, WorkloadError
 
-# Knobs of accel.workloads.builtin.resolve (agreed interface, common brief).
+# Default knobs of accel.workloads.builtin.resolve (a machine declares its own).
 RESOLVE_KNOBS = ("prune", "training", "seq_len", "batch", "seed")
-# Knobs of accel.workloads.llm.llm_workload for the LLM shape presets.
-LLM_KNOBS = ("prefill", "decode", "sparsity", "seed")
 
 
 @dataclass(frozen=True)
@@ -36,25 +36,38 @@ class MachineAdapter:
     name: str
     workload_knobs: tuple[str, ...] = RESOLVE_KNOBS
     package: str = ""  # defaults to accel.arch.<name>
+    config: str = ""   # config module (default <package>.config)
+    model: str = ""    # model module (default <package>.model)
+    derived_metrics: tuple[str, ...] = ()   # "module:function" (config, workload, metrics)
+    workload_kinds: tuple[str, ...] = ()    # empty: any workload
+    workload_source: str = ""               # "module:function" tried before the resolver
+
+    @classmethod
+    def from_machine(cls, m) -> MachineAdapter:
+        """The adapter of a registered ``accel.arch.registry.Machine`` (strings only:
+        adapters are pickled to worker processes)."""
+        return cls(m.name, workload_knobs=tuple(m.workload_knobs), config=m.config,
+                   model=m.model, derived_metrics=tuple(m.derived_metrics),
+                   workload_kinds=tuple(m.workload_kinds), workload_source=m.workload_source)
 
     # --- the agreed model API ---------------------------------------------------------
     @property
     def pkg(self) -> str:
         return self.package or f"accel.arch.{self.name}"
 
-    def _import(self, sub: str):
+    def _import(self, module: str):
         try:
-            return importlib.import_module(f"{self.pkg}.{sub}")
+            return importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith(self.pkg):
-                raise ConfigError(f"machine {self.name!r} has no model installed ({self.pkg}.{sub})") from None
+            if exc.name and module.startswith(exc.name):
+                raise ConfigError(f"machine {self.name!r} has no model installed ({module})") from None
             raise
 
     def config_module(self):
-        return self._import("config")
+        return self._import(self.config or f"{self.pkg}.config")
 
     def model_module(self):
-        return self._import("model")
+        return self._import(self.model or f"{self.pkg}.model")
 
     def presets(self) -> dict:
         return self.config_module().PRESETS
@@ -118,20 +131,27 @@ class MachineAdapter:
 
     # --- workloads ----------------------------------------------------------------------
     def resolve_workload(self, spec: str, knobs: dict):
-        if spec.endswith(".npz") and not Path(spec).is_file():
-            raise WorkloadError(f"workload file not found: {spec}")
-        try:
-            from accel.workloads.llm import LLM_PRESETS, llm_workload
-        except ImportError:  # the LLM presets are optional for SAT/PIUMA sweeps
-            LLM_PRESETS = {}
-        if spec in LLM_PRESETS:
-            args = {k: v for k, v in knobs.items() if k in LLM_KNOBS}
-            args.setdefault("prefill", 128)
-            args.setdefault("decode", 512)
-            return llm_workload(spec, **args)
+        """The one resolver (accel.workloads.builtin.resolve) with this machine's knobs,
+        after the machine's own workload source if it declares one."""
         from accel.workloads.builtin import resolve
 
-        return resolve(spec, **{k: v for k, v in knobs.items() if k in RESOLVE_KNOBS})
+        knobs = {k: v for k, v in knobs.items() if k in self.workload_knobs}
+        w = None
+        if self.workload_source:
+            mod, _, fn = self.workload_source.partition(":")
+            w = getattr(self._import(mod), fn)(spec, **knobs)
+        if w is None:
+            from accel.workloads.builtin import KNOBS
+
+            w = resolve(spec, **{k: v for k, v in knobs.items() if k in KNOBS})
+        if self.workload_kinds:
+            from accel.workloads.kinds import workload_kind
+
+            kind = workload_kind(w)
+            if kind not in self.workload_kinds:
+                raise WorkloadError(f"machine {self.name} runs {' or '.join(self.workload_kinds)} "
+                                    f"workloads; {spec!r} is a {kind} workload")
+        return w
 
     def workload_id(self, workload) -> str:
         """``content_id()`` plus the name and provenance: content_id ignores provenance, but
@@ -155,84 +175,36 @@ class MachineAdapter:
         return metrics
 
     def extra_metrics(self, config, workload, metrics: dict) -> dict[str, float]:
-        return {}
-
-
-@dataclass(frozen=True)
-class SatAdapter(MachineAdapter):
-    """SAT adds the RTL resource model (``accel.hw.resources.estimate``) as ``hw_*`` metrics.
-
-    The estimate is of the project's INT8 Amaranth PE array (its default operand widths)
-    at the swept rows x cols x N (mults_per_pe) x M (group_m), fitted by the RTL helper on
-    small synthesised arrays: an area *trend* for the Pareto front, not an FP16 datapath.
-    ``pipelined_tiles`` selects the shadow-accumulator array's estimate (more FF/LUT).
-    When the resource model is absent, no ``hw_*`` metric is recorded."""
-
-    def extra_metrics(self, config, workload, metrics):
-        try:
-            from accel.hw.resources import estimate
-        except ImportError:  # RTL helper's resource model absent: record nothing for it
-            return {}
-        try:
-            est = estimate(config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m,
-                           pipelined=bool(getattr(config, "pipelined_tiles", False)))
-        except (AccelError, ValueError, TypeError, RuntimeError):
-            return {}
-        return {f"hw_{k.lower()}": float(v) for k, v in est.items()
-                if k != "fitted_on" and isinstance(v, int | float) and not isinstance(v, bool)}
-
-
-@dataclass(frozen=True)
-class FlightLLMAdapter(MachineAdapter):
-    """Adds the roofline coordinates of decode and prefill (arithmetic on model outputs).
-
-    ops = 2 x executed MACs of the phase's linear layers (zero weights skipped, i.e. x
-    weight density; attention score/context GEMMs are not counted); HBM bytes = hbm_utilization x peak bandwidth x phase time; peaks from the
-    config: HBM channels x channel GB/s, cores x MACs/cycle x 2 x clock (MV for decode,
-    MM for prefill)."""
-
-    def extra_metrics(self, config, workload, metrics):
-        need = ("decode_ms_per_token", "prefill_ms", "hbm_utilization", "hbm_utilization_prefill")
-        if not all(k in metrics for k in need):
-            return {}
-        peak_bw = config.hbm_channels * config.hbm_channel_gbps * 1e9
-        clock = config.clock_mhz * 1e6
-        out = {"peak_hbm_gbps": peak_bw / 1e9,
-               "peak_mv_gops": config.cores * config.mv_macs_per_core * 2 * clock / 1e9,
-               "peak_mm_gops": config.cores * config.mm_macs_per_core * 2 * clock / 1e9}
-        for phase, t_ms, util in (("decode", metrics["decode_ms_per_token"], metrics["hbm_utilization"]),
-                                  ("prefill", metrics["prefill_ms"], metrics["hbm_utilization_prefill"])):
-            ops = 2.0 * sum(op.M * op.K * op.N * op.repeat * op.density
-                            for op in workload.ops if op.phase == phase)
-            t = t_ms / 1e3
-            nbytes = util * peak_bw * t
-            out[f"{phase}_gops"] = ops / t / 1e9 if t > 0 else 0.0
-            out[f"{phase}_intensity"] = ops / nbytes if nbytes > 0 else float("nan")
+        """The machine's derived metrics (registry ``derived_metrics``), merged in order."""
+        out: dict[str, float] = {}
+        for ref in self.derived_metrics:
+            mod, _, fn = ref.partition(":")
+            out.update(getattr(self._import(mod), fn)(config, workload, {**metrics, **out}))
         return out
 
 
-@dataclass(frozen=True)
-class PiumaAdapter(MachineAdapter):
-    def extra_metrics(self, config, workload, metrics):
-        if "dram_bytes_read" in metrics and "dram_bytes_written" in metrics:
-            return {"dram_bytes": metrics["dram_bytes_read"] + metrics["dram_bytes_written"]}
-        return {}
-
-
-ADAPTERS: dict[str, MachineAdapter] = {
-    "sat": SatAdapter("sat"),
-    "flightllm": FlightLLMAdapter("flightllm", workload_knobs=LLM_KNOBS),
-    "piuma": PiumaAdapter("piuma"),
-}
+ADAPTERS: dict[str, MachineAdapter] = {}   # adapters registered at run time (tests' toy machine)
 
 
 def register_adapter(adapter: MachineAdapter) -> None:
-    """Add a machine (tests register a tiny in-process machine this way)."""
+    """Add a machine that is not in the registry (tests register a tiny in-process machine)."""
     ADAPTERS[adapter.name] = adapter
 
 
+@functools.cache
+def _registered(name: str) -> MachineAdapter:
+    from accel.arch import registry
+
+    return MachineAdapter.from_machine(registry.get(name))
+
+
 def get_adapter(name: str) -> MachineAdapter:
-    if name not in ADAPTERS:
-        raise ConfigError(f"unknown machine {name!r}; known: {', '.join(ADAPTERS)}"
-                          f"{_suggest(name, list(ADAPTERS))}")
-    return ADAPTERS[name]
+    if name in ADAPTERS:
+        return ADAPTERS[name]
+    from accel.arch import registry
+
+    known = [*registry.names(), *ADAPTERS]
+    if name not in registry.names():
+        raise ConfigError(f"unknown machine {name!r}; known: {', '.join(known)}"
+                          f"{_suggest(name, known)}")
+    return _registered(name)

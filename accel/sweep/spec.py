@@ -3,7 +3,7 @@
 A spec names a machine, a base configuration, the workloads and the parameters to vary::
 
     name: sat-minilm                 # optional, defaults to the file stem
-    machine: sat                     # sat | flightllm | piuma
+    machine: sat                     # a name in accel.arch.registry.MACHINES
     base: sat-vcu1525                # preset name or arch YAML file
     workloads: [minilm-l6]           # built-in names or .npz paths
     parameters:                      # config fields, workload knobs or simulate options

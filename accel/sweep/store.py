@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 
 SCHEMA_VERSION = 1
@@ -246,16 +246,8 @@ def export(db: str | os.PathLike, out: str | os.PathLike, fmt: str) -> int:
     if not out.parent.exists():
         raise AccelError(f"output folder does not exist: {out.parent}")
     df = open_frame(db)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; an export is meant to be shared
-    try:
-        if fmt == "csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if fmt == "csv":
+        atomic_write(out, lambda tmp: df.to_csv(tmp, index=False))
+    else:
+        atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False))
     return len(df)

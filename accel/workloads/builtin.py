@@ -7,8 +7,17 @@
     rmat:S[:EF]              SpGEMM A*A of an R-MAT graph of scale S, edge factor EF
                              (default 16), seeded by ``seed``
     llama2-7b[:P[:D]]        shape presets (no weights) via accel.workloads.llm, prefill
-    opt-6.7b[:P[:D]]         length P (default ``seq_len``) and decode length D
-                             (default DEFAULT_DECODE), sparsity ``prune``
+    opt-6.7b[:P[:D]]         length P (default ``prefill``, else ``seq_len``) and decode
+    FILE.json                (a Hugging Face config.json: the same, for any LLaMA/OPT shape)
+                             length D (default ``decode``, else DEFAULT_DECODE), sparsity
+                             ``sparsity`` (else ``prune``)
+    resnet18, resnet50,      one training step of the vision models (accel.workloads.cnn):
+    vit-b16                  fwd/bwd_data/bwd_weight per layer, pruned by ``prune``, batch
+                             ``batch`` (default per model); always a training workload
+    minilm-weight[:MOD[:D]]  SpGEMM W.W^T of one real MiniLM weight pruned to density D
+                             (accel.workloads.weight_products)
+
+This is the one resolver: the CLI, the sweeps and co-simulation all call ``resolve``.
 
 Built workloads of ``minilm-l6`` and ``rmat`` are cached on disk under
 ``$XDG_CACHE_HOME/accel/workloads`` (else ``~/.cache/accel/workloads``; ``ACCEL_CACHE_DIR``
@@ -35,7 +44,11 @@ DEFAULT_DECODE = 512   # FlightLLM's shortest evaluated decode length [128, 512]
 LLM_MODELS = ("llama2-7b", "opt-6.7b")
 _BUILDER_MODULES = ("builtin", "extract", "prune", "quantize", "minilm", "checkpoint",
                     "graphs", "formats", "ops", "io", "training")
-NAMES_HELP = "FILE.npz, FILE.mtx, minilm-l6, rmat:S[:EF], llama2-7b[:P[:D]], opt-6.7b[:P[:D]]"
+NAMES_HELP = ("FILE.npz, FILE.mtx, FILE.json (HF config), minilm-l6, resnet18, resnet50, vit-b16, rmat:S[:EF], "
+              "minilm-weight[:MODULE[:DENSITY]], llama2-7b[:P[:D]], opt-6.7b[:P[:D]]")
+VISION_MODELS = ("resnet18", "resnet50", "vit-b16")
+# The knobs ``resolve`` takes: a sweep routes a parameter of these names to the workload.
+KNOBS = ("prune", "training", "seq_len", "batch", "seed", "prefill", "decode", "sparsity")
 
 
 def cache_dir() -> Path:
@@ -82,9 +95,12 @@ def _int_field(tok: str, what: str, spec: str) -> int:
 
 
 def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len: int = 128,
-            batch: int = 1, seed: int = 0, checkpoint: str | None = None, advance=None
-            ) -> Workload:
-    """The workload a file path or built-in name stands for (module docstring)."""
+            batch: int | None = None, seed: int = 0, checkpoint: str | None = None,
+            advance=None, prefill: int | None = None, decode: int | None = None,
+            sparsity: str | None = None) -> Workload:
+    """The workload a file path or built-in name stands for (module docstring).
+
+    ``batch=None`` is the per-model default (1 for minilm-l6, CNN_PRESETS for vision)."""
     spec = str(spec).strip()
     low = spec.lower()
     if low.endswith(".npz"):
@@ -98,6 +114,7 @@ def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len:
         from accel.workloads.checkpoint import checkpoint_identity, model_folder
         from accel.workloads.extract import extract_workload, validate_request
 
+        batch = 1 if batch is None else batch
         validate_request(prune, seq_len, batch, training)
         folder = model_folder(low, checkpoint)
         key = {"spec": low, "prune": str(prune).strip().lower(), "training": bool(training),
@@ -118,15 +135,48 @@ def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len:
                 "abc": [0.57, 0.19, 0.19], "method": "A*A"}
         return _cached(key, lambda: spgemm_workload(rmat(scale, ef, seed), name=f"rmat-{scale}-{ef}",
                                                     provenance=prov))
+    if low.endswith(".json"):  # a Hugging Face config.json: an LLM shape like the presets
+        from accel.workloads.llm import llm_workload
+
+        return llm_workload(spec, int(seq_len if prefill is None else prefill),
+                            int(DEFAULT_DECODE if decode is None else decode),
+                            sparsity=prune if sparsity is None else sparsity, seed=seed)
+    if low in VISION_MODELS:
+        from accel.workloads.cnn import cnn_workload
+
+        return cnn_workload(low, prune=prune, batch=batch, seed=seed)
     head, *rest = low.split(":")
+    if head == "minilm-weight":
+        from accel.workloads.weight_products import (
+            DEFAULT_DENSITY,
+            DEFAULT_MODULE,
+            pruned_weight_workload,
+        )
+
+        parts = spec.split(":")[1:]  # module names are case-sensitive: split the original
+        if len(parts) > 2:
+            raise WorkloadError(f"workload {spec!r}: expected minilm-weight[:MODULE[:DENSITY]]")
+        module = parts[0] if parts and parts[0] else DEFAULT_MODULE
+        try:
+            density = float(parts[1]) if len(parts) > 1 else DEFAULT_DENSITY
+        except ValueError:
+            raise WorkloadError(f"workload {spec!r}: density {parts[1]!r} is not a number") from None
+        return pruned_weight_workload(module, density)
     if head in LLM_MODELS:
         from accel.workloads.llm import llm_workload  # written by the FlightLLM helper
 
         if len(rest) > 2:
             raise WorkloadError(f"workload {spec!r}: expected {head}[:PREFILL[:DECODE]]")
-        prefill = _int_field(rest[0], "prefill length", spec) if rest else int(seq_len)
-        decode = _int_field(rest[1], "decode length", spec) if len(rest) == 2 else DEFAULT_DECODE
-        return llm_workload(head, prefill, decode, sparsity=prune, seed=seed)
+        if rest:
+            prefill = _int_field(rest[0], "prefill length", spec)
+        elif prefill is None:
+            prefill = int(seq_len)
+        if len(rest) == 2:
+            decode = _int_field(rest[1], "decode length", spec)
+        elif decode is None:
+            decode = DEFAULT_DECODE
+        return llm_workload(head, int(prefill), int(decode),
+                            sparsity=prune if sparsity is None else sparsity, seed=seed)
     if Path(spec).exists():
         raise WorkloadError(f"{spec}: workload files end in .npz (Matrix Market in .mtx)")
     raise WorkloadError(f"unknown workload {spec!r}; expected {NAMES_HELP}")

@@ -12,54 +12,26 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 import accel
+from accel.atomic_write import atomic_write
 from accel.errors import WorkloadError
 from accel.workloads.formats import format_from_arrays
-from accel.workloads.ops import Gemm, SpGemm, Workload
+from accel.workloads.ops import (  # noqa: F401 - SCHEMA_VERSION, workload_arrays_and_manifest re-exported
+    _GEMM_ARRAYS,
+    _GEMM_SCALARS,
+    SCHEMA_VERSION,
+    Gemm,
+    SpGemm,
+    Workload,
+    workload_arrays_and_manifest,
+)
 
-SCHEMA_VERSION = 1
 MANIFEST_KEY = "manifest.json"
-
-_GEMM_SCALARS = ("name", "phase", "M", "K", "N", "a_bits", "b_bits", "source", "source_axis",
-                 "repeat")
-_GEMM_ARRAYS = ("a", "a_q", "a_scale", "b_scale")
-
-
-def workload_arrays_and_manifest(w: Workload) -> tuple[dict[str, np.ndarray], dict]:
-    arrays: dict[str, np.ndarray] = {}
-    ops = []
-    for i, op in enumerate(w.ops):
-        p = f"op{i}"
-        if isinstance(op, Gemm):
-            entry = {"kind": "gemm", **{k: getattr(op, k) for k in _GEMM_SCALARS},
-                     "b": op.b.meta(), "b_q": op.b_q.meta() if op.b_q is not None else None}
-            for k in _GEMM_ARRAYS:
-                v = getattr(op, k)
-                if v is not None:
-                    arrays[f"{p}.{k}"] = np.asarray(v)
-            for k, v in op.b.arrays().items():
-                arrays[f"{p}.b.{k}"] = v
-            if op.b_q is not None:
-                for k, v in op.b_q.arrays().items():
-                    arrays[f"{p}.b_q.{k}"] = v
-        elif isinstance(op, SpGemm):
-            entry = {"kind": "spgemm", "name": op.name, "phase": op.phase,
-                     "a": op.a.meta(), "b": op.b.meta()}
-            for side in ("a", "b"):
-                for k, v in getattr(op, side).arrays().items():
-                    arrays[f"{p}.{side}.{k}"] = v
-        else:  # pragma: no cover - Op is a closed union
-            raise TypeError(type(op))
-        ops.append(entry)
-    manifest = {"schema_version": SCHEMA_VERSION, "name": w.name,
-                "provenance": w.provenance, "ops": ops}
-    return arrays, manifest
 
 
 def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
@@ -76,18 +48,12 @@ def save(w: Workload, path: str | os.PathLike, compress: bool = True) -> Path:
     arrays, manifest = workload_arrays_and_manifest(w)
     manifest["provenance"] = {**w.provenance, "accel_version": accel.__version__}
     blob = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
-    os.close(fd)
+    writer = np.savez_compressed if compress else np.savez
     try:
-        writer = np.savez_compressed if compress else np.savez
-        writer(tmp, **{MANIFEST_KEY: blob}, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a workload file is an ordinary output
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: writer(tmp, **{MANIFEST_KEY: blob}, **arrays),
+                     suffix=".tmp.npz")
     except OSError as exc:
         raise WorkloadError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -157,8 +157,6 @@ class Workload:
 
     def content_id(self) -> str:
         """Stable hash of the ops' shapes, formats and arrays (keys sweep results)."""
-        from accel.workloads.io import workload_arrays_and_manifest
-
         arrays, manifest = workload_arrays_and_manifest(self)
         h = hashlib.sha256()
         man = dict(manifest)
@@ -171,3 +169,46 @@ class Workload:
             h.update(str(arr.shape).encode())
             h.update(arr.tobytes())
         return h.hexdigest()[:16]
+
+
+# --- serialisation: the arrays and manifest of a workload -------------------------------
+# Here rather than in ``io`` so that ``Workload.content_id`` hashes exactly what a file
+# stores without ``ops`` importing ``io`` (``io`` imports ``ops``; no cycle).
+# Schema history (of the file format ``io`` writes):
+#   1  first version.
+SCHEMA_VERSION = 1
+
+_GEMM_SCALARS = ("name", "phase", "M", "K", "N", "a_bits", "b_bits", "source", "source_axis",
+                 "repeat")
+_GEMM_ARRAYS = ("a", "a_q", "a_scale", "b_scale")
+
+
+def workload_arrays_and_manifest(w: Workload) -> tuple[dict[str, np.ndarray], dict]:
+    arrays: dict[str, np.ndarray] = {}
+    ops = []
+    for i, op in enumerate(w.ops):
+        p = f"op{i}"
+        if isinstance(op, Gemm):
+            entry = {"kind": "gemm", **{k: getattr(op, k) for k in _GEMM_SCALARS},
+                     "b": op.b.meta(), "b_q": op.b_q.meta() if op.b_q is not None else None}
+            for k in _GEMM_ARRAYS:
+                v = getattr(op, k)
+                if v is not None:
+                    arrays[f"{p}.{k}"] = np.asarray(v)
+            for k, v in op.b.arrays().items():
+                arrays[f"{p}.b.{k}"] = v
+            if op.b_q is not None:
+                for k, v in op.b_q.arrays().items():
+                    arrays[f"{p}.b_q.{k}"] = v
+        elif isinstance(op, SpGemm):
+            entry = {"kind": "spgemm", "name": op.name, "phase": op.phase,
+                     "a": op.a.meta(), "b": op.b.meta()}
+            for side in ("a", "b"):
+                for k, v in getattr(op, side).arrays().items():
+                    arrays[f"{p}.{side}.{k}"] = v
+        else:  # pragma: no cover - Op is a closed union
+            raise TypeError(type(op))
+        ops.append(entry)
+    manifest = {"schema_version": SCHEMA_VERSION, "name": w.name,
+                "provenance": w.provenance, "ops": ops}
+    return arrays, manifest

@@ -74,7 +74,6 @@ def test_cache_root_follows_env(monkeypatch, tmp_path):
 
     monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
     assert _numba_cache.cache_root() == tmp_path / "elsewhere"
-    assert _numba_cache.cache_dir().parent == tmp_path / "elsewhere"
     monkeypatch.delenv("ACCEL_NUMBA_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert _numba_cache.cache_root() == tmp_path / "xdg" / "accel" / "numba"
@@ -90,3 +89,14 @@ def test_every_kernel_module_installs_the_locator():
         if "@njit(cache=True" in text and "_numba_cache" not in text:
             offenders.append(str(path.relative_to(PKG)))
     assert not offenders, offenders
+
+
+def test_key_covers_what_a_kernel_imports_and_nothing_else():
+    from accel.arch import _numba_cache
+
+    deps = {p.relative_to(PKG).as_posix()
+            for p in _numba_cache.dependencies(str(PKG / "arch" / "sat" / "_kernels.py"))}
+    assert {"arch/sat/_kernels.py", "arch/sat/pe_array.py", "arch/_numba_cache.py"} <= deps
+    # a report view, a study or the CLI cannot change compiled code: editing them recompiles nothing
+    assert not {"arch/sat/view.py", "arch/sat/study.py", "arch/registry.py"} & deps
+    assert not any(d.startswith("cli/") for d in deps)

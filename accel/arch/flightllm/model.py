@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -101,6 +102,13 @@ class FlightLLMResult:
     options: dict
     sim_wall_s: float
     outputs: dict = field(default_factory=dict, repr=False)
+
+    # units of metrics() (accel.arch.registry.MachineResult)
+    UNITS: ClassVar[dict[str, str]] = {
+        "prefill_ms": "ms", "decode_ms_*": "ms/token", "*tokens_per_s": "tokens/s",
+        "hbm_utilization*": "fraction", "energy_j": "J", "tokens_per_j": "tokens/J",
+        "*bytes*": "B", "sim_wall_s": "s", "busy_*": "fraction of decode cycles",
+        "throughput_vs_*": "x", "energy_eff_vs_*": "x", "cost_eff_vs_*": "x"}
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "outputs"}

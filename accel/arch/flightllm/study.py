@@ -19,16 +19,14 @@ import pandas as pd
 from accel.arch.flightllm.config import PRESETS
 from accel.arch.flightllm.dsp_chain import attention_utilisation, utilisation_table
 from accel.arch.flightllm.model import simulate, transfer_efficiency
+from accel.arch.flightllm.paper import (
+    PAPER,  # the paper's headline figures, printed next to the model's
+)
 from accel.workloads.llm import llm_workload
 
 CASES = [(128, 512), (128, 1024), (128, 1536), (512, 512), (512, 1024), (512, 1536)]
 MODELS = ("llama2-7b", "opt-6.7b")
 DEVICES = ("u280", "vhk158")
-# the paper's headline figures (REFERENCE §2), printed next to the model's
-PAPER = {"u280 llama2-7b decode tok/s": 55, "u280 HBM util on-chip": 0.659,
-         "u280 HBM util off-chip": 0.356, "energy vs V100S": 6.0, "cost vs V100S": 1.8,
-         "energy vs A100": 4.2, "cost vs A100": 1.4, "vhk158 throughput vs A100": 1.2,
-         "storage reduction": 500}
 
 
 # Which assumption drives HBM utilisation: each row changes one HBM field of the u280

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +43,7 @@ from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
 from accel.workloads.ops import SpGemm, Workload
+from accel.workloads.weight_products import pruned_weight_workload  # noqa: F401 - moved; re-exported
 
 MODEL_VERSION = "piuma-0.2"   # 0.2: work tokens split heavy rows (owner + helpers), round-robin long runs, unsorted write-back, uncached dense accumulator
 
@@ -197,6 +199,14 @@ class Result:
     sim_wall_s: float = 0.0
     C: sp.csr_matrix | None = field(default=None, repr=False)
     speedup_vs: dict = field(default_factory=dict)
+
+    # units of metrics() (accel.arch.registry.MachineResult)
+    UNITS: ClassVar[dict[str, str]] = {
+        "cycles": "cycles", "bank_wait_cycles": "cycles", "seconds": "s", "sim_wall_s": "s",
+        "gflops": "GFLOP/s", "arithmetic_intensity": "FLOP/B", "*bytes*": "B",
+        "partial_products": "records", "hash_*": "events", "atomics": "events",
+        "cache_hit_rate": "fraction", "*imbalance": "max/mean", "thread_work_*": "issue slots",
+        "pipeline_utilisation": "fraction", "correct": "bool"}
 
     @property
     def gflops(self) -> float:
@@ -364,22 +374,3 @@ def simulate_all(workload: Workload, config: PiumaConfig,
         r.speedup_vs = {o: (results[o].cycles / r.cycles if r.cycles else 0.0)
                         for o in results if o != name}
     return results
-
-
-def pruned_weight_workload(module: str = "encoder.layer.0.intermediate.dense",
-                           density: float = 0.1, model: str = "minilm-l6") -> Workload:
-    """W . W^T of one real checkpoint weight, magnitude-pruned (unstructured) to ``density``."""
-    from accel.workloads.checkpoint import load_linear_weights
-    from accel.workloads.prune import unstructured
-
-    weights = load_linear_weights(model)
-    if module not in weights:
-        raise WorkloadError(f"no linear layer {module!r} in {model} (e.g. "
-                            f"{', '.join(list(weights)[:3])}, ...)")
-    w = np.asarray(weights[module], dtype=np.float64)
-    mask = unstructured(w, density)
-    a = Unstructured.from_scipy(sp.csr_matrix(np.where(mask, w, 0.0)))
-    b = Unstructured.from_scipy(sp.csr_matrix(np.where(mask, w, 0.0).T))
-    op = SpGemm("W*W^T", a, b)
-    return Workload(f"{model}:{module}@{density:g}", [op],
-                    {"source": model, "module": module, "prune": f"unstructured:{density:g}"})

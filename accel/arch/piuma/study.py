@@ -14,26 +14,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import SMASH, simulate_all
+from accel.atomic_write import atomic_write
 from accel.workloads.builtin import resolve
 from accel.workloads.graphs import spgemm_workload, uniform_random
 
 COLUMNS = ("cycles", "gflops", "dram_bytes_read", "dram_bytes_written", "partial_product_bytes",
            "accumulator_bytes", "hash_probes", "hash_collisions", "hash_spills",
            "load_imbalance", "pipeline_utilisation", "correct")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-    os.replace(tmp, path)
 
 
 def _fmt(v) -> str:
@@ -151,16 +142,16 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t = algorithm_table(args.scale)
-    _atomic_write(out / f"rmat{args.scale}.json", json.dumps(t, indent=1))
-    _atomic_write(out / f"rmat{args.scale}.md", _table_md(t))
+    atomic_write(out / f"rmat{args.scale}.json", json.dumps(t, indent=1))
+    atomic_write(out / f"rmat{args.scale}.md", _table_md(t))
     print(_table_md(t))
     s = skew_vs_uniform(args.scale)
-    _atomic_write(out / "skew_vs_uniform.json", json.dumps(s, indent=1))
-    _atomic_write(out / "skew_vs_uniform.md", _skew_md(s))
+    atomic_write(out / "skew_vs_uniform.json", json.dumps(s, indent=1))
+    atomic_write(out / "skew_vs_uniform.md", _skew_md(s))
     print(_skew_md(s))
     a = ablations(args.scale)
-    _atomic_write(out / "ablations.json", json.dumps(a, indent=1))
-    _atomic_write(out / "ablations.md", _ablations_md(a, t["workload"]))
+    atomic_write(out / "ablations.json", json.dumps(a, indent=1))
+    atomic_write(out / "ablations.md", _ablations_md(a, t["workload"]))
     print(_ablations_md(a, t["workload"]))
 
 

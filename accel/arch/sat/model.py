@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -59,6 +60,12 @@ class SatResult:
     config: dict
     sim_wall_s: float
     outputs: dict = field(default_factory=dict, repr=False)   # op name -> C (compute=True)
+
+    # units of metrics() (accel.arch.registry.MachineResult)
+    UNITS: ClassVar[dict[str, str]] = {
+        "speedup_vs_dense": "x", "speedup_ceiling": "x", "seconds": "s", "sim_wall_s": "s",
+        "utilization": "fraction", "dram_bytes": "B", "dense_dram_bytes": "B", "macs": "MAC",
+        "*cycles": "cycles"}
 
     def to_dict(self) -> dict:
         return {

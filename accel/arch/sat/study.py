@@ -14,11 +14,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
 
 from accel.arch.sat.config import DEFAULT_PRESET, PRESETS, SatConfig
 from accel.arch.sat.model import simulate
+from accel.atomic_write import atomic_write
 
 MODELS = ("resnet18", "resnet50", "vit-b16", "minilm-l6")
 PATTERNS = ("2:8", "2:4")
@@ -30,9 +30,9 @@ ABLATION = (("all on", {}), ("no pregen", {"pregen": False}),
 
 
 def _workload(model: str, pattern: str):
-    from accel.cli.sim_sat import load_training_workload
+    from accel.workloads.builtin import resolve
 
-    return load_training_workload(model, prune=f"bdwp:{pattern}")
+    return resolve(model, prune=f"bdwp:{pattern}", training=True)
 
 
 def run_study(config: SatConfig | None = None, models=MODELS, advance=None) -> dict:
@@ -121,14 +121,6 @@ def _markdown(study: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-    os.replace(tmp, path)
-
-
 def _csv(rows: list[dict]) -> str:
     import io
 
@@ -147,5 +139,5 @@ def write_report(study: dict, out: str | os.PathLike) -> list[Path]:
     if study.get("accuracy"):
         files.append((folder / "accuracy.csv", _csv(study["accuracy"])))
     for path, text in files:
-        _atomic_write(path, text)
+        atomic_write(path, text)
     return [p for p, _ in files]

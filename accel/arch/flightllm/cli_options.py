@@ -1,0 +1,66 @@
+"""`accel sim flightllm`: its options (declarative) and what it runs (no CLI import here)."""
+
+from __future__ import annotations
+
+from accel.arch.registry import CliOption, CliOutput, CliTable
+
+OPTIONS = (
+    CliOption("model", str, "llama2-7b", "llama2-7b | opt-6.7b | HF config.json"),
+    CliOption("device", str, "u280", "u280 | vhk158 | FILE.yaml"),
+    CliOption("prefill", int, 128, "prompt length P"),
+    CliOption("decode", int, 512, "generated tokens D"),
+    CliOption("sparsity", str, "dense", "dense | N:16 (N in 2,4,8,16) | mixed:D"),
+    CliOption("weight_bits", float, None, "average weight bits (2, 3, 3.5, 4, 8)",
+              shown_default="the device preset's weight_bits"),
+    CliOption("on_chip_decode", bool, True, "keep decode activations on chip"),
+    CliOption("length_adaptive", bool, True, "compile per length bucket"),
+    CliOption("seed", int, 0, "seed of the per-block sparsity draw"),
+    CliOption("set_", list, None, "config override key=value (repeatable)", ("--set",),
+              shown_default="none"),
+)
+
+
+def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_decode,
+        length_adaptive, seed, set_) -> CliOutput:
+    from accel.arch.flightllm.config import PRESETS
+    from accel.arch.flightllm.machine import MACHINE
+    from accel.configs import load_config, parse_sets
+    from accel.errors import AccelError
+    from accel.workloads.builtin import resolve
+    from accel.workloads.llm import resolve_shape
+
+    for what, v in (("prefill", prefill), ("decode", decode)):
+        if v <= 0:
+            raise AccelError(f"--{what} must be positive, got {v}")
+    sets = parse_sets(set_)
+    if weight_bits is not None:
+        sets["weight_bits"] = weight_bits
+    cfg = load_config(PRESETS, device, sets, default="u280")
+    resolve_shape(model)  # an unknown --model is named as a model, not as a workload
+    wl = resolve(model, prefill=prefill, decode=decode, sparsity=sparsity, seed=seed)
+    res = MACHINE.simulate(wl, cfg, on_chip_decode=on_chip_decode,
+                           length_adaptive=length_adaptive)
+    return CliOutput(res.to_dict(), (_table(res),))
+
+
+def _table(res) -> CliTable:
+    rows = [
+        ("prefill (ms)", f"{res.prefill_ms:.1f}"),
+        ("decode ms/token (mean/first/last)", f"{res.decode_ms_per_token:.2f} / "
+         f"{res.decode_ms_first:.2f} / {res.decode_ms_last:.2f}"),
+        ("decode tokens/s", f"{res.decode_tokens_per_s:.1f}"),
+        ("end-to-end tokens/s", f"{res.end_to_end_tokens_per_s:.1f}"),
+        ("HBM utilisation (decode)", f"{res.hbm_utilization:.1%}"),
+        ("energy (J) / tokens per J", f"{res.energy_j:.1f} / {res.tokens_per_j:.3f}"),
+    ]
+    if res.instruction_bytes:
+        ib = res.instruction_bytes
+        rows.append(("instruction bytes bucketed / per length",
+                     f"{ib['instruction_bytes_bucketed']:.3g} / "
+                     f"{ib['instruction_bytes_per_length']:.3g} "
+                     f"({ib['storage_reduction']:.0f}x)"))
+    for k, g in res.gpu_baselines.items():
+        rows.append((f"{k} tokens/s | tokens/J", f"{g['tokens_per_s']:.1f} | "
+                     f"{g['tokens_per_j']:.3f}"))
+    return CliTable(f"FlightLLM {res.model} on {res.device} [{res.prefill}, {res.decode}]",
+                    ("metric", "value"), tuple(rows))

@@ -1,0 +1,66 @@
+"""`accel sim piuma`: its options (declarative) and what it runs (no CLI import here)."""
+
+from __future__ import annotations
+
+from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
+from accel.errors import WorkloadError
+
+WORKLOAD_HELP = ("FILE.mtx / FILE.npz (A.A for a single square matrix), rmat:S[:EF], or "
+                 "minilm-weight[:MODULE[:DENSITY]] (pruned MiniLM weight times its transpose)")
+
+OPTIONS = (
+    CliOption("workload", str, REQUIRED, WORKLOAD_HELP, ("--workload", "-w")),
+    CliOption("algo", str, "smash-v1",
+              "smash-v1|smash-v2|smash-v3|inner|outer|gustavson-dense|all"),
+    CliOption("arch", str, None, "preset name or arch YAML", shown_default="piuma"),
+    CliOption("sets", list, None, "override a config field: key=value (repeatable)", ("--set",),
+              shown_default="none"),
+)
+
+
+def spgemm_workload(spec: str):
+    """The workload ``spec`` names, checked to hold a SpGEMM the machine can run."""
+    from accel.workloads.builtin import resolve
+    from accel.workloads.ops import SpGemm
+
+    w = resolve(spec)
+    ops = [op for op in w.ops if isinstance(op, SpGemm)]
+    if not ops:
+        raise WorkloadError(f"workload {spec!r} has no SpGEMM op (the PIUMA model runs A.B)")
+    op = ops[0]
+    if op.a is op.b and op.a.shape[0] != op.a.shape[1]:
+        raise WorkloadError(f"workload {spec!r}: A.A needs a square matrix, got "
+                            f"{op.a.shape[0]}x{op.a.shape[1]}")
+    return w
+
+
+def run(note, workload, algo, arch, sets) -> CliOutput:
+    from accel.arch.piuma.config import DEFAULT_PRESET, PRESETS
+    from accel.arch.piuma.machine import MACHINE
+    from accel.arch.piuma.model import ALGORITHMS, simulate_all
+    from accel.configs import load_config
+
+    names = tuple(ALGORITHMS) if algo == "all" else (algo,)
+    for n in names:
+        if n not in ALGORITHMS:
+            raise WorkloadError(f"unknown algorithm {n!r}; known: {', '.join(ALGORITHMS)}, all")
+    cfg = load_config(PRESETS, arch, sets, default=DEFAULT_PRESET)
+    w = spgemm_workload(workload)
+    MACHINE.check_workload(w)
+    results = simulate_all(w, cfg, names)
+    if algo == "all":
+        d = {"workload": w.name, "model_version": results[names[0]].to_dict()["model_version"],
+             "algorithms": {n: r.to_dict() for n, r in results.items()}}
+    else:
+        d = results[algo].to_dict()
+    return CliOutput(d, (_table(results),))
+
+
+def _table(results: dict) -> CliTable:
+    cols = ("algorithm", "cycles", "GFLOPS", "DRAM rd MB", "DRAM wr MB", "pp MB", "imbalance",
+            "util", "correct")
+    rows = tuple((name, f"{r.cycles:,}", f"{r.gflops:.2f}", f"{r.dram_bytes_read / 1e6:.1f}",
+                  f"{r.dram_bytes_written / 1e6:.1f}", f"{r.partial_product_bytes / 1e6:.1f}",
+                  f"{r.load_imbalance:.2f}", f"{r.pipeline_utilisation:.2f}", str(r.correct))
+                 for name, r in results.items())
+    return CliTable("PIUMA SpGEMM", cols, rows)

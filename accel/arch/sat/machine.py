@@ -1,0 +1,19 @@
+"""SAT's registration (accel.arch.registry): a declaration, no heavy imports."""
+
+from accel.arch.registry import Machine
+
+MACHINE = Machine(
+    name="sat",
+    summary="Simulate one training step (fwd, bwd_data, bwd_weight, update) on SAT.",
+    config="accel.arch.sat.config",
+    model="accel.arch.sat.model",
+    result="accel.arch.sat.model:SatResult",
+    workload_kinds=("training", "gemm"),
+    workload_knobs=("prune", "training", "seq_len", "batch", "seed"),
+    cli="accel.arch.sat.cli_options",
+    view="accel.arch.sat.view:VIEWS",
+    # the RTL resource model of the project's PE array (accel.hw sits above arch; the
+    # sweep layer resolves this reference)
+    derived_metrics=("accel.hw.resource_metrics:pe_array_metrics",),
+    demo_spec="sat-minilm-demo",
+)
