@@ -27,21 +27,26 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
 
 
 def kernels_cached(machine: str) -> bool:
-    """False on the first run of ``machine``: no compiled kernel of its model is in the
-    Numba cache of this source tree (``accel.arch._numba_cache.cache_dir()``) yet.  A
-    machine whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.
-    Any one compiled kernel counts: a model compiles the kernels a run needs, not all."""
+    """False on the first run of ``machine``: none of its model's kernel modules has a
+    compiled kernel in the Numba cache for its current source key
+    (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
+    whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
+    one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
     import importlib
 
-    from accel.arch._numba_cache import ARCH_ROOT, cache_dir
+    from accel.arch._numba_cache import ARCH_ROOT, cache_root, source_key
     from accel.sweep.machines import get_adapter
 
     try:
         pkg = importlib.import_module(get_adapter(machine).pkg)
-        rel = Path(pkg.__file__).resolve().parent.relative_to(ARCH_ROOT)
+        folder = Path(pkg.__file__).resolve().parent
+        rel = folder.relative_to(ARCH_ROOT)
     except (ImportError, ValueError, TypeError, AccelError):
         return True
-    return any((cache_dir() / rel).glob("*.nbi"))
+    for py in folder.glob("*.py"):
+        if "@njit" in py.read_text() and any((cache_root() / source_key(str(py)) / rel).glob("*.nbi")):
+            return True
+    return False
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
@@ -80,9 +85,9 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
 
 
 def numba_cache_dir() -> str:
-    from accel.arch._numba_cache import cache_dir
+    from accel.arch._numba_cache import cache_root
 
-    return str(cache_dir())
+    return str(cache_root())
 
 
 @sweep_app.command("run")
