@@ -366,7 +366,7 @@ def sensitivity_figure(df: pd.DataFrame, metric: str, goal: str, params: list[st
             ys = [float(g[k]) / overall if overall else np.nan for k in keys]
             ax.plot(xs, ys, "o", ms=8, ls="none", color="tab:blue")
             long = max(len(k) for k in keys) * len(keys) > 30  # would collide side by side
-            ax.set_xticks(xs, keys, rotation=30 if long else 0, ha="right" if long else "center",
+            ax.set_xticks(xs, keys, rotation=90 if long else 0, ha="center",
                           fontsize=8)
             ax.set_xlim(-0.6, len(keys) - 0.4)
             kind = "category"
