@@ -45,6 +45,7 @@ MACHINES: dict[str, str] = {
     "sat": "accel.arch.sat.machine",
     "flightllm": "accel.arch.flightllm.machine",
     "piuma": "accel.arch.piuma.machine",
+    "systolic": "accel.arch.systolic.machine",
 }
 
 REQUIRED = ...  # CliOption default of a required option

@@ -62,6 +62,7 @@ from accel.cli import (  # noqa: E402
     bdwp,
     cache,
     demo,
+    flightllm,
     report,
     rtl,
     sim,
@@ -69,7 +70,7 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim, bdwp, rtl, sweep, report, demo, cache):
+for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo, cache):
     _mod.register(app, sim_app)
 
 

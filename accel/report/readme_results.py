@@ -34,7 +34,6 @@ def _x(v: float, digits: int = 2) -> str:
 def rows() -> list[tuple[str, str, str]]:
     """(claim, paper, accel) for every row, by running the studies."""
     from accel.arch.flightllm import study as fl
-    from accel.arch.flightllm.config import PRESETS
     from accel.arch.piuma import study as pi
     from accel.arch.sat import study as sat
 
@@ -47,15 +46,12 @@ def rows() -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         f = fl.run(tmp)
     m, p = f["model"], f["paper"]
-    u280 = PRESETS["u280"]
     out.append(("FlightLLM llama2-7b decode on U280", f"~{p['u280 llama2-7b decode tok/s']} tok/s",
-                f"{m['u280 llama2-7b decode tok/s']:.1f} tok/s (HBM efficiencies from the authors' "
-                f"artifact: {u280.hbm_efficiency:g} own channels, "
-                f"{u280.hbm_cross_channel_efficiency:g} across the switch)"))
+                f"{m['u280 llama2-7b decode tok/s']:.1f} tok/s"))
     out.append(("FlightLLM HBM utilisation, always-on-chip / off-chip decode",
                 f"{p['u280 HBM util on-chip']:.1%} / {p['u280 HBM util off-chip']:.1%}".replace("%", " %"),
                 f"{m['u280 HBM util on-chip']:.1%} / {m['u280 HBM util off-chip']:.1%}".replace("%", " %")
-                + " (off-chip gap explained in `reports/flightllm/summary.md`, not fitted)"))
+                + " (see `reports/flightllm/summary.md`; not fitted)"))
     out.append(("FlightLLM VHK158 throughput vs A100 (mean of 6 cases x 2 models)",
                 _x(p["vhk158 throughput vs A100"], 1), _x(m["vhk158 throughput vs A100"])))
     out.append(("FlightLLM length-adaptive instruction storage (max 2048)",

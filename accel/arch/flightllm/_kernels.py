@@ -12,9 +12,18 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 
-# instruction fields (columns of the int64 program array); shared with compiler.py
-F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER = range(8)
-NF = 8
+# instruction fields (columns of the int64 program array); shared with compiler.py.
+# F_CH: the HBM pseudo channel a transfer starts on, fixed by the compiler from the data's
+# address (so a tensor's layout never depends on what was transferred before it).
+# F_BAR: 1 = the instruction waits for every earlier instruction of the program (the
+# artifact's per-layer SYS synchronisation of all units and SLRs).  F_SPLIT: a one-channel
+# transfer (vector) moved as F_SPLIT equal pieces on as many channels at once (each SLR
+# moves its own slice; 0 or 1 = one piece).
+# F_OP / F_SUB: which op of the program's op table the row belongs to and its tile or
+# chunk index (-1: untagged); only the functional executor reads them.
+F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR, F_SPLIT, \
+    F_OP, F_SUB = range(13)
+NF = 13
 N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
 LD, ST = 0, 1
 
@@ -83,7 +92,9 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     once every channel has accepted this one's piece (outstanding AXI requests).  A
     transfer whose kind is in the ``one_kinds`` bitmask is served by one channel at the
     channel rate, one in ``cross_kinds`` by one channel through the HBM switch at
-    ``cross_bytes_per_cycle`` (``one_channel_transfer``); channels rotate per transfer.
+    ``cross_bytes_per_cycle`` (``one_channel_transfer``).  The channel a transfer starts
+    on is the program's ``F_CH`` (static, from the data's address).  An instruction with
+    ``F_BAR`` set starts only after every earlier instruction (program order) finished.
 
     Returns start, finish (per instruction, cycles), busy (per unit, cycles; union of the
     unit's busy intervals), hbm_bytes, status (-1 ok, else the index of an instruction
@@ -128,12 +139,29 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
             if (r >> d) & 1:
                 rlist[rfill[s * nu + d]] = i
                 rfill[s * nu + d] += 1
+    # barriers: per unit, how many of its instructions precede each barrier instruction,
+    # and the running max finish of each unit's queue (filled as instructions issue)
+    nbar = 0
+    for i in range(n):
+        if prog[i, F_BAR]:
+            nbar += 1
+    bar_need = np.zeros((max(nbar, 1), nu), np.int64)
+    bar_id = np.full(n, -1, np.int64)
+    seen = np.zeros(nu, np.int64)
+    b = 0
+    for i in range(n):
+        if prog[i, F_BAR]:
+            bar_id[i] = b
+            for v in range(nu):
+                bar_need[b, v] = seen[v]
+            b += 1
+        seen[prog[i, F_UNIT]] += 1
+    qmax = np.zeros(n, np.float64)        # qmax[uoff[v] + k]: max finish of v's first k+1
     done = np.zeros(n, np.bool_)
     consumed = np.zeros(nu * nu, np.int64)
     ptr = np.zeros(nu, np.int64)
     unit_free = np.zeros(nu, np.float64)
     ch_free = np.zeros(n_channels, np.float64)
-    next_ch = 0
     busy_end = np.zeros(nu, np.float64)
     hbm_bytes = 0.0
     issued = 0
@@ -161,6 +189,16 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
                         break
                     if finish[j] > ready:
                         ready = finish[j]
+            if ok and bar_id[i] >= 0:
+                for v in range(nu):
+                    k = bar_need[bar_id[i], v]
+                    if k == 0:
+                        continue
+                    if ptr[v] < k:
+                        ok = False
+                        break
+                    if qmax[uoff[v] + k - 1] > ready:
+                        ready = qmax[uoff[v] + k - 1]
             if ok and ready < best_t:
                 best_t = ready
                 best_u = u
@@ -177,17 +215,22 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
         if u == LD or u == ST:
             nb = prog[i, F_BYTES]
             kb = np.int64(1) << prog[i, F_KIND]
+            c0 = prog[i, F_CH] % n_channels
             if (cross_kinds | one_kinds) & kb:
                 rate = cross_bytes_per_cycle if cross_kinds & kb else ch_bytes_per_cycle
-                accepted, data_done = one_channel_transfer(nb, best_t, next_ch, ch_free, access,
-                                                           row_cycles, rate)
-                next_ch = (next_ch + 1) % n_channels
+                sp = prog[i, F_SPLIT] if prog[i, F_SPLIT] > 1 else 1
+                accepted = best_t
+                data_done = best_t
+                for j in range(sp):     # slices on channels spread over the stack
+                    a_j, d_j = one_channel_transfer(
+                        (nb + sp - 1) // sp, best_t, (c0 + j * (n_channels // sp)) % n_channels,
+                        ch_free, access, row_cycles, rate)
+                    accepted = a_j if a_j > accepted else accepted
+                    data_done = d_j if d_j > data_done else data_done
             else:
-                accepted, data_done = hbm_transfer(nb, best_t, next_ch, ch_free, n_channels,
+                accepted, data_done = hbm_transfer(nb, best_t, c0, ch_free, n_channels,
                                                    interleave, access, row_cycles,
                                                    ch_bytes_per_cycle)
-                nchunks = (nb + interleave - 1) // interleave
-                next_ch = (next_ch + (nchunks if nchunks > 0 else 1)) % n_channels
             start[i] = best_t
             finish[i] = data_done + latency_cycles
             unit_free[u] = accepted
@@ -201,9 +244,51 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
             busy[u] += finish[i] - lo
             busy_end[u] = finish[i]
         done[i] = True
+        k = uoff[u] + ptr[u]
+        qmax[k] = finish[i] if ptr[u] == 0 or finish[i] > qmax[k - 1] else qmax[k - 1]
         ptr[u] += 1
         issued += 1
     return start, finish, busy, hbm_bytes, -1
+
+
+@njit(cache=True)
+def chain_passes(ns, chain_dsps, dsp_group):
+    """Chain passes one output column needs for its groups' kept counts ``ns`` in order.
+
+    The single definition of DSP-chain occupancy (timing and the functional chain both
+    use it): a group of n kept weights occupies ceil(n / dsp_group) DSP groups; a group
+    does not straddle two passes (its reduction node emits its partial sum in the pass
+    it runs), so a group that does not fit the rest of the current pass starts the next
+    one; a group longer than the chain wraps, the accumulator carrying it over.
+    """
+    used = 0
+    passes = 0
+    for g in range(ns.shape[0]):
+        n = ns[g]
+        if n == 0:
+            continue
+        slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
+        if used + slots > chain_dsps:
+            passes += 1
+            used = 0
+        while slots > chain_dsps:
+            passes += 1
+            slots -= chain_dsps
+        used += slots
+    if used > 0:
+        passes += 1
+    return passes
+
+
+@njit(cache=True)
+def stripe_passes(block_n, chain_dsps, dsp_group):
+    """(stripes,) chain passes per output column of each 16-column stripe of a Block
+    weight whose (K/16, N/16) ``block_n`` gives every block's N (all 16 columns of a
+    stripe see the same group sequence)."""
+    out = np.zeros(block_n.shape[1], np.int64)
+    for s in range(block_n.shape[1]):
+        out[s] = chain_passes(block_n[:, s], chain_dsps, dsp_group)
+    return out
 
 
 @njit(cache=True)
@@ -212,11 +297,9 @@ def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
 
     ``vals``/``idx`` are the ragged Block arrays ordered (group, column, j); ``counts``
     (G, N) the kept entries per group and column.  For each output column the chain
-    is filled with successive groups: a group of n kept weights occupies
-    ceil(n / dsp_group) DSP groups (a reduction node can only break the cascade at a
-    group boundary); its sparse MUX picks activation ``g*m + idx`` for each DSP; the
-    reduction node emits the group's partial sum, which the accumulator adds.  One
-    chain pass (all DSPs busy once) is one cycle per activation row.
+    is filled with successive groups (occupancy: ``chain_passes``); each DSP's sparse MUX
+    picks activation ``g*m + idx``; the reduction node emits the group's partial sum,
+    which the accumulator adds.  One chain pass is one cycle per activation row.
     """
     rows = a_q.shape[0]
     g_count, ncols = counts.shape
@@ -227,21 +310,9 @@ def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
             off[g * ncols + c + 1] = off[g * ncols + c] + counts[g, c]
     passes = 0
     for c in range(ncols):
-        used = 0            # DSP slots filled in the current pass of column c
-        col_passes = 0
+        passes += chain_passes(counts[:, c], chain_dsps, dsp_group)
         for g in range(g_count):
             n = counts[g, c]
-            if n == 0:
-                continue
-            slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
-            if used + slots > chain_dsps:
-                col_passes += 1
-                used = 0
-            # a group longer than the chain wraps: the accumulator carries it over
-            while slots > chain_dsps:
-                col_passes += 1
-                slots -= chain_dsps
-            used += slots
             base = off[g * ncols + c]
             for r in range(rows):
                 partial = 0   # reduction node output of this group
@@ -250,7 +321,4 @@ def chain_matmul(a_q, vals, idx, counts, m, chain_dsps, dsp_group):
                     if pos < a_q.shape[1]:   # zero-padded tail of the reduction axis
                         partial += np.int64(a_q[r, pos]) * np.int64(vals[base + j])
                 out[r, c] += partial
-        if used > 0:
-            col_passes += 1
-        passes += col_passes
     return out, passes

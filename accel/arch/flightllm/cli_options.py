@@ -6,7 +6,7 @@ from accel.arch.registry import CliOption, CliOutput, CliTable
 
 OPTIONS = (
     CliOption("model", str, "llama2-7b", "llama2-7b | opt-6.7b | HF config.json"),
-    CliOption("device", str, "u280", "u280 | vhk158 | FILE.yaml"),
+    CliOption("device", str, "u280", "u280 | vhk158 | vhk158-artifact | FILE.yaml"),
     CliOption("prefill", int, 128, "prompt length P"),
     CliOption("decode", int, 512, "generated tokens D"),
     CliOption("sparsity", str, "dense", "dense | N:16 (N in 2,4,8,16) | mixed:D"),
@@ -17,11 +17,14 @@ OPTIONS = (
     CliOption("seed", int, 0, "seed of the per-block sparsity draw"),
     CliOption("set_", list, None, "config override key=value (repeatable)", ("--set",),
               shown_default="none"),
+    CliOption("compute", bool, False, "also execute every decode step's compiled program on "
+              "a seeded INT8 model and compare with a NumPy forward pass (small models)",
+              ("--compute",)),
 )
 
 
 def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_decode,
-        length_adaptive, seed, set_) -> CliOutput:
+        length_adaptive, seed, set_, compute=False) -> CliOutput:
     from accel.arch.flightllm.config import PRESETS
     from accel.arch.flightllm.machine import MACHINE
     from accel.configs import load_config, parse_sets
@@ -38,9 +41,26 @@ def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_dec
     cfg = load_config(PRESETS, device, sets, default="u280")
     resolve_shape(model)  # an unknown --model is named as a model, not as a workload
     wl = resolve(model, prefill=prefill, decode=decode, sparsity=sparsity, seed=seed)
+    check = None
+    if compute:
+        from accel.arch.flightllm.functional import run_compute
+
+        if not on_chip_decode:
+            raise AccelError("--compute executes on-chip decode programs; drop "
+                             "--no-on-chip-decode")
+        check = run_compute(wl, cfg, seed)
     res = MACHINE.simulate(wl, cfg, on_chip_decode=on_chip_decode,
                            length_adaptive=length_adaptive)
-    return CliOutput(res.to_dict(), (_table(res),))
+    d = res.to_dict()
+    table = _table(res)
+    if check is not None:
+        d["compute"] = check
+        table = CliTable(table.title, table.columns, table.rows, (
+            f"compute: {check['steps']} decode steps executed instruction by instruction; vs "
+            f"NumPy: hidden {check['max_hidden_rel_err']:.1e}, logits "
+            f"{check['max_logits_rel_err']:.1e} (tolerance {check['tolerance']:.0e}), tokens "
+            f"{'match' if check['tokens_match'] else 'DIFFER'}",))
+    return CliOutput(d, (table,))
 
 
 def _table(res) -> CliTable:

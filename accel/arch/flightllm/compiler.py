@@ -1,4 +1,7 @@
-"""Compile transformer layers into FlightLLM instruction streams (int64 arrays).
+"""Code generation: transformer layers -> FlightLLM instruction streams (int64 arrays).
+
+Weight tiling and byte accounting live in ``tiles``, instruction-storage accounting in
+``storage``; this module only emits instructions.
 
 One row per instruction, columns ``_kernels.F_*``: unit (LD, ST, MM, MV, MISC, SYS),
 HBM bytes, compute cycles, wait mask, release mask (bit u = token to/from unit u),
@@ -33,25 +36,29 @@ withheld):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from accel.arch.flightllm._kernels import (
+    F_BAR,
     F_BYTES,
+    F_CH,
     F_CYCLES,
     F_KIND,
     F_LAYER,
     F_MACS,
+    F_OP,
     F_REL,
+    F_SPLIT,
+    F_SUB,
     F_UNIT,
     F_WAIT,
     N_UNITS,
     NF,
 )
 from accel.arch.flightllm.config import FlightLLMConfig
-from accel.arch.flightllm.dsp_chain import attention_kept_blocks, slots_per_stripe
-from accel.workloads.llm import SPARSE_M, LLMShape
+from accel.arch.flightllm.dsp_chain import attention_kept_blocks
+from accel.arch.flightllm.tiles import OpTiles, fused_tiles, weight_tiles  # noqa: F401 (re-exported)
+from accel.workloads.llm import LLMShape
 
 LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
 UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
@@ -74,49 +81,61 @@ def bit(u: int) -> int:
     return 1 << u
 
 
-@dataclass
-class OpTiles:
-    """A linear op's weight stream, per tile: HBM bytes, chain slots and kept MACs per row."""
-    name: str
-    K: int
-    N: int
-    nbytes: np.ndarray
-    slots: np.ndarray
-    macs: np.ndarray
-
-    @property
-    def total_bytes(self) -> int:
-        return int(self.nbytes.sum())
-
-
-def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig) -> OpTiles:
-    """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles."""
-    kept = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
-    bits = cfg.weight_bits + cfg.index_bits
-    sbytes = np.ceil(kept * bits / 8.0).astype(np.int64) + block_n.shape[0] * cfg.block_meta_bytes
-    slots = slots_per_stripe(block_n, cfg.dsp_group)
-    tile_bytes = cfg.weight_tile_kb * 1024
-    cum = np.cumsum(sbytes)
-    tid = (cum - sbytes) // tile_bytes            # stripe starts inside tile tid
-    nt = int(tid[-1]) + 1
-    return OpTiles(name, k, block_n.shape[1] * SPARSE_M,
-                   np.bincount(tid, sbytes, nt).astype(np.int64),
-                   np.bincount(tid, slots, nt).astype(np.int64),
-                   np.bincount(tid, kept, nt).astype(np.int64))
+def pad_cols(n: int, per_instr: int) -> int:
+    """Columns an MV op of ``n`` outputs computes beyond ``n`` (whole instructions)."""
+    return -(-n // per_instr) * per_instr - n
 
 
 class Builder:
     """Collects instruction rows; ``emit`` returns the new block for first/last edits."""
 
-    def __init__(self, cfg: FlightLLMConfig, vectors: bool = False):
+    def __init__(self, cfg: FlightLLMConfig, vectors: bool = False,
+                 ops: list | None = None):
         self.cfg = cfg
         self.parts: list[np.ndarray] = []
+        self.ops = ops if ops is not None else []   # op table shared by a program's parts
+        self.op_id = -1
         # decode vectors: one-channel / cross-channel transfers; prefill tensors: striped
         self.k_act = K_ACT_VEC if vectors else K_ACT
         self.k_act_in = K_ACT_IN if vectors else K_ACT
+        self.vec_ch = 0      # static home channel of the next vector buffer
+        self._bar = False    # the next emitted row starts an op (barrier)
 
-    def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0) -> np.ndarray:
+    def begin(self, *desc) -> None:
+        """Tag the rows that follow with a new entry ``desc`` of the op table (what the
+        functional executor computes for them)."""
+        self.ops.append(desc)
+        self.op_id = len(self.ops) - 1
+
+    def new_op(self) -> None:
+        """The next row starts an IR op: with ``op_barrier`` it waits for everything
+        before it (the artifact's per-op SYS over all units and SLRs)."""
+        self._bar = self.cfg.op_barrier
+
+    def stripe_ch(self, offset) -> np.ndarray:
+        """Start channel of data at byte ``offset`` of a stripe-aligned tensor."""
+        c = self.cfg
+        return (np.asarray(offset, np.int64) // c.hbm_interleave_bytes) % c.hbm_channels
+
+    def emit(self, unit, n=1, nbytes=0, cycles=0, wait=0, rel=0, kind=0, macs=0,
+             ch=None, split=1) -> np.ndarray:
+        """Append ``n`` rows.  ``ch``: the start channel of a transfer, from its address;
+        default: stripe-aligned tensors start on channel 0, one-channel vector buffers
+        get consecutive home channels in program order (both independent of the context
+        length, so a longer context never moves a later transfer's channels).
+        ``split``: a vector moved as that many slices at once, one per SLR (its share of
+        the output columns or heads), each on its own channel."""
         a = np.zeros((n, NF), np.int64)
+        if ch is None and unit in (LD, ST) and kind in (K_ACT_VEC, K_ACT_IN, K_EMBED):
+            ch = (self.vec_ch + np.arange(n)) % self.cfg.hbm_channels
+            self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
+        a[:, F_CH] = 0 if ch is None else ch
+        a[:, F_SPLIT] = split
+        a[:, F_OP] = self.op_id
+        a[:, F_SUB] = np.arange(n)
+        if self._bar and n > 0:
+            a[0, F_BAR] = 1
+            self._bar = False
         a[:, F_UNIT] = unit
         a[:, F_BYTES] = nbytes
         a[:, F_CYCLES] = cycles
@@ -134,26 +153,36 @@ class Builder:
     def compute_cycles(self, unit: int, slots) -> np.ndarray:
         c = self.cfg
         per_cycle = c.cores * (c.mm_macs_per_core if unit == MM else c.mv_macs_per_core)
-        return c.compute_setup_cycles + -(-np.asarray(slots, np.int64) // per_cycle)
+        return c.compute_setup_cycles + np.ceil(np.asarray(slots, np.float64) / (
+            per_cycle * c.slr_parallel_efficiency)).astype(np.int64)
+
+    def misc_cycles(self, elems, kind: int) -> np.ndarray:
+        """MISC cycles: softmax and norms pass over their data ``misc_norm_passes`` times."""
+        c = self.cfg
+        passes = c.misc_norm_passes if kind in (K_SOFTMAX, K_NORM) else 1
+        return c.misc_setup_cycles + np.ceil(np.asarray(elems, np.float64) * passes / (
+            c.sfu_elems_per_cycle * c.cores * c.slr_parallel_efficiency)).astype(np.int64)
 
     def misc(self, elems: int, wait: int, rel: int, kind: int) -> None:
-        c = self.cfg
-        cyc = c.misc_setup_cycles + -(-int(elems) // (c.sfu_elems_per_cycle * c.cores))
-        self.emit(MISC, 1, cycles=cyc, wait=wait, rel=rel, kind=kind)
+        self.new_op()
+        self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=wait, rel=rel, kind=kind)
 
     def hbm_misc(self, in_bytes: int, out_bytes: int, elems: int, kind: int,
                  out_rel: int = bit(LD), in_wait: int = bit(ST)) -> None:
         """MISC op reading its input from HBM and writing its output back."""
+        self.new_op()
         self.emit(LD, 1, nbytes=in_bytes, wait=in_wait, rel=bit(MISC), kind=self.k_act)
-        self.misc(elems, wait=bit(LD), rel=bit(ST), kind=kind)
+        self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=bit(LD), rel=bit(ST),
+                  kind=kind)
         self.emit(ST, 1, nbytes=out_bytes, wait=bit(MISC), rel=out_rel, kind=self.k_act)
 
-    def act_in(self, unit: int, nbytes: int, wait: int) -> None:
+    def act_in(self, unit: int, nbytes: int, wait: int, split: int = 1) -> None:
         """Load an activation from HBM for ``unit``: an LD (after the producer's token in
         ``wait``) and a zero-cycle consumer instruction waiting for it, so the unit's next
         instruction cannot start before the data has arrived.  The LD queue is in order:
         weight tiles behind this LD are not prefetched before the producer has stored."""
-        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in)
+        self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in,
+                  split=split)
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
 
     def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
@@ -161,19 +190,25 @@ class Builder:
         """Weight-tile stream; returns the compute unit (MV for one row, else MM).
 
         ``act_bytes`` > 0: the input activation is first loaded from HBM (``act_in``)
-        after the token in ``ld_first_wait``."""
+        after the token in ``ld_first_wait``.  In MV mode the op's columns are padded up
+        to whole ``mv_cols_per_instr`` instructions, computed densely (last tile)."""
+        self.new_op()
         unit = MV if rows == 1 else MM
         if act_bytes:
             self.act_in(unit, act_bytes, ld_first_wait)
             ld_first_wait = 0
         nt = len(t.nbytes)
-        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT)
+        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT,
+                       ch=self.stripe_ch(t.offsets))
         ld[0, F_WAIT] |= ld_first_wait
         tile_rows = rows if unit == MV else self.cfg.mm_token_tile
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
         r_sizes[-1] = rows - tile_rows * (len(r_sizes) - 1)
         nr = len(r_sizes)
-        slots = np.outer(t.slots, r_sizes).reshape(-1)
+        t_slots = t.slots.copy()
+        if unit == MV:
+            t_slots[-1] += pad_cols(t.N, self.cfg.mv_cols_per_instr) * t.K
+        slots = np.outer(t_slots, r_sizes).reshape(-1)
         macs = np.outer(t.macs, r_sizes).reshape(-1)
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
                        macs=macs)
@@ -187,56 +222,63 @@ class Builder:
         cp[-1, F_REL] |= rel_last
         return unit
 
-    def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD)) -> None:
-        """Linear op whose input comes from HBM and whose output goes back to HBM."""
+    def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD),
+                   fuse: tuple[int, int, int] | None = None) -> None:
+        """Linear op whose input comes from HBM and whose output goes back to HBM.
+
+        ``fuse = (elements, kind, operand bytes)``: a MISC op fused behind the MV (the
+        artifact fuses RoPE, SiLU, eltwise into the linear op before its store), its
+        second operand, if any, loaded from HBM."""
         ab = self.cfg.act_bits / 8
-        unit = self.linear(t, rows, rel_last=bit(ST), ld_first_wait=bit(ST),
-                           act_bytes=int(np.ceil(rows * t.K * ab)))
-        self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=bit(unit), rel=out_rel,
-                  kind=self.k_act)
+        unit = self.linear(t, rows, rel_last=bit(ST) if fuse is None else bit(MISC),
+                           ld_first_wait=bit(ST), act_bytes=int(np.ceil(rows * t.K * ab)))
+        st_wait = bit(unit)
+        if fuse is not None:
+            elems, kind, operand = fuse
+            w = bit(unit)
+            if operand:
+                self.emit(LD, 1, nbytes=operand, rel=bit(MISC), kind=self.k_act,
+                          split=self.cfg.cores)
+                w |= bit(LD)
+            self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=w, rel=bit(ST),
+                      kind=kind)
+            st_wait = bit(MISC)
+        # each SLR stores the slice of the output columns it computed
+        self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,
+                  kind=self.k_act, split=self.cfg.cores)
 
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
-                  act_bytes: int = 0, cached: int | None = None) -> None:
+                  act_bytes: int = 0, cached: int | None = None, pad_slots: int = 0) -> None:
         """Attention over ``entries`` keys (or values) read from the KV cache in chunks;
-        ``act_bytes`` > 0 first loads the query / probabilities from HBM (``act_in``)."""
+        ``act_bytes`` > 0 first loads the query / probabilities from HBM (``act_in``).
+        ``pad_slots``: chain slots of the padding of each head's MV instructions, spread
+        over the chunks in proportion to their entries."""
+        self.new_op()
         cached = entries if cached is None else cached
-        if act_bytes:
-            self.act_in(unit, act_bytes, ld_first_wait)
+        if act_bytes:     # the query / probabilities of each SLR's heads
+            self.act_in(unit, act_bytes, ld_first_wait, split=self.cfg.cores)
             ld_first_wait = 0
         per = max(1, self.cfg.kv_buffer_kb * 1024 // entry_bytes)
         nch = -(-cached // per)
         if nch == 0:      # nothing cached yet: compute on the on-chip entry only
-            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry),
+            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry
+                                                          + pad_slots),
                       wait=wait_first, rel=rel_last, kind=K_ATTN, macs=entries * macs_per_entry)
             return
         ent = np.full(nch, per, np.int64)
         ent[-1] = cached - per * (nch - 1)
         ld = self.emit(LD, nch, nbytes=ent * entry_bytes, wait=bit(unit), rel=bit(unit),
-                       kind=K_KV)
+                       kind=K_KV, ch=self.stripe_ch(np.arange(nch) * per * entry_bytes))
         ld[0, F_WAIT] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
-        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry),
+        pad = np.diff(np.round(np.concatenate([[0], np.cumsum(ent_c)]) * pad_slots
+                               / ent_c.sum())).astype(np.int64)
+        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry + pad),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
         cp[0, F_WAIT] |= wait_first
         cp[-1, F_REL] |= rel_last
-
-
-def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
-                cfg: FlightLLMConfig) -> dict[str, OpTiles]:
-    """Tiles of every weight stream: single ops and the fused qkv / gate_up streams."""
-    tiles = {n: weight_tiles(n, k, block_ns[n], cfg) for n, k, _ in shape.linears()}
-    tiles["lm_head"] = weight_tiles("lm_head", shape.hidden, block_ns["lm_head"], cfg)
-    tiles["qkv"] = weight_tiles("qkv", shape.hidden, np.concatenate(
-        [block_ns["q_proj"], block_ns["k_proj"], block_ns["v_proj"]], axis=1), cfg)
-    if shape.ffn_kind == "swiglu":
-        tiles["ffn_in"] = weight_tiles("ffn_in", shape.hidden, np.concatenate(
-            [block_ns["gate_proj"], block_ns["up_proj"]], axis=1), cfg)
-    else:
-        tiles["ffn_in"] = tiles["fc1"]
-    tiles["ffn_out"] = tiles["down_proj" if shape.ffn_kind == "swiglu" else "fc2"]
-    return tiles
 
 
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
@@ -254,14 +296,15 @@ def _assemble(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> 
     return np.concatenate([pro, _repeat_layers(lay, layers), epi])
 
 
-def _count(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
+def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
     return len(parts[0]) + layers * len(parts[1]) + len(parts[2])
 
 
 def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                   ctx: int, on_chip: bool = True) -> np.ndarray:
-    """Instructions of one decode step with ``ctx`` tokens in context (current included)."""
-    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip), shape.layers)
+                   ctx: int, on_chip: bool = True, ops: list | None = None) -> np.ndarray:
+    """Instructions of one decode step with ``ctx`` tokens in context (current included);
+    ``ops`` (a list) receives the op table the rows' ``F_OP`` index (on-chip decode)."""
+    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip, ops), shape.layers)
 
 
 def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
@@ -271,59 +314,121 @@ def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMCo
 
 
 def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                 ctx: int, on_chip: bool = True):
+                 ctx: int, on_chip: bool = True, ops: list | None = None):
     """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part."""
     h, kv, f, heads = shape.hidden, shape.kv_dim, shape.ffn, shape.heads
     ab = cfg.act_bits // 8 or 1
     kvb = max(1, cfg.kv_bits // 8)
     entry = kv * kvb
-    pro, lay, epi = (Builder(cfg, vectors=True) for _ in range(3))
+    hd = h // heads
+    # per head, QK^T is an MV of N = ctx columns and AV one of N = head_dim columns, each
+    # padded to whole MV instructions [artifact IR_attention_mv.py]
+    pad_qk = heads * pad_cols(ctx, cfg.mv_cols_per_instr) * hd
+    pad_av = heads * ctx * pad_cols(hd, cfg.mv_cols_per_instr)
+    ops = [] if ops is None else ops
+    pro, lay, epi = (Builder(cfg, vectors=True, ops=ops) for _ in range(3))
+    per = max(1, cfg.kv_buffer_kb * 1024 // entry)     # entries per KV chunk (kv_stream)
+
+    def concat(b: Builder) -> None:
+        """The KV concat re-reads the cached K and V [artifact IR_concat.py]."""
+        if cfg.kv_concat_reload and ctx > 1:
+            b.new_op()
+            b.emit(LD, 1, nbytes=2 * (ctx - 1) * entry, kind=K_KV)
+
     if on_chip:
+        pro.begin("embed")
         pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
         pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
         b = lay
+        b.begin("norm", "in")
         b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        b.begin("linear", "qkv")
         b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("rope")
         b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
-        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_KV)      # append k, v
+        # append k, v: like the authors' k/v projection outputs, the new entry is written
+        # by a one-channel store from its fixed buffer (artifact IR_linear_mv ST,
+        # parallel_channel_num 1), not striped at a context-dependent address
+        b.begin("kv_append")
+        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC, split=cfg.cores)
+        b.begin("concat")
+        concat(b)
+        b.begin("qk", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
-                    cached=ctx - 1)
+                    cached=ctx - 1, pad_slots=pad_qk)
+        b.begin("softmax")
         b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
-        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1)
+        b.begin("av", per)
+        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
+                    pad_slots=pad_av)
+        b.begin("linear", "o_proj")
         b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
+        b.begin("residual_norm")
         b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
+        b.begin("linear", "ffn_in")
         b.linear(tiles["ffn_in"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("act_fn")
         b.misc(f, wait=bit(MV), rel=bit(MV), kind=K_ACTFN)
+        b.begin("linear", "ffn_out")
         b.linear(tiles["ffn_out"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.begin("residual")
         b.misc(h, wait=bit(MV), rel=0, kind=K_ELT)                      # residual
+        epi.begin("norm", "final")
         epi.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
+        epi.begin("linear", "lm_head")
         epi.linear(tiles["lm_head"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        epi.begin("argmax")
         epi.misc(shape.vocab, wait=bit(MV), rel=bit(SYS), kind=K_ELT)    # argmax
         epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(MISC), kind=K_SYNC)
     else:
         pro.hbm_misc(h * 2, h * ab, h, K_EMBED, in_wait=0)
         b = lay
         b.hbm_misc(h * ab, h * ab, h, K_NORM)
+        fz = cfg.fuse_misc_into_mv
+        pos = _pos_kind(shape)
         for name in ("q_proj", "k_proj", "v_proj"):
-            b.linear_hbm(tiles[name], 1)
-        b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, _pos_kind(shape))
-        # scores: LD of q leads the K chunks; scores stored for the separate softmax
+            n_out = tiles[name].N
+            # RoPE (x*cos + rotate(x)*sin: three eltwise ops) rides on q and k
+            fuse = (3 * n_out, pos, 2 * n_out * ab) if fz and name != "v_proj" else None
+            b.linear_hbm(tiles[name], 1, fuse=fuse)
+        if not fz:
+            b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
+        concat(b)
+        if fz:     # softmax fused behind QK^T: scores never leave the chip
+            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
+                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
+                        pad_slots=pad_qk)
+            b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
+                   rel=bit(ST), kind=K_SOFTMAX)
+            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
+                   split=cfg.cores)
+        else:
+            # scores: LD of q leads the K chunks; scores stored for the separate softmax
+            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),
+                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
+                        pad_slots=pad_qk)
+            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act,
+                   split=cfg.cores)
+            b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
         b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=h * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
-        b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
-        b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=heads * ctx * ab, cached=ctx - 1)
-        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act)
-        b.linear_hbm(tiles["o_proj"], 1)
-        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+                    act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av)
+        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act, split=cfg.cores)
+        residual = (h, K_ELT, h * ab) if fz else None
+        b.linear_hbm(tiles["o_proj"], 1, fuse=residual)
+        if not fz:
+            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         b.hbm_misc(h * ab, h * ab, h, K_NORM)
         ffn_in = ("gate_proj", "up_proj") if shape.ffn_kind == "swiglu" else ("fc1",)
-        for name in ffn_in:
-            b.linear_hbm(tiles[name], 1)
-        b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
-        b.linear_hbm(tiles["ffn_out"], 1)
-        b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
+        for j, name in enumerate(ffn_in):
+            fuse = None
+            if fz:      # SiLU on gate; the gate x up product on up (reads gate's output)
+                fuse = (f, K_ACTFN, 0) if j == 0 else (f, K_ELT, f * ab)
+            b.linear_hbm(tiles[name], 1, fuse=fuse)
+        if not fz:
+            b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
+        b.linear_hbm(tiles["ffn_out"], 1, fuse=residual)
+        if not fz:
+            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         epi.hbm_misc(h * ab, h * ab, h, K_NORM)
         epi.linear_hbm(tiles["lm_head"], 1)
         epi.hbm_misc(shape.vocab * ab, 4, shape.vocab, K_ELT, out_rel=bit(SYS))
@@ -348,13 +453,13 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     nq = kept.shape[0]
     q_rows = np.minimum(blk, L - blk * np.arange(nq))
     k_rows = (kept * q_rows[None, :]).sum(axis=1)                # keys seen per query block
+    b.new_op()
     ld = b.emit(LD, nq, nbytes=2 * k_rows * kv * kvb + q_rows * h * ab, wait=bit(MM),
                 rel=bit(MM), kind=K_KV)
     ld[0, F_WAIT] |= bit(ST)
     qk_macs = q_rows * k_rows * h
     cyc = b.compute_cycles(MM, qk_macs)
-    sm = np.asarray(b.cfg.misc_setup_cycles + -(-(heads * q_rows * k_rows) //
-                    (cfg.sfu_elems_per_cycle * cfg.cores)), np.int64)
+    sm = b.misc_cycles(heads * q_rows * k_rows, K_SOFTMAX)
     # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
     mm = np.zeros((2 * nq, NF), np.int64)
     mm[:, F_UNIT] = MM
@@ -395,58 +500,3 @@ def credits(cfg: FlightLLMConfig) -> np.ndarray:
 
 def bucket(length: int, size: int) -> int:
     return -(-length // size) * size
-
-
-def instruction_storage(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                        on_chip: bool = True) -> dict:
-    """Instruction bytes to serve every request up to ``max_length``, two accountings.
-
-    The paper's argument (REFERENCE §2): instructions are static, so without
-    length-adaptive compilation the compiler must emit instructions for every length a
-    request can have; with it, one per length bucket (prefill every ``prefill_bucket``
-    tokens, decode every ``decode_bucket``), padding the request up to its bucket.
-    Every program below is compiled (prologue, one layer, epilogue) and its rows counted.
-
-    * ``per_request`` (headline, ``storage_reduction``): the instruction stream a request
-      executes is one straight-line program per prompt length P = 1..max, holding the
-      prefill of P and every decode step up to ``max_length`` (the decode length is not
-      known in advance; SYS ends the stream at EOS).  Bucketed: one such program per
-      prefill bucket, whose decode part has one step program per decode bucket (the steps
-      inside a bucket re-run the same instructions).  This is the accounting whose
-      absolute size matches the paper's "about a TB" for LLaMA2-7B at 2048: the
-      per-phase accounting below stays at tens of GB, orders below a TB, whatever the
-      encoding width.
-    * ``shared_steps``: programs are shared between requests: one prefill program per
-      prompt length and one decode-step program per context length vs one per bucket.
-      Its decode part can never shrink by more than ``decode_bucket`` x, so this reading
-      cannot reach the paper's ~500x with 16-token decode buckets.
-    """
-    lmax = cfg.max_length
-    L_ = shape.layers
-    lens = np.arange(1, lmax + 1)
-    pre = np.array([_count(prefill_parts(shape, tiles, cfg, L), L_) for L in lens], np.int64)
-    dec = np.array([_count(decode_parts(shape, tiles, cfg, c, on_chip), L_) for c in lens],
-                   np.int64)
-    pb = np.arange(cfg.prefill_bucket, lmax + 1, cfg.prefill_bucket)
-    db = np.arange(cfg.decode_bucket, lmax + 1, cfg.decode_bucket)
-    # shared steps
-    shared_len = int(pre.sum() + dec.sum())
-    shared_bkt = int(pre[pb - 1].sum() + dec[db - 1].sum())
-    # per request: decode contexts P+1..lmax follow prefill P (suffix sums of dec)
-    suffix = np.concatenate([np.cumsum(dec[::-1])[::-1], [0]])       # suffix[c-1] = sum dec[c..]
-    req_len = int((pre + suffix[lens]).sum())
-    dec_b = dec[db - 1]
-    req_bkt = int(sum(pre[p - 1] + dec_b[db > p].sum() for p in pb))
-    ib = cfg.instruction_bytes
-    return {"max_length": lmax,
-            "instruction_bytes_per_length": req_len * ib,
-            "instruction_bytes_bucketed": req_bkt * ib,
-            "storage_reduction": req_len / req_bkt,
-            "accounting": "per_request",
-            "shared_steps": {"instruction_bytes_per_length": shared_len * ib,
-                             "instruction_bytes_bucketed": shared_bkt * ib,
-                             "storage_reduction": shared_len / shared_bkt},
-            "programs_per_length": lmax,
-            "programs_bucketed": len(pb),
-            "step_programs_shared_per_length": 2 * lmax,
-            "step_programs_shared_bucketed": len(pb) + len(db)}

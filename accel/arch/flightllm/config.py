@@ -25,10 +25,13 @@ class FlightLLMConfig:
     chain_dsps: int = 16              # DSP48s per sparse chain (one dot-product unit) [assumption: 16 = one M-group per pass]
     dsp_group: int = 2                # DSP48s per group between reduction nodes [paper]
     overflow_adjust_min_dsps: int = 9  # chains of >= 9 DSPs need the overflow-adjust stage [paper: skipped for <= 8]
-    sfu_elems_per_cycle: int = 64     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core [assumption]
+    sfu_elems_per_cycle: int = 16     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core: SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K 16 [artifact profile/config.yaml] (was 64 [assumption])
     misc_setup_cycles: int = 32       # pipeline fill of one MISC instruction [assumption]
     sys_sync_cycles: int = 225        # end-of-step barrier (sampled token back to the embedding LD), ~1 us [assumption]
     compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
+    mv_cols_per_instr: int = 512      # output columns one MV instruction computes (MV_START_N_NUM); an op's N, and each head's attention N (context for QK^T, head_dim for AV), is padded up to it and the padding is computed densely [artifact profile/config.yaml, IR_linear_mv.py, IR_attention_mv.py]
+    misc_norm_passes: int = 2         # softmax and RMSNorm read their data twice (statistics, then normalise) [artifact inst_profiler.time_MISC]
+    slr_parallel_efficiency: float = 0.8  # fraction of the ideal speed-up when every unit's work (compute and HBM) is split over the SLRs, which synchronise after every op; 0.8 = the artifact profiler's correction_factor 3.2 read as SLR_NUM 4 x 0.8 (see VHK158_ARTIFACT) [derived from artifact inst_profiler.py; assumed the same for the U280's 3 SLRs]
     # --- HBM (per pseudo channel; see _kernels.execute for how a transfer is timed) -------
     hbm_channels: int = 32            # U280 HBM2: 2 stacks x 16 pseudo channels, one AXI port each [datasheet PG276]
     hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper]; PG276: 256-bit AXI x 450 MHz = 14.4 GB/s per PC
@@ -48,8 +51,9 @@ class FlightLLMConfig:
     mm_token_tile: int = 64           # token rows per MM instruction (64 x 11008 INT8 ~ act buffer) [derived]
     # --- data formats -----------------------------------------------------------------
     weight_bits: float = 3.5          # mixed-precision average (INT4/3/2) [paper/artifact]
-    index_bits: int = 4               # sparse index per kept weight, N=16 tiles included [paper]
-    block_meta_bytes: int = 1         # N of each 16x16 weight block [paper]
+    index_bits: int = 4               # sparse index per kept weight of an N:16 op, its 16:16 blocks included (meta = half the INT8 data); an op whose blocks are all 16:16 is dense and carries no index and no FSB byte [artifact IR_linear_mv.py: meta/FSB loads only when mask_mode is fsb]
+    dense_op_index: bool = False      # True: every op carries indices and FSB bytes, all-16:16 ops included (this model before 0.4) [assumption]; False follows the artifact (above)
+    block_meta_bytes: int = 1         # FSB byte (N) of each 16x16 block of a sparse op [paper; artifact FSB_BUFFER_BANK_WIDTH_B 1]
     act_bits: int = 8                 # INT8 activations [artifact]
     kv_bits: int = 8                  # INT8 KV cache [artifact]
     # --- compilation --------------------------------------------------------------------
@@ -58,6 +62,10 @@ class FlightLLMConfig:
     attn_block: int = 64              # block-sparse attention block in prefill [paper]
     attn_local_blocks: int = 4        # kept key blocks before the diagonal (incl. it) per query block [assumption]
     attn_global_blocks: int = 1       # leading key blocks every query block keeps [assumption]
+    kv_concat_reload: bool = True     # decode's KV concat re-reads the whole cache (K and V, striped LD) before attention; the new entry is appended on chip [artifact IR_concat.py]
+    op_barrier: bool = True           # every IR op ends with a SYS that synchronises all units and SLRs; the next op's first instruction waits for it, so no prefetch across ops [artifact inst_generator.py]
+    fuse_misc_into_mv: bool = False   # off-chip decode: a MISC op that follows an MV (RoPE, SiLU, eltwise, softmax) runs inside the MV op, before its store [artifact inst_generator.py]; False = nothing fused, the paper's off-chip baseline [assumption]
+    qk_weight_density: float = 1.0    # kept fraction of q_proj/k_proj weights, unstructured (no index, no FSB); their bytes and MACs scale by it [artifact IR: param sparse_ratio 0.7 with mask_mode none]
     instruction_bytes: int = 32       # encoded instruction width; artifact ISA width not public [assumption]
     max_length: int = 2048            # maximum sequence length the instruction store serves [paper]
     # --- board ------------------------------------------------------------------------
@@ -93,7 +101,16 @@ class FlightLLMConfig:
         for f in ("hbm_latency_ns", "hbm_row_miss_ns"):
             if getattr(self, f) < 0:
                 raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
-        for f in ("hbm_efficiency", "hbm_cross_channel_efficiency"):
+        if self.max_length < max(self.prefill_bucket, self.decode_bucket):
+            raise ConfigError(f"max_length {self.max_length} is shorter than a length bucket "
+                              f"(prefill {self.prefill_bucket}, decode {self.decode_bucket})")
+        if self.mv_cols_per_instr <= 0 or self.mv_cols_per_instr % 16:
+            raise ConfigError(f"mv_cols_per_instr must be a positive multiple of 16, got "
+                              f"{self.mv_cols_per_instr}")
+        if self.misc_norm_passes < 1:
+            raise ConfigError(f"misc_norm_passes must be >= 1, got {self.misc_norm_passes}")
+        for f in ("hbm_efficiency", "hbm_cross_channel_efficiency", "slr_parallel_efficiency",
+                  "qk_weight_density"):
             if not 0 < getattr(self, f) <= 1:
                 raise ConfigError(f"{f} must be in (0, 1], got {getattr(self, f)}")
         if self.weight_bits not in WEIGHT_BITS_SUPPORTED:
@@ -122,5 +139,35 @@ VHK158 = replace(
 )
 VHK158.validate()
 
-PRESETS: dict[str, FlightLLMConfig] = {"u280": U280, "vhk158": VHK158}
+# The authors' VHK158 profiler (artifact profile/), replicated from its settings and IR.
+VHK158_ARTIFACT = replace(
+    VHK158, name="vhk158-artifact",
+    cores=4,                          # SLR_NUM 4 [artifact profile/config.yaml]
+    mv_macs_per_core=64 * 16,         # MV_PARALLEL N x K x M = 64 x 16 x 1 per SLR [artifact]
+    mm_macs_per_core=2 * 16 * 128,    # MM_PARALLEL N x K x M = 2 x 16 x 128 per SLR [artifact]
+    mm_token_tile=128,                # MM_START_M_NUM: token rows per MM instruction [artifact]
+    sfu_elems_per_cycle=16,           # SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K per SLR [artifact]
+    misc_setup_cycles=0,              # the profiler charges no instruction overhead [artifact inst_profiler]
+    compute_setup_cycles=0,           # idem [artifact inst_profiler]
+    sys_sync_cycles=1,                # time_SYS: one cycle [artifact inst_profiler]
+    hbm_channel_gbps=819.2 * 2**30 / 1e9 / 32,  # HBM_BW_GB_PER_SEC 819.2, converted with 1024^3 B per GB [artifact utils/config_generator.py]
+    hbm_efficiency=0.70,              # HBM_BW_SAME_CHANNEL_EFFICIENCY [artifact]
+    hbm_cross_channel_efficiency=0.35,  # HBM_BW_CROSS_CHANNEL_EFFICIENCY [artifact]
+    hbm_capacity_gb=8.0,              # HBM_TOTAL_SIZE_GB 8 [artifact]
+    weight_bits=4.0,                  # the IR's INT8 weights are loaded with bandwidth_ratio 2, "2 stands for INT4" [artifact IR_linear_mv.py]
+    fuse_misc_into_mv=True,           # [artifact inst_generator.py]
+    qk_weight_density=0.7,            # q_proj/k_proj sparse_ratio 0.7, mask_mode none [artifact IR llama2_decode_token_*.yaml]
+    # slr_parallel_efficiency (inherited, 0.8): the profiler times the whole model's
+    # instruction stream on ONE SLR's engines (one 64x16 MV array, the A buffer's 8 HBM
+    # channels) and divides every instruction's time by ``correction_factor = 3.2``
+    # (inst_profiler.py, unexplained there).  With SLR_NUM 4 that reads as 4 SLRs sharing
+    # the work at 3.2 / 4 = 80 % of a perfect split (the SYS synchronisation of the SLRs
+    # after every IR op, SLR crossings).  This model splits the work over ``cores`` itself;
+    # only the 80 % is a parameter.  ``accel flightllm validate`` also reports 1.0.
+    price_usd=12000.0,                # [assumption] as vhk158
+)
+VHK158_ARTIFACT.validate()
+
+PRESETS: dict[str, FlightLLMConfig] = {"u280": U280, "vhk158": VHK158,
+                                       "vhk158-artifact": VHK158_ARTIFACT}
 DEFAULT_PRESET = "u280"

@@ -8,9 +8,10 @@ index; each group of N kept weights occupies ceil(N / dsp_group) DSP groups and 
 reduction node breaks the cascade to emit that group's partial sum.  A *naive* chain
 has no MUX and no breakable cascade: it must stream all M positions, zeros included.
 
-Useful-MAC utilisation = kept (nonzero-weight) MACs / (DSP slots x cycles).  Both the
-utilisation figures and the functional result come from the same chain walk
-(``_kernels.chain_matmul``); the model's MV/MM cycle counts use ``slots_per_stripe``.
+Useful-MAC utilisation = kept (nonzero-weight) MACs / (DSP slots x cycles).  Chain
+occupancy is defined once, ``_kernels.chain_passes``: the functional chain
+(``chain_matmul``) counts its passes with it, and the model's MV/MM cycle counts
+(``slots_per_stripe``) are those passes times the chain length.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.arch.flightllm._kernels import chain_matmul
+from accel.arch.flightllm._kernels import chain_matmul, stripe_passes
 from accel.errors import WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import SPARSE_M, SUPPORTED_N
@@ -31,10 +32,14 @@ def group_slots(n: np.ndarray | int, dsp_group: int) -> np.ndarray:
     return -(-n // dsp_group) * dsp_group
 
 
-def slots_per_stripe(block_n: np.ndarray, dsp_group: int, sparse: bool = True) -> np.ndarray:
-    """(columns/16,) DSP slots of one activation row through each 16-column stripe."""
-    per_group = group_slots(block_n, dsp_group) if sparse else np.full(block_n.shape, SPARSE_M)
-    return per_group.sum(axis=0).astype(np.int64) * SPARSE_M
+def slots_per_stripe(block_n: np.ndarray, dsp_group: int, chain_dsps: int = 16,
+                     sparse: bool = True) -> np.ndarray:
+    """(columns/16,) DSP slots one activation row occupies through each 16-column stripe:
+    chain passes per column (fragmentation included) x chain length x 16 columns.
+    ``sparse=False``: a naive chain streaming every position (dense passes)."""
+    bn = np.ascontiguousarray(block_n if sparse else np.full(block_n.shape, SPARSE_M),
+                              dtype=np.int64)
+    return stripe_passes(bn, chain_dsps, dsp_group) * chain_dsps * SPARSE_M
 
 
 @dataclass

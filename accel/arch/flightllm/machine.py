@@ -23,7 +23,10 @@ def roofline_metrics(config, workload, metrics) -> dict[str, float]:
     ops = 2 x executed MACs of the phase's linear layers (zero weights skipped, i.e. x
     weight density; attention score/context GEMMs are not counted); HBM bytes =
     hbm_utilization x peak bandwidth x phase time; peaks from the config: HBM channels x
-    channel GB/s, cores x MACs/cycle x 2 x clock (MV for decode, MM for prefill)."""
+    channel GB/s, cores x MACs/cycle x 2 x clock (MV for decode, MM for prefill).
+    ``roof_*``: what the model can reach at most, the peaks x the SLRs' parallel
+    efficiency (and x the streaming efficiency for HBM); decode points sit under the MV
+    roof when MV bounds the step (model 0.4)."""
     need = ("decode_ms_per_token", "prefill_ms", "hbm_utilization", "hbm_utilization_prefill")
     if not all(k in metrics for k in need):
         return {}
@@ -32,6 +35,10 @@ def roofline_metrics(config, workload, metrics) -> dict[str, float]:
     out = {"peak_hbm_gbps": peak_bw / 1e9,
            "peak_mv_gops": config.cores * config.mv_macs_per_core * 2 * clock / 1e9,
            "peak_mm_gops": config.cores * config.mm_macs_per_core * 2 * clock / 1e9}
+    eff = getattr(config, "slr_parallel_efficiency", 1.0)
+    out.update({"roof_hbm_gbps": out["peak_hbm_gbps"] * config.hbm_efficiency * eff,
+                "roof_mv_gops": out["peak_mv_gops"] * eff,
+                "roof_mm_gops": out["peak_mm_gops"] * eff})
     for phase, t_ms, util in (("decode", metrics["decode_ms_per_token"], metrics["hbm_utilization"]),
                               ("prefill", metrics["prefill_ms"], metrics["hbm_utilization_prefill"])):
         ops = 2.0 * sum(op.M * op.K * op.N * op.repeat * op.density

@@ -22,12 +22,13 @@ from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
+from accel.arch.flightllm.storage import instruction_storage
 from accel.errors import AccelError, WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.3"   # 0.3: the artifact's HBM efficiencies (0.70 same-channel, 0.35 cross-channel), one-channel vector I/O
+MODEL_VERSION = "flightllm-0.4"   # 0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
 
 
 @dataclass
@@ -44,8 +45,11 @@ def hbm_args(cfg: FlightLLMConfig) -> tuple:
     access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
     routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
     hz = cfg.clock_mhz * 1e6
-    ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency / hz        # bytes/cycle/channel
-    cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency / hz
+    # each SLR's ports serve its share of a transfer; the SLRs' split is imperfect
+    # (``slr_parallel_efficiency``) for HBM traffic as for compute
+    eff = cfg.slr_parallel_efficiency
+    ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
+    cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz
     return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
             cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
             C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
@@ -219,7 +223,7 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
         ratios[f"throughput_vs_{k}"] = dec_tps / g["decode_tokens_per_s"]
         ratios[f"energy_eff_vs_{k}"] = tpj / g["tokens_per_j"]
         ratios[f"cost_eff_vs_{k}"] = cost / g["tokens_per_s_per_kusd"]
-    store = C.instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
+    store = instruction_storage(shape, tiles, config, on_chip_decode) if storage else {}
     outputs = _chain_outputs(workload, config) if compute_outputs else {}
     return FlightLLMResult(
         model=shape.name, device=config.name, prefill=P, decode=D,

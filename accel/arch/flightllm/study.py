@@ -22,6 +22,7 @@ from accel.arch.flightllm.model import simulate, transfer_efficiency
 from accel.arch.flightllm.paper import (
     PAPER,  # the paper's headline figures, printed next to the model's
 )
+from accel.arch.flightllm.validate import validate
 from accel.workloads.llm import llm_workload
 
 CASES = [(128, 512), (128, 1024), (128, 1536), (512, 512), (512, 1024), (512, 1536)]
@@ -117,6 +118,7 @@ def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
         "dsp_chain": utilisation_table(),
         "utilisation_sensitivity": utilisation_sensitivity(),
         "attention_prefill_512": attention_utilisation(512),
+        "artifact_validation": validate(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     md = ["# FlightLLM model vs paper", "", "| figure | paper | model |", "|---|---|---|"]
@@ -127,6 +129,16 @@ def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
            f"{PAPER['u280 HBM util off-chip']:.1%} off-chip.  One HBM field changed per row.", "",
            pd.DataFrame(summary["utilisation_sensitivity"]).to_markdown(index=False,
                                                                          floatfmt=".3g")]
+    val = summary["artifact_validation"]
+    md += ["", "## vhk158-artifact vs the authors' VHK158 profiler (`accel flightllm validate`)",
+           "", "| phase | context | artifact ms | accel ms | error | accel ms at "
+           "slr_parallel_efficiency 1 | bound (artifact, accel) |", "|---|---|---|---|---|---|---|"]
+    for r in val["rows"]:
+        md.append(f"| {r['phase']} | {r['context']} | {r['artifact_ms']:.2f} | "
+                  f"{r['accel_ms']:.2f} | {r['error']:+.1%} | "
+                  f"{r['accel_ms_slr_efficiency_1']:.2f} | {r['artifact_bound']}, "
+                  f"{r['accel_bound']} |")
+    md += [""] + [f"- {'PASS' if c['ok'] else 'MISS'}: {c['check']}" for c in val["checks"]]
     md += ["", "Ratios are means over the six cases, FP16 GPU baselines.", "",
            df.to_markdown(index=False, floatfmt=".3g")]
     (out / "summary.md").write_text("\n".join(md) + "\n")

@@ -35,6 +35,10 @@ def flightllm_roofline(df: pd.DataFrame, params: list[str], title: str, label=No
         bw, mv, mm = (float(g[f"metric.{k}"].iloc[0]) for k in ("peak_hbm_gbps", "peak_mv_gops", "peak_mm_gops"))
         ax.plot(xgrid, np.minimum(mv, bw * xgrid), "-", color=c, lw=1.2, label=f"{name} roof, MV (decode)")
         ax.plot(xgrid, np.minimum(mm, bw * xgrid), "--", color=c, lw=1.0, label=f"{name} roof, MM (prefill)")
+        if "metric.roof_mv_gops" in g.columns:   # reachable: x SLR and HBM streaming efficiency
+            rbw, rmv = (float(g[f"metric.{k}"].iloc[0]) for k in ("roof_hbm_gbps", "roof_mv_gops"))
+            ax.plot(xgrid, np.minimum(rmv, rbw * xgrid), ":", color=c, lw=1.0,
+                    label=f"{name} reachable, MV (decode)")
         ax.scatter(g["metric.decode_intensity"], g["metric.decode_gops"], marker="o", color=c, s=22,
                    label=f"{name} decode points", edgecolor="k", linewidth=0.3)
         ax.scatter(g["metric.prefill_intensity"], g["metric.prefill_gops"], marker="s", color=c, s=22,

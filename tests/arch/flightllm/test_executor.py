@@ -6,7 +6,17 @@ from hypothesis import strategies as st
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_KIND, F_REL, F_UNIT, F_WAIT, execute
+from accel.arch.flightllm._kernels import (
+    F_BAR,
+    F_CH,
+    F_KIND,
+    F_REL,
+    F_SPLIT,
+    F_UNIT,
+    F_WAIT,
+    NF,
+    execute,
+)
 from accel.arch.flightllm.model import hbm_args, weight_block_ns
 from accel.workloads.llm import llm_workload, shape_of
 
@@ -46,7 +56,6 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kind
     finish = {}
     unit_free = [0.0] * NU
     ch_free = [0.0] * nch
-    next_ch = 0
     while any(queues):
         cands = []
         for u in range(NU):
@@ -64,6 +73,11 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kind
                         ok = False
                         break
                     ready = max(ready, finish[rel[k]])
+            if ok and prog[i][F_BAR]:        # waits for every earlier instruction
+                if any(j not in finish for j in range(i)):
+                    ok = False
+                else:
+                    ready = max([ready] + [finish[j] for j in range(i)])
             if ok:
                 cands.append((ready, u))
         assert cands, "deadlock"
@@ -74,15 +88,16 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kind
                 consumed[(s, u)] += 1
         if u in (0, 1) and (cross_kinds | one_kinds) >> prog[i][F_KIND] & 1:
             rate = cross_bw if cross_kinds >> prog[i][F_KIND] & 1 else chbw
-            accepted, done = reference_one_channel(prog[i][1], ready, next_ch, ch_free, acc,
-                                                   row, rate)
-            next_ch = (next_ch + 1) % nch
+            sp = max(1, prog[i][F_SPLIT])
+            ends = [reference_one_channel(-(-prog[i][1] // sp), ready,
+                                          (prog[i][F_CH] + j * (nch // sp)) % nch,
+                                          ch_free, acc, row, rate) for j in range(sp)]
+            accepted, done = max(e[0] for e in ends), max(e[1] for e in ends)
             finish[i] = done + lat
             unit_free[u] = accepted
         elif u in (0, 1):
-            accepted, done, chunks = reference_transfer(prog[i][1], ready, next_ch, ch_free,
-                                                        nch, inter, acc, row, chbw)
-            next_ch = (next_ch + chunks) % nch
+            accepted, done, _ = reference_transfer(prog[i][1], ready, prog[i][F_CH] % nch,
+                                                   ch_free, nch, inter, acc, row, chbw)
             finish[i] = done + lat
             unit_free[u] = accepted
         else:
@@ -95,15 +110,25 @@ def reference_execute(prog, credits, chbw, nch, inter, acc, row, lat, cross_kind
 def programs(draw):
     """Random LD -> MV -> ST pipelines with slot credits (always deadlock-free)."""
     tiles = draw(st.integers(1, 12))
+    pad = [0] * (NF - 8)
+
+    def ch():
+        return draw(st.integers(0, 40))          # start channel (taken modulo the count)
+
     rows = []
     for _ in range(tiles):
-        rows.append([0, draw(st.integers(64, 1 << 20)), 0, 1 << 3, 1 << 3, 0, 0, 0])
+        rows.append([0, draw(st.integers(64, 1 << 20)), 0, 1 << 3, 1 << 3, 0, 0, 0] + pad)
+        rows[-1][F_CH] = ch()
     for t in range(tiles):
         rel = (1 << 0) | ((1 << 1) if t == tiles - 1 else 0)
-        rows.append([3, 0, draw(st.integers(1, 5000)), 1 << 0, rel, 0, 0, 0])
+        rows.append([3, 0, draw(st.integers(1, 5000)), 1 << 0, rel, 0, 0, 0] + pad)
     # the result store: striped (kind 0), one channel (kind 1) or through the switch (kind 2)
-    rows.append([1, draw(st.integers(1, 4096)), 0, 1 << 3, 0, draw(st.integers(0, 2)), 0, 0])
-    rows.append([4, 0, draw(st.integers(1, 100)), 0, 0, 0, 0, 0])
+    rows.append([1, draw(st.integers(1, 4096)), 0, 1 << 3, 0, draw(st.integers(0, 2)), 0, 0]
+                + pad)
+    rows[-1][F_CH] = ch()
+    rows[-1][F_SPLIT] = draw(st.integers(0, 4))
+    rows.append([4, 0, draw(st.integers(1, 100)), 0, 0, 0, 0, 0] + pad)
+    rows[-1][F_BAR] = draw(st.booleans())       # a barrier: after everything before it
     order = draw(st.permutations(range(len(rows))))
     # keep each unit's order, interleave units arbitrarily
     by_unit = {}

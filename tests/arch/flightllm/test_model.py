@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,10 +50,18 @@ def test_sparser_weights_never_slower_in_decode(tiny_config, pair, on_chip):
 
 
 def test_llama2_u280_paper_case():
-    """Paper: ~55 tokens/s decode, HBM utilisation 65.9 % (35.6 % without on-chip decode)."""
+    """Paper: ~55 tokens/s decode, HBM utilisation 65.9 % (35.6 % without on-chip decode).
+
+    Since 0.4 the dense llama2-7b (3.5-bit weights) carries no sparse index (the authors'
+    generator loads indices only for FSB-mode ops), so U280 decode is MV-bound and faster
+    than the paper's sparse model; with the old index accounting it is LD-bound and slower.
+    The paper's figure lies between the two (its model's N:M mix is not public)."""
     on = _sim("llama2-7b", 128, 512)
     off = _sim("llama2-7b", 128, 512, on_chip_decode=False)
-    assert 55 * 0.8 <= on.decode_tokens_per_s <= 55 * 1.2
+    idx = _sim("llama2-7b", 128, 512, cfg=dataclasses.replace(U280, dense_op_index=True))
+    assert max(on.unit_busy, key=on.unit_busy.get) == "MV"
+    assert max(idx.unit_busy, key=idx.unit_busy.get) == "LD"
+    assert idx.decode_tokens_per_s < 55 < on.decode_tokens_per_s
     assert off.hbm_utilization < on.hbm_utilization
     assert off.decode_tokens_per_s < on.decode_tokens_per_s
     # decode moves the weights once per token: bytes/time consistent with utilisation
@@ -86,10 +95,12 @@ def test_small_transfers_less_efficient_than_long_streams():
     eff = [transfer_efficiency(b, U280) for b in (64, 4096, 22016, 1 << 19, 1 << 24)]
     assert all(x < y for x, y in zip(eff, eff[1:], strict=False))
     assert eff[1] < 0.25 * eff[-1]                       # a 4 KB activation vector
-    # long streams approach, never exceed, the named achievable efficiency
-    assert 0.95 * U280.hbm_efficiency < eff[-1] < U280.hbm_efficiency
+    # long streams approach, never exceed, the named achievable efficiency (a port's
+    # streaming efficiency times the SLRs' parallel efficiency)
+    top = U280.hbm_efficiency * U280.slr_parallel_efficiency
+    assert 0.95 * top < eff[-1] < top
     occ = transfer_efficiency(1 << 24, U280, latency=False)
-    assert eff[-1] < occ < U280.hbm_efficiency
+    assert eff[-1] < occ < top
     # row opening is what makes short pieces expensive: without it they approach peak
     free_rows = dataclasses.replace(U280, hbm_row_miss_ns=0.0, hbm_latency_ns=0.0)
     assert transfer_efficiency(4096, free_rows) > 2 * eff[1]
@@ -121,6 +132,30 @@ def test_opt_preset_and_errors():
     r = _sim("opt-6.7b", 128, 16, cfg=PRESETS["vhk158"])
     assert r.decode_tokens_per_s > 0
     with pytest.raises(AccelError, match="KV capacity of"):
-        _sim("llama2-7b", 4000, 5000)
+        _sim("llama2-7b", 3000, 4, cfg=dataclasses.replace(U280, hbm_capacity_gb=3.5))
     with pytest.raises(AccelError, match="unsupported N=5"):
         llm_workload("llama2-7b", 8, 8, sparsity="5:16")
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("on_chip", [True, False])
+def test_decode_step_never_faster_with_longer_context_scan(tiny_config, preset, on_chip):
+    """Every context 1..600, unbucketed and bucketed (the regression of 7456b62: a
+    transfer's channels followed a running counter, so a longer KV read moved every later
+    transfer and the step fell by one row opening at 494, 510, 526, ...)."""
+    from accel.arch.flightllm import compiler as C
+    from accel.arch.flightllm.model import run_program, weight_block_ns
+    from accel.workloads.llm import shape_of
+
+    cfg = PRESETS[preset]
+    w = llm_workload(tiny_config, 8, 8)
+    shape = shape_of(w)
+    tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
+    step = {c: run_program(C.decode_program(shape, tiles, cfg, c, on_chip), cfg).cycles
+            for c in range(1, 601)}
+    t = np.array([step[c] for c in range(1, 601)])
+    bad = np.nonzero(np.diff(t) < -1e-9)[0] + 2
+    assert bad.size == 0, f"decode step falls at contexts {bad.tolist()}"
+    # bucketed: the step of context c runs the program of bucket(c)
+    tb = np.array([step[min(600, C.bucket(c, cfg.decode_bucket))] for c in range(1, 601)])
+    assert (np.diff(tb) >= -1e-9).all() and (tb >= t - 1e-9).all()

@@ -1,0 +1,99 @@
+"""Hand-derived cycle goldens for tiny FlightLLM programs (DESIGN.md: goldens by hand).
+
+HBM arguments chosen so every figure is derivable on paper: 2 B/cycle per channel
+(1 B/cycle through the switch), 32 channels, 256 B interleave, 32 B access granule,
+10 cycles to open a row, 20 cycles of latency.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from accel.arch.flightllm import PRESETS
+from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm._kernels import (
+    F_BAR,
+    F_BYTES,
+    F_CH,
+    F_CYCLES,
+    F_KIND,
+    F_REL,
+    F_UNIT,
+    F_WAIT,
+    NF,
+    execute,
+)
+
+LD, ST, MM, MV, MISC, SYS = range(6)
+ONE, CROSS = 1, 2                    # transfer kinds routed to one channel / the switch
+HBM = (2.0, 32, 256, 32, 10.0, 20.0, 1 << CROSS, 1.0, 1 << ONE)
+
+
+def _prog(*rows):
+    p = np.zeros((len(rows), NF), np.int64)
+    for i, r in enumerate(rows):
+        for k, v in r.items():
+            p[i, k] = v
+    return p
+
+
+def _run(prog):
+    start, fin, busy, nbytes, status = execute(prog, np.zeros((6, 6), np.int64), *HBM)
+    assert status == -1
+    return start, fin, busy
+
+
+def test_ld_mv_misc_chain():
+    """LD 4096 B: 16 chunks of 256 B on 16 channels, each 10 + 256/2 = 138 cycles, +20
+    latency = 158; MV 100 cycles -> 258; MISC 50 -> 308."""
+    prog = _prog({F_UNIT: LD, F_BYTES: 4096, F_REL: 1 << MV},
+                 {F_UNIT: MV, F_CYCLES: 100, F_WAIT: 1 << LD, F_REL: 1 << MISC},
+                 {F_UNIT: MISC, F_CYCLES: 50, F_WAIT: 1 << MV})
+    start, fin, busy = _run(prog)
+    np.testing.assert_allclose(fin, [158.0, 258.0, 308.0])
+    np.testing.assert_allclose(start, [0.0, 158.0, 258.0])
+    np.testing.assert_allclose(busy[[LD, MV, MISC]], [158.0, 100.0, 50.0])
+
+
+def test_ld_second_piece_on_a_channel_queues():
+    """33 chunks of 256 B from channel 0: channel 0 serves two pieces (512 B) in one
+    stream: 10 + 512/2 = 266, +20 = 286."""
+    _, fin, _ = _run(_prog({F_UNIT: LD, F_BYTES: 33 * 256}))
+    np.testing.assert_allclose(fin, [286.0])
+
+
+def test_token_serialised_store_load_round_trip():
+    """MV 40 -> ST 64 B in one channel (10 + 64/2 = 42, +20: 102) -> LD 64 B through the
+    switch (10 + 64/1 = 74, +20: 196) -> MISC 10: 206."""
+    prog = _prog({F_UNIT: MV, F_CYCLES: 40, F_REL: 1 << ST},
+                 {F_UNIT: ST, F_BYTES: 64, F_KIND: ONE, F_CH: 3, F_WAIT: 1 << MV,
+                  F_REL: 1 << LD},
+                 {F_UNIT: LD, F_BYTES: 64, F_KIND: CROSS, F_CH: 3, F_WAIT: 1 << ST,
+                  F_REL: 1 << MISC},
+                 {F_UNIT: MISC, F_CYCLES: 10, F_WAIT: 1 << LD})
+    start, fin, _ = _run(prog)
+    np.testing.assert_allclose(fin, [40.0, 102.0, 196.0, 206.0])
+    np.testing.assert_allclose(start, [0.0, 40.0, 102.0, 196.0])
+
+
+def test_barrier_waits_for_everything_before_it():
+    """An untokened MISC after a 158-cycle LD starts at 0; with F_BAR at 158."""
+    rows = ({F_UNIT: LD, F_BYTES: 4096}, {F_UNIT: MISC, F_CYCLES: 5})
+    _, fin, _ = _run(_prog(*rows))
+    np.testing.assert_allclose(fin, [158.0, 5.0])
+    _, fin, _ = _run(_prog(rows[0], {**rows[1], F_BAR: 1}))
+    np.testing.assert_allclose(fin, [158.0, 163.0])
+
+
+def test_artifact_instruction_cycles_by_hand():
+    """vhk158-artifact: one dense MV instruction of the artifact (K = 4096, 512 columns)
+    is 4096 x 512 MACs over 4 SLRs x 1024 MACs at 80 %: 640 cycles; RMSNorm of 4096 is
+    2 passes x 4096 / (4 x 16 x 0.8) = 160 cycles; SiLU of 11008: 11008 / 51.2 -> 215."""
+    cfg = PRESETS["vhk158-artifact"]
+    b = C.Builder(cfg)
+    assert int(b.compute_cycles(MV, 4096 * 512)) == 640
+    assert int(b.misc_cycles(4096, C.K_NORM)) == 160
+    assert int(b.misc_cycles(11008, C.K_ACTFN)) == 215
+    u = dataclasses.replace(PRESETS["u280"], slr_parallel_efficiency=1.0)
+    # U280: 24 setup + ceil(4096 x 512 / 3072) = 24 + 683
+    assert int(C.Builder(u).compute_cycles(MV, 4096 * 512)) == 24 + 683
