@@ -13,50 +13,69 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
+import math
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
+from accel import safe_yaml
 from accel.errors import ConfigError
 
 T = TypeVar("T")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 base-60 numbers: ``2:4`` must stay the N:M pattern
-    "2:4", not the integer 124 that PyYAML would otherwise read."""
+def yaml_load(text: str | bytes, where: str = "YAML"):
+    """Parse YAML with the bounded safe loader (:mod:`accel.safe_yaml`)."""
+    return safe_yaml.loads(text, where)
 
 
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers
-         if not (tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in rx.pattern)]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-                             r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-                             r"|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."),
-)
+# Bounds every numeric config field obeys whatever its machine's own validate() says.
+# They are what keeps a typo from becoming an hour-long or out-of-memory simulation:
+# the models size arrays and loops by these fields, so a value far beyond the preset
+# it overrides is refused up front (the message names the limit).
+MAX_INT_FIELD = 2**31 - 1   # counts, sizes and cycles are int32/int64 in the kernels
+MAX_SCALE = 1024            # an override may be at most 1024x (or 1/1024 of) its preset value
+MAX_STR_FIELD = 200         # names and patterns; longer is not a config value
 
 
-def yaml_load(text: str):
-    """Parse YAML safely, keeping ``a:b`` scalars (N:M patterns) as strings."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+MAX_SEED = 2**63 - 1       # NumPy's default_rng takes seeds in 0..2^63-1 (and more, but no less)
 
 
-def _suggest(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
+def check_number(name: str, value: Any, label: str | None = None) -> None:
+    """The one rule for a number a user hands accel outside a config (a CLI flag, a
+    sweep's workload knob): finite; integers within MAX_INT_FIELD; seeds in 0..2^63-1.
+    Lists are checked element by element; other types pass (their own parser decides)."""
+    label = label or name
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, list | tuple):
+        for v in value:
+            check_number(name, v, label)
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{label} must be a finite number, got {value}")
+    if isinstance(value, int):
+        if name == "seed" or name.endswith("_seed"):
+            if not 0 <= value <= MAX_SEED:
+                raise ConfigError(f"{label} must be an integer in 0..2^63-1, got {value}")
+        elif abs(value) > MAX_INT_FIELD:
+            raise ConfigError(f"{label} {value} is out of range (|value| <= {MAX_INT_FIELD})")
+
+
+def _suggest(key: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _finite(name: str, value: float) -> float:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+    return value
 
 
 def _coerce(name: str, value: Any, typ: Any) -> Any:
@@ -65,9 +84,11 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
     if origin is tuple:
         args = typing.get_args(typ)
         if isinstance(value, str):
-            value = yaml_load(value) if value.strip().startswith("[") else value.split(",")
+            value = yaml_load(value, f"{name}") if value.strip().startswith("[") else value.split(",")
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"{name}: expected a list, got {value!r}")
+            raise ConfigError(f"{name}: expected a list, got {_short(value)}")
+        if len(value) > 64:
+            raise ConfigError(f"{name}: at most 64 entries, got {len(value)}")
         inner = args[0] if args else Any
         return tuple(_coerce(name, v, inner) for v in value)
     if typ is bool:
@@ -75,32 +96,56 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
             return value.lower() in ("true", "yes", "1")
-        raise ConfigError(f"{name}: expected true/false, got {value!r}")
+        raise ConfigError(f"{name}: expected true/false, got {_short(value)}")
     if typ is int:
         if isinstance(value, bool):
             raise ConfigError(f"{name}: expected an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
         if isinstance(value, str):
             try:
-                return int(float(value)) if float(value).is_integer() else int(value)
+                value = int(value.strip())
             except ValueError:
-                pass
-        raise ConfigError(f"{name}: expected an integer, got {value!r}")
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ConfigError(f"{name}: expected an integer, got {_short(value)}") from None
+        if isinstance(value, float):
+            _finite(name, value)
+            if not value.is_integer():
+                raise ConfigError(f"{name}: expected an integer, got {value!r}")
+            value = int(value)
+        if not isinstance(value, int):
+            raise ConfigError(f"{name}: expected an integer, got {_short(value)}")
+        if abs(value) > MAX_INT_FIELD:
+            raise ConfigError(f"{name}={value} is out of range (|value| <= {MAX_INT_FIELD})")
+        return value
     if typ is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{name}: expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{name}: expected a number, got {_short(value)}")
         try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+            out = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{name}: expected a number, got {_short(value)}") from None
+        return _finite(name, out)
     if typ is str:
-        if isinstance(value, str | int | float):
-            return str(value)
-        raise ConfigError(f"{name}: expected a string, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(f"{name}: expected a string, got {_short(value)}")
+        out = str(value)
+        if len(out) > MAX_STR_FIELD or not out.isprintable():
+            raise ConfigError(f"{name}: expected a short printable string, got {_short(out)}")
+        return out
     return value
+
+
+def _check_scale(name: str, new: Any, old: Any) -> None:
+    """Refuse a numeric override more than MAX_SCALE times away from its preset value."""
+    if isinstance(new, bool) or not isinstance(new, int | float) or isinstance(old, bool):
+        return
+    if not isinstance(old, int | float) or old <= 0 or new <= 0:
+        return
+    if new > old * MAX_SCALE or new < old / MAX_SCALE:
+        raise ConfigError(f"{name}={new:g} is more than {MAX_SCALE}x away from the preset value "
+                          f"{old:g} (limit {old / MAX_SCALE:g}..{old * MAX_SCALE:g}); the models "
+                          "size their work by it")
 
 
 def field_types(cls: type) -> dict[str, Any]:
@@ -110,18 +155,28 @@ def field_types(cls: type) -> dict[str, Any]:
 
 def apply_overrides(cfg: T, overrides: dict[str, Any], where: str = "") -> T:
     """Return a copy of ``cfg`` with ``overrides`` applied; unknown keys are errors."""
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"config overrides{where} must be a mapping, got {_short(overrides)}")
     types = field_types(type(cfg))
     changes = {}
     for key, value in overrides.items():
-        if key not in types:
+        if not isinstance(key, str) or key not in types:
             raise ConfigError(
-                f"unknown config key {key!r}{where}{_suggest(key, list(types))}"
+                f"unknown config key {_short(key)}{where}{_suggest(key, list(types))}"
             )
         changes[key] = _coerce(key, value, types[key])
+        _check_scale(key, changes[key], getattr(cfg, key))
     new = dataclasses.replace(cfg, **changes)
+    for key, typ in types.items():  # presets are trusted, but a whole-file arch is not
+        v = getattr(new, key)
+        if typ is float and isinstance(v, float):
+            _finite(key, v)
     validate = getattr(new, "validate", None)
     if validate is not None:
-        validate()
+        try:
+            validate()
+        except (ArithmeticError, ValueError, TypeError) as exc:  # e.g. 1 << huge, x / 0
+            raise ConfigError(f"invalid configuration{where}: {type(exc).__name__}: {exc}") from None
     return new
 
 
@@ -130,28 +185,25 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in sets or []:
         if "=" not in item:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
+            raise ConfigError(f"--set expects key=value, got {_short(item)}")
         key, raw = item.split("=", 1)
         key = key.strip()
         if not key:
-            raise ConfigError(f"--set expects key=value, got {item!r}")
+            raise ConfigError(f"--set expects key=value, got {_short(item)}")
+        if key in out:
+            raise ConfigError(f"--set {key} given twice")
         try:
-            out[key] = yaml_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
+            out[key] = yaml_load(raw, f"--set {key}") if raw.strip() else raw
+        except ConfigError:
             out[key] = raw
+        if isinstance(out[key], dict | list) and not raw.strip().startswith("["):
+            out[key] = raw  # `a: b` style text is a string value, not a mapping
     return out
 
 
 def read_yaml(path: str | Path, what: str = "file") -> Any:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{what} not found: {path}")
-    try:
-        return yaml_load(p.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"malformed YAML in {path}{loc}: {getattr(exc, 'problem', exc)}") from None
+    """A YAML file through the bounded loader: regular file, UTF-8, no bombs."""
+    return safe_yaml.load_file(path, what)
 
 
 def load_config(
@@ -168,19 +220,19 @@ def load_config(
     if name in presets:
         cfg = presets[name]
         where = ""
-    elif name.endswith((".yaml", ".yml")) or Path(name).is_file():
+    elif name.endswith((".yaml", ".yml")) or Path(name).exists():
         data = read_yaml(name, "arch file")
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise ConfigError(f"arch file {name} must be a mapping of config keys")
         base = data.pop("base", default or next(iter(presets)))
-        if base not in presets:
-            raise ConfigError(f"unknown base preset {base!r} in {name}; known: {', '.join(presets)}")
+        if not isinstance(base, str) or base not in presets:
+            raise ConfigError(f"unknown base preset {_short(base)} in {name}; known: {', '.join(presets)}")
         cfg = apply_overrides(presets[base], data, where=f" in {name}")
         where = ""
     else:
-        raise ConfigError(f"unknown preset {name!r}; known: {', '.join(presets)} (or a .yaml file)")
+        raise ConfigError(f"unknown preset {_short(name)}; known: {', '.join(presets)} (or a .yaml file)")
     overrides = sets if isinstance(sets, dict) else parse_sets(sets)
     return apply_overrides(cfg, overrides, where=where)
 

@@ -22,3 +22,28 @@ class WorkloadError(AccelError):
 
 class ToolchainError(AccelError):
     """A required external tool (Verilator, Yosys) is missing or failed."""
+
+
+class CheckFailed(AccelError):
+    """A check that ran and failed (e.g. a co-simulation mismatch): exit code 1."""
+
+    exit_code = 1
+
+
+class Interrupted(AccelError):
+    """SIGINT (exit 130) or SIGTERM (exit 143) arrived; the message says what was saved."""
+
+    def __init__(self, message: str, signum: int = 2):
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
+class Stop(BaseException):
+    """Raised in the main thread by the CLI's SIGINT/SIGTERM handlers.  A BaseException
+    that is not KeyboardInterrupt: it unwinds like Ctrl-C (finally blocks run, a sweep
+    commits what finished), but Typer does not turn it into a silent exit 130, so the
+    CLI can say what happened and exit 130 (SIGINT) or 143 (SIGTERM)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

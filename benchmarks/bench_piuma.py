@@ -1,9 +1,11 @@
 """Speed of the PIUMA model: simulated partial products per wall second (smash-v1).
 
-    python benchmarks/bench_piuma.py [--scale 14] [--edge-factor 16] [--algo smash-v1]
+    python benchmarks/bench_piuma.py [--scale 14] [--edge-factor 16] [--algo smash-v1] [--reference]
 
 Warms the JIT up on a small graph first, then times one run on R-MAT scale 14, EF 16
 (the issue's speed point) and prints one JSON object with the rates measured.
+``--reference`` also times the plain-Python reference engine against the Numba engine on
+rmat:6 (the size the equality test uses) and reports the speed ratio.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import simulate_spgemm
+from accel.arch.piuma.reference import simulate_reference
 from accel.workloads.graphs import rmat
 
 
@@ -22,6 +25,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--scale", type=int, default=14)
     ap.add_argument("--edge-factor", type=int, default=16)
     ap.add_argument("--algo", default="smash-v1")
+    ap.add_argument("--reference", action="store_true",
+                    help="also time the plain-Python reference engine on rmat:6")
     args = ap.parse_args(argv)
     cfg = PRESETS["piuma"]
     small = rmat(6, 4, seed=1)
@@ -37,6 +42,17 @@ def main(argv: list[str] | None = None) -> dict:
            "correct": r.correct, "warmup_s": warm, "wall_s": wall, "cpu_s": cpu,
            "pp_per_wall_s": r.partial_products / wall, "pp_per_cpu_s": r.partial_products / cpu,
            "sim_cycles_per_wall_s": r.cycles / wall, "engine_steps_per_wall_s": r.engine_steps / wall}
+    if args.reference:
+        g6 = rmat(6, 16, seed=0)
+        c0 = time.process_time()
+        fast = simulate_spgemm(g6, g6, cfg, args.algo)
+        fast_cpu = time.process_time() - c0
+        c0 = time.process_time()
+        ref = simulate_reference(g6, g6, cfg, args.algo)
+        ref_cpu = time.process_time() - c0
+        out.update({"reference_equal": ref.cycles == fast.cycles,
+                    "reference_steps_per_cpu_s": ref.engine_steps / ref_cpu,
+                    "numba_over_reference_speed": ref_cpu / fast_cpu})
     print(json.dumps(out))
     return out
 

@@ -43,7 +43,9 @@ def study(out: str = typer.Option("reports/sat", "--out", help="folder for speed
           as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """2:8 and 2:4 speedups of resnet18, resnet50, vit-b16, minilm-l6 and the ablation."""
     from accel.arch.sat.study import MODELS, PATTERNS, run_study, write_report
+    from accel.files import check_output_dir
 
+    check_output_dir(out, "--out")  # before the minutes of simulation, not after
     with progress("simulating", len(MODELS) * len(PATTERNS), enabled=not as_json) as advance:
         res = run_study(advance=advance)
     if accuracy_too:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,28 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-err_console = Console(stderr=True)
+
+class SafeConsole(Console):
+    """A rich Console that never fails on text it did not write: a path, op name or
+    provenance value containing ``[/x]`` is rich markup, and a MarkupError after the
+    work is done would be a traceback.  On such an error the same objects are printed
+    again with markup off."""
+
+    def print(self, *objects, **kwargs):  # noqa: A003 - rich's name
+        from rich.errors import MarkupError
+
+        try:
+            super().print(*objects, **kwargs)
+        except MarkupError:
+            saved = self._markup
+            self._markup = False
+            try:
+                super().print(*objects, **{**kwargs, "markup": False})
+            finally:
+                self._markup = saved
+
+
+err_console = SafeConsole(stderr=True)
 
 
 class RateColumn(ProgressColumn):
@@ -41,7 +63,7 @@ class RateColumn(ProgressColumn):
         return Text(f"{task.completed / elapsed:7.2f}/s", style="cyan")
 
 
-class WideConsole(Console):
+class WideConsole(SafeConsole):
     """A console that prints tables at their natural width.
 
     Rich fits a table to the console by wrapping or cutting cells, and a console whose
@@ -76,8 +98,22 @@ def _default(o: Any):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def _finite(obj: Any) -> Any:
+    """NaN/inf become null: JSON has no NaN, and a bare ``NaN`` breaks every parser but
+    Python's.  (Validation keeps NaN out of inputs; this is the last line for outputs.)"""
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    return obj
+
+
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, default=_default, indent=None)
+    return json.dumps(_finite(obj), default=_default, indent=None, allow_nan=False)
 
 
 def emit_json(obj: Any) -> None:
@@ -89,14 +125,19 @@ def emit_json(obj: Any) -> None:
 @contextmanager
 def progress(description: str, total: int | None, enabled: bool = True) -> Iterator:
     """A rich progress bar on stderr with rate and ETA; yields an ``advance(n=1)`` callable."""
-    if not enabled:
+    if not enabled or not err_console.is_terminal:  # bars are for people, not for logs
         yield lambda n=1: None
         return
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), RateColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as prog:
         task = prog.add_task(description, total=total)
-        yield lambda n=1: prog.advance(task, n)
+        try:
+            yield lambda n=1: prog.advance(task, n)
+        except BaseException:
+            # a failed command's bar vanishes: its stderr is the one `error:` line
+            prog.live.transient = True
+            raise
 
 
 def track(items: Iterable, description: str, total: int | None = None) -> Iterator:

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from accel.cli.common import emit_json, err_console
-from accel.errors import AccelError
+from accel.errors import AccelError, Interrupted
 
 
 def demo_specs() -> list[tuple[str, str]]:
@@ -39,9 +39,13 @@ def demo(
 ) -> None:
     """Run each machine's small built-in sweep and write reports/demo/."""
     from accel.cli.sweep import run_with_progress
+    from accel.files import check_output_dir
     from accel.report import write_report
+    from accel.sweep.executors import check_workers
     from accel.sweep.spec import load_spec
 
+    check_workers(workers)   # bad input is exit 2 before any sweep, not three skipped sweeps
+    check_output_dir(out, "--out")
     folder = specs_folder()
     out.mkdir(parents=True, exist_ok=True)
     summaries, problems, dbs = [], {}, []
@@ -54,6 +58,8 @@ def demo(
             s = run_with_progress(spec, db, workers=workers, fresh=fresh)
             summaries.append(s.to_dict())
             dbs.append(db)
+        except Interrupted:  # Ctrl-C / SIGTERM stops the demo, it does not skip one sweep
+            raise
         except AccelError as exc:  # e.g. a model not installed: report it, run the others
             problems[name] = str(exc)
             err_console.print(f"[red]demo: {name} skipped: {exc}[/red]")

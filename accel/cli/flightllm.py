@@ -38,7 +38,7 @@ def _print(res: dict) -> None:
 
     t = Table(title=f"{res['preset']} vs the authors' VHK158 profiler ({res['dataflow']}, "
                     f"slr_parallel_efficiency {res['slr_parallel_efficiency']:g})")
-    for c in ("phase", "ctx", "artifact ms", "accel ms", "error", "at eff 1 ms",
+    for c in ("phase", "ctx", "artifact ms", "accel ms", "error", "even split ms",
               "bound art | accel"):
         t.add_column(c, justify="right")
     u = Table(title="busy ms per unit, artifact / accel")
@@ -48,7 +48,7 @@ def _print(res: dict) -> None:
         a, m = r["artifact_busy_ms"], r["accel_busy_ms"]
         t.add_row(r["phase"], str(r["context"]), f"{r['artifact_ms']:.2f}",
                   f"{r['accel_ms']:.2f}", f"{r['error']:+.1%}" + ("" if r["ok"] else " X"),
-                  f"{r['accel_ms_slr_efficiency_1']:.2f}",
+                  f"{r['accel_ms_even_split']:.2f}",
                   f"{r['artifact_bound']} | {r['accel_bound']}")
         cu = "MV" if r["phase"] == "decode" else "MM"
         u.add_row(r["phase"], str(r["context"]),

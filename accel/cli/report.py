@@ -15,9 +15,16 @@ def report(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Write Pareto, speedup-vs-N:M, sensitivity and per-machine figures plus a summary."""
+    from accel.files import check_output_dir
     from accel.report import write_report
+    from accel.sweep.store import Store, check_rows
 
-    res = write_report(dbs, out if out is not None else dbs[0].parent)
+    for db in dbs:  # every store readable (read-only, rows intact) before any output exists
+        with Store(db, readonly=True) as st:
+            check_rows(st)
+    target = out if out is not None else dbs[0].parent
+    check_output_dir(target, "--out")
+    res = write_report(dbs, target)
     if json_out:
         emit_json(res)
         return

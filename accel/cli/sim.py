@@ -30,7 +30,10 @@ def build_command(machine: registry.Machine):
 
     def command(**kwargs) -> None:
         as_json = kwargs.pop("as_json")
-        note = (lambda msg: None) if as_json else (lambda msg: err_console.print(f"[bold]{msg}[/]"))
+        # status lines are for people at a terminal; in logs a refused command's stderr
+        # is its one `error:` line
+        quiet = as_json or not err_console.is_terminal
+        note = (lambda msg: None) if quiet else (lambda msg: err_console.print(f"[bold]{msg}[/]"))
         out = machine.cli_module().run(note, **kwargs)
         if as_json:
             emit_json(out.json)

@@ -12,6 +12,10 @@ from typer.core import TyperGroup
 from accel.cli.common import emit_json, err_console, progress
 from accel.errors import AccelError
 
+# = accel.sweep.executors.DEFAULT_POINT_TIMEOUT, repeated so `accel --help` need not
+# import the sweep package (pandas); tests/robustness checks the two agree
+DEFAULT_POINT_TIMEOUT = 600.0
+
 
 class _DefaultRunGroup(TyperGroup):
     """`accel sweep SPEC` means `accel sweep run SPEC`; `accel sweep export DB` is a verb."""
@@ -98,6 +102,12 @@ def run(
     scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT.", show_default="local processes"),
     dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1.", show_default="off"),
     fresh: bool = typer.Option(False, "--fresh", help="Discard the store's results and start over."),
+    point_timeout: float = typer.Option(
+        DEFAULT_POINT_TIMEOUT, "--point-timeout",
+        help="Seconds one design point may run before its worker is replaced and the point "
+             "recorded failed."),
+    retry_failed: bool = typer.Option(False, "--retry-failed",
+                                      help="On resume, evaluate failed points again."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -106,7 +116,8 @@ def run(
 
     sp = load_spec(spec)
     summary = run_with_progress(sp, db, quiet=quiet, workers=workers, scheduler=scheduler,
-                                dask_local=dask_local, fresh=fresh)
+                                dask_local=dask_local, fresh=fresh, point_timeout=point_timeout,
+                                retry_failed=retry_failed)
     if json_out:
         emit_json(summary.to_dict())
         return

@@ -24,11 +24,11 @@ PRUNE_HELP = "dense | N:M | bdwp:N:M | unstructured:D | wanda:D | wanda:N:M | bl
 
 def _check_out(out: Path) -> Path:
     """Fail before the (possibly long) build, not after it."""
+    from accel.files import check_output_file
+
     if out.suffix != ".npz":
         raise WorkloadError(f"--out must end in .npz, got {out}")
-    if not out.parent.exists():
-        raise WorkloadError(f"--out folder does not exist: {out.parent}")
-    return out
+    return check_output_file(out, "--out", WorkloadError)  # folder exists; only files replaced
 
 
 def _saved(w, out: Path, as_json: bool, compress: bool = True) -> None:

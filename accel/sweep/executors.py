@@ -4,11 +4,13 @@ The coordinator resolves every workload once and hands executors *chunks*: a lis
 (key, config, workload id, simulate options) that share one workload.  Workers only
 run :func:`evaluate_chunk` and return plain dicts; they never touch the store.
 
-* ``LocalExecutor``: a ``fork``-context process pool, ``workers`` = cores by default.
-  The resolved workloads are placed in a module global *before* the fork, so children
-  inherit them without pickling; each worker process lives for the whole sweep, so a
-  Numba kernel is compiled (or loaded from its on-disk cache) once per worker and
-  reused for every point.  ``workers=1`` runs inline (no pool).
+* ``LocalExecutor``: ``fork``-context worker processes, ``workers`` = cores by default
+  (at most ``MAX_WORKERS_PER_CORE`` per core).  The resolved workloads are placed in a
+  module global *before* the fork, so children inherit them without pickling; a worker
+  lives until it is replaced, so a Numba kernel is loaded once per worker.  A point
+  that runs past ``point_timeout`` or kills its worker is recorded failed with the
+  reason and the worker replaced; workers die with their coordinator (PDEATHSIG, and
+  a parent-pid poll while idle).
 * ``DaskExecutor``: ``Client(scheduler)`` for an existing cluster, or a
   ``distributed.LocalCluster`` on 127.0.0.1 (``--dask-local N``).  Workloads are
   scattered once (broadcast) and passed as futures, so each worker receives each
@@ -18,11 +20,16 @@ run :func:`evaluate_chunk` and return plain dicts; they never touch the store.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
+import numbers
+import os
+import signal
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from accel.errors import AccelError
@@ -51,6 +58,10 @@ def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
         t0 = time.perf_counter()
         try:
             metrics = adapter.evaluate(wl, config, options)
+            bad = [k for k, v in metrics.items()
+                   if isinstance(v, numbers.Real) and not math.isfinite(float(v))]
+            if bad:  # a NaN/inf metric is a failed point, never an "ok" row with a NaN in it
+                raise ArithmeticError(f"metric {bad[0]!r} is {metrics[bad[0]]!r} (not finite)")
             out.append({"key": key, "status": "ok", "metrics": metrics, "error": None,
                         "seconds": time.perf_counter() - t0})
         except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep continues
@@ -60,37 +71,213 @@ def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
 
 
 def _warm(adapter) -> None:
-    """Worker initializer: import the model once so its Numba kernels load up front."""
+    """Import the model once so its Numba kernels load up front."""
     try:
         adapter.model_module()
     except Exception:  # noqa: BLE001 - an import problem surfaces per point instead
         pass
 
 
+# --- local worker processes -------------------------------------------------------------
+DEFAULT_POINT_TIMEOUT = 600.0   # s per design point; the slowest demo point takes ~10 s
+MAX_WORKERS_PER_CORE = 4        # more processes than this only add memory and contention
+MAX_WORKERS_ABS = 256
+_PARENT_POLL_SECONDS = 1.0      # a worker notices a dead coordinator within this
+
+
+def max_workers() -> int:
+    return min(MAX_WORKERS_ABS, MAX_WORKERS_PER_CORE * (os.cpu_count() or 1))
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when its coordinator dies, even while
+    the worker is deep inside a Numba kernel that never returns to Python."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the poll below still works
+        pass
+
+
+def _worker_main(conn, adapter, parent: int) -> None:
+    """Worker loop: receive a chunk, send one result per point, repeat; exit on None or
+    when the coordinator is gone (checked every second while idle)."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # Ctrl-C is the coordinator's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if os.getppid() != parent:
+        os._exit(0)
+    _warm(adapter)
+    try:
+        while True:
+            if not conn.poll(_PARENT_POLL_SECONDS):
+                if os.getppid() != parent:
+                    break
+                continue
+            tasks = conn.recv()
+            if tasks is None:
+                break
+            for task in tasks:
+                conn.send(("start", task[0]))   # the point's clock starts now, not at dispatch
+                conn.send(evaluate_chunk(adapter, [task])[0])
+    except BaseException:  # noqa: BLE001 - EOF, a dead pipe, a stray signal: just leave
+        pass
+    os._exit(0)
+
+
+def check_workers(workers: int | None) -> int | None:
+    """``--workers``: None (= cores) or 1..max_workers(); the message names the bound."""
+    if workers is None:
+        return None
+    limit = max_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise AccelError(f"--workers must be an integer in 1..{limit}, got {workers}")
+    if workers > limit:
+        raise AccelError(f"--workers {workers} is more than {limit} (the limit: "
+                         f"{MAX_WORKERS_PER_CORE} per core on this {os.cpu_count()}-core machine)")
+    return workers
+
+
+MAX_POINT_TIMEOUT = 7 * 86400.0  # a week: beyond that it is a typo, not a design point
+
+
+def check_point_timeout(seconds: float | None) -> float | None:
+    """``--point-timeout``: seconds in (0, a week]; None disables the limit (API only)."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or \
+            not math.isfinite(seconds) or not 0 < seconds <= MAX_POINT_TIMEOUT:
+        raise AccelError(f"--point-timeout must be seconds in (0, {MAX_POINT_TIMEOUT:g}], got {seconds}")
+    return float(seconds)
+
+
+class _Slot:
+    """One worker process and the points it still owes for its current chunk."""
+
+    def __init__(self, ctx, adapter):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, adapter, os.getpid()), daemon=True)
+        self.proc.start()
+        child.close()
+        self.owed: list[Task] = []
+        self.since = 0.0   # when the point now running started (monotonic)
+
+    def give(self, tasks: list[Task]) -> None:
+        self.owed = list(tasks)
+        self.since = time.monotonic()
+        self.conn.send(tasks)
+
+    def stop(self, grace: float = 0.0) -> None:
+        if self.proc.is_alive() and grace > 0:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self.proc.join(grace)
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+def _failed(task: Task, reason: str, seconds: float) -> dict:
+    return {"key": task[0], "status": "failed", "metrics": {}, "error": reason[:500],
+            "seconds": seconds}
+
+
 class LocalExecutor:
+    """``workers`` forked processes, each handed one chunk at a time.
+
+    Each point's wall time is watched: past ``point_timeout`` seconds its worker is
+    killed and replaced and the point is recorded failed ("timed out"); a worker that
+    dies (segfault, OOM killer) costs only the point it was running.  Results stream
+    back one point at a time, so the coordinator can commit each as it arrives."""
+
     kind = "local"
 
-    def __init__(self, workers: int):
-        if workers < 1:
-            raise AccelError(f"--workers must be >= 1, got {workers}")
-        self.workers = workers
+    def __init__(self, workers: int, point_timeout: float | None = DEFAULT_POINT_TIMEOUT):
+        self.workers = check_workers(workers)
+        self.point_timeout = check_point_timeout(point_timeout)
 
     def run(self, adapter, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
         _WORKLOADS.clear()
-        _WORKLOADS.update(workloads)
-        if self.workers == 1:
-            for _wid, tasks in chunks:
-                yield evaluate_chunk(adapter, tasks)
-            return
+        _WORKLOADS.update(workloads)   # inherited by the forked workers, never pickled
         ctx = mp.get_context("fork")
-        ex = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_warm,
-                                 initargs=(adapter,))
+        queue: deque[list[Task]] = deque(tasks for _wid, tasks in chunks if tasks)
+        slots: list[_Slot] = []
         try:
-            futures = [ex.submit(evaluate_chunk, adapter, tasks) for _wid, tasks in chunks]
-            for f in as_completed(futures):
-                yield f.result()
+            slots = [_Slot(ctx, adapter) for _ in range(min(self.workers, len(queue)))]
+            while True:
+                for i, slot in enumerate(slots):
+                    if not slot.owed and queue:
+                        try:
+                            slot.give(queue.popleft())
+                        except OSError:  # it died while idle: replace it, keep the chunk
+                            queue.appendleft(slot.owed)
+                            slot.stop()
+                            slots[i] = _Slot(ctx, adapter)
+                busy = [s for s in slots if s.owed]
+                if not busy:
+                    break
+                timeout = _PARENT_POLL_SECONDS
+                if self.point_timeout is not None:
+                    now = time.monotonic()
+                    timeout = max(0.01, min(timeout, min(s.since + self.point_timeout - now
+                                                         for s in busy)))
+                waitables = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
+                ready = set(mp_connection.wait(waitables, timeout))
+                for i, slot in enumerate(slots):
+                    if not slot.owed:
+                        continue
+                    out, dead = self._drain(slot, ready)
+                    if out:
+                        yield out
+                    now = time.monotonic()
+                    reason = None
+                    if dead:
+                        code = slot.proc.exitcode
+                        how = (f"killed by signal {-code}" if code is not None and code < 0
+                               else f"exit code {code}")
+                        reason = f"WorkerDied: the worker process died ({how}) on this point"
+                    elif self.point_timeout is not None and now - slot.since > self.point_timeout:
+                        reason = (f"Timeout: no result after {self.point_timeout:g} s "
+                                  "(--point-timeout); worker replaced")
+                    if reason is not None and slot.owed:
+                        lost = slot.owed[0]
+                        rest = slot.owed[1:]
+                        seconds = now - slot.since
+                        slot.owed = []
+                        slot.stop()
+                        if rest:
+                            queue.appendleft(rest)
+                        slots[i] = _Slot(ctx, adapter)
+                        yield [_failed(lost, reason, seconds)]
         finally:
-            ex.shutdown(wait=True, cancel_futures=True)
+            for slot in slots:
+                slot.stop(grace=0.5 if not slot.owed else 0.0)
+
+    @staticmethod
+    def _drain(slot: _Slot, ready: set) -> tuple[list[dict], bool]:
+        """Every result the worker has sent; ``dead`` if its process is gone."""
+        out: list[dict] = []
+        dead = False
+        if slot.conn in ready or slot.proc.sentinel in ready:
+            try:
+                while slot.owed and slot.conn.poll():
+                    r = slot.conn.recv()
+                    if isinstance(r, tuple):   # ("start", key): the worker began a point
+                        slot.since = time.monotonic()
+                        continue
+                    out.append(r)
+                    slot.owed = [t for t in slot.owed if t[0] != r["key"]]
+                    slot.since = time.monotonic()
+            except (EOFError, OSError):
+                dead = True
+            if slot.owed and not slot.proc.is_alive():
+                dead = True
+        return out, dead
 
 
 class DaskExecutor:

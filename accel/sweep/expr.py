@@ -24,7 +24,24 @@ _CMPOPS = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.G
            ast.Eq: operator.eq, ast.NotEq: operator.ne,
            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 _FUNCS = {"min": min, "max": max, "abs": abs}
-MAX_POWER = 64  # stops `2 ** 10 ** 10` style expressions from hanging the coordinator
+MAX_POWER = 64      # stops `2 ** 10 ** 10` style expressions from hanging the coordinator
+MAX_INT_BITS = 4096  # no intermediate integer larger than this: (x**64)**64... is refused
+MAX_DEPTH = 50       # nesting of the expression tree (990 unary minus signs is an attack)
+MAX_NODES = 500      # nodes in one constraint
+
+
+def _shape_ok(tree: ast.AST, text: str) -> None:
+    """Bounded depth and size, checked iteratively (the walk itself must not recurse)."""
+    stack = [(tree, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"constraint {text[:60]!r}: nested deeper than {MAX_DEPTH} levels")
+        if count > MAX_NODES:
+            raise ConfigError(f"constraint {text[:60]!r}: more than {MAX_NODES} terms")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _check(node: ast.AST, names: set[str], text: str) -> None:
@@ -96,9 +113,19 @@ def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
         return {"True": True, "False": False}.get(node.id, env.get(node.id))
     if isinstance(node, ast.BinOp):
         left, right = _eval(node.left, env), _eval(node.right, env)
-        if isinstance(node.op, ast.Pow) and isinstance(right, int | float) and abs(right) > MAX_POWER:
-            raise ConfigError(f"exponent {right!r} too large in constraint")
-        return _BINOPS[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow) and isinstance(right, int | float):
+            if abs(right) > MAX_POWER:
+                raise ConfigError(f"exponent {right!r} too large in constraint")
+            if isinstance(left, int) and not isinstance(left, bool) and \
+                    abs(left) > 1 and left.bit_length() * abs(right) > MAX_INT_BITS:
+                raise ConfigError(f"constraint value {left}**{right} too large")
+        if isinstance(node.op, ast.Mult) and isinstance(left, int | str | tuple) and \
+                isinstance(right, int | str | tuple) and not (isinstance(left, int) and isinstance(right, int)):
+            raise ConfigError("constraint repeats a string or tuple (not allowed)")
+        out = _BINOPS[type(node.op)](left, right)
+        if isinstance(out, int) and out.bit_length() > MAX_INT_BITS:
+            raise ConfigError(f"constraint value exceeds {MAX_INT_BITS} bits")
+        return out
     if isinstance(node, ast.UnaryOp):
         v = _eval(node.operand, env)
         return -v if isinstance(node.op, ast.USub) else (+v if isinstance(node.op, ast.UAdd) else not v)
@@ -142,10 +169,15 @@ class Constraint:
     def parse(cls, text: str, names: set[str]) -> Constraint:
         if len(text) > 1000:
             raise ConfigError(f"constraint too long ({len(text)} characters)")
+        if not text.isprintable():
+            raise ConfigError(f"constraint {text[:60]!r}: control characters not allowed")
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
-            raise ConfigError(f"constraint {text!r}: syntax error at column {exc.offset}: {exc.msg}") from None
+            raise ConfigError(f"constraint {text[:60]!r}: syntax error at column {exc.offset}: {exc.msg}") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise ConfigError(f"constraint {text[:60]!r}: nested too deeply") from None
+        _shape_ok(tree, text)
         _check(tree, names, text)
         return cls(text, tree)
 
@@ -155,5 +187,6 @@ class Constraint:
         except ConfigError:
             raise
         except Exception as exc:  # e.g. division by zero, comparing str with int
-            raise ConfigError(f"constraint {self.text!r} failed on {point}: "
-                              f"{type(exc).__name__}: {exc}") from None
+            msg = str(exc).splitlines()[0][:100] if str(exc) else ""
+            raise ConfigError(f"constraint {self.text[:100]!r} failed on {point}: "
+                              f"{type(exc).__name__}: {msg}") from None

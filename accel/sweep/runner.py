@@ -1,9 +1,10 @@
 """The sweep coordinator: points -> resolved workloads and configs -> executor -> store.
 
-Only this process writes the store.  Results are committed in batches (every
-``FLUSH_ROWS`` rows or ``FLUSH_SECONDS`` seconds, whichever first), each batch in one
-transaction, so a SIGKILL loses at most the batch in flight, which the rerun computes
-again; the primary key makes a duplicate impossible.
+Only this process writes the store.  Each result is committed as it arrives (one
+small transaction per message from a worker), so a SIGKILL loses only the points still
+running, which the rerun computes again; the primary key makes a duplicate impossible.
+SIGINT/SIGTERM stop dispatch, commit what finished, stop the workers and raise
+``Interrupted`` (exit 130/143) saying how many rows were saved.
 """
 
 from __future__ import annotations
@@ -14,16 +15,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from accel.configs import config_dict
-from accel.errors import AccelError
-from accel.sweep.executors import DaskExecutor, LocalExecutor, Task, chunked, evaluate_chunk
+from accel.configs import _suggest, check_number, config_dict
+from accel.errors import AccelError, ConfigError, Interrupted, Stop, WorkloadError
+from accel.sweep.executors import DEFAULT_POINT_TIMEOUT, DaskExecutor, LocalExecutor, Task, chunked
 from accel.sweep.machines import get_adapter
 from accel.sweep.points import design_points
 from accel.sweep.spec import SweepSpec
-from accel.sweep.store import Store, StoreError, point_key
-
-FLUSH_ROWS = 200      # rows per transaction: large enough to amortise the fsync
-FLUSH_SECONDS = 1.0   # ... but a killed sweep loses at most about a second of work
+from accel.sweep.store import Store, StoreError, blank_sqlite, point_key
 
 
 @dataclass
@@ -51,16 +49,20 @@ def default_db(spec: SweepSpec) -> Path:
     return Path("reports") / spec.name / "results.sqlite"
 
 
-def make_executor(workers: int | None, scheduler: str | None, dask_local: int | None):
+def make_executor(workers: int | None, scheduler: str | None, dask_local: int | None,
+                  point_timeout: float | None = DEFAULT_POINT_TIMEOUT):
     if scheduler is not None and dask_local is not None:
         raise AccelError("use either --scheduler or --dask-local, not both")
     if scheduler is not None or dask_local is not None:
+        if workers is not None:
+            raise AccelError("--workers is for local workers; with Dask use --dask-local N")
         return DaskExecutor(scheduler, dask_local)
-    return LocalExecutor(workers if workers is not None else (os.cpu_count() or 1))
+    return LocalExecutor(workers if workers is not None else (os.cpu_count() or 1), point_timeout)
 
 
 def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: int | None = None,
               scheduler: str | None = None, dask_local: int | None = None, fresh: bool = False,
+              point_timeout: float | None = DEFAULT_POINT_TIMEOUT, retry_failed: bool = False,
               on_total: Callable[[int], None] | None = None,
               on_progress: Callable[[int], None] | None = None,
               on_warmup: Callable[[str], None] | None = None) -> SweepSummary:
@@ -72,13 +74,17 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
     the progress total, ``seconds`` and ``rate`` cover the remaining points only and show
     the real rate; ``warmup_seconds`` says what the first point took."""
     adapter = get_adapter(spec.machine)
-    executor = make_executor(workers, scheduler, dask_local)
+    executor = make_executor(workers, scheduler, dask_local, point_timeout)
     points = design_points(spec)
     db = Path(db) if db is not None else default_db(spec)
     if db.is_dir():
         raise StoreError(f"--db {db} is a directory, expected a .sqlite file path")
-    if db.exists() and not fresh:
-        Store(db, create=False).close()  # incompatible store: refuse before any work
+    if (db.exists() or db.is_symlink()) and not blank_sqlite(db):
+        Store(db, readonly=True).close()  # incompatible store: refuse before any work
+    else:
+        from accel.files import check_output_dir
+
+        check_output_dir(db.parent, "--db", StoreError)  # an unwritable folder: say so now
     # Resolve every distinct (workload, knobs) once, before touching the store, so a
     # missing workload or bad knob fails without creating or changing anything.
     version = adapter.model_version()
@@ -89,12 +95,23 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
         for wspec in spec.workloads:
             k = (wspec, tuple(sorted(knobs.items())))
             if k not in wid_of:
-                wl = adapter.resolve_workload(wspec, knobs)
+                for kname, kval in knobs.items():  # same rule as the CLI's flags
+                    check_number(kname, kval, f"parameters.{kname}")
+                try:
+                    wl = adapter.resolve_workload(wspec, knobs)
+                except (ValueError, TypeError, OverflowError) as exc:  # a knob the builder rejects
+                    raise WorkloadError(f"workload {wspec!r} with {knobs}: {type(exc).__name__}: "
+                                        f"{str(exc).splitlines()[0][:100] if str(exc) else ''}") from None
                 wid = adapter.workload_id(wl)
                 wid_of[k] = wid
                 workloads[wid] = wl
 
+    created = not db.exists() or fresh or blank_sqlite(db)
     store = Store(db, fresh=fresh)
+    # objectives name metrics; which metrics a machine reports is known once a point
+    # has been evaluated, so the first ok result is checked before anything is written
+    unchecked = [o.metric for o in spec.objectives if o.metric not in spec.parameters]
+    bad_objective = False
     try:
         store.set_meta(f"spec:{spec.name}", {
             "machine": spec.machine, "base": spec.base, "workloads": list(spec.workloads),
@@ -102,7 +119,7 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             "constraints": [c.text for c in spec.constraints],
             "objectives": [{"metric": o.metric, "goal": o.goal} for o in spec.objectives],
             "source": spec.source})
-        done = store.done_keys()
+        done = store.done_keys(include_failed=not retry_failed)
         pending: dict[str, list[Task]] = {}
         rows_meta: dict[str, dict] = {}
         invalid: list[dict] = []
@@ -129,52 +146,79 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                     invalid.append({**meta, "status": "failed", "error": err, "metrics": {}})
                 else:
                     pending.setdefault(wid, []).append((key, cfg, wid, options))
-        warm_rows: list[dict] = []
-        warmup = 0.0
+        # The first pending point runs alone, before the bar: on a first run it compiles
+        # the machine's kernels (into the on-disk cache every later worker loads), so the
+        # bar's total and rate cover the other points only.  It goes through the executor
+        # like any point (same timeout, same handling of a dying worker or a Ctrl-C).
+        first: list = []
         if pending:
             wid0 = next(iter(pending))
-            first = pending[wid0].pop(0)
+            first = [(wid0, [pending[wid0].pop(0)])]
             if not pending[wid0]:
                 del pending[wid0]
-            if on_warmup:
-                on_warmup(spec.machine)
-            tw = time.perf_counter()
-            warm_rows = evaluate_chunk(adapter, [first], workloads[wid0])
-            warmup = time.perf_counter() - tw
-            store.write([{**rows_meta[r["key"]], **r} for r in warm_rows])
-        if on_total:
-            on_total(sum(len(t) for t in pending.values()) + len(invalid))
-        if invalid:
-            store.write(invalid)
-            if on_progress:
-                on_progress(len(invalid))
-
+        warm_rows: list[dict] = []
+        warmup = 0.0
+        computed = failed = 0
+        counting = False   # progress callbacks only once the bar exists
+        stream = iter(())
         t0 = time.perf_counter()
-        computed = len(warm_rows)
-        failed = sum(r["status"] == "failed" for r in warm_rows)
-        buffer: list[dict] = []
-        last_flush = time.monotonic()
-
-        def flush():
-            nonlocal last_flush
-            store.write(buffer)
-            buffer.clear()
-            last_flush = time.monotonic()
-
-        chunks = chunked(pending, max(1, executor.workers))
         try:
-            if chunks:
-                for results in executor.run(adapter, chunks, workloads):
-                    for r in results:
-                        buffer.append({**rows_meta[r["key"]], **r})
-                        failed += r["status"] == "failed"
-                    computed += len(results)
-                    if on_progress:
-                        on_progress(len(results))
-                    if len(buffer) >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                        flush()
-        finally:
-            flush()  # whatever finished before an interrupt is kept
+            try:
+                for phase in ("warm-up", "rest"):
+                    if phase == "warm-up":
+                        if not first:
+                            continue
+                        if on_warmup:
+                            on_warmup(spec.machine)
+                        chunks = first
+                    else:
+                        warmup = time.perf_counter() - t0 if first else 0.0
+                        if on_total:
+                            on_total(sum(len(t) for t in pending.values()) + len(invalid))
+                        if invalid:
+                            store.write(invalid)
+                            if on_progress:
+                                on_progress(len(invalid))
+                        counting = True
+                        t0 = time.perf_counter()
+                        chunks = chunked(pending, max(1, executor.workers))
+                    stream = executor.run(adapter, chunks, workloads) if chunks else iter(())
+                    for results in stream:
+                        ok = next((r for r in results if r["status"] == "ok"), None)
+                        if unchecked and ok is not None:
+                            missing = [m for m in unchecked if m not in ok["metrics"]]
+                            if missing:
+                                bad_objective = True
+                                raise ConfigError(
+                                    f"objectives: {spec.machine} reports no metric {missing[0]!r}"
+                                    f"{_suggest(missing[0], sorted(ok['metrics']))}")
+                            unchecked = []
+                        rows = [{**rows_meta[r["key"]], **r} for r in results]
+                        store.write(rows)   # committed as it arrives: a kill loses only running points
+                        failed += sum(r["status"] == "failed" for r in results)
+                        computed += len(results)
+                        if not counting:
+                            warm_rows += results
+                        elif on_progress:
+                            on_progress(len(results))
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()   # stops the workers now, not whenever the generator is collected
+        except (KeyboardInterrupt, Stop) as exc:   # Ctrl-C, or the CLI's SIGINT/SIGTERM
+            # the executor's finally has stopped the workers; every row received is committed
+            signum = exc.signum if isinstance(exc, Stop) else 2
+            saved = computed + len(invalid)
+            try:
+                store.refresh_view()
+            except (KeyboardInterrupt, Stop, AccelError, OSError):
+                pass
+            raise Interrupted(f"{'terminated' if signum == 15 else 'interrupted'}: {saved} rows "
+                              f"saved to {db} ({already + saved} of {n_rows} done); rerun the "
+                              "same command to resume", signum) from None
+        except StoreError as exc:   # e.g. the disk filled up mid-sweep: say what is kept
+            raise StoreError(f"{exc}; {computed + len(invalid)} rows of this run were saved "
+                             "before it; rerun to resume") from None
         seconds = time.perf_counter() - t0
         store.refresh_view()
         return SweepSummary(
@@ -186,3 +230,6 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3))
     finally:
         store.close()
+        if bad_objective and created:  # the run wrote nothing a user asked for: leave no file
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(str(db) + suffix).unlink(missing_ok=True)

@@ -40,6 +40,13 @@ RANGE_KEYS = ("start", "stop", "step", "num", "log", "factor")
 SAMPLE_KEYS = ("low", "high", "n", "seed", "log", "integer", "choices")
 GOALS = ("min", "max")
 MAX_POINTS = 1_000_000  # a grid this large is almost certainly a typo in a range
+MAX_VALUE = 2**53       # spec numbers beyond this lose integer precision as floats
+MAX_WORKLOADS = 1000    # workloads per spec; each is resolved and held in memory
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -71,10 +78,23 @@ def _check_keys(where: str, data: dict, known: tuple[str, ...]) -> None:
 
 def _number(where: str, v: Any) -> float | int:
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise ConfigError(f"{where} must be a number, got {v!r}")
+        raise ConfigError(f"{where} must be a number, got {_short(v)}")
     if isinstance(v, float) and not math.isfinite(v):
         raise ConfigError(f"{where} must be finite, got {v!r}")
+    if isinstance(v, int) and abs(v) > MAX_VALUE:
+        raise ConfigError(f"{where} is out of range (|value| <= {MAX_VALUE:g}), got {v}")
     return v
+
+
+def _count(where: str, n: Any, what: str) -> int:
+    """A count of values (range.num, sample.n): a positive integer within MAX_POINTS."""
+    if isinstance(n, float) and n.is_integer() and math.isfinite(n):
+        n = int(n)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"{where}.{what} must be a positive integer, got {_short(n)}")
+    if n > MAX_POINTS:
+        raise ConfigError(f"{where}.{what} = {n} is more than the {MAX_POINTS} points a sweep may have")
+    return n
 
 
 def _tidy(x: float, integer: bool) -> int | float:
@@ -82,7 +102,13 @@ def _tidy(x: float, integer: bool) -> int | float:
     return int(round(x)) if integer else float(round(x, 12))
 
 
-def expand_range(where: str, r: Any) -> list:
+def expand_range(where: str, r: Any, integer_hint: bool | None = None) -> list:
+    """Expand ``{start, stop, step|num|factor}``, counting the values *before* making them.
+
+    ``integer_hint`` is the parameter's type when it is a config field (True = int,
+    False = float); ``None`` falls back to "integer bounds give integer values".  A float
+    parameter stays float even with integer bounds (``clock_ghz: 1..2, num 5`` is
+    1.0, 1.25, ... not 1, 2)."""
     if not isinstance(r, dict):
         raise ConfigError(f"{where}.range must be a mapping with start/stop and step, num or factor")
     _check_keys(f"{where}.range", r, RANGE_KEYS)
@@ -94,50 +120,59 @@ def expand_range(where: str, r: Any) -> list:
     modes = [k for k in ("step", "num", "factor") if k in r]
     if len(modes) != 1:
         raise ConfigError(f"{where}.range needs exactly one of step, num, factor; got {modes or 'none'}")
-    integer = isinstance(start, int) and isinstance(stop, int)
+    if "log" in r and "num" not in r:
+        raise ConfigError(f"{where}.range.log only applies with num")
+    ints = isinstance(start, int) and isinstance(stop, int)
     if "step" in r:
         step = _number(f"{where}.range.step", r["step"])
         if step == 0:
             raise ConfigError(f"{where}.range.step must be nonzero, got {step!r}")
         if (stop - start) * step < 0:
             raise ConfigError(f"{where}.range.step {step!r} moves away from stop {stop!r}")
-        integer = integer and isinstance(step, int)
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1  # stop is inclusive
-        if count > MAX_POINTS:
-            raise ConfigError(f"{where}.range gives {count} values (step {step!r} too small?)")
-        return [_tidy(start + i * step, integer) for i in range(count)]
+        integer = (ints and isinstance(step, int)) if integer_hint is None else integer_hint
+        span = (float(stop) - float(start)) / float(step)   # float: never a huge-int loop
+        if not math.isfinite(span) or span + 1 > MAX_POINTS:
+            raise ConfigError(f"{where}.range gives more than {MAX_POINTS} values "
+                              f"(step {step!r} too small?)")
+        count = int(math.floor(span + 1e-9)) + 1  # stop is inclusive
+        vals = [_tidy(start + i * step, integer) for i in range(count)]
+        return list(dict.fromkeys(vals))
     if "factor" in r:
         factor = _number(f"{where}.range.factor", r["factor"])
         if factor <= 0 or factor == 1 or start <= 0 or stop <= 0 or (stop - start) * (factor - 1) < 0:
             raise ConfigError(f"{where}.range.factor {factor!r} cannot go from {start!r} to {stop!r}")
-        vals, x = [], start
-        while (x <= stop * (1 + 1e-12)) if factor > 1 else (x >= stop * (1 - 1e-12)):
-            vals.append(_tidy(x, integer and isinstance(factor, int)))
-            x = x * factor
-        return vals
-    num = r["num"]
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise ConfigError(f"{where}.range.num must be a positive integer, got {num!r}")
+        count = math.log(stop / start) / math.log(factor) if stop != start else 0.0
+        if not math.isfinite(count) or count + 1 > MAX_POINTS:
+            raise ConfigError(f"{where}.range with factor {factor!r} gives more than "
+                              f"{MAX_POINTS} values")
+        integer = (ints and isinstance(factor, int)) if integer_hint is None else integer_hint
+        vals = [_tidy(start * factor ** i, integer) for i in range(int(math.floor(count + 1e-9)) + 1)]
+        return list(dict.fromkeys(vals))
+    num = _count(where, r["num"], "range.num")
     log = r.get("log", False)
     if not isinstance(log, bool):
-        raise ConfigError(f"{where}.range.log must be true/false, got {log!r}")
+        raise ConfigError(f"{where}.range.log must be true/false, got {_short(log)}")
     if log and (start <= 0 or stop <= 0):
         raise ConfigError(f"{where}.range: log spacing needs positive start/stop, got {start!r}..{stop!r}")
     xs = np.geomspace(start, stop, num) if log else np.linspace(start, stop, num)
+    if integer_hint is None:
+        # integer bounds give integers only when every value is one (else 1..2 num 5
+        # would round to 1, 2); log ranges of an int field round as before
+        integer = ints and (log or all(float(x).is_integer() for x in xs))
+    else:
+        integer = integer_hint
     vals = [_tidy(float(x), integer) for x in xs]
     return list(dict.fromkeys(vals))  # rounding to int can merge neighbours
 
 
-def expand_sample(where: str, s: Any) -> list:
+def expand_sample(where: str, s: Any, integer_hint: bool | None = None) -> list:
     if not isinstance(s, dict):
         raise ConfigError(f"{where}.sample must be a mapping with n, seed and low/high or choices")
     _check_keys(f"{where}.sample", s, SAMPLE_KEYS)
-    n = s.get("n")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"{where}.sample.n must be a positive integer, got {n!r}")
+    n = _count(where, s.get("n"), "sample.n")
     seed = s.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"{where}.sample.seed must be an integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConfigError(f"{where}.sample.seed must be an integer in 0..2^63-1, got {_short(seed)}")
     rng = np.random.default_rng(seed)
     if "choices" in s:
         choices = s["choices"]
@@ -152,18 +187,25 @@ def expand_sample(where: str, s: Any) -> list:
     high = _number(f"{where}.sample.high", s["high"])
     if high < low:
         raise ConfigError(f"{where}.sample: high {high!r} < low {low!r}")
-    log = bool(s.get("log", False))
-    integer = s.get("integer", isinstance(low, int) and isinstance(high, int))
+    log = s.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}.sample.log must be true/false, got {_short(log)}")
+    default_int = (isinstance(low, int) and isinstance(high, int)) if integer_hint is None else integer_hint
+    integer = s.get("integer", default_int)
+    if not isinstance(integer, bool):
+        raise ConfigError(f"{where}.sample.integer must be true/false, got {_short(integer)}")
     if log:
         if low <= 0:
             raise ConfigError(f"{where}.sample: log sampling needs low > 0, got {low!r}")
         xs = np.exp(rng.uniform(math.log(low), math.log(high), size=n))
     else:
-        xs = rng.uniform(low, high, size=n)
-    return list(dict.fromkeys(_tidy(float(x), bool(integer)) for x in xs))
+        xs = rng.uniform(float(low), float(high), size=n)
+    if not np.all(np.isfinite(xs)):
+        raise ConfigError(f"{where}.sample: low..high is too wide to sample")
+    return list(dict.fromkeys(_tidy(float(x), integer) for x in xs))
 
 
-def _values(name: str, v: Any) -> tuple:
+def _values(name: str, v: Any, integer_hint: bool | None = None) -> tuple:
     where = f"parameters.{name}"
     if isinstance(v, dict):
         if len(v) != 1 or next(iter(v)) not in ("range", "sample", "values"):
@@ -171,9 +213,9 @@ def _values(name: str, v: Any) -> tuple:
                               f"got keys {list(v)}")
         kind, body = next(iter(v.items()))
         if kind == "range":
-            vals = expand_range(where, body)
+            vals = expand_range(where, body, integer_hint)
         elif kind == "sample":
-            vals = expand_sample(where, body)
+            vals = expand_sample(where, body, integer_hint)
         else:
             vals = body if isinstance(body, list) else [body]
     elif isinstance(v, list):
@@ -182,10 +224,37 @@ def _values(name: str, v: Any) -> tuple:
         vals = [v]
     if not vals:
         raise ConfigError(f"{where} has no values")
+    if len(vals) > MAX_POINTS:
+        raise ConfigError(f"{where} has {len(vals)} values, more than {MAX_POINTS}")
     for x in vals:
-        if isinstance(x, dict | list):
-            raise ConfigError(f"{where}: values must be scalars, got {x!r}")
+        if isinstance(x, dict | list) or x is None:
+            raise ConfigError(f"{where}: values must be scalars, got {_short(x)}")
+        # a NaN/inf *listed* value is kept: that point is recorded as failed with the
+        # config's reason, the rest of the sweep runs (range/sample bounds must be finite)
+        if isinstance(x, str) and (len(x) > 200 or not x.isprintable()):
+            raise ConfigError(f"{where}: values must be short printable strings, got {_short(x)}")
     return tuple(vals)
+
+
+def _metric_names(adapter) -> set[str]:
+    """Metric names the machine reports, if it declares them (``METRICS`` in its model)."""
+    try:
+        names = getattr(adapter.model_module(), "METRICS", None)
+    except Exception:  # noqa: BLE001
+        return set()
+    return set(names) if names else set()
+
+
+def _integer_hints(adapter) -> dict[str, bool]:
+    """Config field name -> True (int field) / False (float field), for range expansion."""
+    try:
+        from accel.configs import field_types
+
+        cfg = next(iter(adapter.presets().values()))
+        types = field_types(type(cfg))
+    except Exception:  # noqa: BLE001 - no hints just means the old integer rule
+        return {}
+    return {k: t is int for k, t in types.items() if t in (int, float)}
 
 
 def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> SweepSpec:
@@ -198,41 +267,61 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
     machine = data.get("machine")
     if machine is None:
         raise ConfigError(f"sweep spec {source} needs 'machine'")
-    adapter = get_adapter(str(machine))
+    if not isinstance(machine, str):
+        raise ConfigError(f"machine must be a name, got {_short(machine)}")
+    adapter = get_adapter(machine)
     base = data.get("base")
     if base is not None and not isinstance(base, str):
-        raise ConfigError(f"base must be a preset name or arch file, got {base!r}")
+        raise ConfigError(f"base must be a preset name or arch file, got {_short(base)}")
     wl = data.get("workloads")
     if wl is None:
         raise ConfigError(f"sweep spec {source} needs 'workloads'")
     wl = [wl] if isinstance(wl, str) else wl
-    if not isinstance(wl, list) or not wl or not all(isinstance(w, str) for w in wl):
-        raise ConfigError(f"workloads must be a non-empty list of names or .npz paths, got {wl!r}")
+    if not isinstance(wl, list) or not wl or not all(isinstance(w, str) and w for w in wl):
+        raise ConfigError(f"workloads must be a non-empty list of names or .npz paths, got {_short(wl)}")
+    if len(wl) > MAX_WORKLOADS:
+        raise ConfigError(f"workloads: at most {MAX_WORKLOADS}, got {len(wl)}")
     params_raw = data.get("parameters") or {}
     if not isinstance(params_raw, dict):
         raise ConfigError("parameters must be a mapping of name -> values")
-    params = {str(k): _values(str(k), v) for k, v in params_raw.items()}
+    if len(params_raw) > 64:
+        raise ConfigError(f"parameters: at most 64 parameters, got {len(params_raw)}")
+    hints = _integer_hints(adapter)
+    for k in params_raw:
+        if not isinstance(k, str):
+            raise ConfigError(f"parameters: names must be strings, got {_short(k)}")
+    params = {k: _values(k, v, hints.get(k)) for k, v in params_raw.items()}
     adapter.check_parameters(list(params), base)
 
     cons_raw = data.get("constraints") or []
     cons_raw = [cons_raw] if isinstance(cons_raw, str) else cons_raw
     if not isinstance(cons_raw, list):
         raise ConfigError("constraints must be a list of expressions")
+    if len(cons_raw) > 100 or not all(isinstance(c, str | int | float | bool) for c in cons_raw):
+        raise ConfigError("constraints must be a list of at most 100 expressions (strings)")
     constraints = tuple(Constraint.parse(str(c), set(params)) for c in cons_raw)
 
     obj_raw = data.get("objectives") or {}
     if isinstance(obj_raw, list):  # [{cycles: min}, {lut: min}] or ["cycles"]
         items: list[tuple[str, Any]] = []
         for o in obj_raw:
+            if not isinstance(o, dict | str):
+                raise ConfigError(f"objectives: each entry is a metric name or {{metric: min|max}}, "
+                                  f"got {_short(o)}")
             items.extend(o.items() if isinstance(o, dict) else [(o, "min")])
     elif isinstance(obj_raw, dict):
         items = list(obj_raw.items())
     else:
-        raise ConfigError(f"objectives must be a mapping metric -> min|max, got {obj_raw!r}")
+        raise ConfigError(f"objectives must be a mapping metric -> min|max, got {_short(obj_raw)}")
     objectives = []
     for metric, goal in items:
-        if goal not in GOALS:
-            raise ConfigError(f"objectives.{metric} must be min or max, got {goal!r}")
+        if not isinstance(metric, str) or not metric:
+            raise ConfigError(f"objectives: metric names must be strings, got {_short(metric)}")
+        if not isinstance(goal, str) or goal not in GOALS:
+            raise ConfigError(f"objectives.{metric} must be min or max, got {_short(goal)}")
+        known_metrics = _metric_names(adapter)
+        if known_metrics and metric not in known_metrics and metric not in params:
+            raise ConfigError(f"objectives: unknown metric {metric!r}{_suggest(metric, sorted(known_metrics))}")
         objectives.append(Objective(str(metric), goal))
 
     sample = data.get("sample")
@@ -241,16 +330,17 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
         if not isinstance(sample, dict):
             raise ConfigError("sample must be a mapping {n: ..., seed: ...}")
         _check_keys("sample", sample, ("n", "seed"))
-        sample_n = sample.get("n")
-        if isinstance(sample_n, bool) or not isinstance(sample_n, int) or sample_n < 1:
-            raise ConfigError(f"sample.n must be a positive integer, got {sample_n!r}")
+        sample_n = _count("sample", sample.get("n"), "n")
         sample_seed = sample.get("seed", 0)
-        if isinstance(sample_seed, bool) or not isinstance(sample_seed, int):
-            raise ConfigError(f"sample.seed must be an integer, got {sample_seed!r}")
+        if isinstance(sample_seed, bool) or not isinstance(sample_seed, int) or not 0 <= sample_seed < 2**63:
+            raise ConfigError(f"sample.seed must be an integer in 0..2^63-1, got {_short(sample_seed)}")
 
-    spec_name = str(data.get("name") or name or "sweep")
-    if not spec_name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ConfigError(f"name must be letters, digits, '-', '_' or '.', got {spec_name!r}")
+    spec_name = data.get("name") or name or "sweep"
+    if not isinstance(spec_name, str) or len(spec_name) > 100 or spec_name.startswith(".") or \
+            not spec_name.replace("-", "").replace("_", "").replace(".", "").isascii() or \
+            not spec_name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ConfigError(f"name must be up to 100 ASCII letters, digits, '-', '_' or '.', "
+                          f"got {_short(spec_name)}")
     return SweepSpec(name=spec_name, machine=adapter.name, base=base, workloads=tuple(wl),
                      parameters=params, constraints=constraints, objectives=tuple(objectives),
                      sample_n=sample_n, sample_seed=sample_seed, source=source, raw=data)
@@ -258,5 +348,7 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
 
 def load_spec(path: str | Path) -> SweepSpec:
     p = Path(path)
+    if p.suffix not in (".yaml", ".yml"):
+        raise ConfigError(f"sweep spec must be a .yaml file, got {path}")
     data = read_yaml(p, "sweep spec")
     return parse_spec(data, source=str(p), name=p.stem)

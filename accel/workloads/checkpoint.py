@@ -85,6 +85,65 @@ def checkpoint_identity(folder: Path) -> list:
     return [[f.name, f.stat().st_size, int(f.stat().st_mtime)] for f in safetensors_files(folder)]
 
 
+# What a checkpoint file may declare, checked from its header before any tensor is read.
+MAX_HEADER_BYTES = 100 * 2**20       # safetensors' own limit
+MAX_CHECKPOINT_BYTES = 16 * 2**30    # tensor bytes of one file (LLaMA-2-7B shards are ~10 GB)
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+                "U8": 1, "BOOL": 1, "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_header(path: Path) -> dict:
+    """The safetensors header, checked: bounded size, JSON object, every tensor's dtype
+    known, shape non-negative, byte range inside the file and matching its shape."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) != 8:
+                raise WorkloadError(f"checkpoint file {path} is truncated")
+            (hlen,) = struct.unpack("<Q", head)
+            if hlen > MAX_HEADER_BYTES or 8 + hlen > size:
+                raise WorkloadError(f"checkpoint file {path}: header length {hlen} is impossible")
+            header = json.loads(f.read(hlen).decode("utf-8"), parse_constant=_no_constant)
+    except OSError as exc:
+        raise WorkloadError(f"cannot read checkpoint file {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise WorkloadError(f"checkpoint file {path}: header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise WorkloadError(f"checkpoint file {path}: header is not a JSON object")
+    data_bytes = size - 8 - hlen
+    total = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        where = f"checkpoint file {path}: tensor {key[:80]!r}"
+        if not isinstance(info, dict) or info.get("dtype") not in _DTYPE_BYTES:
+            raise WorkloadError(f"{where} has an unknown dtype")
+        shape, offs = info.get("shape"), info.get("data_offsets")
+        if not isinstance(shape, list) or len(shape) > 8 or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40 for d in shape):
+            raise WorkloadError(f"{where} has a bad shape")
+        if not isinstance(offs, list) or len(offs) != 2 or not all(
+                isinstance(o, int) and not isinstance(o, bool) for o in offs):
+            raise WorkloadError(f"{where} has bad data_offsets")
+        count = 1
+        for d in shape:
+            count *= d
+        start, end = offs
+        if not 0 <= start <= end <= data_bytes or end - start != count * _DTYPE_BYTES[info["dtype"]]:
+            raise WorkloadError(f"{where}: byte range {start}..{end} does not fit the file "
+                                "or its shape")
+        total += end - start
+    if total > MAX_CHECKPOINT_BYTES:
+        raise WorkloadError(f"checkpoint file {path} holds {total / 2**30:.3g} GiB of tensors, more "
+                            f"than the {MAX_CHECKPOINT_BYTES / 2**30:g} GiB limit")
+    return header
+
+
 def _read_bf16(path: Path, keys: set[str]) -> dict[str, np.ndarray]:
     """BF16 tensors (LLaMA checkpoints) that ``safetensors.numpy`` cannot represent:
     parse the safetensors header ourselves and widen bf16 -> float32 (bf16 is the top
@@ -111,6 +170,9 @@ def load_tensors(folder: Path, select=None) -> dict[str, np.ndarray]:
 
     out: dict[str, np.ndarray] = {}
     for path in safetensors_files(folder):
+        if not path.is_file():
+            raise WorkloadError(f"checkpoint file {path} is not a regular file")
+        check_header(path)
         try:
             with safe_open(str(path), framework="numpy") as f:
                 keys = [k for k in f.keys() if select is None or select(k)]
@@ -159,7 +221,11 @@ def _linear_weights_cached(folder: str) -> dict[str, np.ndarray]:
     for _order, module, w in found:
         if w.ndim != 2:
             raise WorkloadError(f"checkpoint {folder}: {module}.weight is not 2-D ({w.shape})")
+        if w.dtype.kind not in "fiu":
+            raise WorkloadError(f"checkpoint {folder}: {module}.weight has dtype {w.dtype}, not real numbers")
         w = np.ascontiguousarray(w, dtype=np.float32)
+        if not np.isfinite(w).all():
+            raise WorkloadError(f"checkpoint {folder}: {module}.weight contains NaN or infinite values")
         w.setflags(write=False)  # shared by every caller of the cache
         out[module] = w
     return out

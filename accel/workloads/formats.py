@@ -340,3 +340,122 @@ def format_from_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> Format:
         return Block(shape, arrays["block_n"], arrays.get("values"), arrays.get("indices"),
                      int(meta.get("block", 16)))
     raise WorkloadError(f"unknown sparsity format {kind!r}; known: {', '.join(FORMAT_KINDS)}")
+
+
+# --- checks of operands read from files ---------------------------------------------------
+MAX_DIM = 2**31 - 1   # a matrix side: indices are int32 in the CSR and the kernels
+
+
+def _real(where: str, name: str, arr: np.ndarray, finite: bool = True) -> None:
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        kind = getattr(getattr(arr, "dtype", None), "name", type(arr).__name__)
+        raise WorkloadError(f"{where}: {name} must be a real numeric array, got {kind}")
+    if finite and arr.dtype.kind == "f" and arr.size and not np.isfinite(arr).all():
+        raise WorkloadError(f"{where}: {name} contains NaN or infinite values")
+
+
+def _integer(where: str, name: str, arr: np.ndarray, low: int, high: int) -> None:
+    """Integer array with every entry in [low, high)."""
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iu":
+        kind = getattr(getattr(arr, "dtype", None), "name", type(arr).__name__)
+        raise WorkloadError(f"{where}: {name} must be an integer array, got {kind}")
+    if arr.size and (int(arr.min()) < low or int(arr.max()) >= high):
+        raise WorkloadError(f"{where}: {name} has entries outside {low}..{high - 1} "
+                            f"(min {int(arr.min())}, max {int(arr.max())})")
+
+
+def _shape(where: str, name: str, arr: np.ndarray, shape: tuple[int, ...]) -> None:
+    if tuple(arr.shape) != tuple(shape):
+        raise WorkloadError(f"{where}: {name} has shape {tuple(arr.shape)}, expected {tuple(shape)}")
+
+
+def check_format(fmt: Format, where: str) -> None:
+    """Every array of an operand read from a file agrees with its declared shape and
+    format: dtypes real (indices integer), index ranges inside the matrix or group,
+    CSR pointers monotone, no NaN/inf values.  A format built by accel passes by
+    construction; a file may claim anything."""
+    rows, cols = _check_2d(fmt.shape)
+    if rows > MAX_DIM or cols > MAX_DIM:
+        raise WorkloadError(f"{where}: shape {rows}x{cols} exceeds {MAX_DIM} per side")
+    if isinstance(fmt, Dense):
+        if fmt.values is not None:
+            _real(where, "values", fmt.values)
+            _shape(where, "values", fmt.values, (rows, cols))
+        return
+    if isinstance(fmt, NM):
+        if (fmt.values is None) != (fmt.indices is None):
+            raise WorkloadError(f"{where}: N:M operand needs both values and indices, or neither")
+        if fmt.values is None:
+            return
+        want = (fmt.groups * fmt.n, fmt.lines)
+        _real(where, "values", fmt.values)
+        _shape(where, "values", fmt.values, want)
+        _shape(where, "indices", fmt.indices, want)
+        _integer(where, "N:M indices", fmt.indices, 0, fmt.m)
+        if fmt.n > 1:  # kept positions ascend inside each group (the layout's contract)
+            pos = fmt.indices.reshape(fmt.groups, fmt.n, fmt.lines).astype(np.int64)
+            if np.any(np.diff(pos, axis=1) <= 0):
+                raise WorkloadError(f"{where}: N:M indices must be distinct and ascending "
+                                    "within each group")
+        return
+    if isinstance(fmt, Unstructured):
+        if fmt.density_hint is not None:
+            h = fmt.density_hint
+            if isinstance(h, bool) or not isinstance(h, int | float) or not 0.0 <= h <= 1.0:
+                raise WorkloadError(f"{where}: density_hint must be a number in [0, 1], got {h!r}")
+        arrs = (fmt.indptr, fmt.indices, fmt.data)
+        if all(a is None for a in arrs):
+            return
+        if any(a is None for a in arrs):
+            raise WorkloadError(f"{where}: CSR operand needs indptr, indices and data")
+        if fmt.indptr.ndim != 1 or fmt.indices.ndim != 1 or fmt.data.ndim != 1:
+            raise WorkloadError(f"{where}: CSR arrays must be 1-D")
+        _shape(where, "indptr", fmt.indptr, (rows + 1,))
+        nnz = fmt.indices.shape[0]
+        _integer(where, "indptr", fmt.indptr, 0, nnz + 1)
+        if fmt.indptr[0] != 0 or fmt.indptr[-1] != nnz or np.any(np.diff(fmt.indptr) < 0):
+            raise WorkloadError(f"{where}: indptr must rise from 0 to nnz={nnz}")
+        _shape(where, "data", fmt.data, (nnz,))
+        _integer(where, "column indices", fmt.indices, 0, cols)
+        _real(where, "data", fmt.data)
+        return
+    if isinstance(fmt, Block):
+        b = fmt.block
+        if isinstance(b, bool) or not isinstance(b, int) or not 1 <= b <= 64:
+            raise WorkloadError(f"{where}: block must be an integer in 1..64, got {b!r}")
+        _shape(where, "block_n", fmt.block_n, (-(-rows // b), -(-cols // b)))
+        _integer(where, "block_n", fmt.block_n, 1, b + 1)
+        if (fmt.values is None) != (fmt.indices is None):
+            raise WorkloadError(f"{where}: block operand needs both values and indices, or neither")
+        if fmt.values is None:
+            return
+        total = int(fmt.kept_per_column_group().sum())
+        _real(where, "values", fmt.values)
+        _shape(where, "values", fmt.values, (total,))
+        _shape(where, "indices", fmt.indices, (total,))
+        _integer(where, "block indices", fmt.indices, 0, b)
+        return
+    raise WorkloadError(f"{where}: unknown operand type {type(fmt).__name__}")  # pragma: no cover
+
+
+# Multiply-adds of one C = A.B (~1.1e9).  The PIUMA model simulates ~2e6 of them per
+# second on one core (rmat:13 A.A: 1.9e7 in 13 s), so this is ~10 minutes of simulation;
+# rmat:12, the acceptance workload, needs 6.7e6.
+MAX_SPGEMM_FLOPS = 2**30
+
+
+def spgemm_flops(a: Unstructured, b: Unstructured) -> int:
+    """Multiply-adds of C = A.B from the operands' structure, in O(nnz): each stored
+    A[i, k] meets every stored entry of row k of B."""
+    b_row_nnz = np.diff(b.indptr.astype(np.int64))
+    return int(b_row_nnz[a.indices.astype(np.int64)].sum(dtype=np.int64)) if a.indices.size else 0
+
+
+def check_spgemm_work(a: Unstructured, b: Unstructured, where: str) -> None:
+    """Refuse a SpGEMM whose operands lack data or whose work is beyond the limit."""
+    if a.indptr is None or b.indptr is None:
+        raise WorkloadError(f"{where}: SpGEMM operands need their CSR arrays (metadata-only given)")
+    flops = spgemm_flops(a, b)
+    if flops > MAX_SPGEMM_FLOPS:
+        raise WorkloadError(f"{where}: C = A.B needs {flops:.3g} multiply-adds, more than the "
+                            f"limit {MAX_SPGEMM_FLOPS:.3g} one op may simulate")

@@ -29,6 +29,13 @@ from accel.workloads.ops import SpGemm, Workload
 GRAPH500_ABC = (0.57, 0.19, 0.19)  # Graph500 reference R-MAT quadrant probabilities
 MAX_RMAT_SCALE = 26                 # 2^26 vertices x 16 edges is ~1e9 edges: beyond a laptop
 VALUE_RANGE = (0.5, 1.5)            # entry values; away from 0 so no product cancels by accident
+# Memory a generator or reader may use, estimated before allocating (what a 16 GB
+# laptop holds next to the model and its workers).  R-MAT needs ~40 B per edge
+# (rows, cols, key, sort copy, values); a CSR matrix ~(rows + 1) * 8 + nnz * 12 B plus
+# scipy's COO copy while reading (~nnz * 24 B).
+MEMORY_BUDGET = 4 * 2**30
+RMAT_BYTES_PER_EDGE = 40
+MAX_SEED = 2**63 - 1
 
 
 def _csr(mat: sp.spmatrix) -> Unstructured:
@@ -46,6 +53,15 @@ def rmat(scale: int, edge_factor: int = 16, seed: int = 1, a: float = GRAPH500_A
         raise WorkloadError(f"R-MAT scale must be an integer in 1..{MAX_RMAT_SCALE}, got {scale}")
     if not isinstance(edge_factor, int | np.integer) or edge_factor < 1:
         raise WorkloadError(f"R-MAT edge factor must be a positive integer, got {edge_factor}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        raise WorkloadError(f"seed must be an integer in 0..2^63-1, got {seed}")
+    need = float(edge_factor) * 2.0 ** int(scale) * RMAT_BYTES_PER_EDGE
+    if need > MEMORY_BUDGET:
+        raise WorkloadError(f"R-MAT scale {scale}, edge factor {edge_factor} needs about "
+                            f"{need / 2**30:.3g} GiB, more than the {MEMORY_BUDGET / 2**30:g} GiB limit")
+    for name, v in (("a", a), ("b", b), ("c", c)):
+        if isinstance(v, bool) or not isinstance(v, int | float | np.floating) or not np.isfinite(v):
+            raise WorkloadError(f"R-MAT probability {name} must be a finite number, got {v}")
     d = 1.0 - a - b - c
     if min(a, b, c) <= 0 or d <= 0:
         raise WorkloadError(f"R-MAT probabilities need a, b, c > 0 and a+b+c < 1, got "
@@ -82,36 +98,95 @@ def uniform_random(n: int, density: float, seed: int = 0) -> Unstructured:
     """Square n x n matrix with round(density * n^2) entries at uniform random positions."""
     if not isinstance(n, int | np.integer) or n < 1:
         raise WorkloadError(f"matrix size must be a positive integer, got {n}")
-    if not 0.0 < density <= 1.0:
+    if not 0.0 < density <= 1.0:  # also refuses NaN
         raise WorkloadError(f"density must be in (0, 1], got {density}")
+    need = float(n) * n * density * 24 + (n + 1) * 8
+    if need > MEMORY_BUDGET or n > 2**31 - 1:
+        raise WorkloadError(f"a {n}x{n} matrix at density {density} needs about "
+                            f"{need / 2**30:.3g} GiB, more than the {MEMORY_BUDGET / 2**30:g} GiB limit")
     rng = np.random.default_rng(seed)
     mat = sp.random(n, n, density=density, format="csr", random_state=rng,
                     data_rvs=lambda k: rng.uniform(*VALUE_RANGE, size=k))
     return _csr(mat)
 
 
+MTX_MAX_FILE_BYTES = 4 * 2**30
+
+
+def _mtx_header(path: Path) -> tuple[str, str, int, int, int]:
+    """(format, field, rows, cols, entries) from the banner and size line, read before
+    scipy allocates anything: a 70-byte header may declare a 10^9 x 10^9 matrix."""
+    with path.open("rb") as f:
+        banner = f.readline(1024).decode("latin-1").split()
+        if len(banner) != 5 or banner[0].lower() != "%%matrixmarket" or banner[1].lower() != "matrix":
+            raise WorkloadError(f"{path} is not a Matrix Market file (no '%%MatrixMarket matrix' banner)")
+        fmt, field_, symm = (x.lower() for x in banner[2:])
+        if fmt not in ("coordinate", "array"):
+            raise WorkloadError(f"{path}: unknown Matrix Market format {fmt!r}")
+        if field_ not in ("real", "integer", "pattern", "double"):
+            raise WorkloadError(f"{path}: {field_} matrices are not supported (real, integer or pattern)")
+        if symm not in ("general", "symmetric", "skew-symmetric"):
+            raise WorkloadError(f"{path}: {symm} matrices are not supported")
+        for _ in range(100_000):
+            line = f.readline(4096)
+            if not line:
+                raise WorkloadError(f"{path}: Matrix Market file has no size line")
+            text = line.decode("latin-1").strip()
+            if text and not text.startswith("%"):
+                break
+        else:
+            raise WorkloadError(f"{path}: too many comment lines before the size line")
+    parts = text.split()
+    want = 3 if fmt == "coordinate" else 2
+    if len(parts) != want or not all(p.isdigit() for p in parts):
+        raise WorkloadError(f"{path}: bad Matrix Market size line {text[:60]!r}")
+    rows, cols = int(parts[0]), int(parts[1])
+    entries = int(parts[2]) if fmt == "coordinate" else rows * cols
+    return fmt, field_, rows, cols, entries
+
+
 def read_mtx(path: str | os.PathLike) -> Unstructured:
-    """A Matrix Market file (e.g. from SuiteSparse) as CSR; pattern matrices get value 1."""
+    """A Matrix Market file (e.g. from SuiteSparse) as CSR; pattern matrices get value 1.
+
+    The header is checked first (sizes against ``MEMORY_BUDGET``, int32 indices), the
+    entries after (finite values, indices inside the declared shape)."""
     import scipy.io
 
-    path = Path(path)
-    if not path.is_file():
-        raise WorkloadError(f"Matrix Market file not found: {path}")
+    from accel.files import check_input_file
+
+    path = check_input_file(path, "Matrix Market file", MTX_MAX_FILE_BYTES, WorkloadError)
+    fmt, field_, rows, cols, entries = _mtx_header(path)
+    if rows < 1 or cols < 1:
+        raise WorkloadError(f"{path}: empty matrix of shape ({rows}, {cols})")
+    if rows > 2**31 - 1 or cols > 2**31 - 1:
+        raise WorkloadError(f"{path}: {rows}x{cols} exceeds {2**31 - 1} rows/columns (int32 indices)")
+    stored = entries * (2 if field_ != "general" else 1)
+    need = (rows + 1) * 8.0 + stored * 36.0
+    if need > MEMORY_BUDGET:
+        raise WorkloadError(f"{path}: a {rows}x{cols} matrix with {entries} entries needs about "
+                            f"{need / 2**30:.3g} GiB, more than the {MEMORY_BUDGET / 2**30:g} GiB limit")
     try:
         mat = scipy.io.mmread(str(path))
-    except (ValueError, OSError, IndexError, TypeError) as exc:
-        raise WorkloadError(f"{path} is not a readable Matrix Market file ({exc})") from None
+    except (ValueError, OSError, IndexError, TypeError, OverflowError, UnicodeDecodeError) as exc:
+        msg = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+        raise WorkloadError(f"{path} is not a readable Matrix Market file ({msg})") from None
     if np.iscomplexobj(mat.data if sp.issparse(mat) else mat):
         raise WorkloadError(f"{path}: complex matrices are not supported")
     mat = sp.csr_matrix(mat)
-    if mat.shape[0] == 0 or mat.shape[1] == 0:
-        raise WorkloadError(f"{path}: empty matrix of shape {mat.shape}")
+    if mat.shape != (rows, cols):
+        raise WorkloadError(f"{path}: entries do not match the declared shape {rows}x{cols}")
+    if mat.data.dtype.kind not in "biuf" or (mat.data.size and not np.isfinite(mat.data).all()):
+        raise WorkloadError(f"{path}: entries must be finite real numbers (NaN or inf found)")
     return _csr(mat)
 
 
 def spgemm_workload(a: Unstructured, b: Unstructured | None = None, name: str = "spgemm",
                     provenance: dict | None = None) -> Workload:
     """One SpGEMM op C = A @ B (``b=None`` means A @ A, the usual graph benchmark)."""
+    from accel.workloads.formats import check_spgemm_work
+
     op_name = "A*A" if b is None else "A*B"
     op = SpGemm(op_name, a, a if b is None else b)
+    if op.a.shape[1] == op.b.shape[0]:
+        check_spgemm_work(op.a, op.b, f"workload {name}")
     return Workload(name, [op], dict(provenance or {}))

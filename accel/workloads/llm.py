@@ -74,48 +74,76 @@ LLM_PRESETS: dict[str, LLMShape] = {
 }
 
 
-def shape_from_hf_config(path: str | Path) -> LLMShape:
-    """Read a Hugging Face style ``config.json`` (LLaMA or OPT families)."""
-    p = Path(path)
-    try:
-        cfg = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise WorkloadError(f"model config not found: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WorkloadError(f"malformed model config {path}: {exc}") from None
-    if not isinstance(cfg, dict):
-        raise WorkloadError(f"model config {path} must be a JSON object")
-    try:
-        hidden = int(cfg["hidden_size"])
-        layers = int(cfg["num_hidden_layers"])
-        heads = int(cfg["num_attention_heads"])
-        vocab = int(cfg["vocab_size"])
-        ffn = int(cfg.get("intermediate_size") or cfg["ffn_dim"])
-    except KeyError as exc:
-        raise WorkloadError(f"model config {path} lacks key {exc.args[0]!r}") from None
-    act = str(cfg.get("hidden_act", cfg.get("activation_function", "silu"))).lower()
-    swiglu = act in ("silu", "swish") or "intermediate_size" in cfg
-    shape = LLMShape(
-        name=str(cfg.get("_name_or_path") or cfg.get("model_type") or p.stem),
-        layers=layers, hidden=hidden, heads=heads,
-        kv_heads=int(cfg.get("num_key_value_heads", heads)), ffn=ffn, vocab=vocab,
-        ffn_kind="swiglu" if swiglu else "relu",
-        norm="rmsnorm" if "rms_norm_eps" in cfg else "layernorm",
-        rope=cfg.get("model_type", "llama") != "opt",
-        max_positions=int(cfg.get("max_position_embeddings", 2048)))
-    for field_name in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab"):
-        if getattr(shape, field_name) <= 0:
-            raise WorkloadError(f"model config {path}: {field_name} must be positive")
-    if hidden % heads or heads % shape.kv_heads:
-        raise WorkloadError(f"model config {path}: hidden {hidden} / heads {heads} / "
+# Bounds of a model shape read from a file (the largest public decoders are well
+# inside: e.g. 126 layers, hidden 16384, FFN 53248, vocab 256000, 128k positions).
+SHAPE_LIMITS = {"layers": 1024, "hidden": 2**17, "heads": 1024, "kv_heads": 1024,
+                "ffn": 2**20, "vocab": 2**22, "max_positions": 2**22}
+MAX_TOKENS = 2**20           # prefill or decode length (1M tokens)
+MAX_CONFIG_BYTES = 2**20     # a config.json is a few KB
+
+
+def _bounded_int(where: str, key: str, v, limit: int) -> int:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= limit:
+        raise WorkloadError(f"{where}: {key} must be an integer in 1..{limit}, got {str(v)[:40]}")
+    return v
+
+
+def _checked_shape(where: str, **kw) -> LLMShape:
+    for key, limit in SHAPE_LIMITS.items():
+        kw[key] = _bounded_int(where, key, kw.get(key), limit)
+    for key in ("name", "ffn_kind", "norm"):
+        if not isinstance(kw.get(key), str) or len(kw[key]) > 200:
+            raise WorkloadError(f"{where}: {key} must be a short string")
+    if kw["ffn_kind"] not in ("swiglu", "relu") or not isinstance(kw.get("rope"), bool):
+        raise WorkloadError(f"{where}: ffn_kind must be swiglu or relu and rope true/false")
+    shape = LLMShape(**{k: kw[k] for k in LLMShape.__dataclass_fields__})
+    if shape.hidden % shape.heads or shape.heads % shape.kv_heads:
+        raise WorkloadError(f"{where}: hidden {shape.hidden} / heads {shape.heads} / "
                             f"kv heads {shape.kv_heads} do not divide")
     return shape
+
+
+def shape_from_hf_config(path: str | Path) -> LLMShape:
+    """Read a Hugging Face style ``config.json`` (LLaMA or OPT families)."""
+    from accel.files import check_input_file
+
+    p = check_input_file(path, "model config", MAX_CONFIG_BYTES, WorkloadError)
+
+    def no_constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        cfg = json.loads(p.read_bytes().decode("utf-8"), parse_constant=no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise WorkloadError(f"malformed model config {path}: {str(exc).splitlines()[0][:80]}") from None
+    if not isinstance(cfg, dict):
+        raise WorkloadError(f"model config {path} must be a JSON object")
+    where = f"model config {path}"
+    for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size"):
+        if key not in cfg:
+            raise WorkloadError(f"{where} lacks key {key!r}")
+    ffn = cfg.get("intermediate_size") or cfg.get("ffn_dim")
+    if ffn is None:
+        raise WorkloadError(f"{where} lacks key 'intermediate_size' (or 'ffn_dim')")
+    act = str(cfg.get("hidden_act", cfg.get("activation_function", "silu"))).lower()
+    swiglu = act in ("silu", "swish") or "intermediate_size" in cfg
+    heads = cfg["num_attention_heads"]
+    name = cfg.get("_name_or_path") or cfg.get("model_type") or p.stem
+    return _checked_shape(
+        where, name=str(name)[:200], layers=cfg["num_hidden_layers"], hidden=cfg["hidden_size"],
+        heads=heads, kv_heads=cfg.get("num_key_value_heads", heads), ffn=ffn,
+        vocab=cfg["vocab_size"], ffn_kind="swiglu" if swiglu else "relu",
+        norm="rmsnorm" if "rms_norm_eps" in cfg else "layernorm",
+        rope=cfg.get("model_type", "llama") != "opt",
+        max_positions=cfg.get("max_position_embeddings", 2048))
 
 
 def resolve_shape(model: str) -> LLMShape:
     if model in LLM_PRESETS:
         return LLM_PRESETS[model]
-    if model.endswith(".json") or Path(model).is_file():
+    if model.endswith(".json") or Path(model).exists():
         return shape_from_hf_config(model)
     raise WorkloadError(f"unknown model {model!r}; known: {', '.join(LLM_PRESETS)} "
                         "(or a Hugging Face config.json)")
@@ -129,7 +157,7 @@ def parse_sparsity(text: str) -> tuple[str, float]:
     if t.startswith("mixed:"):
         try:
             d = float(t.split(":", 1)[1])
-        except ValueError:
+        except (ValueError, OverflowError):
             raise WorkloadError(f"bad sparsity {text!r}: mixed:D needs a number D") from None
         lo, hi = SUPPORTED_N[0] / SPARSE_M, 1.0
         if not lo <= d <= hi:
@@ -171,8 +199,12 @@ def llm_workload(model: str, prefill: int, decode: int, sparsity: str = "dense",
     """Prefill + decode GEMMs of ``model`` (preset name or config.json path), batch 1."""
     shape = resolve_shape(model)
     for what, v in (("prefill", prefill), ("decode", decode)):
-        if int(v) <= 0:
-            raise WorkloadError(f"{what} length must be positive, got {v}")
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 1 <= v <= MAX_TOKENS:
+            raise WorkloadError(f"{what} length must be an integer in 1..{MAX_TOKENS}, got {v}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
+        raise WorkloadError(f"seed must be an integer in 0..2^63-1, got {seed}")
+    if not isinstance(sparsity, str) or len(sparsity) > 100:
+        raise WorkloadError("sparsity must be dense, N:16 or mixed:D")
     parse_sparsity(sparsity)
     rng = np.random.default_rng(seed)
     ops: list[Gemm] = []
@@ -196,4 +228,4 @@ def shape_of(workload: Workload) -> LLMShape:
     if not isinstance(info, dict):
         raise WorkloadError(f"workload {workload.name} is not an LLM workload "
                             "(no provenance['llm']; build it with llm_workload)")
-    return LLMShape(**info)
+    return _checked_shape(f"workload {workload.name} provenance", **info)

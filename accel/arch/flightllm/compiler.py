@@ -81,6 +81,13 @@ def bit(u: int) -> int:
     return 1 << u
 
 
+def slr_share(units: int, cores: int) -> float:
+    """Busiest SLR's work over an even split when ``units`` whole instructions (or
+    heads) are dealt to ``cores`` SLRs: ceil(units / cores) / (units / cores)."""
+    units = max(int(units), 1)
+    return -(-units // cores) * cores / units
+
+
 def pad_cols(n: int, per_instr: int) -> int:
     """Columns an MV op of ``n`` outputs computes beyond ``n`` (whole instructions)."""
     return -(-n // per_instr) * per_instr - n
@@ -150,6 +157,12 @@ class Builder:
         return np.concatenate(self.parts) if self.parts else np.zeros((0, NF), np.int64)
 
     # --- primitive ops --------------------------------------------------------------
+    def slr_factor(self, units: int) -> float:
+        """``slr_share`` of an op of ``units`` whole instructions or heads, when the
+        config deals them to the SLRs whole (``slr_whole_instr_split``)."""
+        c = self.cfg
+        return slr_share(units, c.cores) if c.slr_whole_instr_split else 1.0
+
     def compute_cycles(self, unit: int, slots) -> np.ndarray:
         c = self.cfg
         per_cycle = c.cores * (c.mm_macs_per_core if unit == MM else c.mv_macs_per_core)
@@ -180,7 +193,12 @@ class Builder:
         """Load an activation from HBM for ``unit``: an LD (after the producer's token in
         ``wait``) and a zero-cycle consumer instruction waiting for it, so the unit's next
         instruction cannot start before the data has arrived.  The LD queue is in order:
-        weight tiles behind this LD are not prefetched before the producer has stored."""
+        weight tiles behind this LD are not prefetched before the producer has stored.
+        ``split`` = 1 (an op's whole input, needed by every SLR): with
+        ``slr_broadcast_inputs`` each SLR loads all of it, ``cores`` loads spread over the
+        channels holding the SLRs' stored slices."""
+        if split == 1 and self.cfg.slr_broadcast_inputs and self.cfg.cores > 1:
+            nbytes, split = nbytes * self.cfg.cores, self.cfg.cores
         self.emit(LD, 1, nbytes=nbytes, wait=wait, rel=bit(unit), kind=self.k_act_in,
                   split=split)
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
@@ -205,9 +223,12 @@ class Builder:
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
         r_sizes[-1] = rows - tile_rows * (len(r_sizes) - 1)
         nr = len(r_sizes)
-        t_slots = t.slots.copy()
+        t_slots = t.slots.astype(np.float64)
+        per_instr = self.cfg.mv_cols_per_instr if unit == MV else self.cfg.mm_cols_per_instr
         if unit == MV:
-            t_slots[-1] += pad_cols(t.N, self.cfg.mv_cols_per_instr) * t.K
+            t_slots[-1] += pad_cols(t.N, per_instr) * t.K
+        # the SLRs get whole instructions; the op ends at the busiest SLR's last one
+        t_slots *= self.slr_factor(-(-t.N // per_instr))
         slots = np.outer(t_slots, r_sizes).reshape(-1)
         macs = np.outer(t.macs, r_sizes).reshape(-1)
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
@@ -249,11 +270,14 @@ class Builder:
 
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
-                  act_bytes: int = 0, cached: int | None = None, pad_slots: int = 0) -> None:
+                  act_bytes: int = 0, cached: int | None = None, pad_slots: int = 0,
+                  heads: int = 1) -> None:
         """Attention over ``entries`` keys (or values) read from the KV cache in chunks;
         ``act_bytes`` > 0 first loads the query / probabilities from HBM (``act_in``).
         ``pad_slots``: chain slots of the padding of each head's MV instructions, spread
-        over the chunks in proportion to their entries."""
+        over the chunks in proportion to their entries.  ``heads``: dealt to the SLRs
+        whole (``slr_factor``)."""
+        share = self.slr_factor(heads)
         self.new_op()
         cached = entries if cached is None else cached
         if act_bytes:     # the query / probabilities of each SLR's heads
@@ -262,8 +286,8 @@ class Builder:
         per = max(1, self.cfg.kv_buffer_kb * 1024 // entry_bytes)
         nch = -(-cached // per)
         if nch == 0:      # nothing cached yet: compute on the on-chip entry only
-            self.emit(unit, 1, cycles=self.compute_cycles(unit, entries * macs_per_entry
-                                                          + pad_slots),
+            self.emit(unit, 1, cycles=self.compute_cycles(
+                unit, (entries * macs_per_entry + pad_slots) * share),
                       wait=wait_first, rel=rel_last, kind=K_ATTN, macs=entries * macs_per_entry)
             return
         ent = np.full(nch, per, np.int64)
@@ -275,7 +299,8 @@ class Builder:
         ent_c[-1] += entries - cached
         pad = np.diff(np.round(np.concatenate([[0], np.cumsum(ent_c)]) * pad_slots
                                / ent_c.sum())).astype(np.int64)
-        cp = self.emit(unit, nch, cycles=self.compute_cycles(unit, ent_c * macs_per_entry + pad),
+        cp = self.emit(unit, nch, cycles=self.compute_cycles(
+            unit, (ent_c * macs_per_entry + pad) * share),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
         cp[0, F_WAIT] |= wait_first
         cp[-1, F_REL] |= rel_last
@@ -355,12 +380,12 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         concat(b)
         b.begin("qk", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
-                    cached=ctx - 1, pad_slots=pad_qk)
+                    cached=ctx - 1, pad_slots=pad_qk, heads=heads)
         b.begin("softmax")
         b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
         b.begin("av", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
-                    pad_slots=pad_av)
+                    pad_slots=pad_av, heads=heads)
         b.begin("linear", "o_proj")
         b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
         b.begin("residual_norm")
@@ -397,7 +422,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         if fz:     # softmax fused behind QK^T: scores never leave the chip
             b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
                         ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
-                        pad_slots=pad_qk)
+                        pad_slots=pad_qk, heads=heads)
             b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
                    rel=bit(ST), kind=K_SOFTMAX)
             b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
@@ -406,12 +431,12 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
             # scores: LD of q leads the K chunks; scores stored for the separate softmax
             b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),
                         ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
-                        pad_slots=pad_qk)
+                        pad_slots=pad_qk, heads=heads)
             b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act,
                    split=cfg.cores)
             b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
         b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av)
+                    act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av, heads=heads)
         b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act, split=cfg.cores)
         residual = (h, K_ELT, h * ab) if fz else None
         b.linear_hbm(tiles["o_proj"], 1, fuse=residual)
@@ -458,7 +483,7 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
                 rel=bit(MM), kind=K_KV)
     ld[0, F_WAIT] |= bit(ST)
     qk_macs = q_rows * k_rows * h
-    cyc = b.compute_cycles(MM, qk_macs)
+    cyc = b.compute_cycles(MM, qk_macs * b.slr_factor(heads))      # heads dealt to SLRs
     sm = b.misc_cycles(heads * q_rows * k_rows, K_SOFTMAX)
     # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
     mm = np.zeros((2 * nq, NF), np.int64)

@@ -31,7 +31,13 @@ class FlightLLMConfig:
     compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
     mv_cols_per_instr: int = 512      # output columns one MV instruction computes (MV_START_N_NUM); an op's N, and each head's attention N (context for QK^T, head_dim for AV), is padded up to it and the padding is computed densely [artifact profile/config.yaml, IR_linear_mv.py, IR_attention_mv.py]
     misc_norm_passes: int = 2         # softmax and RMSNorm read their data twice (statistics, then normalise) [artifact inst_profiler.time_MISC]
-    slr_parallel_efficiency: float = 0.8  # fraction of the ideal speed-up when every unit's work (compute and HBM) is split over the SLRs, which synchronise after every op; 0.8 = the artifact profiler's correction_factor 3.2 read as SLR_NUM 4 x 0.8 (see VHK158_ARTIFACT) [derived from artifact inst_profiler.py; assumed the same for the U280's 3 SLRs]
+    mm_cols_per_instr: int = 16       # output columns one MM instruction computes (MM_START_N_NUM) [artifact profile/config.yaml]
+    # How the SLRs share an op (each SLR is one core with its own engines and its own
+    # hbm_channels / cores HBM channels; an IR op ends with a SYS that synchronises all
+    # SLRs [artifact inst_generator.py], so the op lasts as long as its busiest SLR):
+    slr_whole_instr_split: bool = True  # an op's output columns are dealt to the SLRs in whole MV (mv_cols_per_instr) or MM (mm_cols_per_instr) instructions, attention in whole heads, so the busiest SLR computes ceil(instructions / cores) of them [artifact IR_linear_mv.py / IR_attention_mv.py emit whole MV_START_N_NUM instructions, per head; the split itself is not public: assumption]; False = a perfectly even split
+    slr_broadcast_inputs: bool = True   # every SLR loads the whole input vector/activation of an op (it computes its own output columns over all K), i.e. cores x the bytes, from the slices the SLRs stored [artifact IR_linear_mv.py: an op's input vector is an LD into the SLR's own B buffer; that every SLR loads all of it: assumption]; False = one load shared by all SLRs
+    slr_parallel_efficiency: float = 1.0  # what-if knob only, no preset sets it: scales every unit's rate (compute and HBM).  Until model 0.5 it was 0.8, the artifact profiler's unexplained correction_factor 3.2 divided by its 4 SLRs: an artifact constant, not a mechanism, so it was removed [see validate.py]
     # --- HBM (per pseudo channel; see _kernels.execute for how a transfer is timed) -------
     hbm_channels: int = 32            # U280 HBM2: 2 stacks x 16 pseudo channels, one AXI port each [datasheet PG276]
     hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper]; PG276: 256-bit AXI x 450 MHz = 14.4 GB/s per PC
@@ -107,6 +113,8 @@ class FlightLLMConfig:
         if self.mv_cols_per_instr <= 0 or self.mv_cols_per_instr % 16:
             raise ConfigError(f"mv_cols_per_instr must be a positive multiple of 16, got "
                               f"{self.mv_cols_per_instr}")
+        if self.mm_cols_per_instr <= 0:
+            raise ConfigError(f"mm_cols_per_instr must be positive, got {self.mm_cols_per_instr}")
         if self.misc_norm_passes < 1:
             raise ConfigError(f"misc_norm_passes must be >= 1, got {self.misc_norm_passes}")
         for f in ("hbm_efficiency", "hbm_cross_channel_efficiency", "slr_parallel_efficiency",
@@ -157,13 +165,13 @@ VHK158_ARTIFACT = replace(
     weight_bits=4.0,                  # the IR's INT8 weights are loaded with bandwidth_ratio 2, "2 stands for INT4" [artifact IR_linear_mv.py]
     fuse_misc_into_mv=True,           # [artifact inst_generator.py]
     qk_weight_density=0.7,            # q_proj/k_proj sparse_ratio 0.7, mask_mode none [artifact IR llama2_decode_token_*.yaml]
-    # slr_parallel_efficiency (inherited, 0.8): the profiler times the whole model's
-    # instruction stream on ONE SLR's engines (one 64x16 MV array, the A buffer's 8 HBM
-    # channels) and divides every instruction's time by ``correction_factor = 3.2``
-    # (inst_profiler.py, unexplained there).  With SLR_NUM 4 that reads as 4 SLRs sharing
-    # the work at 3.2 / 4 = 80 % of a perfect split (the SYS synchronisation of the SLRs
-    # after every IR op, SLR crossings).  This model splits the work over ``cores`` itself;
-    # only the 80 % is a parameter.  ``accel flightllm validate`` also reports 1.0.
+    # The profiler times the whole model's instruction stream on ONE SLR's engines (one
+    # 64x16 MV array, the A buffer's 8 HBM channels) and divides every instruction's time
+    # by ``correction_factor = 3.2`` (inst_profiler.py, unexplained there; 3.2 / SLR_NUM 4
+    # reads as 80 % of a perfect split).  This preset copies no such factor: it splits the
+    # work over ``cores`` SLRs itself, in whole MV instructions / heads, with every SLR
+    # loading an op's whole input and a SYS barrier per op (slr_* fields above);
+    # ``accel flightllm validate`` reports what that gives and what remains.
     price_usd=12000.0,                # [assumption] as vhk158
 )
 VHK158_ARTIFACT.validate()

@@ -24,9 +24,10 @@ def roofline_metrics(config, workload, metrics) -> dict[str, float]:
     weight density; attention score/context GEMMs are not counted); HBM bytes =
     hbm_utilization x peak bandwidth x phase time; peaks from the config: HBM channels x
     channel GB/s, cores x MACs/cycle x 2 x clock (MV for decode, MM for prefill).
-    ``roof_*``: what the model can reach at most, the peaks x the SLRs' parallel
-    efficiency (and x the streaming efficiency for HBM); decode points sit under the MV
-    roof when MV bounds the step (model 0.4)."""
+    ``roof_*``: what the model can reach at most, the peaks x ``slr_parallel_efficiency``
+    (a what-if knob, 1.0 in every preset since model 0.5) and x the streaming efficiency
+    for HBM; decode points sit under the MV roof when MV bounds the step, below it by the
+    MV padding and the SLRs' whole-instruction split."""
     need = ("decode_ms_per_token", "prefill_ms", "hbm_utilization", "hbm_utilization_prefill")
     if not all(k in metrics for k in need):
         return {}

@@ -28,7 +28,7 @@ from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.4"   # 0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
+MODEL_VERSION = "flightllm-0.5"   # 0.5: the SLR parallel-efficiency constant (0.8) removed; SLRs modelled: whole-instruction / whole-head split (busiest SLR bounds each op), every SLR loads an op's whole input.  0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
 
 
 @dataclass
@@ -45,8 +45,8 @@ def hbm_args(cfg: FlightLLMConfig) -> tuple:
     access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
     routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
     hz = cfg.clock_mhz * 1e6
-    # each SLR's ports serve its share of a transfer; the SLRs' split is imperfect
-    # (``slr_parallel_efficiency``) for HBM traffic as for compute
+    # each SLR's ports serve its share of a transfer; ``slr_parallel_efficiency`` (a
+    # what-if knob, 1.0 in every preset) scales HBM rates as it scales compute
     eff = cfg.slr_parallel_efficiency
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
     cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz

@@ -2,7 +2,9 @@
 
 ``simulate(workload, config, algorithm="smash-v1")`` runs the chosen algorithm on every
 SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The engine
-(``_kernels.py``) computes C for real; ``Result.correct`` compares it with SciPy.
+(``_kernels.py``, its state layouts in ``state.py``) computes C for real; ``Result.correct``
+compares it with SciPy.  ``reference.simulate_reference`` runs the same machine on a
+plain-Python engine (small inputs), which tests hold equal to this one cycle for cycle.
 
 Algorithms (all on the same simulated machine, see config.py):
   smash-v1         row-wise (Gustavson), static window distribution of whole rows, per-thread
@@ -37,8 +39,10 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from accel.arch.piuma import _kernels as K
+from accel.arch.piuma import _constants as K
+from accel.arch.piuma._kernels import simulate_kernel
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
+from accel.arch.piuma.state import SHARED, Operands, Work, new_rows, new_threads
 from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
@@ -130,7 +134,7 @@ def _work_units(ap, ai, blen, token_pps):
     """Row-wise work units: one per row, or (token distribution, ``token_pps`` > 0) a row
     with more partial products cut into tokens of consecutive A nonzeros holding about
     ``token_pps`` products each.  Returns the unit arrays and the per-row state
-    ``rs`` = (open tokens, owner thread = -1, tokens, table ready = 0).  The cut points
+    (``state.ROW``: open tokens, owner thread = -1, tokens, table not ready).  The cut points
     come from the B row lengths, which the distributor knows from B's row pointers."""
     M = ap.size - 1
     pp_of = blen[ai] if ai.size else np.zeros(0, np.int64)
@@ -152,11 +156,8 @@ def _work_units(ap, ai, blen, token_pps):
             j0s.append(a + int(lo))
             j1s.append(a + int(hi))
         units[i] = len(edges) - 1
-    rs = np.zeros((M, 4), np.int64)
-    rs[:, K.RS_OPEN] = units
-    rs[:, K.RS_OWNER] = -1
-    rs[:, K.RS_UNITS] = units
-    return np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64), rs
+    return (np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64),
+            new_rows(units))
 
 
 def _regions(sizes: list[int]) -> np.ndarray:
@@ -277,6 +278,11 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     if a.shape[1] != b.shape[0]:
         raise WorkloadError(f"inner dimensions differ: A is {a.shape[0]}x{a.shape[1]}, "
                             f"B is {b.shape[0]}x{b.shape[1]}")
+    # precondition of the kernels: their loops run once per partial product, so the
+    # work is bounded (and refused with its estimate) before any of them starts
+    from accel.workloads.formats import check_spgemm_work
+
+    check_spgemm_work(a, b, name)
     t0 = time.perf_counter()
     code = ALGORITHMS[algorithm]
     A = a.to_scipy().astype(np.float64)
@@ -307,9 +313,9 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     else:
         emax = config.hash_table_entries
     # inner/outer hand out rows / columns themselves; only row-wise engines use units
-    u_row, u_j0, u_j1, rs = _work_units(ap, ai, blen, config.token_pps
-                                        if code[1] == K.DIST_TOKEN else 0) \
-        if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, np.zeros((1, 4), np.int64))
+    u_row, u_j0, u_j1, rows = _work_units(ap, ai, blen, config.token_pps
+                                          if code[1] == K.DIST_TOKEN else 0) \
+        if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, new_rows(empty_i))
     P = _params(config, code, N, emax)
     T = config.threads
     RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
@@ -317,9 +323,10 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                    pp_total * 4, pp_total * 8, max(1, ai.size) * 8,
                    T * N * 16,
                    T * N * ENTRY_BYTES])
-    ci, cx, cfill, st, work, finish, busy, steps = K.simulate_kernel(
-        code[0], P, ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off, cp, RB, emax, pp_total,
-        u_row, u_j0, u_j1, rs)
+    ops = Operands(ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off)
+    work_units = Work(u_row, u_j0, u_j1, rows, np.zeros((), SHARED))
+    ci, cx, cfill, st, work, finish, busy, steps = simulate_kernel(
+        code[0], P, ops, cp, RB, emax, pp_total, work_units, new_threads(T))
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
     ref = A @ B

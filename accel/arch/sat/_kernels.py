@@ -137,6 +137,24 @@ def _walk_one(p, bpc, pipelined):
     return total, compute, dram, tiles, beats_sum
 
 
+# Precondition of walk_gemms, checked by its callers: the walk visits every tile, so
+# its time is linear in the tile count.  2^30 tiles is ~10 s of walking; the largest
+# built-in workload (resnet50 training, batch 32) needs ~10^7.
+MAX_WALK_TILES = 2**30
+
+
+def walk_tiles(params: np.ndarray) -> float:
+    """Tiles walk_gemms would visit for these parameter rows (float: never overflows)."""
+    p = np.asarray(params, dtype=np.float64)
+    if p.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(p)) or np.any(p[:, [P_M, P_K, P_N, P_TR, P_TC, P_MW, P_KCG]] < 1):
+        return float("inf")
+    groups = np.ceil(p[:, P_K] / p[:, P_MW])
+    nk = np.ceil(groups / p[:, P_KCG])
+    return float(np.sum(np.ceil(p[:, P_M] / p[:, P_TR]) * np.ceil(p[:, P_N] / p[:, P_TC]) * nk))
+
+
 @njit(cache=True)
 def walk_gemms(params, bpc, pipelined=False):
     """params (n, N_PARAMS) int64, bpc DRAM bytes/cycle -> (n, N_RESULTS) float64.

@@ -179,6 +179,12 @@ def plan(ops: list[EngineOp], cfg: SatConfig, interleave: bool, offline: bool):
     if not cand:
         return np.zeros((0, K.N_RESULTS)), []
     allrows = np.concatenate([c for c, _ in cand])
+    tiles = K.walk_tiles(allrows)
+    if not tiles <= K.MAX_WALK_TILES:  # the walk is linear in tiles: refuse, never spin
+        from accel.errors import WorkloadError
+
+        raise WorkloadError(f"workload needs {tiles:.3g} tile visits to schedule on this "
+                            f"array, more than the limit {K.MAX_WALK_TILES:.3g} (GEMMs too large)")
     res = K.walk_gemms(allrows, cfg.bytes_per_cycle, bool(cfg.pipelined_tiles))
     best = np.empty((len(ops), K.N_RESULTS))
     maps = []

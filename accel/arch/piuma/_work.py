@@ -1,0 +1,87 @@
+"""Work distribution (static windows, token fetch-add) and the write of a finished C row."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import (
+    BANK_BUCKET,
+    DIST_STATIC,
+    P_ATOMIC,
+    P_CMP,
+    P_DIST,
+    P_RATOMIC,
+    P_TOK,
+    P_WIN,
+    S_BADROW,
+    S_CMP,
+    S_TOKENS,
+)
+from accel.arch.piuma._memory import reserve
+
+
+# =========================================== work distribution ==============================
+@njit(cache=True, _nrt=False)
+def next_unit(t, now, n_units, P, threads, mem, work):
+    """Next work unit (row / column) of thread t, or -1.  Returns (unit, ready time).
+
+    Static: windows of ``window_rows`` units dealt round-robin (SMASH v1).  Tokens: a
+    thread that runs dry fetch-adds ``token_rows`` units from a global counter held in
+    core 0's scratchpad (remote atomic, serialised at that bank) (SMASH v2)."""
+    th = threads[t]
+    if th.unit_next < th.unit_end:
+        u = th.unit_next
+        th.unit_next += 1
+        return u, now
+    if np.int64(P[P_DIST]) == DIST_STATIC:
+        w = th.window
+        start = w * np.int64(P[P_WIN])
+        if start >= n_units:
+            return -1, now
+        th.window = w + threads.shape[0]
+        th.unit_next = start + 1
+        th.unit_end = min(start + np.int64(P[P_WIN]), n_units)
+        return start, now
+    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P[P_ATOMIC], BANK_BUCKET)
+    ready = fin - P[P_ATOMIC] + P[P_RATOMIC]
+    mem.stats[S_TOKENS] += 1
+    shared = work.shared[()]
+    start = shared.next_unit
+    if start >= n_units:
+        return -1, ready
+    shared.next_unit = start + np.int64(P[P_TOK])
+    th.unit_next = start + 1
+    th.unit_end = min(start + np.int64(P[P_TOK]), n_units)
+    return start, ready
+
+
+@njit(cache=True, _nrt=False)
+def ilog2ceil(n):
+    r = 0
+    while (np.int64(1) << r) < n:
+        r += 1
+    return r
+
+
+@njit(cache=True, _nrt=False)
+def sort_cost(n, P, st):
+    """Issue slots of a comparison sort of n entries (n ceil(log2 n) compare steps)."""
+    c = n * ilog2ceil(n) if n > 1 else 0
+    st[S_CMP] += c
+    return c * np.int64(P[P_CMP])
+
+
+@njit(cache=True)
+def write_row(row, cols, vals, n, out, st):
+    """Store the finished row into C; a count that disagrees with the symbolic pass is flagged."""
+    cp = out.cp
+    cap = cp[row + 1] - cp[row]
+    if n != cap:
+        st[S_BADROW] += 1
+    m = min(n, cap)
+    for x in range(m):
+        out.ci[cp[row] + x] = cols[x]
+        out.cx[cp[row] + x] = vals[x]
+    out.cfill[row] = n

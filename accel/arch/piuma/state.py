@@ -1,0 +1,112 @@
+"""Named layouts of the PIUMA engine's state: one table per kind of state, no column numbers.
+
+The Numba engine (``_kernels.py`` and the modules it calls) reads ``threads[t].row`` rather
+than ``ts[t, 1]``.  The plain-Python reference engine (``reference.py``) keeps its own
+state in small classes, so it shares nothing with the engine it checks.
+
+* Per-thread and per-row state are NumPy structured arrays (``THREAD``, ``ROW``): Numba
+  compiles ``threads[t].row`` to the same single load as a 2-D column index.
+* The arrays a step function needs are grouped into a few named tuples (``Operands``,
+  ``Output``, ``Memory``, ``Work``, ``Tables``), so a step takes ``(t, now, P, threads,
+  ops, out, mem, work, tab)`` instead of thirty positionals.
+
+A record's fields and a named tuple's members are part of the compiled signatures, and
+the kernel modules import this one (``accel.arch._numba_cache`` keys their cache on what
+they import), so an edit here can never meet a stale compiled kernel.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+I8, F8 = np.int64, np.float64
+
+# ---- one hardware thread (columns of the old ``ts`` / ``tf`` arrays) ------------------------
+THREAD_FIELDS = (
+    # name           type  meaning
+    ("state",        I8),  # step-machine state (``_kernels.TAKE`` ...)
+    ("row",          I8),  # row of A being worked on (outer product: column k of A)
+    ("j",            I8),  # next A nonzero of the unit (inner: next column; outer: next chunk)
+    ("j_end",        I8),  # one past the unit's last A nonzero (outer: last chunk)
+    ("q",            I8),  # next B nonzero of the current B row
+    ("q_end",        I8),  # one past the current B row
+    ("unit_next",    I8),  # next unit of the window/token batch the thread holds
+    ("unit_end",     I8),  # one past the batch's last unit
+    ("window",       I8),  # static distribution: next window index the thread is dealt
+    ("table_slots",  I8),  # slots of the thread's hash table (v3: fragments x fragment size)
+    ("fragments",    I8),  # v3: fragments taken from the core's pool (returned at write-back)
+    ("phase",        I8),  # outer product: last phase the thread saw (resets its distribution)
+    ("table_fill",   I8),  # keys inserted in the table (limit: max_load)
+    ("spills",       I8),  # partial products spilled to the DRAM overflow list
+    ("acc_count",    I8),  # entries of the functional accumulator / the inner-product row
+    ("unit",         I8),  # the work unit whose table this is (stamps the accumulator)
+    ("owner",        I8),  # thread whose table the current unit merges into
+    ("counted",      I8),  # the unit's open-token decrement has been done
+    ("a_value",      F8),  # A[i, k] of the current B row's products
+)
+THREAD = np.dtype(list(THREAD_FIELDS))
+
+# ---- one row of C in the row-wise engines (old ``rs`` / ``rt``) ----------------------------
+ROW_FIELDS = (
+    ("open",     I8),  # tokens of the row not yet finished (the open-token counter)
+    ("owner",    I8),  # thread owning the row's table, -1 before the first token is taken
+    ("units",    I8),  # tokens the row was cut into (1: a whole row)
+    ("ready",    I8),  # the owner's table exists (v3 sizes it first)
+    ("t_ready",  F8),  # time the owner's table was ready
+    ("t_last",   F8),  # time the last token finished
+)
+ROW = np.dtype(list(ROW_FIELDS))
+
+# ---- machine-wide counters (old ``G``): one record, a 0-d array indexed ``shared[()]`` ------
+SHARED_FIELDS = (
+    ("next_unit", I8),  # the token counter: next unit handed out by fetch-add
+    ("phase",     I8),  # outer product: current phase (0 offsets, 1 multiply, 2 merge)
+)
+SHARED = np.dtype(list(SHARED_FIELDS))
+
+# ---- grouped arrays -------------------------------------------------------------------------
+Ring = namedtuple("Ring", "used epoch")
+"""Booking rings of a set of resources (``_kernels.reserve``): busy time per time bucket,
+and which bucket a ring slot currently holds."""
+
+Operands = namedtuple("Operands", "ap ai ax bp bi bx xp xi xx xpos off")
+"""A and B in CSR; X is B^T (inner) or A^T (outer); ``xpos`` maps an A nonzero to its slot
+in X and ``off`` gives each outer-product chunk its place among the partial products."""
+
+Output = namedtuple("Output", "cp ci cx cfill")
+"""C in CSR (``cp`` from the symbolic pass) and the entry count written per row."""
+
+DramPort = namedtuple("DramPort", "tags used epoch stats")
+"""What a load or store touches: per-core cache tags, the DRAM channels' booking ring
+(``used``, ``epoch``) and the statistics.  Kept narrow on purpose: ``load`` has ~60 call
+sites and every array passed costs compile time at each (a wider group cost ~25 % more)."""
+
+Memory = namedtuple("Memory", "regions port banks token stats")
+"""Address-region bases, the DRAM port, scratchpad bank and token-counter rings, and the
+statistics counters (the same array as ``port.stats``)."""
+
+Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
+"""Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
+
+Tables = namedtuple("Tables", "keys vals spa stamp slist pool out_c out_v ppc ppv")
+"""Functional state: per-thread hash tables in scratchpad (keys, values), the dense
+accumulator (values, stamps, touched list), the per-core fragment pool, an inner-product
+thread's C row, and the outer product's partial products."""
+
+
+def new_threads(n: int) -> np.ndarray:
+    """Zeroed state of n threads; static windows are dealt starting at the thread's index."""
+    th = np.zeros(n, THREAD)
+    th["window"] = np.arange(n)
+    return th
+
+
+def new_rows(units: np.ndarray) -> np.ndarray:
+    """Per-row state of the row-wise engines given each row's token count."""
+    rows = np.zeros(units.size, ROW)
+    rows["open"] = units
+    rows["owner"] = -1
+    rows["units"] = units
+    return rows

@@ -1,0 +1,65 @@
+"""The PIUMA engine names its state: no bare integer column index in the kernels.
+
+Thread, row and shared state are structured records (``state.THREAD`` ...) and the
+statistics / parameter vectors are indexed by named constants, so an integer literal
+inside a subscript (``ts[t, 1]``, ``G[0]``) is a regression to magic columns.  The only
+literal subscripts allowed are of an array's ``.shape``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+
+import accel.arch.piuma._inner_outer as inner_outer
+import accel.arch.piuma._rowwise as rowwise
+from accel.arch.piuma import state
+
+PIUMA = Path(state.__file__).parent
+KERNELS = sorted(PIUMA.glob("_*.py"))   # the Numba engine: _kernels.py and the modules it calls
+
+
+def _literal_subscripts(source: str) -> list[str]:
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Subscript):
+            continue
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+            continue
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if any(isinstance(p, ast.Constant) and isinstance(p.value, int) for p in parts):
+            bad.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return bad
+
+
+def test_kernels_have_no_bare_integer_index():
+    assert {p.name for p in KERNELS} >= {"_kernels.py", "_memory.py", "_rowwise.py",
+                                         "_inner_outer.py", "_work.py"}
+    for path in KERNELS:
+        assert _literal_subscripts(path.read_text()) == [], path.name
+
+
+def test_scan_catches_magic_columns():
+    """The scan itself can fail: the old layout's subscripts are all caught."""
+    old = "x = ts[t, 1]\nts[o, 12] += 1\ns = G[0]\ny = rt[row, 0]\nn = ap.shape[0]\nok = P[P_E]\n"
+    assert [b.split(": ")[1] for b in _literal_subscripts(old)] == [
+        "ts[t, 1]", "ts[o, 12]", "G[0]", "rt[row, 0]"]
+
+
+def test_layouts_are_one_table_each():
+    """Every record field comes from its table, in order, with no name twice."""
+    for table, dtype in ((state.THREAD_FIELDS, state.THREAD), (state.ROW_FIELDS, state.ROW),
+                         (state.SHARED_FIELDS, state.SHARED)):
+        names = [name for name, _ in table]
+        assert list(dtype.names) == names and len(set(names)) == len(names)
+        assert all(dtype[name] == np.dtype(kind) for name, kind in table)
+
+
+def test_step_functions_take_few_named_arguments():
+    """Step functions take (t, now, P, threads) and at most five named groups."""
+    for fn in (rowwise.rowwise_step, rowwise.writeback_step, inner_outer.inner_step,
+               inner_outer.outer_step):
+        args = fn.py_func.__code__.co_varnames[:fn.py_func.__code__.co_argcount]
+        assert args[:4] == ("t", "now", "P", "threads") and len(args) <= 9, (fn, args)
