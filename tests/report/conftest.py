@@ -9,7 +9,7 @@ import pytest
 
 HERE = Path(__file__).parent
 if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+    sys.path.append(str(HERE))  # appended: `from conftest import` elsewhere must not find this one
 
 from synth_store import make_store  # noqa: E402
 
