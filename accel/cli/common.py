@@ -72,8 +72,13 @@ class WideConsole(SafeConsole):
 
     def print(self, *objects, **kwargs):
         if "width" not in kwargs and any(isinstance(o, Table) for o in objects):
-            need = max(Measurement.get(self, self.options.update(max_width=1000), o).maximum
-                       for o in objects if isinstance(o, Table))
+            from rich.errors import MarkupError
+
+            try:
+                need = max(Measurement.get(self, self.options.update(max_width=1000), o).maximum
+                           for o in objects if isinstance(o, Table))
+            except MarkupError:  # cells with markup-like text: SafeConsole prints them plain
+                need = 0
             if need > self.width:  # print's own width= is capped at the console's width
                 saved, self._width = self._width, need
                 try:
