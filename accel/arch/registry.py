@@ -85,6 +85,7 @@ class CliOption:
     default: Any = None            # REQUIRED for a required option
     help: str = ""
     flags: tuple[str, ...] = ()    # default: --name-with-dashes (bool: --x/--no-x)
+    shown_default: str | None = None  # what --help says when the default is computed (None)
 
     def param_decls(self) -> tuple[str, ...]:
         if self.flags:

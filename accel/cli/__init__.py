@@ -33,6 +33,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("accel")
+        except PackageNotFoundError:  # a source tree on PYTHONPATH, not installed
+            v = "unknown (not installed)"
+        typer.echo(f"accel {v}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                       help="Print the installed version and exit.")) -> None:
+    """Sparse accelerator co-design workbench: models, RTL, sweeps, reports."""
+
+
 sim_app = typer.Typer(help="Run a machine model on a workload.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 
@@ -41,6 +61,7 @@ app.add_typer(sim_app, name="sim")
 # so `accel --help` is the same on every machine and import errors are loud.
 from accel.cli import (  # noqa: E402
     bdwp,
+    cache,
     demo,
     flightllm,
     report,
@@ -50,7 +71,7 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo):
+for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo, cache):
     _mod.register(app, sim_app)
 
 

@@ -11,7 +11,7 @@ bdwp_app = typer.Typer(help="BDWP N:M sparse training: accuracy and SAT speedup 
 
 
 @bdwp_app.command("accuracy")
-def accuracy(seed: int = typer.Option(0, "--seed"),
+def accuracy(seed: int = typer.Option(0, "--seed", help="Seed of the weight init, batches and masks."),
              as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
     """Test accuracy of a NumPy MLP on load_digits: dense, SR-STE and BDWP at 2:4 / 2:8."""
     from accel.arch.sat.accuracy import STUDY, train_mlp
@@ -26,8 +26,14 @@ def accuracy(seed: int = typer.Option(0, "--seed"),
     if as_json:
         emit_json({"dataset": "sklearn load_digits", "seed": seed, "rows": rows})
         return
+    from rich.table import Table
+
+    t = Table(title=f"MLP test accuracy on sklearn load_digits (seed {seed})")
+    for col, just in (("method", "left"), ("pattern", "left"), ("test accuracy", "right")):
+        t.add_column(col, justify=just)
     for r in rows:
-        out_console.print(f"{r['method']:6s} {r['pattern']:6s} test {r['test_accuracy']:.4f}")
+        t.add_row(r["method"], r["pattern"], f"{r['test_accuracy']:.2%}")
+    out_console.print(t)
 
 
 @bdwp_app.command("study")

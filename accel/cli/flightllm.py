@@ -16,7 +16,8 @@ def register(app: typer.Typer, _sim_app: typer.Typer) -> None:
     def validate_cmd(
         on_chip: bool = typer.Option(False, help="keep decode vectors on chip instead of the "
                                                  "artifact's store-every-op dataflow"),
-        set_: list[str] = typer.Option(None, "--set", help="override key=value of the preset"),
+        set_: list[str] = typer.Option(None, "--set", help="override key=value of the preset (repeatable)",
+                                        show_default="none"),
         json_out: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Decode steps (contexts 144..2048) and prefills (128, 512) vs the artifact."""

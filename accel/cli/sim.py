@@ -20,7 +20,8 @@ def _parameter(opt: registry.CliOption) -> inspect.Parameter:
     default = ... if opt.default is registry.REQUIRED else opt.default
     annotation = list[str] if opt.type is list else opt.type
     return inspect.Parameter(opt.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                             default=typer.Option(default, *opt.param_decls(), help=opt.help))
+                             default=typer.Option(default, *opt.param_decls(), help=opt.help,
+                                                  show_default=opt.shown_default or True))
 
 
 def build_command(machine: registry.Machine):

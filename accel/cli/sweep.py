@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from accel.cli.common import emit_json, err_console, progress
+from accel.errors import AccelError
 
 # = accel.sweep.executors.DEFAULT_POINT_TIMEOUT, repeated so `accel --help` need not
 # import the sweep package (pandas); tests/robustness checks the two agree
@@ -29,9 +30,43 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
                         help="Design-space sweeps: `accel sweep SPEC.yaml` (short for `accel sweep run SPEC.yaml`) runs or resumes a spec; `accel sweep export DB` exports a store.")
 
 
+def kernels_cached(machine: str) -> bool:
+    """False on the first run of ``machine``: none of its model's kernel modules has a
+    compiled kernel in the Numba cache for its current source key
+    (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
+    whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
+    one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
+    import importlib
+
+    from accel.arch._numba_cache import ARCH_ROOT, cache_root, source_key
+    from accel.sweep.machines import get_adapter
+
+    try:
+        pkg = importlib.import_module(get_adapter(machine).pkg)
+        folder = Path(pkg.__file__).resolve().parent
+        rel = folder.relative_to(ARCH_ROOT)
+    except (ImportError, ValueError, TypeError, AccelError):
+        return True
+    for py in folder.glob("*.py"):
+        if "@njit" in py.read_text() and any((cache_root() / source_key(str(py)) / rel).glob("*.nbi")):
+            return True
+    return False
+
+
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
-    """run_sweep with a rich bar on stderr sized to the points still to do."""
+    """run_sweep with a rich bar on stderr sized to the points still to do.
+
+    The first point runs before the bar (see ``run_sweep``): when the machine's kernels
+    are not compiled yet that is announced, so a slow first minute is explained and the
+    bar's rate is the real one."""
     from accel.sweep.runner import run_sweep
+
+    def on_warmup(machine: str) -> None:
+        if quiet:
+            return
+        if not kernels_cached(machine):
+            err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only "
+                              f"(cached in {numba_cache_dir()})...[/yellow]", soft_wrap=True)
 
     with ExitStack() as stack:
         box: dict = {}
@@ -45,7 +80,18 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
 
         if not quiet and err_console.is_terminal:  # a status line for people, not for logs
             err_console.print(f"[dim]sweep {sp.name}: resolving workloads and design points...[/dim]")
-        return run_sweep(sp, db, on_total=on_total, on_progress=on_progress, **kwargs)
+        summary = run_sweep(sp, db, on_total=on_total, on_progress=on_progress,
+                            on_warmup=on_warmup, **kwargs)
+    if not quiet and summary.warmup_seconds >= 2.0:
+        err_console.print(f"[dim]sweep {sp.name}: first point (kernel compile or load) took "
+                          f"{summary.warmup_seconds:.1f} s, kept out of the rate[/dim]", soft_wrap=True)
+    return summary
+
+
+def numba_cache_dir() -> str:
+    from accel.arch._numba_cache import cache_root
+
+    return str(cache_root())
 
 
 @sweep_app.command("run")
@@ -53,8 +99,8 @@ def run(
     spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
     db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
     workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT."),
-    dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT.", show_default="local processes"),
+    dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1.", show_default="off"),
     fresh: bool = typer.Option(False, "--fresh", help="Discard the store's results and start over."),
     point_timeout: float = typer.Option(
         DEFAULT_POINT_TIMEOUT, "--point-timeout",
@@ -80,9 +126,10 @@ def run(
         typer.echo(f"{s.spec}: all {s.rows} design points already done in {s.db}; nothing to do "
                    f"(--fresh to start over)")
         return
-    typer.echo(f"{s.spec}: {s.computed} design points evaluated ({s.failed} failed), "
-               f"{s.already_done} already done, in {s.seconds:.1f} s on {s.workers} "
-               f"{s.executor} workers: {s.rate:.1f} design points/s")
+    typer.echo(f"{s.spec}: {s.computed:,} design points evaluated ({s.failed:,} failed), "
+               f"{s.already_done:,} already done; first point {s.warmup_seconds:.1f} s (kernels), "
+               f"the rest in {s.seconds:.1f} s on {s.workers} {s.executor} workers: "
+               f"{s.rate:.2f} design points/s")
     typer.echo(f"store: {s.db}   report: accel report {s.db} --out {Path(s.db).parent}")
 
 

@@ -4,11 +4,25 @@ Each ``*_figure`` function takes the per-design frame (one row per design point,
 ``param.*`` and ``metric.*`` columns) and returns ``(Figure, data)`` or ``None`` when
 the sweep lacks what the figure needs; ``data`` holds the very arrays that were
 plotted (read back from the matplotlib artists), so tests check the figure itself.
+
+Rules every figure follows (each is checked by tests/report):
+* axis labels carry units (``accel.report.units``);
+* the Pareto front drawn is the front the summary tables list: the caller computes one
+  mask over *all* objectives and passes it in.  With two objectives it is drawn as a
+  staircase; with three or more a 2-D staircase would be a different set, so the figure
+  shows the projection of the same designs (no line) and a parallel-coordinates panel;
+* designs on the front are numbered, the numbers placed so that no two overlap, and the
+  parameters of each number are in the table beside the figure (long labels on the plot
+  piled on top of each other);
+* booleans and categories are categories (markers, no connecting line, no 0.0-1.0 axis);
+* an axis switches to log scale when a few outliers would squash the rest;
+* box plots draw their outliers and say how whiskers are defined.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -18,24 +32,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from accel.sweep.pareto import pareto_mask  # noqa: E402
+from accel.report.units import display_scale, fmt_num, metric_label  # noqa: E402
 
 NM_RE = re.compile(r"^(?:[a-z]+:)?(\d+):(\d+)$")
-_UNITS = [  # (regex on the metric name, unit shown on the axis)
-    (r"tokens_per_s|tok_s|throughput", "tokens/s"), (r"utili[sz]ation|_util$|efficiency", "fraction"),
-    (r"speedup|ratio", "x"), (r"cycles", "cycles"), (r"bytes", "bytes"), (r"(^|_)gb(_|$)", "GB"),
-    (r"(^|_)(s|seconds|time_s|latency_s)$|_s$", "s"), (r"_ms$", "ms"), (r"_us$", "us"),
-    (r"energy|joule|_j$", "J"), (r"power|_w$", "W"), (r"lut", "LUTs"), (r"(^|_)ff", "flip-flops"),
-    (r"dsp", "DSP slices"), (r"bram", "BRAM tiles"), (r"macs|flops|ops", "ops"),
-]
-
-
-def metric_label(name: str) -> str:
-    low = name.lower()
-    for pat, unit in _UNITS:
-        if re.search(pat, low):
-            return f"{name} [{unit}]"
-    return f"{name} [-]"
+CATEGORY_PARAMS = ("preset", "algorithm", "device")  # colour points by these when swept
+MAX_CATEGORIES = 8
 
 
 def nm_key(v) -> tuple[float, str]:
@@ -52,13 +53,27 @@ def is_pattern_param(values) -> bool:
     return any(NM_RE.match(v) for v in vals) and all(NM_RE.match(v) or v == "dense" for v in vals)
 
 
+def is_categorical(series: pd.Series) -> bool:
+    """Booleans, text and N:M patterns are categories; numbers are an axis."""
+    if series.dtype == bool or series.dtype == object and series.dropna().map(
+            lambda v: isinstance(v, bool | np.bool_)).all():
+        return True
+    return not pd.api.types.is_numeric_dtype(series)
+
+
+def category_text(v) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def varied_params(df: pd.DataFrame, params: list[str]) -> list[str]:
+    return [p for p in params if f"param.{p}" in df.columns and df[f"param.{p}"].nunique() > 1]
+
+
 def short_label(row: pd.Series, params: list[str]) -> str:
     """A design point's label: ``p=v, ...`` over ``params`` (also handed to machine views)."""
-    return ", ".join(f"{p}={row[f'param.{p}']}" for p in params)
-
-
-def labelled_xy(front: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return front.drop_duplicates(subset=cols)
+    return ", ".join(f"{p}={category_text(row[f'param.{p}'])}" for p in params)
 
 
 def save(fig, out: Path, stem: str) -> list[Path]:
@@ -69,53 +84,209 @@ def save(fig, out: Path, stem: str) -> list[Path]:
     return paths
 
 
-def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: list[str], title: str):
-    cols = [f"metric.{m}" for m, _ in objectives[:2]]
+# --- helpers -----------------------------------------------------------------------------
+def wants_log(values) -> bool:
+    """Log scale when the values span > 30x, or when a few outliers squash the rest: 60 %
+    of the points would sit in 15 % of a linear axis while the values span more than 3x."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 4 or (v <= 0).any():
+        return False
+    lo, hi = v.min(), v.max()
+    if hi / lo > 30:
+        return True
+    v = np.sort(v)
+    in_window = np.searchsorted(v, v + 0.15 * (hi - lo), side="right") - np.arange(len(v))
+    return hi / lo > 3 and in_window.max() >= 0.6 * len(v)
+
+
+def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> float:
+    """Label an axis with the metric's unit (bytes as MB/GB); returns the divisor used."""
+    scale, unit = display_scale(name, values)
+    label = metric_label(name, unit or None)
+    if goal:
+        label += f" ({'lower' if goal == 'min' else 'higher'} is better)"
+    (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
+    v = np.asarray(values, float) / scale
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if wants_log(v):
+        (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+        # labelled ticks at 1-2-5 steps: a log axis spanning less than a decade has no
+        # decade tick to label
+        pos = v[np.isfinite(v) & (v > 0)]
+        decades = np.log10(pos.max() / pos.min()) if len(pos) else 0.0
+        subs = (1.0, 2.0, 5.0) if decades < 1.5 else (1.0, 3.0) if decades < 3 else (1.0,)
+        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: tick_text(x)))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    return scale
+
+
+def tick_text(x: float) -> str:
+    """``0.5`` not ``0.500``; thousands separators for big ticks."""
+    t = fmt_num(x, 3)
+    return t.rstrip("0").rstrip(".") if "." in t else t
+
+
+def _overlaps(a, b, pad: float = 1.0) -> bool:
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
+
+
+def place_labels(ax, xs, ys, texts, color="tab:red", fontsize=8):
+    """Annotate points with short texts, trying offsets until a label overlaps no other
+    label and stays inside the axes (a small greedy 'repel')."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axbox = ax.get_window_extent(renderer)
+    placed, artists = [], []
+    offsets = [(4, 4), (4, -11), (-12, 4), (-12, -11), (8, 12), (8, -18), (-18, 12), (-18, -18),
+               (14, 0), (-22, 0), (0, 16), (0, -22), (20, 20), (-26, 20), (20, -26), (-26, -26)]
+    for x, y, t in zip(xs, ys, texts, strict=True):
+        best = None
+        for dx, dy in offsets:
+            a = ax.annotate(t, (x, y), xytext=(dx, dy), textcoords="offset points",
+                            fontsize=fontsize, color=color, fontweight="bold")
+            bb = a.get_window_extent(renderer)
+            inside = (bb.x0 >= axbox.x0 and bb.x1 <= axbox.x1 and bb.y0 >= axbox.y0
+                      and bb.y1 <= axbox.y1)
+            if inside and not any(_overlaps(bb, p) for p in placed):
+                best = (a, bb)
+                break
+            a.remove()
+        if best is None:  # nowhere free: put it at the first offset anyway, but say so
+            a = ax.annotate(t, (x, y), xytext=offsets[0], textcoords="offset points",
+                            fontsize=fontsize, color=color, fontweight="bold")
+            best = (a, a.get_window_extent(renderer))
+        artists.append(best[0])
+        placed.append(best[1])
+    return artists
+
+
+def _category_column(df: pd.DataFrame, params: list[str]) -> str | None:
+    for p in [*CATEGORY_PARAMS, *params]:
+        c = f"param.{p}"
+        if p in params and c in df.columns and 1 < df[c].nunique() <= MAX_CATEGORIES \
+                and is_categorical(df[c]):
+            return c
+    return None
+
+
+# --- Pareto ------------------------------------------------------------------------------
+def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: list[str],
+                  title: str, front_mask: np.ndarray | None = None,
+                  numbers: dict | None = None):
+    """The front of *all* ``objectives`` (``front_mask``, computed by the caller over the
+    same rows), numbered as in the summary table (``numbers``: row index -> number)."""
+    from accel.sweep.pareto import pareto_mask
+
+    cols = [f"metric.{m}" for m, _ in objectives]
     if len(cols) < 2 or any(c not in df.columns for c in cols):
         return None
-    goals = [g for _, g in objectives[:2]]
     d = df.dropna(subset=cols)
     if d.empty:
         return None
-    mask = pareto_mask(d[cols].to_numpy(float), goals)
+    goals = [g for _, g in objectives]
+    if front_mask is None:
+        front_mask = pareto_mask(df[cols].to_numpy(float), goals)
+    mask = pd.Series(front_mask, index=df.index).loc[d.index].to_numpy()
     front = d[mask].sort_values(cols[0])
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    ax.scatter(d[cols[0]], d[cols[1]], s=12, c="0.7", label=f"design points ({len(d)})")
-    (line,) = ax.plot(front[cols[0]], front[cols[1]], "o-", color="tab:red", ms=6, lw=1.5,
-                      drawstyle="steps-post" if goals[1] == "min" else "default",
-                      label=f"Pareto front ({len(front)} designs, {len(labelled_xy(front, cols))} points)")
-    varied = [p for p in params if f"param.{p}" in d.columns and d[f"param.{p}"].nunique() > 1]
-    labelled = front.drop_duplicates(subset=cols)  # one label per plotted marker
-    step = max(1, len(labelled) // 8)
-    for i, (_, row) in enumerate(labelled.iloc[::step].iterrows()):
-        ax.annotate(short_label(row, varied[:4]), (row[cols[0]], row[cols[1]]), fontsize=5.5,
-                    xytext=(5, 3 + 7 * (i % 2)), textcoords="offset points", color="tab:red")
-    for axis, c in ((ax.set_xscale, cols[0]), (ax.set_yscale, cols[1])):
-        v = d[c].to_numpy(float)
-        if (v > 0).all() and v.max() / max(v.min(), 1e-300) > 50:
-            axis("log")
-    ax.set_xlabel(f"{metric_label(objectives[0][0])} ({goals[0]}imise)")
-    ax.set_ylabel(f"{metric_label(objectives[1][0])} ({goals[1]}imise)")
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
-    ax.grid(alpha=0.3)
-    xy = line.get_xydata()
-    data = {"objectives": [list(o) for o in objectives[:2]],
-            "front": np.asarray(xy, float).tolist(),
-            "all": d[cols].to_numpy(float).tolist()}
+    if numbers is None:
+        numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
+    three = len(cols) >= 3
+    if three:
+        fig, (ax, axp) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [3, 2]})
+    else:
+        fig, ax = plt.subplots(figsize=(8, 5.4))
+    sx = scaled_axis(ax, "x", objectives[0][0], d[cols[0]], goals[0])
+    sy = scaled_axis(ax, "y", objectives[1][0], d[cols[1]], goals[1])
+    catcol = _category_column(d, params)
+    palette = plt.get_cmap("tab10").colors
+    if catcol:
+        for i, (cat, g) in enumerate(d.groupby(catcol, sort=True)):
+            ax.scatter(g[cols[0]] / sx, g[cols[1]] / sy, s=16, color=palette[i % 10], alpha=0.45,
+                       label=f"{catcol[6:]}={category_text(cat)} ({len(g)})")
+            on = front[front[catcol] == cat]
+            ax.scatter(on[cols[0]] / sx, on[cols[1]] / sy, s=60, color=palette[i % 10],
+                       edgecolor="k", linewidth=1.2, zorder=3)
+    else:
+        ax.scatter(d[cols[0]] / sx, d[cols[1]] / sy, s=14, c="0.65", label=f"design points ({len(d)})")
+        ax.scatter(front[cols[0]] / sx, front[cols[1]] / sy, s=60, color="tab:red",
+                   edgecolor="k", linewidth=1.2, zorder=3)
+    n_front = len(front)
+    if three:
+        line = None
+        ax.scatter([], [], s=60, color="w", edgecolor="k", linewidth=1.2,
+                   label=f"on the {len(cols)}-objective Pareto front ({n_front}), numbered as in the table")
+        ax.set_title(f"projection on {objectives[0][0]} and {objectives[1][0]}\n"
+                     f"(front designs can look dominated here: they win on {objectives[2][0]})",
+                     fontsize=9)
+    else:
+        fx = front[cols[0]].to_numpy(float) / sx
+        fy = front[cols[1]].to_numpy(float) / sy
+        # the boundary of the dominated region: along x first when x is minimised
+        step = "steps-post" if goals[0] == "min" else "steps-pre"
+        (line,) = ax.plot(fx, fy, "-", color="k", lw=1.0, drawstyle=step, zorder=2,
+                          label=f"Pareto front ({n_front} designs), numbered as in the table")
+    place_labels(ax, (front[cols[0]] / sx).tolist(), (front[cols[1]] / sy).tolist(),
+                 [str(numbers[i]) for i in front.index], color="k")
+    ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
+    ax.grid(alpha=0.3, which="both")
+    if three:
+        _parallel(axp, front, objectives, numbers)
+    fig.suptitle(title)
+    fig.tight_layout()
+    data = {"objectives": [list(o) for o in objectives],
+            "front_points": [int(front.loc[i, "point"]) for i in front.index] if "point" in front else [],
+            "front_numbers": [numbers[i] for i in front.index],
+            "all": d[cols[:2]].to_numpy(float).tolist()}
+    if line is not None:
+        xy = np.asarray(line.get_xydata(), float) * [sx, sy]
+        data["front"] = xy.tolist()
+    else:
+        data["front"] = front[cols[:2]].to_numpy(float).tolist()
+        data["front_all_objectives"] = front[cols].to_numpy(float).tolist()
+        data["all_objectives"] = d[cols].to_numpy(float).tolist()
     return fig, data
 
 
-def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[str], title: str,
-                      goal: str = "min"):
-    """Speedup of each design over the same design with ``pattern=dense``, per pattern.
+def _parallel(ax, front: pd.DataFrame, objectives, numbers: dict) -> None:
+    """Parallel coordinates of the front: one vertical axis per objective, 'better' at the
+    bottom, each design a line labelled with its table number."""
+    k = len(objectives)
+    cols = [f"metric.{m}" for m, _ in objectives]
+    vals = front[cols].to_numpy(float)
+    lo, hi = np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    norm = (vals - lo) / span
+    for j, (_m, g) in enumerate(objectives):
+        if g == "max":  # better at the bottom for every axis
+            norm[:, j] = 1 - norm[:, j]
+    cmap = plt.get_cmap("viridis")
+    for r in range(len(front)):
+        ax.plot(range(k), norm[r], "-o", ms=3, lw=1, color=cmap(r / max(1, len(front) - 1)), alpha=0.8)
+    ax.set_xticks(range(k), [m for m, _ in objectives])
+    ax.set_yticks([])
+    ax.set_ylim(-0.2, 1.2)
+    for j, (m, g) in enumerate(objectives):
+        best, worst = (lo[j], hi[j]) if g == "min" else (hi[j], lo[j])
+        scale, unit = display_scale(m, [hi[j]])
+        u = f" {unit}" if unit and unit not in ("fraction", "×") else ("×" if unit == "×" else "")
+        ax.axvline(j, color="0.5", lw=0.8)
+        ax.text(j, -0.1, f"best\n{fmt_num(best / scale, 3)}{u}", ha="center", va="center", fontsize=7)
+        ax.text(j, 1.1, f"worst\n{fmt_num(worst / scale, 3)}{u}", ha="center", va="center", fontsize=7)
+    ax.set_title(f"the {len(front)} front designs across all objectives\n"
+                 "(better at the bottom of every axis)", fontsize=9)
+    ax.set_xlim(-0.45, k - 0.55)
 
-    For a time-like metric (goal min) speedup = dense / sparse; for a rate (goal max)
-    speedup = sparse / dense."""
+
+# --- speedup over dense per N:M pattern ---------------------------------------------------
+def speedup_frame(df: pd.DataFrame, pattern: str, metric: str, params: list[str], goal: str = "min"):
+    """(frame with a 'speedup' column, how it was computed) or None."""
     pcol, mcol = f"param.{pattern}", f"metric.{metric}"
     if pcol not in df.columns or mcol not in df.columns:
         return None
-    others = [f"param.{p}" for p in params if p != pattern]
+    others = [f"param.{p}" for p in params if p != pattern and f"param.{p}" in df.columns]
     dense = df[df[pcol].astype(str) == "dense"]
     d = df.copy()
     if not dense.empty and others:
@@ -124,65 +295,99 @@ def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[
         ref = base.reindex(pd.MultiIndex.from_frame(d[others]) if len(others) > 1
                            else d[others[0]]).to_numpy()
         d["speedup"] = ref / d[mcol].to_numpy() if goal == "min" else d[mcol].to_numpy() / ref
-        how = (f"{metric} of the same design dense / {metric}" if goal == "min"
-               else f"{metric} / {metric} of the same design dense")
+        how = (f"{metric} of the same design run dense / {metric}" if goal == "min"
+               else f"{metric} / {metric} of the same design run dense")
     elif not dense.empty:
         ref = float(dense[mcol].iloc[0])
         d["speedup"] = ref / d[mcol] if goal == "min" else d[mcol] / ref
-        how = f"relative to dense {metric}"
+        how = f"relative to the dense {metric}"
     elif "metric.dense_cycles" in df.columns and metric == "cycles":
         d["speedup"] = df["metric.dense_cycles"] / df[mcol]
         how = "dense_cycles / cycles (same engine, masks ignored)"
     else:
         return None
-    d = d.dropna(subset=["speedup"])
+    return d.dropna(subset=["speedup"]), how
+
+
+def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[str], title: str,
+                      goal: str = "min"):
+    """Speedup of each design over the same design with ``pattern=dense``, per pattern."""
+    res = speedup_frame(df, pattern, metric, params, goal)
+    if res is None:
+        return None
+    d, how = res
+    pcol = f"param.{pattern}"
     pats = sorted(d[pcol].astype(str).unique(), key=nm_key)
     series = [d.loc[d[pcol].astype(str) == p, "speedup"].to_numpy(float) for p in pats]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.boxplot(series, tick_labels=pats, showfliers=False)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    ax.boxplot(series, tick_labels=pats, showfliers=True,
+               flierprops={"marker": "o", "markersize": 4, "markerfacecolor": "none"})
     med = [float(np.median(s)) if len(s) else np.nan for s in series]
-    ax.plot(range(1, len(pats) + 1), med, "D-", color="tab:blue", label="median over designs")
-    ax.axhline(1.0, color="0.5", ls="--", lw=1, label="dense = 1x")
+    best = [float(np.max(s)) if len(s) else np.nan for s in series]
+    pos = np.arange(1, len(pats) + 1)
+    ax.plot(pos, med, "D", color="tab:blue", ls="none", label="median over designs")
+    ax.plot(pos, best, "^", color="tab:green", ls="none", label="best design")
+    for x, b, p in zip(pos, best, pats, strict=True):
+        if np.isfinite(b) and p != "dense":
+            ax.annotate(f"{fmt_num(b, 3)}×", (x, b), xytext=(0, 6), textcoords="offset points",
+                        fontsize=8, ha="center", va="bottom", color="tab:green")
+    ax.axhline(1.0, color="0.5", ls="--", lw=1, label="dense = 1×")
     ax.set_xlabel(f"{pattern} (N:M sparsity pattern)")
-    ax.set_ylabel(f"speedup over dense [x]  ({how})")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.set_ylabel("speedup over dense [×]")
+    ax.set_title(f"{title}\n" + "\n".join(textwrap.wrap(
+        f"speedup = {how}; boxes: quartiles, whiskers: 1.5 IQR, circles: outliers", 80)),
+        fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3, axis="y")
-    return fig, {"patterns": pats, "median_speedup": med}
+    fig.tight_layout()
+    return fig, {"patterns": pats, "median_speedup": med, "best_speedup": best, "how": how}
 
 
+# --- per-parameter sensitivity -----------------------------------------------------------
 def sensitivity_figure(df: pd.DataFrame, metric: str, goal: str, params: list[str], title: str):
-    """For each varied parameter: median of ``metric`` per value, relative to the overall median."""
+    """For each varied parameter: median of ``metric`` per value, relative to the overall
+    median.  Numbers are an axis with a line; booleans and categories are markers only."""
     mcol = f"metric.{metric}"
-    varied = [p for p in params if f"param.{p}" in df.columns and df[f"param.{p}"].nunique() > 1]
+    varied = varied_params(df, params)
     if mcol not in df.columns or not varied:
         return None
     overall = float(df[mcol].median())
     n = len(varied)
     ncol = min(3, n)
     nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.4 * nrow), squeeze=False)
     data = {}
     for ax, p in zip(axes.flat, varied, strict=False):
-        g = df.groupby(f"param.{p}")[mcol].median()
-        keys = list(g.index)
-        try:
-            keys = sorted(keys, key=float)
-            xs = [float(k) for k in keys]
-        except (TypeError, ValueError):
-            keys = sorted(keys, key=nm_key)
+        col = df[f"param.{p}"]
+        g = df.groupby(col.map(category_text) if is_categorical(col) else col)[mcol].median()
+        if is_categorical(col):
+            keys = sorted(g.index, key=nm_key)
             xs = list(range(len(keys)))
-            ax.set_xticks(xs, [str(k) for k in keys], rotation=30, fontsize=7)
-        ys = [float(g[k]) / overall if overall else np.nan for k in keys]
-        ax.plot(xs, ys, "o-", label=f"median {metric}")
-        ax.axhline(1.0, color="0.6", ls="--", lw=1, label="median of all designs")
+            ys = [float(g[k]) / overall if overall else np.nan for k in keys]
+            ax.plot(xs, ys, "o", ms=8, ls="none", color="tab:blue")
+            long = max(len(k) for k in keys) * len(keys) > 30  # would collide side by side
+            ax.set_xticks(xs, keys, rotation=90 if long else 0, ha="center",
+                          fontsize=8)
+            ax.set_xlim(-0.6, len(keys) - 0.4)
+            kind = "category"
+        else:
+            keys = sorted(g.index, key=float)
+            xs = [float(k) for k in keys]
+            ys = [float(g[k]) / overall if overall else np.nan for k in keys]
+            ax.plot(xs, ys, "o-", color="tab:blue")
+            if min(xs) > 0 and max(xs) / min(xs) >= 8:
+                ax.set_xscale("log", base=2)
+            ax.set_xticks(xs, [tick_text(x) for x in xs], fontsize=8)
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            kind = "number"
+        ax.axhline(1.0, color="0.6", ls="--", lw=1)
         ax.set_xlabel(p)
-        ax.set_ylabel(f"relative {metric} [x median]")
+        ax.set_ylabel(f"median {metric} / all [×]", fontsize=8)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
-        data[p] = {"values": [str(k) for k in keys], "relative": ys}
+        data[p] = {"values": [str(k) for k in keys], "relative": ys, "kind": kind}
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle(f"{title} ({goal}imise {metric})")
+    fig.suptitle(f"{title}: median {metric} per value relative to the median of all designs "
+                 f"(dashed = 1×, {'lower' if goal == 'min' else 'higher'} is better)", fontsize=10)
     fig.tight_layout()
     return fig, data

@@ -7,22 +7,28 @@ Failed points are counted and listed, never plotted.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from accel.atomic_write import atomic_write
 from accel.errors import AccelError
+from accel.report import conclusions as C
 from accel.report import figures as F
 from accel.report import machine_views as MV
+from accel.report.html_page import markdown_to_html
+from accel.report.units import display_scale, fmt_value, plural
 from accel.sweep.pareto import pareto_mask
 from accel.sweep.store import Store, load_frame
 
 TOP_N = 10
+FIGURE_TITLES = {"pareto": "Pareto front", "speedup-nm": "speedup over dense per N:M pattern",
+                 "sensitivity": "per-parameter sensitivity", "phases": "per-phase cycles",
+                 "roofline": "roofline and HBM utilisation",
+                 "threads-traffic": "per-thread load and DRAM traffic"}
 
 
 def design_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -41,52 +47,97 @@ def _table_md(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in r]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(str(v) for v in r) + " |")
     return "\n".join(lines)
 
 
-def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: dict) -> tuple[str, list[Path]]:
+def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: list[str],
+                unit_of=lambda metric: None) -> str:
+    """The Pareto front as a table: number (as in the figure), varied parameters, objectives
+    with units in the header (the machine's UNITS table first, else read from the metric's
+    name; bytes shown as MB/GB) and thousands separators in the cells."""
+    out = pd.DataFrame({"#": [numbers[i] for i in front.index]}, index=front.index)
+    for p in varied:
+        out[p] = front[f"param.{p}"].map(F.category_text)
+    for c in mcols:
+        m = c.split(".", 1)[1]
+        scale, unit = display_scale(m, front[c])
+        if scale == 1.0 and unit_of(m):
+            unit = unit_of(m)
+        out[f"{m} [{unit}]" if unit else m] = [fmt_value(m, v, scale) for v in front[c]]
+    return _table_md(out.sort_values("#"))
+
+
+def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: dict,
+                  overview: list[str]) -> tuple[str, list[Path]]:
+    """One spec's section (conclusions, sweep, figures, tables); appends its headline
+    conclusions to ``overview`` for the top of the report."""
     params = list(meta.get("parameters", {}))
     objectives = [(o["metric"], o["goal"]) for o in meta.get("objectives", [])]
     designs = design_frame(rows)
-    n_failed = int((rows["status"] == "failed").sum())
-    md = [f"## {name} ({meta.get('machine')})", "",
-          f"- spec: `{meta.get('source', '')}`, base `{meta.get('base')}`, workloads: "
-          f"{', '.join(meta.get('workloads', []))}",
-          f"- rows: {len(rows)} ({len(designs)} designs evaluated, {n_failed} failed); "
-          f"model version {', '.join(sorted(rows['model_version'].astype(str).unique()))}",
-          f"- parameters: {', '.join(f'{k} ({len(v)} values)' for k, v in meta.get('parameters', {}).items())}",
-          f"- constraints: {'; '.join(meta.get('constraints', [])) or 'none'}",
-          f"- objectives: {', '.join(f'{m} ({g})' for m, g in objectives) or 'none'}", ""]
+    varied = F.varied_params(designs, params) if not designs.empty else []
+    fixed = {p: v[0] for p, v in meta.get("parameters", {}).items() if len(v) == 1}
+    md = [f"## {name} ({meta.get('machine')})", ""]
     written: list[Path] = []
     if designs.empty:
-        md.append("No successful design points.\n")
-        errs = rows["error"].dropna().value_counts().head(5)
-        md += [f"- {n} x `{e}`" for e, n in errs.items()]
+        md += ["### Conclusions", "", "No design point succeeded.", ""]
+        md += C.failures(rows, params) + [""]
+        overview.append(f"**{name}**: no design point succeeded.")
         return "\n".join(md) + "\n", written
     present = [(m, g) for m, g in objectives if f"metric.{m}" in designs.columns]
-    missing = [m for m, _ in objectives if f"metric.{m}" not in designs.columns]
-    if missing:
-        md.append(f"- objectives with no data in this store (not produced by the model): "
-                  f"{', '.join(missing)}\n")
-    partial = [(m, int(designs[f"metric.{m}"].notna().sum())) for m, _ in present]
-    partial = [(m, n) for m, n in partial if n < len(designs)]
-    if partial:
-        md.append("- objectives recorded for only some designs (figures and front use those): "
-                  + ", ".join(f"{m} {n}/{len(designs)}" for m, n in partial) + "\n")
+    mcols = [f"metric.{m}" for m, _ in present]
+    complete = designs.dropna(subset=mcols) if mcols else designs
+    front_mask = (pareto_mask(complete[mcols].to_numpy(float), [g for _, g in present])
+                  if len(present) >= 2 else np.zeros(len(complete), bool))
+    front = complete[front_mask].sort_values(mcols[0], ascending=present[0][1] == "min") \
+        if len(present) >= 2 else complete.iloc[:0]
+    numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
     primary = present[0] if present else ("cycles", "min")
-    jobs = [("pareto", lambda: F.pareto_figure(designs, present, params,
-                                               f"{name}: Pareto front of {' vs '.join(m for m, _ in present[:2])}"))]
+    unit_of = MV.unit_lookup(meta.get("machine", ""))
     pattern = next((p for p in params if f"param.{p}" in designs.columns
                     and F.is_pattern_param(designs[f"param.{p}"].unique())), None)
+    tm = MV.time_metric(designs, primary[0])
+    tgoal = "min" if tm != primary[0] else primary[1]
+
+    # --- conclusions first ------------------------------------------------------------
+    md += ["### Conclusions", "", C.headline(designs, rows), ""]
+    best = C.best_per_objective(designs, present, varied)
+    speed = C.speedups(designs, params, pattern, tm, tgoal)
+    cats = C.categories(designs, params, (tm, tgoal))
+    trade = C.front_trade(front, present, numbers)
+    missing = C.missing_metrics(designs, objectives, params)
+    bullets = best + speed + cats + trade + missing
+    md += [f"- {b}" for b in bullets] + [""]
+    fails = C.failures(rows, params)
+    md += fails + [""]
+    overview.append(f"**{name}** ({meta.get('machine')}): {C.headline(designs, rows)} "
+                    + " ".join(best[:1] + speed[-1:] + cats[:1] + trade[:1] + missing)
+                    + (" " + C.failure_summary(rows) if len(fails) > 1 else ""))
+
+    # --- what was swept ---------------------------------------------------------------
+    md += ["### Sweep", "",
+           f"- spec: `{meta.get('source', '')}`, base `{meta.get('base')}`, workloads: "
+           f"{', '.join(meta.get('workloads', []))}; model version "
+           f"{', '.join(sorted(rows['model_version'].astype(str).unique()))}",
+           f"- {plural(len(rows), 'row')}: {plural(len(designs), 'design')} evaluated, "
+           f"{plural(int((rows['status'] == 'failed').sum()), 'failure')}",
+           "- varied: " + (", ".join(f"{k} ({plural(len(v), 'value')})" for k, v in meta.get("parameters", {}).items()
+                                    if len(v) > 1) or "nothing"),
+           "- fixed: " + (", ".join(f"{k}={F.category_text(v)}" for k, v in fixed.items()) or "nothing"),
+           f"- constraints: {'; '.join(f'`{c}`' for c in meta.get('constraints', [])) or 'none'}",
+           f"- objectives: {', '.join(f'{m} ({g}imise)' for m, g in objectives) or 'none'}", ""]
+
+    # --- figures ----------------------------------------------------------------------
+    jobs = []
+    if len(present) >= 2:
+        jobs.append(("pareto", lambda: F.pareto_figure(
+            complete, present, params, f"{name}: Pareto front of {', '.join(m for m, _ in present)}",
+            front_mask=front_mask, numbers=numbers)))
     if pattern:
-        tm = MV.time_metric(designs, primary[0])
-        goal = "min" if tm != primary[0] else primary[1]
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
-            designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", goal)))
+            designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", tgoal)))
     jobs.append(("sensitivity", lambda: F.sensitivity_figure(
-        designs, primary[0], primary[1], params, f"{name}: per-parameter sensitivity")))
+        designs, primary[0], primary[1], params, f"{name}")))
     for stem, fn in MV.views(meta.get("machine", ""), designs, params, name):
         jobs.append((stem, fn))
     for stem, fn in jobs:
@@ -97,67 +148,19 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         paths = F.save(fig, out, f"{name}-{stem}")
         written += paths
         figs[f"{name}-{stem}"] = {"png": paths[0].name, "svg": paths[1].name, "data": data}
-        md += [f"### {stem}", "", f"![{name} {stem}]({paths[0].name})", ""]
-    # top designs: the Pareto front of the objectives if there are two, else the best by primary
-    shown = [c for c in (f"param.{p}" for p in params) if c in designs.columns]
-    mcols = [f"metric.{m}" for m, _ in present] or [c for c in designs.columns if c.startswith("metric.")][:4]
-    if len(present) >= 2:
-        mask = pareto_mask(designs[mcols].to_numpy(float), [g for _, g in present])
-        top = designs[mask]
-        label = "Pareto-optimal designs"
-    else:
-        top = designs
-        label = "best designs"
-    pcol = f"metric.{primary[0]}"
-    if pcol in top.columns:
-        top = top.sort_values(pcol, ascending=primary[1] == "min")
-    unit_of = MV.unit_lookup(meta.get("machine", ""))
-
-    def header(col: str) -> str:  # metric columns carry the machine's unit (its UNITS table)
-        kind, name = col.split(".", 1)
-        unit = unit_of(name) if kind == "metric" else None
-        return f"{name} [{unit}]" if unit else name
-
-    table = top.head(TOP_N)[shown + mcols].rename(columns=header)
-    md += [f"### Top designs ({label}, by {primary[0]})", "", _table_md(table), ""]
+        md += [f"### Figure: {FIGURE_TITLES.get(stem, stem)}", "", f"![{name} {stem}]({paths[0].name})", ""]
+        if stem == "pareto" and len(front):
+            md += [f"Pareto-optimal designs over all {len(present)} objectives "
+                   f"({plural(len(front), 'design')}, numbered as in the figure):", "",
+                   front_table(front, numbers, varied, mcols, unit_of), ""]
+    if len(present) < 2:
+        pcol = f"metric.{primary[0]}"
+        top = designs.sort_values(pcol, ascending=primary[1] == "min").head(TOP_N) \
+            if pcol in designs.columns else designs.head(TOP_N)
+        nums = {idx: i + 1 for i, idx in enumerate(top.index)}
+        md += [f"### Best {plural(len(top), 'design')} by {primary[0]}", "",
+               front_table(top, nums, varied, [c for c in mcols if c in top.columns], unit_of), ""]
     return "\n".join(md) + "\n", written
-
-
-def _html(md: str, figs: dict, out: Path) -> str:
-    """Self-contained page: the summary text plus every PNG embedded as base64."""
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>accel sweep report</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "img{max-width:100%}</style></head><body>"]
-    in_table = False
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set(line) <= set("|-"):
-                continue
-            if not in_table:
-                parts.append("<table>")
-                in_table = True
-            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            parts.append("</table>")
-            in_table = False
-        if line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            b64 = base64.b64encode((out / src).read_bytes()).decode()
-            parts.append(f"<img alt='{html.escape(src)}' src='data:image/png;base64,{b64}'>")
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            parts.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.startswith("- "):
-            parts.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            parts.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: str = "Sweep report") -> dict:
@@ -165,7 +168,8 @@ def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: st
     if out.exists() and not out.is_dir():
         raise AccelError(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    md = [f"# {title}", ""]
+    md: list[str] = []
+    overview: list[str] = []
     figs: dict = {}
     written: list[Path] = []
     specs_done = []
@@ -178,14 +182,15 @@ def write_report(dbs: list[str | os.PathLike], out: str | os.PathLike, title: st
             continue
         for name in sorted(frame["spec"].unique()):
             rows = frame[frame["spec"] == name].dropna(axis=1, how="all")
-            text, files = _spec_section(name, metas.get(name, {}), rows, out, figs)
+            text, files = _spec_section(name, metas.get(name, {}), rows, out, figs, overview)
             md.append(text)
             written += files
             specs_done.append(name)
-    md_text = "\n".join(md)
+    head = [f"# {title}", "", "## Conclusions", ""] + [f"- {o}" for o in overview] + [""]
+    md_text = "\n".join(head + md)
     atomic_write(out / "summary.md", md_text)
     atomic_write(out / "figures.json", json.dumps(figs, indent=1, default=str))
-    atomic_write(out / "index.html", _html(md_text, figs, out))
+    atomic_write(out / "index.html", markdown_to_html(md_text, out, title))
     return {"out": str(out), "specs": specs_done, "summary": str(out / "summary.md"),
             "index": str(out / "index.html"), "figures": [str(p) for p in written],
             "figure_data": str(out / "figures.json")}

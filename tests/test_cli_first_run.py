@@ -1,0 +1,99 @@
+"""First run: kernel compilation is announced and kept out of the progress rate; the
+rate shown is completed / elapsed; `accel cache info|clear` find every cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from accel.cli.common import RateColumn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_rate_is_completed_over_elapsed_not_a_burst_window():
+    # 14 points in 28 s: rich's moving window said 56.1/s when they all finished at once
+    task = SimpleNamespace(finished=True, finished_time=28.0, elapsed=28.0, completed=14)
+    assert RateColumn().render(task).plain.strip() == "0.50/s"
+    task = SimpleNamespace(finished=False, finished_time=None, elapsed=0.0, completed=0)
+    assert RateColumn().render(task).plain.strip() == "-.-/s"
+
+
+def test_first_point_runs_before_the_bar_and_out_of_the_rate(tmp_path):
+    sys.path.insert(0, str(ROOT / "tests" / "sweep"))
+    import toy_machine
+
+    toy_machine.register()
+    from accel.sweep import parse_spec, run_sweep
+
+    spec = parse_spec({"name": "warm", "machine": "toy", "base": "toy-small",
+                       "workloads": ["toy:16x64x24"], "parameters": {"rows": [2, 4, 8], "cols": [4, 8]},
+                       "objectives": {"cycles": "min"}})
+    seen: dict = {"warm": [], "total": [], "progress": 0}
+    s = run_sweep(spec, tmp_path / "s.sqlite", workers=1,
+                  on_warmup=lambda m: seen["warm"].append(m),
+                  on_total=lambda n: seen["total"].append(n),
+                  on_progress=lambda n: seen.__setitem__("progress", seen["progress"] + n))
+    assert seen["warm"] == ["toy"]
+    assert seen["total"] == [5] and seen["progress"] == 5      # the bar counts the other five
+    assert s.computed == 6 and s.rows == 6 and s.warmup_seconds >= 0
+    again = run_sweep(spec, tmp_path / "s.sqlite", workers=1,
+                      on_warmup=lambda m: seen["warm"].append(m))
+    assert again.computed == 0 and seen["warm"] == ["toy"]   # nothing to do: no warm-up
+
+
+def _py(code: str, env_extra: dict) -> str:
+    env = {**os.environ, **env_extra}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=600, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_cold_kernel_cache_is_detected_then_warm(tmp_path):
+    """With an empty kernel cache `kernels_cached` says compile (the notice is printed);
+    after one simulation it says cached (no notice on the second run)."""
+    code = ("from accel.cli.sweep import kernels_cached\n"
+            "print(kernels_cached('flightllm'))\n"
+            "from accel.arch.flightllm import PRESETS, simulate\n"
+            "from accel.workloads.llm import llm_workload\n"
+            "simulate(llm_workload('llama2-7b', 16, 16), PRESETS['u280'], storage=False)\n"
+            "print(kernels_cached('flightllm'))\n")
+    out = _py(code, {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    assert out.splitlines() == ["False", "True"]
+    again = _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+                {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    assert again == "True"
+
+
+def test_cache_info_lists_every_cache_and_clear_removes_them(tmp_path):
+    numba = tmp_path / "numba" / "abc" / "sat"
+    numba.mkdir(parents=True)
+    (numba / "k.nbi").write_bytes(b"x" * 100)
+    wl = tmp_path / "accel" / "workloads"
+    wl.mkdir(parents=True)
+    (wl / "w.npz").write_bytes(b"y" * 1000)
+    env = {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba"), "ACCEL_CACHE_DIR": str(tmp_path / "accel"),
+           "YOWASP_CACHE_DIR": str(tmp_path / "yowasp")}
+    run = "import sys; from accel.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def accel(*args):
+        r = subprocess.run([sys.executable, "-c", run, *args], capture_output=True, text=True,
+                           env={**os.environ, **env}, timeout=300, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    info = json.loads(accel("cache", "info", "--json"))
+    by = {c["name"]: c for c in info["caches"]}
+    assert set(by) == {"workloads", "numba", "verilator", "yosys"}
+    assert by["numba"]["bytes"] == 100 and by["workloads"]["bytes"] == 1000
+    assert by["verilator"]["path"].endswith("sim_build")
+    table = accel("cache", "info")
+    assert "1.0 kB" in table and str(tmp_path / "numba") in table.replace("\n", "")
+    cleared = json.loads(accel("cache", "clear", "--only", "numba", "--only", "workloads", "--json"))
+    assert cleared["freed_bytes"] == 1100
+    assert not (tmp_path / "numba").exists() and not wl.exists()
