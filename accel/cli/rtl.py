@@ -90,21 +90,21 @@ def synth(rows: int = ROWS, cols: int = COLS, n: int = N_OPT, m: int = M_OPT,
 
 def cosim(workload: str = typer.Option(..., "--workload", "-w",
                                        help="FILE.npz or minilm-l6 (pruned by --prune)"),
-          layer: str = typer.Option(None, "--layer", help="op name, e.g. "
+          layer: str = typer.Option(..., "--layer", help="op name, e.g. "
                                     "encoder.layer.0.intermediate.dense (with --training: "
                                     "the layer, the op is LAYER:PHASE)"),
           unit: str = typer.Option("pe-array", "--unit", help="pe-array, or weight-gen (the "
                                    "sparse weight generator on the layer's dense weights)"),
           rows: int = ROWS, cols: int = COLS,
-          n: int = typer.Option(None, "--n", help="kept weights per group (default: from "
-                                "--prune, else 2)"),
-          m: int = typer.Option(None, "--m", help="group size M (default: from --prune, "
-                                "else 4)"),
+          n: int = typer.Option(None, "--n", help="kept weights per group",
+                                show_default="N of --prune, else 2"),
+          m: int = typer.Option(None, "--m", help="group size M",
+                                show_default="M of --prune, else 4"),
           act_bits: int = ACT, weight_bits: int = WGT, acc_bits: int = ACC,
           mode: str = typer.Option("sparse", "--mode", help="sparse (N:M layer) or dense "
                                    "(dense layer fed as dense groups); INT8 only"),
           prune: str = typer.Option(None, "--prune", help="workload pruning, e.g. 2:8 or "
-                                    "bdwp:2:8 (default: N:M of --n/--m, or dense)"),
+                                    "bdwp:2:8", show_default="N:M of --n/--m, or dense"),
           training: bool = typer.Option(False, "--training", help="training workload: "
                                         "fwd/bwd_data/bwd_weight GEMMs per layer"),
           phase: str = typer.Option("fwd", "--phase", help="fwd, bwd_data or bwd_weight "
@@ -124,8 +124,6 @@ def cosim(workload: str = typer.Option(..., "--workload", "-w",
 
     if unit not in ("pe-array", "weight-gen"):
         raise AccelError(f"--unit must be pe-array or weight-gen, got {unit!r}")
-    if layer is None:
-        raise AccelError("--layer is required (e.g. encoder.layer.0.intermediate.dense)")
     spec_p = parse_prune(prune) if prune is not None else None
     if spec_p is not None and spec_p.is_nm:
         n = spec_p.n if n is None else n
