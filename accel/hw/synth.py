@@ -106,20 +106,20 @@ def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -
     return {**entry, "config_hash": key, "cached": False}
 
 
-def synth_weight_gen(g, force: bool = False) -> dict:
+def synth_weight_gen(g, force: bool = False, cache_path: Path = FP16_CACHE_PATH) -> dict:
     """Cached Yosys counts of the sparse weight generator (``GenParams``), kept in
     ``FP16_CACHE_PATH`` under ``wgen-<hash>`` (the FP16 array model skips them)."""
     from accel.hw.gen_cosim import TOP as GEN_TOP
     from accel.hw.gen_cosim import generate as gen_verilog
 
     key = "wgen-" + g.config_hash()
-    cache = load_cache(FP16_CACHE_PATH)
+    cache = load_cache(cache_path)
     if key in cache and not force:
         return {**cache[key], "config_hash": key, "cached": True}
     entry = run_yosys(g, gen_verilog(g), GEN_TOP)
     entry["unit"] = "weight-gen"
-    cache = load_cache(FP16_CACHE_PATH)
+    cache = load_cache(cache_path)
     cache[key] = entry
-    if os.access(FP16_CACHE_PATH.parent, os.W_OK):
-        atomic_write(FP16_CACHE_PATH, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    if os.access(cache_path.parent, os.W_OK):
+        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return {**entry, "config_hash": key, "cached": False}
