@@ -201,10 +201,16 @@ def test_sigkill_of_coordinator_leaves_no_worker_after_10_s(tmp_path):
     db = tmp_path / "k.sqlite"
     proc = _start(spec_path, db)
     try:
-        _wait_rows(proc, db)
-        if proc.poll() is not None:
-            pytest.skip("sweep finished before the first commit could be observed")
+        # past the warm-up row: that point runs alone, and its worker may be gone before
+        # the pool's workers are forked, so wait until workers are seen, not for one instant
+        _wait_rows(proc, db, n=2)
+        deadline = time.monotonic() + 60
         workers = _children(proc.pid)
+        while not workers and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = _children(proc.pid)
+        if proc.poll() is not None:
+            pytest.skip("sweep finished before its workers could be observed")
         assert workers
         os.kill(proc.pid, signal.SIGKILL)   # the coordinator only
         proc.wait(timeout=30)
