@@ -36,10 +36,12 @@ def register(app: typer.Typer, _sim_app: typer.Typer) -> None:
 def _print(res: dict) -> None:
     from rich.table import Table
 
+    cf = res["correction_factor"]["value"]
     t = Table(title=f"{res['preset']} vs the authors' VHK158 profiler ({res['dataflow']}, "
                     f"slr_parallel_efficiency {res['slr_parallel_efficiency']:g})")
     for c in ("phase", "ctx", "artifact ms", "accel ms", "error", "even split ms",
-              "bound art | accel"):
+              "bound art | accel", f"1 SLR: artifact x{cf:g}", "accel", "error",
+              f"SLR speed-up (artifact {cf:g})"):
         t.add_column(c, justify="right")
     u = Table(title="busy ms per unit, artifact / accel")
     for c in ("phase", "ctx", "LD", "MV or MM", "MISC", "ST"):
@@ -49,15 +51,19 @@ def _print(res: dict) -> None:
         t.add_row(r["phase"], str(r["context"]), f"{r['artifact_ms']:.2f}",
                   f"{r['accel_ms']:.2f}", f"{r['error']:+.1%}" + ("" if r["ok"] else " X"),
                   f"{r['accel_ms_even_split']:.2f}",
-                  f"{r['artifact_bound']} | {r['accel_bound']}")
+                  f"{r['artifact_bound']} | {r['accel_bound']}",
+                  f"{r['artifact_one_slr_ms']:.2f}", f"{r['accel_one_slr_ms']:.2f}",
+                  f"{r['one_slr_error']:+.1%}", f"{r['accel_slr_speedup']:.2f}")
         cu = "MV" if r["phase"] == "decode" else "MM"
         u.add_row(r["phase"], str(r["context"]),
                   *(f"{a.get(k, 0):.2f} / {m.get(k, 0):.2f}" for k in ("LD", cu, "MISC", "ST")))
     out_console.print(t)
     out_console.print(u)
-    for c in res["checks"]:
+    for c in res["checks"] + res["one_slr_checks"]:
         extra = (f" (artifact {c['artifact_us']:.3f} us, accel {c['accel_us']:.3f} us, "
                  f"{c['error']:+.1%})" if "artifact_us" in c else "")
+        if "error_range" in c:
+            extra = f" ({c['error_range'][0]:+.1%} .. {c['error_range'][1]:+.1%})"
         out_console.print(f"{'PASS' if c['ok'] else 'MISS'}  {c['check']}{extra}")
     for n in res["notes"]:
         out_console.print(f"note: {n}")

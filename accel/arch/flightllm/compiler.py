@@ -63,17 +63,19 @@ from accel.workloads.llm import LLMShape
 LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
 UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
 KINDS = ("weight", "act", "kv", "linear", "attn", "softmax", "norm", "act_fn", "eltwise",
-         "rope", "sync", "embed", "act_vec", "act_in")
+         "rope", "sync", "embed", "act_vec", "act_in", "weight_x")
 K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_ROPE, \
-    K_SYNC, K_EMBED, K_ACT_VEC, K_ACT_IN = range(len(KINDS))
+    K_SYNC, K_EMBED, K_ACT_VEC, K_ACT_IN, K_WEIGHT_X = range(len(KINDS))
 # How decode's activation vectors meet HBM, as in the authors' instruction generator
 # (artifact profile/inst_gen/layer_support/): the vector an MV reads is loaded into its
 # input buffer through the HBM switch from another port's channel, one channel at the
 # cross-channel efficiency (IR_linear_mv / IR_attention_mv: ``cross_hbm_channel=True``,
 # ``parallel_channel_num=1``); MISC inputs/outputs and stored results move through one
 # of the port's own channels at the same-channel efficiency (IR_misc: not cross, one
-# channel).  Weights, the KV cache and prefill's [L, K] tensors stream over every channel.
-CROSS_CHANNEL_KINDS = 1 << K_ACT_IN
+# channel).  Weights, the KV cache and prefill's [L, K] tensors stream over every channel,
+# except prefill weight tiles under ``prefill_weight_one_channel`` (``K_WEIGHT_X``: each
+# SLR's slice through the switch on its one B-buffer channel, IR_linear_mm).
+CROSS_CHANNEL_KINDS = (1 << K_ACT_IN) | (1 << K_WEIGHT_X)
 ONE_CHANNEL_KINDS = (1 << K_ACT_VEC) | (1 << K_EMBED)
 
 
@@ -215,30 +217,46 @@ class Builder:
         if act_bytes:
             self.act_in(unit, act_bytes, ld_first_wait)
             ld_first_wait = 0
+        c = self.cfg
         nt = len(t.nbytes)
-        ld = self.emit(LD, nt, nbytes=t.nbytes, wait=bit(unit), rel=bit(unit), kind=K_WEIGHT,
-                       ch=self.stripe_ch(t.offsets))
-        ld[0, F_WAIT] |= ld_first_wait
-        tile_rows = rows if unit == MV else self.cfg.mm_token_tile
+        tile_rows = rows if unit == MV else c.mm_token_tile
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
         r_sizes[-1] = rows - tile_rows * (len(r_sizes) - 1)
         nr = len(r_sizes)
+        # prefill: every token group streams every weight tile again (reload), and a tile
+        # goes through the switch as one slice per SLR on its fixed B-buffer channel
+        reload = unit == MM and c.prefill_weight_reload and nr > 1
+        one_ch = unit == MM and c.prefill_weight_one_channel
+        reps = nr if reload else 1
+        ld = self.emit(LD, nt * reps, nbytes=np.tile(t.nbytes, reps), wait=bit(unit),
+                       rel=bit(unit), kind=K_WEIGHT_X if one_ch else K_WEIGHT,
+                       ch=0 if one_ch else self.stripe_ch(np.tile(t.offsets, reps)),
+                       split=c.cores if one_ch else 1)
+        ld[0, F_WAIT] |= ld_first_wait
         t_slots = t.slots.astype(np.float64)
         per_instr = self.cfg.mv_cols_per_instr if unit == MV else self.cfg.mm_cols_per_instr
         if unit == MV:
             t_slots[-1] += pad_cols(t.N, per_instr) * t.K
         # the SLRs get whole instructions; the op ends at the busiest SLR's last one
         t_slots *= self.slr_factor(-(-t.N // per_instr))
-        slots = np.outer(t_slots, r_sizes).reshape(-1)
-        macs = np.outer(t.macs, r_sizes).reshape(-1)
+        if reload:     # group-major: each (group, tile) MM has its own LD
+            slots = np.outer(r_sizes, t_slots).reshape(-1)
+            macs = np.outer(r_sizes, t.macs).reshape(-1)
+        else:          # tile-major: a tile's LD serves every row group
+            slots = np.outer(t_slots, r_sizes).reshape(-1)
+            macs = np.outer(t.macs, r_sizes).reshape(-1)
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
                        macs=macs)
-        first_r = np.zeros(nr, np.int64)
-        first_r[0] = bit(LD)
-        last_r = np.zeros(nr, np.int64)
-        last_r[-1] = bit(LD)
-        cp[:, F_WAIT] = np.tile(first_r, nt)
-        cp[:, F_REL] = np.tile(last_r, nt)
+        if reload:
+            cp[:, F_WAIT] = bit(LD)
+            cp[:, F_REL] = bit(LD)
+        else:
+            first_r = np.zeros(nr, np.int64)
+            first_r[0] = bit(LD)
+            last_r = np.zeros(nr, np.int64)
+            last_r[-1] = bit(LD)
+            cp[:, F_WAIT] = np.tile(first_r, nt)
+            cp[:, F_REL] = np.tile(last_r, nt)
         cp[0, F_WAIT] |= wait_first
         cp[-1, F_REL] |= rel_last
         return unit

@@ -68,6 +68,8 @@ class FlightLLMConfig:
     attn_block: int = 64              # block-sparse attention block in prefill [paper]
     attn_local_blocks: int = 4        # kept key blocks before the diagonal (incl. it) per query block [assumption]
     attn_global_blocks: int = 1       # leading key blocks every query block keeps [assumption]
+    prefill_weight_reload: bool = False  # prefill keeps one group of mm_token_tile token rows in the A buffer and streams every weight tile past it, once per group ("fix A, swap B") [artifact IR_linear_mm.py: per MM_PARALLEL_M-row group, LD A then LD B per 16-column block]; False = weight-stationary over the prompt, each tile loaded once [assumption, this model before 0.6]
+    prefill_weight_one_channel: bool = False  # each SLR's slice of a prefill weight tile crosses the HBM switch from its one B-buffer channel at the cross-channel efficiency [artifact IR_linear_mm.py: LD B cross_hbm_channel True, parallel_channel_num 1; config.yaml B_BUFFER_HBM_CHANNEL_NUM 1]; False = striped over every channel [assumption, this model before 0.6]
     kv_concat_reload: bool = True     # decode's KV concat re-reads the whole cache (K and V, striped LD) before attention; the new entry is appended on chip [artifact IR_concat.py]
     op_barrier: bool = True           # every IR op ends with a SYS that synchronises all units and SLRs; the next op's first instruction waits for it, so no prefetch across ops [artifact inst_generator.py]
     fuse_misc_into_mv: bool = False   # off-chip decode: a MISC op that follows an MV (RoPE, SiLU, eltwise, softmax) runs inside the MV op, before its store [artifact inst_generator.py]; False = nothing fused, the paper's off-chip baseline [assumption]
@@ -142,6 +144,8 @@ VHK158 = replace(
     hbm_channels=32,                  # the authors' VHK158 model: HBM_CHANNEL_NUM 32 [artifact profile/config.yaml]
     hbm_channel_gbps=819.2 / 32,      # 819 GB/s total [paper]; HBM_BW_GB_PER_SEC 819.2 [artifact]
     hbm_capacity_gb=32.0,             # [paper]
+    prefill_weight_reload=True,       # the authors' VHK158 compiler streams the weights once per token group (mm_token_tile rows) [artifact IR_linear_mm.py]
+    prefill_weight_one_channel=True,  # ... each SLR's slice through the switch on one channel [artifact IR_linear_mm.py]; the U280 keeps the striped, weight-stationary prefill: its board program (fpga_implementation/) is binary only
     board_power_w=75.0,               # no measurement (simulated board) [assumption]
     price_usd=12000.0,                # VHK158 evaluation kit class price [assumption]
 )

@@ -4,15 +4,27 @@
 two prefill buckets, and sets each beside the figures the artifact's profiler printed
 (committed in ``data/artifact_vhk158.json`` with their source).  No figure is fitted per
 point: the preset carries the artifact's settings and the mechanisms read from its
-instruction generator (config.py, compiler.py).  The profiler's ``correction_factor =
-3.2`` (every instruction time divided by it; 3.2 / 4 SLRs = 80 % of a perfect split) is
-not copied: the model splits each op over the SLRs itself (``slr_*`` config fields), and
-each row also reports the same preset with a perfectly even, input-sharing split
-(``accel_ms_even_split``) so the SLR mechanisms' share is visible.
+instruction generator (config.py, compiler.py).
+
+Two comparisons, because the artifact's figures are two things multiplied together:
+
+* **One SLR.**  The artifact's IR is one SLR's program (8 HBM channels; ``SLR_NUM`` is
+  read and never used) and its profiler times it instruction by instruction.  The same
+  preset with ``cores=1`` on its 8 channels is set beside the profiler's *undivided*
+  timing, i.e. the printed figure times the profiler's ``correction_factor`` 3.2 (every
+  instruction time is divided by it, so the whole schedule is).  This checks the
+  instruction-level mechanisms: MV sizing and padding, LD channels and efficiencies,
+  MISC passes, the dependency tokens.
+* **Four SLRs.**  The preset as it is, against the printed figures.  The profiler's 3.2
+  is not copied: the model splits each op over the SLRs itself (``slr_*`` config
+  fields), and each row also reports a perfectly even, input-sharing split
+  (``accel_ms_even_split``) so the SLR mechanisms' share is visible.  What the
+  mechanisms give for 4 SLRs (``accel_slr_speedup``) is set beside the 3.2 the profiler
+  asserts.
 
 Targets (issue 12): each decode step within 10 %, each prefill within 15 %, the decode
 growth per token of context within 15 %, and the unit that bounds decode the same.
-``ACHIEVED_*``: what model 0.5 honestly reaches where a target is missed (tests pin it).
+``ACHIEVED_*``: what the model honestly reaches where a target is missed (tests pin it).
 """
 
 from __future__ import annotations
@@ -28,36 +40,41 @@ from accel.workloads.llm import llm_workload, shape_of
 
 REFERENCE = Path(__file__).with_name("data") / "artifact_vhk158.json"
 DECODE_TOL, PREFILL_TOL, GROWTH_TOL = 0.10, 0.15, 0.15
-# model 0.5 without the 0.8 constant, artifact dataflow: decode -12.1..-12.4 %, prefill
-# -20.4/-20.7 %, growth -11.4 %; on-chip dataflow: decode -18.4..-19.8 %, growth -13.9 %.
-# The bounds tests pin (what the model gives, rounded up), not fitted values.
+# model 0.6 (no SLR efficiency constant), artifact dataflow, 4 SLRs: decode -12.1..-12.4 %,
+# prefill -19.8/-20.5 %, growth -11.4 %; on-chip dataflow: decode -18.4..-19.8 %.  The
+# bounds tests pin (what the model gives, rounded up), not fitted values.
 ACHIEVED_DECODE_TOL, ACHIEVED_PREFILL_TOL, ACHIEVED_DECODE_TOL_ON_CHIP = 0.13, 0.22, 0.21
 UNITS = ("LD", "ST", "MM", "MV", "MISC")
-# What the model leaves out of the artifact's instruction stream, named so a miss can be
-# traced to a mechanism (read from profile/inst_gen/).
+# What the model leaves out of the artifact, named so a miss can be traced to a mechanism
+# (read from profile/inst_gen/ and the U280 case of fpga_implementation/).
 NOT_MODELLED = {
-    "decode": ("the SLR loss the artifact asserts but does not model: its profiler runs "
-               "one SLR's engines and divides by correction_factor 3.2, i.e. 4 SLRs at "
-               "80 % of a perfect split, with no mechanism in its generator; this model "
-               "splits whole MV instructions/heads per SLR (busiest SLR bounds each op), "
-               "every SLR loads the op's whole input, a SYS per op: that adds about 4 % "
-               "to a step where the artifact's factor adds 25 %; what else costs the SLRs (SLR-crossing links, clock or DSP "
-               "utilisation losses) is public nowhere.  Also absent: per-op INT32 bias "
-               "loads of q/k/v/o (IR bias_flag), LD zero fill"),
-    "growth": ("the artifact moves the probabilities and the per-head q through one "
-               "channel divided by its correction factor; here each SLR moves its heads' "
-               "slice at the channel rate, and KV chunks are sized by kv_buffer_kb rather "
-               "than per 512-key MV group"),
-    "prefill": ("the same unexplained SLR loss as decode (MM busy 274 ms = one SLR's "
-                "MM time / 3.2; whole 16-column MM instructions split evenly over 4 SLRs "
-                "for LLaMA2-7B's 4096 and 11008 columns); and the artifact re-loads every "
-                "weight tile for each 128-token MM block (LD busy 104 ms at 128), here "
-                "prefill is weight-stationary over the prompt"),
+    "slr": ("the SLR loss the artifact asserts without a mechanism: its profiler times one "
+            "SLR's program and divides every instruction by correction_factor 3.2 (4 SLRs "
+            "at 80 % of a perfect split); its generator never uses SLR_NUM, and the one "
+            "on-board program it ships (fpga_implementation/case/token_64_single_layer, "
+            "U280) gives SLR0 a 306,500-byte instruction stream and SLR1 and SLR2 one "
+            "4-byte word each, so no multi-SLR program or measurement is public.  This model's SLR "
+            "mechanisms (whole MV/MM instructions and heads dealt per SLR with the busiest "
+            "bounding each op, every SLR loading the op's whole input, a SYS per op) cost "
+            "a few per cent; SLR-crossing links, clock or DSP losses that could make up "
+            "the rest are public nowhere"),
+    "decode": ("per-op INT32 bias loads of q/k/v/o (IR bias_flag) and LD zero fill; each "
+               "SLR moves its heads' slice of q and the probabilities at the channel rate "
+               "where the artifact moves them through one channel"),
+    "prefill": ("MISC: the artifact fuses SiLU and eltwise into linear_mm and times them "
+                "per 16-column block; here they are separate HBM round trips (MISC busy "
+                "1.5-1.9x the artifact's, never bounding)"),
 }
 
 
 def load_reference(path: Path = REFERENCE) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def one_slr(cfg: FlightLLMConfig) -> FlightLLMConfig:
+    """One SLR of ``cfg``: one core on its own ``hbm_channels / cores`` channels (the
+    artifact's IR program drives 8 of the 32)."""
+    return replace(cfg, cores=1, hbm_channels=max(1, cfg.hbm_channels // cfg.cores))
 
 
 def _runs(cfg: FlightLLMConfig, ref: dict, on_chip: bool) -> tuple[dict, dict]:
@@ -80,61 +97,94 @@ def _bound(busy: dict) -> str:
     return max(busy, key=busy.get)
 
 
-def _growth(rows: dict) -> float:
+def _growth(rows: dict, key: str = "step_ms") -> float:
     """Decode growth per token of context (us), between the first and last bucket."""
     cs = sorted(rows, key=int)
-    return (rows[cs[-1]]["step_ms"] - rows[cs[0]]["step_ms"]) / (int(cs[-1]) - int(cs[0])) * 1e3
+    return (rows[cs[-1]][key] - rows[cs[0]][key]) / (int(cs[-1]) - int(cs[0])) * 1e3
+
+
+def _checks(rows: list[dict], g_art: float, g_acc: float, label: str) -> list[dict]:
+    """The issue's four targets over ``rows`` (keys ``error``, bounds) for one comparison."""
+    out = []
+    for phase, tol in (("decode", DECODE_TOL), ("prefill", PREFILL_TOL)):
+        errs = [r["error"] for r in rows if r["phase"] == phase]
+        out.append({"check": f"{label}every {phase} step within {tol:.0%}",
+                    "ok": all(abs(e) <= tol for e in errs),
+                    "error_range": [min(errs), max(errs)]})
+    g_err = g_acc / g_art - 1
+    out.append({"check": f"{label}decode growth per token within {GROWTH_TOL:.0%}",
+                "ok": abs(g_err) <= GROWTH_TOL, "artifact_us": g_art, "accel_us": g_acc,
+                "error": g_err})
+    out.append({"check": f"{label}decode bounded by the artifact's unit",
+                "ok": all(r["artifact_bound"] == r["accel_bound"] for r in rows
+                          if r["phase"] == "decode")})
+    return out
 
 
 def validate(cfg: FlightLLMConfig | None = None, on_chip: bool = False) -> dict:
     """accel vs artifact; ``on_chip=False`` (default) is the artifact's own dataflow: every
     op's output stored to HBM, MISC ops fused behind the MV that feeds them."""
     ref = load_reference()
+    cf = ref["correction_factor"]["value"]
     cfg = cfg or PRESETS["vhk158-artifact"]
     cfg.validate()
+    one = one_slr(cfg)
+    one.validate()
     dec, pre = _runs(cfg, ref, on_chip)
     even = replace(cfg, slr_whole_instr_split=False, slr_broadcast_inputs=False)
     free_dec, free_pre = _runs(even, ref, on_chip)
-    rows, checks, notes = [], [], []
-    for c, a in ref["decode"].items():
-        m = dec[c]
-        err = m["step_ms"] / a["step_ms"] - 1
-        rows.append({"phase": "decode", "context": int(c), "artifact_ms": a["step_ms"],
-                     "accel_ms": m["step_ms"], "error": err,
-                     "accel_ms_even_split": free_dec[c]["step_ms"],
-                     "artifact_busy_ms": a["busy_ms"], "accel_busy_ms": m["busy_ms"],
-                     "artifact_bound": _bound(a["busy_ms"]), "accel_bound": _bound(m["busy_ms"]),
-                     "ok": abs(err) <= DECODE_TOL})
-    for p, a in ref["prefill"].items():
-        m = pre[p]
-        err = m["step_ms"] / a["step_ms"] - 1
-        rows.append({"phase": "prefill", "context": int(p), "artifact_ms": a["step_ms"],
-                     "accel_ms": m["step_ms"], "error": err,
-                     "accel_ms_even_split": free_pre[p]["step_ms"],
-                     "artifact_busy_ms": a["busy_ms"], "accel_busy_ms": m["busy_ms"],
-                     "artifact_bound": _bound(a["busy_ms"]), "accel_bound": _bound(m["busy_ms"]),
-                     "ok": abs(err) <= PREFILL_TOL})
-    for phase, tol in (("decode", DECODE_TOL), ("prefill", PREFILL_TOL)):
-        bad = [r for r in rows if r["phase"] == phase and not r["ok"]]
-        checks.append({"check": f"every {phase} step within {tol:.0%}", "ok": not bad})
-        if bad:
-            notes.append(f"{phase}: missed at {[r['context'] for r in bad]}; not modelled: "
-                         f"{NOT_MODELLED[phase]}")
-    g_art = _growth(ref["decode"])
-    g_acc = _growth(dec)
-    g_err = g_acc / g_art - 1
-    checks.append({"check": f"decode growth per token within {GROWTH_TOL:.0%}",
-                   "ok": abs(g_err) <= GROWTH_TOL, "artifact_us": g_art, "accel_us": g_acc,
-                   "accel_us_even_split": _growth(free_dec), "error": g_err})
-    if abs(g_err) > GROWTH_TOL:
-        notes.append(f"growth: {g_err:+.0%}; not modelled: {NOT_MODELLED['growth']}")
-    same = all(r["artifact_bound"] == r["accel_bound"] for r in rows if r["phase"] == "decode")
-    checks.append({"check": "decode bounded by the artifact's unit", "ok": same})
-    if not same:
-        notes.append("bounding unit differs: compare MV sizing (mv_cols_per_instr) and the "
-                     "weight load width (weight_bits)")
+    one_dec, one_pre = _runs(one, ref, on_chip)
+    rows, rows1 = [], []
+    for phase, art, acc, free, acc1 in (("decode", ref["decode"], dec, free_dec, one_dec),
+                                        ("prefill", ref["prefill"], pre, free_pre, one_pre)):
+        tol = DECODE_TOL if phase == "decode" else PREFILL_TOL
+        for c, a in art.items():
+            m, m1 = acc[c], acc1[c]
+            err = m["step_ms"] / a["step_ms"] - 1
+            a1 = {u: v * cf for u, v in a["busy_ms"].items()}
+            err1 = m1["step_ms"] / (a["step_ms"] * cf) - 1
+            rows.append({"phase": phase, "context": int(c), "artifact_ms": a["step_ms"],
+                         "accel_ms": m["step_ms"], "error": err,
+                         "accel_ms_even_split": free[c]["step_ms"],
+                         "artifact_busy_ms": a["busy_ms"], "accel_busy_ms": m["busy_ms"],
+                         "artifact_bound": _bound(a["busy_ms"]),
+                         "accel_bound": _bound(m["busy_ms"]),
+                         "artifact_one_slr_ms": a["step_ms"] * cf,
+                         "accel_one_slr_ms": m1["step_ms"], "one_slr_error": err1,
+                         "accel_one_slr_busy_ms": m1["busy_ms"],
+                         "accel_slr_speedup": m1["step_ms"] / m["step_ms"],
+                         "artifact_slr_speedup": cf,
+                         "ok": abs(err) <= tol})
+            rows1.append({"phase": phase, "error": err1, "artifact_bound": _bound(a1),
+                          "accel_bound": _bound(m1["busy_ms"]), "artifact_busy_ms": a1,
+                          "accel_busy_ms": m1["busy_ms"]})
+    checks = _checks(rows, _growth(ref["decode"]), _growth(dec), "")
+    one_checks = _checks(rows1, _growth(ref["decode"]) * cf, _growth(one_dec), "one SLR: ")
+    notes = []
+    for phase in ("decode", "prefill"):
+        rs = [r for r in rows if r["phase"] == phase]
+        if all(r["ok"] for r in rs):
+            continue
+        sp = [r["accel_slr_speedup"] for r in rs]
+        e1 = [r["one_slr_error"] for r in rs]
+        notes.append(
+            f"{phase}: missed at {[r['context'] for r in rs if not r['ok']]}. On one SLR "
+            f"the model is {min(e1):+.1%}..{max(e1):+.1%} from the profiler's undivided "
+            f"timing; over {cfg.cores} SLRs its mechanisms speed a step up "
+            f"{min(sp):.2f}..{max(sp):.2f}x where the profiler divides by {cf:g}, and "
+            f"(1 + one-SLR error) x {cf:g} / speedup - 1 is the whole miss. Not modelled: "
+            f"{NOT_MODELLED['slr']}; also {NOT_MODELLED[phase]}")
+    for c in checks:
+        if "growth" in c["check"] and not c["ok"]:
+            notes.append(f"growth: {c['error']:+.0%}; the same SLR scaling as decode")
+        if "bounded" in c["check"] and not c["ok"]:
+            notes.append("bounding unit differs: compare MV sizing (mv_cols_per_instr) and "
+                         "the weight load width (weight_bits)")
+    checks[2]["accel_us_even_split"] = _growth(free_dec)
     return {"preset": cfg.name, "dataflow": "on-chip" if on_chip else "artifact (off-chip, "
             "MISC fused into MV)", "slr_parallel_efficiency": cfg.slr_parallel_efficiency,
-            "source": ref["source"], "rows": rows, "checks": checks, "notes": notes,
+            "source": ref["source"], "correction_factor": ref["correction_factor"],
+            "rows": rows, "checks": checks, "one_slr_checks": one_checks, "notes": notes,
             "not_modelled": NOT_MODELLED,
-            "all_ok": all(c["ok"] for c in checks)}
+            "all_ok": all(c["ok"] for c in checks),
+            "one_slr_ok": all(c["ok"] for c in one_checks)}

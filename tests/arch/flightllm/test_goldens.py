@@ -145,3 +145,34 @@ def test_broadcast_input_by_hand():
     b = C.Builder(one, vectors=True)
     b.act_in(MV, 4096, 0)
     assert b.build()[0, F_BYTES] == 4096
+
+
+def test_prefill_weight_reload_by_hand():
+    """Prefill as the artifact's IR_linear_mm (model 0.6): each group of mm_token_tile
+    token rows streams every weight tile again, each SLR's slice through the switch on its
+    fixed channel.  Dense INT8 K = 64, N = 32 (one 2048-B tile), 4 rows in groups of 2, 2
+    SLRs of 16 MACs/cycle, so each MM is 2 x 64 x 32 / 32 = 128 cycles.
+    * reload: LD 1 = 2 slices of 1024 B on channels 0 and 16, 10 + 1024 / 1 = 1034, +20 =
+      1054; LD 2 queues behind it on the same channels: 2068, +20 = 2088; MM 1 1054 ->
+      1182, MM 2 waits LD 2: 2088 -> 2216 (the op is LD-bound);
+    * weight-stationary, striped (before 0.6): one LD of 8 x 256 B chunks on 8 channels,
+      10 + 128 = 138, +20 = 158; MM 158 -> 286 -> 414."""
+    base = dataclasses.replace(PRESETS["u280"], cores=2, mm_macs_per_core=16, weight_bits=8.0,
+                               compute_setup_cycles=0, mm_token_tile=2)
+    for reload, want in ((True, [1054.0, 2088.0, 1182.0, 2216.0]),
+                         (False, [158.0, 286.0, 414.0])):
+        cfg = dataclasses.replace(base, prefill_weight_reload=reload,
+                                  prefill_weight_one_channel=reload)
+        b = C.Builder(cfg)
+        b.linear(_dense_linear(cfg, 64, 32), 4)
+        prog = b.build()
+        ld = prog[prog[:, F_UNIT] == LD]
+        assert list(ld[:, F_BYTES]) == [2048] * (2 if reload else 1)
+        if reload:
+            assert set(ld[:, F_KIND]) == {C.K_WEIGHT_X} and set(ld[:, F_SPLIT]) == {2}
+            assert set(ld[:, F_CH]) == {0}
+        assert list(prog[prog[:, F_UNIT] == MM][:, F_CYCLES]) == [128] * 2
+        prog[:, F_WAIT] &= ~(1 << MM)          # unlimited weight slots: no credits needed
+        prog[:, F_KIND] = np.where((prog[:, F_UNIT] == LD) & reload, CROSS, 0)
+        _, fin, _ = _run(prog)
+        np.testing.assert_allclose(fin, want)

@@ -30,6 +30,46 @@ def test_reference_data_names_its_source():
     assert "flightllm_test_demo" in ref["source"] and "profiler_output" in ref["source"]
     assert sorted(map(int, ref["decode"])) == [144, 256, 512, 1024, 1536, 2048]
     assert sorted(map(int, ref["prefill"])) == [128, 512]
+    cf = ref["correction_factor"]
+    assert cf["value"] == 3.2 and "inst_profiler.py" in cf["source"]
+    assert "A_BUFFER_HBM_CHANNEL_NUM" in ref["one_slr_hbm_channels"]["source"]
+
+
+def test_one_slr_within_the_issue_tolerances(res):
+    """The artifact's IR is one SLR's program; its profiler's undivided timing (printed
+    figure x its correction_factor) against the preset on one SLR: the issue's own
+    tolerances hold, so the instruction-level mechanisms are the artifact's."""
+    assert res["one_slr_ok"], res["one_slr_checks"]
+    for r in res["rows"]:
+        tol = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
+        assert abs(r["one_slr_error"]) <= tol, r
+    g = next(c for c in res["one_slr_checks"] if "growth" in c["check"])
+    assert abs(g["error"]) <= GROWTH_TOL
+
+
+def test_one_slr_busy_per_unit_matches_the_profiler(res):
+    """Per unit on one SLR: MV is the artifact's to 0.5 %, decode LD and MISC to 3 %, prefill
+    LD (every weight tile re-streamed per 128-token group over one switch channel) and MM
+    to 8 %.  Without the prefill reload the LD busy would be 14x short."""
+    cf = load_reference()["correction_factor"]["value"]
+    for r in res["rows"]:
+        a, m = r["artifact_busy_ms"], r["accel_one_slr_busy_ms"]
+        if r["phase"] == "decode":
+            assert abs(m["MV"] / (a["MV"] * cf) - 1) < 0.005, r
+            for u in ("LD", "MISC"):
+                assert abs(m[u] / (a[u] * cf) - 1) < 0.03, (u, r)
+        else:
+            for u in ("LD", "MM"):
+                assert abs(m[u] / (a[u] * cf) - 1) < 0.08, (u, r)
+
+
+def test_four_slr_speedup_is_below_four_and_above_the_artifact_factor(res):
+    """What the modelled SLR mechanisms give: less than a perfect 4x, more than the 3.2 the
+    profiler asserts (the whole 4-SLR miss)."""
+    for r in res["rows"]:
+        assert 3.2 < r["accel_slr_speedup"] < 4.0, r
+        if r["phase"] == "decode":
+            assert r["accel_slr_speedup"] < 3.9, r    # whole-instruction/head imbalance, broadcast
 
 
 def test_every_step_within_achieved_tolerance(res):
@@ -47,7 +87,8 @@ def test_every_step_within_achieved_tolerance(res):
     assert missed == {f"every decode step within {DECODE_TOL:.0%}",
                       f"every prefill step within {PREFILL_TOL:.0%}"}
     notes = " ".join(res["notes"])
-    assert "correction_factor 3.2" in notes and "not modelled" in notes
+    assert "correction_factor 3.2" in notes and "Not modelled" in notes
+    assert "one SLR" in notes and "SLR0" in notes
 
 
 def test_growth_and_bounding_unit(res):
