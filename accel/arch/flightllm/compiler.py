@@ -206,18 +206,23 @@ class Builder:
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
 
     def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
-               ld_first_wait: int = 0, act_bytes: int = 0) -> int:
+               ld_first_wait: int = 0, act_bytes: int = 0, bias: bool = False) -> int:
         """Weight-tile stream; returns the compute unit (MV for one row, else MM).
 
         ``act_bytes`` > 0: the input activation is first loaded from HBM (``act_in``)
         after the token in ``ld_first_wait``.  In MV mode the op's columns are padded up
-        to whole ``mv_cols_per_instr`` instructions, computed densely (last tile)."""
+        to whole ``mv_cols_per_instr`` instructions, computed densely (last tile).
+        ``bias`` (q/k/v/o) with ``int32_bias_qkvo``: an INT32 bias of N x 4 B, each SLR's
+        slice through one of its own channels, queued before the weights."""
         self.new_op()
         unit = MV if rows == 1 else MM
         if act_bytes:
             self.act_in(unit, act_bytes, ld_first_wait)
             ld_first_wait = 0
         c = self.cfg
+        if bias and c.int32_bias_qkvo:
+            self.emit(LD, 1, nbytes=t.N * 4, wait=ld_first_wait, kind=K_ACT_VEC, split=c.cores)
+            ld_first_wait = 0
         nt = len(t.nbytes)
         tile_rows = rows if unit == MV else c.mm_token_tile
         r_sizes = np.full(-(-rows // tile_rows), tile_rows, np.int64)
@@ -262,7 +267,7 @@ class Builder:
         return unit
 
     def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD),
-                   fuse: tuple[int, int, int] | None = None) -> None:
+                   fuse: tuple[int, int, int] | None = None, bias: bool = False) -> None:
         """Linear op whose input comes from HBM and whose output goes back to HBM.
 
         ``fuse = (elements, kind, operand bytes)``: a MISC op fused behind the MV (the
@@ -270,7 +275,8 @@ class Builder:
         second operand, if any, loaded from HBM."""
         ab = self.cfg.act_bits / 8
         unit = self.linear(t, rows, rel_last=bit(ST) if fuse is None else bit(MISC),
-                           ld_first_wait=bit(ST), act_bytes=int(np.ceil(rows * t.K * ab)))
+                           ld_first_wait=bit(ST), act_bytes=int(np.ceil(rows * t.K * ab)),
+                           bias=bias)
         st_wait = bit(unit)
         if fuse is not None:
             elems, kind, operand = fuse
@@ -386,7 +392,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         b.begin("norm", "in")
         b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
         b.begin("linear", "qkv")
-        b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
+        b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC), bias=True)
         b.begin("rope")
         b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
         # append k, v: like the authors' k/v projection outputs, the new entry is written
@@ -405,7 +411,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
                     pad_slots=pad_av, heads=heads)
         b.begin("linear", "o_proj")
-        b.linear(tiles["o_proj"], 1, rel_last=bit(MISC))
+        b.linear(tiles["o_proj"], 1, rel_last=bit(MISC), bias=True)
         b.begin("residual_norm")
         b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
         b.begin("linear", "ffn_in")
@@ -433,7 +439,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
             n_out = tiles[name].N
             # RoPE (x*cos + rotate(x)*sin: three eltwise ops) rides on q and k
             fuse = (3 * n_out, pos, 2 * n_out * ab) if fz and name != "v_proj" else None
-            b.linear_hbm(tiles[name], 1, fuse=fuse)
+            b.linear_hbm(tiles[name], 1, fuse=fuse, bias=True)
         if not fz:
             b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
         concat(b)
@@ -457,7 +463,7 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
                     act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av, heads=heads)
         b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act, split=cfg.cores)
         residual = (h, K_ELT, h * ab) if fz else None
-        b.linear_hbm(tiles["o_proj"], 1, fuse=residual)
+        b.linear_hbm(tiles["o_proj"], 1, fuse=residual, bias=True)
         if not fz:
             b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
         b.hbm_misc(h * ab, h * ab, h, K_NORM)
@@ -488,7 +494,7 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     pro, b, epi = Builder(cfg), Builder(cfg), Builder(cfg)
     pro.hbm_misc(L * h * 2, L * h * ab, L * h, K_EMBED, in_wait=0)
     b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
-    b.linear_hbm(tiles["qkv"], L)                                # K, V land in the KV cache
+    b.linear_hbm(tiles["qkv"], L, bias=True)                     # K, V land in the KV cache
     b.hbm_misc(L * (h + kv) * ab, L * (h + kv) * ab, L * (h + kv), _pos_kind(shape))
     # block-sparse attention, one (LD K/V, MM QK^T, softmax, MM AV) group per query block
     blk = cfg.attn_block
@@ -518,7 +524,7 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     b.parts.append(mm)
     b.emit(MISC, nq, cycles=sm, wait=bit(MM), rel=bit(MM), kind=K_SOFTMAX)
     b.emit(ST, 1, nbytes=L * h * ab, wait=bit(MM), rel=bit(LD), kind=K_ACT)
-    b.linear_hbm(tiles["o_proj"], L)
+    b.linear_hbm(tiles["o_proj"], L, bias=True)
     b.hbm_misc(2 * L * h * ab, L * h * ab, L * h, K_ELT)
     b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
     b.linear_hbm(tiles["ffn_in"], L)

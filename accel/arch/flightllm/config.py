@@ -73,6 +73,7 @@ class FlightLLMConfig:
     kv_concat_reload: bool = True     # decode's KV concat re-reads the whole cache (K and V, striped LD) before attention; the new entry is appended on chip [artifact IR_concat.py]
     op_barrier: bool = True           # every IR op ends with a SYS that synchronises all units and SLRs; the next op's first instruction waits for it, so no prefetch across ops [artifact inst_generator.py]
     fuse_misc_into_mv: bool = False   # off-chip decode: a MISC op that follows an MV (RoPE, SiLU, eltwise, softmax) runs inside the MV op, before its store [artifact inst_generator.py]; False = nothing fused, the paper's off-chip baseline [assumption]
+    int32_bias_qkvo: bool = False     # q/k/v/o_proj each load an INT32 bias (N x 4 B) through one of the port's own channels before their weights, as the authors' LLaMA2 IR does [artifact IR llama2_*: bias_flag true on q/k/v/out_proj; IR_linear_mv.py / IR_linear_mm.py: LD bias, one channel, not cross]; False: LLaMA has no bias to load [assumption]
     qk_weight_density: float = 1.0    # kept fraction of q_proj/k_proj weights, unstructured (no index, no FSB); their bytes and MACs scale by it [artifact IR: param sparse_ratio 0.7 with mask_mode none]
     instruction_bytes: int = 32       # encoded instruction width; artifact ISA width not public [assumption]
     max_length: int = 2048            # maximum sequence length the instruction store serves [paper]
@@ -168,6 +169,7 @@ VHK158_ARTIFACT = replace(
     hbm_capacity_gb=8.0,              # HBM_TOTAL_SIZE_GB 8 [artifact]
     weight_bits=4.0,                  # the IR's INT8 weights are loaded with bandwidth_ratio 2, "2 stands for INT4" [artifact IR_linear_mv.py]
     fuse_misc_into_mv=True,           # [artifact inst_generator.py]
+    int32_bias_qkvo=True,             # [artifact IR, IR_linear_mv.py]
     qk_weight_density=0.7,            # q_proj/k_proj sparse_ratio 0.7, mask_mode none [artifact IR llama2_decode_token_*.yaml]
     # The profiler times the whole model's instruction stream on ONE SLR's engines (one
     # 64x16 MV array, the A buffer's 8 HBM channels) and divides every instruction's time

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_LAYER, F_OP, F_SUB, F_UNIT
+from accel.arch.flightllm._kernels import F_KIND, F_LAYER, F_OP, F_SUB, F_UNIT
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.tiles import OpTiles
@@ -191,7 +191,8 @@ def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
             s = op[1]
             lk = "lm" if s == "lm_head" else layer
             if u == C.LD:
-                slots[(s, sub)] = hbm[(lk, s, sub)]          # weight tile -> on-chip slot
+                if row[F_KIND] == C.K_WEIGHT:                # (an INT32 bias LD: zeros)
+                    slots[(s, sub)] = hbm[(lk, s, sub)]      # weight tile -> on-chip slot
                 continue
             if u != C.MV:
                 continue                                      # zero-cycle activation hooks

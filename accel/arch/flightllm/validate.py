@@ -58,9 +58,10 @@ NOT_MODELLED = {
             "bounding each op, every SLR loading the op's whole input, a SYS per op) cost "
             "a few per cent; SLR-crossing links, clock or DSP losses that could make up "
             "the rest are public nowhere"),
-    "decode": ("per-op INT32 bias loads of q/k/v/o (IR bias_flag) and LD zero fill; each "
-               "SLR moves its heads' slice of q and the probabilities at the channel rate "
-               "where the artifact moves them through one channel"),
+    "decode": ("the zero-fill LDs of padded attention blocks (bank-width writes, under "
+               "0.1 %); the artifact's A-buffer depth as the KV pipelining depth (here "
+               "kv_buffer_kb chunks), which sets how much KV loading the MVs hide: on one "
+               "SLR the step is 3-5 % long and grows 10 % faster than the profiler's"),
     "prefill": ("MISC: the artifact fuses SiLU and eltwise into linear_mm and times them "
                 "per 16-column block; here they are separate HBM round trips (MISC busy "
                 "1.5-1.9x the artifact's, never bounding)"),

@@ -176,3 +176,22 @@ def test_prefill_weight_reload_by_hand():
         prog[:, F_KIND] = np.where((prog[:, F_UNIT] == LD) & reload, CROSS, 0)
         _, fin, _ = _run(prog)
         np.testing.assert_allclose(fin, want)
+
+
+def test_int32_bias_loads_of_qkvo(tiny_config):
+    """vhk158-artifact loads the IR's INT32 biases of q/k/v/o (N x 4 B, one LD each, one
+    slice per SLR through one channel) before their weights; no other op has one."""
+    from accel.arch.flightllm.model import weight_block_ns
+    from accel.workloads.llm import llm_workload, shape_of
+
+    w = llm_workload(tiny_config, 128, 16)
+    shape = shape_of(w)
+    for bias in (True, False):
+        cfg = dataclasses.replace(PRESETS["vhk158-artifact"], int32_bias_qkvo=bias)
+        tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
+        lay = C.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
+        sizes = [lay[i, F_BYTES] for i in range(len(lay)) if lay[i, F_UNIT] == LD
+                 and lay[i, F_KIND] == C.K_ACT_VEC and lay[i, F_SPLIT] == cfg.cores
+                 and lay[i, F_WAIT] == 0 and i + 1 < len(lay) and lay[i + 1, F_KIND] == C.K_WEIGHT]
+        want = [tiles[n].N * 4 for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
+        assert sizes == (want if bias else []), (bias, sizes)
