@@ -292,6 +292,48 @@ class Builder:
         self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,
                   kind=self.k_act, split=self.cfg.cores)
 
+    def qk_softmax_heads(self, ctx: int, head_dim: int, heads: int, entry_bytes: int,
+                         q_bytes: int) -> None:
+        """QK^T with the softmax fused per head, as the artifact's attention_mv: the heads
+        go round by round, one per SLR (dealt whole), each over its keys in MV instructions
+        of ``mv_cols_per_instr`` keys (the last padded), every instruction fed by its own
+        LD of that head's K block; the head's last MV releases its softmax, which runs
+        while the next round's MVs go on [artifact IR_attention_mv.py: per head, LD A x 8
+        per MV; MV_release_MISC at each head's last MV].  The cached keys are ``ctx - 1``
+        (the new one is on chip); the cache is head-major at ``max_length`` entries per
+        head, so a block's address, hence its channel, does not move with ``ctx``.
+        ``entry_bytes``: one token's K over all KV heads; a head loads its share (with
+        grouped-query attention, heads sharing a KV head share its bytes)."""
+        c = self.cfg
+        self.new_op()
+        self.act_in(MV, q_bytes, bit(ST), split=c.cores)        # each SLR's heads' q
+        per = c.mv_cols_per_instr
+        nblk = -(-ctx // per)
+        keys = np.full(nblk, per, np.int64)
+        keys[-1] = ctx - per * (nblk - 1)                       # keys per MV instruction
+        cached = keys.copy()
+        cached[-1] -= 1                                         # ... of them loaded
+        rounds = -(-heads // c.cores)
+        for r in range(rounds):
+            in_round = min(c.cores, heads - r * c.cores)
+            # busiest SLR: one head per round when heads are dealt whole
+            lanes = c.cores if c.slr_whole_instr_split else in_round
+            e0 = np.arange(nblk) * per
+            nz = cached > 0
+            self.emit(LD, int(nz.sum()), nbytes=-(-cached[nz] * entry_bytes * in_round // heads),
+                      wait=bit(MV), rel=bit(MV), kind=K_KV,
+                      ch=self.stripe_ch((r * c.max_length + e0[nz]) * head_dim * c.cores))
+            slots = np.full(nblk, per * head_dim, np.int64) * lanes   # padded: whole blocks
+            mv = self.emit(MV, nblk, cycles=self.compute_cycles(MV, slots), kind=K_ATTN,
+                           macs=keys * head_dim * in_round)
+            mv[:, F_WAIT] = np.where(nz, bit(LD), 0)
+            mv[:, F_REL] = np.where(nz, bit(LD), 0)
+            mv[-1, F_REL] |= bit(MISC)
+            self.emit(MISC, 1, cycles=self.misc_cycles(ctx * lanes, K_SOFTMAX), wait=bit(MV),
+                      rel=bit(ST) if r == rounds - 1 else 0, kind=K_SOFTMAX)
+        self.emit(ST, 1, nbytes=heads * ctx * (c.act_bits // 8 or 1), wait=bit(MISC),
+                  rel=bit(LD), kind=self.k_act, split=c.cores)
+
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
                   act_bytes: int = 0, cached: int | None = None, pad_slots: int = 0,
@@ -443,14 +485,8 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         if not fz:
             b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
         concat(b)
-        if fz:     # softmax fused behind QK^T: scores never leave the chip
-            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
-                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
-                        pad_slots=pad_qk, heads=heads)
-            b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
-                   rel=bit(ST), kind=K_SOFTMAX)
-            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
-                   split=cfg.cores)
+        if fz:     # softmax fused behind QK^T per head: scores never leave the chip
+            b.qk_softmax_heads(ctx, hd, heads, entry, h * ab)
         else:
             # scores: LD of q leads the K chunks; scores stored for the separate softmax
             b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),

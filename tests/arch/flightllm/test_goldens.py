@@ -195,3 +195,29 @@ def test_int32_bias_loads_of_qkvo(tiny_config):
                  and lay[i, F_WAIT] == 0 and i + 1 < len(lay) and lay[i + 1, F_KIND] == C.K_WEIGHT]
         want = [tiles[n].N * 4 for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
         assert sizes == (want if bias else []), (bias, sizes)
+
+
+def test_per_head_softmax_overlaps_the_next_heads_by_hand():
+    """QK^T with the softmax fused per head (the artifact's attention_mv, model 0.6): 4
+    heads of 32 on 2 SLRs = 2 rounds; ctx 17 in MV instructions of 16 keys: 2 per round,
+    the second holding only the on-chip key (no LD).  MV 16 x 32 x 2 lanes / (2 x 8) = 64
+    cycles; softmax 2 passes x 17 x 2 / (1 x 2) = 34.  HBM as above, slots unlimited:
+    * q LD 128 B on channel 0: 10 + 64 = 74, +20 = 94;
+    * K of round 0, 1024 B from channel 0: channel 0 frees at 74, 74 + 10 + 128 = 212, +20
+      = 232; MVs 232 -> 296 -> 360; softmax 0: 360 -> 394, while
+    * K of round 1 (head-major cache: channel 0 again) queues: 212 + 138 = 350, +20 = 370;
+      MVs 370 -> 434 -> 498; softmax 1 498 -> 532;
+    * the scores, 4 x 17 = 68 B (3 granules): 532 + 10 + 48 = 590, +20 = 610."""
+    cfg = dataclasses.replace(PRESETS["u280"], cores=2, mv_macs_per_core=8,
+                              compute_setup_cycles=0, misc_setup_cycles=0,
+                              sfu_elems_per_cycle=1, mv_cols_per_instr=16)
+    b = C.Builder(cfg)
+    b.qk_softmax_heads(17, 32, 4, 4 * 32, 128)
+    prog = b.build()
+    units = list(prog[:, F_UNIT])
+    assert units == [LD, MV, LD, MV, MV, MISC, LD, MV, MV, MISC, ST]
+    ld = prog[:, F_UNIT] == LD
+    prog[ld, F_WAIT] &= ~((1 << MV) | (1 << ST))  # unlimited slots; q needs no store first
+    prog[:, F_KIND] = 0
+    _, fin, _ = _run(prog)
+    np.testing.assert_allclose(fin, [94, 94, 232, 296, 360, 394, 370, 434, 498, 532, 610])

@@ -10,6 +10,7 @@ import pytest
 from accel.arch.flightllm.validate import (
     ACHIEVED_DECODE_TOL,
     ACHIEVED_DECODE_TOL_ON_CHIP,
+    ACHIEVED_GROWTH_TOL,
     ACHIEVED_PREFILL_TOL,
     DECODE_TOL,
     GROWTH_TOL,
@@ -43,8 +44,11 @@ def test_one_slr_within_the_issue_tolerances(res):
     for r in res["rows"]:
         tol = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
         assert abs(r["one_slr_error"]) <= tol, r
+        # what model 0.6 reaches: decode +2.0..+2.3 %, prefill -0.8..-0.0 %
+        assert abs(r["one_slr_error"]) < (0.03 if r["phase"] == "decode" else 0.01), r
     g = next(c for c in res["one_slr_checks"] if "growth" in c["check"])
     assert abs(g["error"]) <= GROWTH_TOL
+    assert abs(g["error"]) < 0.02                  # +0.8 %: per-head softmax overlap
 
 
 def test_one_slr_busy_per_unit_matches_the_profiler(res):
@@ -73,9 +77,9 @@ def test_four_slr_speedup_is_below_four_and_above_the_artifact_factor(res):
 
 
 def test_every_step_within_achieved_tolerance(res):
-    """Model 0.5 has no SLR efficiency constant: decode misses the issue's 10 % (-12 %),
-    prefill its 15 % (-21 %); the achieved bounds are pinned and the misses reported with
-    the missing mechanism named."""
+    """No SLR efficiency constant (since 0.5): over 4 SLRs decode misses the issue's 10 %
+    (-13..-14 %), prefill its 15 % (-20 %), growth its 15 % (-18 %); the achieved bounds
+    are pinned and the misses reported with the missing mechanism named."""
     assert not res["all_ok"]
     for r in res["rows"]:
         tol = ACHIEVED_DECODE_TOL if r["phase"] == "decode" else ACHIEVED_PREFILL_TOL
@@ -85,7 +89,8 @@ def test_every_step_within_achieved_tolerance(res):
         assert r["ok"] == (abs(err) <= target)
     missed = {c["check"] for c in res["checks"] if not c["ok"]}
     assert missed == {f"every decode step within {DECODE_TOL:.0%}",
-                      f"every prefill step within {PREFILL_TOL:.0%}"}
+                      f"every prefill step within {PREFILL_TOL:.0%}",
+                      f"decode growth per token within {GROWTH_TOL:.0%}"}
     notes = " ".join(res["notes"])
     assert "correction_factor 3.2" in notes and "Not modelled" in notes
     assert "one SLR" in notes and "SLR0" in notes
@@ -93,7 +98,7 @@ def test_every_step_within_achieved_tolerance(res):
 
 def test_growth_and_bounding_unit(res):
     g = next(c for c in res["checks"] if "growth" in c["check"])
-    assert abs(g["accel_us"] / g["artifact_us"] - 1) <= GROWTH_TOL
+    assert -ACHIEVED_GROWTH_TOL <= g["accel_us"] / g["artifact_us"] - 1 < -GROWTH_TOL
     assert 1.3 < g["artifact_us"] < 1.8            # ~1.55 us per token of context
     for r in res["rows"]:
         assert r["accel_bound"] == r["artifact_bound"]
