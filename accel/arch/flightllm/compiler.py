@@ -293,7 +293,8 @@ class Builder:
                   kind=self.k_act, split=self.cfg.cores)
 
     def qk_softmax_heads(self, ctx: int, head_dim: int, heads: int, entry_bytes: int,
-                         q_bytes: int) -> None:
+                         q_bytes: int = 0, wait_first: int = 0, rel_last: int = 0,
+                         store: bool = True, tag: bool = False) -> None:
         """QK^T with the softmax fused per head, as the artifact's attention_mv: the heads
         go round by round, one per SLR (dealt whole), each over its keys in MV instructions
         of ``mv_cols_per_instr`` keys (the last padded), every instruction fed by its own
@@ -303,10 +304,15 @@ class Builder:
         (the new one is on chip); the cache is head-major at ``max_length`` entries per
         head, so a block's address, hence its channel, does not move with ``ctx``.
         ``entry_bytes``: one token's K over all KV heads; a head loads its share (with
-        grouped-query attention, heads sharing a KV head share its bytes)."""
+        grouped-query attention, heads sharing a KV head share its bytes).
+        ``q_bytes`` > 0: q comes from HBM (after the producer's store), else it is on chip
+        and the first MV waits ``wait_first``; ``store``: the scores go to HBM behind the
+        last softmax (off chip), else the last softmax releases ``rel_last``; ``tag``: each
+        round is an op-table entry ("qk_head", round, keys per MV) for the executor."""
         c = self.cfg
         self.new_op()
-        self.act_in(MV, q_bytes, bit(ST), split=c.cores)        # each SLR's heads' q
+        if q_bytes:
+            self.act_in(MV, q_bytes, bit(ST), split=c.cores)    # each SLR's heads' q
         per = c.mv_cols_per_instr
         nblk = -(-ctx // per)
         keys = np.full(nblk, per, np.int64)
@@ -315,6 +321,8 @@ class Builder:
         cached[-1] -= 1                                         # ... of them loaded
         rounds = -(-heads // c.cores)
         for r in range(rounds):
+            if tag:
+                self.begin("qk_head", r, per)
             in_round = min(c.cores, heads - r * c.cores)
             # busiest SLR: one head per round when heads are dealt whole
             lanes = c.cores if c.slr_whole_instr_split else in_round
@@ -329,10 +337,14 @@ class Builder:
             mv[:, F_WAIT] = np.where(nz, bit(LD), 0)
             mv[:, F_REL] = np.where(nz, bit(LD), 0)
             mv[-1, F_REL] |= bit(MISC)
+            if r == 0:
+                mv[0, F_WAIT] |= wait_first
+            last = bit(ST) if store else rel_last
             self.emit(MISC, 1, cycles=self.misc_cycles(ctx * lanes, K_SOFTMAX), wait=bit(MV),
-                      rel=bit(ST) if r == rounds - 1 else 0, kind=K_SOFTMAX)
-        self.emit(ST, 1, nbytes=heads * ctx * (c.act_bits // 8 or 1), wait=bit(MISC),
-                  rel=bit(LD), kind=self.k_act, split=c.cores)
+                      rel=last if r == rounds - 1 else 0, kind=K_SOFTMAX)
+        if store:
+            self.emit(ST, 1, nbytes=heads * ctx * (c.act_bits // 8 or 1), wait=bit(MISC),
+                      rel=bit(LD), kind=self.k_act, split=c.cores)
 
     def kv_stream(self, unit: int, entries: int, entry_bytes: int, macs_per_entry: int,
                   wait_first: int, rel_last: int, ld_first_wait: int = 0,
@@ -444,11 +456,15 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC, split=cfg.cores)
         b.begin("concat")
         concat(b)
-        b.begin("qk", per)
-        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
-                    cached=ctx - 1, pad_slots=pad_qk, heads=heads)
-        b.begin("softmax")
-        b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
+        if cfg.softmax_per_head:
+            b.qk_softmax_heads(ctx, hd, heads, entry, wait_first=bit(MISC), rel_last=bit(MV),
+                               store=False, tag=True)
+        else:
+            b.begin("qk", per)
+            b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
+                        cached=ctx - 1, pad_slots=pad_qk, heads=heads)
+            b.begin("softmax")
+            b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
         b.begin("av", per)
         b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
                     pad_slots=pad_av, heads=heads)
@@ -485,8 +501,16 @@ def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfi
         if not fz:
             b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
         concat(b)
-        if fz:     # softmax fused behind QK^T per head: scores never leave the chip
+        if fz and cfg.softmax_per_head:   # softmax per head behind QK^T, then stored
             b.qk_softmax_heads(ctx, hd, heads, entry, h * ab)
+        elif fz:   # softmax fused behind QK^T: scores never leave the chip
+            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
+                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
+                        pad_slots=pad_qk, heads=heads)
+            b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
+                   rel=bit(ST), kind=K_SOFTMAX)
+            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
+                   split=cfg.cores)
         else:
             # scores: LD of q leads the K chunks; scores stored for the separate softmax
             b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),

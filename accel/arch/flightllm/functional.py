@@ -252,6 +252,29 @@ def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
                 buf["attn"] += np.einsum("ht,thd->hd", p * sc[None, :], xh) / 127.0
                 if sub == max(nch - 1, 0):
                     buf["vec"] = buf["attn"].reshape(-1)
+        elif name == "qk_head":       # one round of whole heads, one per SLR
+            r, per = op[1], op[2]
+            hs = np.arange(r * cfg.cores, min((r + 1) * cfg.cores, sh.heads))
+            if u == C.LD:                                     # K block sub, cached part
+                slots[("qk_head", r, sub)] = cache.k[layer][sub * per: min((sub + 1) * per, pos)]
+                continue
+            if u == C.MISC:                                   # this round's softmax
+                buf["probs"][hs] = softmax(buf["scores"][hs])
+                continue
+            if r == 0 and sub == 0:
+                buf["qq"] = quant(buf["q"])
+                buf["scores"] = np.zeros((sh.heads, pos + 1))
+                buf["probs"] = np.zeros((sh.heads, pos + 1))
+            e0 = sub * per
+            entries = list(slots.pop(("qk_head", r, sub))) if e0 < pos else []
+            if e0 + per > pos:                                # the on-chip current entry
+                entries.append(cache.k[layer][pos])
+            q8 = np.stack([e[0] for e in entries]).astype(np.int64)
+            sc = np.array([e[1] for e in entries])
+            kh = q8.reshape(-1, sh.kv_heads, hd)[:, hs // group, :]
+            qq, sq = buf["qq"]
+            part = np.einsum("hd,thd->ht", qq.astype(np.int64).reshape(sh.heads, hd)[hs], kh)
+            buf["scores"][hs, e0:e0 + len(entries)] = part * sq * sc[None, :] / np.sqrt(hd)
         elif name == "softmax":
             buf["probs"] = softmax(buf["scores"])
         elif name == "residual_norm":

@@ -63,9 +63,12 @@ NOT_MODELLED = {
                "0.1 %); the artifact's A-buffer depth as the KV pipelining depth (here "
                "kv_buffer_kb chunks), which sets how much KV loading the MVs hide: on one "
                "SLR the step is 3-5 % long and grows 10 % faster than the profiler's"),
-    "prefill": ("MISC: the artifact fuses SiLU and eltwise into linear_mm and times them "
-                "per 16-column block; here they are separate HBM round trips (MISC busy "
-                "1.5-1.9x the artifact's, never bounding)"),
+    "prefill": ("MISC: the artifact fuses SiLU and eltwise (RoPE, residual, gate x up) "
+                "into linear_mm and times each fused MISC over a 16-column x 128-row tile "
+                "as K = 8 row blocks, 8 cycles, i.e. 256 elements/cycle, 16x the 16/cycle "
+                "its standalone MISC ops get (IR_linear_mm.py MISC_K_block_num, "
+                "inst_profiler.time_MISC); here those ops are separate HBM round trips at "
+                "16 per SLR per cycle (MISC busy 1.5-1.9x the artifact's, never bounding)"),
 }
 
 

@@ -49,6 +49,22 @@ def test_compute_matches_numpy_reference(gqa_config, seed):
     assert r["max_hidden_rel_err"] <= TOLERANCE and r["max_logits_rel_err"] <= TOLERANCE
 
 
+@pytest.mark.parametrize("cols, per_head", [(16, True), (512, False)])
+def test_compute_attention_variants(gqa_config, cols, per_head):
+    """Per-head QK^T + softmax over several 16-key MV blocks (the last holding the on-chip
+    key), and the one-softmax-after-all-heads program: both equal the reference."""
+    cfg = dataclasses.replace(CFG, mv_cols_per_instr=cols, softmax_per_head=per_head)
+    w = llm_workload(gqa_config, 18, 4, sparsity="mixed:0.5", seed=3)
+    r = run_compute(w, cfg, 3)
+    assert r["ok"], r
+    ops: list = []
+    shape = shape_of(w)
+    C.decode_program(shape, C.fused_tiles(shape, weight_block_ns(w, shape), cfg), cfg, 20,
+                     True, ops)
+    names = {o[0] for o in ops}
+    assert ("qk_head" in names) == per_head and ("softmax" in names) != per_head
+
+
 def _setup(cfg_path, seed=0):
     w = llm_workload(cfg_path, 8, 4, sparsity="mixed:0.5", seed=seed)
     shape = shape_of(w)
