@@ -97,16 +97,23 @@ def wrap_np(x: np.ndarray, bits: int) -> np.ndarray:
     return ((x + half) & ((np.int64(1) << bits) - 1)) - half
 
 
+def _check_shape(name, p: ArrayParams, a, dense: bool) -> int:
+    """K of a tile's activations ``a``, refused unless ``a`` is R x K>0 and K fits the
+    beat counter."""
+    rows, k = a.shape
+    if rows != p.rows or k <= 0:
+        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a.shape}")
+    if tile_beats(k, p.n, p.m, dense) >= 1 << BEATS_BITS:
+        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    return k
+
+
 def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
     """A Tile: ``w_dense`` (K, C) for dense mode, or compressed ``w_vals``/``w_idx``."""
     from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
 
     a_q = np.asarray(a_q, dtype=np.int64)
-    rows, k = a_q.shape
-    if rows != p.rows or k <= 0:
-        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a_q.shape}")
-    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
-        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    k = _check_shape(name, p, a_q, w_dense is not None)
     _check_range(name, a_q, p.act_bits, "activation")
     if w_dense is not None:
         w = np.asarray(w_dense, dtype=np.int64)
@@ -128,11 +135,7 @@ def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_id
     from accel.arch.sat import fp16
 
     a = np.asarray(a_bits, dtype=np.int64)
-    rows, k = a.shape
-    if rows != p.rows or k <= 0:
-        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a.shape}")
-    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
-        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    _check_shape(name, p, a, w_dense is not None)
     if w_dense is not None:
         w = np.asarray(w_dense, dtype=np.int64)
         return Tile(name, a, w, np.zeros_like(w), True,
@@ -152,6 +155,35 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
     b = op.b
     if op.a is None or b.values is None:
         raise AccelError(f"op {op.name} has no operand values; cannot co-simulate")
+    dense = _check_cut(op, b, p, max_tiles)
+    a = fp16.to_fp16_bits(op.a, f"op {op.name} activations")
+    wv = fp16.to_fp16_bits(b.values, f"op {op.name} weights")
+    return _cut_tiles(op, p, max_tiles, a, wv, b, dense, make_tile_fp16)
+
+
+def _check_range(name, x, bits, what):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if x.size and (x.min() < lo or x.max() > hi):
+        raise AccelError(f"tile {name}: {what} values {int(x.min())}..{int(x.max())} do not "
+                         f"fit {bits}-bit signed")
+
+
+def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
+    """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded.  An N:M
+    operand runs in sparse mode unless ``dense`` asks for its dense form."""
+    _sim_path()
+    if op.a_q is None or op.b_q is None:
+        raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
+    b = op.b_q
+    dense = _check_cut(op, b, p, max_tiles) or bool(dense)
+    a = np.asarray(op.a_q, dtype=np.int64)
+    w = np.asarray(b.to_dense(), dtype=np.int64) if dense else b.values
+    return _cut_tiles(op, p, max_tiles, a, w, b, dense, make_tile)
+
+
+def _check_cut(op, b, p: ArrayParams, max_tiles: int) -> bool:
+    """Whether weight operand ``b`` is dense (True) or N:M along K matching the array
+    (False); refuses any other format and ``max_tiles`` < 1."""
     if b.kind == "nm":
         if b.axis != 0:
             raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
@@ -165,8 +197,15 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
         raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
     if max_tiles < 1:
         raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
-    a = fp16.to_fp16_bits(op.a, f"op {op.name} activations")
-    wv = fp16.to_fp16_bits(b.values, f"op {op.name} weights")
+    return dense
+
+
+def _cut_tiles(op, p: ArrayParams, max_tiles: int, a, w, b, dense: bool, make) -> list:
+    """The first ``max_tiles`` R x C output tiles of ``op`` over the full K, row-tile
+    major: activations ``a`` (M, K); weights ``w`` dense (K, N) when ``dense``, else the
+    N:M values (K/M*N, N) of operand ``b`` (at positions ``b.indices``).  Edge tiles are zero-padded (padded sparse
+    columns: distinct positions, value 0); ``make`` (``make_tile`` or ``make_tile_fp16``)
+    builds each tile."""
     tiles = []
     for r0 in range(0, op.M, p.rows):
         for c0 in range(0, op.N, p.cols):
@@ -178,66 +217,14 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
             nc = min(p.cols, op.N - c0)
             if dense:
                 wt = np.zeros((op.K, p.cols), np.int64)
-                wt[:, :nc] = wv[:, c0:c0 + p.cols]
-                tiles.append(make_tile_fp16(name, p, at, w_dense=wt))
+                wt[:, :nc] = w[:, c0:c0 + p.cols]
+                tiles.append(make(name, p, at, w_dense=wt))
             else:
-                vals = np.zeros((wv.shape[0], p.cols), np.int64)
-                idx = np.tile(np.arange(p.n), wv.shape[0] // p.n)[:, None] \
-                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
-                vals[:, :nc] = wv[:, c0:c0 + p.cols]
+                vals = np.zeros((w.shape[0], p.cols), np.int64)
+                idx = np.tile(np.arange(p.n), w.shape[0] // p.n)[:, None].repeat(p.cols, axis=1)
+                vals[:, :nc] = w[:, c0:c0 + p.cols]
                 idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
-                tiles.append(make_tile_fp16(name, p, at, w_vals=vals, w_idx=idx))
-    return tiles
-
-
-def _check_range(name, x, bits, what):
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    if x.size and (x.min() < lo or x.max() > hi):
-        raise AccelError(f"tile {name}: {what} values {int(x.min())}..{int(x.max())} do not "
-                         f"fit {bits}-bit signed")
-
-
-def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
-    """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded."""
-    _sim_path()
-    if op.a_q is None or op.b_q is None:
-        raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
-    b = op.b_q
-    if b.kind == "nm":
-        if b.axis != 0:
-            raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
-        if (b.n, b.m) != (p.n, p.m):
-            raise AccelError(f"op {op.name} is {b.n}:{b.m} but the array is {p.n}:{p.m}; "
-                             f"pass --n {b.n} --m {b.m}")
-        dense = False if dense is None else dense
-    elif b.kind == "dense":
-        dense = True
-    else:
-        raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
-    if max_tiles < 1:
-        raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
-    a = np.asarray(op.a_q, dtype=np.int64)
-    w_dense = np.asarray(b.to_dense(), dtype=np.int64) if dense else None
-    tiles = []
-    for r0 in range(0, op.M, p.rows):
-        for c0 in range(0, op.N, p.cols):
-            if len(tiles) >= max_tiles:
-                return tiles
-            at = np.zeros((p.rows, op.K), np.int64)
-            at[: min(p.rows, op.M - r0)] = a[r0:r0 + p.rows]
-            name = f"{op.name}[{r0}:{r0 + p.rows},{c0}:{c0 + p.cols}]"
-            nc = min(p.cols, op.N - c0)
-            if dense:
-                wt = np.zeros((op.K, p.cols), np.int64)
-                wt[:, :nc] = w_dense[:, c0:c0 + p.cols]
-                tiles.append(make_tile(name, p, at, w_dense=wt))
-            else:
-                vals = np.zeros((b.values.shape[0], p.cols), np.int64)
-                idx = np.tile(np.arange(p.n), b.values.shape[0] // p.n)[:, None] \
-                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
-                vals[:, :nc] = b.values[:, c0:c0 + p.cols]
-                idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
-                tiles.append(make_tile(name, p, at, w_vals=vals, w_idx=idx))
+                tiles.append(make(name, p, at, w_vals=vals, w_idx=idx))
     return tiles
 
 
