@@ -267,75 +267,67 @@ def _testcase_seconds(xml: Path) -> float:
     return sum(float(tc.get("time", 0.0)) for tc in root.iter("testcase"))
 
 
-def build(p: ArrayParams, waves: bool = False) -> Path:
-    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
+def verilate(bdir: Path, name: str, top: str, source, waves: bool = False,
+             quick: bool = False) -> Path:
+    """Verilate the Verilog text ``source()`` (module ``top``) into ``bdir`` as
+    ``<name>.v``; reused when unchanged (``quick``: the cheap optimisation flags)."""
     from cocotb_tools.runner import get_runner
 
     from accel.hw.toolchain import verilator_build_env, verilator_env
-    from accel.hw.verilog import TOP, generate
 
     verilator_env()
-    bdir = SIM_BUILD / (p.config_hash() + ("-waves" if waves else ""))
     bdir.mkdir(parents=True, exist_ok=True)
-    src = bdir / f"{p.name}.v"
-    text = generate(p)
+    src = bdir / f"{name}.v"
+    text = source()
     if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
         src.write_text(text)
     runner = get_runner("verilator")
-    with verilator_build_env(quick=p.fp):
+    with verilator_build_env(quick=quick):
         try:
-            runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
+            runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, waves=waves,
                          build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
                          timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit) as exc:
-            raise ToolchainError(f"Verilator build of {p.name} failed ({exc}); "
+            raise ToolchainError(f"Verilator build of {name} failed ({exc}); "
                                  f"see {bdir / 'build.log'}") from None
     return bdir
 
 
-def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
-              unstalled_only: tuple[str, ...] = (), waves: bool = False,
-              waves_on_failure: bool = True, runs: list[list[int]] | None = None
-              ) -> CosimReport:
-    """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
-    fed back to back after one start; default: all tiles in one run) and report one
-    outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
+def build(p: ArrayParams, waves: bool = False) -> Path:
+    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
+    from accel.hw.verilog import TOP, generate
+
+    return verilate(SIM_BUILD / (p.config_hash() + ("-waves" if waves else "")), p.name, TOP,
+                    lambda: generate(p), waves, quick=p.fp)
+
+
+def build_and_run(build_fn, params: dict, test_module: str, top: str, env: tuple[str, str],
+                  write_job, seed: int, waves: bool) -> CosimReport:
+    """Build (``build_fn()`` returns the build folder), then run the cocotb tests of
+    ``test_module`` once in a fresh folder under ``<build>/runs``: ``write_job(path)``
+    writes ``job.npz`` there, the tests append one JSON outcome a line to
+    ``results.jsonl``; ``env`` names the variables that hold those two paths.  With
+    ``waves`` the VCD is kept as ``<build>/dump.vcd``."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
-    from accel.hw.verilog import TOP
-
-    if not tiles:
-        raise AccelError("no tiles to co-simulate")
-    bad = [s for s in scenarios if s not in SCENARIOS]
-    if bad:
-        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
-    if runs is None:
-        runs = [list(range(len(tiles)))] if p.pipelined else []
-    elif not p.pipelined:
-        raise AccelError("runs of tiles need a pipelined array (pipelined=True)")
-    if any(not r or min(r) < 0 or max(r) >= len(tiles) for r in runs):
-        raise AccelError(f"runs must be non-empty lists of tile indices < {len(tiles)}")
     _sim_path()
     t0 = time.perf_counter()
-    bdir = build(p, waves=waves)
+    bdir = build_fn()
     t_build = time.perf_counter() - t0
     run_dir = bdir / "runs"
     run_dir.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
         tmp = Path(tmp)
         job, results = tmp / "job.npz", tmp / "results.jsonl"
-        save_job(job, p, tiles, {"scenarios": list(scenarios), "seed": seed,
-                                 "unstalled_only": list(unstalled_only),
-                                 "runs": [list(map(int, r)) for r in runs]})
+        write_job(job)
         results.touch()
         runner = get_runner("verilator")
         t1 = time.perf_counter()
-        xml = runner.test(test_module=RUN_TEST_MODULE if p.pipelined else TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
+        xml = runner.test(test_module=test_module, hdl_toplevel=top, build_dir=bdir,
                           hdl_toplevel_lang="verilog",
                           test_dir=tmp, waves=waves, results_xml=str(tmp / "results.xml"),
-                          extra_env={"ACCEL_TILE_JOB": str(job),
-                                     "ACCEL_TILE_RESULTS": str(results)},
+                          extra_env={env[0]: str(job), env[1]: str(results)},
                           log_file=tmp / "sim.log", seed=seed)
         t_sim = time.perf_counter() - t1
         n_tests, n_failed = get_results(Path(xml))
@@ -350,9 +342,37 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
                 keep = bdir / "dump.vcd"
                 wf.replace(keep)
                 wave_path = str(keep)
-    report = CosimReport(p.to_dict(), outcomes, n_tests, n_failed, t_sim, t_build,
-                         wave_path, log_tail, {"test_seconds": round(test_seconds, 3)})
-    if n_failed and waves_on_failure and not waves:
+    return CosimReport(params, outcomes, n_tests, n_failed, t_sim, t_build, wave_path,
+                       log_tail, {"test_seconds": round(test_seconds, 3)})
+
+
+def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
+              unstalled_only: tuple[str, ...] = (), waves: bool = False,
+              waves_on_failure: bool = True, runs: list[list[int]] | None = None
+              ) -> CosimReport:
+    """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
+    fed back to back after one start; default: all tiles in one run) and report one
+    outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
+    from accel.hw.verilog import TOP
+
+    if not tiles:
+        raise AccelError("no tiles to co-simulate")
+    bad = [s for s in scenarios if s not in SCENARIOS]
+    if bad:
+        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
+    if runs is None:
+        runs = [list(range(len(tiles)))] if p.pipelined else []
+    elif not p.pipelined:
+        raise AccelError("runs of tiles need a pipelined array (pipelined=True)")
+    if any(not r or min(r) < 0 or max(r) >= len(tiles) for r in runs):
+        raise AccelError(f"runs must be non-empty lists of tile indices < {len(tiles)}")
+    opts = {"scenarios": list(scenarios), "seed": seed, "unstalled_only": list(unstalled_only),
+            "runs": [list(map(int, r)) for r in runs]}
+    report = build_and_run(lambda: build(p, waves=waves), p.to_dict(),
+                           RUN_TEST_MODULE if p.pipelined else TEST_MODULE, TOP,
+                           ("ACCEL_TILE_JOB", "ACCEL_TILE_RESULTS"),
+                           lambda job: save_job(job, p, tiles, opts), seed, waves)
+    if report.tests_failed and waves_on_failure and not waves:
         report.waves = run_tiles(p, tiles, scenarios, seed, unstalled_only, waves=True,
                                  waves_on_failure=False, runs=runs).waves
     return report
