@@ -17,7 +17,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
-from pe_array_tb import CLOCK_NS, StreamDriver
+from pe_array_tb import CLOCK_NS, StreamDriver, pulse_start
 
 from accel.arch.sat.weight_gen import gen_cycles
 from accel.hw import layouts
@@ -95,12 +95,7 @@ class GenTB:
         drv = StreamDriver(clk, "block", dut, self.rng, p_valid)
         mon = MaskMonitor(dut, self.g, self.rng, p_ready)
         tasks = [cocotb.start_soon(drv.send(words)), cocotb.start_soon(mon.run())]
-        dut.ctrl__beats.value = beats
-        dut.ctrl__start.value = 1
-        await FallingEdge(clk)
-        assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
-        await RisingEdge(clk)
-        dut.ctrl__start.value = 0
+        await pulse_start(dut, dut.ctrl__beats, beats)
         model = gen_cycles(beats)
         wall = 0
         while True:

@@ -55,6 +55,17 @@ class TileOutcome:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+async def pulse_start(dut, count, value: int) -> None:
+    """Set the count register ``count`` (``ctrl__beats`` / ``ctrl__tiles``) to ``value``
+    and hold ``start`` for one rising edge; the DUT must be idle when it is sampled."""
+    count.value = value
+    dut.ctrl__start.value = 1
+    await FallingEdge(dut.clk)
+    assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
+    await RisingEdge(dut.clk)
+    dut.ctrl__start.value = 0
+
+
 class StreamDriver:
     """Source of one valid/ready stream; ``p_valid`` < 1 inserts random idle cycles."""
 
@@ -203,12 +214,7 @@ class PEArrayTB:
         mon = ResultMonitor(clk, dut, self.p, self.rng, p_ready)
         tasks = [cocotb.start_soon(acts.send(a_words)), cocotb.start_soon(wts.send(w_words)),
                  cocotb.start_soon(mon.run())]
-        dut.ctrl__beats.value = beats
-        dut.ctrl__start.value = 1
-        await FallingEdge(clk)
-        assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
-        await RisingEdge(clk)
-        dut.ctrl__start.value = 0
+        await pulse_start(dut, dut.ctrl__beats, beats)
         wall = await self._await_done(tasks, acts, wts, abort_after,
                                       64 + 20 * tile_cycles(self.p.rows, self.p.cols, beats),
                                       f"tile {tile.name}")
@@ -247,12 +253,7 @@ class PEArrayTB:
         mon = ResultMonitor(clk, dut, p, self.rng, p_ready)
         tasks = [cocotb.start_soon(acts.send(a_words)), cocotb.start_soon(wts.send(w_words)),
                  cocotb.start_soon(mon.run())]
-        dut.ctrl__tiles.value = len(tiles)
-        dut.ctrl__start.value = 1
-        await FallingEdge(clk)
-        assert int(dut.ctrl__busy.value) == 0, "start issued while busy"
-        await RisingEdge(clk)
-        dut.ctrl__start.value = 0
+        await pulse_start(dut, dut.ctrl__tiles, len(tiles))
         wall = await self._await_done(tasks, acts, wts, abort_after, 64 + 20 * model,
                                       f"run {name}")
         if wall is None:

@@ -8,6 +8,7 @@ every test of one session shares the MiniLM extractions it builds.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -37,6 +38,13 @@ def _session_workload_cache(tmp_path_factory):
 def workload_dir(tmp_path_factory):
     """A session-scoped folder for workload files that several tests read."""
     return tmp_path_factory.mktemp("workloads")
+
+
+@pytest.fixture(scope="session")
+def tiny_llm_config():
+    """Path (str) of a small LLaMA-style Hugging Face config.json (tests/data): an LLM
+    workload that builds and simulates in milliseconds."""
+    return str(Path(__file__).parent / "data" / "tiny-llama-config.json")
 
 
 @pytest.fixture(scope="session")

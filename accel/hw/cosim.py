@@ -97,16 +97,23 @@ def wrap_np(x: np.ndarray, bits: int) -> np.ndarray:
     return ((x + half) & ((np.int64(1) << bits) - 1)) - half
 
 
+def _check_shape(name, p: ArrayParams, a, dense: bool) -> int:
+    """K of a tile's activations ``a``, refused unless ``a`` is R x K>0 and K fits the
+    beat counter."""
+    rows, k = a.shape
+    if rows != p.rows or k <= 0:
+        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a.shape}")
+    if tile_beats(k, p.n, p.m, dense) >= 1 << BEATS_BITS:
+        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    return k
+
+
 def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
     """A Tile: ``w_dense`` (K, C) for dense mode, or compressed ``w_vals``/``w_idx``."""
     from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
 
     a_q = np.asarray(a_q, dtype=np.int64)
-    rows, k = a_q.shape
-    if rows != p.rows or k <= 0:
-        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a_q.shape}")
-    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
-        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    k = _check_shape(name, p, a_q, w_dense is not None)
     _check_range(name, a_q, p.act_bits, "activation")
     if w_dense is not None:
         w = np.asarray(w_dense, dtype=np.int64)
@@ -128,11 +135,7 @@ def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_id
     from accel.arch.sat import fp16
 
     a = np.asarray(a_bits, dtype=np.int64)
-    rows, k = a.shape
-    if rows != p.rows or k <= 0:
-        raise AccelError(f"tile {name}: activations must be {p.rows} x K>0, got {a.shape}")
-    if tile_beats(k, p.n, p.m, w_dense is not None) >= 1 << BEATS_BITS:
-        raise AccelError(f"tile {name}: K={k} needs more than {(1 << BEATS_BITS) - 1} beats")
+    _check_shape(name, p, a, w_dense is not None)
     if w_dense is not None:
         w = np.asarray(w_dense, dtype=np.int64)
         return Tile(name, a, w, np.zeros_like(w), True,
@@ -152,6 +155,35 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
     b = op.b
     if op.a is None or b.values is None:
         raise AccelError(f"op {op.name} has no operand values; cannot co-simulate")
+    dense = _check_cut(op, b, p, max_tiles)
+    a = fp16.to_fp16_bits(op.a, f"op {op.name} activations")
+    wv = fp16.to_fp16_bits(b.values, f"op {op.name} weights")
+    return _cut_tiles(op, p, max_tiles, a, wv, b, dense, make_tile_fp16)
+
+
+def _check_range(name, x, bits, what):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if x.size and (x.min() < lo or x.max() > hi):
+        raise AccelError(f"tile {name}: {what} values {int(x.min())}..{int(x.max())} do not "
+                         f"fit {bits}-bit signed")
+
+
+def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
+    """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded.  An N:M
+    operand runs in sparse mode unless ``dense`` asks for its dense form."""
+    _sim_path()
+    if op.a_q is None or op.b_q is None:
+        raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
+    b = op.b_q
+    dense = _check_cut(op, b, p, max_tiles) or bool(dense)
+    a = np.asarray(op.a_q, dtype=np.int64)
+    w = np.asarray(b.to_dense(), dtype=np.int64) if dense else b.values
+    return _cut_tiles(op, p, max_tiles, a, w, b, dense, make_tile)
+
+
+def _check_cut(op, b, p: ArrayParams, max_tiles: int) -> bool:
+    """Whether weight operand ``b`` is dense (True) or N:M along K matching the array
+    (False); refuses any other format and ``max_tiles`` < 1."""
     if b.kind == "nm":
         if b.axis != 0:
             raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
@@ -165,8 +197,15 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
         raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
     if max_tiles < 1:
         raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
-    a = fp16.to_fp16_bits(op.a, f"op {op.name} activations")
-    wv = fp16.to_fp16_bits(b.values, f"op {op.name} weights")
+    return dense
+
+
+def _cut_tiles(op, p: ArrayParams, max_tiles: int, a, w, b, dense: bool, make) -> list:
+    """The first ``max_tiles`` R x C output tiles of ``op`` over the full K, row-tile
+    major: activations ``a`` (M, K); weights ``w`` dense (K, N) when ``dense``, else the
+    N:M values (K/M*N, N) of operand ``b`` (at positions ``b.indices``).  Edge tiles are zero-padded (padded sparse
+    columns: distinct positions, value 0); ``make`` (``make_tile`` or ``make_tile_fp16``)
+    builds each tile."""
     tiles = []
     for r0 in range(0, op.M, p.rows):
         for c0 in range(0, op.N, p.cols):
@@ -178,66 +217,14 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
             nc = min(p.cols, op.N - c0)
             if dense:
                 wt = np.zeros((op.K, p.cols), np.int64)
-                wt[:, :nc] = wv[:, c0:c0 + p.cols]
-                tiles.append(make_tile_fp16(name, p, at, w_dense=wt))
+                wt[:, :nc] = w[:, c0:c0 + p.cols]
+                tiles.append(make(name, p, at, w_dense=wt))
             else:
-                vals = np.zeros((wv.shape[0], p.cols), np.int64)
-                idx = np.tile(np.arange(p.n), wv.shape[0] // p.n)[:, None] \
-                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
-                vals[:, :nc] = wv[:, c0:c0 + p.cols]
+                vals = np.zeros((w.shape[0], p.cols), np.int64)
+                idx = np.tile(np.arange(p.n), w.shape[0] // p.n)[:, None].repeat(p.cols, axis=1)
+                vals[:, :nc] = w[:, c0:c0 + p.cols]
                 idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
-                tiles.append(make_tile_fp16(name, p, at, w_vals=vals, w_idx=idx))
-    return tiles
-
-
-def _check_range(name, x, bits, what):
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    if x.size and (x.min() < lo or x.max() > hi):
-        raise AccelError(f"tile {name}: {what} values {int(x.min())}..{int(x.max())} do not "
-                         f"fit {bits}-bit signed")
-
-
-def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
-    """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded."""
-    _sim_path()
-    if op.a_q is None or op.b_q is None:
-        raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
-    b = op.b_q
-    if b.kind == "nm":
-        if b.axis != 0:
-            raise AccelError(f"op {op.name}: N:M groups must run along K (axis 0)")
-        if (b.n, b.m) != (p.n, p.m):
-            raise AccelError(f"op {op.name} is {b.n}:{b.m} but the array is {p.n}:{p.m}; "
-                             f"pass --n {b.n} --m {b.m}")
-        dense = False if dense is None else dense
-    elif b.kind == "dense":
-        dense = True
-    else:
-        raise AccelError(f"op {op.name}: format {b.kind!r} not supported by the PE array")
-    if max_tiles < 1:
-        raise AccelError(f"--max-tiles must be >= 1, got {max_tiles}")
-    a = np.asarray(op.a_q, dtype=np.int64)
-    w_dense = np.asarray(b.to_dense(), dtype=np.int64) if dense else None
-    tiles = []
-    for r0 in range(0, op.M, p.rows):
-        for c0 in range(0, op.N, p.cols):
-            if len(tiles) >= max_tiles:
-                return tiles
-            at = np.zeros((p.rows, op.K), np.int64)
-            at[: min(p.rows, op.M - r0)] = a[r0:r0 + p.rows]
-            name = f"{op.name}[{r0}:{r0 + p.rows},{c0}:{c0 + p.cols}]"
-            nc = min(p.cols, op.N - c0)
-            if dense:
-                wt = np.zeros((op.K, p.cols), np.int64)
-                wt[:, :nc] = w_dense[:, c0:c0 + p.cols]
-                tiles.append(make_tile(name, p, at, w_dense=wt))
-            else:
-                vals = np.zeros((b.values.shape[0], p.cols), np.int64)
-                idx = np.tile(np.arange(p.n), b.values.shape[0] // p.n)[:, None] \
-                    .repeat(p.cols, axis=1)      # padded columns: distinct positions, value 0
-                vals[:, :nc] = b.values[:, c0:c0 + p.cols]
-                idx[:, :nc] = b.indices[:, c0:c0 + p.cols]
-                tiles.append(make_tile(name, p, at, w_vals=vals, w_idx=idx))
+                tiles.append(make(name, p, at, w_vals=vals, w_idx=idx))
     return tiles
 
 
@@ -280,75 +267,67 @@ def _testcase_seconds(xml: Path) -> float:
     return sum(float(tc.get("time", 0.0)) for tc in root.iter("testcase"))
 
 
-def build(p: ArrayParams, waves: bool = False) -> Path:
-    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
+def verilate(bdir: Path, name: str, top: str, source, waves: bool = False,
+             quick: bool = False) -> Path:
+    """Verilate the Verilog text ``source()`` (module ``top``) into ``bdir`` as
+    ``<name>.v``; reused when unchanged (``quick``: the cheap optimisation flags)."""
     from cocotb_tools.runner import get_runner
 
     from accel.hw.toolchain import verilator_build_env, verilator_env
-    from accel.hw.verilog import TOP, generate
 
     verilator_env()
-    bdir = SIM_BUILD / (p.config_hash() + ("-waves" if waves else ""))
     bdir.mkdir(parents=True, exist_ok=True)
-    src = bdir / f"{p.name}.v"
-    text = generate(p)
+    src = bdir / f"{name}.v"
+    text = source()
     if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
         src.write_text(text)
     runner = get_runner("verilator")
-    with verilator_build_env(quick=p.fp):
+    with verilator_build_env(quick=quick):
         try:
-            runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
+            runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, waves=waves,
                          build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
                          timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit) as exc:
-            raise ToolchainError(f"Verilator build of {p.name} failed ({exc}); "
+            raise ToolchainError(f"Verilator build of {name} failed ({exc}); "
                                  f"see {bdir / 'build.log'}") from None
     return bdir
 
 
-def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
-              unstalled_only: tuple[str, ...] = (), waves: bool = False,
-              waves_on_failure: bool = True, runs: list[list[int]] | None = None
-              ) -> CosimReport:
-    """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
-    fed back to back after one start; default: all tiles in one run) and report one
-    outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
+def build(p: ArrayParams, waves: bool = False) -> Path:
+    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
+    from accel.hw.verilog import TOP, generate
+
+    return verilate(SIM_BUILD / (p.config_hash() + ("-waves" if waves else "")), p.name, TOP,
+                    lambda: generate(p), waves, quick=p.fp)
+
+
+def build_and_run(build_fn, params: dict, test_module: str, top: str, env: tuple[str, str],
+                  write_job, seed: int, waves: bool) -> CosimReport:
+    """Build (``build_fn()`` returns the build folder), then run the cocotb tests of
+    ``test_module`` once in a fresh folder under ``<build>/runs``: ``write_job(path)``
+    writes ``job.npz`` there, the tests append one JSON outcome a line to
+    ``results.jsonl``; ``env`` names the variables that hold those two paths.  With
+    ``waves`` the VCD is kept as ``<build>/dump.vcd``."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
-    from accel.hw.verilog import TOP
-
-    if not tiles:
-        raise AccelError("no tiles to co-simulate")
-    bad = [s for s in scenarios if s not in SCENARIOS]
-    if bad:
-        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
-    if runs is None:
-        runs = [list(range(len(tiles)))] if p.pipelined else []
-    elif not p.pipelined:
-        raise AccelError("runs of tiles need a pipelined array (pipelined=True)")
-    if any(not r or min(r) < 0 or max(r) >= len(tiles) for r in runs):
-        raise AccelError(f"runs must be non-empty lists of tile indices < {len(tiles)}")
     _sim_path()
     t0 = time.perf_counter()
-    bdir = build(p, waves=waves)
+    bdir = build_fn()
     t_build = time.perf_counter() - t0
     run_dir = bdir / "runs"
     run_dir.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
         tmp = Path(tmp)
         job, results = tmp / "job.npz", tmp / "results.jsonl"
-        save_job(job, p, tiles, {"scenarios": list(scenarios), "seed": seed,
-                                 "unstalled_only": list(unstalled_only),
-                                 "runs": [list(map(int, r)) for r in runs]})
+        write_job(job)
         results.touch()
         runner = get_runner("verilator")
         t1 = time.perf_counter()
-        xml = runner.test(test_module=RUN_TEST_MODULE if p.pipelined else TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
+        xml = runner.test(test_module=test_module, hdl_toplevel=top, build_dir=bdir,
                           hdl_toplevel_lang="verilog",
                           test_dir=tmp, waves=waves, results_xml=str(tmp / "results.xml"),
-                          extra_env={"ACCEL_TILE_JOB": str(job),
-                                     "ACCEL_TILE_RESULTS": str(results)},
+                          extra_env={env[0]: str(job), env[1]: str(results)},
                           log_file=tmp / "sim.log", seed=seed)
         t_sim = time.perf_counter() - t1
         n_tests, n_failed = get_results(Path(xml))
@@ -363,9 +342,37 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
                 keep = bdir / "dump.vcd"
                 wf.replace(keep)
                 wave_path = str(keep)
-    report = CosimReport(p.to_dict(), outcomes, n_tests, n_failed, t_sim, t_build,
-                         wave_path, log_tail, {"test_seconds": round(test_seconds, 3)})
-    if n_failed and waves_on_failure and not waves:
+    return CosimReport(params, outcomes, n_tests, n_failed, t_sim, t_build, wave_path,
+                       log_tail, {"test_seconds": round(test_seconds, 3)})
+
+
+def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
+              unstalled_only: tuple[str, ...] = (), waves: bool = False,
+              waves_on_failure: bool = True, runs: list[list[int]] | None = None
+              ) -> CosimReport:
+    """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
+    fed back to back after one start; default: all tiles in one run) and report one
+    outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
+    from accel.hw.verilog import TOP
+
+    if not tiles:
+        raise AccelError("no tiles to co-simulate")
+    bad = [s for s in scenarios if s not in SCENARIOS]
+    if bad:
+        raise AccelError(f"unknown scenario {bad[0]!r}; known: {', '.join(SCENARIOS)}")
+    if runs is None:
+        runs = [list(range(len(tiles)))] if p.pipelined else []
+    elif not p.pipelined:
+        raise AccelError("runs of tiles need a pipelined array (pipelined=True)")
+    if any(not r or min(r) < 0 or max(r) >= len(tiles) for r in runs):
+        raise AccelError(f"runs must be non-empty lists of tile indices < {len(tiles)}")
+    opts = {"scenarios": list(scenarios), "seed": seed, "unstalled_only": list(unstalled_only),
+            "runs": [list(map(int, r)) for r in runs]}
+    report = build_and_run(lambda: build(p, waves=waves), p.to_dict(),
+                           RUN_TEST_MODULE if p.pipelined else TEST_MODULE, TOP,
+                           ("ACCEL_TILE_JOB", "ACCEL_TILE_RESULTS"),
+                           lambda job: save_job(job, p, tiles, opts), seed, waves)
+    if report.tests_failed and waves_on_failure and not waves:
         report.waves = run_tiles(p, tiles, scenarios, seed, unstalled_only, waves=True,
                                  waves_on_failure=False, runs=runs).waves
     return report

@@ -11,15 +11,13 @@ on the same FP16 weights, so a bit-exact scoreboard means identical masks and in
 from __future__ import annotations
 
 import json
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
-from accel.errors import AccelError, ToolchainError
-from accel.hw.cosim import LINT_WAIVERS, SIM_BUILD, _sim_path, _testcase_seconds
+from accel.errors import AccelError
+from accel.hw.cosim import SIM_BUILD, build_and_run, verilate
 from accel.hw.weight_gen import GEN_BEATS_BITS, GenParams, SparseWeightGen
 from accel.workloads.formats import nm_compress
 
@@ -76,27 +74,9 @@ def generate(g: GenParams) -> str:
 
 
 def build(g: GenParams, waves: bool = False) -> Path:
-    from cocotb_tools.runner import get_runner
-
-    from accel.hw.toolchain import verilator_build_env, verilator_env
-
-    verilator_env()
-    bdir = SIM_BUILD / ("wgen-" + g.config_hash() + ("-waves" if waves else ""))
-    bdir.mkdir(parents=True, exist_ok=True)
-    src = bdir / f"{g.name}.v"
-    text = generate(g)
-    if not src.exists() or src.read_text() != text:
-        src.write_text(text)
-    runner = get_runner("verilator")
-    with verilator_build_env(quick=True):
-        try:
-            runner.build(sources=[src], hdl_toplevel=TOP, build_dir=bdir, waves=waves,
-                         build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
-                         timescale=("1ns", "1ps"))
-        except (RuntimeError, SystemExit) as exc:
-            raise ToolchainError(f"Verilator build of {g.name} failed ({exc}); "
-                                 f"see {bdir / 'build.log'}") from None
-    return bdir
+    """Verilate one generator into ``sim_build/wgen-<hash>[-waves]``; reused when unchanged."""
+    return verilate(SIM_BUILD / ("wgen-" + g.config_hash() + ("-waves" if waves else "")),
+                    g.name, TOP, lambda: generate(g), waves, quick=True)
 
 
 def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, seed: int = 1,
@@ -105,9 +85,6 @@ def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, s
 
     Each matrix is one run (one ``start``); the report has one outcome per (scenario,
     matrix) with RTL/model cycles and the outputs checked against ``nm_compress``."""
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
     if not weights:
         raise AccelError("no weight matrices to co-simulate")
     bad = [s for s in scenarios if s not in SCENARIOS]
@@ -127,42 +104,20 @@ def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, s
         arrays[f"blocks{i}"] = weight_blocks(w, g)
         for k, v in expected_beats(w, g).items():
             arrays[f"{k}{i}"] = v
-    _sim_path()
-    t0 = time.perf_counter()
-    bdir = build(g, waves=waves)
-    t_build = time.perf_counter() - t0
-    run_dir = bdir / "runs"
-    run_dir.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
-        tmp = Path(tmp)
-        job, results = tmp / "job.npz", tmp / "results.jsonl"
-        np.savez(job, **arrays)
-        results.touch()
-        t1 = time.perf_counter()
-        xml = get_runner("verilator").test(
-            test_module=TEST_MODULE, hdl_toplevel=TOP, build_dir=bdir,
-            hdl_toplevel_lang="verilog", test_dir=tmp, waves=waves,
-            results_xml=str(tmp / "results.xml"),
-            extra_env={"ACCEL_GEN_JOB": str(job), "ACCEL_GEN_RESULTS": str(results)},
-            log_file=tmp / "sim.log", seed=seed)
-        t_sim = time.perf_counter() - t1
-        n_tests, n_failed = get_results(Path(xml))
-        outcomes = [json.loads(ln) for ln in results.read_text().splitlines() if ln]
-        log_tail = "\n".join((tmp / "sim.log").read_text().splitlines()[-40:]) if n_failed else ""
-        test_seconds = _testcase_seconds(Path(xml))
-    cyc_bad = sum(o["rtl_cycles"] != o["model_cycles"] or
-                  (o["scenario"] in ("unstalled", "after_reset")
-                   and o["wall_cycles"] != o["model_cycles"]) for o in outcomes)
-    return {"unit": "weight-gen", "params": g.to_dict(), "runs": len(outcomes),
-            "rtl_cycles": sum(o["rtl_cycles"] for o in outcomes),
-            "model_cycles": sum(o["model_cycles"] for o in outcomes),
-            "cycle_mismatches": cyc_bad,
-            "outputs_checked": sum(o["outputs_checked"] for o in outcomes),
-            "output_mismatches": sum(o["output_mismatches"] for o in outcomes),
-            "simulated_cycles": sum(o["wall_cycles"] for o in outcomes),
-            "sim_seconds": round(t_sim, 3), "build_seconds": round(t_build, 3),
-            "test_seconds": round(test_seconds, 3),
-            "cocotb_tests": n_tests, "cocotb_failed": n_failed, "log": log_tail,
+    rep = build_and_run(lambda: build(g, waves=waves), g.to_dict(), TEST_MODULE, TOP,
+                        ("ACCEL_GEN_JOB", "ACCEL_GEN_RESULTS"),
+                        lambda job: np.savez(job, **arrays), seed, waves)
+    outcomes = rep.outcomes
+    return {"unit": "weight-gen", "params": rep.params, "runs": len(outcomes),
+            "rtl_cycles": rep.rtl_cycles, "model_cycles": rep.model_cycles,
+            "cycle_mismatches": rep.cycle_mismatches,
+            "outputs_checked": rep.outputs_checked,
+            "output_mismatches": rep.output_mismatches,
+            "simulated_cycles": rep.wall_cycles,
+            "sim_seconds": round(rep.sim_seconds, 3),
+            "build_seconds": round(rep.build_seconds, 3),
+            "test_seconds": rep.extra["test_seconds"],
+            "cocotb_tests": rep.tests, "cocotb_failed": rep.tests_failed, "log": rep.log,
             "per_run": outcomes}
 
 

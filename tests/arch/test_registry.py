@@ -82,17 +82,12 @@ def test_piuma_result_protocol_and_units():
     _units_cover(m.simulate(resolve("rmat:5", seed=1), m.presets()[m.default_preset()]))
 
 
-def test_flightllm_result_protocol_and_units(tmp_path):
+def test_flightllm_result_protocol_and_units(tiny_llm_config):
     from accel.workloads.llm import llm_workload
 
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({
-        "model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 512,
-        "vocab_size": 1024, "hidden_act": "silu", "rms_norm_eps": 1e-5,
-        "max_position_embeddings": 2048}))
     m = registry.get("flightllm")
-    _units_cover(m.simulate(llm_workload(str(cfg), 16, 8), m.presets()[m.default_preset()]))
+    _units_cover(m.simulate(llm_workload(tiny_llm_config, 16, 8),
+                            m.presets()[m.default_preset()]))
 
 
 def test_machine_refuses_a_workload_kind_it_does_not_run():

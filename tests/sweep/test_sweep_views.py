@@ -13,11 +13,6 @@ from accel.workloads import io
 from accel.workloads.formats import nm_compress
 from accel.workloads.ops import Gemm, Workload
 
-TINY_LLM = {"model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 512,
-            "vocab_size": 1024, "hidden_act": "silu", "rms_norm_eps": 1e-5,
-            "max_position_embeddings": 2048}
-
 
 def _report(tmp_path, spec: dict) -> dict:
     db = tmp_path / f"{spec['name']}.sqlite"
@@ -27,7 +22,7 @@ def _report(tmp_path, spec: dict) -> dict:
     return json.loads((tmp_path / "rep" / "figures.json").read_text())
 
 
-def test_views_of_the_three_machines(tmp_path):
+def test_views_of_the_three_machines(tmp_path, tiny_llm_config):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((16, 64)).astype(np.float32)
     w = rng.standard_normal((64, 16)).astype(np.float32)
@@ -37,9 +32,7 @@ def test_views_of_the_three_machines(tmp_path):
                               "parameters": {"pe_rows": [8, 16]}})
     assert set(figs["s-phases"]["data"]) >= {"designs", "fwd", "update"}
 
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps(TINY_LLM))
-    figs = _report(tmp_path, {"name": "f", "machine": "flightllm", "workloads": [str(cfg)],
+    figs = _report(tmp_path, {"name": "f", "machine": "flightllm", "workloads": [tiny_llm_config],
                               "parameters": {"prefill": 16, "decode": 8,
                                              "on_chip_decode": [True, False]}})
     assert "hbm_utilization" in figs["f-roofline"]["data"]

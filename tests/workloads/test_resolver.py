@@ -55,17 +55,10 @@ def test_unknown_name_lists_every_builtin():
         assert name in str(e.value)
 
 
-def test_hf_config_json_is_an_llm_workload(tmp_path):
-    import json
-
+def test_hf_config_json_is_an_llm_workload(tiny_llm_config):
     from accel.workloads.llm import llm_workload
 
-    cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({
-        "model_type": "llama", "hidden_size": 256, "num_hidden_layers": 2,
-        "num_attention_heads": 4, "num_key_value_heads": 4, "intermediate_size": 512,
-        "vocab_size": 1024, "hidden_act": "silu", "rms_norm_eps": 1e-5,
-        "max_position_embeddings": 2048}))
-    w = resolve(str(cfg), prefill=16, decode=8, sparsity="8:16", seed=2)
+    w = resolve(tiny_llm_config, prefill=16, decode=8, sparsity="8:16", seed=2)
     assert workload_kind(w) == "llm"
-    assert w.content_id() == llm_workload(str(cfg), 16, 8, sparsity="8:16", seed=2).content_id()
+    assert w.content_id() == llm_workload(tiny_llm_config, 16, 8, sparsity="8:16",
+                                          seed=2).content_id()

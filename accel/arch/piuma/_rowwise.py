@@ -94,17 +94,20 @@ def _to_owner(core, owner_core, P):
     return P[P_RATOMIC] if owner_core != core else 0.0
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _context(t, P, threads, mem):
+    """What every row-wise step reads first: threads per core, thread t's core, the
+    accumulator kind, the region bases, the DRAM port (read once: where NRT is on, each
+    read of a tuple member costs a refcount pair), the statistics and thread t's record."""
+    tpc = np.int64(P[P_TPC])
+    return tpc, t // tpc, np.int64(P[P_ACC]), mem.regions, mem.port, mem.stats, threads[t]
+
+
 @njit(cache=True, _nrt=False)
 def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
-    tpc = np.int64(P[P_TPC])
-    core = t // tpc
-    acc = np.int64(P[P_ACC])
-    RB = mem.regions
-    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
-    st = mem.stats
-    th = threads[t]
+    tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
     state = th.state
     if state == TAKE:  # ---- window/token distribution: take the next row or token
         u, rdy = next_unit(t, now, work.u_row.shape[0], P, threads, mem, work)
@@ -286,13 +289,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
     from rowwise_step because it allocates (sorts), which needs Numba's reference
     counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
     call, measured 2.6x faster) and so may not call this."""
-    tpc = np.int64(P[P_TPC])
-    core = t // tpc
-    acc = np.int64(P[P_ACC])
-    RB = mem.regions
-    port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
-    st = mem.stats
-    th = threads[t]
+    tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
     row = th.row
     rw = work.rows[row]
     o = th.owner

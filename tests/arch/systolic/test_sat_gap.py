@@ -1,9 +1,11 @@
 """The documented gap between SCALE-Sim's os fold and accel's RTL-verified SAT PE-array tile.
 
 accel/arch/systolic/README.md states: per R x C tile with beats = Ke streamed rows,
-SAT's ``tile_cycles`` exceeds SCALE-Sim's os fold by START_CYCLES + MAC_LATENCY + R
-(serial drain), and SCALE-Sim's per-layer count is one less than its folds' length.  This
-measures it with accel's own tile timing on every os reference row.
+SAT's one-tile-per-start ``tile_cycles`` exceeds SCALE-Sim's os fold by START_CYCLES +
+MAC_LATENCY + R (serial drain); SAT's default pipelined array (one run of all the layer's
+tiles) is R + C - 2 per tile faster, plus its start and tail R + C + 1 once; and SCALE-Sim's
+per-layer count is one less than its folds' length.  This measures both with accel's own
+tile timing on every os reference row.
 """
 
 from __future__ import annotations
@@ -39,3 +41,6 @@ def test_sat_tile_minus_scalesim_fold(row):
     per_tile = pe_array.START_CYCLES + pe_array.MAC_LATENCY + r * pe_array.DRAIN_BEATS_PER_ROW
     assert per_tile == 34
     assert sat - ours == tiles * per_tile + 1
+    assert ke >= pe_array.pipelined_spacing(r, c)   # no bubbles between tiles
+    pipelined = pe_array.tiles_cycles(r, c, [ke] * tiles, pipelined=True)
+    assert pipelined - ours == (r + c + 1) + 1 - tiles * (r + c - 2)
