@@ -14,7 +14,11 @@ run :func:`evaluate_chunk` and return plain dicts; they never touch the store.
 * ``DaskExecutor``: ``Client(scheduler)`` for an existing cluster, or a
   ``distributed.LocalCluster`` on 127.0.0.1 (``--dask-local N``).  Workloads are
   scattered once (broadcast) and passed as futures, so each worker receives each
-  workload once.
+  workload once.  A Dask task never runs a point itself: it forks a child for its chunk
+  (``_guarded_chunk``) and watches it as the local executor watches its workers, so a
+  point past ``point_timeout`` or one that kills its process is recorded failed and the
+  Dask worker lives on; a task that fails anyway (its worker lost) records its chunk's
+  points failed instead of ending the sweep.
 """
 
 from __future__ import annotations
@@ -280,10 +284,79 @@ class LocalExecutor:
         return out, dead
 
 
+def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | None
+                   ) -> list[dict]:
+    """On a Dask worker: evaluate ``tasks`` in a forked child, one point at a time, with the
+    local workers' protocol ("start", then the result).  Past ``point_timeout`` seconds on
+    a point the child is killed and the point recorded failed; a child that dies (signal,
+    OOM killer) costs its point.  Either way a new child takes the rest.  ``os.fork``, not
+    ``multiprocessing``: Dask worker processes are daemonic and may not start
+    ``Process``es; the workload is set in the module global before the fork, so the child
+    inherits it and the kernels ``_warm`` loaded."""
+    wid = tasks[0][2]
+    _WORKLOADS[wid] = workload
+    _warm(adapter)
+    out: list[dict] = []
+    todo = list(tasks)
+    try:
+        while todo:
+            parent, child = mp.Pipe()
+            pid = os.fork()
+            if pid == 0:   # the child: evaluate, report, leave without running Dask's atexit
+                try:
+                    parent.close()
+                    _die_with_parent()
+                    for task in todo:
+                        child.send(("start", task[0]))
+                        child.send(evaluate_chunk(adapter, [task])[0])
+                finally:
+                    os._exit(0)
+            child.close()
+            since, reason = time.monotonic(), None
+            try:
+                while todo:
+                    left = None if point_timeout is None else since + point_timeout - time.monotonic()
+                    if left is not None and left <= 0:
+                        reason = (f"Timeout: no result after {point_timeout:g} s "
+                                  "(--point-timeout); worker replaced")
+                        break
+                    if not parent.poll(left):
+                        continue
+                    try:
+                        r = parent.recv()
+                    except (EOFError, OSError):
+                        reason = "died"
+                        break
+                    since = time.monotonic()
+                    if not isinstance(r, tuple):
+                        out.append(r)
+                        todo = [t for t in todo if t[0] != r["key"]]
+            finally:
+                if todo:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                _, status = os.waitpid(pid, 0)
+                parent.close()
+            if todo:
+                if reason == "died":
+                    how = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                           else f"exit code {os.WEXITSTATUS(status)}")
+                    reason = f"WorkerDied: the worker process died ({how}) on this point"
+                out.append(_failed(todo[0], reason or "WorkerDied", time.monotonic() - since))
+                todo = todo[1:]
+    finally:
+        _WORKLOADS.pop(wid, None)
+    return out
+
+
 class DaskExecutor:
     kind = "dask"
 
-    def __init__(self, scheduler: str | None = None, local_workers: int | None = None):
+    def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
+                 point_timeout: float | None = DEFAULT_POINT_TIMEOUT):
+        self.point_timeout = check_point_timeout(point_timeout)
         if scheduler is None and not local_workers:
             raise AccelError("Dask executor needs --scheduler tcp://HOST:PORT or --dask-local N")
         if local_workers is not None and local_workers < 1:
@@ -317,10 +390,17 @@ class DaskExecutor:
             needed = {wid for wid, _ in chunks}
             scattered = {wid: client.scatter(workloads[wid], broadcast=True, hash=False)
                          for wid in needed}
-            futures = [client.submit(evaluate_chunk, adapter, tasks, scattered[wid], pure=False)
-                       for wid, tasks in chunks]
-            for f in dask_completed(futures):
-                yield f.result()
+            futures = {client.submit(_guarded_chunk, adapter, tasks, scattered[wid],
+                                     self.point_timeout, pure=False): tasks
+                       for wid, tasks in chunks}
+            for f in dask_completed(list(futures)):
+                try:
+                    rows = f.result()
+                except Exception as exc:  # noqa: BLE001 - its worker lost (KilledWorker) or
+                    # the task itself failed: its points are recorded failed, the sweep goes on
+                    reason = f"WorkerDied: Dask task lost ({_one_line(exc)})"
+                    rows = [_failed(t, reason, 0.0) for t in futures[f]]
+                yield rows
         finally:
             client.close()
             if cluster is not None:

@@ -56,7 +56,7 @@ def make_executor(workers: int | None, scheduler: str | None, dask_local: int | 
     if scheduler is not None or dask_local is not None:
         if workers is not None:
             raise AccelError("--workers is for local workers; with Dask use --dask-local N")
-        return DaskExecutor(scheduler, dask_local)
+        return DaskExecutor(scheduler, dask_local, point_timeout)
     return LocalExecutor(workers if workers is not None else (os.cpu_count() or 1), point_timeout)
 
 

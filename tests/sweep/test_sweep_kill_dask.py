@@ -1,4 +1,5 @@
-"""Robustness: SIGKILL mid-sweep then resume; Dask LocalCluster equals the local pool."""
+"""Robustness: SIGKILL mid-sweep then resume; Dask LocalCluster equals the local pool; on
+Dask a point that never ends or kills its process is recorded failed and the sweep ends."""
 
 from __future__ import annotations
 
@@ -68,3 +69,27 @@ def test_dask_local_equals_local_pool(tmp_path, write_spec, cli):
     s = json.loads(out)
     assert s["executor"] == "dask" and s["workers"] == 2 and s["computed"] == s["rows"]
     assert metrics_by_key(local) == metrics_by_key(dask)
+
+
+@pytest.mark.timeout(300)
+def test_dask_hanging_and_dying_points_are_failed_not_fatal(tmp_path):
+    """A real LocalCluster on loopback: the point at rows=4 sleeps an hour, the one at
+    rows=8 SIGKILLs its process.  Each is recorded failed with its reason within the
+    --point-timeout; the Dask workers survive and the other points are ok."""
+    spec = copy.deepcopy(TOY_SPEC)
+    spec["parameters"] = {"rows": [2, 4, 8, 16], "cols": [4], "nm": ["dense"],
+                          "clock_mhz": [100], "hang_rows": 4, "die_rows": 8}
+    spec["constraints"] = []
+    db = tmp_path / "dask-faults.sqlite"
+    t0 = time.monotonic()
+    s = run_sweep(parse_spec(spec), db, dask_local=2, point_timeout=5.0)
+    took = time.monotonic() - t0
+    conn = sqlite3.connect(db)
+    got = {json.loads(p)["rows"]: (st, err) for p, st, err in
+           conn.execute("SELECT params, status, error FROM results")}
+    conn.close()
+    assert s.rows == 4 and s.failed == 2, s
+    assert got[2][0] == got[16][0] == "ok"
+    assert got[4][0] == "failed" and got[4][1].startswith("Timeout")
+    assert got[8][0] == "failed" and "killed by signal 9" in got[8][1]
+    assert took < 120, took              # the hour-long point cost about its 5 s

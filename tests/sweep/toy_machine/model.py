@@ -1,3 +1,5 @@
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -23,9 +25,14 @@ class ToyResult:
                 "max_abs_err": self.max_abs_err}
 
 
-def simulate(workload, config, slow: float = 0.0, fail_rows: int = -1):
+def simulate(workload, config, slow: float = 0.0, fail_rows: int = -1, hang_rows: int = -1,
+             die_rows: int = -1):
     if config.rows == fail_rows:
         raise RuntimeError(f"toy failure at rows={config.rows}")
+    if config.rows == hang_rows:     # a point that never ends
+        time.sleep(3600)
+    if config.rows == die_rows:      # a point that takes its process down (segfault, OOM)
+        os.kill(os.getpid(), signal.SIGKILL)
     if slow:
         time.sleep(slow)
     cycles, err = 0, 0.0
