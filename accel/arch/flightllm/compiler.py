@@ -206,14 +206,18 @@ class Builder:
         self.emit(unit, 1, cycles=0, wait=bit(LD), kind=K_ACT)
 
     def linear(self, t: OpTiles, rows: int, wait_first: int = 0, rel_last: int = 0,
-               ld_first_wait: int = 0, act_bytes: int = 0, bias: bool = False) -> int:
+               ld_first_wait: int = 0, act_bytes: int = 0, bias: bool = False,
+               rel_each: int = 0, operand_bytes: int = 0) -> int:
         """Weight-tile stream; returns the compute unit (MV for one row, else MM).
 
         ``act_bytes`` > 0: the input activation is first loaded from HBM (``act_in``)
         after the token in ``ld_first_wait``.  In MV mode the op's columns are padded up
         to whole ``mv_cols_per_instr`` instructions, computed densely (last tile).
         ``bias`` (q/k/v/o) with ``int32_bias_qkvo``: an INT32 bias of N x 4 B, each SLR's
-        slice through one of its own channels, queued before the weights."""
+        slice through one of its own channels, queued before the weights.
+        ``rel_each``: released by every compute instruction (a MISC fused per MV);
+        ``operand_bytes``: that MISC's second operand, loaded (per SLR slice) before the
+        weights and released to MISC."""
         self.new_op()
         unit = MV if rows == 1 else MM
         if act_bytes:
@@ -222,6 +226,10 @@ class Builder:
         c = self.cfg
         if bias and c.int32_bias_qkvo:
             self.emit(LD, 1, nbytes=t.N * 4, wait=ld_first_wait, kind=K_ACT_VEC, split=c.cores)
+            ld_first_wait = 0
+        if operand_bytes:
+            self.emit(LD, 1, nbytes=operand_bytes, wait=ld_first_wait, rel=bit(MISC),
+                      kind=self.k_act, split=c.cores)
             ld_first_wait = 0
         nt = len(t.nbytes)
         tile_rows = rows if unit == MV else c.mm_token_tile
@@ -263,6 +271,7 @@ class Builder:
             cp[:, F_WAIT] = np.tile(first_r, nt)
             cp[:, F_REL] = np.tile(last_r, nt)
         cp[0, F_WAIT] |= wait_first
+        cp[:, F_REL] |= rel_each
         cp[-1, F_REL] |= rel_last
         return unit
 
@@ -274,19 +283,33 @@ class Builder:
         artifact fuses RoPE, SiLU, eltwise into the linear op before its store), its
         second operand, if any, loaded from HBM."""
         ab = self.cfg.act_bits / 8
-        unit = self.linear(t, rows, rel_last=bit(ST) if fuse is None else bit(MISC),
+        elems, kind, operand = fuse if fuse is not None else (0, 0, 0)
+        # fused behind an MV, the MISC runs on each MV's output columns as it comes out
+        # (artifact IR_linear_mv.py: MV_release_MISC at every MV output, a MISC per MV
+        # group), overlapping the next MVs; behind an MM, once after the op
+        per_mv = fuse is not None and rows == 1
+        unit = self.linear(t, rows, rel_last=bit(ST) if fuse is None or per_mv else bit(MISC),
                            ld_first_wait=bit(ST), act_bytes=int(np.ceil(rows * t.K * ab)),
-                           bias=bias)
+                           bias=bias, rel_each=bit(MISC) if per_mv else 0,
+                           operand_bytes=operand)
         st_wait = bit(unit)
         if fuse is not None:
-            elems, kind, operand = fuse
-            w = bit(unit)
+            if per_mv:
+                cp = self.parts[-1]
+                cp[-1, F_REL] &= ~bit(ST)
+                cols = np.full(len(cp), t.N / len(cp))
+                if t.stripe_tile is not None and len(t.stripe_tile):
+                    cols = np.bincount(t.stripe_tile, minlength=len(cp)).astype(np.float64)
+                share = np.diff(np.round(np.concatenate([[0], np.cumsum(cols)]) * elems
+                                         / cols.sum())).astype(np.int64)
+                m = self.emit(MISC, len(cp), cycles=self.misc_cycles(share, kind),
+                              wait=bit(unit), kind=kind)
+                m[-1, F_REL] = bit(ST)
+            else:
+                self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=bit(unit),
+                          rel=bit(ST), kind=kind)
             if operand:
-                self.emit(LD, 1, nbytes=operand, rel=bit(MISC), kind=self.k_act,
-                          split=self.cfg.cores)
-                w |= bit(LD)
-            self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=w, rel=bit(ST),
-                      kind=kind)
+                self.parts[-1][0, F_WAIT] |= bit(LD)
             st_wait = bit(MISC)
         # each SLR stores the slice of the output columns it computed
         self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,

@@ -40,10 +40,10 @@ from accel.workloads.llm import llm_workload, shape_of
 
 REFERENCE = Path(__file__).with_name("data") / "artifact_vhk158.json"
 DECODE_TOL, PREFILL_TOL, GROWTH_TOL = 0.10, 0.15, 0.15
-# model 0.6 (no SLR efficiency constant), artifact dataflow, 4 SLRs: decode -12.8..-14.2 %,
-# prefill -19.8/-20.5 %, growth -18.4 %; on-chip dataflow: decode -18.4..-19.8 %.  The
+# model 0.6 (no SLR efficiency constant), artifact dataflow, 4 SLRs: decode -14.1..-15.1 %,
+# prefill -19.8/-20.5 %, growth -18.4 %; on-chip dataflow: decode -19.9..-20.1 %.  The
 # bounds tests pin (what the model gives, rounded up), not fitted values.
-ACHIEVED_DECODE_TOL, ACHIEVED_PREFILL_TOL, ACHIEVED_DECODE_TOL_ON_CHIP = 0.15, 0.22, 0.21
+ACHIEVED_DECODE_TOL, ACHIEVED_PREFILL_TOL, ACHIEVED_DECODE_TOL_ON_CHIP = 0.16, 0.22, 0.21
 ACHIEVED_GROWTH_TOL = 0.20
 UNITS = ("LD", "ST", "MM", "MV", "MISC")
 # What the model leaves out of the artifact, named so a miss can be traced to a mechanism
@@ -60,9 +60,8 @@ NOT_MODELLED = {
             "a few per cent; SLR-crossing links, clock or DSP losses that could make up "
             "the rest are public nowhere"),
     "decode": ("the zero-fill LDs of padded attention blocks (bank-width writes, under "
-               "0.1 %); the artifact's A-buffer depth as the KV pipelining depth (here "
-               "kv_buffer_kb chunks), which sets how much KV loading the MVs hide: on one "
-               "SLR the step is 3-5 % long and grows 10 % faster than the profiler's"),
+               "0.1 %) and the A-buffer depth as the AV's KV prefetch depth (here "
+               "kv_buffer_kb chunks); on one SLR the step is within 1 % of the profiler's"),
     "prefill": ("MISC: the artifact fuses SiLU and eltwise (RoPE, residual, gate x up) "
                 "into linear_mm and times each fused MISC over a 16-column x 128-row tile "
                 "as K = 8 row blocks, 8 cycles, i.e. 256 elements/cycle, 16x the 16/cycle "

@@ -190,9 +190,11 @@ def test_int32_bias_loads_of_qkvo(tiny_config):
         cfg = dataclasses.replace(PRESETS["vhk158-artifact"], int32_bias_qkvo=bias)
         tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
         lay = C.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
+        # an LD that nothing waits for (no release), one slice per SLR, before a weight LD
         sizes = [lay[i, F_BYTES] for i in range(len(lay)) if lay[i, F_UNIT] == LD
                  and lay[i, F_KIND] == C.K_ACT_VEC and lay[i, F_SPLIT] == cfg.cores
-                 and lay[i, F_WAIT] == 0 and i + 1 < len(lay) and lay[i + 1, F_KIND] == C.K_WEIGHT]
+                 and lay[i, F_WAIT] == 0 and lay[i, F_REL] == 0
+                 and C.K_WEIGHT in lay[i + 1:i + 3, F_KIND]]
         want = [tiles[n].N * 4 for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
         assert sizes == (want if bias else []), (bias, sizes)
 
@@ -221,3 +223,27 @@ def test_per_head_softmax_overlaps_the_next_heads_by_hand():
     prog[:, F_KIND] = 0
     _, fin, _ = _run(prog)
     np.testing.assert_allclose(fin, [94, 94, 232, 296, 360, 394, 370, 434, 498, 532, 610])
+
+
+def test_misc_fused_per_mv_by_hand():
+    """A MISC fused behind an MV op runs on each MV's output as it comes out (artifact
+    IR_linear_mv: a MISC per MV group), overlapping the next MV (model 0.6).  One SLR,
+    dense INT8 K = 64, N = 64 in two 2-KB tiles of 32 columns: MV 64 x 32 / 16 = 128
+    cycles each; SiLU of 32 elements at 1/cycle = 32 each.  HBM as above, slots unlimited:
+    * input vector 64 B on channel 0: 10 + 32 = 42, +20 = 62;
+    * tile 0 (channels 0-7; channel 0 frees at 42): 42 + 138 = 180, +20 = 200; tile 1
+      (channels 8-15) issues at 42: 180, +20 = 200;
+    * MV 200 -> 328 -> 456; SiLU 0 328 -> 360 while MV 1 runs, SiLU 1 456 -> 488;
+    * store 64 B: 488 + 10 + 32 = 530, +20 = 550 (one SiLU after both MVs: 552, +20)."""
+    cfg = dataclasses.replace(PRESETS["u280"], cores=1, mv_macs_per_core=16, weight_bits=8.0,
+                              compute_setup_cycles=0, misc_setup_cycles=0,
+                              sfu_elems_per_cycle=1, weight_tile_kb=2, mv_cols_per_instr=16)
+    b = C.Builder(cfg)
+    b.linear_hbm(_dense_linear(cfg, 64, 64), 1, fuse=(64, C.K_ACTFN, 0))
+    prog = b.build()
+    assert list(prog[:, F_UNIT]) == [LD, MV, LD, LD, MV, MV, MISC, MISC, ST]
+    ld = prog[:, F_UNIT] == LD
+    prog[ld, F_WAIT] &= ~((1 << MV) | (1 << ST))
+    prog[:, F_KIND] = 0
+    _, fin, _ = _run(prog)
+    np.testing.assert_allclose(fin, [62, 62, 200, 200, 328, 456, 360, 488, 550])
