@@ -90,6 +90,14 @@ def slr_share(units: int, cores: int) -> float:
     return -(-units // cores) * cores / units
 
 
+def spread(total: int, weights) -> np.ndarray:
+    """``total`` split into integers in proportion to ``weights`` (cumulative rounding, so
+    the parts sum to ``total`` exactly)."""
+    w = np.asarray(weights, np.float64)
+    return np.diff(np.round(np.concatenate([[0], np.cumsum(w)]) * total / w.sum())
+                   ).astype(np.int64)
+
+
 def pad_cols(n: int, per_instr: int) -> int:
     """Columns an MV op of ``n`` outputs computes beyond ``n`` (whole instructions)."""
     return -(-n // per_instr) * per_instr - n
@@ -300,9 +308,7 @@ class Builder:
                 cols = np.full(len(cp), t.N / len(cp))
                 if t.stripe_tile is not None and len(t.stripe_tile):
                     cols = np.bincount(t.stripe_tile, minlength=len(cp)).astype(np.float64)
-                share = np.diff(np.round(np.concatenate([[0], np.cumsum(cols)]) * elems
-                                         / cols.sum())).astype(np.int64)
-                m = self.emit(MISC, len(cp), cycles=self.misc_cycles(share, kind),
+                m = self.emit(MISC, len(cp), cycles=self.misc_cycles(spread(elems, cols), kind),
                               wait=bit(unit), kind=kind)
                 m[-1, F_REL] = bit(ST)
             else:
@@ -398,8 +404,7 @@ class Builder:
         ld[0, F_WAIT] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
-        pad = np.diff(np.round(np.concatenate([[0], np.cumsum(ent_c)]) * pad_slots
-                               / ent_c.sum())).astype(np.int64)
+        pad = spread(pad_slots, ent_c)
         cp = self.emit(unit, nch, cycles=self.compute_cycles(
             unit, (ent_c * macs_per_entry + pad) * share),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)

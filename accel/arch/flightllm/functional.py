@@ -171,6 +171,12 @@ def tile_blocks(model: QuantModel, tiles: dict[str, OpTiles]) -> dict:
     return out
 
 
+def _stack(entries: list) -> tuple[np.ndarray, np.ndarray]:
+    """KV-cache entries (INT8 row, scale) -> (rows as int64, scales)."""
+    return (np.stack([e[0] for e in entries]).astype(np.int64),
+            np.array([e[1] for e in entries]))
+
+
 def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
                  cache: KVCache, token: int, pos: int, cfg: FlightLLMConfig):
     """Run one compiled decode step row by row; returns (hidden, logits, next token)."""
@@ -234,8 +240,7 @@ def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
             entries = list(entries)
             if sub == max(nch - 1, 0):                        # the on-chip current entry
                 entries.append(store[pos])
-            q8 = np.stack([e[0] for e in entries]).astype(np.int64)
-            sc = np.array([e[1] for e in entries])
+            q8, sc = _stack(entries)
             xh = q8.reshape(-1, sh.kv_heads, hd)[:, np.arange(sh.heads) // group, :]
             if name == "qk":
                 if sub == 0:
@@ -269,8 +274,7 @@ def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
             entries = list(slots.pop(("qk_head", r, sub))) if e0 < pos else []
             if e0 + per > pos:                                # the on-chip current entry
                 entries.append(cache.k[layer][pos])
-            q8 = np.stack([e[0] for e in entries]).astype(np.int64)
-            sc = np.array([e[1] for e in entries])
+            q8, sc = _stack(entries)
             kh = q8.reshape(-1, sh.kv_heads, hd)[:, hs // group, :]
             qq, sq = buf["qq"]
             part = np.einsum("hd,thd->ht", qq.astype(np.int64).reshape(sh.heads, hd)[hs], kh)
