@@ -1,8 +1,9 @@
 """`accel demo`: the main job in one command.
 
 Runs the small sweep every registered machine declares (its ``demo_spec`` under
-``workloads/sweeps/``; workloads are built if not cached), writes ``reports/demo/``
-(figures, summary.md, index.html) and prints where to look.
+``workloads/sweeps/``, or the wheel's copy, found by ``accel.resources``; workloads are
+built if not cached), writes ``reports/demo/`` (figures, summary.md, index.html) and
+prints where to look.
 """
 
 from __future__ import annotations
@@ -22,15 +23,6 @@ def demo_specs() -> list[tuple[str, str]]:
     return [(m.name, m.demo_spec) for m in registry.machines() if m.demo_spec]
 
 
-def specs_folder() -> Path:
-    import accel
-
-    folder = Path(accel.__file__).resolve().parents[1] / "workloads" / "sweeps"
-    if not folder.is_dir():
-        raise AccelError(f"built-in sweep specs not found at {folder} (run from a source checkout)")
-    return folder
-
-
 def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Output folder."),
     workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
@@ -41,12 +33,13 @@ def demo(
     from accel.cli.sweep import run_with_progress
     from accel.files import check_output_dir
     from accel.report import write_report
+    from accel.resources import spec_path, specs_dir
     from accel.sweep.executors import check_workers
     from accel.sweep.spec import load_spec
 
     check_workers(workers)   # bad input is exit 2 before any sweep, not three skipped sweeps
     check_output_dir(out, "--out")
-    folder = specs_folder()
+    specs_dir()              # a broken install is one error, not every sweep skipped
     out.mkdir(parents=True, exist_ok=True)
     summaries, problems, dbs = [], {}, []
     specs = demo_specs()
@@ -54,7 +47,7 @@ def demo(
         db = out / f"{name}.sqlite"
         err_console.print(f"[bold]demo[/bold]: {name}")
         try:
-            spec = load_spec(folder / f"{name}.yaml")
+            spec = load_spec(spec_path(name))
             s = run_with_progress(spec, db, workers=workers, fresh=fresh)
             summaries.append(s.to_dict())
             dbs.append(db)

@@ -1,0 +1,52 @@
+"""accel.resources: the run-time data folders in a checkout and in an installed wheel, and
+the build configuration that puts them into the wheel."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from accel import resources
+from accel.arch import registry
+from accel.errors import AccelError
+
+CHECKOUT = Path(resources.__file__).resolve().parents[1]
+
+
+def test_checkout_folders_are_found():
+    assert resources.specs_dir() == CHECKOUT / "workloads" / "sweeps"
+    assert resources.sim_dir() == CHECKOUT / "sim"
+    assert resources.rtl_dir() == CHECKOUT / "rtl"
+
+
+def test_every_demo_spec_resolves():
+    for m in registry.machines():
+        if m.demo_spec:
+            assert resources.spec_path(m.demo_spec).is_file(), m.name
+
+
+def test_the_packaged_copy_wins(tmp_path, monkeypatch):
+    """In a wheel the folders sit inside the package; a checkout beside it is ignored."""
+    pkg, checkout = tmp_path / "site" / "accel", tmp_path / "src"
+    (pkg / "_specs").mkdir(parents=True)
+    (pkg / "_specs" / "x.yaml").write_text("name: x\n")
+    (checkout / "workloads" / "sweeps").mkdir(parents=True)
+    monkeypatch.setattr(resources, "PKG_ROOT", pkg)
+    monkeypatch.setattr(resources, "CHECKOUT_ROOT", checkout)
+    assert resources.specs_dir() == pkg / "_specs"
+    assert resources.spec_path("x") == pkg / "_specs" / "x.yaml"
+    with pytest.raises(AccelError, match="no built-in sweep spec 'y'; known: x"):
+        resources.spec_path("y")
+    with pytest.raises(AccelError, match="sim/ files are missing"):
+        resources.sim_dir()
+
+
+def test_the_wheel_maps_the_same_folders():
+    """pyproject's force-include mapping and resources.FOLDERS name the same places."""
+    conf = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())
+    mapping = conf["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    expected = {src: f"accel/{packaged}" for packaged, src in resources.FOLDERS.values()}
+    assert mapping == expected
+    assert conf["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["accel"]
