@@ -24,6 +24,11 @@ What a machine declares (see README "Bring your own machine"):
   ``(config, workload, metrics) -> dict``, added to a sweep's metrics.  They are
   resolved by the sweep layer, so they may live in ``accel.hw`` (above ``arch``);
 * ``demo_spec``: the name of its small sweep under ``workloads/sweeps/`` for ``accel demo``;
+* ``commands`` (optional): ``"module:COMMANDS"``, a tuple of ``CliCommand``: the machine's
+  own ``accel <group> <verb>`` commands (studies, validations), built by ``accel.cli``;
+* ``readme_claims`` (optional): ``"module:function"`` references, each returning rows
+  ``(claim, paper, accel)`` of the README's generated results table (``accel.report``
+  resolves them, so they may live in ``accel.hw``);
 * ``workload_source`` (optional): ``"module:function"``, ``function(spec, **knobs)`` returning
   a ``Workload`` for names or files only this machine reads (e.g. a foreign simulator's
   layer table), or None to fall through to ``accel.workloads.builtin.resolve``.
@@ -34,6 +39,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -108,6 +114,8 @@ class CliTable:
 class CliOutput:
     json: dict                      # printed as one object with --json
     tables: tuple[CliTable, ...] = ()
+    text: str = ""                  # printed for people after the tables (e.g. a Markdown report)
+    exit_code: int = 0              # 1: a check that ran and failed (the output still prints)
 
 
 def _ref(ref: str) -> Any:
@@ -115,6 +123,37 @@ def _ref(ref: str) -> Any:
     mod, _, attr = ref.partition(":")
     m = importlib.import_module(mod)
     return getattr(m, attr) if attr else m
+
+
+# --- machine-specific commands and report rows: hooks the upper layers iterate ------------
+@dataclass(frozen=True)
+class CliContext:
+    """What ``accel.cli`` hands a machine's own command (no rich, no Typer below the CLI)."""
+
+    note: Callable[[str], None]               # a status line for people (silent with --json)
+    # progress(description, total) is a context manager yielding advance(n=1)
+    progress: Callable[[str, int], AbstractContextManager[Callable[..., None]]]
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class CliCommand:
+    """``accel <group> <verb>``: a machine's own command beyond ``accel sim <machine>``
+    (studies, validations), declared in its folder; ``accel.cli`` builds the Typer command
+    from ``options`` (plus ``--json``) and prints the returned ``CliOutput``, exiting with
+    its ``exit_code``."""
+
+    group: str                                 # the CLI word after `accel` ("bdwp")
+    verb: str                                  # "study"
+    help: str                                  # one line for --help
+    options: tuple[CliOption, ...]
+    run: Callable[..., CliOutput]              # run(ctx: CliContext, **options) -> CliOutput
+    group_help: str = ""                       # help of `accel <group>` (first command's wins)
+
+
+def times(v: float, digits: int = 2) -> str:
+    """A ratio as the README's results table writes it (``3.14×``), for readme_claims."""
+    return f"{v:,.{digits}f}×"
 
 
 @dataclass(frozen=True)
@@ -131,6 +170,9 @@ class Machine:
     derived_metrics: tuple[str, ...] = ()      # "module:function" (config, workload, metrics)
     demo_spec: str | None = None               # workloads/sweeps/<demo_spec>.yaml
     workload_source: str = ""                  # "module:function" for machine-only workload names
+    # --- hooks for the machine's own commands and README claims (see MachineHooks) -----
+    commands: str = ""                         # "module:COMMANDS", a tuple of CliCommand
+    readme_claims: tuple[str, ...] = ()        # "module:function" () -> list of (claim, paper, accel)
 
     # --- lazily resolved parts ------------------------------------------------------
     def config_module(self):
@@ -184,6 +226,16 @@ class Machine:
         from accel.workloads.builtin import KNOBS, resolve
 
         return resolve(spec, **{k: v for k, v in knobs.items() if k in KNOBS})
+
+    # --- hooks (commands, readme_claims) ------------------------------------------
+    def cli_commands(self) -> tuple[CliCommand, ...]:
+        """The machine's own ``accel <group> <verb>`` commands."""
+        return tuple(_ref(self.commands)) if self.commands else ()
+
+    def claims(self) -> list[Callable[[], list[tuple[str, str, str]]]]:
+        """Functions giving the README's "What the models say" rows for this machine.
+        Resolved by ``accel.report``, so a reference may point into ``accel.hw``."""
+        return [_ref(r) for r in self.readme_claims]
 
     def check_workload(self, workload) -> None:
         from accel.workloads.kinds import workload_kind

@@ -60,10 +60,8 @@ app.add_typer(sim_app, name="sim")
 # machine in accel.arch.registry).  Kept as an explicit list
 # so `accel --help` is the same on every machine and import errors are loud.
 from accel.cli import (  # noqa: E402
-    bdwp,
     cache,
     demo,
-    flightllm,
     report,
     rtl,
     sim,
@@ -71,8 +69,12 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim, flightllm, bdwp, rtl, sweep, report, demo, cache):
+for _mod in (workload, sim, rtl, sweep, report, demo, cache):
     _mod.register(app, sim_app)
+# then the machines' own commands (`accel <group> <verb>`, Machine.commands: studies,
+# validations), declared in their folders; a group may not take a word used above
+sim.register_machine_commands(
+    app, {g.name for g in app.registered_groups} | {c.name for c in app.registered_commands})
 
 
 # --- numbers from the command line: one check for every command -------------------------

@@ -1,19 +1,22 @@
-"""`accel sim <machine>`: one command per registered machine, built from its declaration.
+"""`accel sim <machine>` and each machine's own `accel <group> <verb>` commands, built from
+their declarations in the machine folders.
 
 Each machine declares its options in its own folder (``accel.arch.registry.CliOption``)
-and a ``run(note, **options) -> CliOutput``; this module turns the options into a Typer
-command, prints the ``CliOutput`` (rich tables, or one JSON object with --json) and
-names no machine.
+and a ``run(note, **options) -> CliOutput``; it may also declare further commands
+(``Machine.commands``: ``CliCommand``, e.g. ``accel bdwp study``).  This module turns the
+options into Typer commands, prints the ``CliOutput`` (rich tables, or one JSON object with
+--json), exits with its ``exit_code`` and names no machine.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import typer
 
 from accel.arch import registry
-from accel.cli.common import emit_json, err_console, out_console
+from accel.cli.common import emit_json, err_console, out_console, progress
 
 
 def _parameter(opt: registry.CliOption) -> inspect.Parameter:
@@ -24,31 +27,60 @@ def _parameter(opt: registry.CliOption) -> inspect.Parameter:
                                                   show_default=opt.shown_default or True))
 
 
-def build_command(machine: registry.Machine):
-    """The Typer callback of ``accel sim <machine.name>``."""
-    options = machine.cli_options()
+def _note(as_json: bool) -> Callable[[str], None]:
+    # status lines are for people at a terminal; in logs a refused command's stderr
+    # is its one `error:` line
+    if as_json or not err_console.is_terminal:
+        return lambda msg: None
+    return lambda msg: err_console.print(f"[bold]{msg}[/]")
+
+
+def _command(options: tuple[registry.CliOption, ...], run: Callable[..., registry.CliOutput],
+             name: str, doc: str):
+    """A Typer callback with ``options`` + ``--json`` that calls ``run(as_json, **options)``
+    and prints its CliOutput."""
 
     def command(**kwargs) -> None:
         as_json = kwargs.pop("as_json")
-        # status lines are for people at a terminal; in logs a refused command's stderr
-        # is its one `error:` line
-        quiet = as_json or not err_console.is_terminal
-        note = (lambda msg: None) if quiet else (lambda msg: err_console.print(f"[bold]{msg}[/]"))
-        out = machine.cli_module().run(note, **kwargs)
+        out = run(as_json, **kwargs)
         if as_json:
             emit_json(out.json)
-            return
-        for table in out.tables:
-            _print_table(table)
+        else:
+            for table in out.tables:
+                _print_table(table)
+            if out.text:
+                out_console.print(out.text)
+        if out.exit_code:
+            raise typer.Exit(out.exit_code)
 
     params = [_parameter(o) for o in options]
     params.append(inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                                     default=typer.Option(False, "--json",
                                                          help="print one JSON object")))
     command.__signature__ = inspect.Signature(params)
-    command.__name__ = f"sim_{machine.name}"
-    command.__doc__ = machine.summary
+    command.__name__ = name
+    command.__doc__ = doc
     return command
+
+
+def build_command(machine: registry.Machine):
+    """The Typer callback of ``accel sim <machine.name>``."""
+    return _command(machine.cli_options(),
+                    lambda as_json, **kw: machine.cli_module().run(_note(as_json), **kw),
+                    f"sim_{machine.name}", machine.summary)
+
+
+def build_machine_command(cmd: registry.CliCommand):
+    """The Typer callback of a machine's own ``accel <group> <verb>``."""
+
+    def run(as_json: bool, **kw) -> registry.CliOutput:
+        ctx = registry.CliContext(note=_note(as_json),
+                                  progress=lambda what, total: progress(what, total,
+                                                                        enabled=not as_json),
+                                  as_json=as_json)
+        return cmd.run(ctx, **kw)
+
+    return _command(cmd.options, run, f"{cmd.group}_{cmd.verb}".replace("-", "_"), cmd.help)
 
 
 def _print_table(table: registry.CliTable) -> None:
@@ -69,3 +101,19 @@ def register(app: typer.Typer, sim_app: typer.Typer) -> None:
     for machine in registry.machines():
         if machine.cli:
             sim_app.command(machine.name, help=machine.summary)(build_command(machine))
+
+
+def register_machine_commands(app: typer.Typer, taken: set[str]) -> None:
+    """Add every machine's own commands (``Machine.commands``) as `accel <group> <verb>`.
+    A group may not reuse a word of the CLI's own (``taken``)."""
+    groups: dict[str, typer.Typer] = {}
+    for machine in registry.machines():
+        for cmd in machine.cli_commands():
+            if cmd.group in taken:
+                raise RuntimeError(f"machine {machine.name} declares command group "
+                                   f"{cmd.group!r}, a word accel's CLI already uses")
+            if cmd.group not in groups:
+                groups[cmd.group] = typer.Typer(help=cmd.group_help or cmd.help,
+                                                no_args_is_help=True)
+                app.add_typer(groups[cmd.group], name=cmd.group)
+            groups[cmd.group].command(cmd.verb, help=cmd.help)(build_machine_command(cmd))

@@ -33,3 +33,22 @@ def pe_array_metrics(config, workload, metrics) -> dict[str, float]:
            if k != "fitted_on" and isinstance(v, int | float) and not isinstance(v, bool)}
     out["hw_fp16"] = fp16
     return out
+
+
+def pe_array_cost_claims() -> list[tuple[str, str, str]]:
+    """SAT's row of the README's results table (``Machine.readme_claims``): the preset's PE
+    array from the FP16 resource model (Yosys builds, leave-one-out error)."""
+    from accel.arch.sat.config import DEFAULT_PRESET, PRESETS
+    from accel.hw import resources
+
+    c = PRESETS[DEFAULT_PRESET]
+    e = resources.estimate(c.pe_rows, c.pe_cols, c.mults_per_pe, c.group_m,
+                           pipelined=c.pipelined_tiles, dtype="fp16")
+    h = resources.holdout_error("fp16")
+    lut = h["summary"]["LUT"]
+    return [(f"SAT preset PE array cost ({c.pe_rows}x{c.pe_cols}, {c.mults_per_pe} FP16 "
+             f"multipliers/PE, M = {c.group_m}), FP16 resource model on {h['n_configs']} "
+             "Yosys builds", "not public",
+             f"{e['DSP48E2']:,.0f} DSP48E2, {e['FF'] / 1e3:,.0f} k FF, {e['LUT'] / 1e6:.2f} M LUT, "
+             f"{e['CARRY'] / 1e3:,.0f} k CARRY8 (LOO LUT error {lut['mean_rel_error']:.1%} mean, "
+             f"{lut['max_rel_error']:.1%} max)".replace("%", " %"))]

@@ -14,6 +14,8 @@ MACHINE = Machine(
     view="accel.arch.flightllm.view:VIEWS",
     derived_metrics=("accel.arch.flightllm.machine:roofline_metrics",),
     demo_spec="flightllm-llama2-demo",
+    commands="accel.arch.flightllm.commands:COMMANDS",
+    readme_claims=("accel.arch.flightllm.claims:study_claims",),
 )
 
 

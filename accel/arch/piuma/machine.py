@@ -14,6 +14,7 @@ MACHINE = Machine(
     view="accel.arch.piuma.view:VIEWS",
     derived_metrics=("accel.arch.piuma.machine:traffic_metrics",),
     demo_spec="piuma-rmat-demo",
+    readme_claims=("accel.arch.piuma.claims:study_claims",),
 )
 
 

@@ -16,4 +16,7 @@ MACHINE = Machine(
     # sweep layer resolves this reference)
     derived_metrics=("accel.hw.resource_metrics:pe_array_metrics",),
     demo_spec="sat-minilm-demo",
+    commands="accel.arch.sat.commands:COMMANDS",
+    readme_claims=("accel.arch.sat.claims:study_claims",
+                   "accel.hw.resource_metrics:pe_array_cost_claims"),
 )
