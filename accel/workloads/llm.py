@@ -24,6 +24,7 @@ import numpy as np
 
 from accel.errors import WorkloadError
 from accel.workloads.formats import Block
+from accel.workloads.nm import parse_nm
 from accel.workloads.ops import Gemm, Workload
 
 SPARSE_M = 16                      # FlightLLM block / group size [paper]
@@ -163,12 +164,8 @@ def parse_sparsity(text: str) -> tuple[str, float]:
         if not lo <= d <= hi:
             raise WorkloadError(f"bad sparsity {text!r}: density must be in [{lo}, {hi}]")
         return "mixed", d
-    parts = t.split(":")
-    if len(parts) == 2:
-        try:
-            n, m = int(parts[0]), int(parts[1])
-        except ValueError:
-            raise WorkloadError(f"bad sparsity {text!r}; use dense, N:16 or mixed:D") from None
+    if ":" in t:
+        n, m = parse_nm(t, f"bad sparsity {text!r}: N:M", example="N:16 (or dense, mixed:D)")
         if m != SPARSE_M:
             raise WorkloadError(f"unsupported M={m} in {text!r}: FlightLLM groups are M=16")
         if n not in SUPPORTED_N:

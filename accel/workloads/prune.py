@@ -30,6 +30,7 @@ import numpy as np
 
 from accel.errors import WorkloadError
 from accel.workloads.formats import nm_compress, validate_nm
+from accel.workloads.nm import parse_nm
 
 PRUNE_METHODS = ("dense", "nm", "bdwp", "unstructured", "wanda", "block")
 BLOCK_SIZE = 16                  # FlightLLM: one N per 16x16 weight block, M = 16 [paper]
@@ -58,11 +59,7 @@ def _int(tok: str, text: str) -> int:
 
 
 def _nm(n_tok: str, m_tok: str, text: str) -> tuple[int, int]:
-    n, m = _int(n_tok, text), _int(m_tok, text)
-    if m < 1 or m > 32:
-        raise WorkloadError(f"--prune {text!r}: M must be in 1..32, got M={m}")
-    if n < 1 or n >= m:
-        raise WorkloadError(f"--prune {text!r}: N:M needs 1 <= N < M, got {n}:{m}")
+    n, m = parse_nm(f"{n_tok}:{m_tok}", f"--prune {text!r}: N:M", strict=True, max_m=32)
     validate_nm(n, m)
     return n, m
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accel.errors import ConfigError
+from accel.workloads.nm import parse_nm
 
 DATAFLOWS = ("os", "ws")          # buffer-level loop order, see accel/arch/sat/schedule.py
 OPTIMIZERS = ("sgd", "adam")
@@ -18,13 +19,7 @@ OPTIMIZERS = ("sgd", "adam")
 
 def parse_pattern(text: str) -> tuple[int, int]:
     """``"2:8"`` -> (2, 8); raises ConfigError naming the text."""
-    parts = str(text).split(":")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ConfigError(f"N:M pattern must look like 2:8, got {text!r}")
-    n, m = int(parts[0]), int(parts[1])
-    if not 1 <= n <= m:
-        raise ConfigError(f"N:M pattern needs 1 <= N <= M, got {text!r}")
-    return n, m
+    return parse_nm(text, "N:M pattern", error=ConfigError)
 
 
 @dataclass(frozen=True)

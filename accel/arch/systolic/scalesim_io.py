@@ -27,6 +27,7 @@ from pathlib import Path
 from accel.arch.systolic.config import DATAFLOWS, MAX_ARRAY_SIDE, SystolicConfig
 from accel.errors import ConfigError, WorkloadError
 from accel.workloads.formats import NM, Dense
+from accel.workloads.nm import parse_nm
 from accel.workloads.ops import Gemm, Workload
 
 MAX_DIM = 1 << 24          # per GEMM dimension; bounds the fold walk and any allocation
@@ -96,13 +97,7 @@ def _int(tok: str, what: str, where: str, low: int = 1) -> int:
 
 
 def _sparsity(tok: str, where: str) -> tuple[int, int]:
-    parts = tok.strip().split(":")
-    if len(parts) != 2 or not all(x.strip().isdigit() for x in parts):
-        raise WorkloadError(f"{where}: sparsity must look like 2:4, got {tok.strip()!r}")
-    n, m = int(parts[0]), int(parts[1])
-    if not 1 <= n <= m or m > 1024:
-        raise WorkloadError(f"{where}: sparsity {tok.strip()!r} needs 1 <= N <= M <= 1024")
-    return n, m
+    return parse_nm(tok, f"{where}: sparsity", max_m=1024, example="2:4")
 
 
 def _operand(k: int, n_cols: int, nm: tuple[int, int]):
