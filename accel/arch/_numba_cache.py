@@ -33,7 +33,6 @@ import sys
 from pathlib import Path
 
 import numba
-from numba.core import caching
 
 ARCH_ROOT = Path(__file__).resolve().parent
 PKG_ROOT = ARCH_ROOT.parent  # the `accel` package
@@ -107,45 +106,117 @@ def source_key(py_file: str) -> str:
     return h.hexdigest()[:20]
 
 
-class AccelCacheLocator(caching._CacheLocator):
-    """Numba cache locator for kernels under ``accel/arch`` (see the module docstring)."""
-
-    def __init__(self, py_func, py_file):
-        self._lineno = py_func.__code__.co_firstlineno
-        path = Path(py_file).resolve()
-        self._key = source_key(str(path))
-        self._cache_path = str(cache_root() / self._key / path.parent.relative_to(ARCH_ROOT))
-
-    def get_cache_path(self):
-        return self._cache_path
-
-    def get_source_stamp(self):
-        # The folder is already keyed by the whole tree's hash; the stamp repeats it so an
-        # index copied between folders is still rejected.
-        return self._key
-
-    def get_disambiguator(self):
-        return str(self._lineno)
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        try:
-            Path(py_file).resolve().relative_to(ARCH_ROOT)
-        except (ValueError, OSError):
-            return None  # not an accel kernel: Numba's own locators decide
-        self = cls(py_func, py_file)
-        try:
-            self.ensure_cache_path()
-        except OSError:
-            return None  # unwritable cache folder: Numba falls back (and may not cache)
-        return self
+def cache_dir(py_file: str | os.PathLike) -> Path:
+    """Where the compiled kernels of the accel module ``py_file`` live for its current
+    sources (``<root>/<source key>/<module folder under accel/arch>``)."""
+    path = Path(py_file).resolve()
+    return cache_root() / source_key(str(path)) / path.parent.relative_to(ARCH_ROOT)
 
 
-def install() -> None:
-    """Put accel's locator first (idempotent)."""
-    classes = caching.CacheImpl._locator_classes
-    if AccelCacheLocator not in classes:
-        classes.insert(0, AccelCacheLocator)
+def is_compiled(py_file: str | os.PathLike) -> bool:
+    """True when at least one ``@njit(cache=True)`` kernel defined in ``py_file`` has a
+    compiled entry for the module's current sources, i.e. importing and running it loads
+    instead of compiling.  Numba names a kernel's index ``<module stem>.<function>-<line>
+    .py<version>.nbi``; a module without kernels has none, so no source scan is needed."""
+    path = Path(py_file).resolve()
+    try:
+        folder = cache_dir(path)
+    except (ValueError, OSError):   # not a module under accel/arch: no accel kernel cache
+        return False
+    return any(folder.glob(f"{path.stem}.*.nbi"))
 
 
-install()
+def package_compiled(folder: str | os.PathLike) -> bool:
+    """True when any module of the package ``folder`` (e.g. a machine's) has a compiled
+    kernel for its current sources (a run compiles the kernels it needs, not all)."""
+    return any(is_compiled(py) for py in sorted(Path(folder).glob("*.py")))
+
+
+# --- the one place that uses Numba internals ---------------------------------------------
+# Numba has no public hook for choosing where a cached kernel lives and when it is stale
+# (NUMBA_CACHE_DIR moves the cache but keeps the caller-timestamp check that numba#6845
+# describes).  accel therefore subclasses ``numba.core.caching._CacheLocator`` and puts it
+# first in ``CacheImpl._locator_classes``, both private.  pyproject.toml bounds numba to
+# the versions this was checked with (TESTED_NUMBA); outside them, or when those names
+# are gone, nothing is installed: Numba's own locator is pointed (through its public
+# NUMBA_CACHE_DIR setting) at ``<root>/unkeyed``, so still nothing is written into the
+# package, and a warning says that an edit may now be served stale.
+TESTED_NUMBA = ((0, 60), (0, 69))   # [low, high) as in pyproject.toml's numba bound
+
+
+def _numba_version() -> tuple[int, int]:
+    import re
+
+    found = re.match(r"(\d+)\.(\d+)", numba.__version__)
+    return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+@functools.cache
+def _locator_class():
+    from numba.core import caching
+
+    class AccelCacheLocator(caching._CacheLocator):
+        """Numba cache locator for kernels under ``accel/arch`` (see the module docstring)."""
+
+        def __init__(self, py_func, py_file):
+            self._lineno = py_func.__code__.co_firstlineno
+            path = Path(py_file).resolve()
+            self._key = source_key(str(path))
+            self._cache_path = str(cache_dir(path))
+
+        def get_cache_path(self):
+            return self._cache_path
+
+        def get_source_stamp(self):
+            # The folder is already keyed by the whole tree's hash; the stamp repeats it so
+            # an index copied between folders is still rejected.
+            return self._key
+
+        def get_disambiguator(self):
+            return str(self._lineno)
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            try:
+                Path(py_file).resolve().relative_to(ARCH_ROOT)
+            except (ValueError, OSError):
+                return None  # not an accel kernel: Numba's own locators decide
+            self = cls(py_func, py_file)
+            try:
+                self.ensure_cache_path()
+            except OSError:
+                return None  # unwritable cache folder: Numba falls back (and may not cache)
+            return self
+
+    return AccelCacheLocator, caching.CacheImpl._locator_classes
+
+
+def install() -> bool:
+    """Put accel's locator first (idempotent); False when this Numba is not one it was
+    checked with (the kernels then use Numba's own cache under ``<root>/unkeyed``)."""
+    low, high = TESTED_NUMBA
+    if not low <= _numba_version() < high:
+        return _fallback(f"numba {numba.__version__} is outside the versions accel's kernel "
+                         f"cache was checked with ({'.'.join(map(str, low))} to "
+                         f"<{'.'.join(map(str, high))})")
+    try:
+        cls, classes = _locator_class()
+    except (ImportError, AttributeError) as exc:
+        return _fallback(f"numba {numba.__version__} lacks the cache locator interface ({exc})")
+    if cls not in classes:
+        classes.insert(0, cls)
+    return True
+
+
+def _fallback(why: str) -> bool:
+    import warnings
+
+    if not os.environ.get("NUMBA_CACHE_DIR"):   # the user's own choice wins
+        numba.config.CACHE_DIR = str(cache_root() / "unkeyed")
+    warnings.warn(f"{why}: compiled kernels use Numba's own cache, which does not notice an "
+                  "edit to a module a kernel calls (`accel cache clear --only numba` after "
+                  "editing)", RuntimeWarning, stacklevel=3)
+    return False
+
+
+INSTALLED = install()

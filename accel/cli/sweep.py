@@ -38,19 +38,16 @@ def kernels_cached(machine: str) -> bool:
     one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
     import importlib
 
-    from accel.arch._numba_cache import ARCH_ROOT, cache_root, source_key
+    from accel.arch._numba_cache import ARCH_ROOT, package_compiled
     from accel.sweep.machines import get_adapter
 
     try:
         pkg = importlib.import_module(get_adapter(machine).pkg)
         folder = Path(pkg.__file__).resolve().parent
-        rel = folder.relative_to(ARCH_ROOT)
+        folder.relative_to(ARCH_ROOT)
     except (ImportError, ValueError, TypeError, AccelError):
         return True
-    for py in folder.glob("*.py"):
-        if "@njit" in py.read_text() and any((cache_root() / source_key(str(py)) / rel).glob("*.nbi")):
-            return True
-    return False
+    return package_compiled(folder)
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import accel
 
 PKG = Path(accel.__file__).resolve().parent
@@ -100,3 +102,48 @@ def test_key_covers_what_a_kernel_imports_and_nothing_else():
     # a report view, a study or the CLI cannot change compiled code: editing them recompiles nothing
     assert not {"arch/sat/view.py", "arch/sat/study.py", "arch/registry.py"} & deps
     assert not any(d.startswith("cli/") for d in deps)
+
+
+def test_is_compiled_reads_the_kernel_index(monkeypatch, tmp_path):
+    """`is_compiled` answers from the cache's index files for the module's current source
+    key (what Numba loads), not from the module's text."""
+    from accel.arch import _numba_cache as nc
+
+    monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path))
+    kernels = PKG / "arch" / "sat" / "_kernels.py"
+    assert not nc.is_compiled(kernels) and not nc.package_compiled(kernels.parent)
+    folder = nc.cache_dir(kernels)
+    folder.mkdir(parents=True)
+    (folder / "pe_array.tile_cycles-12.py311.nbi").write_bytes(b"")   # another module's kernel
+    assert not nc.is_compiled(kernels) and not nc.package_compiled(kernels.parent)
+    (folder / "_kernels.walk_gemms-40.py311.nbi").write_bytes(b"")
+    assert nc.is_compiled(kernels) and nc.package_compiled(kernels.parent)
+    assert not nc.is_compiled(PKG / "cli" / "sweep.py")   # not under accel/arch
+
+
+def test_numba_bound_is_the_guard_of_the_private_locator():
+    """pyproject's numba bound and the versions the locator is installed for are one range."""
+    import tomllib
+
+    from accel.arch._numba_cache import TESTED_NUMBA
+
+    deps = tomllib.loads((PKG.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    spec = next(d for d in deps if d.startswith("numba"))
+    (lo, hi) = (".".join(map(str, v)) for v in TESTED_NUMBA)
+    assert spec == f"numba>={lo},<{hi}", spec
+
+
+def test_untested_numba_keeps_kernels_out_of_the_package(monkeypatch, tmp_path):
+    import numba
+
+    from accel.arch import _numba_cache as nc
+
+    monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(nc, "_numba_version", lambda: (9, 1))
+    with pytest.warns(RuntimeWarning, match="outside the versions"):
+        assert nc.install() is False
+    assert numba.config.CACHE_DIR == str(tmp_path / "unkeyed")
+    monkeypatch.undo()
+    assert nc.install() is True   # the tested version: the locator again (idempotent)
