@@ -5,6 +5,7 @@ since a lazy import is still a dependency) and checks it against the layer order
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,40 @@ def graph() -> dict[str, list[tuple[int, str]]]:
     return {_module_name(p): imports(p) for p in sorted(ROOT.rglob("*.py"))}
 
 
+# A module named in a string is a dependency too: importlib.import_module("accel.cli.x"),
+# __import__, or a "module:attr" reference another layer resolves.  Registry hooks that
+# the layer above resolves (accel.arch.registry.Machine) may point up to just below it.
+_REF = re.compile(r"accel(?:\.\w+)+(?::\w+)?")
+RESOLVED_BY = {"derived_metrics": "sweep", "readme_claims": "report"}
+
+
+def string_refs(path: Path, module: str | None = None) -> list[tuple[int, str, int]]:
+    """(line, referenced accel module, highest layer allowed) of every module name in a
+    string constant of the file (whole-string matches only; f-strings by their prefix)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    module = module or _module_name(path)
+    own = layer(module)
+    bound = {}   # id of a constant under a hook keyword -> the layer that resolves it
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in RESOLVED_BY:
+            for sub in ast.walk(node.value):
+                bound[id(sub)] = LAYERS[RESOLVED_BY[node.arg]] - 1
+    out = []
+    for node in ast.walk(tree):
+        text = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr) and node.values and \
+                isinstance(node.values[0], ast.Constant) and isinstance(node.values[0].value, str):
+            text = node.values[0].value.rstrip(".")   # f"accel.arch.{name}": its prefix
+            if not _REF.fullmatch(text):
+                continue
+        if text is None or not _REF.fullmatch(text):
+            continue
+        out.append((node.lineno, text.split(":")[0], bound.get(id(node), own)))
+    return out
+
+
 def test_layer_table_covers_every_subpackage():
     subpackages = {p.name for p in ROOT.iterdir() if p.is_dir() and any(p.glob("*.py"))}
     assert subpackages <= set(LAYERS), subpackages - set(LAYERS)
@@ -67,6 +102,30 @@ def test_imports_point_down():
                   for mod, deps in graph().items() for line, target in deps
                   if layer(target) > layer(mod)]
     assert not violations, "\n".join(violations)
+
+
+def test_no_upward_reference_by_string():
+    violations = [f"{_module_name(p)}:{line} names {target} (layer {layer(target)} > {limit})"
+                  for p in sorted(ROOT.rglob("*.py"))
+                  for line, target, limit in string_refs(p)
+                  if layer(target) > limit]
+    assert not violations, "\n".join(violations)
+
+
+def test_string_check_sees_an_upward_reference(tmp_path):
+    src = ("import importlib\n"
+           "def f(n):\n"
+           "    importlib.import_module('accel.cli.common')\n"
+           "    importlib.import_module(f'accel.report.{n}')\n"
+           "    return __import__('accel.sweep.runner')\n"
+           "M = Machine(view='accel.hw.x:V', derived_metrics=('accel.hw.y:f',),\n"
+           "            readme_claims=('accel.cli.z:g',))\n")
+    probe = tmp_path / "probe.py"
+    probe.write_text(src)
+    found = [(t, layer(t) > limit) for _, t, limit in string_refs(probe, "accel.arch.probe")]
+    assert sorted(found) == sorted([("accel.cli.common", True), ("accel.report", True),
+                                    ("accel.sweep.runner", True), ("accel.hw.x", True),
+                                    ("accel.hw.y", False), ("accel.cli.z", True)])
 
 
 def test_walker_sees_an_upward_import(tmp_path):
