@@ -107,11 +107,13 @@ def register_machine_commands(app: typer.Typer, taken: set[str]) -> None:
     """Add every machine's own commands (``Machine.commands``) as `accel <group> <verb>`.
     A group may not reuse a word of the CLI's own (``taken``)."""
     groups: dict[str, typer.Typer] = {}
+    seen: set[tuple[str, str]] = set()
     for machine in registry.machines():
         for cmd in machine.cli_commands():
-            if cmd.group in taken:
-                raise RuntimeError(f"machine {machine.name} declares command group "
-                                   f"{cmd.group!r}, a word accel's CLI already uses")
+            if cmd.group in taken or (cmd.group, cmd.verb) in seen:
+                raise RuntimeError(f"machine {machine.name} declares `accel {cmd.group} "
+                                   f"{cmd.verb}`, words accel's CLI already uses")
+            seen.add((cmd.group, cmd.verb))
             if cmd.group not in groups:
                 groups[cmd.group] = typer.Typer(help=cmd.group_help or cmd.help,
                                                 no_args_is_help=True)

@@ -57,9 +57,13 @@ def test_a_failed_check_exits_1_with_its_output(toy, capsys):
     assert json.loads(capsys.readouterr().out)["all_ok"] is False
 
 
-def test_a_group_may_not_take_a_cli_word(toy):
-    with pytest.raises(RuntimeError, match="toy-study"):
+def test_a_group_may_not_take_a_cli_word(toy, monkeypatch):
+    with pytest.raises(RuntimeError, match="toy-study check"):
         _app({"toy-study"})
+    twin = dataclasses.replace(toy, name="toy-twin")   # a second machine, the same command
+    monkeypatch.setitem(registry._EXTRA, twin.name, twin)
+    with pytest.raises(RuntimeError, match="toy-twin declares `accel toy-study check`"):
+        _app()
 
 
 def test_readme_rows_come_from_the_hooks(toy, monkeypatch):
