@@ -29,8 +29,10 @@ def register(app: typer.Typer, _sim_app: typer.Typer) -> None:
         res = validate(cfg, on_chip=on_chip)
         if json_out:
             emit_json(res)
-            return
-        _print(res)
+        else:
+            _print(res)
+        if not res["all_ok"]:   # a reference check ran and failed (validate.py: what counts)
+            raise typer.Exit(1)
 
 
 def _print(res: dict) -> None:

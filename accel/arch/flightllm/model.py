@@ -28,7 +28,7 @@ from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.6"   # 0.6: prefill streams every weight tile once per token group, each SLR's slice through the HBM switch on one channel (vhk158, vhk158-artifact), as the artifact's IR_linear_mm; with fuse_misc_into_mv the decode softmax runs per head behind its QK^T MVs (IR_attention_mv); INT32 q/k/v/o bias loads (vhk158-artifact); validate() adds the one-SLR comparison.  0.5: the SLR parallel-efficiency constant (0.8) removed; SLRs modelled: whole-instruction / whole-head split (busiest SLR bounds each op), every SLR loads an op's whole input.  0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
+MODEL_VERSION = "flightllm-0.7"   # history: CHANGELOG.md beside this file
 
 
 @dataclass
@@ -165,11 +165,14 @@ def _lengths(workload: Workload) -> tuple[int, int]:
         raise WorkloadError(f"workload {workload.name} has no prefill/decode lengths") from None
 
 
-def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: bool = True,
+def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: bool | None = None,
              length_adaptive: bool = True, storage: bool = True,
              compute_outputs: bool = True) -> FlightLLMResult:
+    """``on_chip_decode``: None = the preset's dataflow (``config.on_chip_decode``)."""
     t0 = time.perf_counter()
     config.validate()
+    if on_chip_decode is None:
+        on_chip_decode = config.on_chip_decode
     shape = shape_of(workload)
     P, D = _lengths(workload)
     if P <= 0 or D <= 0:

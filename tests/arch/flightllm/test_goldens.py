@@ -102,8 +102,23 @@ def test_artifact_instruction_cycles_by_hand():
 
 
 def _dense_linear(cfg, k: int, n: int):
+    """A dense op outside FSB mode: values only (the artifact's mask_mode none)."""
     block_n = np.full((k // 16, n // 16), 16, np.int64)
-    return C.weight_tiles("w", k, block_n, cfg)
+    return C.weight_tiles("w", k, block_n, cfg, sparse=np.zeros(n // 16, bool))
+
+
+def test_fsb_mode_bytes_by_hand():
+    """An all-16:16 INT8 op, K = 64, N = 32 (two 16-column stripes of 4 blocks): outside
+    FSB mode 64 x 32 = 2048 B; in FSB mode (``fsb_all_linears``, the U280) each kept weight
+    adds its 4-bit index (64 x 16 / 2 = 512 B per stripe) and each block its FSB byte
+    (4 per stripe): 2 x (1024 + 512 + 4) = 3080 B.  Chain slots do not change."""
+    block_n = np.full((4, 2), 16, np.int64)
+    for fsb, want in ((False, 2048), (True, 3080)):
+        cfg = dataclasses.replace(PRESETS["u280"], weight_bits=8.0, fsb_all_linears=fsb)
+        t = C.weight_tiles("w", 64, block_n, cfg)
+        assert t.total_bytes == want
+        assert int(t.slots.sum()) == int(C.weight_tiles(
+            "w", 64, block_n, dataclasses.replace(cfg, fsb_all_linears=not fsb)).slots.sum())
 
 
 def test_whole_instruction_slr_split_by_hand():
@@ -155,14 +170,13 @@ def test_prefill_weight_reload_by_hand():
     * reload: LD 1 = 2 slices of 1024 B on channels 0 and 16, 10 + 1024 / 1 = 1034, +20 =
       1054; LD 2 queues behind it on the same channels: 2068, +20 = 2088; MM 1 1054 ->
       1182, MM 2 waits LD 2: 2088 -> 2216 (the op is LD-bound);
-    * weight-stationary, striped (before 0.6): one LD of 8 x 256 B chunks on 8 channels,
+    * weight-stationary, striped (the U280's prefill): one LD of 8 x 256 B chunks on 8 channels,
       10 + 128 = 138, +20 = 158; MM 158 -> 286 -> 414."""
     base = dataclasses.replace(PRESETS["u280"], cores=2, mm_macs_per_core=16, weight_bits=8.0,
                                compute_setup_cycles=0, mm_token_tile=2)
     for reload, want in ((True, [1054.0, 2088.0, 1182.0, 2216.0]),
                          (False, [158.0, 286.0, 414.0])):
-        cfg = dataclasses.replace(base, prefill_weight_reload=reload,
-                                  prefill_weight_one_channel=reload)
+        cfg = dataclasses.replace(base, prefill_weight_stream=reload)
         b = C.Builder(cfg)
         b.linear(_dense_linear(cfg, 64, 32), 4)
         prog = b.build()
