@@ -1,9 +1,9 @@
-"""Code generation: transformer layers -> FlightLLM instruction streams (int64 arrays).
+"""Code generation: transformer layers -> FlightLLM instruction streams (``isa.INSTR`` records).
 
 Weight tiling and byte accounting live in ``tiles``, instruction-storage accounting in
 ``storage``; this module only emits instructions.
 
-One row per instruction, columns ``_kernels.F_*``: unit (LD, ST, MM, MV, MISC, SYS),
+One record per instruction (``isa.INSTR``): unit (LD, ST, MM, MV, MISC, SYS),
 HBM bytes, compute cycles, wait mask, release mask (bit u = token to/from unit u),
 kind, useful MACs, layer.  Dataflow choices (documented, since the artifact's RTL is
 withheld):
@@ -38,34 +38,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel.arch.flightllm._kernels import (
-    F_BAR,
-    F_BYTES,
-    F_CH,
-    F_CYCLES,
-    F_KIND,
-    F_LAYER,
-    F_MACS,
-    F_OP,
-    F_REL,
-    F_SPLIT,
-    F_SUB,
-    F_UNIT,
-    F_WAIT,
-    N_UNITS,
-    NF,
-)
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import attention_kept_blocks
+from accel.arch.flightllm.isa import (  # noqa: F401  (unit/kind numbers re-exported)
+    INSTR,
+    K_ACT,
+    K_ACT_IN,
+    K_ACT_VEC,
+    K_ACTFN,
+    K_ATTN,
+    K_ELT,
+    K_EMBED,
+    K_KV,
+    K_LINEAR,
+    K_NORM,
+    K_ROPE,
+    K_SOFTMAX,
+    K_SYNC,
+    K_WEIGHT,
+    K_WEIGHT_X,
+    KINDS,
+    LD,
+    MISC,
+    MM,
+    MV,
+    N_UNITS,
+    ST,
+    SYS,
+    UNIT_NAMES,
+    program,
+)
 from accel.arch.flightllm.tiles import OpTiles, fused_tiles, weight_tiles  # noqa: F401 (re-exported)
 from accel.workloads.llm import LLMShape
 
-LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
-UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
-KINDS = ("weight", "act", "kv", "linear", "attn", "softmax", "norm", "act_fn", "eltwise",
-         "rope", "sync", "embed", "act_vec", "act_in", "weight_x")
-K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_ROPE, \
-    K_SYNC, K_EMBED, K_ACT_VEC, K_ACT_IN, K_WEIGHT_X = range(len(KINDS))
 # How decode's activation vectors meet HBM, as in the authors' instruction generator
 # (artifact profile/inst_gen/layer_support/): the vector an MV reads is loaded into its
 # input buffer through the HBM switch from another port's channel, one channel at the
@@ -142,29 +147,29 @@ class Builder:
         length, so a longer context never moves a later transfer's channels).
         ``split``: a vector moved as that many slices at once, one per SLR (its share of
         the output columns or heads), each on its own channel."""
-        a = np.zeros((n, NF), np.int64)
+        a = program(n)
         if ch is None and unit in (LD, ST) and kind in (K_ACT_VEC, K_ACT_IN, K_EMBED):
             ch = (self.vec_ch + np.arange(n)) % self.cfg.hbm_channels
             self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
-        a[:, F_CH] = 0 if ch is None else ch
-        a[:, F_SPLIT] = split
-        a[:, F_OP] = self.op_id
-        a[:, F_SUB] = np.arange(n)
+        a["ch"] = 0 if ch is None else ch
+        a["split"] = split
+        a["op"] = self.op_id
+        a["sub"] = np.arange(n)
         if self._bar and n > 0:
-            a[0, F_BAR] = 1
+            a["bar"][0] = 1
             self._bar = False
-        a[:, F_UNIT] = unit
-        a[:, F_BYTES] = nbytes
-        a[:, F_CYCLES] = cycles
-        a[:, F_WAIT] = wait
-        a[:, F_REL] = rel
-        a[:, F_KIND] = kind
-        a[:, F_MACS] = macs
+        a["unit"] = unit
+        a["nbytes"] = nbytes
+        a["cycles"] = cycles
+        a["wait"] = wait
+        a["rel"] = rel
+        a["kind"] = kind
+        a["macs"] = macs
         self.parts.append(a)
         return a
 
     def build(self) -> np.ndarray:
-        return np.concatenate(self.parts) if self.parts else np.zeros((0, NF), np.int64)
+        return np.concatenate(self.parts) if self.parts else program(0)
 
     # --- primitive ops --------------------------------------------------------------
     def slr_factor(self, units: int) -> float:
@@ -253,7 +258,7 @@ class Builder:
                        rel=bit(unit), kind=K_WEIGHT_X if one_ch else K_WEIGHT,
                        ch=0 if one_ch else self.stripe_ch(np.tile(t.offsets, reps)),
                        split=c.cores if one_ch else 1)
-        ld[0, F_WAIT] |= ld_first_wait
+        ld["wait"][0] |= ld_first_wait
         t_slots = t.slots.astype(np.float64)
         per_instr = self.cfg.mv_cols_per_instr if unit == MV else self.cfg.mm_cols_per_instr
         if unit == MV:
@@ -269,18 +274,18 @@ class Builder:
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
                        macs=macs)
         if reload:
-            cp[:, F_WAIT] = bit(LD)
-            cp[:, F_REL] = bit(LD)
+            cp["wait"] = bit(LD)
+            cp["rel"] = bit(LD)
         else:
             first_r = np.zeros(nr, np.int64)
             first_r[0] = bit(LD)
             last_r = np.zeros(nr, np.int64)
             last_r[-1] = bit(LD)
-            cp[:, F_WAIT] = np.tile(first_r, nt)
-            cp[:, F_REL] = np.tile(last_r, nt)
-        cp[0, F_WAIT] |= wait_first
-        cp[:, F_REL] |= rel_each
-        cp[-1, F_REL] |= rel_last
+            cp["wait"] = np.tile(first_r, nt)
+            cp["rel"] = np.tile(last_r, nt)
+        cp["wait"][0] |= wait_first
+        cp["rel"] |= rel_each
+        cp["rel"][-1] |= rel_last
         return unit
 
     def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD),
@@ -304,18 +309,18 @@ class Builder:
         if fuse is not None:
             if per_mv:
                 cp = self.parts[-1]
-                cp[-1, F_REL] &= ~bit(ST)
+                cp["rel"][-1] &= ~bit(ST)
                 cols = np.full(len(cp), t.N / len(cp))
                 if t.stripe_tile is not None and len(t.stripe_tile):
                     cols = np.bincount(t.stripe_tile, minlength=len(cp)).astype(np.float64)
                 m = self.emit(MISC, len(cp), cycles=self.misc_cycles(spread(elems, cols), kind),
                               wait=bit(unit), kind=kind)
-                m[-1, F_REL] = bit(ST)
+                m["rel"][-1] = bit(ST)
             else:
                 self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=bit(unit),
                           rel=bit(ST), kind=kind)
             if operand:
-                self.parts[-1][0, F_WAIT] |= bit(LD)
+                self.parts[-1]["wait"][0] |= bit(LD)
             st_wait = bit(MISC)
         # each SLR stores the slice of the output columns it computed
         self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,
@@ -363,11 +368,11 @@ class Builder:
             slots = np.full(nblk, per * head_dim, np.int64) * lanes   # padded: whole blocks
             mv = self.emit(MV, nblk, cycles=self.compute_cycles(MV, slots), kind=K_ATTN,
                            macs=keys * head_dim * in_round)
-            mv[:, F_WAIT] = np.where(nz, bit(LD), 0)
-            mv[:, F_REL] = np.where(nz, bit(LD), 0)
-            mv[-1, F_REL] |= bit(MISC)
+            mv["wait"] = np.where(nz, bit(LD), 0)
+            mv["rel"] = np.where(nz, bit(LD), 0)
+            mv["rel"][-1] |= bit(MISC)
             if r == 0:
-                mv[0, F_WAIT] |= wait_first
+                mv["wait"][0] |= wait_first
             last = bit(ST) if store else rel_last
             self.emit(MISC, 1, cycles=self.misc_cycles(ctx * lanes, K_SOFTMAX), wait=bit(MV),
                       rel=last if r == rounds - 1 else 0, kind=K_SOFTMAX)
@@ -401,20 +406,20 @@ class Builder:
         ent[-1] = cached - per * (nch - 1)
         ld = self.emit(LD, nch, nbytes=ent * entry_bytes, wait=bit(unit), rel=bit(unit),
                        kind=K_KV, ch=self.stripe_ch(np.arange(nch) * per * entry_bytes))
-        ld[0, F_WAIT] |= ld_first_wait
+        ld["wait"][0] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
         pad = spread(pad_slots, ent_c)
         cp = self.emit(unit, nch, cycles=self.compute_cycles(
             unit, (ent_c * macs_per_entry + pad) * share),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
-        cp[0, F_WAIT] |= wait_first
-        cp[-1, F_REL] |= rel_last
+        cp["wait"][0] |= wait_first
+        cp["rel"][-1] |= rel_last
 
 
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
-    out = np.tile(layer, (layers, 1))
-    out[:, F_LAYER] = np.repeat(np.arange(layers), len(layer))
+    out = np.tile(layer, layers)
+    out["layer"] = np.repeat(np.arange(layers), len(layer))
     return out
 
 
@@ -434,7 +439,7 @@ def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) ->
 def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
                    ctx: int, on_chip: bool = True, ops: list | None = None) -> np.ndarray:
     """Instructions of one decode step with ``ctx`` tokens in context (current included);
-    ``ops`` (a list) receives the op table the rows' ``F_OP`` index (on-chip decode)."""
+    ``ops`` (a list) receives the op table the records' ``op`` index (on-chip decode)."""
     return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip, ops), shape.layers)
 
 
@@ -605,22 +610,22 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     b.new_op()
     ld = b.emit(LD, nq, nbytes=2 * k_rows * kv * kvb + q_rows * h * ab, wait=bit(MM),
                 rel=bit(MM), kind=K_KV)
-    ld[0, F_WAIT] |= bit(ST)
+    ld["wait"][0] |= bit(ST)
     qk_macs = q_rows * k_rows * h
     cyc = b.compute_cycles(MM, qk_macs * b.slr_factor(heads))      # heads dealt to SLRs
     sm = b.misc_cycles(heads * q_rows * k_rows, K_SOFTMAX)
     # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
-    mm = np.zeros((2 * nq, NF), np.int64)
-    mm[:, F_UNIT] = MM
-    mm[0::2, F_CYCLES] = cyc
-    mm[1::2, F_CYCLES] = cyc
-    mm[:, F_MACS] = np.repeat(qk_macs, 2)
-    mm[:, F_KIND] = K_ATTN
-    mm[0::2, F_WAIT] = bit(LD)
-    mm[0::2, F_REL] = bit(MISC)
-    mm[1::2, F_WAIT] = bit(MISC)
-    mm[1::2, F_REL] = bit(LD)
-    mm[-1, F_REL] |= bit(ST)
+    mm = program(2 * nq)
+    mm["unit"] = MM
+    mm["cycles"][0::2] = cyc
+    mm["cycles"][1::2] = cyc
+    mm["macs"] = np.repeat(qk_macs, 2)
+    mm["kind"] = K_ATTN
+    mm["wait"][0::2] = bit(LD)
+    mm["rel"][0::2] = bit(MISC)
+    mm["wait"][1::2] = bit(MISC)
+    mm["rel"][1::2] = bit(LD)
+    mm["rel"][-1] |= bit(ST)
     b.parts.append(mm)
     b.emit(MISC, nq, cycles=sm, wait=bit(MM), rel=bit(MM), kind=K_SOFTMAX)
     b.emit(ST, 1, nbytes=L * h * ab, wait=bit(MM), rel=bit(LD), kind=K_ACT)

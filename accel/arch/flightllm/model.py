@@ -18,10 +18,11 @@ from typing import ClassVar
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
+from accel.arch.flightllm._kernels import execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
+from accel.arch.flightllm.isa import HbmSettings
 from accel.arch.flightllm.storage import instruction_storage
 from accel.errors import AccelError, WorkloadError
 from accel.workloads.formats import Block
@@ -40,19 +41,17 @@ class Run:
     macs: int
 
 
-def hbm_args(cfg: FlightLLMConfig) -> tuple:
-    """Executor HBM arguments in cycles: (bytes/cycle/channel, channels, interleave,
-    access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
-    routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
+def hbm_settings(cfg: FlightLLMConfig) -> HbmSettings:
+    """The executor's HBM settings in cycles (``isa.HbmSettings``)."""
     hz = cfg.clock_mhz * 1e6
     # each SLR's ports serve its share of a transfer; ``slr_parallel_efficiency`` (a
     # what-if knob, 1.0 in every preset) scales HBM rates as it scales compute
     eff = cfg.slr_parallel_efficiency
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
     cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz
-    return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
-            cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
-            C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
+    return HbmSettings(ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
+                       cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
+                       C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
 
 
 def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True) -> float:
@@ -64,19 +63,21 @@ def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True)
     """
     if nbytes <= 0:
         raise AccelError(f"transfer size must be positive, got {nbytes}")
-    ch, n, inter, acc, row, lat = hbm_args(cfg)[:6]
-    _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, inter, acc, row, ch)
-    t = done + (lat if latency else 0.0)
+    s = hbm_settings(cfg)
+    n = s.n_channels
+    _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, s.interleave, s.access,
+                           s.row_cycles, s.ch_bytes_per_cycle)
+    t = done + (s.latency_cycles if latency else 0.0)
     hz = cfg.clock_mhz * 1e6
     return nbytes / (t / hz) / (cfg.hbm_peak_gbps * 1e9)
 
 
 def run_program(prog: np.ndarray, cfg: FlightLLMConfig) -> Run:
-    start, finish, busy, nbytes, status = execute(prog, C.credits(cfg), *hbm_args(cfg))
+    start, finish, busy, nbytes, status = execute(prog, C.credits(cfg), hbm_settings(cfg))
     if status >= 0:   # a compiler bug, not a user error
-        raise RuntimeError(f"instruction {status} ({C.UNIT_NAMES[prog[status, 0]]}) never issues")
+        raise RuntimeError(f"instruction {status} ({C.UNIT_NAMES[prog['unit'][status]]}) never issues")
     return Run(float(finish.max()) if len(finish) else 0.0, float(nbytes), busy,
-               len(prog), int(prog[:, F_MACS].sum()))
+               len(prog), int(prog["macs"].sum()))
 
 
 @dataclass
