@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.tiles import OpTiles
@@ -313,7 +314,7 @@ class ComputeRun:
 
     def step(self, token: int, pos: int) -> dict:
         ops: list = []
-        prog = C.decode_program(self.shape, self.tiles, self.cfg, pos + 1, True, ops)
+        prog = D.decode_program(self.shape, self.tiles, self.cfg, pos + 1, True, ops)
         hid, logits, nxt = execute_step(prog, ops, self.model, self.hbm, self.cache, token, pos,
                                         self.cfg)
         rh, rl = reference_step(self.model, self.ref_cache, token, pos)

@@ -20,6 +20,7 @@ import numpy as np
 from accel.arch.flightllm import compiler as C
 from accel.arch.flightllm._kernels import execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
+from accel.arch.flightllm.decode import decode_program
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
 from accel.arch.flightllm.isa import HbmSettings
@@ -209,7 +210,7 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
     dec_bytes = dec_cycles = dec_instr = 0.0
     busy = np.zeros(len(C.UNIT_NAMES))
     for c, n in zip(uniq, counts, strict=True):
-        r = run_program(C.decode_program(shape, tiles, config, int(c), on_chip_decode), config)
+        r = run_program(decode_program(shape, tiles, config, int(c), on_chip_decode), config)
         step_s[int(c)] = r.cycles / hz
         dec_cycles += n * r.cycles
         dec_bytes += n * r.hbm_bytes

@@ -38,6 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.config import PRESETS, FlightLLMConfig
 from accel.arch.flightllm.model import run_program, weight_block_ns
 from accel.workloads.llm import llm_workload, shape_of
@@ -99,7 +100,7 @@ def _runs(cfg: FlightLLMConfig, ref: dict, on_chip: bool) -> tuple[dict, dict]:
         busy = {u: float(r.busy[C.UNIT_NAMES.index(u)] * ms) for u in UNITS}
         return {"step_ms": r.cycles * ms, "busy_ms": busy, "instructions": r.instructions}
 
-    dec = {c: one(C.decode_program(shape, tiles, cfg, int(c), on_chip)) for c in ref["decode"]}
+    dec = {c: one(D.decode_program(shape, tiles, cfg, int(c), on_chip)) for c in ref["decode"]}
     pre = {p: one(C.prefill_program(shape, tiles, cfg, int(p))) for p in ref["prefill"]}
     return dec, pre
 

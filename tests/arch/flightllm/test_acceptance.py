@@ -14,6 +14,7 @@ import dataclasses
 import pytest
 
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.config import PRESETS
 from accel.arch.flightllm.model import run_program, simulate, weight_block_ns
 from accel.arch.flightllm.study import PAPER
@@ -48,7 +49,7 @@ def test_u280_decode_bytes_and_growth_by_mechanism():
     w = llm_workload("llama2-7b", 128, 16)
     sh = shape_of(w)
     t = C.fused_tiles(sh, weight_block_ns(w, sh), U280)
-    runs = {c: run_program(C.decode_program(sh, t, U280, c), U280) for c in (144, 528)}
+    runs = {c: run_program(D.decode_program(sh, t, U280, c), U280) for c in (144, 528)}
     hz = U280.clock_mhz * 1e6
     weights = sum(t[n].total_bytes for n in ("qkv", "o_proj", "ffn_in", "ffn_out")) \
         * sh.layers + t["lm_head"].total_bytes

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm._kernels import execute
 from accel.arch.flightllm.isa import INSTR, N_UNITS, HbmSettings, from_rows
 from accel.arch.flightllm.model import hbm_settings, weight_block_ns
@@ -164,8 +165,8 @@ def test_compiled_programs_are_balanced_and_run(tiny_config):
     tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
     cred = C.credits(cfg)
     for prog in (C.prefill_program(shape, tiles, cfg, 100),
-                 C.decode_program(shape, tiles, cfg, 117, True),
-                 C.decode_program(shape, tiles, cfg, 1, False)):
+                 D.decode_program(shape, tiles, cfg, 117, True),
+                 D.decode_program(shape, tiles, cfg, 1, False)):
         _token_balance(prog, cred)
         start, fin, _, _, status = execute(prog, cred, hbm_settings(cfg))
         assert status == -1 and fin.max() > 0
@@ -193,7 +194,7 @@ def test_off_chip_decode_serialises_every_intermediate(tiny_config):
     shape = shape_of(w)
     cfg = PRESETS["u280"]
     tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
-    prog = C.decode_program(shape, tiles, cfg, 44, on_chip=False)
+    prog = D.decode_program(shape, tiles, cfg, 44, on_chip=False)
     start, fin, _, _, status = execute(prog, C.credits(cfg), hbm_settings(cfg))
     assert status == -1
     _tokens_honoured(prog, C.credits(cfg), start, fin)
@@ -220,6 +221,6 @@ def test_off_chip_decode_serialises_every_intermediate(tiny_config):
     # (each SLR loads the whole vector: ``split`` slices of bytes / split, in parallel)
     assert all(fin[i] - start[i] >= lat + prog["nbytes"][i] / max(1, prog["split"][i]) / one_ch * 2
                * 0.99 for i in act_in)
-    on = C.decode_program(shape, tiles, cfg, 44, on_chip=True)
+    on = D.decode_program(shape, tiles, cfg, 44, on_chip=True)
     assert (np.isin(on["kind"], (C.K_ACT_VEC, C.K_ACT_IN, C.K_ACT))
             & (on["unit"] == C.LD)).sum() == 0

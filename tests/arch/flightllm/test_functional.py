@@ -9,6 +9,7 @@ import pytest
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.functional import (
     TOLERANCE,
     ComputeRun,
@@ -58,7 +59,7 @@ def test_compute_attention_variants(gqa_config, cols, per_head):
     assert r["ok"], r
     ops: list = []
     shape = shape_of(w)
-    C.decode_program(shape, C.fused_tiles(shape, weight_block_ns(w, shape), cfg), cfg, 20,
+    D.decode_program(shape, C.fused_tiles(shape, weight_block_ns(w, shape), cfg), cfg, 20,
                      True, ops)
     names = {o[0] for o in ops}
     assert ("qk_head" in names) == per_head and ("softmax" in names) != per_head
@@ -78,7 +79,7 @@ def test_wrong_program_gives_wrong_answer(gqa_config):
     for pos, tok in enumerate((5, 9, 11)):
         run.step(tok, pos)
     ops: list = []
-    prog = C.decode_program(run.shape, run.tiles, CFG, 4, True, ops)
+    prog = D.decode_program(run.shape, run.tiles, CFG, 4, True, ops)
     res_op = ops.index(("residual",))
     drop = np.nonzero(prog["op"] == res_op)[0][-1]
     cache = KVCache([list(x) for x in run.cache.k], [list(x) for x in run.cache.v])

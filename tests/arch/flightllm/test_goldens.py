@@ -11,6 +11,7 @@ import numpy as np
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm._kernels import execute
 from accel.arch.flightllm.isa import LD, MISC, MM, MV, N_UNITS, ST, HbmSettings, from_rows
 
@@ -190,7 +191,7 @@ def test_int32_bias_loads_of_qkvo(tiny_config):
     for bias in (True, False):
         cfg = dataclasses.replace(PRESETS["vhk158-artifact"], int32_bias_qkvo=bias)
         tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
-        lay = C.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
+        lay = D.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
         # an LD that nothing waits for (no release), one slice per SLR, before a weight LD
         sizes = [lay["nbytes"][i] for i in range(len(lay)) if lay["unit"][i] == LD
                  and lay["kind"][i] == C.K_ACT_VEC and lay["split"][i] == cfg.cores

@@ -143,6 +143,7 @@ def test_decode_step_never_faster_with_longer_context_scan(tiny_config, preset, 
     transfer's channels followed a running counter, so a longer KV read moved every later
     transfer and the step fell by one row opening at 494, 510, 526, ...)."""
     from accel.arch.flightllm import compiler as C
+    from accel.arch.flightllm import decode as D
     from accel.arch.flightllm.model import run_program, weight_block_ns
     from accel.workloads.llm import shape_of
 
@@ -150,7 +151,7 @@ def test_decode_step_never_faster_with_longer_context_scan(tiny_config, preset, 
     w = llm_workload(tiny_config, 8, 8)
     shape = shape_of(w)
     tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
-    step = {c: run_program(C.decode_program(shape, tiles, cfg, c, on_chip), cfg).cycles
+    step = {c: run_program(D.decode_program(shape, tiles, cfg, c, on_chip), cfg).cycles
             for c in range(1, 601)}
     t = np.array([step[c] for c in range(1, 601)])
     bad = np.nonzero(np.diff(t) < -1e-9)[0] + 2
