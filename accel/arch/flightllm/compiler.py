@@ -66,6 +66,7 @@ from accel.arch.flightllm.isa import (  # noqa: F401  (unit/kind numbers re-expo
     ST,
     SYS,
     UNIT_NAMES,
+    concat,
     program,
 )
 from accel.arch.flightllm.tiles import OpTiles, fused_tiles, weight_tiles  # noqa: F401 (re-exported)
@@ -169,7 +170,7 @@ class Builder:
         return a
 
     def build(self) -> np.ndarray:
-        return np.concatenate(self.parts) if self.parts else program(0)
+        return concat(self.parts)
 
     # --- primitive ops --------------------------------------------------------------
     def slr_factor(self, units: int) -> float:
@@ -429,7 +430,7 @@ def pos_kind(shape: LLMShape) -> int:
 
 def assemble_layers(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> np.ndarray:
     pro, lay, epi = parts
-    return np.concatenate([pro, _repeat_layers(lay, layers), epi])
+    return concat([pro, _repeat_layers(lay, layers), epi])
 
 
 def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
