@@ -11,21 +11,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-
-# instruction fields (columns of the int64 program array); shared with compiler.py.
-# F_CH: the HBM pseudo channel a transfer starts on, fixed by the compiler from the data's
-# address (so a tensor's layout never depends on what was transferred before it).
-# F_BAR: 1 = the instruction waits for every earlier instruction of the program (the
-# artifact's per-layer SYS synchronisation of all units and SLRs).  F_SPLIT: a one-channel
-# transfer (vector) moved as F_SPLIT equal pieces on as many channels at once (each SLR
-# moves its own slice; 0 or 1 = one piece).
-# F_OP / F_SUB: which op of the program's op table the row belongs to and its tile or
-# chunk index (-1: untagged); only the functional executor reads them.
-F_UNIT, F_BYTES, F_CYCLES, F_WAIT, F_REL, F_KIND, F_MACS, F_LAYER, F_CH, F_BAR, F_SPLIT, \
-    F_OP, F_SUB = range(13)
-NF = 13
-N_UNITS = 6   # LD, ST, MM, MV, MISC, SYS
-LD, ST = 0, 1
+from accel.arch.flightllm.isa import LD, N_UNITS, ST
 
 
 @njit(cache=True)
@@ -80,9 +66,8 @@ def one_channel_transfer(nbytes, t_issue, c, ch_free, access, row_cycles, bytes_
 
 
 @njit(cache=True)
-def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, row_cycles,
-            latency_cycles, cross_kinds, cross_bytes_per_cycle, one_kinds):
-    """Run ``prog`` (n, NF) honouring in-order units and wait/release tokens.
+def execute(prog, credits, hbm):
+    """Run ``prog`` (``isa.INSTR`` records) honouring in-order units and wait/release tokens.
 
     Tokens are counting semaphores per (producer unit, consumer unit) pair, matched FIFO:
     the k-th wait of unit d on unit s is satisfied by the (k - credits[s, d])-th release
@@ -92,9 +77,10 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     once every channel has accepted this one's piece (outstanding AXI requests).  A
     transfer whose kind is in the ``one_kinds`` bitmask is served by one channel at the
     channel rate, one in ``cross_kinds`` by one channel through the HBM switch at
-    ``cross_bytes_per_cycle`` (``one_channel_transfer``).  The channel a transfer starts
-    on is the program's ``F_CH`` (static, from the data's address).  An instruction with
-    ``F_BAR`` set starts only after every earlier instruction (program order) finished.
+    ``cross_bytes_per_cycle`` (``one_channel_transfer``); ``hbm`` is an
+    ``isa.HbmSettings``.  The channel a transfer starts on is the record's ``ch`` (static,
+    from the data's address).  An instruction with ``bar`` set starts only after every
+    earlier instruction (program order) finished.
 
     Returns start, finish (per instruction, cycles), busy (per unit, cycles; union of the
     unit's busy intervals), hbm_bytes, status (-1 ok, else the index of an instruction
@@ -102,27 +88,30 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     """
     n = prog.shape[0]
     nu = N_UNITS
+    n_channels = hbm.n_channels
+    cross_kinds = hbm.cross_kinds
+    one_kinds = hbm.one_kinds
     start = np.zeros(n, np.float64)
     finish = np.zeros(n, np.float64)
     busy = np.zeros(nu, np.float64)
     # per-unit instruction lists (program order filtered by unit)
     ucount = np.zeros(nu, np.int64)
     for i in range(n):
-        ucount[prog[i, F_UNIT]] += 1
+        ucount[prog[i].unit] += 1
     uoff = np.zeros(nu + 1, np.int64)
     for u in range(nu):
         uoff[u + 1] = uoff[u] + ucount[u]
     ulist = np.empty(n, np.int64)
     fill = uoff[:nu].copy()
     for i in range(n):
-        u = prog[i, F_UNIT]
+        u = prog[i].unit
         ulist[fill[u]] = i
         fill[u] += 1
     # release lists per pair (s, d), in s's program order
     rcount = np.zeros(nu * nu, np.int64)
     for i in range(n):
-        s = prog[i, F_UNIT]
-        r = prog[i, F_REL]
+        s = prog[i].unit
+        r = prog[i].rel
         for d in range(nu):
             if (r >> d) & 1:
                 rcount[s * nu + d] += 1
@@ -133,8 +122,8 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     rfill = roff[: nu * nu].copy()
     for k in range(n):
         i = ulist[k]
-        s = prog[i, F_UNIT]
-        r = prog[i, F_REL]
+        s = prog[i].unit
+        r = prog[i].rel
         for d in range(nu):
             if (r >> d) & 1:
                 rlist[rfill[s * nu + d]] = i
@@ -143,19 +132,19 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
     # and the running max finish of each unit's queue (filled as instructions issue)
     nbar = 0
     for i in range(n):
-        if prog[i, F_BAR]:
+        if prog[i].bar:
             nbar += 1
     bar_need = np.zeros((max(nbar, 1), nu), np.int64)
     bar_id = np.full(n, -1, np.int64)
     seen = np.zeros(nu, np.int64)
     b = 0
     for i in range(n):
-        if prog[i, F_BAR]:
+        if prog[i].bar:
             bar_id[i] = b
             for v in range(nu):
                 bar_need[b, v] = seen[v]
             b += 1
-        seen[prog[i, F_UNIT]] += 1
+        seen[prog[i].unit] += 1
     qmax = np.zeros(n, np.float64)        # qmax[uoff[v] + k]: max finish of v's first k+1
     done = np.zeros(n, np.bool_)
     consumed = np.zeros(nu * nu, np.int64)
@@ -173,7 +162,7 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
                 continue
             i = ulist[uoff[u] + ptr[u]]
             ready = unit_free[u]
-            w = prog[i, F_WAIT]
+            w = prog[i].wait
             ok = True
             for s in range(nu):
                 if (w >> s) & 1:
@@ -208,36 +197,36 @@ def execute(prog, credits, ch_bytes_per_cycle, n_channels, interleave, access, r
                     return start, finish, busy, hbm_bytes, ulist[uoff[u] + ptr[u]]
         u = best_u
         i = ulist[uoff[u] + ptr[u]]
-        w = prog[i, F_WAIT]
+        w = prog[i].wait
         for s in range(nu):
             if (w >> s) & 1:
                 consumed[s * nu + u] += 1
         if u == LD or u == ST:
-            nb = prog[i, F_BYTES]
-            kb = np.int64(1) << prog[i, F_KIND]
-            c0 = prog[i, F_CH] % n_channels
+            nb = prog[i].nbytes
+            kb = np.int64(1) << prog[i].kind
+            c0 = prog[i].ch % n_channels
             if (cross_kinds | one_kinds) & kb:
-                rate = cross_bytes_per_cycle if cross_kinds & kb else ch_bytes_per_cycle
-                sp = prog[i, F_SPLIT] if prog[i, F_SPLIT] > 1 else 1
+                rate = hbm.cross_bytes_per_cycle if cross_kinds & kb else hbm.ch_bytes_per_cycle
+                sp = prog[i].split if prog[i].split > 1 else 1
                 accepted = best_t
                 data_done = best_t
                 for j in range(sp):     # slices on channels spread over the stack
                     a_j, d_j = one_channel_transfer(
                         (nb + sp - 1) // sp, best_t, (c0 + j * (n_channels // sp)) % n_channels,
-                        ch_free, access, row_cycles, rate)
+                        ch_free, hbm.access, hbm.row_cycles, rate)
                     accepted = a_j if a_j > accepted else accepted
                     data_done = d_j if d_j > data_done else data_done
             else:
                 accepted, data_done = hbm_transfer(nb, best_t, c0, ch_free, n_channels,
-                                                   interleave, access, row_cycles,
-                                                   ch_bytes_per_cycle)
+                                                   hbm.interleave, hbm.access, hbm.row_cycles,
+                                                   hbm.ch_bytes_per_cycle)
             start[i] = best_t
-            finish[i] = data_done + latency_cycles
+            finish[i] = data_done + hbm.latency_cycles
             unit_free[u] = accepted
             hbm_bytes += float(nb)
         else:
             start[i] = best_t
-            finish[i] = best_t + prog[i, F_CYCLES]
+            finish[i] = best_t + prog[i].cycles
             unit_free[u] = finish[i]
         lo = start[i] if start[i] > busy_end[u] else busy_end[u]
         if finish[i] > lo:

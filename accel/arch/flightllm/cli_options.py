@@ -12,7 +12,8 @@ OPTIONS = (
     CliOption("sparsity", str, "dense", "dense | N:16 (N in 2,4,8,16) | mixed:D"),
     CliOption("weight_bits", float, None, "average weight bits (2, 3, 3.5, 4, 8)",
               shown_default="the device preset's weight_bits"),
-    CliOption("on_chip_decode", bool, True, "keep decode activations on chip"),
+    CliOption("on_chip_decode", bool, None, "keep decode activations on chip (off: every "
+              "op's output through HBM)", shown_default="the device preset's dataflow"),
     CliOption("length_adaptive", bool, True, "compile per length bucket"),
     CliOption("seed", int, 0, "seed of the per-block sparsity draw"),
     CliOption("set_", list, None, "config override key=value (repeatable)", ("--set",),
@@ -45,9 +46,9 @@ def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_dec
     if compute:
         from accel.arch.flightllm.functional import run_compute
 
-        if not on_chip_decode:
-            raise AccelError("--compute executes on-chip decode programs; drop "
-                             "--no-on-chip-decode")
+        if not (cfg.on_chip_decode if on_chip_decode is None else on_chip_decode):
+            raise AccelError("--compute executes on-chip decode programs; use "
+                             "--on-chip-decode")
         check = run_compute(wl, cfg, seed)
     res = MACHINE.simulate(wl, cfg, on_chip_decode=on_chip_decode,
                            length_adaptive=length_adaptive)

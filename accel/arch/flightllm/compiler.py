@@ -1,9 +1,9 @@
-"""Code generation: transformer layers -> FlightLLM instruction streams (int64 arrays).
+"""Code generation: transformer layers -> FlightLLM instruction streams (``isa.INSTR`` records).
 
 Weight tiling and byte accounting live in ``tiles``, instruction-storage accounting in
 ``storage``; this module only emits instructions.
 
-One row per instruction, columns ``_kernels.F_*``: unit (LD, ST, MM, MV, MISC, SYS),
+One record per instruction (``isa.INSTR``): unit (LD, ST, MM, MV, MISC, SYS),
 HBM bytes, compute cycles, wait mask, release mask (bit u = token to/from unit u),
 kind, useful MACs, layer.  Dataflow choices (documented, since the artifact's RTL is
 withheld):
@@ -13,7 +13,7 @@ withheld):
   compute unit and releases a data token; the compute instruction waits that token and
   releases the slot when done.  Slot credits = ``weight_slots`` (double/multi-buffering
   expressed as tokens); KV chunks share the slots.
-* Decode, always-on-chip (``on_chip=True``): activations stay in the global buffer;
+* Decode (module ``decode``), always-on-chip (``on_chip=True``): activations stay in the global buffer;
   Q/K/V and gate/up are fused into one weight stream each; MISC ops hand tokens to MV
   directly, so the LD unit keeps prefetching the next op's weights across op
   boundaries.
@@ -38,34 +38,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel.arch.flightllm._kernels import (
-    F_BAR,
-    F_BYTES,
-    F_CH,
-    F_CYCLES,
-    F_KIND,
-    F_LAYER,
-    F_MACS,
-    F_OP,
-    F_REL,
-    F_SPLIT,
-    F_SUB,
-    F_UNIT,
-    F_WAIT,
-    N_UNITS,
-    NF,
-)
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import attention_kept_blocks
+from accel.arch.flightllm.isa import (  # noqa: F401  (unit/kind numbers re-exported)
+    INSTR,
+    K_ACT,
+    K_ACT_IN,
+    K_ACT_VEC,
+    K_ACTFN,
+    K_ATTN,
+    K_ELT,
+    K_EMBED,
+    K_KV,
+    K_LINEAR,
+    K_NORM,
+    K_ROPE,
+    K_SOFTMAX,
+    K_SYNC,
+    K_WEIGHT,
+    K_WEIGHT_X,
+    KINDS,
+    LD,
+    MISC,
+    MM,
+    MV,
+    N_UNITS,
+    ST,
+    SYS,
+    UNIT_NAMES,
+    concat,
+    program,
+)
 from accel.arch.flightllm.tiles import OpTiles, fused_tiles, weight_tiles  # noqa: F401 (re-exported)
 from accel.workloads.llm import LLMShape
 
-LD, ST, MM, MV, MISC, SYS = range(N_UNITS)
-UNIT_NAMES = ("LD", "ST", "MM", "MV", "MISC", "SYS")
-KINDS = ("weight", "act", "kv", "linear", "attn", "softmax", "norm", "act_fn", "eltwise",
-         "rope", "sync", "embed", "act_vec", "act_in", "weight_x")
-K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_ROPE, \
-    K_SYNC, K_EMBED, K_ACT_VEC, K_ACT_IN, K_WEIGHT_X = range(len(KINDS))
 # How decode's activation vectors meet HBM, as in the authors' instruction generator
 # (artifact profile/inst_gen/layer_support/): the vector an MV reads is loaded into its
 # input buffer through the HBM switch from another port's channel, one channel at the
@@ -73,7 +79,7 @@ K_WEIGHT, K_ACT, K_KV, K_LINEAR, K_ATTN, K_SOFTMAX, K_NORM, K_ACTFN, K_ELT, K_RO
 # ``parallel_channel_num=1``); MISC inputs/outputs and stored results move through one
 # of the port's own channels at the same-channel efficiency (IR_misc: not cross, one
 # channel).  Weights, the KV cache and prefill's [L, K] tensors stream over every channel,
-# except prefill weight tiles under ``prefill_weight_one_channel`` (``K_WEIGHT_X``: each
+# except prefill weight tiles under ``prefill_weight_stream`` (``K_WEIGHT_X``: each
 # SLR's slice through the switch on its one B-buffer channel, IR_linear_mm).
 CROSS_CHANNEL_KINDS = (1 << K_ACT_IN) | (1 << K_WEIGHT_X)
 ONE_CHANNEL_KINDS = (1 << K_ACT_VEC) | (1 << K_EMBED)
@@ -125,9 +131,9 @@ class Builder:
         self.op_id = len(self.ops) - 1
 
     def new_op(self) -> None:
-        """The next row starts an IR op: with ``op_barrier`` it waits for everything
-        before it (the artifact's per-op SYS over all units and SLRs)."""
-        self._bar = self.cfg.op_barrier
+        """The next row starts an IR op: it waits for everything before it (the
+        artifact's per-op SYS over all units and SLRs, inst_generator.py)."""
+        self._bar = True
 
     def stripe_ch(self, offset) -> np.ndarray:
         """Start channel of data at byte ``offset`` of a stripe-aligned tensor."""
@@ -142,29 +148,29 @@ class Builder:
         length, so a longer context never moves a later transfer's channels).
         ``split``: a vector moved as that many slices at once, one per SLR (its share of
         the output columns or heads), each on its own channel."""
-        a = np.zeros((n, NF), np.int64)
+        a = program(n)
         if ch is None and unit in (LD, ST) and kind in (K_ACT_VEC, K_ACT_IN, K_EMBED):
             ch = (self.vec_ch + np.arange(n)) % self.cfg.hbm_channels
             self.vec_ch = int(self.vec_ch + n) % self.cfg.hbm_channels
-        a[:, F_CH] = 0 if ch is None else ch
-        a[:, F_SPLIT] = split
-        a[:, F_OP] = self.op_id
-        a[:, F_SUB] = np.arange(n)
+        a["ch"] = 0 if ch is None else ch
+        a["split"] = split
+        a["op"] = self.op_id
+        a["sub"] = np.arange(n)
         if self._bar and n > 0:
-            a[0, F_BAR] = 1
+            a["bar"][0] = 1
             self._bar = False
-        a[:, F_UNIT] = unit
-        a[:, F_BYTES] = nbytes
-        a[:, F_CYCLES] = cycles
-        a[:, F_WAIT] = wait
-        a[:, F_REL] = rel
-        a[:, F_KIND] = kind
-        a[:, F_MACS] = macs
+        a["unit"] = unit
+        a["nbytes"] = nbytes
+        a["cycles"] = cycles
+        a["wait"] = wait
+        a["rel"] = rel
+        a["kind"] = kind
+        a["macs"] = macs
         self.parts.append(a)
         return a
 
     def build(self) -> np.ndarray:
-        return np.concatenate(self.parts) if self.parts else np.zeros((0, NF), np.int64)
+        return concat(self.parts)
 
     # --- primitive ops --------------------------------------------------------------
     def slr_factor(self, units: int) -> float:
@@ -246,14 +252,14 @@ class Builder:
         nr = len(r_sizes)
         # prefill: every token group streams every weight tile again (reload), and a tile
         # goes through the switch as one slice per SLR on its fixed B-buffer channel
-        reload = unit == MM and c.prefill_weight_reload and nr > 1
-        one_ch = unit == MM and c.prefill_weight_one_channel
+        reload = unit == MM and c.prefill_weight_stream and nr > 1
+        one_ch = unit == MM and c.prefill_weight_stream
         reps = nr if reload else 1
         ld = self.emit(LD, nt * reps, nbytes=np.tile(t.nbytes, reps), wait=bit(unit),
                        rel=bit(unit), kind=K_WEIGHT_X if one_ch else K_WEIGHT,
                        ch=0 if one_ch else self.stripe_ch(np.tile(t.offsets, reps)),
                        split=c.cores if one_ch else 1)
-        ld[0, F_WAIT] |= ld_first_wait
+        ld["wait"][0] |= ld_first_wait
         t_slots = t.slots.astype(np.float64)
         per_instr = self.cfg.mv_cols_per_instr if unit == MV else self.cfg.mm_cols_per_instr
         if unit == MV:
@@ -269,18 +275,18 @@ class Builder:
         cp = self.emit(unit, nt * nr, cycles=self.compute_cycles(unit, slots), kind=K_LINEAR,
                        macs=macs)
         if reload:
-            cp[:, F_WAIT] = bit(LD)
-            cp[:, F_REL] = bit(LD)
+            cp["wait"] = bit(LD)
+            cp["rel"] = bit(LD)
         else:
             first_r = np.zeros(nr, np.int64)
             first_r[0] = bit(LD)
             last_r = np.zeros(nr, np.int64)
             last_r[-1] = bit(LD)
-            cp[:, F_WAIT] = np.tile(first_r, nt)
-            cp[:, F_REL] = np.tile(last_r, nt)
-        cp[0, F_WAIT] |= wait_first
-        cp[:, F_REL] |= rel_each
-        cp[-1, F_REL] |= rel_last
+            cp["wait"] = np.tile(first_r, nt)
+            cp["rel"] = np.tile(last_r, nt)
+        cp["wait"][0] |= wait_first
+        cp["rel"] |= rel_each
+        cp["rel"][-1] |= rel_last
         return unit
 
     def linear_hbm(self, t: OpTiles, rows: int, out_rel: int = bit(LD),
@@ -304,18 +310,18 @@ class Builder:
         if fuse is not None:
             if per_mv:
                 cp = self.parts[-1]
-                cp[-1, F_REL] &= ~bit(ST)
+                cp["rel"][-1] &= ~bit(ST)
                 cols = np.full(len(cp), t.N / len(cp))
                 if t.stripe_tile is not None and len(t.stripe_tile):
                     cols = np.bincount(t.stripe_tile, minlength=len(cp)).astype(np.float64)
                 m = self.emit(MISC, len(cp), cycles=self.misc_cycles(spread(elems, cols), kind),
                               wait=bit(unit), kind=kind)
-                m[-1, F_REL] = bit(ST)
+                m["rel"][-1] = bit(ST)
             else:
                 self.emit(MISC, 1, cycles=self.misc_cycles(elems, kind), wait=bit(unit),
                           rel=bit(ST), kind=kind)
             if operand:
-                self.parts[-1][0, F_WAIT] |= bit(LD)
+                self.parts[-1]["wait"][0] |= bit(LD)
             st_wait = bit(MISC)
         # each SLR stores the slice of the output columns it computed
         self.emit(ST, 1, nbytes=int(np.ceil(rows * t.N * ab)), wait=st_wait, rel=out_rel,
@@ -363,11 +369,11 @@ class Builder:
             slots = np.full(nblk, per * head_dim, np.int64) * lanes   # padded: whole blocks
             mv = self.emit(MV, nblk, cycles=self.compute_cycles(MV, slots), kind=K_ATTN,
                            macs=keys * head_dim * in_round)
-            mv[:, F_WAIT] = np.where(nz, bit(LD), 0)
-            mv[:, F_REL] = np.where(nz, bit(LD), 0)
-            mv[-1, F_REL] |= bit(MISC)
+            mv["wait"] = np.where(nz, bit(LD), 0)
+            mv["rel"] = np.where(nz, bit(LD), 0)
+            mv["rel"][-1] |= bit(MISC)
             if r == 0:
-                mv[0, F_WAIT] |= wait_first
+                mv["wait"][0] |= wait_first
             last = bit(ST) if store else rel_last
             self.emit(MISC, 1, cycles=self.misc_cycles(ctx * lanes, K_SOFTMAX), wait=bit(MV),
                       rel=last if r == rounds - 1 else 0, kind=K_SOFTMAX)
@@ -401,176 +407,40 @@ class Builder:
         ent[-1] = cached - per * (nch - 1)
         ld = self.emit(LD, nch, nbytes=ent * entry_bytes, wait=bit(unit), rel=bit(unit),
                        kind=K_KV, ch=self.stripe_ch(np.arange(nch) * per * entry_bytes))
-        ld[0, F_WAIT] |= ld_first_wait
+        ld["wait"][0] |= ld_first_wait
         ent_c = ent.copy()
         ent_c[-1] += entries - cached
         pad = spread(pad_slots, ent_c)
         cp = self.emit(unit, nch, cycles=self.compute_cycles(
             unit, (ent_c * macs_per_entry + pad) * share),
                        wait=bit(LD), rel=bit(LD), kind=K_ATTN, macs=ent_c * macs_per_entry)
-        cp[0, F_WAIT] |= wait_first
-        cp[-1, F_REL] |= rel_last
+        cp["wait"][0] |= wait_first
+        cp["rel"][-1] |= rel_last
 
 
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
-    out = np.tile(layer, (layers, 1))
-    out[:, F_LAYER] = np.repeat(np.arange(layers), len(layer))
+    out = np.tile(layer, layers)
+    out["layer"] = np.repeat(np.arange(layers), len(layer))
     return out
 
 
-def _pos_kind(shape: LLMShape) -> int:
+def pos_kind(shape: LLMShape) -> int:
     return K_ROPE if shape.rope else K_ELT     # OPT: learned positions, bias add instead
 
 
-def _assemble(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> np.ndarray:
+def assemble_layers(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> np.ndarray:
     pro, lay, epi = parts
-    return np.concatenate([pro, _repeat_layers(lay, layers), epi])
+    return concat([pro, _repeat_layers(lay, layers), epi])
 
 
 def count_rows(parts: tuple[np.ndarray, np.ndarray, np.ndarray], layers: int) -> int:
     return len(parts[0]) + layers * len(parts[1]) + len(parts[2])
 
 
-def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                   ctx: int, on_chip: bool = True, ops: list | None = None) -> np.ndarray:
-    """Instructions of one decode step with ``ctx`` tokens in context (current included);
-    ``ops`` (a list) receives the op table the rows' ``F_OP`` index (on-chip decode)."""
-    return _assemble(decode_parts(shape, tiles, cfg, ctx, on_chip, ops), shape.layers)
-
-
 def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
                     length: int) -> np.ndarray:
     """Instructions of the prefill of ``length`` prompt tokens (MM mode)."""
-    return _assemble(prefill_parts(shape, tiles, cfg, length), shape.layers)
-
-
-def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                 ctx: int, on_chip: bool = True, ops: list | None = None):
-    """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part."""
-    h, kv, f, heads = shape.hidden, shape.kv_dim, shape.ffn, shape.heads
-    ab = cfg.act_bits // 8 or 1
-    kvb = max(1, cfg.kv_bits // 8)
-    entry = kv * kvb
-    hd = h // heads
-    # per head, QK^T is an MV of N = ctx columns and AV one of N = head_dim columns, each
-    # padded to whole MV instructions [artifact IR_attention_mv.py]
-    pad_qk = heads * pad_cols(ctx, cfg.mv_cols_per_instr) * hd
-    pad_av = heads * ctx * pad_cols(hd, cfg.mv_cols_per_instr)
-    ops = [] if ops is None else ops
-    pro, lay, epi = (Builder(cfg, vectors=True, ops=ops) for _ in range(3))
-    per = max(1, cfg.kv_buffer_kb * 1024 // entry)     # entries per KV chunk (kv_stream)
-
-    def concat(b: Builder) -> None:
-        """The KV concat re-reads the cached K and V [artifact IR_concat.py]."""
-        if cfg.kv_concat_reload and ctx > 1:
-            b.new_op()
-            b.emit(LD, 1, nbytes=2 * (ctx - 1) * entry, kind=K_KV)
-
-    if on_chip:
-        pro.begin("embed")
-        pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
-        pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
-        b = lay
-        b.begin("norm", "in")
-        b.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
-        b.begin("linear", "qkv")
-        b.linear(tiles["qkv"], 1, wait_first=bit(MISC), rel_last=bit(MISC), bias=True)
-        b.begin("rope")
-        b.misc(h + kv, wait=bit(MV), rel=bit(MV) | bit(ST), kind=_pos_kind(shape))
-        # append k, v: like the authors' k/v projection outputs, the new entry is written
-        # by a one-channel store from its fixed buffer (artifact IR_linear_mv ST,
-        # parallel_channel_num 1), not striped at a context-dependent address
-        b.begin("kv_append")
-        b.emit(ST, 1, nbytes=2 * entry, wait=bit(MISC), kind=K_ACT_VEC, split=cfg.cores)
-        b.begin("concat")
-        concat(b)
-        if cfg.softmax_per_head:
-            b.qk_softmax_heads(ctx, hd, heads, entry, wait_first=bit(MISC), rel_last=bit(MV),
-                               store=False, tag=True)
-        else:
-            b.begin("qk", per)
-            b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=bit(MISC),
-                        cached=ctx - 1, pad_slots=pad_qk, heads=heads)
-            b.begin("softmax")
-            b.misc(heads * ctx, wait=bit(MV), rel=bit(MV), kind=K_SOFTMAX)
-        b.begin("av", per)
-        b.kv_stream(MV, ctx, entry, h, wait_first=bit(MISC), rel_last=0, cached=ctx - 1,
-                    pad_slots=pad_av, heads=heads)
-        b.begin("linear", "o_proj")
-        b.linear(tiles["o_proj"], 1, rel_last=bit(MISC), bias=True)
-        b.begin("residual_norm")
-        b.misc(2 * h, wait=bit(MV), rel=bit(MV), kind=K_NORM)           # residual + norm fused
-        b.begin("linear", "ffn_in")
-        b.linear(tiles["ffn_in"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
-        b.begin("act_fn")
-        b.misc(f, wait=bit(MV), rel=bit(MV), kind=K_ACTFN)
-        b.begin("linear", "ffn_out")
-        b.linear(tiles["ffn_out"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
-        b.begin("residual")
-        b.misc(h, wait=bit(MV), rel=0, kind=K_ELT)                      # residual
-        epi.begin("norm", "final")
-        epi.misc(h, wait=0, rel=bit(MV), kind=K_NORM)
-        epi.begin("linear", "lm_head")
-        epi.linear(tiles["lm_head"], 1, wait_first=bit(MISC), rel_last=bit(MISC))
-        epi.begin("argmax")
-        epi.misc(shape.vocab, wait=bit(MV), rel=bit(SYS), kind=K_ELT)    # argmax
-        epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(MISC), kind=K_SYNC)
-    else:
-        pro.hbm_misc(h * 2, h * ab, h, K_EMBED, in_wait=0)
-        b = lay
-        b.hbm_misc(h * ab, h * ab, h, K_NORM)
-        fz = cfg.fuse_misc_into_mv
-        pos = _pos_kind(shape)
-        for name in ("q_proj", "k_proj", "v_proj"):
-            n_out = tiles[name].N
-            # RoPE (x*cos + rotate(x)*sin: three eltwise ops) rides on q and k
-            fuse = (3 * n_out, pos, 2 * n_out * ab) if fz and name != "v_proj" else None
-            b.linear_hbm(tiles[name], 1, fuse=fuse, bias=True)
-        if not fz:
-            b.hbm_misc((h + kv) * ab, (h + kv) * ab, h + kv, pos)
-        concat(b)
-        if fz and cfg.softmax_per_head:   # softmax per head behind QK^T, then stored
-            b.qk_softmax_heads(ctx, hd, heads, entry, h * ab)
-        elif fz:   # softmax fused behind QK^T: scores never leave the chip
-            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(MISC),
-                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
-                        pad_slots=pad_qk, heads=heads)
-            b.emit(MISC, 1, cycles=b.misc_cycles(heads * ctx, K_SOFTMAX), wait=bit(MV),
-                   rel=bit(ST), kind=K_SOFTMAX)
-            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MISC), rel=bit(LD), kind=b.k_act,
-                   split=cfg.cores)
-        else:
-            # scores: LD of q leads the K chunks; scores stored for the separate softmax
-            b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST),
-                        ld_first_wait=bit(ST), act_bytes=h * ab, cached=ctx - 1,
-                        pad_slots=pad_qk, heads=heads)
-            b.emit(ST, 1, nbytes=heads * ctx * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act,
-                   split=cfg.cores)
-            b.hbm_misc(heads * ctx * ab, heads * ctx * ab, heads * ctx, K_SOFTMAX)
-        b.kv_stream(MV, ctx, entry, h, wait_first=0, rel_last=bit(ST), ld_first_wait=bit(ST),
-                    act_bytes=heads * ctx * ab, cached=ctx - 1, pad_slots=pad_av, heads=heads)
-        b.emit(ST, 1, nbytes=h * ab, wait=bit(MV), rel=bit(LD), kind=b.k_act, split=cfg.cores)
-        residual = (h, K_ELT, h * ab) if fz else None
-        b.linear_hbm(tiles["o_proj"], 1, fuse=residual, bias=True)
-        if not fz:
-            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
-        b.hbm_misc(h * ab, h * ab, h, K_NORM)
-        ffn_in = ("gate_proj", "up_proj") if shape.ffn_kind == "swiglu" else ("fc1",)
-        for j, name in enumerate(ffn_in):
-            fuse = None
-            if fz:      # SiLU on gate; the gate x up product on up (reads gate's output)
-                fuse = (f, K_ACTFN, 0) if j == 0 else (f, K_ELT, f * ab)
-            b.linear_hbm(tiles[name], 1, fuse=fuse)
-        if not fz:
-            b.hbm_misc(len(ffn_in) * f * ab, f * ab, f, K_ACTFN)
-        b.linear_hbm(tiles["ffn_out"], 1, fuse=residual)
-        if not fz:
-            b.hbm_misc(2 * h * ab, h * ab, h, K_ELT)
-        epi.hbm_misc(h * ab, h * ab, h, K_NORM)
-        epi.linear_hbm(tiles["lm_head"], 1)
-        epi.hbm_misc(shape.vocab * ab, 4, shape.vocab, K_ELT, out_rel=bit(SYS))
-        epi.emit(SYS, 1, cycles=cfg.sys_sync_cycles, wait=bit(ST), kind=K_SYNC)
-    return pro.build(), lay.build(), epi.build()
+    return assemble_layers(prefill_parts(shape, tiles, cfg, length), shape.layers)
 
 
 def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
@@ -583,7 +453,7 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     pro.hbm_misc(L * h * 2, L * h * ab, L * h, K_EMBED, in_wait=0)
     b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
     b.linear_hbm(tiles["qkv"], L, bias=True)                     # K, V land in the KV cache
-    b.hbm_misc(L * (h + kv) * ab, L * (h + kv) * ab, L * (h + kv), _pos_kind(shape))
+    b.hbm_misc(L * (h + kv) * ab, L * (h + kv) * ab, L * (h + kv), pos_kind(shape))
     # block-sparse attention, one (LD K/V, MM QK^T, softmax, MM AV) group per query block
     blk = cfg.attn_block
     kept = attention_kept_blocks(L, blk, cfg.attn_local_blocks, cfg.attn_global_blocks)
@@ -593,22 +463,22 @@ def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConf
     b.new_op()
     ld = b.emit(LD, nq, nbytes=2 * k_rows * kv * kvb + q_rows * h * ab, wait=bit(MM),
                 rel=bit(MM), kind=K_KV)
-    ld[0, F_WAIT] |= bit(ST)
+    ld["wait"][0] |= bit(ST)
     qk_macs = q_rows * k_rows * h
     cyc = b.compute_cycles(MM, qk_macs * b.slr_factor(heads))      # heads dealt to SLRs
     sm = b.misc_cycles(heads * q_rows * k_rows, K_SOFTMAX)
     # per query block: QK (MM) -> softmax (MISC) -> AV (MM); rows interleave on MM in order
-    mm = np.zeros((2 * nq, NF), np.int64)
-    mm[:, F_UNIT] = MM
-    mm[0::2, F_CYCLES] = cyc
-    mm[1::2, F_CYCLES] = cyc
-    mm[:, F_MACS] = np.repeat(qk_macs, 2)
-    mm[:, F_KIND] = K_ATTN
-    mm[0::2, F_WAIT] = bit(LD)
-    mm[0::2, F_REL] = bit(MISC)
-    mm[1::2, F_WAIT] = bit(MISC)
-    mm[1::2, F_REL] = bit(LD)
-    mm[-1, F_REL] |= bit(ST)
+    mm = program(2 * nq)
+    mm["unit"] = MM
+    mm["cycles"][0::2] = cyc
+    mm["cycles"][1::2] = cyc
+    mm["macs"] = np.repeat(qk_macs, 2)
+    mm["kind"] = K_ATTN
+    mm["wait"][0::2] = bit(LD)
+    mm["rel"][0::2] = bit(MISC)
+    mm["wait"][1::2] = bit(MISC)
+    mm["rel"][1::2] = bit(LD)
+    mm["rel"][-1] |= bit(ST)
     b.parts.append(mm)
     b.emit(MISC, nq, cycles=sm, wait=bit(MM), rel=bit(MM), kind=K_SOFTMAX)
     b.emit(ST, 1, nbytes=L * h * ab, wait=bit(MM), rel=bit(LD), kind=K_ACT)

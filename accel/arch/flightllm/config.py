@@ -25,7 +25,7 @@ class FlightLLMConfig:
     chain_dsps: int = 16              # DSP48s per sparse chain (one dot-product unit) [assumption: 16 = one M-group per pass]
     dsp_group: int = 2                # DSP48s per group between reduction nodes [paper]
     overflow_adjust_min_dsps: int = 9  # chains of >= 9 DSPs need the overflow-adjust stage [paper: skipped for <= 8]
-    sfu_elems_per_cycle: int = 16     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core: SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K 16 [artifact profile/config.yaml] (was 64 [assumption])
+    sfu_elems_per_cycle: int = 16     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core: SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K 16 [artifact profile/config.yaml]
     misc_setup_cycles: int = 32       # pipeline fill of one MISC instruction [assumption]
     sys_sync_cycles: int = 225        # end-of-step barrier (sampled token back to the embedding LD), ~1 us [assumption]
     compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
@@ -37,7 +37,7 @@ class FlightLLMConfig:
     # SLRs [artifact inst_generator.py], so the op lasts as long as its busiest SLR):
     slr_whole_instr_split: bool = True  # an op's output columns are dealt to the SLRs in whole MV (mv_cols_per_instr) or MM (mm_cols_per_instr) instructions, attention in whole heads, so the busiest SLR computes ceil(instructions / cores) of them [artifact IR_linear_mv.py / IR_attention_mv.py emit whole MV_START_N_NUM instructions, per head; the split itself is not public: assumption]; False = a perfectly even split
     slr_broadcast_inputs: bool = True   # every SLR loads the whole input vector/activation of an op (it computes its own output columns over all K), i.e. cores x the bytes, from the slices the SLRs stored [artifact IR_linear_mv.py: an op's input vector is an LD into the SLR's own B buffer; that every SLR loads all of it: assumption]; False = one load shared by all SLRs
-    slr_parallel_efficiency: float = 1.0  # what-if knob only, no preset sets it: scales every unit's rate (compute and HBM).  Until model 0.5 it was 0.8, the artifact profiler's unexplained correction_factor 3.2 divided by its 4 SLRs: an artifact constant, not a mechanism, so it was removed [see validate.py]
+    slr_parallel_efficiency: float = 1.0  # what-if knob only, 1.0 in every preset (a test checks it): scales every unit's rate (compute and HBM); not a mechanism [CHANGELOG 0.5]
     # --- HBM (per pseudo channel; see _kernels.execute for how a transfer is timed) -------
     hbm_channels: int = 32            # U280 HBM2: 2 stacks x 16 pseudo channels, one AXI port each [datasheet PG276]
     hbm_channel_gbps: float = 14.375  # 460 GB/s / 32 [paper]; PG276: 256-bit AXI x 450 MHz = 14.4 GB/s per PC
@@ -57,8 +57,8 @@ class FlightLLMConfig:
     mm_token_tile: int = 64           # token rows per MM instruction (64 x 11008 INT8 ~ act buffer) [derived]
     # --- data formats -----------------------------------------------------------------
     weight_bits: float = 3.5          # mixed-precision average (INT4/3/2) [paper/artifact]
-    index_bits: int = 4               # sparse index per kept weight of an N:16 op, its 16:16 blocks included (meta = half the INT8 data); an op whose blocks are all 16:16 is dense and carries no index and no FSB byte [artifact IR_linear_mv.py: meta/FSB loads only when mask_mode is fsb]
-    dense_op_index: bool = False      # True: every op carries indices and FSB bytes, all-16:16 ops included (this model before 0.4) [assumption]; False follows the artifact (above)
+    index_bits: int = 4               # sparse index per kept weight of an op in FSB (N:16) mode, its 16:16 blocks included [paper; artifact IR_linear_mv.py: meta loads when mask_mode is fsb]
+    fsb_all_linears: bool = True      # every linear op runs in FSB mode: its kept weights carry index_bits and its blocks an FSB byte even where all blocks are 16:16.  U280: the paper runs a model compressed with N:M block sparsity in every linear layer, so its board program (binary only) is compiled for the sparse format throughout [paper; assumption: the board keeps all-16:16 ops in FSB mode]; the only decode program public (the authors' VHK158 IR) gives dense ops mask_mode none, i.e. no index and no FSB byte (vhk158-artifact: False) [artifact IR_linear_mv.py].  With False an op is in FSB mode only if one of its blocks has N < 16
     block_meta_bytes: int = 1         # FSB byte (N) of each 16x16 block of a sparse op [paper; artifact FSB_BUFFER_BANK_WIDTH_B 1]
     act_bits: int = 8                 # INT8 activations [artifact]
     kv_bits: int = 8                  # INT8 KV cache [artifact]
@@ -68,12 +68,10 @@ class FlightLLMConfig:
     attn_block: int = 64              # block-sparse attention block in prefill [paper]
     attn_local_blocks: int = 4        # kept key blocks before the diagonal (incl. it) per query block [assumption]
     attn_global_blocks: int = 1       # leading key blocks every query block keeps [assumption]
-    prefill_weight_reload: bool = False  # prefill keeps one group of mm_token_tile token rows in the A buffer and streams every weight tile past it, once per group ("fix A, swap B") [artifact IR_linear_mm.py: per MM_PARALLEL_M-row group, LD A then LD B per 16-column block]; False = weight-stationary over the prompt, each tile loaded once [assumption, this model before 0.6]
-    prefill_weight_one_channel: bool = False  # each SLR's slice of a prefill weight tile crosses the HBM switch from its one B-buffer channel at the cross-channel efficiency [artifact IR_linear_mm.py: LD B cross_hbm_channel True, parallel_channel_num 1; config.yaml B_BUFFER_HBM_CHANNEL_NUM 1]; False = striped over every channel [assumption, this model before 0.6]
-    kv_concat_reload: bool = True     # decode's KV concat re-reads the whole cache (K and V, striped LD) before attention; the new entry is appended on chip [artifact IR_concat.py]
-    op_barrier: bool = True           # every IR op ends with a SYS that synchronises all units and SLRs; the next op's first instruction waits for it, so no prefetch across ops [artifact inst_generator.py]
-    softmax_per_head: bool = True     # decode QK^T goes head by head (whole heads, one per SLR per round, one K LD per MV of mv_cols_per_instr keys) and each head's softmax runs as soon as its MVs are done, overlapping the next heads' [artifact IR_attention_mv.py: MV_release_MISC at each head's last MV; inst_generator.py fuses the softmax into attention_mv]; on-chip decode and the fused off-chip dataflow.  False: one softmax after every head's scores (this model before 0.6)
-    fuse_misc_into_mv: bool = False   # off-chip decode: a MISC op that follows an MV (RoPE, SiLU, eltwise, softmax) runs inside the MV op, before its store [artifact inst_generator.py]; False = nothing fused, the paper's off-chip baseline [assumption]
+    prefill_weight_stream: bool = False  # True: prefill keeps one group of mm_token_tile token rows in the A buffer and streams every weight tile past it, once per group ("fix A, swap B"), each SLR's slice of a tile through the HBM switch from its one B-buffer channel at the cross-channel efficiency [artifact IR_linear_mm.py: per MM_PARALLEL_M-row group LD A then LD B, cross_hbm_channel True, parallel_channel_num 1; config.yaml B_BUFFER_HBM_CHANNEL_NUM 1].  False (U280): weight-stationary over the prompt, each tile loaded once, striped over every channel [assumption: the U280 board program is binary only]
+    softmax_per_head: bool = True     # decode QK^T goes head by head (whole heads, one per SLR per round, one K LD per MV of mv_cols_per_instr keys) and each head's softmax runs as soon as its MVs are done, overlapping the next heads' [artifact IR_attention_mv.py: MV_release_MISC at each head's last MV; inst_generator.py fuses the softmax into attention_mv].  Ablation (on-chip decode only; test_functional, test_goldens): False = one softmax after every head's scores
+    on_chip_decode: bool = True       # the decode dataflow a run uses unless told otherwise: activations stay on chip [paper]; False = every op's output goes through HBM (the artifact's generator: inst_generator.py stores every op)
+    fuse_misc_into_mv: bool = False   # decode via HBM: a MISC op that follows an MV (RoPE, SiLU, eltwise, softmax) runs inside the MV op, before its store [artifact inst_generator.py]; False = nothing fused, the paper's off-chip baseline [assumption]
     int32_bias_qkvo: bool = False     # q/k/v/o_proj each load an INT32 bias (N x 4 B) through one of the port's own channels before their weights, as the authors' LLaMA2 IR does [artifact IR llama2_*: bias_flag true on q/k/v/out_proj; IR_linear_mv.py / IR_linear_mm.py: LD bias, one channel, not cross]; False: LLaMA has no bias to load [assumption]
     qk_weight_density: float = 1.0    # kept fraction of q_proj/k_proj weights, unstructured (no index, no FSB); their bytes and MACs scale by it [artifact IR: param sparse_ratio 0.7 with mask_mode none]
     instruction_bytes: int = 32       # encoded instruction width; artifact ISA width not public [assumption]
@@ -146,8 +144,7 @@ VHK158 = replace(
     hbm_channels=32,                  # the authors' VHK158 model: HBM_CHANNEL_NUM 32 [artifact profile/config.yaml]
     hbm_channel_gbps=819.2 / 32,      # 819 GB/s total [paper]; HBM_BW_GB_PER_SEC 819.2 [artifact]
     hbm_capacity_gb=32.0,             # [paper]
-    prefill_weight_reload=True,       # the authors' VHK158 compiler streams the weights once per token group (mm_token_tile rows) [artifact IR_linear_mm.py]
-    prefill_weight_one_channel=True,  # ... each SLR's slice through the switch on one channel [artifact IR_linear_mm.py]; the U280 keeps the striped, weight-stationary prefill: its board program (fpga_implementation/) is binary only
+    prefill_weight_stream=True,       # the authors' VHK158 compiler streams the weights once per token group (mm_token_tile rows), each SLR's slice through the switch on one channel [artifact IR_linear_mm.py]
     board_power_w=75.0,               # no measurement (simulated board) [assumption]
     price_usd=12000.0,                # VHK158 evaluation kit class price [assumption]
 )
@@ -169,7 +166,9 @@ VHK158_ARTIFACT = replace(
     hbm_cross_channel_efficiency=0.35,  # HBM_BW_CROSS_CHANNEL_EFFICIENCY [artifact]
     hbm_capacity_gb=8.0,              # HBM_TOTAL_SIZE_GB 8 [artifact]
     weight_bits=4.0,                  # the IR's INT8 weights are loaded with bandwidth_ratio 2, "2 stands for INT4" [artifact IR_linear_mv.py]
+    on_chip_decode=False,             # the artifact's dataflow: every op stored [artifact inst_generator.py]
     fuse_misc_into_mv=True,           # [artifact inst_generator.py]
+    fsb_all_linears=False,            # its IR: q/k unstructured (mask_mode none), the rest dense: no index, no FSB byte [artifact IR llama2_decode_token_*.yaml]
     int32_bias_qkvo=True,             # [artifact IR, IR_linear_mv.py]
     qk_weight_density=0.7,            # q_proj/k_proj sparse_ratio 0.7, mask_mode none [artifact IR llama2_decode_token_*.yaml]
     # The profiler times the whole model's instruction stream on ONE SLR's engines (one

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_KIND, F_LAYER, F_OP, F_SUB, F_UNIT
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.tiles import OpTiles
@@ -186,18 +186,18 @@ def execute_step(prog: np.ndarray, ops: list, model: QuantModel, hbm: dict,
     buf: dict = {}
     slots: dict = {}
     for row in prog:
-        u, sub, layer = int(row[F_UNIT]), int(row[F_SUB]), int(row[F_LAYER])
-        if row[F_OP] < 0:
+        u, sub, layer = int(row["unit"]), int(row["sub"]), int(row["layer"])
+        if row["op"] < 0:
             if u == C.SYS:
                 continue
             raise AccelError("program row without an op tag: compile with ops=[...] on chip")
-        op = ops[int(row[F_OP])]
+        op = ops[int(row["op"])]
         name = op[0]
         if name == "linear":
             s = op[1]
             lk = "lm" if s == "lm_head" else layer
             if u == C.LD:
-                if row[F_KIND] == C.K_WEIGHT:                # (an INT32 bias LD: zeros)
+                if row["kind"] == C.K_WEIGHT:                # (an INT32 bias LD: zeros)
                     slots[(s, sub)] = hbm[(lk, s, sub)]      # weight tile -> on-chip slot
                 continue
             if u != C.MV:
@@ -314,7 +314,7 @@ class ComputeRun:
 
     def step(self, token: int, pos: int) -> dict:
         ops: list = []
-        prog = C.decode_program(self.shape, self.tiles, self.cfg, pos + 1, True, ops)
+        prog = D.decode_program(self.shape, self.tiles, self.cfg, pos + 1, True, ops)
         hid, logits, nxt = execute_step(prog, ops, self.model, self.hbm, self.cache, token, pos,
                                         self.cfg)
         rh, rl = reference_step(self.model, self.ref_cache, token, pos)

@@ -18,17 +18,19 @@ from typing import ClassVar
 import numpy as np
 
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_MACS, execute, hbm_transfer
+from accel.arch.flightllm._kernels import execute, hbm_transfer
 from accel.arch.flightllm.config import FlightLLMConfig
+from accel.arch.flightllm.decode import decode_program
 from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
+from accel.arch.flightllm.isa import HbmSettings
 from accel.arch.flightllm.storage import instruction_storage
 from accel.errors import AccelError, WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.6"   # 0.6: prefill streams every weight tile once per token group, each SLR's slice through the HBM switch on one channel (vhk158, vhk158-artifact), as the artifact's IR_linear_mm; with fuse_misc_into_mv the decode softmax runs per head behind its QK^T MVs (IR_attention_mv); INT32 q/k/v/o bias loads (vhk158-artifact); validate() adds the one-SLR comparison.  0.5: the SLR parallel-efficiency constant (0.8) removed; SLRs modelled: whole-instruction / whole-head split (busiest SLR bounds each op), every SLR loads an op's whole input.  0.4: mechanisms of the authors' instruction generator (MV padding to 512 columns, KV concat re-read, per-op SLR barrier, MISC passes and width, no index on dense ops, SLR parallel efficiency); static transfer channels
+MODEL_VERSION = "flightllm-0.7"   # history: CHANGELOG.md beside this file
 
 
 @dataclass
@@ -40,19 +42,17 @@ class Run:
     macs: int
 
 
-def hbm_args(cfg: FlightLLMConfig) -> tuple:
-    """Executor HBM arguments in cycles: (bytes/cycle/channel, channels, interleave,
-    access granule, row-opening cycles, latency cycles, bitmask of the transfer kinds
-    routed across channels, their bytes/cycle, bitmask of one-channel kinds)."""
+def hbm_settings(cfg: FlightLLMConfig) -> HbmSettings:
+    """The executor's HBM settings in cycles (``isa.HbmSettings``)."""
     hz = cfg.clock_mhz * 1e6
     # each SLR's ports serve its share of a transfer; ``slr_parallel_efficiency`` (a
     # what-if knob, 1.0 in every preset) scales HBM rates as it scales compute
     eff = cfg.slr_parallel_efficiency
     ch = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_efficiency * eff / hz   # bytes/cycle/channel
     cross = cfg.hbm_channel_gbps * 1e9 * cfg.hbm_cross_channel_efficiency * eff / hz
-    return (ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
-            cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
-            C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
+    return HbmSettings(ch, cfg.hbm_channels, cfg.hbm_interleave_bytes, cfg.hbm_access_bytes,
+                       cfg.hbm_row_miss_ns * 1e-9 * hz, cfg.hbm_latency_ns * 1e-9 * hz,
+                       C.CROSS_CHANNEL_KINDS, cross, C.ONE_CHANNEL_KINDS)
 
 
 def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True) -> float:
@@ -64,19 +64,21 @@ def transfer_efficiency(nbytes: int, cfg: FlightLLMConfig, latency: bool = True)
     """
     if nbytes <= 0:
         raise AccelError(f"transfer size must be positive, got {nbytes}")
-    ch, n, inter, acc, row, lat = hbm_args(cfg)[:6]
-    _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, inter, acc, row, ch)
-    t = done + (lat if latency else 0.0)
+    s = hbm_settings(cfg)
+    n = s.n_channels
+    _, done = hbm_transfer(int(nbytes), 0.0, 0, np.zeros(n), n, s.interleave, s.access,
+                           s.row_cycles, s.ch_bytes_per_cycle)
+    t = done + (s.latency_cycles if latency else 0.0)
     hz = cfg.clock_mhz * 1e6
     return nbytes / (t / hz) / (cfg.hbm_peak_gbps * 1e9)
 
 
 def run_program(prog: np.ndarray, cfg: FlightLLMConfig) -> Run:
-    start, finish, busy, nbytes, status = execute(prog, C.credits(cfg), *hbm_args(cfg))
+    start, finish, busy, nbytes, status = execute(prog, C.credits(cfg), hbm_settings(cfg))
     if status >= 0:   # a compiler bug, not a user error
-        raise RuntimeError(f"instruction {status} ({C.UNIT_NAMES[prog[status, 0]]}) never issues")
+        raise RuntimeError(f"instruction {status} ({C.UNIT_NAMES[prog['unit'][status]]}) never issues")
     return Run(float(finish.max()) if len(finish) else 0.0, float(nbytes), busy,
-               len(prog), int(prog[:, F_MACS].sum()))
+               len(prog), int(prog["macs"].sum()))
 
 
 @dataclass
@@ -165,11 +167,14 @@ def _lengths(workload: Workload) -> tuple[int, int]:
         raise WorkloadError(f"workload {workload.name} has no prefill/decode lengths") from None
 
 
-def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: bool = True,
+def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: bool | None = None,
              length_adaptive: bool = True, storage: bool = True,
              compute_outputs: bool = True) -> FlightLLMResult:
+    """``on_chip_decode``: None = the preset's dataflow (``config.on_chip_decode``)."""
     t0 = time.perf_counter()
     config.validate()
+    if on_chip_decode is None:
+        on_chip_decode = config.on_chip_decode
     shape = shape_of(workload)
     P, D = _lengths(workload)
     if P <= 0 or D <= 0:
@@ -205,7 +210,7 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
     dec_bytes = dec_cycles = dec_instr = 0.0
     busy = np.zeros(len(C.UNIT_NAMES))
     for c, n in zip(uniq, counts, strict=True):
-        r = run_program(C.decode_program(shape, tiles, config, int(c), on_chip_decode), config)
+        r = run_program(decode_program(shape, tiles, config, int(c), on_chip_decode), config)
         step_s[int(c)] = r.cycles / hz
         dec_cycles += n * r.cycles
         dec_bytes += n * r.hbm_bytes

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel.arch.flightllm.compiler import count_rows, decode_parts, prefill_parts
+from accel.arch.flightllm.compiler import count_rows, prefill_parts
 from accel.arch.flightllm.config import FlightLLMConfig
+from accel.arch.flightllm.decode import decode_parts
 from accel.arch.flightllm.tiles import OpTiles
 from accel.workloads.llm import LLMShape
 

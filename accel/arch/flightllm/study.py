@@ -61,6 +61,57 @@ def utilisation_sensitivity(prefill: int = 128, decode: int = 512) -> list[dict]
     return rows
 
 
+# Candidate U280 mechanisms (issue 22), each a config change with its source; the preset
+# row carries the ones adopted.  Each is also applied to the one-SLR replica of the
+# authors' VHK158 profiler (``validate.one_slr``) to show what it would do there.
+U280_MECHANISMS = (
+    ("preset: every linear in FSB mode (paper: N:M in every layer), 3 SLRs x 1,024 MV "
+     "MACs at 225 MHz, 32 channels at 0.70", {}, {"fsb_all_linears": True}),
+    ("dense ops without index or FSB byte (the artifact's VHK158 IR)",
+     {"fsb_all_linears": False}, {}),
+    ("the whole program on SLR0 and its 8 channels (the shipped board case: inst.slr0, "
+     "param.ch00..ch28 step 4)", {"cores": 1, "hbm_channels": 8}, None),
+    ("8 channels per SLR, 24 of 32 (the decode case's output channels, "
+     "fpga_implementation/README.md)", {"hbm_channels": 24}, None),
+    ("Shuhai long-stream efficiency 0.92 instead of the artifact's 0.70",
+     {"hbm_efficiency": 0.92}, {"hbm_efficiency": 0.92}),
+)
+
+
+def u280_mechanisms(prefill: int = 128, decode: int = 512) -> list[dict]:
+    """Each candidate's U280 headline figures, and the one-SLR replica's decode error at
+    context 144 with the same change (None: the replica is already one SLR on 8 channels)."""
+    from accel.arch.flightllm import compiler as C
+    from accel.arch.flightllm.decode import decode_program
+    from accel.arch.flightllm.model import run_program, weight_block_ns
+    from accel.arch.flightllm.validate import load_reference, one_slr
+    from accel.workloads.llm import shape_of
+
+    w = llm_workload("llama2-7b", prefill, decode)
+    ref = load_reference()
+    art_144 = ref["decode"]["144"]["step_ms"] * ref["correction_factor"]["value"]
+    w1 = llm_workload("llama2-7b", 128, 16)
+    sh = shape_of(w1)
+    rows = []
+    for label, changes, replica in U280_MECHANISMS:
+        r = simulate(w, replace(PRESETS["u280"], **changes), storage=False,
+                     compute_outputs=False)
+        err = None
+        if replica is not None:
+            one = one_slr(replace(PRESETS["vhk158-artifact"], **replica))
+            t = C.fused_tiles(sh, weight_block_ns(w1, sh), one)
+            r1 = run_program(decode_program(sh, t, one, 144, one.on_chip_decode), one)
+            err = r1.cycles / one.clock_mhz / 1e3 / art_144 - 1
+        rows.append({"mechanism": label, "u280_tok_s": r.decode_tokens_per_s,
+                     "step_ms_first": r.decode_ms_first, "step_ms_last": r.decode_ms_last,
+                     "growth_us_per_token": (r.decode_ms_last - r.decode_ms_first)
+                     / max(decode - 1, 1) * 1e3,
+                     "hbm_util": r.hbm_utilization,
+                     "bound": max(r.unit_busy, key=r.unit_busy.get),
+                     "one_slr_vhk158_error_ctx144": err})
+    return rows
+
+
 def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
         devices=DEVICES) -> dict:
     out = Path(out_dir)
@@ -117,6 +168,7 @@ def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
                                      "decode_ms_bucketed": padded.decode_ms_per_token},
         "dsp_chain": utilisation_table(),
         "utilisation_sensitivity": utilisation_sensitivity(),
+        "u280_mechanisms": u280_mechanisms(),
         "attention_prefill_512": attention_utilisation(512),
         "artifact_validation": validate(),
     }
@@ -129,6 +181,13 @@ def run(out_dir: str | Path = "reports/flightllm", cases=CASES, models=MODELS,
            f"{PAPER['u280 HBM util off-chip']:.1%} off-chip.  One HBM field changed per row.", "",
            pd.DataFrame(summary["utilisation_sensitivity"]).to_markdown(index=False,
                                                                          floatfmt=".3g")]
+    md += ["", "## U280 mechanisms (llama2-7b, [128, 512]) and what each does to the one-SLR "
+           "replica of the authors' VHK158 profiler (decode, context 144)", "",
+           f"Paper: ~{PAPER['u280 llama2-7b decode tok/s']} tok/s, "
+           f"{PAPER['u280 HBM util on-chip']:.1%} HBM utilisation.  Not modelled: SLR-crossing "
+           "(SLL) bandwidth between SLR0's HBM ports and SLR1/SLR2, for which no public figure "
+           "of the design exists.", "",
+           pd.DataFrame(summary["u280_mechanisms"]).to_markdown(index=False, floatfmt=".3g")]
     val = summary["artifact_validation"]
     md += ["", "## vhk158-artifact vs the authors' VHK158 profiler (`accel flightllm validate`)",
            "", "One SLR: the preset on one SLR against the profiler's undivided timing "

