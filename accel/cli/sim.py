@@ -44,7 +44,7 @@ def build_command(machine: registry.Machine):
     params = [_parameter(o) for o in options]
     params.append(inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                                     default=typer.Option(False, "--json",
-                                                         help="print one JSON object")))
+                                                         help="Print one JSON object.")))
     command.__signature__ = inspect.Signature(params)
     command.__name__ = f"sim_{machine.name}"
     command.__doc__ = machine.summary
