@@ -97,7 +97,7 @@ def speedups(designs: pd.DataFrame, params, pattern: str | None, time_metric: st
         if lo == hi:  # one number as printed: a median/best pair would say it twice
             return f"**{hi}×** for every one of {plural(len(s), 'design')}"
         if med == hi:
-            return f"median and best **{hi}×** over {plural(len(s), 'design')} (lowest {lo}×)"
+            return f"median and best **{hi}×**, lowest {lo}×, over {plural(len(s), 'design')}"
         return (f"median **{fmt_num(s.median(), 3)}×**, best **{fmt_num(s.max(), 3)}×** "
                 f"over {plural(len(s), 'design')}")
 

@@ -301,7 +301,9 @@ def _parallel(ax, front: pd.DataFrame, objectives, numbers: dict, units: Section
     cols = [f"metric.{m}" for m, _ in objectives]
     vals = front[cols].to_numpy(float)
     lo, hi = np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)
-    flat = np.isclose(lo, hi, rtol=1e-9, atol=0.0)
+    # one value across the front, or two that print alike ("worst 299 MB ... best 299 MB")
+    flat = np.array([np.isclose(a, b, rtol=1e-9, atol=0.0) or units.text(m, a) == units.text(m, b)
+                     for (m, _g), a, b in zip(objectives, lo, hi, strict=True)])
     span = np.where(flat, 1.0, hi - lo)
     norm = np.where(flat, 0.5, (vals - lo) / span)
     for j, (_m, g) in enumerate(objectives):

@@ -215,6 +215,12 @@ def test_constant_objective_is_said_once_not_ranged():
     assert not any("ranges from" in t for t in trade)
     note = F.projection_note(front, objs, {i: i + 1 for i in df.index})
     assert note == ""  # nothing looks dominated in the projection: no "they win on dram_bytes"
+    # the parallel-coordinates axis of a value that prints alike is one value, not worst..best
+    df["metric.dram_bytes"] = [299.31e6, 299.32e6, 299.33e6]
+    fig, _ = F.pareto_figure(df, objs, ["p"], "t")
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    plt.close(fig)
+    assert "all\n299.3 MB" in texts and not any("299.3" in t and t.startswith(("best", "worst")) for t in texts)
 
 
 def test_projection_subtitle_names_what_the_hidden_designs_win_on(demo):
