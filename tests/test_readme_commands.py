@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 NOT_RUN = {
     "make demo": "installs the project into .venv/ first (make install); `accel demo` is what it "
-                 "then runs, and tests/test_demo.py runs that",
+                 "then runs, and tests/sweep/test_sweep_demo.py runs that",
     "make test": "installs into .venv/ and runs this very suite",
     "make bench": "installs into .venv/ first; benchmarks/run.py is what it then runs",
 }

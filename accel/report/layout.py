@@ -46,13 +46,13 @@ def _drawn_ticklabels(fig) -> set[int]:
     return ids
 
 
-def _is_ticklabel(t: Text, fig) -> bool:
+def _all_ticklabels(fig) -> set[int]:
+    ids = set()
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                if t is tick.label1 or t is tick.label2:
-                    return True
-    return False
+                ids.update((id(tick.label1), id(tick.label2)))
+    return ids
 
 
 def _shrink(b: Bbox, px: float) -> Bbox:
@@ -63,8 +63,8 @@ def layout_problems(fig) -> list[str]:
     """Human-readable problems with ``fig``'s text layout; [] when there are none."""
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
-    drawn_ticks = _drawn_ticklabels(fig)
-    texts = [t for t in _texts(fig) if not _is_ticklabel(t, fig) or id(t) in drawn_ticks]
+    drawn, ticks = _drawn_ticklabels(fig), _all_ticklabels(fig)
+    texts = [t for t in _texts(fig) if id(t) not in ticks or id(t) in drawn]
     boxes = [(t, t.get_window_extent(r)) for t in texts]
     figbox = fig.bbox
     frames = [ax.get_window_extent(r) for ax in fig.axes if ax.get_visible() and ax.axison]
