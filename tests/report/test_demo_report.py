@@ -179,7 +179,19 @@ def test_every_best_names_a_pareto_optimal_design_and_counts_ties(demo):
             line = next(ln for ln in sec.splitlines() if ln.startswith(f"- Best {m} ("))
             assert C.design_text(d.loc[idx], F.varied_params(d, list(meta["parameters"]))) in line
             assert ("shared by" in line) == (tied > 1) and (tied == 1 or f"shared by {tied:,} designs" in line)
-            assert "on the Pareto front)" in line
+            # the number is the table's number of that very design
+            k = re.search(r"\(#(\d+) on the Pareto front\)", line).group(1)
+            row = _front_rows(demo["sections"][name])[k]
+            for p in F.varied_params(d, list(meta["parameters"])):
+                assert row[p] == F.category_text(d.loc[idx, f"param.{p}"]), (name, m, p)
+
+
+def _front_rows(section: str) -> dict[str, dict[str, str]]:
+    block = section.split("numbered as in the figure):", 1)[1].strip().split("\n\n", 1)[0]
+    lines = [ln for ln in block.splitlines() if ln.startswith("|")]
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = [dict(zip(head, (c.strip() for c in ln.strip("|").split("|")), strict=True)) for ln in lines[2:]]
+    return {r["#"]: r for r in rows}
 
 
 def test_best_of_a_tie_is_the_pareto_design_not_the_first_one():
