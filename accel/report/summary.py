@@ -19,6 +19,7 @@ from accel.errors import AccelError
 from accel.report import conclusions as C
 from accel.report import figures as F
 from accel.report import machine_views as MV
+from accel.report import sensitivity as S
 from accel.report.html_page import markdown_to_html
 from accel.report.layout import layout_problems
 from accel.report.units import SectionUnits, plural
@@ -137,7 +138,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     if pattern:
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
             designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", tgoal)))
-    jobs.append(("sensitivity", lambda: F.sensitivity_figure(
+    jobs.append(("sensitivity", lambda: S.sensitivity_figure(
         designs, primary[0], primary[1], params, f"{name}")))
     for stem, fn in MV.views(meta.get("machine", ""), designs, params, name):
         jobs.append((stem, fn))

@@ -17,6 +17,7 @@ from demo_stores import make_demo_stores
 
 from accel.report import conclusions as C
 from accel.report import figures as F
+from accel.report import sensitivity as S
 from accel.report.layout import layout_problems
 from accel.report.summary import design_frame
 from accel.sweep.pareto import pareto_mask
@@ -84,7 +85,7 @@ def test_a_panel_of_constant_series_is_dropped_and_says_why(demo):
     plt.close(fig)
     # and a sensitivity panel whose values all give one median
     df = pd.DataFrame({"param.a": [1, 1, 2, 2], "param.b": [1, 2, 1, 2], "metric.cycles": [1.0, 3.0, 1.0, 3.0]})
-    fig, data = F.sensitivity_figure(df, "cycles", "min", ["a", "b"], "t")
+    fig, data = S.sensitivity_figure(df, "cycles", "min", ["a", "b"], "t")
     assert list(data) == ["b", "not_drawn"] and data["not_drawn"] == ["a (1× for every value)"]
     assert "not drawn" in fig._suptitle.get_text()
     plt.close(fig)
@@ -257,11 +258,11 @@ def test_piuma_hash_table_panel_compares_like_with_like(demo):
     assert data["note"].startswith("like with like: only the 4 settings of algorithm x threads_per_pipeline")
     assert data["designs"] == 8  # smash-v1/v2 x 8/16 threads, at 1024 and at 2048 entries
     d = demo["frames"]["piuma-rmat-demo"]
-    sub, _ = F.like_with_like(d, "hash_table_entries", ["algorithm", "threads_per_pipeline", "hash_table_entries"])
+    sub, _ = S.like_with_like(d, "hash_table_entries", ["algorithm", "threads_per_pipeline", "hash_table_entries"])
     assert set(sub["param.algorithm"]) == {"smash-v1", "smash-v2"}
     # groups with nothing in common are named, not compared silently
     df = pd.DataFrame({"param.a": [1, 1, 2, 2], "param.alg": ["x", "y", "z", "w"], "metric.c": [1.0, 2, 3, 4]})
-    _, note = F.like_with_like(df, "a", ["a", "alg"])
+    _, note = S.like_with_like(df, "a", ["a", "alg"])
     assert note == "groups differ: a=1: alg in {x, y}; a=2: alg in {w, z}"
 
 
