@@ -25,7 +25,7 @@ from rich.markup import escape
 
 _INSTALLED = False
 # Names whose value has a shape worth showing (``--set pe_rows=64``).
-_NAMED = {"set": "KEY=VALUE", "scheduler": "tcp://HOST:PORT"}
+_NAMED = {"set": "KEY=VALUE", "sets": "KEY=VALUE", "set_": "KEY=VALUE", "scheduler": "tcp://HOST:PORT"}
 
 
 def _derived_metavar(param) -> str | None:

@@ -56,7 +56,7 @@ def _command(options: tuple[registry.CliOption, ...], run: Callable[..., registr
     params = [_parameter(o) for o in options]
     params.append(inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                                     default=typer.Option(False, "--json",
-                                                         help="print one JSON object")))
+                                                         help="Print one JSON object.")))
     command.__signature__ = inspect.Signature(params)
     command.__name__ = name
     command.__doc__ = doc

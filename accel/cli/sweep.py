@@ -133,7 +133,7 @@ def run(
 @sweep_app.command("export")
 def export_cmd(
     db: Path = typer.Argument(..., help="Sweep store (results.sqlite)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    fmt: str = typer.Option("csv", "--format", help="Format: csv or parquet."),
     out: Path = typer.Option(..., "--out", help="Output file."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

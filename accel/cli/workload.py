@@ -19,7 +19,7 @@ synth_app = typer.Typer(help="Generate synthetic workloads (graphs, LLM shape pr
                         no_args_is_help=True)
 workload_app.add_typer(synth_app, name="synth")
 
-PRUNE_HELP = "dense | N:M | bdwp:N:M | unstructured:D | wanda:D | wanda:N:M | block:N:M"
+PRUNE_HELP = "dense, N:M, bdwp:N:M, unstructured:D, wanda:D, wanda:N:M or block:N:M"
 
 
 def _check_out(out: Path) -> Path:
@@ -49,13 +49,13 @@ def extract(
     checkpoint: str | None = typer.Option(None, "--checkpoint",
                                           help="Hugging Face safetensors folder (instead of --model).",
                                           show_default="none, use --model"),
-    prune: str = typer.Option("dense", "--prune", help=PRUNE_HELP),
+    prune: str = typer.Option("dense", "--prune", help=f"Pruning: {PRUNE_HELP}."),
     seq_len: int = typer.Option(128, "--seq-len", help="Tokens per sequence (2..512)."),
     batch: int = typer.Option(1, "--batch", help="Sequences; M = batch x seq-len."),
-    training: bool = typer.Option(False, "--training", help="fwd, bwd_data, bwd_weight GEMMs per layer."),
+    training: bool = typer.Option(False, "--training", help="Training: fwd, bwd_data and bwd_weight GEMMs per layer."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic output gradients (training)."),
     compress: bool = typer.Option(False, "--compress",
-                                  help="zlib-compress the file (~25% smaller, ~70x slower to write)."),
+                                  help="Compress the file with zlib (~25% smaller, ~70x slower to write)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Every linear layer of a real checkpoint as a GEMM, with real activations, pruned."""
@@ -74,9 +74,9 @@ def extract(
 @synth_app.command("rmat")
 def synth_rmat(
     out: Path = typer.Option(..., "--out", help="Output workload file (.npz)."),
-    scale: int = typer.Option(..., "--scale", help="log2 of the vertex count."),
+    scale: int = typer.Option(..., "--scale", help="Log2 of the vertex count."),
     edge_factor: int = typer.Option(16, "--edge-factor", help="Edges per vertex before merging duplicates."),
-    seed: int = typer.Option(1, "--seed"),
+    seed: int = typer.Option(1, "--seed", help="Seed of the edge draw."),
     a: float = typer.Option(0.57, "--a", help="R-MAT quadrant probability a (Graph500)."),
     b: float = typer.Option(0.19, "--b", help="R-MAT quadrant probability b (Graph500)."),
     c: float = typer.Option(0.19, "--c", help="R-MAT quadrant probability c (Graph500)."),
@@ -110,11 +110,11 @@ def synth_mtx(
 @synth_app.command("llm")
 def synth_llm(
     out: Path = typer.Option(..., "--out", help="Output workload file (.npz)."),
-    model: str = typer.Option("llama2-7b", "--model", help="llama2-7b or opt-6.7b."),
+    model: str = typer.Option("llama2-7b", "--model", help="Model: llama2-7b or opt-6.7b."),
     prefill: int = typer.Option(128, "--prefill", help="Prompt length."),
     decode: int = typer.Option(512, "--decode", help="Generated tokens."),
-    sparsity: str = typer.Option("dense", "--sparsity", help="dense | N:16 | mixed:D"),
-    seed: int = typer.Option(0, "--seed"),
+    sparsity: str = typer.Option("dense", "--sparsity", help="Sparsity: dense, N:16 or mixed:D."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the block-sparsity masks."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """LLM prefill/decode shape preset (no weights), seeded block-sparsity masks."""
@@ -127,7 +127,7 @@ def synth_llm(
 @workload_app.command("show")
 def show(
     spec: str = typer.Argument(..., help="Workload file or built-in name (minilm-l6, rmat:12, ...)."),
-    prune: str = typer.Option("dense", "--prune", help=f"For built-in names: {PRUNE_HELP}"),
+    prune: str = typer.Option("dense", "--prune", help=f"For built-in names: {PRUNE_HELP}."),
     seq_len: int = typer.Option(128, "--seq-len", help="For built-in names."),
     batch: int = typer.Option(1, "--batch", help="For built-in names."),
     training: bool = typer.Option(False, "--training", help="For built-in names."),

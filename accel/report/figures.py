@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from accel.report.units import display_scale, fmt_num, metric_label  # noqa: E402
+from accel.report.units import SectionUnits, fmt_num  # noqa: E402
 
 NM_RE = re.compile(r"^(?:[a-z]+:)?(\d+):(\d+)$")
 CATEGORY_PARAMS = ("preset", "algorithm", "device")  # colour points by these when swept
@@ -100,10 +100,31 @@ def wants_log(values) -> bool:
     return hi / lo > 3 and in_window.max() >= 0.6 * len(v)
 
 
-def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> float:
-    """Label an axis with the metric's unit (bytes as MB/GB); returns the divisor used."""
-    scale, unit = display_scale(name, values)
-    label = metric_label(name, unit or None)
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values for a log axis over [lo, hi] that label its whole range: the sparsest
+    of 1, 1-3, 1-2-5, 1-2-3-5, 1-1.5-2-3-4-5-7 per decade that puts a tick in each outer fifth
+    of the range (a 0.5-4 MB axis got 0.5, 1, 2 and nothing above)."""
+    lo, hi = float(lo), float(hi)
+    if not (lo > 0 and hi > lo):
+        return [lo] if lo > 0 else []
+    span = np.log10(hi / lo)
+    for subs in ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)):
+        ticks = [s * 10.0 ** e for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+                 for s in subs]
+        ticks = sorted(t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9))
+        if len(ticks) >= 2 and np.log10(ticks[0] / lo) <= 0.2 * span \
+                and np.log10(hi / ticks[-1]) <= 0.2 * span:
+            return ticks
+    return ticks
+
+
+def scaled_axis(ax, which: str, name: str, values, goal: str | None = None,
+                units: SectionUnits | None = None) -> float:
+    """Label an axis with the metric's unit (the section's: bytes as MB/GB); returns the
+    divisor used."""
+    units = units or SectionUnits(None)
+    scale, _unit = units.scale(name, values)
+    label = units.label(name, values)
     if goal:
         label += f" ({'lower' if goal == 'min' else 'higher'} is better)"
     (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
@@ -111,12 +132,10 @@ def scaled_axis(ax, which: str, name: str, values, goal: str | None = None) -> f
     axis = ax.xaxis if which == "x" else ax.yaxis
     if wants_log(v):
         (ax.set_xscale if which == "x" else ax.set_yscale)("log")
-        # labelled ticks at 1-2-5 steps: a log axis spanning less than a decade has no
-        # decade tick to label
         pos = v[np.isfinite(v) & (v > 0)]
-        decades = np.log10(pos.max() / pos.min()) if len(pos) else 0.0
-        subs = (1.0, 2.0, 5.0) if decades < 1.5 else (1.0, 3.0) if decades < 3 else (1.0,)
-        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+        lo, hi = pos.min(), pos.max()
+        pad = (hi / lo) ** 0.05  # the axis margin matplotlib adds, on a log scale
+        axis.set_major_locator(matplotlib.ticker.FixedLocator(log_ticks(lo / pad, hi * pad)))
     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: tick_text(x)))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     return scale
@@ -175,7 +194,7 @@ def _category_column(df: pd.DataFrame, params: list[str]) -> str | None:
 # --- Pareto ------------------------------------------------------------------------------
 def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: list[str],
                   title: str, front_mask: np.ndarray | None = None,
-                  numbers: dict | None = None):
+                  numbers: dict | None = None, units: SectionUnits | None = None):
     """The front of *all* ``objectives`` (``front_mask``, computed by the caller over the
     same rows), numbered as in the summary table (``numbers``: row index -> number)."""
     from accel.sweep.pareto import pareto_mask
@@ -198,8 +217,9 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
         fig, (ax, axp) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [3, 2]})
     else:
         fig, ax = plt.subplots(figsize=(8, 5.4))
-    sx = scaled_axis(ax, "x", objectives[0][0], d[cols[0]], goals[0])
-    sy = scaled_axis(ax, "y", objectives[1][0], d[cols[1]], goals[1])
+    units = units or SectionUnits(d)
+    sx = scaled_axis(ax, "x", objectives[0][0], d[cols[0]], goals[0], units)
+    sy = scaled_axis(ax, "y", objectives[1][0], d[cols[1]], goals[1], units)
     catcol = _category_column(d, params)
     palette = plt.get_cmap("tab10").colors
     if catcol:
@@ -218,9 +238,8 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
         line = None
         ax.scatter([], [], s=60, color="w", edgecolor="k", linewidth=1.2,
                    label=f"on the {len(cols)}-objective Pareto front ({n_front}), numbered as in the table")
-        ax.set_title(f"projection on {objectives[0][0]} and {objectives[1][0]}\n"
-                     f"(front designs can look dominated here: they win on {objectives[2][0]})",
-                     fontsize=9)
+        ax.set_title(f"projection on {objectives[0][0]} and {objectives[1][0]}"
+                     + projection_note(front, objectives, numbers), fontsize=9)
     else:
         fx = front[cols[0]].to_numpy(float) / sx
         fy = front[cols[1]].to_numpy(float) / sy
@@ -233,7 +252,7 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
     ax.grid(alpha=0.3, which="both")
     if three:
-        _parallel(axp, front, objectives, numbers)
+        _parallel(axp, front, objectives, numbers, units)
     fig.suptitle(title)
     fig.tight_layout()
     data = {"objectives": [list(o) for o in objectives],
@@ -250,34 +269,84 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     return fig, data
 
 
-def _parallel(ax, front: pd.DataFrame, objectives, numbers: dict) -> None:
+def projection_note(front: pd.DataFrame, objectives, numbers: dict) -> str:
+    """What the 2-D projection of a front over 3+ objectives hides, as a computed claim:
+    which front designs look dominated in it and on which other objectives they beat each
+    design that seems to dominate them; '' when none looks dominated."""
+    from accel.sweep.pareto import pareto_mask
+
+    c = [f"metric.{m}" for m, _ in objectives]
+    goals = [g for _, g in objectives]
+    sign = np.array([1.0 if g == "min" else -1.0 for g in goals])
+    vals = front[c].to_numpy(float) * sign  # lower is better on every column
+    looks = ~pareto_mask(vals[:, :2], ["min", "min"])
+    if not looks.any():
+        return ""
+    wins = set()
+    for i in np.flatnonzero(looks):
+        over = (vals[:, :2] <= vals[i, :2]).all(axis=1) & (vals[:, :2] < vals[i, :2]).any(axis=1)
+        for j in np.flatnonzero(over):
+            wins |= {objectives[k][0] for k in range(2, len(c)) if vals[i, k] < vals[j, k]}
+    shown = [numbers[front.index[i]] for i in np.flatnonzero(looks)]
+    return (f"\n(front {'design' if len(shown) == 1 else 'designs'} "
+            f"{', '.join(f'#{n}' for n in sorted(shown))} look dominated here: "
+            f"they are better on {' and '.join(sorted(wins))})")
+
+
+def _parallel(ax, front: pd.DataFrame, objectives, numbers: dict, units: SectionUnits) -> None:
     """Parallel coordinates of the front: one vertical axis per objective, 'better' at the
-    bottom, each design a line labelled with its table number."""
+    bottom, each design a line labelled with its table number at both ends.  An objective
+    with one value across the front is one value, not a best-to-worst axis."""
     k = len(objectives)
     cols = [f"metric.{m}" for m, _ in objectives]
     vals = front[cols].to_numpy(float)
     lo, hi = np.nanmin(vals, axis=0), np.nanmax(vals, axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    norm = (vals - lo) / span
+    # one value across the front, or two that print alike ("worst 299 MB ... best 299 MB")
+    flat = np.array([np.isclose(a, b, rtol=1e-9, atol=0.0) or units.text(m, a) == units.text(m, b)
+                     for (m, _g), a, b in zip(objectives, lo, hi, strict=True)])
+    span = np.where(flat, 1.0, hi - lo)
+    norm = np.where(flat, 0.5, (vals - lo) / span)
     for j, (_m, g) in enumerate(objectives):
-        if g == "max":  # better at the bottom for every axis
+        if g == "max" and not flat[j]:  # better at the bottom for every axis
             norm[:, j] = 1 - norm[:, j]
     cmap = plt.get_cmap("viridis")
+    colors = [cmap(r / max(1, len(front) - 1)) for r in range(len(front))]
     for r in range(len(front)):
-        ax.plot(range(k), norm[r], "-o", ms=3, lw=1, color=cmap(r / max(1, len(front) - 1)), alpha=0.8)
+        ax.plot(range(k), norm[r], "-o", ms=3, lw=1, color=colors[r], alpha=0.8)
     ax.set_xticks(range(k), [m for m, _ in objectives])
     ax.set_yticks([])
     ax.set_ylim(-0.2, 1.2)
+    ax.set_xlim(-0.6, k - 0.4)
     for j, (m, g) in enumerate(objectives):
-        best, worst = (lo[j], hi[j]) if g == "min" else (hi[j], lo[j])
-        scale, unit = display_scale(m, [hi[j]])
-        u = f" {unit}" if unit and unit not in ("fraction", "×") else ("×" if unit == "×" else "")
         ax.axvline(j, color="0.5", lw=0.8)
-        ax.text(j, -0.1, f"best\n{fmt_num(best / scale, 3)}{u}", ha="center", va="center", fontsize=7)
-        ax.text(j, 1.1, f"worst\n{fmt_num(worst / scale, 3)}{u}", ha="center", va="center", fontsize=7)
+        if flat[j]:
+            ax.text(j, -0.1, f"all\n{units.text(m, lo[j])}", ha="center", va="center", fontsize=7)
+            continue
+        best, worst = (lo[j], hi[j]) if g == "min" else (hi[j], lo[j])
+        ax.text(j, -0.1, f"best\n{units.text(m, best)}", ha="center", va="center", fontsize=7)
+        ax.text(j, 1.1, f"worst\n{units.text(m, worst)}", ha="center", va="center", fontsize=7)
+    # design numbers where the lines leave the first axis and reach the last one
+    nums = [str(numbers[i]) for i in front.index]
+    for end, ha, dx in ((0, "right", -0.06), (k - 1, "left", 0.06)):
+        for text, ys in _spread_labels(norm[:, end], nums, 0.07):
+            ax.text(end + dx, ys, text, ha=ha, va="center", fontsize=7, fontweight="bold")
     ax.set_title(f"the {len(front)} front designs across all objectives\n"
-                 "(better at the bottom of every axis)", fontsize=9)
-    ax.set_xlim(-0.45, k - 0.55)
+                 "(better at the bottom of every axis; numbers as in the table)", fontsize=9)
+
+
+def _spread_labels(ys, texts, gap: float) -> list[tuple[str, float]]:
+    """Labels for lines ending at heights ``ys``: lines ending at the same height share one
+    label (``3, 7``), and labels closer than ``gap`` are pushed apart, kept within 0..1."""
+    groups: dict[float, list[str]] = {}
+    for y, t in zip(np.round(ys, 3), texts, strict=True):
+        groups.setdefault(float(y), []).append(t)
+    items = sorted(groups.items())
+    pos = [y for y, _ in items]
+    for i in range(1, len(pos)):
+        pos[i] = max(pos[i], pos[i - 1] + gap)
+    shift = max(0.0, pos[-1] - 1.0) if pos else 0.0
+    pos = [max(0.0, y - shift) for y in pos]
+    return [(", ".join(ts), y) for (_y, ts), y in zip(items, pos, strict=True)]
 
 
 # --- speedup over dense per N:M pattern ---------------------------------------------------
@@ -327,10 +396,9 @@ def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[
     pos = np.arange(1, len(pats) + 1)
     ax.plot(pos, med, "D", color="tab:blue", ls="none", label="median over designs")
     ax.plot(pos, best, "^", color="tab:green", ls="none", label="best design")
-    for x, b, p in zip(pos, best, pats, strict=True):
-        if np.isfinite(b) and p != "dense":
-            ax.annotate(f"{fmt_num(b, 3)}×", (x, b), xytext=(0, 6), textcoords="offset points",
-                        fontsize=8, ha="center", va="bottom", color="tab:green")
+    labels = [ax.annotate(f"{fmt_num(b, 3)}×", (x, b), xytext=(0, 6), textcoords="offset points",
+                          fontsize=8, ha="center", va="bottom", color="tab:green")
+              for x, b, p in zip(pos, best, pats, strict=True) if np.isfinite(b) and p != "dense"]
     ax.axhline(1.0, color="0.5", ls="--", lw=1, label="dense = 1×")
     ax.set_xlabel(f"{pattern} (N:M sparsity pattern)")
     ax.set_ylabel("speedup over dense [×]")
@@ -340,54 +408,19 @@ def speedup_nm_figure(df: pd.DataFrame, pattern: str, metric: str, params: list[
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
+    keep_inside(ax, labels)  # the best-design labels sat on the top frame
     return fig, {"patterns": pats, "median_speedup": med, "best_speedup": best, "how": how}
 
 
-# --- per-parameter sensitivity -----------------------------------------------------------
-def sensitivity_figure(df: pd.DataFrame, metric: str, goal: str, params: list[str], title: str):
-    """For each varied parameter: median of ``metric`` per value, relative to the overall
-    median.  Numbers are an axis with a line; booleans and categories are markers only."""
-    mcol = f"metric.{metric}"
-    varied = varied_params(df, params)
-    if mcol not in df.columns or not varied:
-        return None
-    overall = float(df[mcol].median())
-    n = len(varied)
-    ncol = min(3, n)
-    nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.4 * nrow), squeeze=False)
-    data = {}
-    for ax, p in zip(axes.flat, varied, strict=False):
-        col = df[f"param.{p}"]
-        g = df.groupby(col.map(category_text) if is_categorical(col) else col)[mcol].median()
-        if is_categorical(col):
-            keys = sorted(g.index, key=nm_key)
-            xs = list(range(len(keys)))
-            ys = [float(g[k]) / overall if overall else np.nan for k in keys]
-            ax.plot(xs, ys, "o", ms=8, ls="none", color="tab:blue")
-            long = max(len(k) for k in keys) * len(keys) > 30  # would collide side by side
-            ax.set_xticks(xs, keys, rotation=90 if long else 0, ha="center",
-                          fontsize=8)
-            ax.set_xlim(-0.6, len(keys) - 0.4)
-            kind = "category"
-        else:
-            keys = sorted(g.index, key=float)
-            xs = [float(k) for k in keys]
-            ys = [float(g[k]) / overall if overall else np.nan for k in keys]
-            ax.plot(xs, ys, "o-", color="tab:blue")
-            if min(xs) > 0 and max(xs) / min(xs) >= 8:
-                ax.set_xscale("log", base=2)
-            ax.set_xticks(xs, [tick_text(x) for x in xs], fontsize=8)
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-            kind = "number"
-        ax.axhline(1.0, color="0.6", ls="--", lw=1)
-        ax.set_xlabel(p)
-        ax.set_ylabel(f"median {metric} / all [×]", fontsize=8)
-        ax.grid(alpha=0.3)
-        data[p] = {"values": [str(k) for k in keys], "relative": ys, "kind": kind}
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"{title}: median {metric} per value relative to the median of all designs "
-                 f"(dashed = 1×, {'lower' if goal == 'min' else 'higher'} is better)", fontsize=10)
-    fig.tight_layout()
-    return fig, data
+def keep_inside(ax, texts, tries: int = 8) -> None:
+    """Raise the top of the y axis until every text in ``texts`` is inside the frame."""
+    for _ in range(tries):
+        fig = ax.figure
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        top = ax.get_window_extent(r).y1
+        over = max((t.get_window_extent(r).y1 - top for t in texts), default=-1.0)
+        if over < -2:
+            return
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + (hi - lo) * 0.08)

@@ -32,6 +32,18 @@ def unit_lookup(machine: str):
     return lambda metric: registry.unit_of(table, metric)
 
 
+def metric_notes(machine: str) -> dict[str, str]:
+    """``metric -> what it means`` where a metric stands in for something else (the
+    machine's result type declares ``METRIC_NOTES``); empty for an unknown machine."""
+    from accel.arch import registry
+    from accel.errors import ConfigError
+
+    try:
+        return dict(getattr(registry.get(machine).result_type(), "METRIC_NOTES", {}))
+    except ConfigError:
+        return {}
+
+
 def views(machine: str, df: pd.DataFrame, params: list[str], name: str):
     """[(stem, thunk)] of the machine-specific figures (none for an unknown machine)."""
     from accel.arch import registry

@@ -19,8 +19,10 @@ from accel.errors import AccelError
 from accel.report import conclusions as C
 from accel.report import figures as F
 from accel.report import machine_views as MV
+from accel.report import sensitivity as S
 from accel.report.html_page import markdown_to_html
-from accel.report.units import display_scale, fmt_value, plural
+from accel.report.layout import layout_problems
+from accel.report.units import SectionUnits, plural
 from accel.sweep.pareto import pareto_mask
 from accel.sweep.store import Store, load_frame
 
@@ -52,19 +54,17 @@ def _table_md(df: pd.DataFrame) -> str:
 
 
 def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: list[str],
-                unit_of=lambda metric: None) -> str:
+                units: SectionUnits | None = None) -> str:
     """The Pareto front as a table: number (as in the figure), varied parameters, objectives
-    with units in the header (the machine's UNITS table first, else read from the metric's
-    name; bytes shown as MB/GB) and thousands separators in the cells."""
+    with units in the header (the section's units: the same as the figures and sentences)
+    and thousands separators in the cells."""
+    units = units or SectionUnits(front)
     out = pd.DataFrame({"#": [numbers[i] for i in front.index]}, index=front.index)
     for p in varied:
         out[p] = front[f"param.{p}"].map(F.category_text)
     for c in mcols:
         m = c.split(".", 1)[1]
-        scale, unit = display_scale(m, front[c])
-        if scale == 1.0 and unit_of(m):
-            unit = unit_of(m)
-        out[f"{m} [{unit}]" if unit else m] = [fmt_value(m, v, scale) for v in front[c]]
+        out[units.label(m)] = [units.value(m, v) for v in front[c]]
     return _table_md(out.sort_values("#"))
 
 
@@ -93,7 +93,8 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         if len(present) >= 2 else complete.iloc[:0]
     numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
     primary = present[0] if present else ("cycles", "min")
-    unit_of = MV.unit_lookup(meta.get("machine", ""))
+    units = SectionUnits(designs, MV.unit_lookup(meta.get("machine", "")))
+    notes = MV.metric_notes(meta.get("machine", ""))
     pattern = next((p for p in params if f"param.{p}" in designs.columns
                     and F.is_pattern_param(designs[f"param.{p}"].unique())), None)
     tm = MV.time_metric(designs, primary[0])
@@ -101,15 +102,15 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
 
     # --- conclusions first ------------------------------------------------------------
     md += ["### Conclusions", "", C.headline(designs, rows), ""]
-    best = C.best_per_objective(designs, present, varied)
+    best = C.best_per_objective(designs, present, varied, units, numbers, notes)
     speed = C.speedups(designs, params, pattern, tm, tgoal)
-    cats = C.categories(designs, params, (tm, tgoal))
-    trade = C.front_trade(front, present, numbers)
+    cats = C.categories(designs, params, (tm, tgoal), units)
+    trade = C.front_trade(front, present, numbers, units)
     missing = C.missing_metrics(designs, objectives, params)
     bullets = best + speed + cats + trade + missing
     md += [f"- {b}" for b in bullets] + [""]
     fails = C.failures(rows, params)
-    md += fails + [""]
+    md += fails + ([""] if fails else [])
     overview.append(f"**{name}** ({meta.get('machine')}): {C.headline(designs, rows)} "
                     + " ".join(best[:1] + speed[-1:] + cats[:1] + trade[:1] + missing)
                     + (" " + C.failure_summary(rows) if len(fails) > 1 else ""))
@@ -125,18 +126,19 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
                                     if len(v) > 1) or "nothing"),
            "- fixed: " + (", ".join(f"{k}={F.category_text(v)}" for k, v in fixed.items()) or "nothing"),
            f"- constraints: {'; '.join(f'`{c}`' for c in meta.get('constraints', [])) or 'none'}",
-           f"- objectives: {', '.join(f'{m} ({g}imise)' for m, g in objectives) or 'none'}", ""]
+           f"- objectives: {', '.join(f'{m} ({g}imise)' for m, g in objectives) or 'none'}"]
+    md += [f"- {notes[m]}" for m, _ in objectives if m in notes] + [""]
 
     # --- figures ----------------------------------------------------------------------
     jobs = []
     if len(present) >= 2:
         jobs.append(("pareto", lambda: F.pareto_figure(
             complete, present, params, f"{name}: Pareto front of {', '.join(m for m, _ in present)}",
-            front_mask=front_mask, numbers=numbers)))
+            front_mask=front_mask, numbers=numbers, units=units)))
     if pattern:
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
             designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", tgoal)))
-    jobs.append(("sensitivity", lambda: F.sensitivity_figure(
+    jobs.append(("sensitivity", lambda: S.sensitivity_figure(
         designs, primary[0], primary[1], params, f"{name}")))
     for stem, fn in MV.views(meta.get("machine", ""), designs, params, name):
         jobs.append((stem, fn))
@@ -145,6 +147,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         if res is None:
             continue
         fig, data = res
+        data = {**data, "layout_problems": layout_problems(fig)}
         paths = F.save(fig, out, f"{name}-{stem}")
         written += paths
         figs[f"{name}-{stem}"] = {"png": paths[0].name, "svg": paths[1].name, "data": data}
@@ -152,14 +155,14 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         if stem == "pareto" and len(front):
             md += [f"Pareto-optimal designs over all {len(present)} objectives "
                    f"({plural(len(front), 'design')}, numbered as in the figure):", "",
-                   front_table(front, numbers, varied, mcols, unit_of), ""]
+                   front_table(front, numbers, varied, mcols, units), ""]
     if len(present) < 2:
         pcol = f"metric.{primary[0]}"
         top = designs.sort_values(pcol, ascending=primary[1] == "min").head(TOP_N) \
             if pcol in designs.columns else designs.head(TOP_N)
         nums = {idx: i + 1 for i, idx in enumerate(top.index)}
         md += [f"### Best {plural(len(top), 'design')} by {primary[0]}", "",
-               front_table(top, nums, varied, [c for c in mcols if c in top.columns], unit_of), ""]
+               front_table(top, nums, varied, [c for c in mcols if c in top.columns], units), ""]
     return "\n".join(md) + "\n", written
 
 

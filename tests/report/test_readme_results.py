@@ -30,7 +30,7 @@ def test_sweep_point_counts_in_the_tour_match_the_specs():
     from accel.sweep.points import design_points
     from accel.sweep.spec import load_spec
 
-    found = re.findall(r"accel sweep (workloads/sweeps/\S+\.yaml)\s+#\s*([\d,]+) points", README)
+    found = re.findall(r"accel sweep (workloads/sweeps/\S+\.yaml)\s+#\s*(?:slow:\s*)?([\d,]+) points", README)
     assert found, "the tour names no sweep size"
     for spec, n in found:
         assert len(design_points(load_spec(ROOT / spec))) == int(n.replace(",", "")), spec

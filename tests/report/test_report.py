@@ -17,6 +17,7 @@ import pytest
 from synth_store import KEEP, make_store
 
 from accel.report import figures as F
+from accel.report import sensitivity as S
 from accel.report.units import fmt_num, fmt_with_unit, metric_label, metric_unit, plural
 from accel.sweep.pareto import pareto_mask
 from accel.sweep.store import Store, load_frame
@@ -132,7 +133,7 @@ def test_pareto_3_objectives_projection_and_parallel_coordinates_show_the_same_s
 
 
 def test_booleans_and_patterns_are_categories_numbers_are_lines(designs):
-    fig, data = F.sensitivity_figure(designs, "cycles", "min", PARAMS, "t")
+    fig, data = S.sensitivity_figure(designs, "cycles", "min", PARAMS, "t")
     assert data["pipelined_tiles"]["kind"] == "category" and data["pipelined_tiles"]["values"] == ["no", "yes"]
     assert data["prune"]["kind"] == "category" and data["pe_rows"]["kind"] == "number"
     ax = next(a for a in fig.axes if a.get_xlabel() == "pipelined_tiles")
@@ -273,7 +274,7 @@ def test_long_category_names_do_not_collide():
     algos = ["smash-v1", "smash-v2", "smash-v3", "gustavson-dense", "inner", "outer"]
     df = pd.DataFrame({"param.algorithm": algos * 2, "param.threads": [8] * 6 + [16] * 6,
                        "metric.cycles": np.arange(12, dtype=float) + 1})
-    fig, data = F.sensitivity_figure(df, "cycles", "min", ["algorithm", "threads"], "t")
+    fig, data = S.sensitivity_figure(df, "cycles", "min", ["algorithm", "threads"], "t")
     assert data["algorithm"]["kind"] == "category"
     assert not _overlapping_ticks(fig)
     plt.close(fig)

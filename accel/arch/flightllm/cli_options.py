@@ -5,22 +5,21 @@ from __future__ import annotations
 from accel.arch.registry import CliOption, CliOutput, CliTable
 
 OPTIONS = (
-    CliOption("model", str, "llama2-7b", "llama2-7b | opt-6.7b | HF config.json"),
-    CliOption("device", str, "u280", "u280 | vhk158 | vhk158-artifact | FILE.yaml"),
-    CliOption("prefill", int, 128, "prompt length P"),
-    CliOption("decode", int, 512, "generated tokens D"),
-    CliOption("sparsity", str, "dense", "dense | N:16 (N in 2,4,8,16) | mixed:D"),
-    CliOption("weight_bits", float, None, "average weight bits (2, 3, 3.5, 4, 8)",
+    CliOption("model", str, "llama2-7b", "Model: llama2-7b, opt-6.7b or a Hugging Face config.json."),
+    CliOption("device", str, "u280", "Device: u280, vhk158, vhk158-artifact or a FILE.yaml."),
+    CliOption("prefill", int, 128, "Prompt length P."),
+    CliOption("decode", int, 512, "Generated tokens D."),
+    CliOption("sparsity", str, "dense", "Sparsity: dense, N:16 (N in 2, 4, 8, 16) or mixed:D."),
+    CliOption("weight_bits", float, None, "Average weight bits (2, 3, 3.5, 4, 8).",
               shown_default="the device preset's weight_bits"),
-    CliOption("on_chip_decode", bool, None, "keep decode activations on chip (off: every "
-              "op's output through HBM)", shown_default="the device preset's dataflow"),
-    CliOption("length_adaptive", bool, True, "compile per length bucket"),
-    CliOption("seed", int, 0, "seed of the per-block sparsity draw"),
-    CliOption("set_", list, None, "config override key=value (repeatable)", ("--set",),
+    CliOption("on_chip_decode", bool, None, "Keep decode activations on chip (off: every "
+              "op's output goes through HBM).", shown_default="the device preset's dataflow"),
+    CliOption("length_adaptive", bool, True, "Compile one program per length bucket."),
+    CliOption("seed", int, 0, "Seed of the per-block sparsity draw."),
+    CliOption("set_", list, None, "Override a config field (repeatable).", ("--set",),
               shown_default="none"),
-    CliOption("compute", bool, False, "also execute every decode step's compiled program on "
-              "a seeded INT8 model and compare with a NumPy forward pass (small models)",
-              ("--compute",)),
+    CliOption("compute", bool, False, "Also execute every decode step's compiled program on "
+              "a seeded INT8 model and compare with a NumPy forward pass (small models)."),
 )
 
 
@@ -65,14 +64,15 @@ def run(note, model, device, prefill, decode, sparsity, weight_bits, on_chip_dec
 
 
 def _table(res) -> CliTable:
+    # significant digits, not fixed decimals: a tiny model's 0.056 J printed as "0.0"
     rows = [
-        ("prefill (ms)", f"{res.prefill_ms:.1f}"),
-        ("decode ms/token (mean/first/last)", f"{res.decode_ms_per_token:.2f} / "
-         f"{res.decode_ms_first:.2f} / {res.decode_ms_last:.2f}"),
+        ("prefill (ms)", f"{res.prefill_ms:.4g}"),
+        ("decode ms/token (mean/first/last)", f"{res.decode_ms_per_token:.4g} / "
+         f"{res.decode_ms_first:.4g} / {res.decode_ms_last:.4g}"),
         ("decode tokens/s", f"{res.decode_tokens_per_s:.1f}"),
         ("end-to-end tokens/s", f"{res.end_to_end_tokens_per_s:.1f}"),
         ("HBM utilisation (decode)", f"{res.hbm_utilization:.1%}"),
-        ("energy (J) / tokens per J", f"{res.energy_j:.1f} / {res.tokens_per_j:.3f}"),
+        ("energy (J) / tokens per J", f"{res.energy_j:.4g} / {res.tokens_per_j:.4g}"),
     ]
     if res.instruction_bytes:
         ib = res.instruction_bytes

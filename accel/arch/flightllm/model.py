@@ -115,6 +115,12 @@ class FlightLLMResult:
         "hbm_utilization*": "fraction", "energy_j": "J", "tokens_per_j": "tokens/J",
         "*bytes*": "B", "sim_wall_s": "s", "busy_*": "fraction of decode cycles",
         "throughput_vs_*": "x", "energy_eff_vs_*": "x", "cost_eff_vs_*": "x"}
+    # what a metric means when a sweep uses it as an objective for something it stands in for
+    # (the report prints these beside the objective; accel.report.machine_views.metric_notes)
+    METRIC_NOTES: ClassVar[dict[str, str]] = {
+        "weight_bytes": "weight_bytes counts the weights kept after quantisation and N:M pruning: "
+                        "the model does not predict accuracy, so more weight bytes (more bits, fewer "
+                        "pruned weights) stand in for fidelity to the dense model."}
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "outputs"}

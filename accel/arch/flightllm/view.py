@@ -57,7 +57,9 @@ def flightllm_roofline(df: pd.DataFrame, params: list[str], title: str, label=No
     cats = sorted(d[key].unique()) if key else ["all"]
     vals = [d.loc[d[key] == k, "metric.hbm_utilization"].to_numpy(float) if key else
             d["metric.hbm_utilization"].to_numpy(float) for k in cats]
-    ax2.boxplot(vals, tick_labels=[f"on_chip_decode={k}" if key else "all" for k in cats])
+    yes_no = {True: "yes", False: "no"}  # as every table of the report says it
+    ax2.boxplot(vals, tick_labels=[f"on_chip_decode={yes_no.get(bool(k), k)}" if key else "all"
+                                   for k in cats])
     for (lab, v), ls in zip(PAPER_HBM_UTIL.items(), (":", "--"), strict=True):
         ax2.axhline(v, color="tab:red", ls=ls, lw=1, label=lab)
     ax2.set_ylabel("decode HBM bandwidth utilisation [fraction of peak]")
@@ -65,7 +67,7 @@ def flightllm_roofline(df: pd.DataFrame, params: list[str], title: str, label=No
     ax2.set_ylim(0, 1.05)
     ax2.legend(fontsize=7)
     ax2.grid(alpha=0.3, axis="y")
-    data["hbm_utilization"] = {str(k): [float(np.median(v))] if len(v) else [] for k, v in zip(cats, vals, strict=True)}
+    data["hbm_utilization"] = {yes_no.get(bool(k), str(k)) if key else str(k): [float(np.median(v))] if len(v) else [] for k, v in zip(cats, vals, strict=True)}
     fig.suptitle(title)
     fig.tight_layout()
     return fig, data

@@ -5,15 +5,16 @@ from __future__ import annotations
 from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
 from accel.errors import WorkloadError
 
-WORKLOAD_HELP = ("FILE.mtx / FILE.npz (A.A for a single square matrix), rmat:S[:EF], or "
-                 "minilm-weight[:MODULE[:DENSITY]] (pruned MiniLM weight times its transpose)")
+WORKLOAD_HELP = ("Workload: FILE.mtx / FILE.npz (A.A for a single square matrix), rmat:S[:EF], or "
+                 "minilm-weight[:MODULE[:DENSITY]] (pruned MiniLM weight times its transpose).")
 
 OPTIONS = (
     CliOption("workload", str, REQUIRED, WORKLOAD_HELP, ("--workload", "-w")),
     CliOption("algo", str, "smash-v1",
-              "smash-v1|smash-v2|smash-v3|inner|outer|gustavson-dense|all"),
-    CliOption("arch", str, None, "preset name or arch YAML", shown_default="piuma"),
-    CliOption("sets", list, None, "override a config field: key=value (repeatable)", ("--set",),
+              "SpGEMM algorithm: smash-v1, smash-v2, smash-v3, inner, outer, "
+              "gustavson-dense or all."),
+    CliOption("arch", str, None, "Preset name or arch YAML file.", shown_default="piuma"),
+    CliOption("sets", list, None, "Override a config field (repeatable).", ("--set",),
               shown_default="none"),
 )
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
 
 OPTIONS = (
-    CliOption("workload", str, REQUIRED, "FILE.npz, minilm-l6, resnet18, resnet50 or vit-b16 "
-              "(built with training phases)",
+    CliOption("workload", str, REQUIRED, "Workload: FILE.npz, minilm-l6, resnet18, resnet50 or "
+              "vit-b16 (built with training phases).",
               ("--workload", "-w")),
-    CliOption("arch", str, None, "preset name or arch YAML", shown_default="sat-vcu1525"),
-    CliOption("sets", list, None, "override a config field: key=value (repeatable)", ("--set",),
+    CliOption("arch", str, None, "Preset name or arch YAML file.", shown_default="sat-vcu1525"),
+    CliOption("sets", list, None, "Override a config field (repeatable).", ("--set",),
               shown_default="none"),
-    CliOption("prune", str, "bdwp:2:8", "pattern for built-in names: dense|N:M|bdwp:N:M",
+    CliOption("prune", str, "bdwp:2:8", "Pruning of built-in names: dense, N:M or bdwp:N:M.",
               ("--prune", "--nm")),
-    CliOption("batch", int, None, "batch for built-in names", shown_default="per model"),
-    CliOption("seq_len", int, 128, "tokens per sequence (minilm-l6)"),
-    CliOption("seed", int, 0),
-    CliOption("pregen", bool, True, "pre-generation of N:M weights"),
-    CliOption("interleave", bool, True, "interleave mapping"),
-    CliOption("offline_sched", bool, True, "offline per-layer scheduling"),
+    CliOption("batch", int, None, "Batch of built-in names.", shown_default="per model"),
+    CliOption("seq_len", int, 128, "Tokens per sequence (minilm-l6)."),
+    CliOption("seed", int, 0, "Seed of the workload's random choices (masks, synthetic gradients)."),
+    CliOption("pregen", bool, True, "Pre-generate the N:M sparse weights."),
+    CliOption("interleave", bool, True, "Interleave the mapping of phases."),
+    CliOption("offline_sched", bool, True, "Schedule each layer offline."),
 )
 
 

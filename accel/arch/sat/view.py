@@ -47,6 +47,7 @@ def sat_phases(df: pd.DataFrame, params: list[str], title: str, label):
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()  # the long x label left the figure
     return fig, data
 
 

@@ -10,21 +10,21 @@ from accel.arch.registry import CliOption, CliOutput, CliTable
 from accel.errors import ConfigError, WorkloadError
 
 OPTIONS = (
-    CliOption("workload", str, None, "FILE.npz, a SCALE-Sim topology FILE.csv or a built-in "
-              "name (minilm-l6, resnet18, llama2-7b, ...); or give --topology",
+    CliOption("workload", str, None, "Workload: FILE.npz, a SCALE-Sim topology FILE.csv or a "
+              "built-in name (minilm-l6, resnet18, llama2-7b, ...); or give --topology.",
               ("--workload", "-w"), shown_default="none, give --topology"),
     CliOption("topology", str, None, "SCALE-Sim topology CSV (GEMM: Layer, M, N, K, Sparsity, "
-              "or convolution form)", shown_default="none"),
+              "or convolution form).", shown_default="none"),
     CliOption("scalesim_cfg", str, None, "SCALE-Sim scale.cfg (array size, dataflow, "
-              "SparsitySupport); instead of --arch", shown_default="none"),
-    CliOption("arch", str, None, "preset name or arch YAML", shown_default="scalesim-32x32-ws"),
-    CliOption("sets", list, None, "override a config field: key=value (repeatable)", ("--set",),
+              "SparsitySupport); instead of --arch.", shown_default="none"),
+    CliOption("arch", str, None, "Preset name or arch YAML file.", shown_default="scalesim-32x32-ws"),
+    CliOption("sets", list, None, "Override a config field (repeatable).", ("--set",),
               shown_default="none"),
-    CliOption("prune", str, "dense", "pattern for built-in names: dense|N:M"),
-    CliOption("seq_len", int, 128, "tokens per sequence (minilm-l6)"),
-    CliOption("seed", int, 0, "seed of the workload's random choices"),
-    CliOption("compute", bool, False, "also perform every GEMM on the workload's operands "
-              "(fold by fold) and compare with NumPy"),
+    CliOption("prune", str, "dense", "Pruning of built-in names: dense or N:M."),
+    CliOption("seq_len", int, 128, "Tokens per sequence (minilm-l6)."),
+    CliOption("seed", int, 0, "Seed of the workload's random choices."),
+    CliOption("compute", bool, False, "Also perform every GEMM on the workload's operands "
+              "(fold by fold) and compare with NumPy."),
 )
 
 
