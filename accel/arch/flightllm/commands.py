@@ -57,9 +57,9 @@ def _tables(res: dict) -> tuple[CliTable, CliTable]:
 COMMANDS = (
     CliCommand("flightllm", "validate",
                "Decode steps (contexts 144..2048) and prefills (128, 512) vs the artifact.",
-               (CliOption("on_chip", bool, False, "keep decode vectors on chip instead of the "
-                                                  "artifact's store-every-op dataflow"),
-                CliOption("sets", list, None, "override key=value of the preset (repeatable)",
+               (CliOption("on_chip", bool, False, "Keep decode vectors on chip instead of the "
+                                                  "artifact's store-every-op dataflow."),
+                CliOption("sets", list, None, "Override a config field of the preset (repeatable).",
                           ("--set",), shown_default="none")),
                validate, "FlightLLM checks against the authors' artifact."),
 )

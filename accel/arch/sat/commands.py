@@ -50,8 +50,8 @@ COMMANDS = (
                accuracy, GROUP_HELP),
     CliCommand("bdwp", "study", "2:8 and 2:4 speedups of resnet18, resnet50, vit-b16, minilm-l6 "
                "and the ablation.",
-               (CliOption("out", str, "reports/sat", "folder for speedup.md/.csv"),
-                CliOption("accuracy_too", bool, True, "add the load_digits accuracy table",
+               (CliOption("out", str, "reports/sat", "Folder for speedup.md and speedup.csv."),
+                CliOption("accuracy_too", bool, True, "Add the load_digits accuracy table.",
                           ("--accuracy/--no-accuracy",))),
                study, GROUP_HELP),
 )
