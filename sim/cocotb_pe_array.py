@@ -14,7 +14,7 @@ import os
 import cocotb
 from pe_array_tb import PEArrayTB
 
-from accel.hw.cosim import load_job
+from accel.hw.blocks.pe_array.cosim import load_job
 
 # stall probabilities: 1.0 = unstalled; 0.6 valid / 0.5 ready = roughly half the cycles
 # stall on every stream, enough to hit valid-without-ready and ready-without-valid often

@@ -14,7 +14,7 @@ import cocotb
 from cocotb_pe_array import STALLS, _check, _record, check_outcomes, start_job
 from pe_array_tb import PEArrayTB
 
-from accel.hw.cosim import load_job
+from accel.hw.blocks.pe_array.cosim import load_job
 
 
 def _runs(tiles, opts):

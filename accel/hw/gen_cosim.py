@@ -17,7 +17,7 @@ import numpy as np
 
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
 from accel.errors import AccelError
-from accel.hw.cosim import SIM_BUILD, build_and_run, verilate
+from accel.hw.blocks.cosim_runner import build_and_run, verilate
 from accel.hw.weight_gen import GEN_BEATS_BITS, GenParams, SparseWeightGen
 from accel.workloads.formats import nm_compress
 
@@ -74,9 +74,19 @@ def generate(g: GenParams) -> str:
 
 
 def build(g: GenParams, waves: bool = False) -> Path:
-    """Verilate one generator into ``sim_build/wgen-<hash>[-waves]``; reused when unchanged."""
-    return verilate(SIM_BUILD / ("wgen-" + g.config_hash() + ("-waves" if waves else "")),
-                    g.name, TOP, lambda: generate(g), waves, quick=True)
+    """Verilate one generator (user cache, one folder per config hash); reused when
+    unchanged."""
+    return verilate("weight-gen", g.config_hash(), g.name, TOP, lambda: generate(g), waves,
+                    quick=True)
+
+
+def synth(g: GenParams, force: bool = False) -> dict:
+    """Cached Yosys counts of the generator, kept in ``synth_cache_fp16.json`` under
+    ``wgen-<hash>`` (the FP16 array model skips entries with ``unit`` weight-gen)."""
+    from accel.hw.synth import cached_synth
+
+    return cached_synth(g, lambda: generate(g), TOP, "synth_cache_fp16.json",
+                        "wgen-" + g.config_hash(), force, {"unit": "weight-gen"})
 
 
 def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, seed: int = 1,

@@ -16,7 +16,7 @@ from accel.errors import AccelError
 
 def pe_array_metrics(config, workload, metrics) -> dict[str, float]:
     try:
-        from accel.hw.resources import estimate
+        from accel.hw.blocks.pe_array.resources import estimate
     except ImportError:  # RTL helper's resource model absent: record nothing for it
         return {}
     args = (config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m)

@@ -77,7 +77,7 @@ def rows() -> list[tuple[str, str, str]]:
 def sat_cost_row() -> tuple[str, str, str]:
     """The SAT preset's PE array from the FP16 resource model (Yosys builds, LOO error)."""
     from accel.arch.sat.config import DEFAULT_PRESET, PRESETS
-    from accel.hw import resources
+    from accel.hw.blocks.pe_array import resources
 
     c = PRESETS[DEFAULT_PRESET]
     e = resources.estimate(c.pe_rows, c.pe_cols, c.mults_per_pe, c.group_m,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accel.hw import verilog
-from accel.hw.cosim import LINT_WAIVERS
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.cosim_runner import LINT_WAIVERS
+from accel.hw.blocks.pe_array import verilog
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.hw.toolchain import verilator_env
 
 RTL = Path(__file__).resolve().parents[2] / "rtl"
