@@ -1,5 +1,5 @@
-"""`accel rtl generate|synth|cosim pe-array` in-process: JSON on stdout, one-line errors,
-exit 2; the block registry lists the blocks."""
+"""`accel rtl generate|synth|cosim pe-array|weight-gen` in-process: JSON on stdout,
+one-line errors, exit 2; the block registry lists the blocks."""
 
 from __future__ import annotations
 
@@ -172,3 +172,64 @@ def test_registry_refuses_a_mislabelled_block():
     assert {o.name for o in b.cli_options("cosim")} >= {"workload", "layer", "rows", "dtype"}
     with pytest.raises(ConfigError, match="unknown verb"):
         b.cli_options("place")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--prune", "bdwp:2:8", "--lanes", "12"], "--lanes"),
+    (["--n", "4", "--m", "4"], "N < M"),
+    (["--m", "6"], "M=6"),
+])
+def test_cosim_weight_gen_bad_input(capsys, args, needle):
+    rc = main(["rtl", "cosim", "weight-gen", "--workload", "minilm-l6", "--layer", "x", *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0], err
+
+
+@pytest.fixture(scope="module")
+def minilm_files(tmp_path_factory):
+    """A MiniLM inference workload saved dense and saved 2:4-compressed."""
+    from accel.workloads import io
+    from accel.workloads.builtin import resolve
+
+    d = tmp_path_factory.mktemp("wl")
+    for prune in ("dense", "2:4"):
+        io.save(resolve("minilm-l6", prune=prune, seq_len=8), d / f"{prune.replace(':', '')}.npz",
+                compress=False)
+    return d
+
+
+def test_cosim_weight_gen_refuses_compressed_layer(minilm_files, capsys):
+    """Issue 25: an N:M-stored layer holds no dense weight; co-simulating its kept
+    values as if they were the weight would be a silently wrong result."""
+    rc = main(["rtl", "cosim", "weight-gen", "--workload", str(minilm_files / "24.npz"),
+               "--layer", "encoder.layer.0.intermediate.dense", "--prune", "bdwp:2:4"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "nm 2:4-compressed" in err[0], err
+
+
+def test_weight_gen_dense_file_layer_is_its_weight(minilm_files):
+    """A dense inference file: the layer's W (out, in) is its op's weight operand,
+    transposed, and equals the dense training workload's bwd_data operand."""
+    import numpy as np
+
+    from accel.hw.blocks.weight_gen.cosim import dense_weight
+
+    layer = "encoder.layer.0.intermediate.dense"
+    w_file = dense_weight(str(minilm_files / "dense.npz"), layer)
+    w_builtin = dense_weight("minilm-l6", layer)
+    assert w_file.shape == w_builtin.shape == (1536, 384)
+    np.testing.assert_array_equal(w_file, w_builtin)
+
+
+def test_generate_and_synth_weight_gen(tmp_path, capsys):
+    assert main(["rtl", "generate", "weight-gen", "--n", "2", "--m", "4", "--lanes", "4",
+                 "--out", str(tmp_path), "--json"]) == 0
+    d = _json(capsys)
+    assert d["verilog"].endswith("wgen_n2m4_l4.v")
+    assert "module sparse_weight_gen" in open(d["verilog"]).read()
+    assert json.loads(open(d["sidecar"]).read())["params"] == {"n": 2, "m": 4, "lanes": 4}
+    # the committed seed: real Yosys counts, no DSP (comparators and muxes in fabric)
+    assert main(["rtl", "synth", "weight-gen", "--n", "2", "--m", "4", "--lanes", "4",
+                 "--json"]) == 0
+    d = _json(capsys)
+    assert d["cached"] is True and d["resources"]["DSP48E2"] == 0 and d["resources"]["LUT"] > 0

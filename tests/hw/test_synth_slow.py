@@ -43,8 +43,8 @@ def test_synth_fp16_4x2_1to4_matches_cache(tmp_path):
 def test_synth_weight_gen_2to4_matches_cache(tmp_path):
     """The sparse weight generator synthesises (Yosys ~20 s at 2:4, 4 lanes): comparators and
     muxes in fabric, no DSP; the committed entry is what Yosys really reports."""
-    from accel.hw.gen_cosim import synth as synth_weight_gen
-    from accel.hw.weight_gen import GenParams
+    from accel.hw.blocks.weight_gen.cosim import synth as synth_weight_gen
+    from accel.hw.blocks.weight_gen.gen import GenParams
 
     g = GenParams(2, 4, 4)
     fresh = synth_weight_gen(g, force=True)

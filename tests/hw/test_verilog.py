@@ -84,8 +84,8 @@ def test_fp16_and_weight_gen_lint_clean(tmp_path):
     """`accel rtl generate --dtype fp16 ... --pipelined` and the weight generator's
     Verilog pass Verilator lint with the documented waivers; the FP16 sidecar states
     the numerics and the 16-bit payload fields."""
-    from accel.hw.gen_cosim import generate as gen_verilog
-    from accel.hw.weight_gen import GenParams
+    from accel.hw.blocks.weight_gen.cosim import generate as gen_verilog
+    from accel.hw.blocks.weight_gen.gen import GenParams
 
     p = ArrayParams.fp16(4, 4, 2, 8, pipelined=True)
     sc = verilog.sidecar(p)

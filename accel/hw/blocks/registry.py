@@ -32,6 +32,7 @@ from accel.errors import ConfigError
 # name -> module defining BLOCK.  One line per block; order = `accel rtl --help` order.
 BLOCKS: dict[str, str] = {
     "pe-array": "accel.hw.blocks.pe_array.block",
+    "weight-gen": "accel.hw.blocks.weight_gen.block",
 }
 
 VERBS = ("generate", "synth", "cosim")
