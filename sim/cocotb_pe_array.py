@@ -1,7 +1,8 @@
-"""cocotb tests of the SparsePEArray, run by accel.hw.cosim through cocotb_tools.runner.
+"""cocotb tests of the SparsePEArray, run by accel.hw.blocks.pe_array.cosim through
+cocotb_tools.runner.
 
-The tile job (``ACCEL_TILE_JOB``, an .npz written by accel.hw.cosim) holds the array
-parameters and the tiles; every outcome is appended as one JSON line to
+The tile job (``ACCEL_TILE_JOB``, an .npz written by accel.hw.blocks.pe_array.cosim) holds
+the array parameters and the tiles; every outcome is appended as one JSON line to
 ``ACCEL_TILE_RESULTS`` so pytest/the CLI can report rtl vs model cycles per tile.
 Each test also asserts, so the cocotb results file fails on any mismatch.
 """

@@ -1,8 +1,8 @@
 """Sweep metrics from the RTL resource model (registered by SAT as a derived metric).
 
 SAT's engine is the FP16 array (FP16 operands, FP32 accumulators), so the estimate is
-the FP16 model of ``accel.hw.resources`` (fitted on FP16 Yosys syntheses, one DSP48E2
-per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
+the FP16 model of ``accel.hw.blocks.pe_array.resources`` (fitted on FP16 Yosys syntheses,
+one DSP48E2 per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
 M (group_m); ``pipelined_tiles`` selects the shadow-accumulator build.  If the FP16
 synthesis cache holds too few configurations, the INT8 array's model is used instead
 and ``hw_fp16`` says which (1 = FP16 model).  When no model can estimate a design, no
