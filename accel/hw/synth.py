@@ -73,7 +73,7 @@ def load_cache(name: str, seeds_only: bool = False) -> dict:
     return out
 
 
-def _store(name: str, key: str, entry: dict) -> None:
+def store(name: str, key: str, entry: dict) -> None:
     """Add one entry to the user cache file ``name`` (re-read first: another run may
     have added entries); a cache that cannot be written only costs a re-run later."""
     path = user_path(name)
@@ -95,7 +95,7 @@ def cached_synth(params, verilog: Callable[[], str], top: str, cache_name: str, 
     if key in cache and not force:
         return {**cache[key], "config_hash": key, "cached": True}
     entry = {**run_yosys(params, verilog(), top), **(extra or {})}
-    _store(cache_name, key, entry)
+    store(cache_name, key, entry)
     return {**entry, "config_hash": key, "cached": False}
 
 

@@ -54,7 +54,7 @@ def test_synth_cache_reads_seeds_and_writes_only_the_user_cache(tmp_path, monkey
     got = synth.cached_synth(None, lambda: pytest.fail("Yosys ran"), "top",
                              "synth_cache.json", key)
     assert got["cached"] is True and got["resources"] == entry["resources"]
-    synth._store("synth_cache.json", "fresh-key", {"resources": {"LUT": 1}})
+    synth.store("synth_cache.json", "fresh-key", {"resources": {"LUT": 1}})
     assert synth.user_path("synth_cache.json").is_relative_to(tmp_path / "xdg")
     merged = synth.load_cache("synth_cache.json")
     assert merged["fresh-key"] == {"resources": {"LUT": 1}} and set(seeds) < set(merged)
