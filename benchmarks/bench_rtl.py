@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_compute, tile_cycles_nb
-from accel.hw import cosim
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import cosim
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.workloads.builtin import resolve
 
 LAYER = "encoder.layer.0.intermediate.dense"

@@ -1,7 +1,8 @@
-"""cocotb tests of the SparsePEArray, run by accel.hw.cosim through cocotb_tools.runner.
+"""cocotb tests of the SparsePEArray, run by accel.hw.blocks.pe_array.cosim through
+cocotb_tools.runner.
 
-The tile job (``ACCEL_TILE_JOB``, an .npz written by accel.hw.cosim) holds the array
-parameters and the tiles; every outcome is appended as one JSON line to
+The tile job (``ACCEL_TILE_JOB``, an .npz written by accel.hw.blocks.pe_array.cosim) holds
+the array parameters and the tiles; every outcome is appended as one JSON line to
 ``ACCEL_TILE_RESULTS`` so pytest/the CLI can report rtl vs model cycles per tile.
 Each test also asserts, so the cocotb results file fails on any mismatch.
 """
@@ -14,7 +15,7 @@ import os
 import cocotb
 from pe_array_tb import PEArrayTB
 
-from accel.hw.cosim import load_job
+from accel.hw.blocks.pe_array.cosim import load_job
 
 # stall probabilities: 1.0 = unstalled; 0.6 valid / 0.5 ready = roughly half the cycles
 # stall on every stream, enough to hit valid-without-ready and ready-without-valid often

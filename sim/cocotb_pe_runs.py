@@ -1,6 +1,6 @@
 """cocotb tests of the *pipelined* SparsePEArray: runs of tiles back to back.
 
-Run by accel.hw.cosim (``run_tiles`` on ``ArrayParams(pipelined=True)``).  The job holds
+Run by accel.hw.blocks.pe_array.cosim (``run_tiles`` on ``ArrayParams(pipelined=True)``).  The job holds
 the tiles and ``opts["runs"]``: lists of tile indices, each run fed after one ``start``.
 Every outcome (one per run) is appended as a JSON line to ``ACCEL_TILE_RESULTS``; each
 test also asserts, so the cocotb results file fails on any mismatch.
@@ -14,7 +14,7 @@ import cocotb
 from cocotb_pe_array import STALLS, _check, _record, check_outcomes, start_job
 from pe_array_tb import PEArrayTB
 
-from accel.hw.cosim import load_job
+from accel.hw.blocks.pe_array.cosim import load_job
 
 
 def _runs(tiles, opts):

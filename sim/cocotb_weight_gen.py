@@ -1,4 +1,4 @@
-"""cocotb tests of the SparseWeightGen, run by accel.hw.gen_cosim through cocotb_tools.
+"""cocotb tests of the SparseWeightGen, run by accel.hw.blocks.weight_gen.cosim through cocotb_tools.
 
 The job (``ACCEL_GEN_JOB``) holds the generator parameters, each weight matrix's input
 blocks and the expected output beats (``nm_compress`` = prune.py's rule on the same FP16
@@ -21,7 +21,7 @@ from pe_array_tb import CLOCK_NS, StreamDriver, pulse_start
 
 from accel.arch.sat.weight_gen import gen_cycles
 from accel.hw import layouts
-from accel.hw.weight_gen import GenParams, block_beat, mask_beat
+from accel.hw.blocks.weight_gen.gen import GenParams, block_beat, mask_beat
 
 STALLS = {"unstalled": (1.0, 1.0), "random_stalls": (0.6, 0.5)}
 FIELDS = ("fwd_val", "fwd_idx", "bwd_val", "bwd_idx")

@@ -20,22 +20,12 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
 
 from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_cycles, tiles_cycles
-from accel.hw import layouts
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.cosim import Tile
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.layouts import pack, unpack
 
 CLOCK_NS = 10
-
-
-@dataclass
-class Tile:
-    """One tile as the regression describes it (arrays from the workload, NumPy result)."""
-
-    name: str
-    a_q: np.ndarray        # (R, K) int activations
-    w_vals: np.ndarray     # sparse: NM.values (G*N, C); dense: (K, C)
-    w_idx: np.ndarray      # sparse: NM.indices; dense: unused (zeros)
-    dense: bool
-    expected: np.ndarray   # (R, C) NumPy reference, wrapped to acc_bits
 
 
 @dataclass
@@ -113,7 +103,7 @@ class ResultMonitor:
             dut.result__ready.value = int(self.rng.random() < self.p_ready)
             await FallingEdge(self.clk)
             if int(dut.result__valid.value) and int(dut.result__ready.value):
-                fields = layouts.unpack(self.layout, int(dut.result__payload.value))
+                fields = unpack(self.layout, int(dut.result__payload.value))
                 self.beats.append((int(fields["row"][0]), fields["acc"]))
             await RisingEdge(self.clk)
 
@@ -169,8 +159,8 @@ class PEArrayTB:
         assert act.shape[0] == beats, (act.shape, beats)
         # pipelined arrays: the tile's last beat carries the `last` flag
         extra = (lambda b: {"last": int(b == beats - 1)}) if p.pipelined else (lambda b: {})
-        a_words = [layouts.pack(self.act_layout, win=act[b], **extra(b)) for b in range(beats)]
-        w_words = [layouts.pack(self.w_layout, val=wv[b], idx=wi[b]) for b in range(beats)]
+        a_words = [pack(self.act_layout, win=act[b], **extra(b)) for b in range(beats)]
+        w_words = [pack(self.w_layout, val=wv[b], idx=wi[b]) for b in range(beats)]
         return beats, a_words, w_words
 
     async def _await_done(self, tasks, acts, wts, abort_after, limit, label):

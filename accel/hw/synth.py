@@ -1,33 +1,30 @@
 """FPGA resource counts from Yosys ``synth_xilinx -family xcup`` (UltraScale+, as the
 VCU1525/XCVU9P and U280 boards of SAT and FlightLLM), cached by configuration hash.
 
-The cache is a committed JSON (``rtl/synth_cache.json``) so the resource model and the
-tests never re-run Yosys; ``accel rtl synth --force`` refreshes an entry.
+Shared by every RTL block.  Two layers of cache, one key space per file name:
+
+* the committed seeds ``rtl/<name>.json`` (``accel/_rtl`` in a wheel): read-only, they
+  ship with accel so the resource models and the tests never re-run Yosys;
+* the user cache ``<cache_root>/synth/<name>.json``: every new result (and every
+  ``accel rtl synth --force``) is written there, never into the package or the tree.
+
+:func:`load_cache` reads both (a user entry replaces a seed of the same key).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from accel.atomic_write import atomic_write
 from accel.errors import ToolchainError
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.paths import rtl_dir, synth_cache_dir
 from accel.hw.toolchain import yosys_command
-from accel.hw.verilog import TOP, generate
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache.json"
-# pipelined builds (shadow accumulators) are cached apart, next to their one-tile twins in
-# CACHE_PATH, so the base resource model keeps fitting exactly the one-tile designs
-PIPELINED_CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache_pipelined.json"
-# FP16 arrays (one-tile and pipelined) and the sparse weight generator: their own file,
-# so the INT8 resource model keeps fitting exactly the INT8 designs
-FP16_CACHE_PATH = REPO_ROOT / "rtl" / "synth_cache_fp16.json"
 FAMILY = "xcup"   # UltraScale+ primitives: LUT6, FDRE, CARRY8, DSP48E2, RAMB36E2
 SYNTH_TIMEOUT_S = 3600
 
@@ -50,20 +47,66 @@ def classify(cells: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def load_cache(path: Path = CACHE_PATH) -> dict:
-    if not path.exists():
+def _read(path: Path) -> dict:
+    if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):     # a damaged user cache is rebuilt, never fatal
+        return {}
 
 
-def run_yosys(p, text: str | None = None, top: str = TOP) -> dict:
-    """Synthesise one configuration (an ArrayParams, or any params object with ``name``
-    and ``to_dict`` plus its Verilog ``text`` and ``top``); returns counts plus the raw
+def seed_path(name: str) -> Path:
+    return rtl_dir() / name
+
+
+def user_path(name: str) -> Path:
+    return synth_cache_dir() / name
+
+
+def load_cache(name: str, seeds_only: bool = False) -> dict:
+    """Entries of cache file ``name`` (e.g. ``synth_cache.json``): the committed seeds,
+    then (unless ``seeds_only``) this machine's results over them."""
+    out = dict(_read(seed_path(name)))
+    if not seeds_only:
+        out.update(_read(user_path(name)))
+    return out
+
+
+def store(name: str, key: str, entry: dict) -> None:
+    """Add one entry to the user cache file ``name`` (re-read first: another run may
+    have added entries); a cache that cannot be written only costs a re-run later."""
+    path = user_path(name)
+    cache = _read(path)
+    cache[key] = entry
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    except OSError:
+        pass
+
+
+def cached_synth(params, verilog: Callable[[], str], top: str, cache_name: str, key: str,
+                 force: bool = False, extra: dict | None = None) -> dict:
+    """Cached Yosys counts of one block configuration: ``params`` has ``name`` and
+    ``to_dict``; ``verilog()`` gives its text (only called when Yosys runs); ``extra``
+    is stored with a new entry.  ``cached`` in the result says whether Yosys ran."""
+    cache = load_cache(cache_name)
+    if key in cache and not force:
+        return {**cache[key], "config_hash": key, "cached": True}
+    entry = {**run_yosys(params, verilog(), top), **(extra or {})}
+    store(cache_name, key, entry)
+    return {**entry, "config_hash": key, "cached": False}
+
+
+def run_yosys(p, text: str, top: str) -> dict:
+    """Synthesise one configuration (any params object with ``name`` and ``to_dict``)
+    from its Verilog ``text`` with top module ``top``; returns counts plus the raw
     primitive histogram."""
     cmd = yosys_command()
     with tempfile.TemporaryDirectory(prefix="accel-synth-") as tmp:
         v = Path(tmp) / "top.v"
-        v.write_text(generate(p) if text is None else text)
+        v.write_text(text)
         stat = Path(tmp) / "stat.json"
         # relative names: the WebAssembly Yosys only sees its working directory
         script = (f"read_verilog {v.name}; synth_xilinx -family {FAMILY} -flatten -top {top}; "
@@ -82,44 +125,3 @@ def run_yosys(p, text: str | None = None, top: str = TOP) -> dict:
     cells = {k: int(v) for k, v in design.get("num_cells_by_type", {}).items()}
     return {"params": p.to_dict(), "family": FAMILY, "resources": classify(cells),
             "cells": cells, "yosys_seconds": round(time.perf_counter() - t0, 1)}
-
-
-def cache_path_for(p: ArrayParams) -> Path:
-    if p.fp:
-        return FP16_CACHE_PATH
-    return PIPELINED_CACHE_PATH if p.pipelined else CACHE_PATH
-
-
-def synth(p: ArrayParams, force: bool = False, cache_path: Path | None = None) -> dict:
-    """Cached resource counts of one configuration (``cached`` says whether Yosys ran)."""
-    if cache_path is None:
-        cache_path = cache_path_for(p)
-    key = p.config_hash()
-    cache = load_cache(cache_path)
-    if key in cache and not force:
-        return {**cache[key], "config_hash": key, "cached": True}
-    entry = run_yosys(p)
-    cache = load_cache(cache_path)          # re-read: another run may have added entries
-    cache[key] = entry
-    if os.access(cache_path.parent, os.W_OK):
-        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    return {**entry, "config_hash": key, "cached": False}
-
-
-def synth_weight_gen(g, force: bool = False, cache_path: Path = FP16_CACHE_PATH) -> dict:
-    """Cached Yosys counts of the sparse weight generator (``GenParams``), kept in
-    ``FP16_CACHE_PATH`` under ``wgen-<hash>`` (the FP16 array model skips them)."""
-    from accel.hw.gen_cosim import TOP as GEN_TOP
-    from accel.hw.gen_cosim import generate as gen_verilog
-
-    key = "wgen-" + g.config_hash()
-    cache = load_cache(cache_path)
-    if key in cache and not force:
-        return {**cache[key], "config_hash": key, "cached": True}
-    entry = run_yosys(g, gen_verilog(g), GEN_TOP)
-    entry["unit"] = "weight-gen"
-    cache = load_cache(cache_path)
-    cache[key] = entry
-    if os.access(cache_path.parent, os.W_OK):
-        atomic_write(cache_path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    return {**entry, "config_hash": key, "cached": False}

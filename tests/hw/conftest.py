@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accel.hw import cosim
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import cosim
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.workloads.formats import nm_compress
 
 SEQ_LEN = 8   # tokens: 2 row blocks of a 4-row array; enough tiles, cheap extraction

@@ -19,8 +19,8 @@ from amaranth.sim import Simulator
 
 from accel.arch.sat import fp16 as F
 from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_cycles
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.hw.fp import fp16_mul, fp32_add
-from accel.hw.params import ArrayParams
 from accel.workloads.formats import nm_compress
 from tests.hw.test_pe_array_amaranth import run_amaranth
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accel.errors import AccelError
-from accel.hw import layouts
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.layouts import pack, unpack
 
 
 @pytest.mark.parametrize("kw, msg", [
@@ -40,18 +41,18 @@ def test_pack_unpack_roundtrip(rows, cols, m, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     val = rng.integers(-128, 128, (cols, n))
     idx = rng.integers(0, m, (cols, n))
-    word = layouts.pack(layouts.weight_beat(p), val=val, idx=idx)
+    word = pack(layouts.weight_beat(p), val=val, idx=idx)
     assert word < 1 << layouts.weight_beat(p).size
-    back = layouts.unpack(layouts.weight_beat(p), word)
+    back = unpack(layouts.weight_beat(p), word)
     np.testing.assert_array_equal(back["val"], val.ravel())
     np.testing.assert_array_equal(back["idx"], idx.ravel())
     win = rng.integers(-128, 128, (rows, m))
-    back = layouts.unpack(layouts.act_beat(p), layouts.pack(layouts.act_beat(p), win=win))
+    back = unpack(layouts.act_beat(p), pack(layouts.act_beat(p), win=win))
     np.testing.assert_array_equal(back["win"], win.ravel())
 
 
 def test_layout_bit_positions():
     """Element [c][j] of val sits at (c*N + j)*width: the layout, not a convention."""
     p = ArrayParams(1, 2, 2, 4)
-    word = layouts.pack(layouts.weight_beat(p), val=[[0, 0], [0, -1]], idx=[[0, 0], [0, 0]])
+    word = pack(layouts.weight_beat(p), val=[[0, 0], [0, -1]], idx=[[0, 0], [0, 0]])
     assert word == 0xFF << (3 * 8)

@@ -14,10 +14,11 @@ import pytest
 from amaranth.sim import Simulator
 
 from accel.arch.sat.pe_array import pack_tile, tile_beats, tile_cycles
-from accel.hw import layouts
-from accel.hw.cosim import wrap_np
-from accel.hw.params import ArrayParams
-from accel.hw.pe_array import SparsePEArray
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.array import SparsePEArray
+from accel.hw.blocks.pe_array.cosim import wrap_np
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.layouts import pack, unpack
 from accel.workloads.formats import nm_compress
 
 
@@ -41,8 +42,8 @@ def run_amaranth(p, tiles, p_valid=1.0, p_ready=1.0, seed=0):
                 for key, stream, layout in (("a", dut.act, la), ("w", dut.weight, lw)):
                     b = sent[key]
                     if b < beats and (ctx.get(stream.valid) or rng.random() < p_valid):
-                        word = (layouts.pack(layout, win=act[b]) if key == "a"
-                                else layouts.pack(layout, val=wv[b], idx=wi[b]))
+                        word = (pack(layout, win=act[b]) if key == "a"
+                                else pack(layout, val=wv[b], idx=wi[b]))
                         ctx.set(stream.payload.as_value(), word)
                         ctx.set(stream.valid, 1)
                     elif not ctx.get(stream.valid):
@@ -51,7 +52,7 @@ def run_amaranth(p, tiles, p_valid=1.0, p_ready=1.0, seed=0):
                 fire_a = ctx.get(dut.act.valid) and ctx.get(dut.act.ready)
                 fire_w = ctx.get(dut.weight.valid) and ctx.get(dut.weight.ready)
                 if ctx.get(dut.result.valid) and ctx.get(dut.result.ready):
-                    f = layouts.unpack(lr, ctx.get(dut.result.payload.as_value()))
+                    f = unpack(lr, ctx.get(dut.result.payload.as_value()))
                     rows[int(f["row"][0])] = f["acc"]
                 await ctx.tick()
                 wall += 1

@@ -16,10 +16,11 @@ import pytest
 from amaranth.sim import Simulator
 
 from accel.arch.sat.pe_array import pack_tile, tiles_cycles
-from accel.hw import layouts
-from accel.hw.cosim import wrap_np
-from accel.hw.params import ArrayParams
-from accel.hw.pe_array import SparsePEArray
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.array import SparsePEArray
+from accel.hw.blocks.pe_array.cosim import wrap_np
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.layouts import pack, unpack
 from accel.workloads.formats import nm_compress
 
 
@@ -36,8 +37,8 @@ def run_pipelined(p, runs, p_valid=1.0, p_ready=1.0, seed=0):
             a_words, w_words = [], []
             for act, wv, wi in tiles:
                 n = act.shape[0]
-                a_words += [layouts.pack(la, win=act[b], last=int(b == n - 1)) for b in range(n)]
-                w_words += [layouts.pack(lw, val=wv[b], idx=wi[b]) for b in range(n)]
+                a_words += [pack(la, win=act[b], last=int(b == n - 1)) for b in range(n)]
+                w_words += [pack(lw, val=wv[b], idx=wi[b]) for b in range(n)]
             ctx.set(dut.ctrl.tiles, len(tiles))
             ctx.set(dut.ctrl.start, 1)
             await ctx.tick()
@@ -55,7 +56,7 @@ def run_pipelined(p, runs, p_valid=1.0, p_ready=1.0, seed=0):
                 fire_w = ctx.get(dut.weight.valid) and ctx.get(dut.weight.ready)
                 assert fire_a == fire_w, "input streams must transfer together"
                 if ctx.get(dut.result.valid) and ctx.get(dut.result.ready):
-                    f = layouts.unpack(lr, ctx.get(dut.result.payload.as_value()))
+                    f = unpack(lr, ctx.get(dut.result.payload.as_value()))
                     rows.append((int(f["row"][0]), f["acc"]))
                 await ctx.tick()
                 wall += 1

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from accel.hw import resources
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import resources
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.blocks.pe_array.synth import CACHE
 from accel.hw.synth import classify, load_cache
 
 
 def test_cache_has_reference_config():
-    cache = load_cache()
+    cache = load_cache(CACHE)
     assert ArrayParams(4, 4, 2, 4).config_hash() in cache
     assert len(cache) >= 6
 
 
 def test_register_bits_match_synthesised_ffs():
     """FFs are structural: the exact register count of the RTL within 1 %."""
-    for entry in load_cache().values():
+    for entry in load_cache(CACHE).values():
         p = ArrayParams(**entry["params"])
         ff = entry["resources"]["FF"]
         assert abs(resources.register_bits(p) - ff) <= 0.01 * ff, (p.name, ff)
@@ -23,7 +24,7 @@ def test_register_bits_match_synthesised_ffs():
 
 def test_holdout_error_reported_and_bounded():
     h = resources.holdout_error()
-    assert h["n_configs"] == len(load_cache())
+    assert h["n_configs"] == len(load_cache(CACHE))
     s = h["summary"]
     assert set(s) == set(resources.RESOURCES)
     # bounds from the measured leave-one-out errors (LUT ~2 % mean), with margin
@@ -67,7 +68,7 @@ def test_pipelined_estimate_cost_and_holdout():
     assert pipe["LUT"] > one["LUT"] and pipe["DSP48E2"] == one["DSP48E2"]
     assert pipe["register_bits"] > one["register_bits"]
     # the one-tile model is fitted only on one-tile builds (unchanged by the pipelined cache)
-    assert resources.fitted()["n_configs"] == len(load_cache())
+    assert resources.fitted()["n_configs"] == len(load_cache(CACHE))
 
 
 def test_sat_sweep_points_all_have_hw_metrics():
@@ -76,7 +77,7 @@ def test_sat_sweep_points_all_have_hw_metrics():
     DSP48E2 (one per FP16 multiplier), not a rounder number."""
     from pathlib import Path
 
-    from accel.hw.params import MAX_DIM
+    from accel.hw.blocks.pe_array.params import MAX_DIM
     from accel.sweep.points import design_points
     from accel.sweep.spec import load_spec
 

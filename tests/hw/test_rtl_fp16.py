@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 
 from accel.arch.sat.pe_array import pipelined_spacing, tiles_cycles
-from accel.hw import cosim
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import cosim
+from accel.hw.blocks.pe_array.params import ArrayParams
 from tests.hw.test_rtl_regression import _assert_report
 
 pytestmark = pytest.mark.rtl

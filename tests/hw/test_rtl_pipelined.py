@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 
 from accel.arch.sat.pe_array import pipelined_spacing, tiles_cycles
-from accel.hw import cosim
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import cosim
+from accel.hw.blocks.pe_array.params import ArrayParams
 
 pytestmark = pytest.mark.rtl
 

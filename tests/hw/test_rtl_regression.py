@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from accel.hw import cosim
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.pe_array import cosim
+from accel.hw.blocks.pe_array.params import ArrayParams
 
 pytestmark = pytest.mark.rtl
 

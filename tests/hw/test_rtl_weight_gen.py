@@ -15,8 +15,8 @@ import pytest
 
 from accel.arch.sat import fp16
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
-from accel.hw import gen_cosim
-from accel.hw.weight_gen import GenParams
+from accel.hw.blocks.weight_gen import cosim as gen_cosim
+from accel.hw.blocks.weight_gen.gen import GenParams
 
 pytestmark = pytest.mark.rtl
 
@@ -46,16 +46,16 @@ def test_weight_gen_minilm_bdwp28():
 
 
 def test_weight_gen_cli_masks_equal_prune(capsys):
-    """`accel rtl cosim --unit weight-gen` (2:4 this time): the report's masks rebuilt
+    """`accel rtl cosim weight-gen` (2:4 this time): the report's masks rebuilt
     from the checked beats equal prune.bdwp_masks on the FP16 weights."""
     import json
 
     from accel.cli import main
 
-    rc = main(["rtl", "cosim", "--unit", "weight-gen", "--workload", "minilm-l6",
+    rc = main(["rtl", "cosim", "weight-gen", "--workload", "minilm-l6",
                "--prune", "bdwp:2:4", "--layer", QUERY, "--lanes", "8", "--json"])
     d = json.loads(capsys.readouterr().out)
-    assert rc == 0
+    assert rc == 0 and d["ok"] is True and d["value_mismatches"] == 0
     assert d["cycle_mismatches"] == 0 and d["output_mismatches"] == 0
     assert d["outputs_checked"] > 0
     assert d["masks_vs_prune"]["fwd_differences"] == 0

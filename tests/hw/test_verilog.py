@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accel.hw import verilog
-from accel.hw.cosim import LINT_WAIVERS
-from accel.hw.params import ArrayParams
+from accel.hw.blocks.cosim_runner import LINT_WAIVERS
+from accel.hw.blocks.pe_array import verilog
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.hw.toolchain import verilator_env
 
 RTL = Path(__file__).resolve().parents[2] / "rtl"
@@ -84,8 +84,8 @@ def test_fp16_and_weight_gen_lint_clean(tmp_path):
     """`accel rtl generate --dtype fp16 ... --pipelined` and the weight generator's
     Verilog pass Verilator lint with the documented waivers; the FP16 sidecar states
     the numerics and the 16-bit payload fields."""
-    from accel.hw.gen_cosim import generate as gen_verilog
-    from accel.hw.weight_gen import GenParams
+    from accel.hw.blocks.weight_gen.cosim import generate as gen_verilog
+    from accel.hw.blocks.weight_gen.gen import GenParams
 
     p = ArrayParams.fp16(4, 4, 2, 8, pipelined=True)
     sc = verilog.sidecar(p)

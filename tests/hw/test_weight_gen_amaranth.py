@@ -16,8 +16,8 @@ from amaranth.sim import Simulator
 
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
 from accel.hw import layouts
-from accel.hw.gen_cosim import expected_beats, weight_blocks
-from accel.hw.weight_gen import GenParams, SparseWeightGen, block_beat, mask_beat
+from accel.hw.blocks.weight_gen.cosim import expected_beats, weight_blocks
+from accel.hw.blocks.weight_gen.gen import GenParams, SparseWeightGen, block_beat, mask_beat
 
 
 def tie_heavy_weights(rng, out_ch, in_ch):

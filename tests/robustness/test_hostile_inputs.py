@@ -201,7 +201,7 @@ for name, maker in BAD_GEMM_NPZ.items():
 for name in ("nm-index-ge-m", "gemm-dims-1e12", "nm-values-nan", "gemm-macs-beyond-limit"):
     case(f"sim-sat-npz-{name}", ["sim", "sat", "--workload", "g.npz"], {"g.npz": BAD_GEMM_NPZ[name]})
 for name in ("nm-index-ge-m", "nm-float-indices", "gemm-a-nan"):
-    case(f"rtl-cosim-npz-{name}", ["rtl", "cosim", "--workload", "g.npz", "--layer", "fc"],
+    case(f"rtl-cosim-npz-{name}", ["rtl", "cosim", "pe-array", "--workload", "g.npz", "--layer", "fc"],
          {"g.npz": BAD_GEMM_NPZ[name]})
 
 # Matrix Market through the three commands that read it
@@ -426,16 +426,16 @@ for w in ("rmat:abc", "rmat:27", "nope", "llama2-7b:0", "llama2-7b:1:99999999999
 # rtl
 for flag, val in (("--rows", "0"), ("--rows", "100000"), ("--n", "5"), ("--m", "0"), ("--act-bits", "0"),
                   ("--acc-bits", "1000000"), ("--cols", "-4")):
-    case(f"rtl-generate{flag}={val}", ["rtl", "generate", "--out", "g", flag, val])
-case("rtl-generate-out-is-file", ["rtl", "generate", "--out", "g"], {"g": "keep"})
+    case(f"rtl-generate{flag}={val}", ["rtl", "generate", "pe-array", "--out", "g", flag, val])
+case("rtl-generate-out-is-file", ["rtl", "generate", "pe-array", "--out", "g"], {"g": "keep"})
 for flag, val in (("--rows", "0"), ("--n", "9"), ("--weight-bits", "-1"), ("--m", "0"),
                   ("--acc-bits", "0"), ("--cols", "100000"), ("--rows", "1e3")):
-    case(f"rtl-synth{flag}={val}", ["rtl", "synth", flag, val])
-case("rtl-cosim-mode", ["rtl", "cosim", "--workload", "good.npz", "--layer", "A*A", "--mode", "both"], copy=("good.npz",))
-case("rtl-cosim-max-tiles", ["rtl", "cosim", "--workload", "good.npz", "--layer", "A*A", "--max-tiles", "0"],
+    case(f"rtl-synth{flag}={val}", ["rtl", "synth", "pe-array", flag, val])
+case("rtl-cosim-mode", ["rtl", "cosim", "pe-array", "--workload", "good.npz", "--layer", "A*A", "--mode", "both"], copy=("good.npz",))
+case("rtl-cosim-max-tiles", ["rtl", "cosim", "pe-array", "--workload", "good.npz", "--layer", "A*A", "--max-tiles", "0"],
      copy=("good.npz",))
-case("rtl-cosim-workload-missing", ["rtl", "cosim", "--workload", "nope.npz", "--layer", "x"])
-case("rtl-cosim-layer-missing", ["rtl", "cosim", "--workload", "g.npz", "--layer", "nope"],
+case("rtl-cosim-workload-missing", ["rtl", "cosim", "pe-array", "--workload", "nope.npz", "--layer", "x"])
+case("rtl-cosim-layer-missing", ["rtl", "cosim", "pe-array", "--workload", "g.npz", "--layer", "nope"],
      {"g.npz": H.npz(GEMM, H.gemm_arrays())})
 
 # sim systolic (SCALE-Sim inputs) and flightllm validate

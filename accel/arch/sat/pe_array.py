@@ -41,7 +41,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 
-# --- cycle constants of the RTL micro-architecture (accel/hw/pe_array.py) -------------
+# --- cycle constants of the RTL micro-architecture (accel/hw/blocks/pe_array) ---------
 # Each is a property of the generated RTL; tests/hw check the RTL against them.
 START_CYCLES = 1     # `start` accepted -> first beat may enter (controller IDLE -> RUN)
 MAC_LATENCY = 1      # registered multiply-accumulate inside a PE

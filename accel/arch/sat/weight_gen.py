@@ -3,8 +3,8 @@
 SAT regenerates its N:M weights from the dense weights every training step.  BDWP needs
 two masks of each weight W (out, in): the *forward* mask, top-N of every M consecutive
 input channels, and the *backward* mask, top-N of every M consecutive output channels
-(``accel.workloads.prune.bdwp_masks``).  The RTL generator (``accel.hw.weight_gen``)
-reads W once and produces both:
+(``accel.workloads.prune.bdwp_masks``).  The RTL generator (block ``weight-gen``,
+``accel.hw.blocks.weight_gen``) reads W once and produces both:
 
 * input beat: one M x L block of W -- output channels o0..o0+M-1, input channels
   i0..i0+L-1 (``lanes`` = L, a multiple of M) -- as FP16 codes.  Blocks are streamed

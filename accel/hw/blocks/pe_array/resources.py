@@ -4,7 +4,8 @@ Sweeps need a cost axis for thousands of design points; Yosys takes 10-100 s per
 Each resource is a non-negative combination of a few *structural* counts of the
 generated RTL (no free-form polynomial): multipliers, multiplexer input bits, adder bits
 and the exact register-bit count of the micro-architecture.  Coefficients are fitted by
-NNLS on the committed synthesis cache (``rtl/synth_cache.json``); the error quoted is
+NNLS on the synthesis cache (the committed seeds ``rtl/synth_cache*.json`` plus this
+machine's results, ``accel.hw.synth.load_cache``); the error quoted is
 leave-one-out over those configurations (each predicted by a fit that never saw it).
 """
 
@@ -16,8 +17,9 @@ import numpy as np
 from scipy.optimize import nnls
 
 from accel.arch.sat.pe_array import pipelined_spacing
-from accel.hw.params import BEATS_BITS, CYCLES_BITS, ArrayParams
-from accel.hw.synth import FP16_CACHE_PATH, PIPELINED_CACHE_PATH, load_cache
+from accel.hw.blocks.pe_array.params import BEATS_BITS, CYCLES_BITS, ArrayParams
+from accel.hw.blocks.pe_array.synth import CACHE, FP16_CACHE, PIPELINED_CACHE
+from accel.hw.synth import load_cache
 
 RESOURCES = ("LUT", "FF", "CARRY", "DSP48E2", "BRAM")
 # which structural features may explain which resource (physical reasoning, see below)
@@ -103,7 +105,7 @@ def _predict(coef: np.ndarray, resource: str, p: ArrayParams) -> float:
 
 def _fp16_data():
     """FP16 syntheses (one-tile and pipelined alike: shadow registers are in reg_bits)."""
-    return [(p, r) for p, r in _dataset(load_cache(FP16_CACHE_PATH), keep_pipelined=True)
+    return [(p, r) for p, r in _dataset(load_cache(FP16_CACHE), keep_pipelined=True)
             if p.fp]
 
 
@@ -112,14 +114,14 @@ def fitted_fp16() -> dict:
     data = _fp16_data()
     if len(data) < 4:
         raise RuntimeError(f"FP16 resource model needs >= 4 synthesised FP16 configs in "
-                           f"{FP16_CACHE_PATH.name}, has {len(data)}")
+                           f"{FP16_CACHE}, has {len(data)}")
     return {"coefs": {r: _fit(data, r, "fp16") for r in RESOURCES}, "n_configs": len(data),
             "configs": [p.name for p, _ in data]}
 
 
 @lru_cache(maxsize=1)
 def fitted() -> dict:
-    data = _dataset(load_cache())
+    data = _dataset(load_cache(CACHE))
     if len(data) < 4:
         raise RuntimeError("resource model needs >= 4 synthesised configs in rtl/synth_cache.json")
     coefs = {r: _fit(data, r) for r in RESOURCES}
@@ -159,9 +161,9 @@ def estimate(rows: int, cols: int, n: int, m: int, act_bits: int = 8, weight_bit
 
 def _pipelined_pairs() -> list[tuple[ArrayParams, dict, dict]]:
     """(pipelined params, its synthesis, its one-tile twin's synthesis) per cached pair."""
-    base = load_cache()
+    base = load_cache(CACHE)
     out = []
-    for entry in load_cache(PIPELINED_CACHE_PATH).values():
+    for entry in load_cache(PIPELINED_CACHE).values():
         pp = ArrayParams(**entry["params"])
         twin = ArrayParams(**{k: v for k, v in entry["params"].items() if k != "pipelined"})
         if twin.config_hash() in base:
@@ -183,7 +185,7 @@ def pipelined_lut_per_shadow_bit() -> dict:
     pairs = _pipelined_pairs()
     if len(pairs) < 2:
         raise RuntimeError("pipelined LUT cost needs >= 2 synthesised pairs in "
-                           f"{PIPELINED_CACHE_PATH.name}")
+                           f"{PIPELINED_CACHE}")
     errs = []
     for i, (p, pipe, one) in enumerate(pairs):
         c = _lut_coef(pairs[:i] + pairs[i + 1:])
@@ -196,7 +198,7 @@ def pipelined_lut_per_shadow_bit() -> dict:
 
 def holdout_error(dtype: str = "int8") -> dict:
     """Leave-one-out relative error per resource over the synthesised configurations."""
-    data = _fp16_data() if dtype == "fp16" else _dataset(load_cache())
+    data = _fp16_data() if dtype == "fp16" else _dataset(load_cache(CACHE))
     if dtype == "fp16" and len(data) < 4:
         raise RuntimeError(f"FP16 resource model needs >= 4 synthesised FP16 configs, "
                            f"has {len(data)}")

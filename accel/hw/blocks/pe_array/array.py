@@ -24,10 +24,15 @@ from amaranth import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from accel.hw import layouts
-from accel.hw.controller import ControlSignature, RunController, RunControlSignature, TileController
-from accel.hw.params import ArrayParams
-from accel.hw.pe import SparsePE, group_layout, window_layout
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.controller import (
+    ControlSignature,
+    RunController,
+    RunControlSignature,
+    TileController,
+)
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.blocks.pe_array.pe import SparsePE, group_layout, window_layout
 
 
 def array_signature(p: ArrayParams) -> wiring.Signature:

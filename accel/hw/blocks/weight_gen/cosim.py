@@ -4,8 +4,8 @@
 blocks (``accel/arch/sat/weight_gen.py`` order); ``expected_beats`` builds every output
 beat from ``accel.workloads.formats.nm_compress`` -- the selection ``prune.py`` uses --
 on the same FP16 weights, so a bit-exact scoreboard means identical masks and indices.
-``run_gen`` drives the Verilated ``SparseWeightGen`` through cocotb
-(``sim/cocotb_weight_gen.py``) and returns one report.
+``run_gen`` drives the Verilated ``SparseWeightGen`` (``gen.py``) through cocotb
+(``sim/cocotb_weight_gen.py``, via ``accel.hw.blocks.cosim_runner``) and returns one report.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
 from accel.errors import AccelError
-from accel.hw.cosim import SIM_BUILD, build_and_run, verilate
-from accel.hw.weight_gen import GEN_BEATS_BITS, GenParams, SparseWeightGen
+from accel.hw.blocks.cosim_runner import build_and_run, verilate
+from accel.hw.blocks.weight_gen.gen import GEN_BEATS_BITS, GenParams, SparseWeightGen
 from accel.workloads.formats import nm_compress
 
 TOP = "sparse_weight_gen"
@@ -74,9 +74,19 @@ def generate(g: GenParams) -> str:
 
 
 def build(g: GenParams, waves: bool = False) -> Path:
-    """Verilate one generator into ``sim_build/wgen-<hash>[-waves]``; reused when unchanged."""
-    return verilate(SIM_BUILD / ("wgen-" + g.config_hash() + ("-waves" if waves else "")),
-                    g.name, TOP, lambda: generate(g), waves, quick=True)
+    """Verilate one generator (user cache, one folder per config hash); reused when
+    unchanged."""
+    return verilate("weight-gen", g.config_hash(), g.name, TOP, lambda: generate(g), waves,
+                    quick=True)
+
+
+def synth(g: GenParams, force: bool = False) -> dict:
+    """Cached Yosys counts of the generator, kept in ``synth_cache_fp16.json`` under
+    ``wgen-<hash>`` (the FP16 array model skips entries with ``unit`` weight-gen)."""
+    from accel.hw.synth import cached_synth
+
+    return cached_synth(g, lambda: generate(g), TOP, "synth_cache_fp16.json",
+                        "wgen-" + g.config_hash(), force, {"unit": "weight-gen"})
 
 
 def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, seed: int = 1,
@@ -107,23 +117,13 @@ def run_gen(g: GenParams, weights: dict[str, np.ndarray], scenarios=SCENARIOS, s
     rep = build_and_run(lambda: build(g, waves=waves), g.to_dict(), TEST_MODULE, TOP,
                         ("ACCEL_GEN_JOB", "ACCEL_GEN_RESULTS"),
                         lambda job: np.savez(job, **arrays), seed, waves)
-    outcomes = rep.outcomes
-    return {"unit": "weight-gen", "params": rep.params, "runs": len(outcomes),
-            "rtl_cycles": rep.rtl_cycles, "model_cycles": rep.model_cycles,
-            "cycle_mismatches": rep.cycle_mismatches,
-            "outputs_checked": rep.outputs_checked,
-            "output_mismatches": rep.output_mismatches,
-            "simulated_cycles": rep.wall_cycles,
-            "sim_seconds": round(rep.sim_seconds, 3),
-            "build_seconds": round(rep.build_seconds, 3),
-            "test_seconds": rep.extra["test_seconds"],
-            "cocotb_tests": rep.tests, "cocotb_failed": rep.tests_failed, "log": rep.log,
-            "per_run": outcomes}
+    return {"block": "weight-gen", **rep.summary(), "runs": len(rep.outcomes), "log": rep.log,
+            "per_run": rep.outcomes}
 
 
 def run_layer(workload: str, layer: str, n: int, m: int, lanes: int, seq_len: int = 8,
               stalls: bool = True, seed: int = 1, waves: bool = False) -> dict:
-    """``accel rtl cosim --unit weight-gen``: a real layer's dense weights through the RTL."""
+    """``accel rtl cosim weight-gen``: a real layer's dense weights through the RTL."""
     from accel.arch.sat import fp16
     from accel.workloads import prune as P
 
@@ -170,13 +170,34 @@ def _mask_agreement(exp, g, shape, fwd_mask, bwd_mask) -> dict:
 
 
 def dense_weight(workload: str, layer: str, seq_len: int = 8) -> np.ndarray:
-    """Dense W (out, in) of ``layer``: the dense training workload's bwd_data operand."""
+    """Dense W (out, in) of ``layer``: a training workload's ``LAYER:bwd_data`` operand
+    (W itself), else an inference op ``LAYER``'s weight operand (W transposed).
+
+    Refused unless that operand is stored dense: an N:M (or any sparse) copy holds only
+    the kept values, not the dense weight the generator reads, so co-simulating it
+    would check the generator on numbers no layer has (issue 25)."""
     from accel.workloads.builtin import resolve
 
+    # built-in names: the dense training workload; files (.npz) are taken as saved
     wl = resolve(workload, prune="dense", training=True, seq_len=seq_len)
     ops = {op.name: op for op in wl.ops}
-    key = f"{layer}:bwd_data"
-    if key not in ops:
-        names = sorted({op.source for op in wl.ops if op.source})
+    if f"{layer}:bwd_data" in ops:
+        op, transpose = ops[f"{layer}:bwd_data"], False
+    elif layer in ops:
+        op, transpose = ops[layer], True
+    else:
+        names = sorted({getattr(op, "source", "") or op.name for op in wl.ops})
         raise AccelError(f"no layer {layer!r} in {workload}; e.g. {', '.join(names[:3])}")
-    return np.asarray(ops[key].b.values, dtype=np.float32)
+    b = getattr(op, "b", None)
+    if b is None or getattr(b, "kind", None) is None:
+        raise AccelError(f"op {op.name} of {workload} has no weight operand")
+    if b.kind != "dense":
+        fmt = f"{b.kind} {b.n}:{b.m}" if b.kind == "nm" else b.kind
+        raise AccelError(f"layer {layer} of {workload} is stored {fmt}-compressed; the weight "
+                         "generator needs its dense weight, which that format no longer "
+                         "holds: use a dense workload (a file saved with --prune dense, or "
+                         "minilm-l6)")
+    if b.values is None:
+        raise AccelError(f"op {op.name} of {workload} has no weight values; cannot co-simulate")
+    w = np.asarray(b.values, dtype=np.float32)
+    return np.ascontiguousarray(w.T) if transpose else w

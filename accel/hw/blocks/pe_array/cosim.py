@@ -1,89 +1,49 @@
-"""Co-simulation: tiles of a workload op through the Verilated SparsePEArray via cocotb.
+"""Co-simulation of the PE array: tiles of a workload op through the Verilated
+SparsePEArray via cocotb.
 
 ``op_tiles`` cuts a ``Gemm`` (INT8 copies ``a_q``/``b_q``) into R x C output tiles over
 the full K, with a plain-NumPy expected result per tile.  ``run_tiles`` writes a job
-file, builds the Verilog once per configuration (``sim_build/<config-hash>``), runs the
-cocotb tests of ``sim/cocotb_pe_array.py`` and returns a :class:`CosimReport` with RTL
-cycles next to ``accel.arch.sat.pe_array.tile_cycles`` for every tile.
+file, builds the Verilog once per configuration (``accel.hw.blocks.cosim_runner``: under
+the user cache), runs the cocotb tests of ``sim/cocotb_pe_array.py`` (pipelined arrays:
+``sim/cocotb_pe_runs.py``) and returns a :class:`CosimReport` with RTL cycles next to
+``accel.arch.sat.pe_array.tile_cycles`` for every tile.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from accel.arch.sat.pe_array import tile_beats
-from accel.errors import AccelError, ToolchainError
-from accel.hw.params import BEATS_BITS, ArrayParams
+from accel.errors import AccelError
+from accel.hw.blocks.cosim_runner import CosimReport, build_and_run, verilate
+from accel.hw.blocks.pe_array.params import BEATS_BITS, ArrayParams
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SIM_DIR = REPO_ROOT / "sim"
-SIM_BUILD = REPO_ROOT / "sim_build"
+BLOCK = "pe-array"
 TEST_MODULE = "cocotb_pe_array"
 RUN_TEST_MODULE = "cocotb_pe_runs"      # pipelined arrays: runs of tiles per start
-# Amaranth idioms Verilator flags (see rtl/README.md): index muxes written as shifts
-# (WIDTHTRUNC), sign-extending adds (WIDTHEXPAND), FSM casez without default.
-LINT_WAIVERS = ("-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE")
 SCENARIOS = ("unstalled", "random_stalls", "reset")
 
 
 @dataclass
-class CosimReport:
-    params: dict
-    outcomes: list[dict]
-    tests: int
-    tests_failed: int
-    sim_seconds: float
-    build_seconds: float
-    waves: str | None = None
-    log: str = ""
-    extra: dict = field(default_factory=dict)
+class Tile:
+    """One tile as the regression describes it (arrays from the workload, NumPy result)."""
 
-    @property
-    def rtl_cycles(self) -> int:
-        return sum(o["rtl_cycles"] for o in self.outcomes)
+    name: str
+    a_q: np.ndarray        # (R, K) activations (INT codes, or FP16 codes)
+    w_vals: np.ndarray     # sparse: NM.values (G*N, C); dense: (K, C)
+    w_idx: np.ndarray      # sparse: NM.indices; dense: unused (zeros)
+    dense: bool
+    expected: np.ndarray   # (R, C) reference result (wrapped to acc_bits, or FP32 codes)
 
-    @property
-    def model_cycles(self) -> int:
-        return sum(o["model_cycles"] for o in self.outcomes)
 
-    @property
-    def cycle_mismatches(self) -> int:
-        """Tiles whose RTL counter differs from the model, or (unstalled) whose wall does."""
-        return sum(o["rtl_cycles"] != o["model_cycles"] or
-                   (o["scenario"] in ("unstalled", "after_reset")
-                    and o["wall_cycles"] != o["model_cycles"]) for o in self.outcomes)
-
-    @property
-    def outputs_checked(self) -> int:
-        return sum(o["outputs_checked"] for o in self.outcomes)
-
-    @property
-    def output_mismatches(self) -> int:
-        return sum(o["output_mismatches"] for o in self.outcomes)
-
-    @property
-    def wall_cycles(self) -> int:
-        return sum(o["wall_cycles"] for o in self.outcomes)
-
-    def to_dict(self) -> dict:
-        return {"params": self.params, "tiles": len({o["name"] for o in self.outcomes}),
-                "tile_runs": len(self.outcomes),
-                "rtl_cycles": self.rtl_cycles, "model_cycles": self.model_cycles,
-                "cycle_mismatches": self.cycle_mismatches,
-                "outputs_checked": self.outputs_checked,
-                "output_mismatches": self.output_mismatches,
-                "simulated_cycles": self.wall_cycles,
-                "sim_seconds": round(self.sim_seconds, 3),
-                "build_seconds": round(self.build_seconds, 3),
-                "cocotb_tests": self.tests, "cocotb_failed": self.tests_failed,
-                "waves": self.waves, **self.extra, "per_tile": self.outcomes}
+def report_dict(rep: CosimReport) -> dict:
+    """``accel rtl cosim pe-array --json``: the shared summary plus tile counts."""
+    return {**rep.summary(), "tiles": len({o["name"] for o in rep.outcomes}),
+            "tile_runs": len(rep.outcomes), "per_tile": rep.outcomes}
 
 
 # --- tiles --------------------------------------------------------------------------
@@ -110,8 +70,6 @@ def _check_shape(name, p: ArrayParams, a, dense: bool) -> int:
 
 def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
     """A Tile: ``w_dense`` (K, C) for dense mode, or compressed ``w_vals``/``w_idx``."""
-    from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
-
     a_q = np.asarray(a_q, dtype=np.int64)
     k = _check_shape(name, p, a_q, w_dense is not None)
     _check_range(name, a_q, p.act_bits, "activation")
@@ -130,8 +88,6 @@ def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
 
 def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_idx=None):
     """FP16 Tile from 16-bit codes; expected = the FP32 codes of ``fp16.gemm_reference``."""
-    from pe_array_tb import Tile  # noqa: E402  (sim/ is put on sys.path by _sim_path)
-
     from accel.arch.sat import fp16
 
     a = np.asarray(a_bits, dtype=np.int64)
@@ -151,7 +107,6 @@ def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:
     mode; edge tiles zero-padded (code 0 = +0)."""
     from accel.arch.sat import fp16
 
-    _sim_path()
     b = op.b
     if op.a is None or b.values is None:
         raise AccelError(f"op {op.name} has no operand values; cannot co-simulate")
@@ -171,7 +126,6 @@ def _check_range(name, x, bits, what):
 def op_tiles(op, p: ArrayParams, max_tiles: int, dense: bool | None = None) -> list:
     """Cut a Gemm (INT8 copies) into R x C tiles; edge tiles are zero-padded.  An N:M
     operand runs in sparse mode unless ``dense`` asks for its dense form."""
-    _sim_path()
     if op.a_q is None or op.b_q is None:
         raise AccelError(f"op {op.name} has no INT8 operands (a_q/b_q); cannot co-simulate")
     b = op.b_q
@@ -241,9 +195,6 @@ def save_job(path: Path, p: ArrayParams, tiles: list, opts: dict) -> None:
 
 
 def load_job(path):
-    _sim_path()
-    from pe_array_tb import Tile
-
     with np.load(path, allow_pickle=False) as z:
         p = ArrayParams(**json.loads(str(z["params"])))
         opts = json.loads(str(z["opts"]))
@@ -254,96 +205,13 @@ def load_job(path):
 
 # --- build and run --------------------------------------------------------------------
 
-def _sim_path() -> None:
-    if str(SIM_DIR) not in sys.path:
-        sys.path.insert(0, str(SIM_DIR))
-
-
-def _testcase_seconds(xml: Path) -> float:
-    """Wall time cocotb spent inside the tests (excludes simulator and Python start-up)."""
-    from xml.etree import ElementTree
-
-    root = ElementTree.parse(xml).getroot()
-    return sum(float(tc.get("time", 0.0)) for tc in root.iter("testcase"))
-
-
-def verilate(bdir: Path, name: str, top: str, source, waves: bool = False,
-             quick: bool = False) -> Path:
-    """Verilate the Verilog text ``source()`` (module ``top``) into ``bdir`` as
-    ``<name>.v``; reused when unchanged (``quick``: the cheap optimisation flags)."""
-    from cocotb_tools.runner import get_runner
-
-    from accel.hw.toolchain import verilator_build_env, verilator_env
-
-    verilator_env()
-    bdir.mkdir(parents=True, exist_ok=True)
-    src = bdir / f"{name}.v"
-    text = source()
-    if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
-        src.write_text(text)
-    runner = get_runner("verilator")
-    with verilator_build_env(quick=quick):
-        try:
-            runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, waves=waves,
-                         build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
-                         timescale=("1ns", "1ps"))
-        except (RuntimeError, SystemExit) as exc:
-            raise ToolchainError(f"Verilator build of {name} failed ({exc}); "
-                                 f"see {bdir / 'build.log'}") from None
-    return bdir
-
-
 def build(p: ArrayParams, waves: bool = False) -> Path:
-    """Verilate one configuration into ``sim_build/<hash>[-waves]``; reused when unchanged."""
-    from accel.hw.verilog import TOP, generate
+    """Verilate one configuration (user cache, one folder per config hash); reused when
+    unchanged."""
+    from accel.hw.blocks.pe_array.verilog import TOP, generate
 
-    return verilate(SIM_BUILD / (p.config_hash() + ("-waves" if waves else "")), p.name, TOP,
-                    lambda: generate(p), waves, quick=p.fp)
-
-
-def build_and_run(build_fn, params: dict, test_module: str, top: str, env: tuple[str, str],
-                  write_job, seed: int, waves: bool) -> CosimReport:
-    """Build (``build_fn()`` returns the build folder), then run the cocotb tests of
-    ``test_module`` once in a fresh folder under ``<build>/runs``: ``write_job(path)``
-    writes ``job.npz`` there, the tests append one JSON outcome a line to
-    ``results.jsonl``; ``env`` names the variables that hold those two paths.  With
-    ``waves`` the VCD is kept as ``<build>/dump.vcd``."""
-    from cocotb_tools.check_results import get_results
-    from cocotb_tools.runner import get_runner
-
-    _sim_path()
-    t0 = time.perf_counter()
-    bdir = build_fn()
-    t_build = time.perf_counter() - t0
-    run_dir = bdir / "runs"
-    run_dir.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=run_dir) as tmp:
-        tmp = Path(tmp)
-        job, results = tmp / "job.npz", tmp / "results.jsonl"
-        write_job(job)
-        results.touch()
-        runner = get_runner("verilator")
-        t1 = time.perf_counter()
-        xml = runner.test(test_module=test_module, hdl_toplevel=top, build_dir=bdir,
-                          hdl_toplevel_lang="verilog",
-                          test_dir=tmp, waves=waves, results_xml=str(tmp / "results.xml"),
-                          extra_env={env[0]: str(job), env[1]: str(results)},
-                          log_file=tmp / "sim.log", seed=seed)
-        t_sim = time.perf_counter() - t1
-        n_tests, n_failed = get_results(Path(xml))
-        test_seconds = _testcase_seconds(Path(xml))
-        outcomes = [json.loads(line) for line in results.read_text().splitlines() if line]
-        log_tail = "\n".join((tmp / "sim.log").read_text().splitlines()[-40:]) \
-            if n_failed else ""
-        wave_path = None
-        if waves:
-            wf = tmp / "dump.vcd"
-            if wf.exists():
-                keep = bdir / "dump.vcd"
-                wf.replace(keep)
-                wave_path = str(keep)
-    return CosimReport(params, outcomes, n_tests, n_failed, t_sim, t_build, wave_path,
-                       log_tail, {"test_seconds": round(test_seconds, 3)})
+    return verilate(BLOCK, p.config_hash(), p.name, TOP, lambda: generate(p), waves,
+                    quick=p.fp)
 
 
 def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
@@ -353,7 +221,7 @@ def run_tiles(p: ArrayParams, tiles: list, scenarios=SCENARIOS, seed: int = 1,
     """Co-simulate ``tiles``.  Pipelined arrays take ``runs`` (lists of tile indices, each
     fed back to back after one start; default: all tiles in one run) and report one
     outcome per run, timed by ``tiles_cycles(..., pipelined=True)``."""
-    from accel.hw.verilog import TOP
+    from accel.hw.blocks.pe_array.verilog import TOP
 
     if not tiles:
         raise AccelError("no tiles to co-simulate")

@@ -16,11 +16,11 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 
 from accel.arch.sat import pe_array as contract
-from accel.atomic_write import atomic_write
-from accel.errors import AccelError
-from accel.hw import layouts
-from accel.hw.params import ArrayParams
-from accel.hw.pe_array import SparsePEArray, array_signature
+from accel.hw.blocks.paths import check_out_dir, write_outputs
+from accel.hw.blocks.pe_array import layouts
+from accel.hw.blocks.pe_array.array import SparsePEArray, array_signature
+from accel.hw.blocks.pe_array.params import ArrayParams
+from accel.hw.layouts import field_map
 
 TOP = "sparse_pe_array"
 SIDECAR_VERSION = 1
@@ -43,7 +43,7 @@ def _ports(p: ArrayParams) -> list[dict]:
 
 def _fields(layout) -> dict:
     return {name: {"offsets": offs.tolist(), "width": width, "signed": sgn}
-            for name, (offs, width, sgn) in layouts.field_map(layout).items()}
+            for name, (offs, width, sgn) in field_map(layout).items()}
 
 
 def sidecar(p: ArrayParams) -> dict:
@@ -93,26 +93,9 @@ def _sidecar(p: ArrayParams) -> dict:
     }
 
 
-def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """Create ``out_dir`` if needed and prove it writable, else one-line AccelError."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AccelError(f"cannot create output folder {str(out)!r}: {exc.strerror}") from None
-    if not out.is_dir() or not os.access(out, os.W_OK | os.X_OK):
-        raise AccelError(f"output folder {str(out)!r} is not writable")
-    return out
-
-
 def write(p: ArrayParams, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``<name>.v`` and ``<name>.json``; nothing is left half-written on failure."""
     out = check_out_dir(out_dir)
-    text = generate(p)
-    v_path, j_path = out / f"{p.name}.v", out / f"{p.name}.json"
-    try:
-        atomic_write(v_path, text)
-        atomic_write(j_path, json.dumps(sidecar(p), indent=1) + "\n")
-    except OSError as exc:
-        raise AccelError(f"cannot write to {str(out)!r}: {exc.strerror}") from None
-    return {"verilog": v_path, "sidecar": j_path}
+    paths = write_outputs(out, {f"{p.name}.v": generate(p),
+                                f"{p.name}.json": json.dumps(sidecar(p), indent=1) + "\n"})
+    return {"verilog": paths[f"{p.name}.v"], "sidecar": paths[f"{p.name}.json"]}

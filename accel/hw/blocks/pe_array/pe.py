@@ -23,9 +23,9 @@ from amaranth import Module, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.hw.blocks.pe_array.layouts import acc_shape, act_shape, weight_shape
+from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.hw.fp import fp16_mul, fp32_add
-from accel.hw.layouts import acc_shape, act_shape, weight_shape
-from accel.hw.params import ArrayParams
 
 
 def window_layout(p: ArrayParams) -> data.StructLayout:

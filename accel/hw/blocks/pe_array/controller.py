@@ -19,7 +19,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.arch.sat.pe_array import MAC_LATENCY, START_CYCLES, pipelined_spacing
-from accel.hw.params import BEATS_BITS, CYCLES_BITS, ArrayParams
+from accel.hw.blocks.pe_array.params import BEATS_BITS, CYCLES_BITS, ArrayParams
 
 
 class ControlSignature(wiring.Signature):

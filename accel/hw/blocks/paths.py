@@ -1,0 +1,88 @@
+"""Where an RTL block's files are: testbenches and committed seeds (read-only, shipped
+with accel) and Verilator builds and synthesis results (written, under the user cache).
+
+* ``sim_dir()``: the cocotb benches.  In a wheel the build configuration force-includes
+  the top-level ``sim/`` as package data ``accel/_sim``; in a source checkout it is the
+  repository's ``sim/`` beside ``accel/``.
+* ``rtl_dir()``: committed Yosys caches (``rtl/synth_cache*.json``, read-only seeds):
+  ``accel/_rtl`` in a wheel, the repository's ``rtl/`` in a checkout.
+* ``cache_root()``: ``$XDG_CACHE_HOME/accel``, else ``~/.cache/accel``; ``build_dir()``
+  and ``synth_cache_dir()`` live under it, never in the source tree or the current folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from accel.atomic_write import atomic_write
+from accel.errors import AccelError
+
+_PKG = Path(__file__).resolve().parents[2]      # .../accel
+_CHECKOUT = _PKG.parent                         # the repository root in a checkout
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _shipped(package_name: str, checkout_name: str) -> Path:
+    """``accel/<package_name>`` when installed from a wheel, else ``<repo>/<checkout_name>``."""
+    installed = _PKG / package_name
+    return installed if installed.is_dir() else _CHECKOUT / checkout_name
+
+
+def sim_dir() -> Path:
+    return _shipped("_sim", "sim")
+
+
+def rtl_dir() -> Path:
+    return _shipped("_rtl", "rtl")
+
+
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/accel`` (else ``~/.cache/accel``).  Not ``ACCEL_CACHE_DIR``: that
+    one moves the workload cache (tests point it at a temporary folder per session);
+    Verilator builds cost minutes each and are kept, like the Numba kernels."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "accel"
+
+
+def verilator_root() -> Path:
+    """Every block's Verilator builds (what ``accel cache`` lists as ``verilator``)."""
+    return cache_root() / "verilator"
+
+
+def synth_cache_dir() -> Path:
+    """Yosys results computed on this machine (what ``accel cache`` lists as ``synth``)."""
+    return cache_root() / "synth"
+
+
+def build_dir(block_name: str, config_hash: str) -> Path:
+    """The Verilator build folder of one block configuration (created on use)."""
+    for part in (block_name, config_hash):
+        if not _SAFE.match(part):
+            raise ValueError(f"unsafe build folder name {part!r}")
+    return verilator_root() / block_name / config_hash
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> Path:
+    """``accel rtl generate --out``: create the folder if needed and prove it writable,
+    else one-line AccelError (before anything is generated)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AccelError(f"cannot create output folder {str(out)!r}: {exc.strerror}") from None
+    if not out.is_dir() or not os.access(out, os.W_OK | os.X_OK):
+        raise AccelError(f"output folder {str(out)!r} is not writable")
+    return out
+
+
+def write_outputs(out: Path, files: dict[str, str]) -> dict[str, Path]:
+    """Write each ``{file name: text}`` into ``out`` atomically (never half-written)."""
+    paths = {}
+    for name, text in files.items():
+        try:
+            paths[name] = atomic_write(out / name, text)
+        except OSError as exc:
+            raise AccelError(f"cannot write to {str(out)!r}: {exc.strerror}") from None
+    return paths

@@ -1,0 +1,73 @@
+"""Where RTL blocks find their benches and seeds and put their builds: the same from a
+source checkout and from an installed wheel, never inside the tree or the current folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from accel.hw import synth
+from accel.hw.blocks import cosim_runner, paths
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_checkout_layout():
+    assert paths.sim_dir() == REPO / "sim"
+    assert (paths.sim_dir() / "pe_array_tb.py").is_file()
+    assert paths.rtl_dir() == REPO / "rtl"
+    assert (paths.rtl_dir() / "synth_cache.json").is_file()
+
+
+def test_wheel_layout_prefers_package_data(tmp_path, monkeypatch):
+    """In a wheel, sim/ and rtl/*.json are package data accel/_sim and accel/_rtl."""
+    pkg = tmp_path / "site-packages" / "accel"
+    (pkg / "_sim").mkdir(parents=True)
+    (pkg / "_rtl").mkdir()
+    monkeypatch.setattr(paths, "_PKG", pkg)
+    assert paths.sim_dir() == pkg / "_sim"
+    assert paths.rtl_dir() == pkg / "_rtl"
+
+
+def test_builds_and_synth_results_go_to_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    root = tmp_path / "xdg" / "accel"
+    assert paths.build_dir("pe-array", "abc123") == root / "verilator" / "pe-array" / "abc123"
+    assert paths.synth_cache_dir() == root / "synth"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert paths.cache_root() == tmp_path / "home" / ".cache" / "accel"
+    for bad in ("../x", "a/b", "", ".hidden"):
+        with pytest.raises(ValueError, match="unsafe"):
+            paths.build_dir(bad, "abc")
+
+
+def test_synth_cache_reads_seeds_and_writes_only_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    seeds = synth.load_cache("synth_cache.json", seeds_only=True)
+    seed_file = paths.rtl_dir() / "synth_cache.json"
+    before = seed_file.read_bytes()
+    key, entry = next(iter(seeds.items()))
+    # a cached seed is answered without Yosys (the Verilog callback is never called)
+    got = synth.cached_synth(None, lambda: pytest.fail("Yosys ran"), "top",
+                             "synth_cache.json", key)
+    assert got["cached"] is True and got["resources"] == entry["resources"]
+    synth.store("synth_cache.json", "fresh-key", {"resources": {"LUT": 1}})
+    assert synth.user_path("synth_cache.json").is_relative_to(tmp_path / "xdg")
+    merged = synth.load_cache("synth_cache.json")
+    assert merged["fresh-key"] == {"resources": {"LUT": 1}} and set(seeds) < set(merged)
+    assert "fresh-key" not in synth.load_cache("synth_cache.json", seeds_only=True)
+    assert seed_file.read_bytes() == before
+    # a damaged user cache is ignored (rebuilt on the next store), never fatal
+    synth.user_path("synth_cache.json").write_text("{not json")
+    assert synth.load_cache("synth_cache.json") == seeds
+
+
+def test_bench_path_is_added_for_the_run_only():
+    d = str(paths.sim_dir())
+    assert d not in sys.path
+    with cosim_runner.bench_path() as sim:
+        assert str(sim) == d and sys.path[0] == d
+    assert d not in sys.path
