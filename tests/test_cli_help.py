@@ -111,7 +111,7 @@ def test_tables_are_not_truncated_when_piped(tmp_path):
 # Commands whose files other branches are rewriting (issue 24: "blocks" owns accel/cli/rtl.py,
 # "pkg" moves accel/cli/bdwp.py and flightllm.py); their help is checked all the same, and a
 # failure there is expected until those branches are merged -- then delete this set.
-OTHER_BRANCHES = ("rtl",)
+OTHER_BRANCHES = ()
 # Flags that ask the command to do something (print JSON, start over, be quiet), not settings
 # of a model: a --no- form would only restate the default.
 ACTION_FLAGS = {"--json", "--fresh", "--quiet", "--force", "--retry-failed", "--version", "--waves",

@@ -25,8 +25,8 @@ VERB_HELP = {
 }
 # what the CLI adds to every block's own options, per verb
 _EXTRA = {
-    "generate": [("out", Path, typer.Option(..., "--out", help="output folder"))],
-    "synth": [("force", bool, typer.Option(False, "--force", help="re-run Yosys even if cached"))],
+    "generate": [("out", Path, typer.Option(..., "--out", help="Output folder."))],
+    "synth": [("force", bool, typer.Option(False, "--force", help="Re-run Yosys even if cached."))],
     "cosim": [],
 }
 
@@ -49,7 +49,7 @@ def build_command(block: registry.Block, verb: str):
     params += [_parameter(o) for o in block.cli_options(verb)]
     params.append(inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                                     default=typer.Option(False, "--json",
-                                                         help="print one JSON object")))
+                                                         help="Print one JSON object.")))
     command.__signature__ = inspect.Signature(params)
     command.__name__ = f"rtl_{verb}_{block.name.replace('-', '_')}"
     command.__doc__ = block.summary

@@ -8,43 +8,43 @@ from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
 from accel.errors import AccelError
 
 _ARRAY = (
-    CliOption("rows", int, 4, "PE-array rows (output rows per tile)"),
-    CliOption("cols", int, 4, "PE-array columns (output columns per tile)"),
-    CliOption("n", int, 2, "kept weights per group (multipliers per PE)"),
-    CliOption("m", int, 4, "group size M (activation window)"),
+    CliOption("rows", int, 4, "PE-array rows (output rows per tile)."),
+    CliOption("cols", int, 4, "PE-array columns (output columns per tile)."),
+    CliOption("n", int, 2, "Kept weights per group (multipliers per PE)."),
+    CliOption("m", int, 4, "Group size M (activation window)."),
 )
 _WIDTHS = (
-    CliOption("act_bits", int, 8, "activation width"),
-    CliOption("weight_bits", int, 8, "weight width"),
-    CliOption("acc_bits", int, 32, "accumulator width"),
-    CliOption("pipelined", bool, False, "shadow accumulators: tiles back to back after one "
-              "start (timed by pe_array.tiles_cycles) instead of one tile per start",
+    CliOption("act_bits", int, 8, "Activation width."),
+    CliOption("weight_bits", int, 8, "Weight width."),
+    CliOption("acc_bits", int, 32, "Accumulator width."),
+    CliOption("pipelined", bool, False, "Shadow accumulators: tiles back to back after one "
+              "start (timed by pe_array.tiles_cycles) instead of one tile per start.",
               ("--pipelined/--one-tile",)),
-    CliOption("dtype", str, "int8", "int8 (integer engine) or fp16 (SAT's training datapath: "
-              "FP16 operands, FP32 accumulators; sets the bit widths)"),
+    CliOption("dtype", str, "int8", "Int8 (integer engine) or fp16 (SAT's training datapath: "
+              "FP16 operands, FP32 accumulators; sets the bit widths)."),
 )
 _COSIM = (
-    CliOption("workload", str, REQUIRED, "FILE.npz or minilm-l6 (pruned by --prune)",
+    CliOption("workload", str, REQUIRED, "FILE.npz or minilm-l6 (pruned by --prune).",
               ("--workload", "-w")),
-    CliOption("layer", str, REQUIRED, "op name, e.g. encoder.layer.0.intermediate.dense "
-              "(with --training: the layer, the op is LAYER:PHASE)"),
+    CliOption("layer", str, REQUIRED, "Op name, e.g. encoder.layer.0.intermediate.dense "
+              "(with --training: the layer, the op is LAYER:PHASE)."),
     *_ARRAY[:2],
-    CliOption("n", int, None, "kept weights per group", shown_default="N of --prune, else 2"),
-    CliOption("m", int, None, "group size M", shown_default="M of --prune, else 4"),
+    CliOption("n", int, None, "Kept weights per group.", shown_default="N of --prune, else 2"),
+    CliOption("m", int, None, "Group size M.", shown_default="M of --prune, else 4"),
     *_WIDTHS,
-    CliOption("mode", str, "sparse", "sparse (N:M layer) or dense (dense layer fed as dense "
-              "groups); INT8 only"),
-    CliOption("prune", str, None, "workload pruning, e.g. 2:8 or bdwp:2:8",
+    CliOption("mode", str, "sparse", "Sparse (N:M layer) or dense (dense layer fed as dense "
+              "groups); INT8 only."),
+    CliOption("prune", str, None, "Workload pruning, e.g. 2:8 or bdwp:2:8.",
               shown_default="N:M of --n/--m, or dense"),
-    CliOption("training", bool, False, "training workload: fwd/bwd_data/bwd_weight GEMMs per "
-              "layer", ("--training",)),
-    CliOption("phase", str, "fwd", "fwd, bwd_data or bwd_weight (bwd_* need --training)"),
-    CliOption("seq_len", int, 8, "tokens (minilm-l6)"),
-    CliOption("max_tiles", int, 4, "tiles to simulate (cap)"),
-    CliOption("stalls", bool, True, "also run random valid/ready stalls and a reset"),
-    CliOption("waves", bool, False, "write a VCD of the run (kept in the build folder)",
+    CliOption("training", bool, False, "Training workload: fwd/bwd_data/bwd_weight GEMMs per "
+              "layer.", ("--training",)),
+    CliOption("phase", str, "fwd", "Fwd, bwd_data or bwd_weight (bwd_* need --training)."),
+    CliOption("seq_len", int, 8, "Tokens (minilm-l6)."),
+    CliOption("max_tiles", int, 4, "Tiles to simulate (cap)."),
+    CliOption("stalls", bool, True, "Also run random valid/ready stalls and a reset."),
+    CliOption("waves", bool, False, "Write a VCD of the run (kept in the build folder).",
               ("--waves",)),
-    CliOption("seed", int, 1),
+    CliOption("seed", int, 1, "Seed of the random valid/ready stalls and the reset point."),
 )
 OPTIONS = {"generate": _ARRAY + _WIDTHS, "synth": _ARRAY + _WIDTHS, "cosim": _COSIM}
 

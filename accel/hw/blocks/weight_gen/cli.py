@@ -8,25 +8,25 @@ from pathlib import Path
 from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
 
 _GEN = (
-    CliOption("n", int, 2, "kept weights per group"),
-    CliOption("m", int, 4, "group size M"),
-    CliOption("lanes", int, 16, "input channels per block (a multiple of M; the committed "
-              "synthesis seed is 2:4 with 4 lanes)"),
+    CliOption("n", int, 2, "Kept weights per group."),
+    CliOption("m", int, 4, "Group size M."),
+    CliOption("lanes", int, 16, "Input channels per block (a multiple of M; the committed "
+              "synthesis seed is 2:4 with 4 lanes)."),
 )
 _COSIM = (
-    CliOption("workload", str, REQUIRED, "FILE.npz or minilm-l6 (the layer's dense weight)",
+    CliOption("workload", str, REQUIRED, "FILE.npz or minilm-l6 (the layer's dense weight).",
               ("--workload", "-w")),
-    CliOption("layer", str, REQUIRED, "layer, e.g. encoder.layer.0.intermediate.dense"),
-    CliOption("n", int, None, "kept weights per group", shown_default="N of --prune, else 2"),
-    CliOption("m", int, None, "group size M", shown_default="M of --prune, else 4"),
-    CliOption("prune", str, None, "the N:M to generate, e.g. bdwp:2:8 (sets --n/--m)",
+    CliOption("layer", str, REQUIRED, "Layer, e.g. encoder.layer.0.intermediate.dense."),
+    CliOption("n", int, None, "Kept weights per group.", shown_default="N of --prune, else 2"),
+    CliOption("m", int, None, "Group size M.", shown_default="M of --prune, else 4"),
+    CliOption("prune", str, None, "The N:M to generate, e.g. bdwp:2:8 (sets --n/--m).",
               shown_default="--n/--m"),
     _GEN[2],
-    CliOption("seq_len", int, 8, "tokens (minilm-l6)"),
-    CliOption("stalls", bool, True, "also run random valid/ready stalls and a reset"),
-    CliOption("waves", bool, False, "write a VCD of the run (kept in the build folder)",
+    CliOption("seq_len", int, 8, "Tokens (minilm-l6)."),
+    CliOption("stalls", bool, True, "Also run random valid/ready stalls and a reset."),
+    CliOption("waves", bool, False, "Write a VCD of the run (kept in the build folder).",
               ("--waves",)),
-    CliOption("seed", int, 1),
+    CliOption("seed", int, 1, "Seed of the random valid/ready stalls and the reset point."),
 )
 OPTIONS = {"generate": _GEN, "synth": _GEN, "cosim": _COSIM}
 
