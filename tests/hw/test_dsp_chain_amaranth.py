@@ -154,6 +154,9 @@ def test_ops_refuse_what_the_chain_cannot_compute_exactly():
     w = np.full((16, 1), -128, np.int8)
     with pytest.raises(AccelError, match="symmetric INT8"):
         chain_op("x", p, np.ones((1, 16), np.int8), block_compress(w, np.full((1, 1), 16)))
+    w = np.ones((32, 1), np.int8)
+    with pytest.raises(AccelError, match="dense weights only"):      # no sparse MM mode
+        chain_op("x", p, np.ones((2, 32), np.int8), block_compress(w, np.full((2, 1), 4)))
     w = np.ones((2048, 1), np.int8)
     with pytest.raises(AccelError, match="overflow"):
         chain_op("x", p, np.ones((1, 2048), np.int8), block_compress(w, np.full((128, 1), 16)))

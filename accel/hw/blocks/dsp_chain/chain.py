@@ -3,9 +3,10 @@
 Per beat (one chain pass for two activation rows) and per DSP i of group j:
 
 1. beat register;
-2. sparse MUX: ``act0[j][idx[i]]`` and ``act1[j][idx[i]]``, packed as
-   ``a0 * 2**18 + a1`` (two INT8 MACs sharing the weight) -> the DSP's A register,
-   the weight -> its B register;
+2. sparse MUX: ``act0[j][idx[i]]`` (row 0: MV and MM), packed with row 1's
+   ``act1[i]`` as ``a0 * 2**18 + a1`` (two INT8 MACs sharing the weight) -> the DSP's
+   A register, the weight -> its B register.  Row 1 only serves dense MM, where slot i
+   holds a fixed position of a contiguous window, so it needs no MUX;
 3. multiplier register (MREG);
 4. the group's cascade: P_q = P_{q-1} + M_q, one P register per DSP (PCIN/PCOUT),
    the operands of DSP q delayed q more cycles (systolic skew inside the group);
@@ -76,7 +77,7 @@ class SparseDSPChain(wiring.Component):
             for q in range(p.dsp_group):
                 i = j * p.dsp_group + q
                 a0 = b.act0[j][b.idx[i]]
-                a1 = b.act1[j][b.idx[i]]
+                a1 = b.act1[i]
                 a = reg(signed(A_BITS), f"a_{i}", (a0 << contract.PACK_SHIFT) + a1)
                 w = reg(signed(WEIGHT_BITS), f"w_{i}", b.w[i])
                 for d in range(q):                     # skew inside the group

@@ -3,9 +3,10 @@
 :func:`unpack_results`, which read the field offsets from the same layouts.
 
 * ``beat``: one chain pass for two activation rows: per DSP a weight ``w`` and its
-  4-bit position ``idx``; per DSP group the 16 activations of the M-group it works on,
-  for row 0 (``act0``) and row 1 (``act1``, zeros in MV); ``last``: the pass ends the
-  output column (the accumulators emit and clear).
+  4-bit position ``idx``; per DSP group the 16 activations of the M-group it works on
+  for row 0 (``act0``, read through the sparse MUX); per DSP the activation of row 1
+  (``act1``: dense MM only, the pass's contiguous window of positions; zeros in MV);
+  ``last``: the pass ends the output column (the accumulators emit and clear).
 * ``result``: the two rows' accumulated outputs ``y0``, ``y1`` of one column.
 """
 
@@ -19,12 +20,11 @@ from accel.hw.blocks.dsp_chain.params import ACT_BITS, IDX_BITS, WEIGHT_BITS, Ch
 
 
 def beat(p: ChainParams) -> data.StructLayout:
-    seg = data.ArrayLayout(data.ArrayLayout(signed(ACT_BITS), p.m), p.groups)
     return data.StructLayout({
         "w": data.ArrayLayout(signed(WEIGHT_BITS), p.chain_dsps),
         "idx": data.ArrayLayout(unsigned(IDX_BITS), p.chain_dsps),
-        "act0": seg,
-        "act1": seg,
+        "act0": data.ArrayLayout(data.ArrayLayout(signed(ACT_BITS), p.m), p.groups),
+        "act1": data.ArrayLayout(signed(ACT_BITS), p.chain_dsps),
         "last": unsigned(1),
     })
 
@@ -39,8 +39,8 @@ def _offset(layout: data.StructLayout, name: str) -> tuple[int, int]:
 
 
 def pack_beats(p: ChainParams, w, idx, act0, act1, last) -> np.ndarray:
-    """(B, bytes) little-endian payloads of B beats: ``w``/``idx`` (B, D),
-    ``act0``/``act1`` (B, groups, 16), ``last`` (B,)."""
+    """(B, bytes) little-endian payloads of B beats: ``w``/``idx``/``act1`` (B, D),
+    ``act0`` (B, groups, 16), ``last`` (B,)."""
     lay = beat(p)
     nb = len(last)
     bits = np.zeros((nb, lay.size), np.uint8)

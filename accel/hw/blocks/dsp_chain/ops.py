@@ -50,6 +50,9 @@ def _check_operands(name: str, p: ChainParams, a_q: np.ndarray, blk: Block) -> N
         raise AccelError(f"op {name}: activations {a_q.shape} do not match weight {blk.shape}")
     if blk.block != p.m:
         raise AccelError(f"op {name}: the chain takes M = {p.m} blocks, got {blk.block}")
+    if a_q.shape[0] > 1 and (blk.block_n != p.m).any():
+        raise AccelError(f"op {name}: MM (several rows) runs dense weights only: the chain's "
+                         f"modes are dense MV, sparse MV and dense MM")
     if a_q.min() < -128 or a_q.max() > 127:
         raise AccelError(f"op {name}: activations outside INT8")
     if blk.values.min() < -127 or blk.values.max() > 127:
@@ -90,7 +93,7 @@ def chain_op(name: str, p: ChainParams, a_q: np.ndarray, blk: Block) -> ChainOp:
                 w = np.zeros(d, np.int64)
                 ix = np.zeros(d, np.int64)
                 a0 = np.zeros((p.groups, m), np.int64)
-                a1 = np.zeros((p.groups, m), np.int64)
+                a1 = np.zeros(d, np.int64)
                 for g, j0, cnt, slot in placed:
                     base = off[g * ncols + c] + j0
                     w[slot:slot + cnt] = vals[base:base + cnt]
@@ -98,7 +101,8 @@ def chain_op(name: str, p: ChainParams, a_q: np.ndarray, blk: Block) -> ChainOp:
                     for dgrp in range(slot // dg, (slot + int(contract.group_slots(cnt, dg)))
                                       // dg):
                         a0[dgrp] = seg[2 * rp, g]
-                        a1[dgrp] = seg[2 * rp + 1, g]
+                    # row 1 (dense MM): the contiguous positions j0.. of the group
+                    a1[slot:slot + cnt] = seg[2 * rp + 1, g, j0:j0 + cnt]
                 w_l.append(w)
                 i_l.append(ix)
                 a0_l.append(a0)

@@ -17,6 +17,9 @@ P_BITS = 48                  # DSP48E2 P register / cascade width [UG579]
 A_BITS = 27                  # DSP48E2 multiplier A input (A:D pre-adder output) [UG579]
 
 
+RTL_VERSION = 2     # bump when the generated design changes (keys the synth cache)
+
+
 @dataclass(frozen=True)
 class ChainParams:
     chain_dsps: int = 16     # FlightLLMConfig.chain_dsps default
@@ -65,5 +68,6 @@ class ChainParams:
         return asdict(self)
 
     def config_hash(self) -> str:
-        text = json.dumps({"block": "dsp-chain", **self.to_dict()}, sort_keys=True)
+        text = json.dumps({"block": "dsp-chain", "rtl": RTL_VERSION, **self.to_dict()},
+                          sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
