@@ -71,12 +71,15 @@ def synth(force: bool, **opts) -> CliOutput:
     r = run(p, force=force)
     res = {"block": "dsp-chain", "params": p.to_dict(), "config_hash": r["config_hash"],
            "cached": r["cached"], "resources": r["resources"],
-           "dsp_inference": r["dsp_inference"]}
+           "dsp_inference": r["dsp_inference"],
+           "ff_dsp_absorbable": resources.dsp_absorbable_ff(p.chain_dsps, p.dsp_group)}
     tables = [CliTable(f"{p.name} (yosys synth_xilinx -family xcup)", ("resource", "count"),
                        tuple((k, str(v)) for k, v in r["resources"].items()),
                        (f"DSP48E2 inferred {r['dsp_inference']['dsp48e2']}, "
                         f"{r['dsp_inference']['pcin_cascaded']} fed over PCIN; registers "
-                        f"{r['dsp_inference']['registers']}",))]
+                        f"{r['dsp_inference']['registers']}",
+                        f"{res['ff_dsp_absorbable']} of the FFs are DSP A/B/M/P and skew "
+                        f"registers a DSP48E2 holds (Yosys 0.70 packs none for xcup)"))]
     entries = list(load_cache().values())
     try:
         model = resources.fit(entries)

@@ -1,10 +1,10 @@
 """Resource model of one chain fitted on the Yosys counts, and the U280 totals it implies.
 
-Each resource class is fitted by least squares as ``c0 + c1 D + c2 G + c3 D (g - 1)``
-(D = chain_dsps, g = dsp_group, G = D / g): per-DSP sparse MUXes / pack / multipliers,
-per-group reduction nodes and activation segments, and the skew registers inside a
-group's cascade (DSP q waits q cycles).  Leave-one-out error: each point predicted from
-a fit without it.
+Each resource class is fitted by least squares on its ``TERMS`` out of
+``c0 + c1 D + c2 G + c3 D (g - 1)`` (D = chain_dsps, g = dsp_group, G = D / g): per-DSP
+sparse MUXes / pack / multipliers / adders, per-group activation segments and reduction
+nodes, and the skew registers inside a group's cascade (DSP q waits q cycles).
+Leave-one-out error: each point predicted from a fit without it.
 
 U280 build: ``cores`` x chains per core, where a core has enough chains for its MM rate
 with two INT8 MACs per DSP (``mm_macs_per_core / (chain_dsps * ROWS_PER_BEAT)``); its MV
@@ -21,31 +21,49 @@ from accel.arch.flightllm import dsp_chain as contract
 from accel.arch.flightllm.config import U280, FlightLLMConfig
 
 RESOURCES = ("LUT", "FF", "CARRY", "DSP48E2")
+# Register bits of one DSP slot a DSP48E2 holds itself (UG579): A (27, the MUX/pack
+# register), B (8), M (35), P (48); a group's second DSP also absorbs its one skew
+# stage (AREG/BREG = 2).  Yosys 0.70 packs none of them for -family xcup (its
+# xilinx_dsp register/post-adder/cascade packing runs for DSP48E1 only), so its FF
+# counts include them; Vivado would not.
+DSP_SLOT_REG_BITS = 27 + 8 + 35 + 48
+SKEW_STAGE_BITS = 27 + 8
 PAPER_U280 = {"DSP48E2": 6345, "LUT": 574_000}      # REFERENCE §2 [paper]
 
 
-def features(chain_dsps: int, dsp_group: int) -> np.ndarray:
-    return np.array([1.0, chain_dsps, chain_dsps // dsp_group, chain_dsps * (dsp_group - 1)])
+# per resource class: which terms it is fitted on (LUT/CARRY scale with the DSP slots:
+# MUX, pack, fabric cascade adders; FF also with the groups' activation segments and
+# the skew registers inside a group)
+TERMS = {"LUT": ("1", "D"), "CARRY": ("1", "D"), "DSP48E2": ("1", "D"),
+         "FF": ("1", "D", "G", "D(g-1)")}
+
+
+def features(chain_dsps: int, dsp_group: int, terms=TERMS["FF"]) -> np.ndarray:
+    allf = {"1": 1.0, "D": chain_dsps, "G": chain_dsps // dsp_group,
+            "D(g-1)": chain_dsps * (dsp_group - 1)}
+    return np.array([float(allf[t]) for t in terms])
 
 
 def fit(entries: list[dict]) -> dict:
-    """Coefficients per resource class and its leave-one-out error (mean and max of
-    |predicted - measured| / measured)."""
+    """Coefficients per resource class (on its ``TERMS``) and its leave-one-out error
+    (mean and max of |predicted - measured| / measured over the points)."""
     pts = sorted({(e["params"]["chain_dsps"], e["params"]["dsp_group"]): e
                   for e in entries}.items())
     if len(pts) < 5:
         raise ValueError(f"the resource model needs >= 5 synthesised points, got {len(pts)}")
-    x = np.array([features(d, g) for (d, g), _ in pts])
     out = {}
     for r in RESOURCES:
+        x = np.array([features(d, g, TERMS[r]) for (d, g), _ in pts])
         y = np.array([float(e["resources"][r]) for _, e in pts])
         coef = np.linalg.lstsq(x, y, rcond=None)[0]
         errs = []
         for i in range(len(pts)):
             keep = np.arange(len(pts)) != i
+            if np.linalg.matrix_rank(x[keep]) < x.shape[1]:
+                raise ValueError(f"leaving out point {pts[i][0]} leaves {r} underdetermined")
             c = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
             errs.append(abs(x[i] @ c - y[i]) / max(y[i], 1.0))
-        out[r] = {"coef": [round(float(c), 3) for c in coef],
+        out[r] = {"terms": list(TERMS[r]), "coef": [round(float(c), 3) for c in coef],
                   "loo_mean_rel_err": round(float(np.mean(errs)), 4),
                   "loo_max_rel_err": round(float(np.max(errs)), 4)}
     out["points"] = [list(k) for k, _ in pts]
@@ -53,8 +71,14 @@ def fit(entries: list[dict]) -> dict:
 
 
 def predict(model: dict, chain_dsps: int, dsp_group: int) -> dict:
-    f = features(chain_dsps, dsp_group)
-    return {r: float(f @ np.array(model[r]["coef"])) for r in RESOURCES}
+    return {r: float(features(chain_dsps, dsp_group, TERMS[r]) @ np.array(model[r]["coef"]))
+            for r in RESOURCES}
+
+
+def dsp_absorbable_ff(chain_dsps: int, dsp_group: int) -> int:
+    """FFs of one chain that a DSP48E2 would hold (A/B/M/P, one skew stage per group)."""
+    return chain_dsps * DSP_SLOT_REG_BITS + (chain_dsps // dsp_group) * min(
+        dsp_group - 1, 1) * SKEW_STAGE_BITS
 
 
 def chains_per_core(cfg: FlightLLMConfig) -> dict:

@@ -27,7 +27,7 @@ from accel.hw.toolchain import yosys_command
 CACHE_NAME = "synth_cache_dsp_chain.json"
 CACHE_PATH = Path(__file__).resolve().parents[4] / "rtl" / CACHE_NAME
 # the (chain_dsps, dsp_group) points the resource model is fitted on
-SWEEP = ((4, 2), (8, 1), (8, 2), (8, 4), (16, 2), (16, 4), (32, 2), (32, 4))
+SWEEP = ((4, 2), (8, 1), (8, 2), (8, 4), (16, 1), (16, 2), (16, 4), (32, 2), (32, 4))
 DSP_REGS = ("AREG", "BREG", "MREG", "PREG")
 
 
