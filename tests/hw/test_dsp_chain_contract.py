@@ -90,3 +90,17 @@ def test_tiny_llama_ops_match_both_references(d, g, tiny_llm_config):
     assert len(ops) == 7 * 2 + 2
     assert {o.k for o in ops} == {256, 512}
     assert all(o.model_cycles > contract.chain_fill_cycles(d, g) for o in ops)
+
+
+def test_build_ops_refuses_bad_requests():
+    from accel.errors import AccelError
+    from accel.hw.blocks.dsp_chain.cosim import build_ops
+    from accel.workloads.llm import LLM_PRESETS
+
+    p = ChainParams()
+    with pytest.raises(AccelError, match="small model config"):
+        build_ops(p, ("tiny",), ("2",), 1, LLM_PRESETS["llama2-7b"])
+    for kw, msg in (({"op_sets": ("big",)}, "op set"), ({"patterns": ("3",)}, "pattern"),
+                    ({"cols": 0}, "cols")):
+        with pytest.raises(AccelError, match=msg):
+            build_ops(p, **kw)

@@ -80,10 +80,15 @@ def build_ops(p: ChainParams, op_sets=OP_SETS, patterns=PATTERNS, cols: int = 2,
             raise AccelError(f"unknown pattern {pat!r}; known: {', '.join(PATTERNS)}")
     if not 1 <= cols <= 64:
         raise AccelError(f"cols must be in 1..64, got {cols}")
+    if ("tiny" in op_sets or "mm" in op_sets) and \
+            shape.linear_params() > functional.MAX_COMPUTE_PARAMS:
+        raise AccelError(f"the executor's model of {shape.name} has "
+                         f"{shape.linear_params():.2e} linear parameters, more than "
+                         f"{functional.MAX_COMPUTE_PARAMS:.0e}; use a small model config")
     rng = np.random.default_rng(seed)
     ops: list[ChainOp] = []
     if "tiny" in op_sets or "mm" in op_sets:
-        for pat in (patterns if "tiny" in op_sets else ()) :
+        for pat in (patterns if "tiny" in op_sets else ()):
             model = functional.make_model(shape, _block_ns(shape, pat, rng), seed)
             for name, k, _ in shape.linears():
                 w, bn = _executor_operand(model, shape, name, cols)
