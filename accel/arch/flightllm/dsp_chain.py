@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.arch.flightllm._kernels import chain_matmul, stripe_passes
+from accel.arch.flightllm._kernels import chain_matmul, chain_passes, stripe_passes
 from accel.errors import WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import SPARSE_M, SUPPORTED_N
@@ -137,3 +137,88 @@ def attention_kept_blocks(seq: int, block: int, local_blocks: int,
     q = np.arange(nq)[:, None]
     k = np.arange(nq)[None, :]
     return (k <= q) & ((q - k < local_blocks) | (k < global_blocks))
+
+
+# --- the RTL timing contract --------------------------------------------------------
+# ``accel/hw/blocks/dsp_chain`` implements these cycle for cycle (Verilator cosim).  The
+# chain takes one *beat* per cycle: one chain pass for one or two activation rows.
+# Two INT8 rows share each DSP48E2 multiply (the weight on B, ``a0 * 2**PACK_SHIFT + a1``
+# on the 27-bit A port), REFERENCE §2 "each DSP48 packs two INT8 MACs sharing one
+# weight"; the low field holds the second row's sum.
+PACK_SHIFT = 18
+ROWS_PER_BEAT = 2
+# Symmetric INT8 weights (|w| <= 127, the model's quantiser) times any INT8 activation:
+# |a w| <= 16256, and 8 * 16256 < 2**17, so a packed sum of up to 8 products leaves the
+# 18-bit low field exact; a longer chain unpacks every 8 DSPs (the overflow-adjust stage,
+# REFERENCE §2: "skipped for chains <= 8 DSPs").
+PACKED_MAX_DSPS = 8
+# Registers every beat passes besides the DSP P registers and the reduction tree: the
+# beat register, the sparse-MUX / pack register (DSP A/B), the multiplier register (M),
+# the unpack register and the accumulator/result register.
+FIXED_STAGES = 5
+
+
+def tree_levels(chain_dsps: int, dsp_group: int) -> int:
+    """Levels of the reduction tree summing the chain's ``chain_dsps / dsp_group`` group
+    outputs (the reduction nodes at the group ends are its leaves)."""
+    return max(0, int(np.ceil(np.log2(chain_dsps // dsp_group))))
+
+
+def overflow_adjust(chain_dsps: int) -> bool:
+    """True when the chain needs the overflow-adjust (early unpack) stage."""
+    return chain_dsps > PACKED_MAX_DSPS
+
+
+def chain_fill_cycles(chain_dsps: int, dsp_group: int) -> int:
+    """Registers between a beat's transfer into the chain and its result's transfer out
+    (the chain's share of the model's per-instruction setup): fixed stages + the group
+    cascade (one P register per DSP of a group) + the reduction tree."""
+    return FIXED_STAGES + dsp_group + tree_levels(chain_dsps, dsp_group)
+
+
+def pass_schedule(ns, chain_dsps: int, dsp_group: int) -> list[list[tuple[int, int, int, int]]]:
+    """Where each group of one output column sits in the chain, pass by pass.
+
+    Returns one list per pass of ``(group, first kept weight, count, first DSP slot)``.
+    The placement rule is ``_kernels.chain_passes``'s: a group takes
+    ceil(n / dsp_group) DSP groups, never straddles two passes unless it is longer than
+    the chain (then it wraps, whole passes first).  Unlike ``chain_passes`` it opens no
+    empty pass when such a long group starts an empty chain (see rtl/README.md).
+    """
+    passes: list[list[tuple[int, int, int, int]]] = []
+    cur: list[tuple[int, int, int, int]] = []
+    used = 0
+    for g, n in enumerate(np.asarray(ns, dtype=np.int64)):
+        n = int(n)
+        if n == 0:
+            continue
+        slots = int(group_slots(n, dsp_group))
+        if used and used + slots > chain_dsps:
+            passes.append(cur)
+            cur, used = [], 0
+        j = 0
+        while slots > chain_dsps:           # a group longer than the chain: whole passes
+            passes.append([(g, j, chain_dsps, 0)])
+            j += chain_dsps
+            slots -= chain_dsps
+        cur.append((g, j, n - j, used))
+        used += slots
+    if cur:
+        passes.append(cur)
+    return passes
+
+
+def op_beats(counts: np.ndarray, rows: int, chain_dsps: int, dsp_group: int) -> int:
+    """Beats one chain takes for an op of (G, C) kept ``counts`` over ``rows`` activation
+    rows: the model's passes per column (``chain_passes``) x ceil(rows / ROWS_PER_BEAT)
+    (MV: one row, so one beat per pass; MM: two rows share each beat)."""
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    passes = sum(int(chain_passes(counts[:, c], chain_dsps, dsp_group))
+                 for c in range(counts.shape[1]))
+    return passes * -(-rows // ROWS_PER_BEAT)
+
+
+def op_cycles(counts: np.ndarray, rows: int, chain_dsps: int, dsp_group: int) -> int:
+    """Cycles of one op on one chain, first beat in to last result out, unstalled."""
+    return op_beats(counts, rows, chain_dsps, dsp_group) + chain_fill_cycles(chain_dsps,
+                                                                             dsp_group)
