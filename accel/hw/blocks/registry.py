@@ -33,6 +33,7 @@ from accel.errors import ConfigError
 BLOCKS: dict[str, str] = {
     "pe-array": "accel.hw.blocks.pe_array.block",
     "weight-gen": "accel.hw.blocks.weight_gen.block",
+    "dsp-chain": "accel.hw.blocks.dsp_chain.block",
 }
 
 VERBS = ("generate", "synth", "cosim")

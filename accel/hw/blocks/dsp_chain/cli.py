@@ -9,21 +9,21 @@ from accel.arch.registry import CliOption, CliOutput, CliTable
 from accel.errors import AccelError
 
 _CHAIN = (
-    CliOption("chain_dsps", int, 16, "DSP48E2s in the chain (FlightLLM chain_dsps)"),
+    CliOption("chain_dsps", int, 16, "DSP48E2s in the chain (FlightLLM chain_dsps)."),
     CliOption("dsp_group", int, 2, "DSPs per group between reduction nodes (FlightLLM "
-              "dsp_group)"),
-    CliOption("acc_bits", int, 32, "per-row accumulator width"),
+              "dsp_group)."),
+    CliOption("acc_bits", int, 32, "Per-row accumulator width."),
 )
 _COSIM = (
     *_CHAIN,
-    CliOption("ops", str, "tiny,llama,mm", "op sets: tiny (tiny-llama q/k/v/o/gate/up/down "
-              "MV per pattern), llama (LLaMA2-7B q_proj slice, 0.7-dense), mm (dense MM)"),
-    CliOption("patterns", str, "2,4,8,16,mixed", "N:16 patterns of the tiny ops (N, or mixed)"),
-    CliOption("cols", int, 2, "output columns of each op computed on the chain"),
-    CliOption("model_config", str, "", "Hugging Face config.json of the tiny model",
+    CliOption("ops", str, "tiny,llama,mm", "Op sets: tiny (tiny-llama q/k/v/o/gate/up/down "
+              "MV per pattern), llama (LLaMA2-7B q_proj slice, 0.7-dense), mm (dense MM)."),
+    CliOption("patterns", str, "2,4,8,16,mixed", "N:16 patterns of the tiny ops (N, or mixed)."),
+    CliOption("cols", int, 2, "Output columns of each op computed on the chain."),
+    CliOption("model_config", str, "", "Hugging Face config.json of the tiny model.",
               shown_default="the tiny-llama shape (hidden 256, FFN 512, 4 heads)"),
-    CliOption("stalls", bool, True, "also run random valid/ready stalls and a reset"),
-    CliOption("seed", int, 1),
+    CliOption("stalls", bool, True, "Also run random valid/ready stalls and a reset."),
+    CliOption("seed", int, 1, "Seed of the random valid/ready stalls, the reset point and the synthetic weights."),
 )
 OPTIONS = {"generate": _CHAIN, "synth": _CHAIN, "cosim": _COSIM}
 
