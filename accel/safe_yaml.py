@@ -11,7 +11,10 @@ duplicate key silently keeps the last value.  This loader refuses each of those 
   bounded by ``MAX_NODES``, and a self-referencing alias is an error;
 * nesting depth is bounded by ``MAX_DEPTH``;
 * the bytes must be UTF-8 (strict) and at most ``MAX_BYTES`` long;
-* a key repeated in one mapping is an error naming the key.
+* a key repeated in one mapping is an error naming the key;
+* any other exception PyYAML's constructors raise (an empty ``!!float``, a malformed
+  ``!!timestamp``) is a ``ConfigError`` too.  Numbers are ASCII digits only (the
+  resolvers below match ``[0-9]``, never ``\\d``).
 
 It also drops YAML 1.1 base-60 numbers so ``2:4`` stays the N:M pattern "2:4".
 """
@@ -86,6 +89,24 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _ascii_only(construct):
+    """A number constructor that refuses non-ASCII text: ``!!int ٣`` would be 3 to
+    Python's ``int``, which accepts every Unicode decimal digit."""
+
+    def checked(loader, node):
+        if isinstance(node, ScalarNode) and not node.value.isascii():
+            raise ConfigError(f"number {node.value[:20]!r} at line {node.start_mark.line + 1} "
+                              "is not written in ASCII digits")
+        return construct(loader, node)
+
+    return checked
+
+
+for _tag in ("int", "float"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}",
+                            _ascii_only(yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]))
+
+
 def _expanded_size(root: Node) -> int:
     """Nodes the document means once every alias is expanded; cycles are errors.
 
@@ -143,10 +164,14 @@ def loads(text: str | bytes, where: str = "YAML") -> Any:
         raise ConfigError(f"malformed YAML in {where}{loc}: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply") from None
-    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a 5000-digit integer
-        raise ConfigError(f"{where}: value not representable ({str(exc).splitlines()[0][:80]})") from None
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise what they meet:
+        # ValueError (a 5000-digit integer), IndexError (an empty !!float),
+        # AttributeError (a malformed !!timestamp), ...; each is one error line here
+        text = str(exc).strip()
+        detail = text.splitlines()[0][:80] if text else type(exc).__name__
+        raise ConfigError(f"{where}: value not representable ({detail})") from None
     finally:
         loader.dispose()
 

@@ -1,8 +1,8 @@
 """Fixtures shared by the whole suite.
 
-The workload cache (accel.workloads.builtin) points at a per-session temporary folder,
+The workload cache (accel.workloads.builtin) points at a per-run temporary folder,
 so tests never read a stale entry from the user's ~/.cache and never write to it, while
-every test of one session shares the MiniLM extractions it builds.
+every test of one run (every xdist worker too) shares the MiniLM extractions it builds.
 """
 
 from __future__ import annotations
@@ -16,17 +16,45 @@ from hypothesis import HealthCheck, settings
 # Property tests are reproducible where it matters: `make test` and CI load "ci"
 # (derandomized: the same examples every run, so a failure is a bug, never a flake).
 # Set HYPOTHESIS_PROFILE=explore locally for a wider, random search.
+# Under pytest-xdist every worker imports this file, so every worker loads the same
+# profile; database=None keeps workers from sharing (and racing on) .hypothesis/.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          database=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "heavy: long regressions (minutes of CPU); left out of `make test`, "
+                   "run by `make test-all` and CI")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` every Verilator test runs on one worker:
+    two configurations' builds may share a build folder (one per configuration hash),
+    and two workers must not Verilate into one folder at the same time."""
+    for item in items:
+        if item.get_closest_marker("rtl") is not None:
+            item.add_marker(pytest.mark.xdist_group("verilator"))
+
+
+def _shared_tmp(tmp_path_factory, name: str) -> Path:
+    """A folder every xdist worker of this run shares (the plain session folder without
+    xdist): workloads are written atomically, so workers can share their extractions."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent          # pytest-of-<user>/pytest-N/, the run's common root
+    folder = base / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_workload_cache(tmp_path_factory):
     old = os.environ.get("ACCEL_CACHE_DIR")
-    os.environ["ACCEL_CACHE_DIR"] = str(tmp_path_factory.mktemp("accel-cache"))
+    os.environ["ACCEL_CACHE_DIR"] = str(_shared_tmp(tmp_path_factory, "accel-cache"))
     yield
     if old is None:
         os.environ.pop("ACCEL_CACHE_DIR", None)
