@@ -16,7 +16,9 @@ duplicate key silently keeps the last value.  This loader refuses each of those 
   ``!!timestamp``) is a ``ConfigError`` too.  Numbers are ASCII digits only (the
   resolvers below match ``[0-9]``, never ``\\d``).
 
-It also drops YAML 1.1 base-60 numbers so ``2:4`` stays the N:M pattern "2:4".
+It also drops YAML 1.1 base-60 numbers so ``2:4`` stays the N:M pattern "2:4", keeps a
+date-like scalar a string, and refuses the non-JSON tags (``!!binary``, ``!!timestamp``,
+``!!set``, ``!!omap``, ``!!pairs``): no validator expects bytes, dates or sets.
 """
 
 from __future__ import annotations
@@ -105,6 +107,26 @@ def _ascii_only(construct):
 for _tag in ("int", "float"):
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}",
                             _ascii_only(yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]))
+
+# accel's files hold strings, numbers, booleans, nulls, lists and mappings (the JSON
+# types).  The other YAML 1.1 types would reach a validator as bytes, dates or sets it
+# does not expect (a `!!binary "@@@"` point ran as b''), so their tags are refused, and a
+# date-like plain scalar (2024-01-01) stays the string it looks like.
+_NOT_JSON = ("binary", "timestamp", "set", "omap", "pairs")
+
+
+def _refuse_tag(loader, node):
+    raise ConfigError(f"YAML tag {node.tag.rsplit(':', 1)[-1]!r} at line "
+                      f"{node.start_mark.line + 1} is not accepted (strings, numbers, booleans, "
+                      "lists and mappings only)")
+
+
+for _tag in _NOT_JSON:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
 
 
 def _expanded_size(root: Node) -> int:

@@ -185,6 +185,9 @@ def _topology_row(row: str, where: str, kind: str | None) -> tuple[Gemm, str]:
     layer = elems[0].strip()
     if not layer:
         raise WorkloadError(f"{where}: empty layer name")
+    odd = next((t.strip() for t in elems[1:] if not t.isascii()), None)
+    if odd is not None:   # before any field parser: int() would read '٣' as 3
+        raise WorkloadError(f"{where}: {odd[:20]!r} is not written in ASCII digits")
     sparsity_tok = elems[GEMM_FIELDS[1] - 1 if this == "gemm" else CONV_FIELDS[1] - 1] \
         if len(elems) in (GEMM_FIELDS[1], CONV_FIELDS[1]) else "1:1"
     nm = _sparsity(sparsity_tok, where)
