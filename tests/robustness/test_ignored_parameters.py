@@ -53,11 +53,17 @@ def test_refused_with_a_builtin_workload_beside_the_topology(hostile):
     assert "'prune'" in line and "t.csv" in line
 
 
+@pytest.mark.parametrize("how", ["--workload", "--topology"])
 @pytest.mark.parametrize(("flag", "value"), [("--prune", "2:4"), ("--prune", "1:8"), ("--seq-len", "64"),
                                              ("--seed", "3")])
-def test_cli_knob_on_a_topology_is_refused(hostile, flag, value):
-    line = hostile(["sim", "systolic", "--workload", "t.csv", flag, value], {"t.csv": TOPO})
+def test_cli_knob_on_a_topology_is_refused(hostile, how, flag, value):
+    line = hostile(["sim", "systolic", how, "t.csv", flag, value], {"t.csv": TOPO})
     assert flag.lstrip("-").replace("-", "_") in line, line
+
+
+def test_cli_knob_on_a_topology_of_any_name_is_refused(hostile):
+    line = hostile(["sim", "systolic", "--topology", "layers.txt", "--prune", "2:4"], {"layers.txt": TOPO})
+    assert "prune" in line
 
 
 def test_cli_defaults_on_a_topology_run(tmp_path):

@@ -231,13 +231,9 @@ def ignored_knobs(spec: str) -> tuple[str, ...]:
     return TOPOLOGY_IGNORES if _is_topology(spec) else ()
 
 
-def workload_source(spec: str, **knobs) -> Workload | None:
-    """The registry's machine-only workload names: a ``.csv`` is a SCALE-Sim topology (its
-    rows carry their own sparsity, so workload knobs such as ``prune`` do not apply: one
-    set to anything but the resolver's default is refused); anything else falls through
-    to ``accel.workloads.builtin.resolve``."""
-    if not _is_topology(spec):
-        return None
+def refuse_ignored_knobs(topology: str, **knobs) -> None:
+    """Refuse a workload knob set to anything but the resolver's default for a topology
+    (``TOPOLOGY_IGNORES``): it would not change the result it labels."""
     import inspect
 
     from accel.workloads.builtin import resolve
@@ -246,6 +242,16 @@ def workload_source(spec: str, **knobs) -> Workload | None:
     for knob, value in knobs.items():
         if knob in TOPOLOGY_IGNORES and value is not None and value != defaults.get(knob):
             raise WorkloadError(f"{knob} = {str(value)[:40]!r} has no effect on the SCALE-Sim "
-                                f"topology {str(spec).strip()} (its rows carry their own shapes "
+                                f"topology {str(topology).strip()} (its rows carry their own shapes "
                                 f"and sparsity); leave {knob} unset")
+
+
+def workload_source(spec: str, **knobs) -> Workload | None:
+    """The registry's machine-only workload names: a ``.csv`` is a SCALE-Sim topology (its
+    rows carry their own sparsity, so workload knobs such as ``prune`` do not apply: one
+    set to anything but the resolver's default is refused); anything else falls through
+    to ``accel.workloads.builtin.resolve``."""
+    if not _is_topology(spec):
+        return None
+    refuse_ignored_knobs(spec, **knobs)
     return read_topology(str(spec).strip())
