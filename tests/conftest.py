@@ -31,6 +31,31 @@ def pytest_configure(config):
                    "run by `make test-all` and CI")
 
 
+# The `heavy` tier: `make test-all` (and CI) run these, `make test` leaves them out.  Each
+# took 1.5-6.5 min of one worker in a 2-worker run (Verilator builds on a loaded 2-core
+# machine, `--durations`); every unit they cover keeps a cheaper test in `make test`:
+# the INT8 array its 2:4 regression (dense, extreme and ragged tiles included), the FP16
+# array its 4x4 fwd/bwd phases, the weight generator its CLI mask check, sweeps their
+# toy-machine kill/resume/Dask tests (tests/sweep/test_sweep_faults, _kill_dask).
+HEAVY = (
+    "tests/hw/test_rtl_fp16.py::test_fp16_8x8_bdwp28_pipelined",
+    "tests/hw/test_rtl_fp16.py::test_fp16_4x8_bdwp24_pipelined",
+    "tests/hw/test_rtl_pipelined.py::test_minilm_runs_pipelined",
+    "tests/hw/test_cli_rtl.py::test_cosim_fp16_training_bwd_data_cli",
+    "tests/hw/test_cli_rtl.py::test_cosim_minilm_ffn_2to4",
+    "tests/hw/test_rtl_weight_gen.py::test_weight_gen_minilm_bdwp28",
+    "tests/hw/test_rtl_regression.py::test_minilm_tiles_sparse[2:8]",
+    "tests/hw/test_rtl_regression.py::test_minilm_tiles_sparse[1:4]",
+    "tests/sweep/test_sweep_robust_real.py::test_real_model_sigkill_resume_and_dask",
+    "tests/arch/test_numba_cache.py::test_edit_to_a_called_module_constant_changes_timing_without_clearing",
+)
+
+
+def pytest_itemcollected(item):
+    if item.nodeid in HEAVY:
+        item.add_marker(pytest.mark.heavy)
+
+
 def _builds_verilator(nodeid: str) -> bool:
     """The RTL test files (tests/hw/*rtl*.py) Verilate PE arrays; two tests of one
     configuration share its build folder."""

@@ -32,3 +32,14 @@ def test_every_rtl_test_runs_on_the_verilator_worker(pytestconfig):
     assert marked, "no rtl tests found: the pattern is stale"
     for p in marked:
         assert _builds_verilator(p.relative_to(TESTS.parent).as_posix() + "::t"), p
+
+
+def test_every_heavy_test_exists(pytestconfig):
+    """A renamed test would silently leave the heavy tier (and run in `make test`)."""
+    conftest = next(p for p in pytestconfig.pluginmanager.get_plugins() if hasattr(p, "HEAVY"))
+    for nodeid in conftest.HEAVY:
+        path, name = nodeid.split("::")
+        text = (TESTS.parent / path).read_text()
+        assert f"def {name.split('[')[0]}(" in text, nodeid
+        if "[" in name:
+            assert repr(name.split("[")[1].rstrip("]")) in text or '"' + name.split("[")[1].rstrip("]") + '"' in text, nodeid
