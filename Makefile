@@ -7,8 +7,12 @@ PY ?= python3
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core ("auto"); JOBS=1 runs the suite in one process.
+# loadgroup: every test on its own, the Verilator tests together on one worker (tests/conftest.py).
+JOBS ?= auto
+XDIST := -n $(JOBS) --dist loadgroup
 
-.PHONY: install demo test lint bench clean-venv
+.PHONY: install demo test test-all lint bench clean-venv
 
 # The stamp is rebuilt when the project's metadata changes, so `make test` after a pull
 # re-installs, and a second `make demo` does not spend time in pip.
@@ -26,15 +30,25 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/accel demo
 
-# Whole suite, RTL regression in Verilator included, then the slow (synthesis) tests.
 # pytest exit 5 (nothing collected) is a failure here, not a pass.
-test: install
-	$(VENV)/bin/ruff check accel tests sim benchmarks
-	$(VPY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+define run_pytest
+	$(VPY) -m pytest -q $(1) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; \
 	  [ $$rc -eq 0 ] || exit $$rc
-	$(VPY) -m pytest -q -m slow $(PYTEST_ARGS); rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "(no slow tests)"; exit 0; fi; exit $$rc
+endef
+
+# The check of an install or a change: every test but the `heavy` regressions and the
+# `slow` tier, on every core, RTL regression in Verilator included (README: times).
+test: install
+	$(VENV)/bin/ruff check accel tests sim benchmarks
+	$(call run_pytest,$(XDIST) -m "not slow and not heavy")
+
+# Everything CI checks: the whole suite (heavy regressions included), then the slow tier
+# (Yosys synthesis, the README's results table, the demo), one test at a time.
+test-all: install
+	$(VENV)/bin/ruff check accel tests sim benchmarks
+	$(call run_pytest,$(XDIST) -m "not slow")
+	$(call run_pytest,-m slow)
 
 lint: install
 	$(VENV)/bin/ruff check accel tests sim benchmarks

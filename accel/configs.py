@@ -101,6 +101,7 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{name}: expected an integer, got {value!r}")
         if isinstance(value, str):
+            _ascii_number(name, value)
             try:
                 value = int(value.strip())
             except ValueError:
@@ -121,6 +122,8 @@ def _coerce(name: str, value: Any, typ: Any) -> Any:
     if typ is float:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ConfigError(f"{name}: expected a number, got {_short(value)}")
+        if isinstance(value, str):
+            _ascii_number(name, value)
         try:
             out = float(value)
         except (TypeError, ValueError, OverflowError):
@@ -178,6 +181,13 @@ def apply_overrides(cfg: T, overrides: dict[str, Any], where: str = "") -> T:
         except (ArithmeticError, ValueError, TypeError) as exc:  # e.g. 1 << huge, x / 0
             raise ConfigError(f"invalid configuration{where}: {type(exc).__name__}: {exc}") from None
     return new
+
+
+def _ascii_number(name: str, text: str) -> None:
+    """Python's int()/float() read every Unicode digit ('٣' is 3); a number in a config
+    is written in ASCII, anything else is refused by name."""
+    if not text.isascii():
+        raise ConfigError(f"{name}: expected a number in ASCII digits, got {_short(text)}")
 
 
 def parse_sets(sets: list[str] | None) -> dict[str, Any]:

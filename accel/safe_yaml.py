@@ -11,9 +11,14 @@ duplicate key silently keeps the last value.  This loader refuses each of those 
   bounded by ``MAX_NODES``, and a self-referencing alias is an error;
 * nesting depth is bounded by ``MAX_DEPTH``;
 * the bytes must be UTF-8 (strict) and at most ``MAX_BYTES`` long;
-* a key repeated in one mapping is an error naming the key.
+* a key repeated in one mapping is an error naming the key;
+* any other exception PyYAML's constructors raise (an empty ``!!float``, a malformed
+  ``!!timestamp``) is a ``ConfigError`` too.  Numbers are ASCII digits only (the
+  resolvers below match ``[0-9]``, never ``\\d``).
 
-It also drops YAML 1.1 base-60 numbers so ``2:4`` stays the N:M pattern "2:4".
+It also drops YAML 1.1 base-60 numbers so ``2:4`` stays the N:M pattern "2:4", keeps a
+date-like scalar a string, and refuses the non-JSON tags (``!!binary``, ``!!timestamp``,
+``!!set``, ``!!omap``, ``!!pairs``): no validator expects bytes, dates or sets.
 """
 
 from __future__ import annotations
@@ -86,6 +91,44 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _ascii_only(construct):
+    """A number constructor that refuses non-ASCII text: ``!!int ٣`` would be 3 to
+    Python's ``int``, which accepts every Unicode decimal digit."""
+
+    def checked(loader, node):
+        if isinstance(node, ScalarNode) and not node.value.isascii():
+            raise ConfigError(f"number {node.value[:20]!r} at line {node.start_mark.line + 1} "
+                              "is not written in ASCII digits")
+        return construct(loader, node)
+
+    return checked
+
+
+for _tag in ("int", "float"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}",
+                            _ascii_only(yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]))
+
+# accel's files hold strings, numbers, booleans, nulls, lists and mappings (the JSON
+# types).  The other YAML 1.1 types would reach a validator as bytes, dates or sets it
+# does not expect (a `!!binary "@@@"` point ran as b''), so their tags are refused, and a
+# date-like plain scalar (2024-01-01) stays the string it looks like.
+_NOT_JSON = ("binary", "timestamp", "set", "omap", "pairs")
+
+
+def _refuse_tag(loader, node):
+    raise ConfigError(f"YAML tag {node.tag.rsplit(':', 1)[-1]!r} at line "
+                      f"{node.start_mark.line + 1} is not accepted (strings, numbers, booleans, "
+                      "lists and mappings only)")
+
+
+for _tag in _NOT_JSON:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
 def _expanded_size(root: Node) -> int:
     """Nodes the document means once every alias is expanded; cycles are errors.
 
@@ -143,10 +186,14 @@ def loads(text: str | bytes, where: str = "YAML") -> Any:
         raise ConfigError(f"malformed YAML in {where}{loc}: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply") from None
-    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a 5000-digit integer
-        raise ConfigError(f"{where}: value not representable ({str(exc).splitlines()[0][:80]})") from None
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise what they meet:
+        # ValueError (a 5000-digit integer), IndexError (an empty !!float),
+        # AttributeError (a malformed !!timestamp), ...; each is one error line here
+        text = str(exc).strip()
+        detail = text.splitlines()[0][:80] if text else type(exc).__name__
+        raise ConfigError(f"{where}: value not representable ({detail})") from None
     finally:
         loader.dispose()
 

@@ -18,8 +18,8 @@ Committed data (``rtl/synth_cache*.json``, the Yosys resource fits) is not a cac
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +57,56 @@ class CacheEntry:
                 pass
         return len(files), total
 
-    def clear(self) -> int:
-        _n, freed = self.size()
+    def clear(self) -> Cleared:
+        """Remove the cache's files one by one, counting only what was removed: a file that
+        stays (read-only folder, busy file system) is counted as left with the reason, and
+        a cache folder that is a symbolic link is not entered at all."""
+        done = Cleared(self.name)
         if self.files is not None:
             for f in self.files:
-                f.unlink(missing_ok=True)
-        elif self.path.is_dir() and not self.path.is_symlink():
-            shutil.rmtree(self.path, ignore_errors=True)
-        return freed
+                if f.is_symlink() or f.exists():
+                    done.remove(f)
+            return done
+        if self.path.is_symlink():
+            done.left = len(self._walk())
+            done.reason = (f"{self.path} is a symbolic link (to {os.path.realpath(self.path)}); "
+                           "accel does not delete through links")
+            return done
+        if not self.path.is_dir():
+            return done
+        for root, dirs, files in os.walk(self.path, topdown=False):   # links are not followed
+            for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
+                done.remove(Path(root) / name)
+            for d in dirs:
+                with contextlib.suppress(OSError):   # not empty: a file in it stayed
+                    (Path(root) / d).rmdir()
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+        return done
+
+
+@dataclass
+class Cleared:
+    """What clearing one cache actually did."""
+
+    name: str
+    freed: int = 0       # bytes of the files removed
+    removed: int = 0     # files removed
+    left: int = 0        # files still there
+    reason: str = ""     # why the first of them stayed
+
+    def remove(self, f: Path) -> None:
+        try:
+            size = f.lstat().st_size
+            f.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.left += 1
+            self.reason = self.reason or f"cannot remove {f}: {exc.strerror or exc}"
+            return
+        self.freed += size
+        self.removed += 1
 
 
 def _numba_entry() -> CacheEntry:
@@ -150,14 +192,30 @@ def clear(
                                    show_default="all"),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Delete accel's caches; the next run rebuilds what it needs (it is slower once)."""
-    freed = {e.name: e.clear() for e in _select(only)}
+    """Delete accel's caches; the next run rebuilds what it needs (it is slower once).
+
+    Only what was removed is reported as freed; a cache that could not be cleared
+    completely (read-only, or its folder a symbolic link) is named with the reason on one
+    ``error:`` line and the exit code is 1."""
+    from accel.errors import CheckFailed
+
+    done = [e.clear() for e in _select(only)]
+    freed = sum(d.freed for d in done)
+    failed = [d for d in done if d.left]
     if json_out:
-        emit_json({"cleared": freed, "freed_bytes": sum(freed.values())})
-        return
-    for name, n in freed.items():
-        typer.echo(f"cleared {name}: {human_bytes(n)}")
-    typer.echo(f"freed {human_bytes(sum(freed.values()))}")
+        emit_json({"cleared": {d.name: d.freed for d in done}, "freed_bytes": freed,
+                   "not_cleared": {d.name: {"files_left": d.left, "reason": d.reason}
+                                   for d in failed}})
+    else:
+        for d in done:
+            typer.echo(f"cleared {d.name}: {human_bytes(d.freed)}"
+                       + (f" ({d.left:,} files left)" if d.left else ""))
+        typer.echo(f"freed {human_bytes(freed)}")
+    if failed:
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more caches)" if len(failed) > 1 else ""
+        raise CheckFailed(f"cache {first.name} not cleared: {first.reason}; {first.left:,} "
+                          f"files left{more}")
 
 
 def register(app: typer.Typer, sim_app: typer.Typer) -> None:

@@ -110,6 +110,20 @@ class MachineAdapter:
             self.classify(n)
         self.base_config(base)  # unknown preset / bad arch file -> error now
 
+    def check_knobs_apply(self, workloads: list[str], names: list[str]) -> None:
+        """Refuse a parameter that has no effect on one of ``workloads``: the machine's
+        workload source module may declare ``ignored_knobs(spec) -> names`` (a SCALE-Sim
+        topology ignores ``prune``); sweeping one would label one result two ways."""
+        if not self.workload_source:
+            return
+        mod, _, _fn = self.workload_source.partition(":")
+        ignored = getattr(self._import(mod), "ignored_knobs", None)
+        for w in workloads if ignored is not None else ():
+            for n in names:
+                if n in ignored(w):
+                    raise ConfigError(f"parameter {n!r} has no effect on workload {w!r} "
+                                      f"(machine {self.name}); remove it or the workload")
+
     def split(self, point: dict[str, Any]) -> tuple[str | None, dict, dict, dict]:
         """(preset, config overrides, workload knobs, simulate options) of one point."""
         preset, cfg, wl, opt = None, {}, {}, {}

@@ -292,6 +292,7 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
             raise ConfigError(f"parameters: names must be strings, got {_short(k)}")
     params = {k: _values(k, v, hints.get(k)) for k, v in params_raw.items()}
     adapter.check_parameters(list(params), base)
+    adapter.check_knobs_apply(wl, list(params))
 
     cons_raw = data.get("constraints") or []
     cons_raw = [cons_raw] if isinstance(cons_raw, str) else cons_raw

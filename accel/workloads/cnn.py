@@ -41,6 +41,10 @@ from accel.workloads.training import GRAD_SCALE, training_ops
 # batch defaults: ImageNet models at 1 (keeps M, hence memory, manageable); CIFAR
 # images are 48x smaller, so 8 of them give ResNet-18 a similar per-layer M.
 CNN_PRESETS = {"resnet18": 8, "resnet50": 1, "vit-b16": 1}
+# Bytes a training step holds per activation element of a layer (input rows x (k + cout)):
+# float32 activations, output gradients and the bwd operands made from them, ~3 float32
+# copies.  An estimate, checked (accel.memory) before the first array is drawn.
+BYTES_PER_ACTIVATION = 12
 
 
 def _conv(layers, name, cin, cout, k, stride, hw):
@@ -114,13 +118,19 @@ def cnn_workload(model: str, prune: str = "bdwp:2:8", batch: int | None = None,
     batch = CNN_PRESETS[model] if batch is None else int(batch)
     if batch < 1:
         raise WorkloadError(f"batch must be >= 1, got {batch}")
+    layers = _LAYERS[model]()
+    per_sample = sum(pixels * (k + cout) for _n, cout, k, pixels, _ks, _in in layers) * BYTES_PER_ACTIVATION
+    from accel.memory import check_memory, memory_budget
+
+    check_memory(float(per_sample) * batch, f"{model} at batch {batch}", WorkloadError,
+                 hint=f"at most batch {memory_budget() // per_sample}")
     spec = parse_prune(prune)
     if spec.method not in ("dense", "nm", "bdwp"):
         raise WorkloadError(f"training workloads take --prune dense, N:M or bdwp:N:M, got {prune!r}")
     method = "bdwp" if spec.method == "bdwp" else ("srste" if spec.is_nm else "dense")
     rng = np.random.default_rng(seed)
     ops = []
-    for i, (name, cout, k, pixels, ksize, in_pixels) in enumerate(_LAYERS[model]()):
+    for i, (name, cout, k, pixels, ksize, in_pixels) in enumerate(layers):
         w = (rng.standard_normal((cout, k)) * np.sqrt(2.0 / k)).astype(np.float32)
         x = rng.standard_normal((batch * pixels, k)).astype(np.float32)
         if model != "vit-b16":

@@ -37,6 +37,13 @@ from accel.workloads.quantize import quantize_symmetric, quantize_weight
 from accel.workloads.training import training_ops
 
 TRAINING_PRUNE = ("dense", "nm", "bdwp")  # methods a training workload can use
+# Bytes an extraction holds per token and per feature of every linear (in + out): the
+# float32 input activations kept in the workload, their INT8 copies and the forward
+# pass's temporaries.  Measured on MiniLM-L6 (peak RSS, --batch 1 vs 16 at --seq-len 128):
+# ~11 MB a sequence = ~2.2 B per token-feature; 4 keeps a 2x margin.  Training also holds
+# output gradients and the bwd operands: twice that (an estimate, not a measurement).
+BYTES_PER_TOKEN_FEATURE = 4
+TRAINING_FACTOR = 2
 
 
 def _weight_format(spec: P.PruneSpec, w: np.ndarray, x: np.ndarray | None) -> Format:
@@ -86,6 +93,20 @@ def check_checkpoint(spec: P.PruneSpec, model: str, checkpoint, training: bool) 
     return family
 
 
+def check_extraction_memory(weights: dict[str, np.ndarray], seq_len: int, batch: int,
+                            training: bool) -> None:
+    """Refuse ``batch`` x ``seq_len`` tokens whose activations would not fit this machine
+    (accel.memory), before any is allocated; the error names the largest batch that fits."""
+    from accel.memory import check_memory, memory_budget
+
+    per_token = (sum(int(w.shape[0]) + int(w.shape[1]) for w in weights.values())
+                 * BYTES_PER_TOKEN_FEATURE * (TRAINING_FACTOR if training else 1))
+    fits = memory_budget() // max(1, per_token * seq_len)
+    check_memory(float(per_token) * seq_len * batch,
+                 f"--batch {batch} x --seq-len {seq_len} ({seq_len * batch:,} tokens)",
+                 WorkloadError, hint=f"at most --batch {fits} at this --seq-len")
+
+
 def extract_workload(model: str = "minilm-l6", checkpoint: str | os.PathLike | None = None,
                      prune: str = "dense", seq_len: int = 128, batch: int = 1,
                      training: bool = False, seed: int = 0,
@@ -95,6 +116,7 @@ def extract_workload(model: str = "minilm-l6", checkpoint: str | os.PathLike | N
     family = check_checkpoint(spec, model, checkpoint, training)
     folder = model_folder(model, checkpoint)
     weights = load_linear_weights(model, None if checkpoint is None else str(checkpoint))
+    check_extraction_memory(weights, seq_len, batch, training)
     if family == "bert":
         from accel.workloads.minilm import capture_activations
 

@@ -81,6 +81,10 @@ SHAPE_LIMITS = {"layers": 1024, "hidden": 2**17, "heads": 1024, "kv_heads": 1024
                 "ffn": 2**20, "vocab": 2**22, "max_positions": 2**22}
 MAX_TOKENS = 2**20           # prefill or decode length (1M tokens)
 MAX_CONFIG_BYTES = 2**20     # a config.json is a few KB
+# Bytes per 16x16 weight tile while a workload is built: its uint8 N, and for mixed:D the
+# float64 draw and bool pick that choose it.  Checked (accel.memory) before any is made:
+# a config.json at SHAPE_LIMITS' corners means ~10^9 tiles.
+BYTES_PER_TILE = 10
 
 
 def _bounded_int(where: str, key: str, v, limit: int) -> int:
@@ -203,9 +207,14 @@ def llm_workload(model: str, prefill: int, decode: int, sparsity: str = "dense",
     if not isinstance(sparsity, str) or len(sparsity) > 100:
         raise WorkloadError("sparsity must be dense, N:16 or mixed:D")
     parse_sparsity(sparsity)
+    linears = shape.linears() + [("lm_head", shape.hidden, shape.vocab)]
+    from accel.memory import check_memory
+
+    tiles = sum(-(-k // SPARSE_M) * -(-n // SPARSE_M) for _name, k, n in linears)
+    check_memory(float(tiles) * BYTES_PER_TILE, f"model {shape.name!r} ({tiles:,} weight tiles "
+                 f"of {SPARSE_M}x{SPARSE_M})", WorkloadError)
     rng = np.random.default_rng(seed)
     ops: list[Gemm] = []
-    linears = shape.linears() + [("lm_head", shape.hidden, shape.vocab)]
     for name, k, n in linears:
         fmt = Block((k, n), seeded_block_n(k, n, sparsity, rng))
         rep = 1 if name == "lm_head" else shape.layers

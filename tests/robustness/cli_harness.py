@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from accel.cli import main
@@ -44,3 +48,24 @@ def assert_refused(rc: int, out: str, err: str, before: dict, after: dict, argv)
     changed = sorted(k for k in before if after.get(k) != before[k])
     assert not changed, (argv, "changed", changed)
     return lines[0]
+
+
+# The command runs under a small launcher process, and its peak RSS is the launcher's
+# RUSAGE_CHILDREN.  Measuring a direct child of pytest would not do: Linux carries the
+# high-water RSS of the address space a process exec()s *from* into its ru_maxrss, and a
+# child forked (or vforked) from pytest starts from pytest's own, possibly large, memory.
+_LAUNCH = """
+import json, resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+print(json.dumps([p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                  p.stderr]))
+"""
+
+
+def peak_rss_kb(argv: list[str], cwd) -> tuple[int, int, str, float]:
+    """(exit code, peak RSS in kB, stderr, seconds) of ``accel argv`` in a fresh process."""
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", _LAUNCH, sys.executable, "-m", "accel.cli", *argv],
+                         cwd=cwd, capture_output=True, text=True, check=True).stdout
+    rc, kb, err = json.loads(out.strip().splitlines()[-1])
+    return rc, kb, err, time.monotonic() - t0

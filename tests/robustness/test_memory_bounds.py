@@ -3,41 +3,17 @@ below 2 GB and exits 2 quickly (peak RSS of the child measured with wait4)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-
 import hostile_files as H
 import pytest
+from cli_harness import peak_rss_kb
 
 LIMIT_KB = 2 * 1024 * 1024   # 2 GB
-
-
-# The command runs under a small launcher process, and its peak RSS is the launcher's
-# RUSAGE_CHILDREN.  Measuring a direct child of pytest would not do: Linux carries the
-# high-water RSS of the address space a process exec()s *from* into its ru_maxrss, and a
-# child forked (or vforked) from pytest starts from pytest's own, possibly large, memory.
-_LAUNCH = """
-import json, resource, subprocess, sys
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-print(json.dumps([p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-                  p.stderr]))
-"""
-
-
-def _peak_rss_kb(argv: list[str], cwd) -> tuple[int, int, str, float]:
-    t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", _LAUNCH, sys.executable, "-m", "accel.cli", *argv],
-                         cwd=cwd, capture_output=True, text=True, check=True).stdout
-    rc, kb, err = json.loads(out.strip().splitlines()[-1])
-    return rc, kb, err, time.monotonic() - t0
 
 
 @pytest.mark.timeout(300)
 def test_matrix_market_header_1e9_stays_small(tmp_path):
     (tmp_path / "big.mtx").write_text(H.mtx("1000000000 1000000000 1", "1 1 1.0\n"))
-    rc, kb, err, seconds = _peak_rss_kb(["workload", "show", "big.mtx"], tmp_path)
+    rc, kb, err, seconds = peak_rss_kb(["workload", "show", "big.mtx"], tmp_path)
     assert rc == 2 and err.startswith("error:") and "GiB" in err, err
     assert kb < LIMIT_KB, f"peak RSS {kb / 1024:.0f} MB"
     assert seconds < 120
@@ -51,6 +27,6 @@ def test_real_zip_bomb_stays_small(tmp_path):
     H.real_zip_bomb(3 * 2**30)(path)
     assert path.stat().st_size < 64 * 2**20
     for argv in (["workload", "show", "bomb.npz"], ["sim", "piuma", "--workload", "bomb.npz"]):
-        rc, kb, err, _ = _peak_rss_kb(argv, tmp_path)
+        rc, kb, err, _ = peak_rss_kb(argv, tmp_path)
         assert rc == 2 and err.startswith("error:") and "GiB" in err, err
         assert kb < LIMIT_KB, f"peak RSS {kb / 1024:.0f} MB"

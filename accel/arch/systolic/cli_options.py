@@ -44,8 +44,9 @@ def _workload(note, workload, topology, prune, seq_len, seed):
     if bool(workload) == bool(topology):
         raise WorkloadError("give --workload or --topology (exactly one)")
     if topology:
-        from accel.arch.systolic.scalesim_io import read_topology
+        from accel.arch.systolic.scalesim_io import read_topology, refuse_ignored_knobs
 
+        refuse_ignored_knobs(topology, prune=prune, seq_len=seq_len, seed=seed)
         return read_topology(topology)
     from accel.arch.systolic.machine import MACHINE
 

@@ -37,6 +37,10 @@ from accel.workloads.ops import Gemm, Workload
 
 MODEL_VERSION = "systolic-1"
 MAX_FOLDS = 4_000_000           # per op: bounds the walk and its fold-start array (32 MB)
+# All ops together: the folds simulate() walks (each op's dense walk plus its sparse one),
+# summed and checked before the first walk.  A walk costs ~10 ns a fold, so this is
+# seconds of work; a 10^4-layer topology of 4096^3 GEMMs on 32x32 (6.6e8) is refused.
+MAX_TOTAL_FOLDS = 1 << 28
 MAX_COMPUTE_MACS = 4_000_000_000  # per op with compute=True: about a minute of fold-by-fold MACs
 UNITS = {
     "cycles": "cycles", "dense_cycles": "cycles", "speedup_vs_dense": "x", "seconds": "s",
@@ -97,17 +101,24 @@ def _check(workload: Workload, cfg: SystolicConfig) -> list[Gemm]:
     ops = list(workload.ops)
     if not ops:
         raise WorkloadError(f"workload {workload.name!r} has no ops")
+    total = 0
     for op in ops:
         if not isinstance(op, Gemm):
             raise WorkloadError(f"op {op.name}: the systolic array runs GEMMs; "
                                 f"{op.kind} (SpGEMM of two sparse operands) is not supported")
-        for ke in {op.K, kept_rows(op.K, *(_sparse_pattern(op, cfg) or (1, 1)))}:
+        pat = _sparse_pattern(op, cfg)
+        for ke in (op.K, kept_rows(op.K, *pat)) if pat else (op.K,):   # the walks simulate() does
             rows, cols, _ = (ke, op.N, op.M) if cfg.dataflow == "ws" else \
                 (op.M, op.N, ke) if cfg.dataflow == "os" else (ke, op.M, op.N)
             folds = -(-rows // cfg.array_rows) * -(-cols // cfg.array_cols)
             if folds > MAX_FOLDS:
                 raise WorkloadError(f"op {op.name}: {folds} folds on a {cfg.array_rows}x"
                                     f"{cfg.array_cols} array exceeds the limit {MAX_FOLDS}")
+            total += folds
+    if total > MAX_TOTAL_FOLDS:
+        raise WorkloadError(f"workload {workload.name!r}: {total:,} folds over {len(ops)} ops on a "
+                            f"{cfg.array_rows}x{cfg.array_cols} array exceed MAX_TOTAL_FOLDS = "
+                            f"{MAX_TOTAL_FOLDS:,}")
     return ops
 
 
