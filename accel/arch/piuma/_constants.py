@@ -1,20 +1,16 @@
 """Named indices and codes of the PIUMA engine (plain Python: read by the kernels as
-compile-time constants, by model.py to fill the parameter vector and read the statistics)."""
+compile-time constants, by model.py to read the statistics).  The machine's parameters
+are a named record, ``state.PARAMS``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# ---- parameter vector indices (filled by model._params) -----------------------------------
-P_CORES, P_TPC, P_MTP, P_TPP, P_STP, P_IW, P_QUANTUM = 0, 1, 2, 3, 4, 5, 6
-P_SPAD_BANKS, P_SPAD_LAT, P_ATOMIC, P_RATOMIC = 7, 8, 9, 10
-P_CSETS, P_CLINE, P_CLAT = 11, 12, 13
-P_DLAT, P_DCH, P_DCPW, P_DINTER, P_OUTST = 14, 15, 16, 17, 18
-P_MUL, P_HASHC, P_CMP, P_SCAN = 19, 20, 21, 22
-P_E, P_HFN, P_PROBE, P_MAXLOAD, P_WIN, P_TOK, P_FRAG, P_MAXFRAG = 23, 24, 25, 26, 27, 28, 29, 30
-P_DIST, P_ACC, P_N, P_EMAX, P_POOL, P_PPSTEP, P_COLSTEP = 31, 32, 33, 34, 35, 36, 37
-P_POLL, P_DACC, P_SLOTS, P_SORT = 38, 39, 40, 41
-N_PARAMS = 42
+# ---- what one memory access moves (bytes), and whether it goes through the core's cache ----
+IDX_B = 4              # one int32 column index (A, B, X, C and partial-product index arrays)
+WORD_B = 8             # one 8-byte word: a value, a row pointer, a chunk offset
+PAIR_B = 16            # two words: a row's pointer pair, a dense-accumulator (stamp, value), a spill record
+CACHED, UNCACHED = True, False   # ``load`` through the per-core cache / straight from DRAM
 
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2

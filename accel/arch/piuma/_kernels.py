@@ -45,21 +45,6 @@ from accel.arch.piuma._constants import (
     EMPTY,
     INF,
     N_STATS,
-    P_ACC,
-    P_CORES,
-    P_CSETS,
-    P_DCH,
-    P_IW,
-    P_MTP,
-    P_N,
-    P_POOL,
-    P_QUANTUM,
-    P_RATOMIC,
-    P_SLOTS,
-    P_SPAD_BANKS,
-    P_STP,
-    P_TPC,
-    P_TPP,
     RING_BANK,
     RING_DRAM,
     STEP_BARRIER,
@@ -74,17 +59,18 @@ from accel.arch.piuma.state import DramPort, Memory, Output, Ring, Tables
 
 # =========================================== scheduler ======================================
 @njit(cache=True)
-def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
+def simulate_kernel(algo, params, ops, cp, regions, emax, pp_total, work, threads):
     """Run every hardware thread (state.THREAD records ``threads``) to completion; returns
-    C, stats and per-thread counters."""
-    cores = np.int64(P[P_CORES])
-    tpc = np.int64(P[P_TPC])
-    mtp = np.int64(P[P_MTP])
-    tpp = np.int64(P[P_TPP])
-    stp = np.int64(P[P_STP])
+    C, stats and per-thread counters.  ``params`` is a 0-d ``state.PARAMS`` record."""
+    P = params[()]
+    cores = P.cores
+    tpc = P.threads_per_core
+    mtp = P.mt_pipelines
+    tpp = P.threads_per_pipeline
+    stp = P.st_pipelines
     T = cores * tpc
     npipe = cores * (mtp + stp)
-    N = np.int64(P[P_N])
+    N = P.n_cols
     M = ops.ap.shape[0] - 1
     pfirst = np.empty(npipe, np.int64)
     pn = np.empty(npipe, np.int64)
@@ -94,11 +80,11 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
             pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
             pn[p] = tpp if m < mtp else 1
             p += 1
-    nch = np.int64(P[P_DCH])
-    nbk = cores * np.int64(P[P_SPAD_BANKS])
+    nch = P.dram_channels
+    nbk = cores * P.spad_banks
     stats = np.zeros(N_STATS, np.int64)
     mem = Memory(
-        regions, DramPort(np.full((cores, np.int64(P[P_CSETS])), -1, np.int64),
+        regions, DramPort(np.full((cores, P.cache_sets), -1, np.int64),
                           np.zeros((nch, RING_DRAM), np.float64),
                           np.full((nch, RING_DRAM), -1, np.int64), stats),
         Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
@@ -108,7 +94,7 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
     out = Output(cp, np.zeros(nnz_c, np.int64), np.zeros(nnz_c, np.float64),
                  np.full(M, -1, np.int64))
     rowwise = algo == ALGO_ROWWISE
-    acc = np.int64(P[P_ACC])
+    acc = P.accumulator
     # functional state (sized only for the algorithm that needs it)
     ew = emax if (rowwise and acc != ACC_DENSE) else 1
     sw = N if rowwise else 1
@@ -120,7 +106,7 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
                  np.zeros((T if ew > 1 else 1, ew), np.float64),
                  np.zeros((tr, sw), np.float64), np.zeros((tr, sw), np.int64),
                  np.zeros((tr, sw), np.int64),
-                 np.full(cores, np.int64(P[P_POOL]), np.int64),  # free fragments per core (v3)
+                 np.full(cores, P.pool_fragments, np.int64),  # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64),
                  np.zeros(npp, np.int64), np.zeros(npp, np.float64))
     shared = work.shared[()]
@@ -129,7 +115,7 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
     debt = np.zeros(T, np.int64)           # issue slots a thread still owes its pipeline
     pend = np.zeros(T, np.float64)         # ... and the ready time / code after them
     pcode = np.zeros(T, np.int64)
-    slot_cap = np.int64(P[P_SLOTS])
+    slot_cap = P.step_slots
     alive = np.ones(T, np.bool_)
     waiting = np.zeros(T, np.bool_)
     busy_work = np.zeros(T, np.int64)
@@ -140,8 +126,8 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
     n_alive = T
     n_wait = 0
     wait_max = 0.0
-    quantum = P[P_QUANTUM]
-    iwidth = np.int64(P[P_IW])
+    quantum = P.sync_quantum
+    iwidth = P.issue_width
     horizon = 0.0
     steps = 0
     while n_alive > 0:
@@ -212,7 +198,7 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
                     n_wait += 1
                     wait_max = max(wait_max, pt[p])
                 if n_wait > 0 and n_wait == n_alive:  # everyone arrived: next phase
-                    rel = wait_max + P[P_RATOMIC]
+                    rel = wait_max + P.remote_atomic_latency
                     for u in range(T):
                         if waiting[u]:
                             waiting[u] = False

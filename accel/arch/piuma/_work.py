@@ -9,12 +9,6 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 from accel.arch.piuma._constants import (
     BANK_BUCKET,
     DIST_STATIC,
-    P_ATOMIC,
-    P_CMP,
-    P_DIST,
-    P_RATOMIC,
-    P_TOK,
-    P_WIN,
     S_BADROW,
     S_CMP,
     S_TOKENS,
@@ -35,25 +29,25 @@ def next_unit(t, now, n_units, P, threads, mem, work):
         u = th.unit_next
         th.unit_next += 1
         return u, now
-    if np.int64(P[P_DIST]) == DIST_STATIC:
+    if P.distribution == DIST_STATIC:
         w = th.window
-        start = w * np.int64(P[P_WIN])
+        start = w * P.window_rows
         if start >= n_units:
             return -1, now
         th.window = w + threads.shape[0]
         th.unit_next = start + 1
-        th.unit_end = min(start + np.int64(P[P_WIN]), n_units)
+        th.unit_end = min(start + P.window_rows, n_units)
         return start, now
-    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P[P_ATOMIC], BANK_BUCKET)
-    ready = fin - P[P_ATOMIC] + P[P_RATOMIC]
+    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P.atomic_cycles, BANK_BUCKET)
+    ready = fin - P.atomic_cycles + P.remote_atomic_latency
     mem.stats[S_TOKENS] += 1
     shared = work.shared[()]
     start = shared.next_unit
     if start >= n_units:
         return -1, ready
-    shared.next_unit = start + np.int64(P[P_TOK])
+    shared.next_unit = start + P.token_rows
     th.unit_next = start + 1
-    th.unit_end = min(start + np.int64(P[P_TOK]), n_units)
+    th.unit_end = min(start + P.token_rows, n_units)
     return start, ready
 
 
@@ -70,7 +64,7 @@ def sort_cost(n, P, st):
     """Issue slots of a comparison sort of n entries (n ceil(log2 n) compare steps)."""
     c = n * ilog2ceil(n) if n > 1 else 0
     st[S_CMP] += c
-    return c * np.int64(P[P_CMP])
+    return c * P.compare_cycles
 
 
 @njit(cache=True)

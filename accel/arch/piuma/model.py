@@ -42,7 +42,18 @@ import scipy.sparse as sp
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._kernels import simulate_kernel
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
-from accel.arch.piuma.state import SHARED, Operands, Work, new_rows, new_threads
+from accel.arch.piuma.state import (
+    HASH_FIBONACCI,
+    HASH_MODULO,
+    PARAMS,
+    PROBE_LINEAR,
+    PROBE_QUADRATIC,
+    SHARED,
+    Operands,
+    Work,
+    new_rows,
+    new_threads,
+)
 from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
@@ -104,29 +115,23 @@ def _symbolic(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
 
 
 def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int) -> np.ndarray:
-    P = np.zeros(K.N_PARAMS, np.float64)
-    P[K.P_CORES], P[K.P_TPC] = cfg.cores, cfg.threads_per_core
-    P[K.P_MTP], P[K.P_TPP], P[K.P_STP] = cfg.mt_pipelines, cfg.threads_per_pipeline, cfg.st_pipelines
-    P[K.P_IW], P[K.P_QUANTUM] = cfg.issue_width, cfg.sync_quantum
-    P[K.P_SPAD_BANKS], P[K.P_SPAD_LAT] = cfg.spad_banks, cfg.spad_latency
-    P[K.P_ATOMIC], P[K.P_RATOMIC] = cfg.atomic_cycles, cfg.remote_atomic_latency
-    P[K.P_CSETS] = cfg.cache_bytes // cfg.cache_line_bytes
-    P[K.P_CLINE], P[K.P_CLAT] = cfg.cache_line_bytes, cfg.cache_latency
-    P[K.P_DLAT], P[K.P_DCH] = cfg.dram_latency, cfg.dram_channels
-    P[K.P_DCPW] = 1.0 / cfg.dram_words_per_cycle
-    P[K.P_DINTER], P[K.P_OUTST] = cfg.dram_interleave_bytes, cfg.max_outstanding
-    P[K.P_MUL], P[K.P_HASHC], P[K.P_CMP] = cfg.mul_cycles, cfg.hash_cycles, cfg.compare_cycles
-    P[K.P_SCAN] = cfg.scan_slots_per_cycle
-    P[K.P_E] = cfg.hash_table_entries
-    P[K.P_HFN] = 0 if cfg.hash_function == "fibonacci" else 1
-    P[K.P_PROBE] = 0 if cfg.collision_policy == "linear" else 1
-    P[K.P_MAXLOAD], P[K.P_WIN], P[K.P_TOK] = cfg.max_load, cfg.window_rows, cfg.token_rows
-    P[K.P_FRAG], P[K.P_MAXFRAG] = cfg.fragment_entries, cfg.max_fragments
-    P[K.P_DIST], P[K.P_ACC] = algo[1], algo[2]
-    P[K.P_N], P[K.P_EMAX], P[K.P_POOL] = n_cols, emax, cfg.pool_fragments
-    P[K.P_PPSTEP], P[K.P_COLSTEP] = cfg.step_pps, cfg.step_columns
-    P[K.P_POLL], P[K.P_DACC] = cfg.poll_cycles, float(cfg.dense_acc_cached)
-    P[K.P_SLOTS], P[K.P_SORT] = cfg.step_slots, float(cfg.sorted_output)
+    """The machine's parameters as the kernels read them (``state.PARAMS``, a 0-d record)."""
+    P = np.zeros((), PARAMS)
+    for name in ("cores", "mt_pipelines", "threads_per_pipeline", "st_pipelines", "issue_width",
+                 "sync_quantum", "spad_banks", "spad_latency", "atomic_cycles",
+                 "remote_atomic_latency", "cache_line_bytes", "cache_latency", "dram_latency",
+                 "dram_channels", "dram_interleave_bytes", "max_outstanding", "mul_cycles",
+                 "hash_cycles", "compare_cycles", "scan_slots_per_cycle", "hash_table_entries",
+                 "max_load", "window_rows", "token_rows", "fragment_entries", "max_fragments",
+                 "pool_fragments", "step_pps", "step_columns", "poll_cycles", "step_slots",
+                 "threads_per_core", "dense_acc_cached", "sorted_output"):
+        P[name] = getattr(cfg, name)
+    P["cache_sets"] = cfg.cache_bytes // cfg.cache_line_bytes
+    P["dram_cycles_per_word"] = 1.0 / cfg.dram_words_per_cycle
+    P["hash_function"] = HASH_FIBONACCI if cfg.hash_function == "fibonacci" else HASH_MODULO
+    P["collision_policy"] = PROBE_LINEAR if cfg.collision_policy == "linear" else PROBE_QUADRATIC
+    P["distribution"], P["accumulator"] = algo[1], algo[2]
+    P["n_cols"], P["table_slots_max"] = n_cols, emax
     return P
 
 

@@ -23,6 +23,59 @@ import numpy as np
 
 I8, F8 = np.int64, np.float64
 
+# ---- the machine's parameters (old 42-slot float vector ``P``): one record, read ``P.name`` --
+# Integers are int64 fields and the two true fractions float64 ones, so no kernel casts a
+# parameter back to an integer.  A structured record rather than a namedtuple or jitclass:
+# Numba passes it to the ~60 step/load call sites as one pointer (a 42-member tuple would be
+# copied into every call's IR, a jitclass is not cacheable), and ``P.name`` is one load.
+PARAMS_FIELDS = (
+    ("cores",                 I8),  # cores of the machine
+    ("threads_per_core",      I8),  # mt_pipelines * threads_per_pipeline + st_pipelines
+    ("mt_pipelines",          I8),  # multi-threaded pipelines per core
+    ("threads_per_pipeline",  I8),  # threads of a multi-threaded pipeline
+    ("st_pipelines",          I8),  # single-threaded pipelines per core
+    ("issue_width",           I8),  # instructions per cycle per pipeline
+    ("sync_quantum",          I8),  # lax-synchronisation window (cycles)
+    ("spad_banks",            I8),  # scratchpad banks per core
+    ("spad_latency",          I8),  # scratchpad access (cycles)
+    ("atomic_cycles",         I8),  # bank busy time of one atomic
+    ("remote_atomic_latency", I8),  # mesh round trip to another core's scratchpad
+    ("cache_sets",            I8),  # lines of the direct-mapped per-core cache
+    ("cache_line_bytes",      I8),
+    ("cache_latency",         I8),
+    ("dram_latency",          I8),
+    ("dram_channels",         I8),
+    ("dram_cycles_per_word",  F8),  # channel occupancy of one 8-byte word (1 / words per cycle)
+    ("dram_interleave_bytes", I8),
+    ("max_outstanding",       I8),  # requests in flight per thread
+    ("mul_cycles",            I8),
+    ("hash_cycles",           I8),
+    ("compare_cycles",        I8),
+    ("scan_slots_per_cycle",  I8),
+    ("hash_table_entries",    I8),  # v1/v2 per-thread table slots
+    ("hash_function",         I8),  # HASH_FIBONACCI / HASH_MODULO
+    ("collision_policy",      I8),  # PROBE_LINEAR / PROBE_QUADRATIC
+    ("max_load",              F8),  # table fill fraction before a new key spills
+    ("window_rows",           I8),
+    ("token_rows",            I8),
+    ("fragment_entries",      I8),
+    ("max_fragments",         I8),
+    ("distribution",          I8),  # _constants.DIST_*
+    ("accumulator",           I8),  # _constants.ACC_*
+    ("n_cols",                I8),  # columns of C (width of a dense accumulator)
+    ("table_slots_max",       I8),  # slots of the largest table (v3: fragments x fragment size)
+    ("pool_fragments",        I8),  # v3 fragments per core
+    ("step_pps",              I8),
+    ("step_columns",          I8),
+    ("poll_cycles",           I8),
+    ("dense_acc_cached",      I8),  # 1: dense accumulator through the cache
+    ("step_slots",            I8),
+    ("sorted_output",         I8),  # 1: write-back sorts each C row
+)
+PARAMS = np.dtype(list(PARAMS_FIELDS))
+HASH_FIBONACCI, HASH_MODULO = 0, 1
+PROBE_LINEAR, PROBE_QUADRATIC = 0, 1
+
 # ---- one hardware thread (columns of the old ``ts`` / ``tf`` arrays) ------------------------
 THREAD_FIELDS = (
     # name           type  meaning
