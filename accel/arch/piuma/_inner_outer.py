@@ -131,9 +131,8 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
     DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
     core = t // P.threads_per_core
-    ap, ai, bp, bi, bx = ops.ap, ops.ai, ops.bp, ops.bi, ops.bx
-    xp, xx, xpos, off = ops.xp, ops.xx, ops.xpos, ops.off
-    ppc, ppv = tab.ppc, tab.ppv
+    ap, ai, ax, bp, bi, bx = ops.ap, ops.ai, ops.ax, ops.bp, ops.bi, ops.bx
+    xp, xpos, off = ops.xp, ops.xpos, ops.off
     RB = mem.regions
     port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
@@ -168,18 +167,15 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
         th.j_end = p1
         th.state = NEXT_A
         return 6, t2, STEP_OK
-    if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
+    if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM (timed
+        # here; the host recomputes the products when phase 2 merges the row, not holding them)
         k = th.row
         p = th.j
         t1 = max(load(core, now, RB[R_XI] + p * IDX_B, IDX_B, UNCACHED, K_NONE, P, port),
                  load(core, now, RB[R_XX] + p * WORD_B, WORD_B, UNCACHED, K_NONE, P, port),
                  load(core, now, RB[R_OFF] + p * WORD_B, WORD_B, UNCACHED, K_NONE, P, port))
-        a = xx[p]
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
-        for q in range(q0, q1):
-            ppc[o + q - q0] = bi[q]
-            ppv[o + q - q0] = a * bx[q]
         lb = q1 - q0
         st[S_PP] += lb
         st[S_FLOPS] += lb
@@ -215,9 +211,10 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
                   K_NONE, P, port)
         done = max(done, load(core, t3, RB[R_PPI] + o * IDX_B, lb * IDX_B, UNCACHED, K_PP, P, port),
                    load(core, t3, RB[R_PPX] + o * WORD_B, lb * WORD_B, UNCACHED, K_PP, P, port))
-        for x in range(lb):
-            cols[n] = ppc[o + x]
-            vals[n] = ppv[o + x]
+        a = ax[j]   # = X's value of chunk p: the products phase 1 wrote, recomputed
+        for q in range(bp[k], bp[k + 1]):
+            cols[n] = bi[q]
+            vals[n] = a * bx[q]
             n += 1
     order = np.argsort(cols, kind="mergesort")
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * P.compare_cycles

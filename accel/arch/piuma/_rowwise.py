@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ACC_FRAG,
@@ -206,7 +207,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 a_addr = RB[R_ACC] + (o * N + col) * PAIR_B
                 t1 = load(core, tdone + mulc, a_addr, PAIR_B, cached, K_ACC, P, port)
                 store(t1, a_addr, PAIR_B, K_ACC, P, port)
-                _spa_add(o, own.unit, col, a * bx[q], tab, threads)
+                acc_append(o, col, a * bx[q], tab, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
@@ -255,7 +256,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                     st[S_SPILL] += 1
                     store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * PAIR_B, PAIR_B, K_PP, P, port)
                     own.spills += 1
-                    _spa_add(o, own.unit, col, v, tab, threads)
+                    acc_append(o, col, v, tab, threads)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -297,16 +298,17 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         th.counted = 0
         now = max(now, rw.t_last)
     N = P.n_cols
-    keys, vals_t, slist, spa = tab.keys, tab.vals, tab.slist, tab.spa
+    keys, vals_t = tab.keys, tab.vals
+    b0, nl = th.acc_base, th.acc_len   # the row's accumulator list (_acclist)
     issue = 2
     done = now
-    gathered = False
     if acc == ACC_DENSE:
-        n = th.acc_count
+        cols, vals, touch = acc_merge(tab.acc_c[b0:b0 + nl], tab.acc_v[b0:b0 + nl])
+        n = cols.shape[0]
         issue += n + (sort_cost(n, P, st) if P.sorted_output > 0 else 0)
         cached = P.dense_acc_cached > 0
         for x in range(n):  # reads of the touched accumulator entries
-            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * PAIR_B + WORD_B, WORD_B,
+            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + touch[x]) * PAIR_B + WORD_B, WORD_B,
                                   cached, K_ACC, P, port))
     else:
         E = th.table_slots
@@ -314,8 +316,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         ns = th.spills
         if ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
-            # slots are the row (host shortcut past the N-wide functional accumulator)
-            gathered = True
+            # slots are the row
             n = th.table_fill
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
@@ -330,47 +331,35 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             cols = cols[order]
             vals = vals[order]
         else:
-            # scan every slot, move live entries into the spilled/accumulated set, clear it
+            # scan every slot, add the live entries to the spilled records and clear them
+            # (a spilled column never has a slot: the table was full when it came first)
+            lc = np.empty(nl + th.table_fill, np.int64)
+            lv = np.empty(nl + th.table_fill, np.float64)
+            lc[:nl] = tab.acc_c[b0:b0 + nl]
+            lv[:nl] = tab.acc_v[b0:b0 + nl]
+            x = nl
             for h in range(E):
                 if keys[t, h] != EMPTY:
-                    _spa_add(t, th.unit, np.int64(keys[t, h]), vals_t[t, h], tab, threads)
+                    lc[x] = keys[t, h]
+                    lv[x] = vals_t[t, h]
                     keys[t, h] = EMPTY
+                    x += 1
+            cols, vals, _ = acc_merge(lc[:x], lv[:x])
+            n = cols.shape[0]
         if ns > 0:  # read the spilled partial products back and merge them
             done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP, P,
                         port)
             issue += ns + sort_cost(ns, P, st)
-        if not gathered:
-            n = th.acc_count
         if P.sorted_output > 0:   # column order within a C row, if the output must be sorted
             issue += sort_cost(n, P, st)
         if acc == ACC_FRAG:
             tab.pool[core] += th.fragments
             st[S_ATOMICS] += 1
             done = max(done, spad(core, POOL_WORD, now, P.atomic_cycles, P, mem))
-    if not gathered:
-        n = th.acc_count
-        cols = np.sort(slist[t, :n])
-        vals = np.empty(n, np.float64)
-        for x in range(n):
-            vals[x] = spa[t, cols[x]]
-    th.acc_count = 0
+    acc_release(t, threads)
     cp = out.cp
     write_row(row, cols, vals, n, out, st)
     store(done, RB[R_CI] + cp[row] * IDX_B, n * IDX_B, K_NONE, P, port)
     store(done, RB[R_CX] + cp[row] * WORD_B, n * WORD_B, K_NONE, P, port)
     th.state = TAKE
     return issue + 2, done, STEP_OK
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def _spa_add(t, unit, col, v, tab, threads):
-    """Functional accumulator (values of the dense accumulator / DRAM overflow list),
-    stamped with the work unit so nothing needs clearing between units."""
-    if tab.stamp[t, col] != unit + 1:
-        tab.stamp[t, col] = unit + 1
-        tab.spa[t, col] = v
-        th = threads[t]
-        tab.slist[t, th.acc_count] = col
-        th.acc_count += 1
-    else:
-        tab.spa[t, col] += v

@@ -69,13 +69,15 @@ def sort_cost(n, P, st):
 
 @njit(cache=True)
 def write_row(row, cols, vals, n, out, st):
-    """Store the finished row into C; a count that disagrees with the symbolic pass is flagged."""
+    """Store the finished row into C if the host keeps it (``Output.keep``); a count that
+    disagrees with the symbolic pass is flagged whether kept or not."""
     cp = out.cp
     cap = cp[row + 1] - cp[row]
     if n != cap:
         st[S_BADROW] += 1
-    m = min(n, cap)
-    for x in range(m):
-        out.ci[cp[row] + x] = cols[x]
-        out.cx[cp[row] + x] = vals[x]
+    at = out.keep[row]
+    if at >= 0:
+        for x in range(min(n, cap)):
+            out.ci[at + x] = cols[x]
+            out.cx[at + x] = vals[x]
     out.cfill[row] = n

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._kernels import simulate_kernel
+from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
 from accel.arch.piuma.state import (
     HASH_FIBONACCI,
@@ -50,6 +51,7 @@ from accel.arch.piuma.state import (
     PROBE_QUADRATIC,
     SHARED,
     Operands,
+    Output,
     Work,
     new_rows,
     new_threads,
@@ -72,6 +74,13 @@ ALGORITHMS: dict[str, tuple[int, int, int]] = {
     "gustavson-dense": (K.ALGO_ROWWISE, K.DIST_TOKEN, K.ACC_DENSE),
 }
 SMASH = ("smash-v1", "smash-v2", "smash-v3")
+# Checking C against SciPy: a C with up to FULL_CHECK_ENTRIES entries is held whole (with
+# SciPy's own product, ~0.4 GB at the limit); a larger one is checked on sampled rows (the
+# heaviest, where hashing and spills are hardest, and random ones) and every row's entry
+# count against the symbolic pass, so memory does not grow with C.
+FULL_CHECK_ENTRIES = 1 << 24
+SAMPLE_HEAVY, SAMPLE_RANDOM = 32, 224
+SAMPLE_ENTRIES = 1 << 22
 VALUE_RTOL = 1e-9   # hashing changes the summation order; values agree to rounding
 
 
@@ -107,13 +116,6 @@ def _spgemm_ops(workload: Workload) -> list[SpGemm]:
     return ops
 
 
-def _symbolic(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
-    """indptr of C's structure (simulator bookkeeping to size the output, not timed)."""
-    pattern = (abs(a).astype(bool).astype(np.int64) @ abs(b).astype(bool).astype(np.int64))
-    pattern = sp.csr_matrix(pattern)
-    return pattern.indptr.astype(np.int64)
-
-
 def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int) -> np.ndarray:
     """The machine's parameters as the kernels read them (``state.PARAMS``, a 0-d record)."""
     P = np.zeros((), PARAMS)
@@ -135,34 +137,50 @@ def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int
     return P
 
 
-def _work_units(ap, ai, blen, token_pps):
+def _work_units(ap, ai, blen, row_pp, token_pps):
     """Row-wise work units: one per row, or (token distribution, ``token_pps`` > 0) a row
     with more partial products cut into tokens of consecutive A nonzeros holding about
     ``token_pps`` products each.  Returns the unit arrays and the per-row state
     (``state.ROW``: open tokens, owner thread = -1, tokens, table not ready).  The cut points
     come from the B row lengths, which the distributor knows from B's row pointers."""
     M = ap.size - 1
-    pp_of = blen[ai] if ai.size else np.zeros(0, np.int64)
-    rows, j0s, j1s = [], [], []
     units = np.ones(M, np.int64)
-    for i in range(M):
+    cut = {}
+    heavy = np.nonzero(row_pp > token_pps)[0] if token_pps > 0 else np.zeros(0, np.int64)
+    for i in heavy:   # only heavy rows are cut (a Python loop over them, not over all rows)
         a, b = int(ap[i]), int(ap[i + 1])
-        row_pp = int(pp_of[a:b].sum())
-        if token_pps <= 0 or row_pp <= token_pps:
-            rows.append(i)
-            j0s.append(a)
-            j1s.append(b)
-            continue
-        cum = np.cumsum(pp_of[a:b])
-        cuts = np.searchsorted(cum, np.arange(token_pps, row_pp, token_pps), side="left") + 1
+        cum = np.cumsum(blen[ai[a:b]])
+        cuts = np.searchsorted(cum, np.arange(token_pps, int(row_pp[i]), token_pps),
+                               side="left") + 1
         edges = np.unique(np.concatenate(([0], np.minimum(cuts, b - a), [b - a])))
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-            rows.append(i)
-            j0s.append(a + int(lo))
-            j1s.append(a + int(hi))
-        units[i] = len(edges) - 1
-    return (np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64),
-            new_rows(units))
+        cut[int(i)] = a + edges
+        units[i] = edges.size - 1
+    u_row = np.repeat(np.arange(M, dtype=np.int64), units)
+    u_j0 = np.repeat(ap[:-1], units)
+    u_j1 = np.repeat(ap[1:], units)
+    first = np.cumsum(units) - units
+    for i, e in cut.items():
+        u_j0[first[i]:first[i] + e.size - 1] = e[:-1]
+        u_j1[first[i]:first[i] + e.size - 1] = e[1:]
+    return u_row, u_j0, u_j1, new_rows(units)
+
+
+def _kept_rows(cp: np.ndarray, row_pp: np.ndarray) -> np.ndarray:
+    """Rows of C the host keeps to check against SciPy: all of them while C has at most
+    ``FULL_CHECK_ENTRIES`` entries, else the ``SAMPLE_HEAVY`` rows with the most products
+    and ``SAMPLE_RANDOM`` others drawn at random (seed 0), within ``SAMPLE_ENTRIES``."""
+    M = cp.size - 1
+    if cp[-1] <= FULL_CHECK_ENTRIES:
+        return np.arange(M, dtype=np.int64)
+    nnz = np.diff(cp)
+    heavy = np.argsort(row_pp, kind="stable")[::-1][:SAMPLE_HEAVY]
+    others = np.random.default_rng(0).choice(M, size=min(M, SAMPLE_RANDOM), replace=False)
+    picked, total = [], 0
+    for r in np.concatenate((heavy, others)):
+        if nnz[r] and total + nnz[r] <= SAMPLE_ENTRIES and r not in picked:
+            picked.append(int(r))
+            total += int(nnz[r])
+    return np.asarray(sorted(picked), np.int64)
 
 
 def _regions(sizes: list[int]) -> np.ndarray:
@@ -203,7 +221,8 @@ class Result:
     nnz_c: int = 0
     engine_steps: int = 0
     sim_wall_s: float = 0.0
-    C: sp.csr_matrix | None = field(default=None, repr=False)
+    C: sp.csr_matrix | None = field(default=None, repr=False)   # None: C checked on sampled rows
+    checked_rows: int = 0            # rows of C compared with SciPy (all of them up to FULL_CHECK_ENTRIES)
     speedup_vs: dict = field(default_factory=dict)
 
     # units of metrics() (accel.arch.registry.MachineResult)
@@ -260,7 +279,8 @@ class Result:
              "model_version": MODEL_VERSION, "nnz_c": self.nnz_c, **self.metrics(),
              "cycles": int(self.cycles), "correct": bool(self.correct),
              "tokens": int(self.tokens), "engine_steps": int(self.engine_steps),
-             "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses)}
+             "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses),
+             "checked_rows": int(self.checked_rows)}
         if self.speedup_vs:
             d["speedup_vs"] = self.speedup_vs
         return d
@@ -295,9 +315,9 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     M, N = A.shape[0], B.shape[1]
     ap, ai, ax = A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data
     bp, bi, bx = B.indptr.astype(np.int64), B.indices.astype(np.int64), B.data
-    cp = _symbolic(A, B)
+    cp, row_pp = row_counts(ap, ai, bp, bi, N)
     blen = np.diff(bp)
-    pp_total = int(blen[ai].sum()) if ai.size else 0
+    pp_total = int(row_pp.sum())
     empty_i = np.zeros(1, np.int64)
     xp, xi, xx, xpos, off = empty_i, empty_i, np.zeros(1), empty_i, empty_i
     if code[0] == K.ALGO_INNER:
@@ -318,7 +338,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     else:
         emax = config.hash_table_entries
     # inner/outer hand out rows / columns themselves; only row-wise engines use units
-    u_row, u_j0, u_j1, rows = _work_units(ap, ai, blen, config.token_pps
+    u_row, u_j0, u_j1, rows = _work_units(ap, ai, blen, row_pp, config.token_pps
                                           if code[1] == K.DIST_TOKEN else 0) \
         if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, new_rows(empty_i))
     P = _params(config, code, N, emax)
@@ -330,13 +350,21 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                    T * N * ENTRY_BYTES])
     ops = Operands(ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off)
     work_units = Work(u_row, u_j0, u_j1, rows, np.zeros((), SHARED))
-    ci, cx, cfill, st, work, finish, busy, steps = simulate_kernel(
-        code[0], P, ops, cp, RB, emax, pp_total, work_units, new_threads(T))
+    kept = _kept_rows(cp, row_pp)
+    keep = np.full(M, -1, np.int64)
+    kept_nnz = np.diff(cp)[kept]
+    keep[kept] = np.cumsum(kept_nnz) - kept_nnz
+    n_kept = int(kept_nnz.sum())
+    out = Output(cp, np.zeros(n_kept, np.int64), np.zeros(n_kept, np.float64),
+                 np.full(M, -1, np.int64), keep)
+    st, work, finish, busy, steps = simulate_kernel(
+        code[0], P, ops, out, RB, emax, work_units, new_threads(T))
     cycles = int(np.ceil(finish.max())) if finish.size else 0
-    C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
-    ref = A @ B
+    kp = np.concatenate(([0], np.cumsum(kept_nnz))).astype(np.int64)
+    C = sp.csr_matrix((out.cx, out.ci, kp), shape=(kept.size, N))
+    ref = A @ B if kept.size == M else A[kept] @ B
     ref.sort_indices()
-    correct = bool(st[K.S_BADROW] == 0 and np.all(cfill == np.diff(cp))
+    correct = bool(st[K.S_BADROW] == 0 and np.all(out.cfill == np.diff(cp))
                    and _same(C, ref))
     wall = time.perf_counter() - t0
     util = float(busy.sum()) / (busy.size * cycles) if cycles else 0.0
@@ -352,7 +380,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         cache_misses=int(st[K.S_MISS]), tokens=int(st[K.S_TOKENS]), thread_work=work,
         thread_finish=finish,
         pipeline_utilisation=util, correct=correct, nnz_c=int(cp[-1]), engine_steps=int(steps),
-        sim_wall_s=wall, C=C)
+        sim_wall_s=wall, C=C if kept.size == M else None, checked_rows=int(kept.size))
 
 
 def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:

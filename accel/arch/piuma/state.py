@@ -93,8 +93,11 @@ THREAD_FIELDS = (
     ("phase",        I8),  # outer product: last phase the thread saw (resets its distribution)
     ("table_fill",   I8),  # keys inserted in the table (limit: max_load)
     ("spills",       I8),  # partial products spilled to the DRAM overflow list
-    ("acc_count",    I8),  # entries of the functional accumulator / the inner-product row
-    ("unit",         I8),  # the work unit whose table this is (stamps the accumulator)
+    ("acc_count",    I8),  # entries of the inner-product thread's C row so far
+    ("acc_base",     I8),  # functional accumulator list: its place in ``Tables.acc_c/acc_v``,
+    ("acc_cap",      I8),  #   its capacity (0: none yet) ...
+    ("acc_len",      I8),  #   and the (column, value) records appended to it for this row
+    ("unit",         I8),  # the work unit whose table this is
     ("owner",        I8),  # thread whose table the current unit merges into
     ("counted",      I8),  # the unit's open-token decrement has been done
     ("a_value",      F8),  # A[i, k] of the current B row's products
@@ -116,6 +119,7 @@ ROW = np.dtype(list(ROW_FIELDS))
 SHARED_FIELDS = (
     ("next_unit", I8),  # the token counter: next unit handed out by fetch-add
     ("phase",     I8),  # outer product: current phase (0 offsets, 1 multiply, 2 merge)
+    ("acc_top",   I8),  # first free record of the accumulator-list arena (``_acclist``)
 )
 SHARED = np.dtype(list(SHARED_FIELDS))
 
@@ -128,8 +132,11 @@ Operands = namedtuple("Operands", "ap ai ax bp bi bx xp xi xx xpos off")
 """A and B in CSR; X is B^T (inner) or A^T (outer); ``xpos`` maps an A nonzero to its slot
 in X and ``off`` gives each outer-product chunk its place among the partial products."""
 
-Output = namedtuple("Output", "cp ci cx cfill")
-"""C in CSR (``cp`` from the symbolic pass) and the entry count written per row."""
+Output = namedtuple("Output", "cp ci cx cfill keep")
+"""C's row pointers (``cp``, from the symbolic pass: they place each row in the simulated
+DRAM), the entry count written per row, and the rows the host keeps to check against SciPy:
+``keep[row]`` is the row's offset in ``ci``/``cx``, or -1 (a large C is checked on a sample
+of rows, so it is never held whole: memory follows the machine's working set)."""
 
 DramPort = namedtuple("DramPort", "tags used epoch stats")
 """What a load or store touches: per-core cache tags, the DRAM channels' booking ring
@@ -143,10 +150,12 @@ statistics counters (the same array as ``port.stats``)."""
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
 
-Tables = namedtuple("Tables", "keys vals spa stamp slist pool out_c out_v ppc ppv")
-"""Functional state: per-thread hash tables in scratchpad (keys, values), the dense
-accumulator (values, stamps, touched list), the per-core fragment pool, an inner-product
-thread's C row, and the outer product's partial products."""
+Tables = namedtuple("Tables", "keys vals acc_c acc_v pool out_c out_v")
+"""Functional state: per-thread hash tables in scratchpad (keys, values), the arena of the
+row owners' accumulator lists (the (column, value) records of a dense accumulator or of a
+table's DRAM spills, merged at write-back: ``_acclist``), the per-core fragment pool and an
+inner-product thread's C row.  The outer product's partial products are recomputed from A
+and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
 
 
 def new_threads(n: int) -> np.ndarray:
