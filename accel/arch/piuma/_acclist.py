@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._work import stable_argsort
 from accel.arch.piuma.state import Tables
 
 MIN_LIST = 1024          # records a list starts with (a step appends at most step_pps)
@@ -59,18 +60,25 @@ def acc_room(o, need, threads, tab, shared):
             w = threads[u]
             if u == o or w.acc_cap == 0:
                 continue
-            acc_c[top:top + w.acc_len] = tab.acc_c[w.acc_base:w.acc_base + w.acc_len]
-            acc_v[top:top + w.acc_len] = tab.acc_v[w.acc_base:w.acc_base + w.acc_len]
+            _copy(tab, w.acc_base, acc_c, acc_v, top, w.acc_len)
             w.acc_base = top
             top += w.acc_cap
         shared.acc_top = top
     top = shared.acc_top
-    acc_c[top:top + th.acc_len] = tab.acc_c[th.acc_base:th.acc_base + th.acc_len]
-    acc_v[top:top + th.acc_len] = tab.acc_v[th.acc_base:th.acc_base + th.acc_len]
+    _copy(tab, th.acc_base, acc_c, acc_v, top, th.acc_len)
     th.acc_base = top
     th.acc_cap = cap
     shared.acc_top = top + cap
     return Tables(tab.keys, tab.vals, acc_c, acc_v, tab.pool, tab.out_c, tab.out_v)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _copy(tab, src, acc_c, acc_v, dst, n):
+    """n records from ``tab``'s arena at src to (acc_c, acc_v) at dst (a loop: a slice
+    assignment costs Numba ~2 s of compile for its shape checks)."""
+    for x in range(n):
+        acc_c[dst + x] = tab.acc_c[src + x]
+        acc_v[dst + x] = tab.acc_v[src + x]
 
 
 @njit(cache=True)
@@ -87,7 +95,7 @@ def acc_merge(cols, vals):
     """Sum the records per column.  Returns the distinct columns in ascending order, their
     sums (in arrival order), and the columns in the order each was first appended."""
     n = cols.shape[0]
-    order = np.argsort(cols, kind="mergesort")
+    order = stable_argsort(cols)
     m = 0
     for x in range(n):
         if x == 0 or cols[order[x]] != cols[order[x - 1]]:
@@ -105,5 +113,5 @@ def acc_merge(cols, vals):
             m += 1
         else:
             usums[m - 1] += vals[i]
-    touch = ucols[np.argsort(first)]
+    touch = ucols[stable_argsort(first)]
     return ucols, usums, touch

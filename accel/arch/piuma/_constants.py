@@ -7,10 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 # ---- what one memory access moves (bytes), and whether it goes through the core's cache ----
-IDX_B = 4              # one int32 column index (A, B, X, C and partial-product index arrays)
-WORD_B = 8             # one 8-byte word: a value, a row pointer, a chunk offset
-PAIR_B = 16            # two words: a row's pointer pair, a dense-accumulator (stamp, value), a spill record
-CACHED, UNCACHED = True, False   # ``load`` through the per-core cache / straight from DRAM
+# NumPy scalars, not Python ones: Numba types a Python constant argument as a literal and
+# compiles the callee once per distinct value (9 copies of ``load`` did); these type as
+# plain int64 / bool, so ``load``, ``store`` and ``dram`` compile once each.
+IDX_B = np.int64(4)     # one int32 column index (A, B, X, C and partial-product index arrays)
+WORD_B = np.int64(8)    # one 8-byte word: a value, a row pointer, a chunk offset
+PAIR_B = np.int64(16)   # two words: a row's pointer pair, a dense-accumulator (stamp, value), a spill record
+CACHED, UNCACHED = np.bool_(True), np.bool_(False)   # ``load`` through the per-core cache / from DRAM
+READ, WRITE = np.bool_(False), np.bool_(True)        # direction of a ``dram`` transfer
 
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
@@ -22,7 +26,7 @@ S_HIT, S_MISS, S_BANKWAIT, S_ATOMICS, S_TOKENS, S_POOLWAIT, S_CMP, S_BADROW = (
     7, 8, 9, 10, 11, 12, 13, 14)
 S_FLOPS, S_INSERTS, S_ACCB = 15, 16, 17
 N_STATS = 18
-K_NONE, K_PP, K_ACC = 0, 1, 2   # what a DRAM transfer carries: operands/C, partial products, accumulator
+K_NONE, K_PP, K_ACC = np.int64(0), np.int64(1), np.int64(2)   # what a DRAM transfer carries: operands/C, partial products, accumulator
 
 # ---- address regions (bases filled by model._regions) --------------------------------------
 R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8

@@ -38,7 +38,7 @@ from accel.arch.piuma._constants import (
     WORD_B,
 )
 from accel.arch.piuma._memory import load, store
-from accel.arch.piuma._work import next_unit, sort_cost, write_row
+from accel.arch.piuma._work import next_unit, sort_cost, stable_argsort, write_row
 
 
 # =========================================== inner product ==================================
@@ -66,7 +66,7 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
         th.j = 0           # next column
         th.acc_count = 0   # entries of the C row so far
         if j1 == j0:
-            write_row(row, out_c[t, :0], out_v[t, :0], 0, out, st)
+            write_row(row, out_c[t, :0], out_v[t, :0], np.int64(0), out, st)
             return 4, done, STEP_OK
         th.state = NEXT_A
         return 4, done, STEP_OK
@@ -216,7 +216,7 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
             cols[n] = bi[q]
             vals[n] = a * bx[q]
             n += 1
-    order = np.argsort(cols, kind="mergesort")
+    order = stable_argsort(cols)
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * P.compare_cycles
     st[S_CMP] += total
     m = 0

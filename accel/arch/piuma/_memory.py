@@ -12,6 +12,7 @@ from accel.arch.piuma._constants import (
     DRAM_BUCKET,
     K_ACC,
     K_PP,
+    READ,
     S_ACCB,
     S_BANKWAIT,
     S_HIT,
@@ -19,6 +20,7 @@ from accel.arch.piuma._constants import (
     S_PPB,
     S_RB,
     S_WB,
+    WRITE,
 )
 
 
@@ -99,7 +101,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, port))
+            done = max(done, dram(now + r * rtt, a, nb, READ, kind, P, port))
         return done
     tags = port.tags
     st = port.stats
@@ -116,7 +118,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
         else:
             tags[core, s] = ln
             t0 = now + P.cache_latency + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, kind, P, port))
+            done = max(done, dram(t0, ln * line, line, READ, kind, P, port))
             misses += 1
             st[S_MISS] += 1
     return done
@@ -126,7 +128,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
 def store(now, addr, nbytes, kind, P, port):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, kind, P, port)
+        dram(now, addr, nbytes, WRITE, kind, P, port)
 
 
 @njit(cache=True, _nrt=False, inline="always")

@@ -50,7 +50,7 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._memory import load, spad, store
-from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, write_row
+from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
 
@@ -327,7 +327,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
                     vals[x] = vals_t[t, h]
                     keys[t, h] = EMPTY
                     x += 1
-            order = np.argsort(cols)
+            order = stable_argsort(cols)
             cols = cols[order]
             vals = vals[order]
         else:
@@ -335,8 +335,9 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             # (a spilled column never has a slot: the table was full when it came first)
             lc = np.empty(nl + th.table_fill, np.int64)
             lv = np.empty(nl + th.table_fill, np.float64)
-            lc[:nl] = tab.acc_c[b0:b0 + nl]
-            lv[:nl] = tab.acc_v[b0:b0 + nl]
+            for x in range(nl):
+                lc[x] = tab.acc_c[b0 + x]
+                lv[x] = tab.acc_v[b0 + x]
             x = nl
             for h in range(E):
                 if keys[t, h] != EMPTY:

@@ -81,3 +81,48 @@ def write_row(row, cols, vals, n, out, st):
             out.ci[at + x] = cols[x]
             out.cx[at + x] = vals[x]
     out.cfill[row] = n
+
+
+@njit(cache=True)
+def stable_argsort(keys):
+    """Indices that sort ``keys`` ascending, equal keys in their original order (what
+    ``np.argsort(kind="mergesort")`` gives).  One small merge sort for every sort of the
+    engine: NumPy's sorts in Numba are generic and cost ~1.5 s of compile each."""
+    n = keys.shape[0]
+    a = np.arange(n)
+    b = np.empty(n, np.int64)
+    run = 16
+    for s in range(0, n, run):   # insertion-sorted runs
+        for i in range(s + 1, min(s + run, n)):
+            x = a[i]
+            k = keys[x]
+            j = i - 1
+            while j >= s and keys[a[j]] > k:
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+    width = run
+    while width < n:             # merged pairwise, the left run first on ties
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, o = lo, mid, lo
+            while i < mid and j < hi:
+                if keys[a[j]] < keys[a[i]]:
+                    b[o] = a[j]
+                    j += 1
+                else:
+                    b[o] = a[i]
+                    i += 1
+                o += 1
+            while i < mid:
+                b[o] = a[i]
+                i += 1
+                o += 1
+            while j < hi:
+                b[o] = a[j]
+                j += 1
+                o += 1
+        a, b = b, a
+        width *= 2
+    return a
