@@ -26,6 +26,15 @@ from accel.arch.piuma._constants import (
 
 # =========================================== memory system ==================================
 @njit(cache=True, _nrt=False, inline="always")
+def mod(x, m):
+    """x % m for x >= 0: a mask when m is a power of two (the usual bank and channel
+    counts), sparing the integer division on the path every hash probe takes."""
+    if m & (m - 1) == 0:
+        return x & (m - 1)
+    return x % m
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def reserve(used, epoch, r, t, busy, bw):
     """Book ``busy`` cycles of resource r at time t; returns when the booking completes.
 
@@ -70,7 +79,7 @@ def dram(now, addr, nbytes, is_write, kind, P, port):
     w = w0
     while w < w1:  # split at channel-interleave boundaries
         wend = min(w1, (w // inter + 1) * inter)
-        ch = (w // inter) % nch
+        ch = mod(w // inter, nch)
         fin = reserve(port.used, port.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
         done = max(done, fin + P.dram_latency)
         w = wend
@@ -135,7 +144,7 @@ def store(now, addr, nbytes, kind, P, port):
 def spad(core, word, now, occupancy, P, mem):
     """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
     nb = P.spad_banks
-    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + word % nb, now, occupancy,
+    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + mod(word, nb), now, occupancy,
                   BANK_BUCKET)
     mem.stats[S_BANKWAIT] += np.int64(fin - now - occupancy)
     return fin - occupancy + P.spad_latency

@@ -3,7 +3,8 @@
 ``simulate(workload, config, algorithm="smash-v1")`` runs the chosen algorithm on every
 SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The engine
 (``_kernels.py``, its state layouts in ``state.py``) computes C for real; ``Result.correct``
-compares it with SciPy.  ``reference.simulate_reference`` runs the same machine on a
+compares it with SciPy (all of C up to ``FULL_CHECK_ENTRIES``, else sampled rows plus every
+row's entry count, so a graph-scale C is never held).  ``reference.simulate_reference`` runs the same machine on a
 plain-Python engine (small inputs), which tests hold equal to this one cycle for cycle.
 
 Algorithms (all on the same simulated machine, see config.py):
