@@ -28,7 +28,7 @@ S_FLOPS, S_INSERTS, S_ACCB = 15, 16, 17
 N_STATS = 18
 K_NONE, K_PP, K_ACC = np.int64(0), np.int64(1), np.int64(2)   # what a DRAM transfer carries: operands/C, partial products, accumulator
 
-# ---- address regions (bases filled by model._regions) --------------------------------------
+# ---- address regions (bases filled by kernel_inputs.regions) --------------------------------------
 R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8
 R_CI, R_CX, R_PPI, R_PPX, R_OFF, R_ACC, R_SPILL = 9, 10, 11, 12, 13, 14, 15
 N_REGIONS = 16
