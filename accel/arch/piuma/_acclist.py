@@ -46,6 +46,10 @@ def acc_room(o, need, threads, tab, shared):
     th = threads[o]
     if th.acc_cap - th.acc_len >= need:
         return tab
+    if th.acc_len >= MIN_LIST:  # first merge repeated columns: then a list never holds much
+        _compact(th, tab)       # more than twice its row's distinct columns, however it spills
+        if th.acc_cap - th.acc_len >= need and 2 * th.acc_len <= th.acc_cap:
+            return tab
     cap = max(MIN_LIST, 2 * th.acc_cap, th.acc_len + need)
     acc_c, acc_v = tab.acc_c, tab.acc_v
     if shared.acc_top + cap > acc_c.shape[0]:  # compact every live list into a new arena
@@ -91,9 +95,9 @@ def acc_release(t, threads):
 
 
 @njit(cache=True)
-def acc_merge(cols, vals):
-    """Sum the records per column.  Returns the distinct columns in ascending order, their
-    sums (in arrival order), and the columns in the order each was first appended."""
+def _reduce(cols, vals):
+    """The distinct columns in ascending order, their sums (each in arrival order) and the
+    index of each one's first record."""
     n = cols.shape[0]
     order = stable_argsort(cols)
     m = 0
@@ -113,5 +117,26 @@ def acc_merge(cols, vals):
             m += 1
         else:
             usums[m - 1] += vals[i]
-    touch = ucols[stable_argsort(first)]
-    return ucols, usums, touch
+    return ucols, usums, first
+
+
+@njit(cache=True)
+def _compact(th, tab):
+    """Merge the repeated columns of thread record th's list in place, one record per column
+    in first-touch order: later records still add after it (the same sums, bit for bit) and
+    the order of first touches is kept."""
+    b, n = th.acc_base, th.acc_len
+    ucols, usums, first = _reduce(tab.acc_c[b:b + n], tab.acc_v[b:b + n])
+    order = stable_argsort(first)
+    for x in range(order.shape[0]):
+        tab.acc_c[b + x] = ucols[order[x]]
+        tab.acc_v[b + x] = usums[order[x]]
+    th.acc_len = order.shape[0]
+
+
+@njit(cache=True)
+def acc_merge(cols, vals):
+    """Sum the records per column.  Returns the distinct columns in ascending order, their
+    sums (in arrival order), and the columns in the order each was first appended."""
+    ucols, usums, first = _reduce(cols, vals)
+    return ucols, usums, ucols[stable_argsort(first)]

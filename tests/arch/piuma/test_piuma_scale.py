@@ -48,30 +48,51 @@ def _tables():
                   np.zeros(1, np.int64), np.zeros((1, 1), np.int64), e)
 
 
-def test_acc_room_moves_and_compacts_lists_without_losing_records():
+def _dense(seq):
+    """What a dense accumulator makes of the (col, value) sequence: per-column sums in
+    arrival order and the columns in first-touch order."""
+    sums, touch = {}, []
+    for c, v in seq:
+        if c in sums:
+            sums[c] = sums[c] + v
+        else:
+            sums[c] = v
+            touch.append(c)
+    return sums, touch
+
+
+@pytest.mark.parametrize("n_cols", [10**6, 300])   # few repeats (lists move) / many (merged)
+def test_acc_room_keeps_every_lists_sums_and_first_touch_order(n_cols):
     threads = new_threads(6)
     shared = np.zeros((), SHARED)
     tab = _tables()
-    want = {t: [] for t in range(6)}
+    seqs = {t: [] for t in range(6)}
     rng = np.random.default_rng(1)
-    for step in range(300):   # lists grow, move and are released in random order
+    widest = 0
+    for step in range(300):   # lists grow, move, merge and are released in random order
         t = int(rng.integers(0, 6))
         if step % 37 == 36:
             acc_release(t, threads)
-            want[t] = []
+            seqs[t] = []
             continue
         n = int(rng.integers(1, 900))
         tab = acc_room(t, n, threads, tab, shared[()])
         for _ in range(n):
-            c = int(rng.integers(0, 10**6))
-            acc_append(t, c, float(c), tab, threads)
-            want[t].append(c)
-    assert tab.acc_c.size > MIN_ARENA   # it had to grow
+            c, v = int(rng.integers(0, n_cols)), float(rng.uniform(-1, 1))
+            acc_append(t, c, v, tab, threads)
+            seqs[t].append((c, v))
+        widest = max(widest, threads[t]["acc_cap"])
     for t in range(6):
         b, n = threads[t]["acc_base"], threads[t]["acc_len"]
-        assert list(tab.acc_c[b:b + n]) == want[t]
-        assert np.array_equal(tab.acc_v[b:b + n], np.asarray(want[t], float))
         assert n <= threads[t]["acc_cap"]
+        cols, sums, touch = acc_merge(tab.acc_c[b:b + n].copy(), tab.acc_v[b:b + n].copy())
+        want, want_touch = _dense(seqs[t])
+        assert list(cols) == sorted(want) and list(touch) == want_touch
+        assert list(sums) == [want[c] for c in cols]   # bit for bit
+    if n_cols == 10**6:
+        assert tab.acc_c.size > MIN_ARENA   # it had to grow and compact the arena
+    else:
+        assert widest <= 4 * (n_cols + 900)  # merged: bounded by the distinct columns
     # live lists never overlap
     spans = sorted((threads[t]["acc_base"], threads[t]["acc_cap"]) for t in range(6)
                    if threads[t]["acc_cap"])
