@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 
 from accel.arch.piuma.config import PRESETS
@@ -41,7 +42,10 @@ def main(argv: list[str] | None = None) -> dict:
            "nnz": g.nnz, "partial_products": r.partial_products, "cycles": r.cycles,
            "correct": r.correct, "warmup_s": warm, "wall_s": wall, "cpu_s": cpu,
            "pp_per_wall_s": r.partial_products / wall, "pp_per_cpu_s": r.partial_products / cpu,
-           "sim_cycles_per_wall_s": r.cycles / wall, "engine_steps_per_wall_s": r.engine_steps / wall}
+           "sim_cycles_per_wall_s": r.cycles / wall, "engine_steps_per_wall_s": r.engine_steps / wall,
+           "checked_rows": r.checked_rows, "rows": g.shape[0],
+           # peak resident memory of this process so far (KiB on Linux), the graph-scale budget
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if args.reference:
         g6 = rmat(6, 16, seed=0)
         c0 = time.process_time()

@@ -17,6 +17,7 @@ Choices made here (documented, not from a spec):
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,11 +112,46 @@ def uniform_random(n: int, density: float, seed: int = 0) -> Unstructured:
 
 
 MTX_MAX_FILE_BYTES = 4 * 2**30
+MTX_CHUNK_BYTES = 32 * 2**20   # the body is validated in chunks this big (bounded memory)
+# What an entry line may hold (ASCII only: str.isdigit() and float() accept other scripts'
+# digits, and a '%' comment may sit between entries); anything else is refused with its line.
+_MTX_BODY_BAD = re.compile(rb"[^0-9eE+\-. \t\r\n]")
+_MTX_COMMENT = re.compile(rb"^[ \t]*%[^\n]*", re.M)
+_ASCII_INT = re.compile(r"[0-9]+")
 
 
-def _mtx_header(path: Path) -> tuple[str, str, int, int, int]:
-    """(format, field, rows, cols, entries) from the banner and size line, read before
-    scipy allocates anything: a 70-byte header may declare a 10^9 x 10^9 matrix."""
+def _mtx_body_ascii(path: Path, body_start: int) -> None:
+    """Refuse an entry section with anything but ASCII numbers, streaming the file in
+    ``MTX_CHUNK_BYTES`` chunks (chunks split at a line end)."""
+    with path.open("rb") as f:
+        f.seek(body_start)
+        line_no = 0
+        tail = b""
+        while True:
+            chunk = f.read(MTX_CHUNK_BYTES)
+            if not chunk and not tail:
+                return
+            data = tail + chunk
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            data, tail = data[:cut], data[cut:]
+            bad = _MTX_BODY_BAD.search(_MTX_COMMENT.sub(b"", data))
+            if bad is not None:
+                # find the line in the original text (comments removed keep line ends)
+                lines = _MTX_COMMENT.sub(b"", data).split(b"\n")
+                for i, ln in enumerate(lines):
+                    if _MTX_BODY_BAD.search(ln):
+                        shown = ln.decode("latin-1")[:40]
+                        raise WorkloadError(f"{path}: entry line {line_no + i + 1} is not finite "
+                                            f"ASCII numbers: {shown!r}")
+            line_no += data.count(b"\n")
+            if not chunk:
+                return
+
+
+def _mtx_header(path: Path) -> tuple[str, str, int, int, int, int]:
+    """(format, field, rows, cols, entries, byte offset of the entries) from the banner
+    and size line, read before anything is allocated: a 70-byte header may declare a
+    10^9 x 10^9 matrix."""
     with path.open("rb") as f:
         banner = f.readline(1024).decode("latin-1").split()
         if len(banner) != 5 or banner[0].lower() != "%%matrixmarket" or banner[1].lower() != "matrix":
@@ -136,13 +172,14 @@ def _mtx_header(path: Path) -> tuple[str, str, int, int, int]:
                 break
         else:
             raise WorkloadError(f"{path}: too many comment lines before the size line")
+        body_start = f.tell()
     parts = text.split()
     want = 3 if fmt == "coordinate" else 2
-    if len(parts) != want or not all(p.isdigit() for p in parts):
+    if len(parts) != want or not all(_ASCII_INT.fullmatch(p) for p in parts):
         raise WorkloadError(f"{path}: bad Matrix Market size line {text[:60]!r}")
     rows, cols = int(parts[0]), int(parts[1])
     entries = int(parts[2]) if fmt == "coordinate" else rows * cols
-    return fmt, field_, rows, cols, entries
+    return fmt, field_, rows, cols, entries, body_start
 
 
 def read_mtx(path: str | os.PathLike) -> Unstructured:
@@ -155,7 +192,7 @@ def read_mtx(path: str | os.PathLike) -> Unstructured:
     from accel.files import check_input_file
 
     path = check_input_file(path, "Matrix Market file", MTX_MAX_FILE_BYTES, WorkloadError)
-    fmt, field_, rows, cols, entries = _mtx_header(path)
+    fmt, field_, rows, cols, entries, body_start = _mtx_header(path)
     if rows < 1 or cols < 1:
         raise WorkloadError(f"{path}: empty matrix of shape ({rows}, {cols})")
     if rows > 2**31 - 1 or cols > 2**31 - 1:
@@ -165,6 +202,7 @@ def read_mtx(path: str | os.PathLike) -> Unstructured:
     if need > MEMORY_BUDGET:
         raise WorkloadError(f"{path}: a {rows}x{cols} matrix with {entries} entries needs about "
                             f"{need / 2**30:.3g} GiB, more than the {MEMORY_BUDGET / 2**30:g} GiB limit")
+    _mtx_body_ascii(path, body_start)
     try:
         mat = scipy.io.mmread(str(path))
     except (ValueError, OSError, IndexError, TypeError, OverflowError, UnicodeDecodeError) as exc:

@@ -1,20 +1,20 @@
 """Named indices and codes of the PIUMA engine (plain Python: read by the kernels as
-compile-time constants, by model.py to fill the parameter vector and read the statistics)."""
+compile-time constants, by model.py to read the statistics).  The machine's parameters
+are a named record, ``state.PARAMS``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-# ---- parameter vector indices (filled by model._params) -----------------------------------
-P_CORES, P_TPC, P_MTP, P_TPP, P_STP, P_IW, P_QUANTUM = 0, 1, 2, 3, 4, 5, 6
-P_SPAD_BANKS, P_SPAD_LAT, P_ATOMIC, P_RATOMIC = 7, 8, 9, 10
-P_CSETS, P_CLINE, P_CLAT = 11, 12, 13
-P_DLAT, P_DCH, P_DCPW, P_DINTER, P_OUTST = 14, 15, 16, 17, 18
-P_MUL, P_HASHC, P_CMP, P_SCAN = 19, 20, 21, 22
-P_E, P_HFN, P_PROBE, P_MAXLOAD, P_WIN, P_TOK, P_FRAG, P_MAXFRAG = 23, 24, 25, 26, 27, 28, 29, 30
-P_DIST, P_ACC, P_N, P_EMAX, P_POOL, P_PPSTEP, P_COLSTEP = 31, 32, 33, 34, 35, 36, 37
-P_POLL, P_DACC, P_SLOTS, P_SORT = 38, 39, 40, 41
-N_PARAMS = 42
+# ---- what one memory access moves (bytes), and whether it goes through the core's cache ----
+# NumPy scalars, not Python ones: Numba types a Python constant argument as a literal and
+# compiles the callee once per distinct value (9 copies of ``load`` did); these type as
+# plain int64 / bool, so ``load``, ``store`` and ``dram`` compile once each.
+IDX_B = np.int64(4)     # one int32 column index (A, B, X, C and partial-product index arrays)
+WORD_B = np.int64(8)    # one 8-byte word: a value, a row pointer, a chunk offset
+PAIR_B = np.int64(16)   # two words: a row's pointer pair, a dense-accumulator (stamp, value), a spill record
+CACHED, UNCACHED = np.bool_(True), np.bool_(False)   # ``load`` through the per-core cache / from DRAM
+READ, WRITE = np.bool_(False), np.bool_(True)        # direction of a ``dram`` transfer
 
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
@@ -26,9 +26,9 @@ S_HIT, S_MISS, S_BANKWAIT, S_ATOMICS, S_TOKENS, S_POOLWAIT, S_CMP, S_BADROW = (
     7, 8, 9, 10, 11, 12, 13, 14)
 S_FLOPS, S_INSERTS, S_ACCB = 15, 16, 17
 N_STATS = 18
-K_NONE, K_PP, K_ACC = 0, 1, 2   # what a DRAM transfer carries: operands/C, partial products, accumulator
+K_NONE, K_PP, K_ACC = np.int64(0), np.int64(1), np.int64(2)   # what a DRAM transfer carries: operands/C, partial products, accumulator
 
-# ---- address regions (bases filled by model._regions) --------------------------------------
+# ---- address regions (bases filled by kernel_inputs.regions) --------------------------------------
 R_AP, R_AI, R_AX, R_BP, R_BI, R_BX, R_XP, R_XI, R_XX = 0, 1, 2, 3, 4, 5, 6, 7, 8
 R_CI, R_CX, R_PPI, R_PPX, R_OFF, R_ACC, R_SPILL = 9, 10, 11, 12, 13, 14, 15
 N_REGIONS = 16

@@ -7,15 +7,12 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import (
+    CACHED,
+    IDX_B,
     K_NONE,
     K_PP,
     NEXT_A,
-    P_CMP,
-    P_COLSTEP,
-    P_DLAT,
-    P_MUL,
-    P_OUTST,
-    P_TPC,
+    PAIR_B,
     R_AI,
     R_AP,
     R_AX,
@@ -37,16 +34,18 @@ from accel.arch.piuma._constants import (
     STEP_DONE,
     STEP_OK,
     TAKE,
+    UNCACHED,
+    WORD_B,
 )
 from accel.arch.piuma._memory import load, store
-from accel.arch.piuma._work import next_unit, sort_cost, write_row
+from accel.arch.piuma._work import next_unit, sort_cost, stable_argsort, write_row
 
 
 # =========================================== inner product ==================================
 @njit(cache=True)
 def inner_step(t, now, P, threads, ops, out, mem, work, tab):
     """Row i of A (held by the thread) against every column j of B (X = B^T in CSR)."""
-    core = t // np.int64(P[P_TPC])
+    core = t // P.threads_per_core
     ap, ai, ax, xp, xi, xx = ops.ap, ops.ai, ops.ax, ops.xp, ops.xi, ops.xx
     RB = mem.regions
     port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
@@ -60,33 +59,33 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
         if row < 0:
             return 1, rdy, STEP_DONE
         th.row = row
-        t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
+        t1 = load(core, rdy, RB[R_AP] + row * WORD_B, PAIR_B, UNCACHED, K_NONE, P, port)
         j0, j1 = ap[row], ap[row + 1]
-        done = max(load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port),
-                   load(core, t1, RB[R_AX] + j0 * 8, (j1 - j0) * 8, False, K_NONE, P, port))
+        done = max(load(core, t1, RB[R_AI] + j0 * IDX_B, (j1 - j0) * IDX_B, UNCACHED, K_NONE, P, port),
+                   load(core, t1, RB[R_AX] + j0 * WORD_B, (j1 - j0) * WORD_B, UNCACHED, K_NONE, P, port))
         th.j = 0           # next column
         th.acc_count = 0   # entries of the C row so far
         if j1 == j0:
-            write_row(row, out_c[t, :0], out_v[t, :0], 0, out, st)
+            write_row(row, out_c[t, :0], out_v[t, :0], np.int64(0), out, st)
             return 4, done, STEP_OK
         th.state = NEXT_A
         return 4, done, STEP_OK
     # up to ``step_columns`` dot products per engine step, one after the other
     row = th.row
     j0 = th.j
-    j1 = min(N, j0 + np.int64(P[P_COLSTEP]))
+    j1 = min(N, j0 + P.step_columns)
     done = now
     issue = 0
     a0, a1 = ap[row], ap[row + 1]
     cp = out.cp
     for j in range(j0, j1):
-        t1 = load(core, done, RB[R_XP] + j * 8, 16, True, K_NONE, P, port)
+        t1 = load(core, done, RB[R_XP] + j * WORD_B, PAIR_B, CACHED, K_NONE, P, port)
         q0, q1 = xp[j], xp[j + 1]
         issue += 3
         done = t1
         if q1 == q0:
             continue
-        t2 = load(core, t1, RB[R_XI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, port)
+        t2 = load(core, t1, RB[R_XI] + q0 * IDX_B, (q1 - q0) * IDX_B, CACHED, K_NONE, P, port)
         # two-pointer intersection of the sorted index lists, counted step by step
         a, b = a0, q0
         steps = 0
@@ -105,10 +104,10 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
             else:
                 b += 1
         st[S_CMP] += steps
-        issue += steps * np.int64(P[P_CMP]) + hits * np.int64(P[P_MUL])
-        done = t2 + steps * np.int64(P[P_CMP])
+        issue += steps * P.compare_cycles + hits * P.mul_cycles
+        done = t2 + steps * P.compare_cycles
         if hits > 0:
-            done = max(done, load(core, t2, RB[R_XX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P,
+            done = max(done, load(core, t2, RB[R_XX] + q0 * WORD_B, (q1 - q0) * WORD_B, CACHED, K_NONE, P,
                                   port))
             st[S_PP] += hits
             st[S_FLOPS] += 2 * hits
@@ -116,8 +115,8 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
             out_c[t, n] = j
             out_v[t, n] = s
             th.acc_count = n + 1
-            store(done, RB[R_CI] + (cp[row] + n) * 4, 4, K_NONE, P, port)
-            store(done, RB[R_CX] + (cp[row] + n) * 8, 8, K_NONE, P, port)
+            store(done, RB[R_CI] + (cp[row] + n) * IDX_B, IDX_B, K_NONE, P, port)
+            store(done, RB[R_CX] + (cp[row] + n) * WORD_B, WORD_B, K_NONE, P, port)
     th.j = j1
     if j1 == N:
         n = th.acc_count
@@ -131,10 +130,9 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
 def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
     DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
-    core = t // np.int64(P[P_TPC])
-    ap, ai, bp, bi, bx = ops.ap, ops.ai, ops.bp, ops.bi, ops.bx
-    xp, xx, xpos, off = ops.xp, ops.xx, ops.xpos, ops.off
-    ppc, ppv = tab.ppc, tab.ppv
+    core = t // P.threads_per_core
+    ap, ai, ax, bp, bi, bx = ops.ap, ops.ai, ops.ax, ops.bp, ops.bi, ops.bx
+    xp, xpos, off = ops.xp, ops.xpos, ops.off
     RB = mem.regions
     port = mem.port   # read once: where NRT is on, each read of a tuple member costs a refcount pair
     st = mem.stats
@@ -152,52 +150,49 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
         k, rdy = next_unit(t, now, K, P, threads, mem, work)
         if k < 0:
             return 1, rdy, (STEP_DONE if phase == 2 else STEP_BARRIER)
-        t1 = max(load(core, rdy, RB[R_XP] + k * 8, 16, True, K_NONE, P, port),
-                 load(core, rdy, RB[R_BP] + k * 8, 16, True, K_NONE, P, port))
+        t1 = max(load(core, rdy, RB[R_XP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port),
+                 load(core, rdy, RB[R_BP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port))
         p0, p1 = xp[k], xp[k + 1]
         lb = bp[k + 1] - bp[k]
         if phase == 0:  # per nonzero of column k: offset of its chunk (one add, one store)
-            store(t1, RB[R_OFF] + p0 * 8, (p1 - p0) * 8, K_NONE, P, port)
+            store(t1, RB[R_OFF] + p0 * WORD_B, (p1 - p0) * WORD_B, K_NONE, P, port)
             return 4 + 2 * (p1 - p0), t1, STEP_OK
         if p1 == p0 or lb == 0:
             return 4, t1, STEP_OK
         # row k of B is streamed once (uncached), column k of A likewise
-        t2 = max(load(core, t1, RB[R_BI] + bp[k] * 4, lb * 4, False, K_NONE, P, port),
-                 load(core, t1, RB[R_BX] + bp[k] * 8, lb * 8, False, K_NONE, P, port))
+        t2 = max(load(core, t1, RB[R_BI] + bp[k] * IDX_B, lb * IDX_B, UNCACHED, K_NONE, P, port),
+                 load(core, t1, RB[R_BX] + bp[k] * WORD_B, lb * WORD_B, UNCACHED, K_NONE, P, port))
         th.row = k
         th.j = p0
         th.j_end = p1
         th.state = NEXT_A
         return 6, t2, STEP_OK
-    if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM
+    if phase == 1:  # one chunk: A[i,k] * B[k,:] written to the chunk's place in DRAM (timed
+        # here; the host recomputes the products when phase 2 merges the row, not holding them)
         k = th.row
         p = th.j
-        t1 = max(load(core, now, RB[R_XI] + p * 4, 4, False, K_NONE, P, port),
-                 load(core, now, RB[R_XX] + p * 8, 8, False, K_NONE, P, port),
-                 load(core, now, RB[R_OFF] + p * 8, 8, False, K_NONE, P, port))
-        a = xx[p]
+        t1 = max(load(core, now, RB[R_XI] + p * IDX_B, IDX_B, UNCACHED, K_NONE, P, port),
+                 load(core, now, RB[R_XX] + p * WORD_B, WORD_B, UNCACHED, K_NONE, P, port),
+                 load(core, now, RB[R_OFF] + p * WORD_B, WORD_B, UNCACHED, K_NONE, P, port))
         q0, q1 = bp[k], bp[k + 1]
         o = off[p]
-        for q in range(q0, q1):
-            ppc[o + q - q0] = bi[q]
-            ppv[o + q - q0] = a * bx[q]
         lb = q1 - q0
         st[S_PP] += lb
         st[S_FLOPS] += lb
-        done = t1 + lb * np.int64(P[P_MUL])
-        store(done, RB[R_PPI] + o * 4, lb * 4, K_PP, P, port)
-        store(done, RB[R_PPX] + o * 8, lb * 8, K_PP, P, port)
+        done = t1 + lb * P.mul_cycles
+        store(done, RB[R_PPI] + o * IDX_B, lb * IDX_B, K_PP, P, port)
+        store(done, RB[R_PPX] + o * WORD_B, lb * WORD_B, K_PP, P, port)
         th.j = p + 1
         if p + 1 == th.j_end:
             th.state = TAKE
-        return 3 + lb * np.int64(P[P_MUL]) + 2, done, STEP_OK
+        return 3 + lb * P.mul_cycles + 2, done, STEP_OK
     # phase 2: merge row i
     row, rdy = next_unit(t, now, M, P, threads, mem, work)
     if row < 0:
         return 1, rdy, STEP_DONE
-    t1 = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
+    t1 = load(core, rdy, RB[R_AP] + row * WORD_B, PAIR_B, UNCACHED, K_NONE, P, port)
     j0, j1 = ap[row], ap[row + 1]
-    t2 = load(core, t1, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port)
+    t2 = load(core, t1, RB[R_AI] + j0 * IDX_B, (j1 - j0) * IDX_B, UNCACHED, K_NONE, P, port)
     total = 0
     for j in range(j0, j1):
         k = ai[j]
@@ -205,23 +200,24 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     cols = np.empty(total, np.int64)
     vals = np.empty(total, np.float64)
     done = t2
-    outst = np.int64(P[P_OUTST])
+    outst = P.max_outstanding
     n = 0
     for j in range(j0, j1):
         k = ai[j]
         lb = bp[k + 1] - bp[k]
         p = xpos[j]
         o = off[p]
-        t3 = load(core, t2 + ((j - j0) // outst) * P[P_DLAT], RB[R_OFF] + p * 8, 8, False,
+        t3 = load(core, t2 + ((j - j0) // outst) * P.dram_latency, RB[R_OFF] + p * WORD_B, WORD_B, UNCACHED,
                   K_NONE, P, port)
-        done = max(done, load(core, t3, RB[R_PPI] + o * 4, lb * 4, False, K_PP, P, port),
-                   load(core, t3, RB[R_PPX] + o * 8, lb * 8, False, K_PP, P, port))
-        for x in range(lb):
-            cols[n] = ppc[o + x]
-            vals[n] = ppv[o + x]
+        done = max(done, load(core, t3, RB[R_PPI] + o * IDX_B, lb * IDX_B, UNCACHED, K_PP, P, port),
+                   load(core, t3, RB[R_PPX] + o * WORD_B, lb * WORD_B, UNCACHED, K_PP, P, port))
+        a = ax[j]   # = X's value of chunk p: the products phase 1 wrote, recomputed
+        for q in range(bp[k], bp[k + 1]):
+            cols[n] = bi[q]
+            vals[n] = a * bx[q]
             n += 1
-    order = np.argsort(cols, kind="mergesort")
-    issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * np.int64(P[P_CMP])
+    order = stable_argsort(cols)
+    issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * P.compare_cycles
     st[S_CMP] += total
     m = 0
     oc = np.empty(total, np.int64)
@@ -237,6 +233,6 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     st[S_FLOPS] += total - m   # the additions of the merge
     write_row(row, oc, ov, m, out, st)
     done = done + issue
-    store(done, RB[R_CI] + out.cp[row] * 4, m * 4, K_NONE, P, port)
-    store(done, RB[R_CX] + out.cp[row] * 8, m * 8, K_NONE, P, port)
+    store(done, RB[R_CI] + out.cp[row] * IDX_B, m * IDX_B, K_NONE, P, port)
+    store(done, RB[R_CX] + out.cp[row] * WORD_B, m * WORD_B, K_NONE, P, port)
     return issue, done, STEP_OK

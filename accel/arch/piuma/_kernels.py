@@ -37,29 +37,15 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._acclist import acc_room
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ALGO_INNER,
-    ALGO_OUTER,
     ALGO_ROWWISE,
     EMPTY,
     INF,
     N_STATS,
-    P_ACC,
-    P_CORES,
-    P_CSETS,
-    P_DCH,
-    P_IW,
-    P_MTP,
-    P_N,
-    P_POOL,
-    P_QUANTUM,
-    P_RATOMIC,
-    P_SLOTS,
-    P_SPAD_BANKS,
-    P_STP,
-    P_TPC,
-    P_TPP,
+    PRODUCTS,
     RING_BANK,
     RING_DRAM,
     STEP_BARRIER,
@@ -69,22 +55,22 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
 from accel.arch.piuma._rowwise import rowwise_step, writeback_step
-from accel.arch.piuma.state import DramPort, Memory, Output, Ring, Tables
+from accel.arch.piuma.state import DramPort, Memory, Ring, Tables
 
 
 # =========================================== scheduler ======================================
 @njit(cache=True)
-def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
-    """Run every hardware thread (state.THREAD records ``threads``) to completion; returns
-    C, stats and per-thread counters."""
-    cores = np.int64(P[P_CORES])
-    tpc = np.int64(P[P_TPC])
-    mtp = np.int64(P[P_MTP])
-    tpp = np.int64(P[P_TPP])
-    stp = np.int64(P[P_STP])
+def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
+    """Run every hardware thread (state.THREAD records ``threads``) to completion, writing
+    C's kept rows into ``out`` (state.Output); returns stats and per-thread counters.  ``params`` is a 0-d ``state.PARAMS`` record."""
+    P = params[()]
+    cores = P.cores
+    tpc = P.threads_per_core
+    mtp = P.mt_pipelines
+    tpp = P.threads_per_pipeline
+    stp = P.st_pipelines
     T = cores * tpc
     npipe = cores * (mtp + stp)
-    N = np.int64(P[P_N])
     M = ops.ap.shape[0] - 1
     pfirst = np.empty(npipe, np.int64)
     pn = np.empty(npipe, np.int64)
@@ -94,42 +80,39 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
             pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
             pn[p] = tpp if m < mtp else 1
             p += 1
-    nch = np.int64(P[P_DCH])
-    nbk = cores * np.int64(P[P_SPAD_BANKS])
+    nch = P.dram_channels
+    nbk = cores * P.spad_banks
     stats = np.zeros(N_STATS, np.int64)
     mem = Memory(
-        regions, DramPort(np.full((cores, np.int64(P[P_CSETS])), -1, np.int64),
+        regions, DramPort(np.full((cores, P.cache_sets), -1, np.int64),
                           np.zeros((nch, RING_DRAM), np.float64),
                           np.full((nch, RING_DRAM), -1, np.int64), stats),
         Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
         Ring(np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64)),
         stats)
-    nnz_c = cp[M]
-    out = Output(cp, np.zeros(nnz_c, np.int64), np.zeros(nnz_c, np.float64),
-                 np.full(M, -1, np.int64))
+    cp = out.cp
+    widest = 1   # the longest C row: an inner-product thread's row buffer
+    for i in range(M):
+        widest = max(widest, cp[i + 1] - cp[i])
     rowwise = algo == ALGO_ROWWISE
-    acc = np.int64(P[P_ACC])
+    acc = P.accumulator
     # functional state (sized only for the algorithm that needs it)
     ew = emax if (rowwise and acc != ACC_DENSE) else 1
-    sw = N if rowwise else 1
-    tr = T if rowwise else 1
-    iw = N if algo == ALGO_INNER else 1
+    iw = widest if algo == ALGO_INNER else 1
     ti = T if algo == ALGO_INNER else 1
-    npp = pp_total if algo == ALGO_OUTER else 1
     tab = Tables(np.full((T if ew > 1 else 1, ew), EMPTY, np.int32),
                  np.zeros((T if ew > 1 else 1, ew), np.float64),
-                 np.zeros((tr, sw), np.float64), np.zeros((tr, sw), np.int64),
-                 np.zeros((tr, sw), np.int64),
-                 np.full(cores, np.int64(P[P_POOL]), np.int64),  # free fragments per core (v3)
-                 np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64),
-                 np.zeros(npp, np.int64), np.zeros(npp, np.float64))
+                 np.empty(0, np.int64), np.empty(0, np.float64),  # accumulator lists (_acclist)
+                 np.full(cores, P.pool_fragments, np.int64),  # free fragments per core (v3)
+                 np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
     shared = work.shared[()]
 
     ready = np.zeros(T, np.float64)
     debt = np.zeros(T, np.int64)           # issue slots a thread still owes its pipeline
     pend = np.zeros(T, np.float64)         # ... and the ready time / code after them
     pcode = np.zeros(T, np.int64)
-    slot_cap = np.int64(P[P_SLOTS])
+    slot_cap = P.step_slots
+    slot_pps = P.step_pps
     alive = np.ones(T, np.bool_)
     waiting = np.zeros(T, np.bool_)
     busy_work = np.zeros(T, np.int64)
@@ -140,8 +123,8 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
     n_alive = T
     n_wait = 0
     wait_max = 0.0
-    quantum = P[P_QUANTUM]
-    iwidth = np.int64(P[P_IW])
+    quantum = P.sync_quantum
+    iwidth = P.issue_width
     horizon = 0.0
     steps = 0
     while n_alive > 0:
@@ -181,6 +164,9 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
                         issue, rdy, code = writeback_step(chosen, now, P, threads, out, mem, work,
                                                           tab)
                     elif rowwise:
+                        th = threads[chosen]
+                        if th.state == PRODUCTS:  # room for the step's products (_acclist)
+                            tab = acc_room(th.owner, slot_pps, threads, tab, shared)
                         issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, out, mem,
                                                         work, tab)
                     elif algo == ALGO_INNER:
@@ -212,7 +198,7 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
                     n_wait += 1
                     wait_max = max(wait_max, pt[p])
                 if n_wait > 0 and n_wait == n_alive:  # everyone arrived: next phase
-                    rel = wait_max + P[P_RATOMIC]
+                    rel = wait_max + P.remote_atomic_latency
                     for u in range(T):
                         if waiting[u]:
                             waiting[u] = False
@@ -224,4 +210,4 @@ def simulate_kernel(algo, P, ops, cp, regions, emax, pp_total, work, threads):
                     for q in range(npipe):
                         if pt[q] >= INF:
                             pt[q] = rel
-    return out.ci, out.cx, out.cfill, mem.stats, busy_work, finish, busy, steps
+    return mem.stats, busy_work, finish, busy, steps

@@ -12,16 +12,7 @@ from accel.arch.piuma._constants import (
     DRAM_BUCKET,
     K_ACC,
     K_PP,
-    P_CLAT,
-    P_CLINE,
-    P_CSETS,
-    P_DCH,
-    P_DCPW,
-    P_DINTER,
-    P_DLAT,
-    P_OUTST,
-    P_SPAD_BANKS,
-    P_SPAD_LAT,
+    READ,
     S_ACCB,
     S_BANKWAIT,
     S_HIT,
@@ -29,10 +20,20 @@ from accel.arch.piuma._constants import (
     S_PPB,
     S_RB,
     S_WB,
+    WRITE,
 )
 
 
 # =========================================== memory system ==================================
+@njit(cache=True, _nrt=False, inline="always")
+def mod(x, m):
+    """x % m for x >= 0: a mask when m is a power of two (the usual bank and channel
+    counts), sparing the integer division on the path every hash probe takes."""
+    if m & (m - 1) == 0:
+        return x & (m - 1)
+    return x % m
+
+
 @njit(cache=True, _nrt=False, inline="always")
 def reserve(used, epoch, r, t, busy, bw):
     """Book ``busy`` cycles of resource r at time t; returns when the booking completes.
@@ -71,16 +72,16 @@ def dram(now, addr, nbytes, is_write, kind, P, port):
     st = port.stats
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
-    inter = np.int64(P[P_DINTER]) >> 3
-    nch = np.int64(P[P_DCH])
-    cpw = P[P_DCPW]
+    inter = P.dram_interleave_bytes >> 3
+    nch = P.dram_channels
+    cpw = P.dram_cycles_per_word
     done = now
     w = w0
     while w < w1:  # split at channel-interleave boundaries
         wend = min(w1, (w // inter + 1) * inter)
-        ch = (w // inter) % nch
+        ch = mod(w // inter, nch)
         fin = reserve(port.used, port.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
-        done = max(done, fin + P[P_DLAT])
+        done = max(done, fin + P.dram_latency)
         w = wend
     nb = (w1 - w0) * 8
     if is_write:
@@ -99,8 +100,8 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
     """Load [addr, addr+nbytes); cached loads go through the core's direct-mapped cache."""
     if nbytes <= 0:
         return now
-    outst = np.int64(P[P_OUTST])
-    rtt = P[P_DLAT]
+    outst = P.max_outstanding
+    rtt = P.dram_latency
     if not cached:
         words = ((addr + nbytes + 7) >> 3) - (addr >> 3)
         rounds = (words + outst - 1) // outst
@@ -109,13 +110,13 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, False, kind, P, port))
+            done = max(done, dram(now + r * rtt, a, nb, READ, kind, P, port))
         return done
     tags = port.tags
     st = port.stats
-    line = np.int64(P[P_CLINE])
-    sets = np.int64(P[P_CSETS])
-    done = now + P[P_CLAT]
+    line = P.cache_line_bytes
+    sets = P.cache_sets
+    done = now + P.cache_latency
     first = addr // line
     last = (addr + nbytes - 1) // line
     misses = 0
@@ -125,8 +126,8 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
             st[S_HIT] += 1
         else:
             tags[core, s] = ln
-            t0 = now + P[P_CLAT] + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, False, kind, P, port))
+            t0 = now + P.cache_latency + (misses // outst) * rtt
+            done = max(done, dram(t0, ln * line, line, READ, kind, P, port))
             misses += 1
             st[S_MISS] += 1
     return done
@@ -136,14 +137,14 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
 def store(now, addr, nbytes, kind, P, port):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, True, kind, P, port)
+        dram(now, addr, nbytes, WRITE, kind, P, port)
 
 
 @njit(cache=True, _nrt=False, inline="always")
 def spad(core, word, now, occupancy, P, mem):
     """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
-    nb = np.int64(P[P_SPAD_BANKS])
-    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + word % nb, now, occupancy,
+    nb = P.spad_banks
+    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + mod(word, nb), now, occupancy,
                   BANK_BUCKET)
     mem.stats[S_BANKWAIT] += np.int64(fin - now - occupancy)
-    return fin - occupancy + P[P_SPAD_LAT]
+    return fin - occupancy + P.spad_latency

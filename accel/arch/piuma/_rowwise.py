@@ -7,37 +7,20 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ACC_FRAG,
+    CACHED,
     EMPTY,
     FIB,
+    IDX_B,
     K_ACC,
     K_NONE,
     K_PP,
     NEXT_A,
     OPEN_TOKENS_WORD,
-    P_ACC,
-    P_ATOMIC,
-    P_DACC,
-    P_DLAT,
-    P_E,
-    P_EMAX,
-    P_FRAG,
-    P_HASHC,
-    P_HFN,
-    P_MAXFRAG,
-    P_MAXLOAD,
-    P_MUL,
-    P_N,
-    P_OUTST,
-    P_POLL,
-    P_PPSTEP,
-    P_PROBE,
-    P_RATOMIC,
-    P_SCAN,
-    P_SORT,
-    P_TPC,
+    PAIR_B,
     POOL_WORD,
     PRODUCTS,
     R_ACC,
@@ -62,15 +45,18 @@ from accel.arch.piuma._constants import (
     STEP_DONE,
     STEP_OK,
     TAKE,
+    UNCACHED,
+    WORD_B,
     WRITEBACK,
 )
 from accel.arch.piuma._memory import load, spad, store
-from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, write_row
+from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
+from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
 
 @njit(cache=True, _nrt=False, inline="always")
 def hash_slot(col, bits, P):
-    if np.int64(P[P_HFN]) == 0:  # fibonacci (multiplicative) hashing
+    if P.hash_function == HASH_FIBONACCI:  # fibonacci (multiplicative) hashing
         h = (np.uint64(col) * FIB) >> np.uint64(64 - bits)
         return np.int64(h)
     return col & ((np.int64(1) << bits) - 1)
@@ -91,7 +77,7 @@ def hash_slot(col, bits, P):
 @njit(cache=True, _nrt=False, inline="always")
 def _to_owner(core, owner_core, P):
     """Extra latency of an access to the owner's scratchpad: a mesh round trip if remote."""
-    return P[P_RATOMIC] if owner_core != core else 0.0
+    return P.remote_atomic_latency if owner_core != core else 0.0
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -99,8 +85,8 @@ def _context(t, P, threads, mem):
     """What every row-wise step reads first: threads per core, thread t's core, the
     accumulator kind, the region bases, the DRAM port (read once: where NRT is on, each
     read of a tuple member costs a refcount pair), the statistics and thread t's record."""
-    tpc = np.int64(P[P_TPC])
-    return tpc, t // tpc, np.int64(P[P_ACC]), mem.regions, mem.port, mem.stats, threads[t]
+    tpc = P.threads_per_core
+    return tpc, t // tpc, P.accumulator, mem.regions, mem.port, mem.stats, threads[t]
 
 
 @njit(cache=True, _nrt=False)
@@ -118,7 +104,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         th.row = row
         th.j = work.u_j0[u]
         th.j_end = work.u_j1[u]
-        done = load(core, rdy, RB[R_AP] + row * 8, 16, False, K_NONE, P, port)
+        done = load(core, rdy, RB[R_AP] + row * WORD_B, PAIR_B, UNCACHED, K_NONE, P, port)
         if rw.owner >= 0:  # a helper: the owner's table already exists
             th.owner = rw.owner
             th.state = NEXT_A
@@ -128,7 +114,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         th.unit = u
         th.table_fill = 0
         th.spills = 0
-        th.table_slots = np.int64(P[P_E])  # v3 replaces this with its fragment table in SIZE
+        th.table_slots = P.hash_table_entries  # v3 replaces this with its fragment table in SIZE
         if acc == ACC_FRAG:
             th.state = SIZE
         else:
@@ -140,20 +126,20 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         ap, ai, bp = ops.ap, ops.ai, ops.bp
         row = th.row
         j0, j1 = ap[row], ap[row + 1]   # the whole row, also the tokens of its helpers
-        t1 = load(core, now, RB[R_AI] + j0 * 4, (j1 - j0) * 4, False, K_NONE, P, port)
+        t1 = load(core, now, RB[R_AI] + j0 * IDX_B, (j1 - j0) * IDX_B, UNCACHED, K_NONE, P, port)
         done = t1
         ub = 0
-        outst = np.int64(P[P_OUTST])
+        outst = P.max_outstanding
         for j in range(j0, j1):
             k = ai[j]
             ub += bp[k + 1] - bp[k]
-            t0 = t1 + ((j - j0) // outst) * P[P_DLAT]
-            done = max(done, load(core, t0, RB[R_BP] + k * 8, 16, True, K_NONE, P, port))
-        ub = min(ub, np.int64(P[P_N]))
-        frag = np.int64(P[P_FRAG])
-        need = (ub + np.int64(frag * P[P_MAXLOAD]) - 1) // max(1, np.int64(frag * P[P_MAXLOAD]))
+            t0 = t1 + ((j - j0) // outst) * P.dram_latency
+            done = max(done, load(core, t0, RB[R_BP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port))
+        ub = min(ub, P.n_cols)
+        frag = P.fragment_entries
+        need = (ub + np.int64(frag * P.max_load) - 1) // max(1, np.int64(frag * P.max_load))
         nf = 1
-        while nf < need and nf < np.int64(P[P_MAXFRAG]):
+        while nf < need and nf < P.max_fragments:
             nf *= 2
         pool = tab.pool
         while nf > pool[core] and nf > 1:
@@ -161,10 +147,10 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         issue = 2 * (j1 - j0) + 4
         if pool[core] < nf:  # pool empty: retry after a DRAM round trip
             st[S_POOLWAIT] += 1
-            return issue, done + P[P_DLAT], STEP_OK
+            return issue, done + P.dram_latency, STEP_OK
         pool[core] -= nf
         st[S_ATOMICS] += 1
-        done = max(done, spad(core, POOL_WORD, done, P[P_ATOMIC], P, mem))
+        done = max(done, spad(core, POOL_WORD, done, P.atomic_cycles, P, mem))
         th.table_slots = nf * frag
         th.fragments = nf
         rw = work.rows[row]
@@ -178,14 +164,14 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
             th.state = WRITEBACK
             return 1, now, STEP_OK
         k = ops.ai[j]
-        t1 = max(load(core, now, RB[R_AI] + j * 4, 4, False, K_NONE, P, port),
-                 load(core, now, RB[R_AX] + j * 8, 8, False, K_NONE, P, port))
-        t2 = load(core, t1, RB[R_BP] + k * 8, 16, True, K_NONE, P, port)
+        t1 = max(load(core, now, RB[R_AI] + j * IDX_B, IDX_B, UNCACHED, K_NONE, P, port),
+                 load(core, now, RB[R_AX] + j * WORD_B, WORD_B, UNCACHED, K_NONE, P, port))
+        t2 = load(core, t1, RB[R_BP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port)
         q0, q1 = ops.bp[k], ops.bp[k + 1]
         t3 = t2
         if q1 > q0:
-            t3 = max(load(core, t2, RB[R_BI] + q0 * 4, (q1 - q0) * 4, True, K_NONE, P, port),
-                     load(core, t2, RB[R_BX] + q0 * 8, (q1 - q0) * 8, True, K_NONE, P, port))
+            t3 = max(load(core, t2, RB[R_BI] + q0 * IDX_B, (q1 - q0) * IDX_B, CACHED, K_NONE, P, port),
+                     load(core, t2, RB[R_BX] + q0 * WORD_B, (q1 - q0) * WORD_B, CACHED, K_NONE, P, port))
             th.state = PRODUCTS
         th.q = q0
         th.q_end = q1
@@ -201,27 +187,27 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
         o = th.owner       # whose table: this thread's, or the row owner's
         own = threads[o]
         if rw.ready == 0:  # the owner is still sizing its table (v3): spin
-            return 1, now + P[P_RATOMIC], STEP_OK
+            return 1, now + P.remote_atomic_latency, STEP_OK
         ocore = o // tpc
         far = _to_owner(core, ocore, P)
-        N = np.int64(P[P_N])
+        N = P.n_cols
         bi, bx = ops.bi, ops.bx
         q0 = th.q
-        q1 = min(th.q_end, q0 + np.int64(P[P_PPSTEP]))
+        q1 = min(th.q_end, q0 + P.step_pps)
         a = th.a_value
-        mulc = np.int64(P[P_MUL])
-        hashc = np.int64(P[P_HASHC])
+        mulc = P.mul_cycles
+        hashc = P.hash_cycles
         tdone = max(now, rw.t_ready) if o != t else now
         issue = 0
         if acc == ACC_DENSE:
-            cached = P[P_DACC] > 0
+            cached = P.dense_acc_cached > 0
             for q in range(q0, q1):
                 col = np.int64(bi[q])
                 # read-modify-write of the owner's dense accumulator (stamp + value) in DRAM
-                a_addr = RB[R_ACC] + (o * N + col) * 16
-                t1 = load(core, tdone + mulc, a_addr, 16, cached, K_ACC, P, port)
-                store(t1, a_addr, 16, K_ACC, P, port)
-                _spa_add(o, own.unit, col, a * bx[q], tab, threads)
+                a_addr = RB[R_ACC] + (o * N + col) * PAIR_B
+                t1 = load(core, tdone + mulc, a_addr, PAIR_B, cached, K_ACC, P, port)
+                store(t1, a_addr, PAIR_B, K_ACC, P, port)
+                acc_append(o, col, a * bx[q], tab, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
@@ -229,10 +215,10 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
             E = own.table_slots
             bits = ilog2ceil(E)
             mask = E - 1
-            base = (o % tpc) * np.int64(P[P_EMAX])
-            cap = np.int64(E * P[P_MAXLOAD])
-            quad = np.int64(P[P_PROBE]) == 1
-            atomic = P[P_ATOMIC]
+            base = (o % tpc) * P.table_slots_max
+            cap = np.int64(E * P.max_load)
+            quad = P.collision_policy == PROBE_QUADRATIC
+            atomic = P.atomic_cycles
             for q in range(q0, q1):
                 col = np.int64(bi[q])
                 v = a * bx[q]
@@ -268,9 +254,9 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 issue += mulc + hashc + probes
                 if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
                     st[S_SPILL] += 1
-                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * 16, 16, K_PP, P, port)
+                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * PAIR_B, PAIR_B, K_PP, P, port)
                     own.spills += 1
-                    _spa_add(o, own.unit, col, v, tab, threads)
+                    acc_append(o, col, v, tab, threads)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -299,7 +285,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             rw.open -= 1
             st[S_ATOMICS] += 1
             ocore = o // tpc
-            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P[P_ATOMIC], P, mem)
+            fin = (spad(ocore, OPEN_TOKENS_WORD, now, P.atomic_cycles, P, mem)
                    + _to_owner(core, ocore, P))
             rw.t_last = max(rw.t_last, fin)
             if o != t:  # a helper is free again
@@ -308,29 +294,29 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
                 return 3, fin, STEP_OK
             now = fin
         if rw.open > 0:  # the owner spins on the counter in its own scratchpad
-            return 1, now + P[P_POLL], STEP_OK
+            return 1, now + P.poll_cycles, STEP_OK
         th.counted = 0
         now = max(now, rw.t_last)
-    N = np.int64(P[P_N])
-    keys, vals_t, slist, spa = tab.keys, tab.vals, tab.slist, tab.spa
+    N = P.n_cols
+    keys, vals_t = tab.keys, tab.vals
+    b0, nl = th.acc_base, th.acc_len   # the row's accumulator list (_acclist)
     issue = 2
     done = now
-    gathered = False
     if acc == ACC_DENSE:
-        n = th.acc_count
-        issue += n + (sort_cost(n, P, st) if P[P_SORT] > 0 else 0)
-        cached = P[P_DACC] > 0
+        cols, vals, touch = acc_merge(tab.acc_c[b0:b0 + nl], tab.acc_v[b0:b0 + nl])
+        n = cols.shape[0]
+        issue += n + (sort_cost(n, P, st) if P.sorted_output > 0 else 0)
+        cached = P.dense_acc_cached > 0
         for x in range(n):  # reads of the touched accumulator entries
-            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + slist[t, x]) * 16 + 8, 8,
+            done = max(done, load(core, now + x, RB[R_ACC] + (t * N + touch[x]) * PAIR_B + WORD_B, WORD_B,
                                   cached, K_ACC, P, port))
     else:
         E = th.table_slots
-        issue += E // np.int64(P[P_SCAN])
+        issue += E // P.scan_slots_per_cycle
         ns = th.spills
         if ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
-            # slots are the row (host shortcut past the N-wide functional accumulator)
-            gathered = True
+            # slots are the row
             n = th.table_fill
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
@@ -341,51 +327,40 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
                     vals[x] = vals_t[t, h]
                     keys[t, h] = EMPTY
                     x += 1
-            order = np.argsort(cols)
+            order = stable_argsort(cols)
             cols = cols[order]
             vals = vals[order]
         else:
-            # scan every slot, move live entries into the spilled/accumulated set, clear it
+            # scan every slot, add the live entries to the spilled records and clear them
+            # (a spilled column never has a slot: the table was full when it came first)
+            lc = np.empty(nl + th.table_fill, np.int64)
+            lv = np.empty(nl + th.table_fill, np.float64)
+            for x in range(nl):
+                lc[x] = tab.acc_c[b0 + x]
+                lv[x] = tab.acc_v[b0 + x]
+            x = nl
             for h in range(E):
                 if keys[t, h] != EMPTY:
-                    _spa_add(t, th.unit, np.int64(keys[t, h]), vals_t[t, h], tab, threads)
+                    lc[x] = keys[t, h]
+                    lv[x] = vals_t[t, h]
                     keys[t, h] = EMPTY
+                    x += 1
+            cols, vals, _ = acc_merge(lc[:x], lv[:x])
+            n = cols.shape[0]
         if ns > 0:  # read the spilled partial products back and merge them
-            done = load(core, now, RB[R_SPILL] + t * N * 16, min(ns, N) * 16, False, K_PP, P,
+            done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP, P,
                         port)
             issue += ns + sort_cost(ns, P, st)
-        if not gathered:
-            n = th.acc_count
-        if P[P_SORT] > 0:   # column order within a C row, if the output must be sorted
+        if P.sorted_output > 0:   # column order within a C row, if the output must be sorted
             issue += sort_cost(n, P, st)
         if acc == ACC_FRAG:
             tab.pool[core] += th.fragments
             st[S_ATOMICS] += 1
-            done = max(done, spad(core, POOL_WORD, now, P[P_ATOMIC], P, mem))
-    if not gathered:
-        n = th.acc_count
-        cols = np.sort(slist[t, :n])
-        vals = np.empty(n, np.float64)
-        for x in range(n):
-            vals[x] = spa[t, cols[x]]
-    th.acc_count = 0
+            done = max(done, spad(core, POOL_WORD, now, P.atomic_cycles, P, mem))
+    acc_release(t, threads)
     cp = out.cp
     write_row(row, cols, vals, n, out, st)
-    store(done, RB[R_CI] + cp[row] * 4, n * 4, K_NONE, P, port)
-    store(done, RB[R_CX] + cp[row] * 8, n * 8, K_NONE, P, port)
+    store(done, RB[R_CI] + cp[row] * IDX_B, n * IDX_B, K_NONE, P, port)
+    store(done, RB[R_CX] + cp[row] * WORD_B, n * WORD_B, K_NONE, P, port)
     th.state = TAKE
     return issue + 2, done, STEP_OK
-
-
-@njit(cache=True, _nrt=False, inline="always")
-def _spa_add(t, unit, col, v, tab, threads):
-    """Functional accumulator (values of the dense accumulator / DRAM overflow list),
-    stamped with the work unit so nothing needs clearing between units."""
-    if tab.stamp[t, col] != unit + 1:
-        tab.stamp[t, col] = unit + 1
-        tab.spa[t, col] = v
-        th = threads[t]
-        tab.slist[t, th.acc_count] = col
-        th.acc_count += 1
-    else:
-        tab.spa[t, col] += v

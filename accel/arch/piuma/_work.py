@@ -9,12 +9,6 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 from accel.arch.piuma._constants import (
     BANK_BUCKET,
     DIST_STATIC,
-    P_ATOMIC,
-    P_CMP,
-    P_DIST,
-    P_RATOMIC,
-    P_TOK,
-    P_WIN,
     S_BADROW,
     S_CMP,
     S_TOKENS,
@@ -35,25 +29,25 @@ def next_unit(t, now, n_units, P, threads, mem, work):
         u = th.unit_next
         th.unit_next += 1
         return u, now
-    if np.int64(P[P_DIST]) == DIST_STATIC:
+    if P.distribution == DIST_STATIC:
         w = th.window
-        start = w * np.int64(P[P_WIN])
+        start = w * P.window_rows
         if start >= n_units:
             return -1, now
         th.window = w + threads.shape[0]
         th.unit_next = start + 1
-        th.unit_end = min(start + np.int64(P[P_WIN]), n_units)
+        th.unit_end = min(start + P.window_rows, n_units)
         return start, now
-    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P[P_ATOMIC], BANK_BUCKET)
-    ready = fin - P[P_ATOMIC] + P[P_RATOMIC]
+    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P.atomic_cycles, BANK_BUCKET)
+    ready = fin - P.atomic_cycles + P.remote_atomic_latency
     mem.stats[S_TOKENS] += 1
     shared = work.shared[()]
     start = shared.next_unit
     if start >= n_units:
         return -1, ready
-    shared.next_unit = start + np.int64(P[P_TOK])
+    shared.next_unit = start + P.token_rows
     th.unit_next = start + 1
-    th.unit_end = min(start + np.int64(P[P_TOK]), n_units)
+    th.unit_end = min(start + P.token_rows, n_units)
     return start, ready
 
 
@@ -70,18 +64,65 @@ def sort_cost(n, P, st):
     """Issue slots of a comparison sort of n entries (n ceil(log2 n) compare steps)."""
     c = n * ilog2ceil(n) if n > 1 else 0
     st[S_CMP] += c
-    return c * np.int64(P[P_CMP])
+    return c * P.compare_cycles
 
 
 @njit(cache=True)
 def write_row(row, cols, vals, n, out, st):
-    """Store the finished row into C; a count that disagrees with the symbolic pass is flagged."""
+    """Store the finished row into C if the host keeps it (``Output.keep``); a count that
+    disagrees with the symbolic pass is flagged whether kept or not."""
     cp = out.cp
     cap = cp[row + 1] - cp[row]
     if n != cap:
         st[S_BADROW] += 1
-    m = min(n, cap)
-    for x in range(m):
-        out.ci[cp[row] + x] = cols[x]
-        out.cx[cp[row] + x] = vals[x]
+    at = out.keep[row]
+    if at >= 0:
+        for x in range(min(n, cap)):
+            out.ci[at + x] = cols[x]
+            out.cx[at + x] = vals[x]
     out.cfill[row] = n
+
+
+@njit(cache=True)
+def stable_argsort(keys):
+    """Indices that sort ``keys`` ascending, equal keys in their original order (what
+    ``np.argsort(kind="mergesort")`` gives).  One small merge sort for every sort of the
+    engine: NumPy's sorts in Numba are generic and cost ~1.5 s of compile each."""
+    n = keys.shape[0]
+    a = np.arange(n)
+    b = np.empty(n, np.int64)
+    run = 16
+    for s in range(0, n, run):   # insertion-sorted runs
+        for i in range(s + 1, min(s + run, n)):
+            x = a[i]
+            k = keys[x]
+            j = i - 1
+            while j >= s and keys[a[j]] > k:
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+    width = run
+    while width < n:             # merged pairwise, the left run first on ties
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, o = lo, mid, lo
+            while i < mid and j < hi:
+                if keys[a[j]] < keys[a[i]]:
+                    b[o] = a[j]
+                    j += 1
+                else:
+                    b[o] = a[i]
+                    i += 1
+                o += 1
+            while i < mid:
+                b[o] = a[i]
+                i += 1
+                o += 1
+            while j < hi:
+                b[o] = a[j]
+                j += 1
+                o += 1
+        a, b = b, a
+        width *= 2
+    return a

@@ -3,7 +3,8 @@
 ``simulate(workload, config, algorithm="smash-v1")`` runs the chosen algorithm on every
 SpGEMM op of the workload (normally one, C = A.B) and returns a ``Result``.  The engine
 (``_kernels.py``, its state layouts in ``state.py``) computes C for real; ``Result.correct``
-compares it with SciPy.  ``reference.simulate_reference`` runs the same machine on a
+compares it with SciPy (all of C up to ``FULL_CHECK_ENTRIES``, else sampled rows plus every
+row's entry count, so a graph-scale C is never held).  ``reference.simulate_reference`` runs the same machine on a
 plain-Python engine (small inputs), which tests hold equal to this one cycle for cycle.
 
 Algorithms (all on the same simulated machine, see config.py):
@@ -41,8 +42,17 @@ import scipy.sparse as sp
 
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._kernels import simulate_kernel
+from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
-from accel.arch.piuma.state import SHARED, Operands, Work, new_rows, new_threads
+from accel.arch.piuma.kernel_inputs import params_record, regions, work_units
+from accel.arch.piuma.state import (
+    SHARED,
+    Operands,
+    Output,
+    Work,
+    new_rows,
+    new_threads,
+)
 from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
@@ -61,6 +71,13 @@ ALGORITHMS: dict[str, tuple[int, int, int]] = {
     "gustavson-dense": (K.ALGO_ROWWISE, K.DIST_TOKEN, K.ACC_DENSE),
 }
 SMASH = ("smash-v1", "smash-v2", "smash-v3")
+# Checking C against SciPy: a C with up to FULL_CHECK_ENTRIES entries is held whole (with
+# SciPy's own product, ~0.4 GB at the limit); a larger one is checked on sampled rows (the
+# heaviest, where hashing and spills are hardest, and random ones) and every row's entry
+# count against the symbolic pass, so memory does not grow with C.
+FULL_CHECK_ENTRIES = 1 << 24
+SAMPLE_HEAVY, SAMPLE_RANDOM = 32, 224
+SAMPLE_ENTRIES = 1 << 22
 VALUE_RTOL = 1e-9   # hashing changes the summation order; values agree to rounding
 
 
@@ -96,78 +113,22 @@ def _spgemm_ops(workload: Workload) -> list[SpGemm]:
     return ops
 
 
-def _symbolic(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
-    """indptr of C's structure (simulator bookkeeping to size the output, not timed)."""
-    pattern = (abs(a).astype(bool).astype(np.int64) @ abs(b).astype(bool).astype(np.int64))
-    pattern = sp.csr_matrix(pattern)
-    return pattern.indptr.astype(np.int64)
-
-
-def _params(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int) -> np.ndarray:
-    P = np.zeros(K.N_PARAMS, np.float64)
-    P[K.P_CORES], P[K.P_TPC] = cfg.cores, cfg.threads_per_core
-    P[K.P_MTP], P[K.P_TPP], P[K.P_STP] = cfg.mt_pipelines, cfg.threads_per_pipeline, cfg.st_pipelines
-    P[K.P_IW], P[K.P_QUANTUM] = cfg.issue_width, cfg.sync_quantum
-    P[K.P_SPAD_BANKS], P[K.P_SPAD_LAT] = cfg.spad_banks, cfg.spad_latency
-    P[K.P_ATOMIC], P[K.P_RATOMIC] = cfg.atomic_cycles, cfg.remote_atomic_latency
-    P[K.P_CSETS] = cfg.cache_bytes // cfg.cache_line_bytes
-    P[K.P_CLINE], P[K.P_CLAT] = cfg.cache_line_bytes, cfg.cache_latency
-    P[K.P_DLAT], P[K.P_DCH] = cfg.dram_latency, cfg.dram_channels
-    P[K.P_DCPW] = 1.0 / cfg.dram_words_per_cycle
-    P[K.P_DINTER], P[K.P_OUTST] = cfg.dram_interleave_bytes, cfg.max_outstanding
-    P[K.P_MUL], P[K.P_HASHC], P[K.P_CMP] = cfg.mul_cycles, cfg.hash_cycles, cfg.compare_cycles
-    P[K.P_SCAN] = cfg.scan_slots_per_cycle
-    P[K.P_E] = cfg.hash_table_entries
-    P[K.P_HFN] = 0 if cfg.hash_function == "fibonacci" else 1
-    P[K.P_PROBE] = 0 if cfg.collision_policy == "linear" else 1
-    P[K.P_MAXLOAD], P[K.P_WIN], P[K.P_TOK] = cfg.max_load, cfg.window_rows, cfg.token_rows
-    P[K.P_FRAG], P[K.P_MAXFRAG] = cfg.fragment_entries, cfg.max_fragments
-    P[K.P_DIST], P[K.P_ACC] = algo[1], algo[2]
-    P[K.P_N], P[K.P_EMAX], P[K.P_POOL] = n_cols, emax, cfg.pool_fragments
-    P[K.P_PPSTEP], P[K.P_COLSTEP] = cfg.step_pps, cfg.step_columns
-    P[K.P_POLL], P[K.P_DACC] = cfg.poll_cycles, float(cfg.dense_acc_cached)
-    P[K.P_SLOTS], P[K.P_SORT] = cfg.step_slots, float(cfg.sorted_output)
-    return P
-
-
-def _work_units(ap, ai, blen, token_pps):
-    """Row-wise work units: one per row, or (token distribution, ``token_pps`` > 0) a row
-    with more partial products cut into tokens of consecutive A nonzeros holding about
-    ``token_pps`` products each.  Returns the unit arrays and the per-row state
-    (``state.ROW``: open tokens, owner thread = -1, tokens, table not ready).  The cut points
-    come from the B row lengths, which the distributor knows from B's row pointers."""
-    M = ap.size - 1
-    pp_of = blen[ai] if ai.size else np.zeros(0, np.int64)
-    rows, j0s, j1s = [], [], []
-    units = np.ones(M, np.int64)
-    for i in range(M):
-        a, b = int(ap[i]), int(ap[i + 1])
-        row_pp = int(pp_of[a:b].sum())
-        if token_pps <= 0 or row_pp <= token_pps:
-            rows.append(i)
-            j0s.append(a)
-            j1s.append(b)
-            continue
-        cum = np.cumsum(pp_of[a:b])
-        cuts = np.searchsorted(cum, np.arange(token_pps, row_pp, token_pps), side="left") + 1
-        edges = np.unique(np.concatenate(([0], np.minimum(cuts, b - a), [b - a])))
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-            rows.append(i)
-            j0s.append(a + int(lo))
-            j1s.append(a + int(hi))
-        units[i] = len(edges) - 1
-    return (np.asarray(rows, np.int64), np.asarray(j0s, np.int64), np.asarray(j1s, np.int64),
-            new_rows(units))
-
-
-def _regions(sizes: list[int]) -> np.ndarray:
-    """Disjoint, 4 KB-aligned byte address ranges for the arrays the machine touches."""
-    rb = np.zeros(K.N_REGIONS, np.int64)
-    base = 1 << 20
-    for r, nbytes in enumerate(sizes):
-        rb[r] = base
-        base += (int(nbytes) + 4095) // 4096 * 4096 + 4096
-    return rb
+def _kept_rows(cp: np.ndarray, row_pp: np.ndarray) -> np.ndarray:
+    """Rows of C the host keeps to check against SciPy: all of them while C has at most
+    ``FULL_CHECK_ENTRIES`` entries, else the ``SAMPLE_HEAVY`` rows with the most products
+    and ``SAMPLE_RANDOM`` others drawn at random (seed 0), within ``SAMPLE_ENTRIES``."""
+    M = cp.size - 1
+    if cp[-1] <= FULL_CHECK_ENTRIES:
+        return np.arange(M, dtype=np.int64)
+    nnz = np.diff(cp)
+    heavy = np.argsort(row_pp, kind="stable")[::-1][:SAMPLE_HEAVY]
+    others = np.random.default_rng(0).choice(M, size=min(M, SAMPLE_RANDOM), replace=False)
+    picked, total = [], 0
+    for r in np.concatenate((heavy, others)):
+        if nnz[r] and total + nnz[r] <= SAMPLE_ENTRIES and r not in picked:
+            picked.append(int(r))
+            total += int(nnz[r])
+    return np.asarray(sorted(picked), np.int64)
 
 
 @dataclass
@@ -198,7 +159,8 @@ class Result:
     nnz_c: int = 0
     engine_steps: int = 0
     sim_wall_s: float = 0.0
-    C: sp.csr_matrix | None = field(default=None, repr=False)
+    C: sp.csr_matrix | None = field(default=None, repr=False)   # None: C checked on sampled rows
+    checked_rows: int = 0            # rows of C compared with SciPy (all of them up to FULL_CHECK_ENTRIES)
     speedup_vs: dict = field(default_factory=dict)
 
     # units of metrics() (accel.arch.registry.MachineResult)
@@ -255,7 +217,8 @@ class Result:
              "model_version": MODEL_VERSION, "nnz_c": self.nnz_c, **self.metrics(),
              "cycles": int(self.cycles), "correct": bool(self.correct),
              "tokens": int(self.tokens), "engine_steps": int(self.engine_steps),
-             "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses)}
+             "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses),
+             "checked_rows": int(self.checked_rows)}
         if self.speedup_vs:
             d["speedup_vs"] = self.speedup_vs
         return d
@@ -290,9 +253,9 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     M, N = A.shape[0], B.shape[1]
     ap, ai, ax = A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data
     bp, bi, bx = B.indptr.astype(np.int64), B.indices.astype(np.int64), B.data
-    cp = _symbolic(A, B)
+    cp, row_pp = row_counts(ap, ai, bp, bi, N)
     blen = np.diff(bp)
-    pp_total = int(blen[ai].sum()) if ai.size else 0
+    pp_total = int(row_pp.sum())
     empty_i = np.zeros(1, np.int64)
     xp, xi, xx, xpos, off = empty_i, empty_i, np.zeros(1), empty_i, empty_i
     if code[0] == K.ALGO_INNER:
@@ -313,25 +276,33 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     else:
         emax = config.hash_table_entries
     # inner/outer hand out rows / columns themselves; only row-wise engines use units
-    u_row, u_j0, u_j1, rows = _work_units(ap, ai, blen, config.token_pps
+    u_row, u_j0, u_j1, rows = work_units(ap, ai, blen, row_pp, config.token_pps
                                           if code[1] == K.DIST_TOKEN else 0) \
         if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, new_rows(empty_i))
-    P = _params(config, code, N, emax)
+    P = params_record(config, code, N, emax)
     T = config.threads
-    RB = _regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
+    RB = regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
                    pp_total * 4, pp_total * 8, max(1, ai.size) * 8,
                    T * N * 16,
                    T * N * ENTRY_BYTES])
     ops = Operands(ap, ai, ax, bp, bi, bx, xp, xi, xx, xpos, off)
-    work_units = Work(u_row, u_j0, u_j1, rows, np.zeros((), SHARED))
-    ci, cx, cfill, st, work, finish, busy, steps = simulate_kernel(
-        code[0], P, ops, cp, RB, emax, pp_total, work_units, new_threads(T))
+    work_state = Work(u_row, u_j0, u_j1, rows, np.zeros((), SHARED))
+    kept = _kept_rows(cp, row_pp)
+    keep = np.full(M, -1, np.int64)
+    kept_nnz = np.diff(cp)[kept]
+    keep[kept] = np.cumsum(kept_nnz) - kept_nnz
+    n_kept = int(kept_nnz.sum())
+    out = Output(cp, np.zeros(n_kept, np.int64), np.zeros(n_kept, np.float64),
+                 np.full(M, -1, np.int64), keep)
+    st, work, finish, busy, steps = simulate_kernel(
+        code[0], P, ops, out, RB, emax, work_state, new_threads(T))
     cycles = int(np.ceil(finish.max())) if finish.size else 0
-    C = sp.csr_matrix((cx, ci, cp), shape=(M, N))
-    ref = A @ B
+    kp = np.concatenate(([0], np.cumsum(kept_nnz))).astype(np.int64)
+    C = sp.csr_matrix((out.cx, out.ci, kp), shape=(kept.size, N))
+    ref = A @ B if kept.size == M else A[kept] @ B
     ref.sort_indices()
-    correct = bool(st[K.S_BADROW] == 0 and np.all(cfill == np.diff(cp))
+    correct = bool(st[K.S_BADROW] == 0 and np.all(out.cfill == np.diff(cp))
                    and _same(C, ref))
     wall = time.perf_counter() - t0
     util = float(busy.sum()) / (busy.size * cycles) if cycles else 0.0
@@ -347,7 +318,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         cache_misses=int(st[K.S_MISS]), tokens=int(st[K.S_TOKENS]), thread_work=work,
         thread_finish=finish,
         pipeline_utilisation=util, correct=correct, nnz_c=int(cp[-1]), engine_steps=int(steps),
-        sim_wall_s=wall, C=C)
+        sim_wall_s=wall, C=C if kept.size == M else None, checked_rows=int(kept.size))
 
 
 def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:

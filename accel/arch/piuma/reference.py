@@ -284,4 +284,4 @@ def simulate_reference(a: Unstructured, b: Unstructured, config: PiumaConfig,
         thread_finish=np.asarray(eng.thread_finish, np.float64),
         pipeline_utilisation=sum(eng.busy) / (len(eng.busy) * cycles) if cycles else 0.0,
         correct=correct, nnz_c=eng.cp[-1], engine_steps=eng.steps,
-        sim_wall_s=time.perf_counter() - t0, C=C)
+        sim_wall_s=time.perf_counter() - t0, C=C, checked_rows=C.shape[0])

@@ -23,6 +23,59 @@ import numpy as np
 
 I8, F8 = np.int64, np.float64
 
+# ---- the machine's parameters (old 42-slot float vector ``P``): one record, read ``P.name`` --
+# Integers are int64 fields and the two true fractions float64 ones, so no kernel casts a
+# parameter back to an integer.  A structured record rather than a namedtuple or jitclass:
+# Numba passes it to the ~60 step/load call sites as one pointer (a 42-member tuple would be
+# copied into every call's IR, a jitclass is not cacheable), and ``P.name`` is one load.
+PARAMS_FIELDS = (
+    ("cores",                 I8),  # cores of the machine
+    ("threads_per_core",      I8),  # mt_pipelines * threads_per_pipeline + st_pipelines
+    ("mt_pipelines",          I8),  # multi-threaded pipelines per core
+    ("threads_per_pipeline",  I8),  # threads of a multi-threaded pipeline
+    ("st_pipelines",          I8),  # single-threaded pipelines per core
+    ("issue_width",           I8),  # instructions per cycle per pipeline
+    ("sync_quantum",          I8),  # lax-synchronisation window (cycles)
+    ("spad_banks",            I8),  # scratchpad banks per core
+    ("spad_latency",          I8),  # scratchpad access (cycles)
+    ("atomic_cycles",         I8),  # bank busy time of one atomic
+    ("remote_atomic_latency", I8),  # mesh round trip to another core's scratchpad
+    ("cache_sets",            I8),  # lines of the direct-mapped per-core cache
+    ("cache_line_bytes",      I8),
+    ("cache_latency",         I8),
+    ("dram_latency",          I8),
+    ("dram_channels",         I8),
+    ("dram_cycles_per_word",  F8),  # channel occupancy of one 8-byte word (1 / words per cycle)
+    ("dram_interleave_bytes", I8),
+    ("max_outstanding",       I8),  # requests in flight per thread
+    ("mul_cycles",            I8),
+    ("hash_cycles",           I8),
+    ("compare_cycles",        I8),
+    ("scan_slots_per_cycle",  I8),
+    ("hash_table_entries",    I8),  # v1/v2 per-thread table slots
+    ("hash_function",         I8),  # HASH_FIBONACCI / HASH_MODULO
+    ("collision_policy",      I8),  # PROBE_LINEAR / PROBE_QUADRATIC
+    ("max_load",              F8),  # table fill fraction before a new key spills
+    ("window_rows",           I8),
+    ("token_rows",            I8),
+    ("fragment_entries",      I8),
+    ("max_fragments",         I8),
+    ("distribution",          I8),  # _constants.DIST_*
+    ("accumulator",           I8),  # _constants.ACC_*
+    ("n_cols",                I8),  # columns of C (width of a dense accumulator)
+    ("table_slots_max",       I8),  # slots of the largest table (v3: fragments x fragment size)
+    ("pool_fragments",        I8),  # v3 fragments per core
+    ("step_pps",              I8),
+    ("step_columns",          I8),
+    ("poll_cycles",           I8),
+    ("dense_acc_cached",      I8),  # 1: dense accumulator through the cache
+    ("step_slots",            I8),
+    ("sorted_output",         I8),  # 1: write-back sorts each C row
+)
+PARAMS = np.dtype(list(PARAMS_FIELDS))
+HASH_FIBONACCI, HASH_MODULO = 0, 1
+PROBE_LINEAR, PROBE_QUADRATIC = 0, 1
+
 # ---- one hardware thread (columns of the old ``ts`` / ``tf`` arrays) ------------------------
 THREAD_FIELDS = (
     # name           type  meaning
@@ -40,8 +93,11 @@ THREAD_FIELDS = (
     ("phase",        I8),  # outer product: last phase the thread saw (resets its distribution)
     ("table_fill",   I8),  # keys inserted in the table (limit: max_load)
     ("spills",       I8),  # partial products spilled to the DRAM overflow list
-    ("acc_count",    I8),  # entries of the functional accumulator / the inner-product row
-    ("unit",         I8),  # the work unit whose table this is (stamps the accumulator)
+    ("acc_count",    I8),  # entries of the inner-product thread's C row so far
+    ("acc_base",     I8),  # functional accumulator list: its place in ``Tables.acc_c/acc_v``,
+    ("acc_cap",      I8),  #   its capacity (0: none yet) ...
+    ("acc_len",      I8),  #   and the (column, value) records appended to it for this row
+    ("unit",         I8),  # the work unit whose table this is
     ("owner",        I8),  # thread whose table the current unit merges into
     ("counted",      I8),  # the unit's open-token decrement has been done
     ("a_value",      F8),  # A[i, k] of the current B row's products
@@ -63,6 +119,7 @@ ROW = np.dtype(list(ROW_FIELDS))
 SHARED_FIELDS = (
     ("next_unit", I8),  # the token counter: next unit handed out by fetch-add
     ("phase",     I8),  # outer product: current phase (0 offsets, 1 multiply, 2 merge)
+    ("acc_top",   I8),  # first free record of the accumulator-list arena (``_acclist``)
 )
 SHARED = np.dtype(list(SHARED_FIELDS))
 
@@ -75,8 +132,11 @@ Operands = namedtuple("Operands", "ap ai ax bp bi bx xp xi xx xpos off")
 """A and B in CSR; X is B^T (inner) or A^T (outer); ``xpos`` maps an A nonzero to its slot
 in X and ``off`` gives each outer-product chunk its place among the partial products."""
 
-Output = namedtuple("Output", "cp ci cx cfill")
-"""C in CSR (``cp`` from the symbolic pass) and the entry count written per row."""
+Output = namedtuple("Output", "cp ci cx cfill keep")
+"""C's row pointers (``cp``, from the symbolic pass: they place each row in the simulated
+DRAM), the entry count written per row, and the rows the host keeps to check against SciPy:
+``keep[row]`` is the row's offset in ``ci``/``cx``, or -1 (a large C is checked on a sample
+of rows, so it is never held whole: memory follows the machine's working set)."""
 
 DramPort = namedtuple("DramPort", "tags used epoch stats")
 """What a load or store touches: per-core cache tags, the DRAM channels' booking ring
@@ -90,10 +150,12 @@ statistics counters (the same array as ``port.stats``)."""
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
 
-Tables = namedtuple("Tables", "keys vals spa stamp slist pool out_c out_v ppc ppv")
-"""Functional state: per-thread hash tables in scratchpad (keys, values), the dense
-accumulator (values, stamps, touched list), the per-core fragment pool, an inner-product
-thread's C row, and the outer product's partial products."""
+Tables = namedtuple("Tables", "keys vals acc_c acc_v pool out_c out_v")
+"""Functional state: per-thread hash tables in scratchpad (keys, values), the arena of the
+row owners' accumulator lists (the (column, value) records of a dense accumulator or of a
+table's DRAM spills, merged at write-back: ``_acclist``), the per-core fragment pool and an
+inner-product thread's C row.  The outer product's partial products are recomputed from A
+and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
 
 
 def new_threads(n: int) -> np.ndarray:

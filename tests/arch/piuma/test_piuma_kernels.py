@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._memory import dram, load, reserve
 from accel.arch.piuma._rowwise import hash_slot
-from accel.arch.piuma.state import DramPort
+from accel.arch.piuma.state import HASH_FIBONACCI, HASH_MODULO, PARAMS, DramPort
 
 
 def _ring(n=1, slots=1 << 10):
@@ -49,19 +49,27 @@ def test_reserve_saturated_resource_serialises():
     assert fins[-1] == 16.0
 
 
+def _params(**fields):
+    """A ``state.PARAMS`` record with the given fields set (the rest zero)."""
+    P = np.zeros((), PARAMS)
+    for name, v in fields.items():
+        P[name] = v
+    return P[()]
+
+
 def test_hash_slot_matches_numpy():
-    P = np.zeros(K.N_PARAMS)
+    P = _params(hash_function=HASH_FIBONACCI)
     cols = np.arange(0, 5000, 7, dtype=np.int64)
     bits = 10
     fib = (cols.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)
     assert all(hash_slot(c, bits, P) == int(f) for c, f in zip(cols, fib, strict=True))
-    P[K.P_HFN] = 1
+    P = _params(hash_function=HASH_MODULO)
     assert all(hash_slot(c, bits, P) == c % 1024 for c in cols)
 
 
 def test_dram_words_and_channel_bandwidth():
-    P = np.zeros(K.N_PARAMS)
-    P[K.P_DINTER], P[K.P_DCH], P[K.P_DCPW], P[K.P_DLAT] = 256, 2, 0.5, 100
+    P = _params(dram_interleave_bytes=256, dram_channels=2, dram_cycles_per_word=0.5,
+                dram_latency=100)
     st_ = np.zeros(K.N_STATS, np.int64)
     # 12 bytes at offset 4 touch two 8-byte words: 16 bytes moved
     done = dram(0.0, 1 << 20 | 4, 12, False, K.K_NONE, P, _mem(2, st_))
@@ -75,9 +83,9 @@ def test_dram_words_and_channel_bandwidth():
 
 
 def test_cached_load_hits_after_miss():
-    P = np.zeros(K.N_PARAMS)
-    P[K.P_DINTER], P[K.P_DCH], P[K.P_DCPW], P[K.P_DLAT] = 256, 1, 1.0, 100
-    P[K.P_CSETS], P[K.P_CLINE], P[K.P_CLAT], P[K.P_OUTST] = 16, 64, 3, 4
+    P = _params(dram_interleave_bytes=256, dram_channels=1, dram_cycles_per_word=1.0,
+                dram_latency=100, cache_sets=16, cache_line_bytes=64, cache_latency=3,
+                max_outstanding=4)
     tags = np.full((1, 16), -1, np.int64)
     st_ = np.zeros(K.N_STATS, np.int64)
     d = _mem(1, st_, tags)

@@ -48,10 +48,22 @@ def test_scan_catches_magic_columns():
         "ts[t, 1]", "ts[o, 12]", "G[0]", "rt[row, 0]"]
 
 
+def test_kernels_read_named_parameters_without_casts():
+    """Parameters are ``P.name`` fields of their own type: no slot index, no int cast of one,
+    and no bare boolean or byte count handed to a memory access."""
+    for path in KERNELS:
+        src = path.read_text()
+        assert "P[" not in src and "np.int64(P." not in src, path.name
+        calls = [ln for ln in src.splitlines() if "load(" in ln or "store(" in ln]
+        for bad in (", True,", ", False,", ", 16,", ", 8,", ", 4,"):
+            assert not [c for c in calls if bad in c], (path.name, bad)
+
+
 def test_layouts_are_one_table_each():
     """Every record field comes from its table, in order, with no name twice."""
     for table, dtype in ((state.THREAD_FIELDS, state.THREAD), (state.ROW_FIELDS, state.ROW),
-                         (state.SHARED_FIELDS, state.SHARED)):
+                         (state.SHARED_FIELDS, state.SHARED),
+                         (state.PARAMS_FIELDS, state.PARAMS)):
         names = [name for name, _ in table]
         assert list(dtype.names) == names and len(set(names)) == len(names)
         assert all(dtype[name] == np.dtype(kind) for name, kind in table)

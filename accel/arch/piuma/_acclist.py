@@ -1,0 +1,142 @@
+"""Functional accumulator of a row owner: a list of (column, value) records in one arena.
+
+A dense accumulator's products and a hash table's DRAM spills must be summed per column
+for the C row they build.  The engine used to hold a dense N-wide accumulator per thread
+(T x N x 24 B: 0.8 GB at rmat:16, 13 GB at rmat:20, whatever the row).  Here each owner
+appends its records to a list and the write-back sorts and sums it, so memory follows the
+rows in flight.  The sort is stable, so every column's values are summed in the order the
+products arrived (the same sums, bit for bit, as the dense accumulator's), and the first
+record of each column gives the order the dense accumulator's entries were first touched
+(which its write-back reads in, a timed order).
+
+The lists live in one arena (``Tables.acc_c``/``acc_v``), thread t's at
+``[acc_base, acc_base + acc_cap)``.  ``acc_room`` (run by the scheduler, which may
+allocate) guarantees room before a step appends; ``acc_append`` (in the allocation-free
+step functions) only writes.  A list outgrowing its place moves to the arena's top; a full
+arena is compacted into a new one twice the live size, so garbage stays bounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._work import stable_argsort
+from accel.arch.piuma.state import Tables
+
+MIN_LIST = 1024          # records a list starts with (a step appends at most step_pps)
+KEEP_LIST = 4096         # a list up to this big keeps its place for the thread's next row
+MIN_ARENA = 1 << 16      # records of the first arena
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def acc_append(o, col, v, tab, threads):
+    """Append (col, v) to owner o's list (``acc_room`` made the room)."""
+    th = threads[o]
+    i = th.acc_base + th.acc_len
+    tab.acc_c[i] = col
+    tab.acc_v[i] = v
+    th.acc_len += 1
+
+
+@njit(cache=True)
+def acc_room(o, need, threads, tab, shared):
+    """Make room for ``need`` more records in owner o's list; returns the (new) tables."""
+    th = threads[o]
+    if th.acc_cap - th.acc_len >= need:
+        return tab
+    if th.acc_len >= MIN_LIST:  # first merge repeated columns: then a list never holds much
+        _compact(th, tab)       # more than twice its row's distinct columns, however it spills
+        if th.acc_cap - th.acc_len >= need and 2 * th.acc_len <= th.acc_cap:
+            return tab
+    cap = max(MIN_LIST, 2 * th.acc_cap, th.acc_len + need)
+    acc_c, acc_v = tab.acc_c, tab.acc_v
+    if shared.acc_top + cap > acc_c.shape[0]:  # compact every live list into a new arena
+        live = cap
+        for u in range(threads.shape[0]):
+            if u != o:
+                live += threads[u].acc_cap
+        acc_c = np.empty(max(MIN_ARENA, 2 * live), np.int64)
+        acc_v = np.empty(acc_c.shape[0], np.float64)
+        top = 0
+        for u in range(threads.shape[0]):
+            w = threads[u]
+            if u == o or w.acc_cap == 0:
+                continue
+            _copy(tab, w.acc_base, acc_c, acc_v, top, w.acc_len)
+            w.acc_base = top
+            top += w.acc_cap
+        shared.acc_top = top
+    top = shared.acc_top
+    _copy(tab, th.acc_base, acc_c, acc_v, top, th.acc_len)
+    th.acc_base = top
+    th.acc_cap = cap
+    shared.acc_top = top + cap
+    return Tables(tab.keys, tab.vals, acc_c, acc_v, tab.pool, tab.out_c, tab.out_v)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _copy(tab, src, acc_c, acc_v, dst, n):
+    """n records from ``tab``'s arena at src to (acc_c, acc_v) at dst (a loop: a slice
+    assignment costs Numba ~2 s of compile for its shape checks)."""
+    for x in range(n):
+        acc_c[dst + x] = tab.acc_c[src + x]
+        acc_v[dst + x] = tab.acc_v[src + x]
+
+
+@njit(cache=True)
+def acc_release(t, threads):
+    """The row is written back: empty t's list (a big one gives its place up)."""
+    th = threads[t]
+    th.acc_len = 0
+    if th.acc_cap > KEEP_LIST:
+        th.acc_cap = 0
+
+
+@njit(cache=True)
+def _reduce(cols, vals):
+    """The distinct columns in ascending order, their sums (each in arrival order) and the
+    index of each one's first record."""
+    n = cols.shape[0]
+    order = stable_argsort(cols)
+    m = 0
+    for x in range(n):
+        if x == 0 or cols[order[x]] != cols[order[x - 1]]:
+            m += 1
+    ucols = np.empty(m, np.int64)
+    usums = np.empty(m, np.float64)
+    first = np.empty(m, np.int64)
+    m = 0
+    for x in range(n):
+        i = order[x]
+        if x == 0 or cols[i] != cols[order[x - 1]]:
+            ucols[m] = cols[i]
+            usums[m] = vals[i]
+            first[m] = i
+            m += 1
+        else:
+            usums[m - 1] += vals[i]
+    return ucols, usums, first
+
+
+@njit(cache=True)
+def _compact(th, tab):
+    """Merge the repeated columns of thread record th's list in place, one record per column
+    in first-touch order: later records still add after it (the same sums, bit for bit) and
+    the order of first touches is kept."""
+    b, n = th.acc_base, th.acc_len
+    ucols, usums, first = _reduce(tab.acc_c[b:b + n], tab.acc_v[b:b + n])
+    order = stable_argsort(first)
+    for x in range(order.shape[0]):
+        tab.acc_c[b + x] = ucols[order[x]]
+        tab.acc_v[b + x] = usums[order[x]]
+    th.acc_len = order.shape[0]
+
+
+@njit(cache=True)
+def acc_merge(cols, vals):
+    """Sum the records per column.  Returns the distinct columns in ascending order, their
+    sums (in arrival order), and the columns in the order each was first appended."""
+    ucols, usums, first = _reduce(cols, vals)
+    return ucols, usums, ucols[stable_argsort(first)]

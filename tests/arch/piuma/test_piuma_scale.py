@@ -1,0 +1,127 @@
+"""PIUMA at graph scale: the pieces that keep memory proportional to the machine's working
+set (symbolic pass, accumulator lists, sampled check) against NumPy/SciPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accel.arch.piuma import model
+from accel.arch.piuma._acclist import MIN_ARENA, acc_append, acc_merge, acc_release, acc_room
+from accel.arch.piuma._symbolic import row_counts
+from accel.arch.piuma.config import PRESETS
+from accel.arch.piuma.state import SHARED, Tables, new_threads
+from accel.workloads.graphs import rmat
+
+
+def test_row_counts_equal_scipy_pattern_and_products():
+    g = rmat(8, 8, seed=2).to_scipy()
+    ap, ai = g.indptr.astype(np.int64), g.indices.astype(np.int64)
+    cp, pp = row_counts(ap, ai, ap, ai, g.shape[1])
+    pat = (g.astype(bool).astype(np.int64) @ g.astype(bool).astype(np.int64)).tocsr()
+    assert np.array_equal(cp, pat.indptr)
+    blen = np.diff(ap)
+    assert np.array_equal(pp, np.array([blen[ai[ap[i]:ap[i + 1]]].sum()
+                                        for i in range(g.shape[0])]))
+
+
+def test_acc_merge_sums_in_arrival_order_and_keeps_first_touch():
+    rng = np.random.default_rng(5)
+    cols = rng.integers(0, 50, 400).astype(np.int64)
+    vals = rng.uniform(-1, 1, 400)
+    ucols, usums, touch = acc_merge(cols, vals)
+    assert np.array_equal(ucols, np.unique(cols))
+    for c, s in zip(ucols, usums, strict=True):
+        acc = 0.0
+        first = True
+        for x in np.nonzero(cols == c)[0]:   # the dense accumulator's order, bit for bit
+            acc = vals[x] if first else acc + vals[x]
+            first = False
+        assert s == acc
+    _, idx = np.unique(cols, return_index=True)
+    assert np.array_equal(touch, cols[np.sort(idx)])
+
+
+def _tables():
+    e = np.zeros((1, 1))
+    return Tables(np.zeros((1, 1), np.int32), e, np.empty(0, np.int64), np.empty(0),
+                  np.zeros(1, np.int64), np.zeros((1, 1), np.int64), e)
+
+
+def _dense(seq):
+    """What a dense accumulator makes of the (col, value) sequence: per-column sums in
+    arrival order and the columns in first-touch order."""
+    sums, touch = {}, []
+    for c, v in seq:
+        if c in sums:
+            sums[c] = sums[c] + v
+        else:
+            sums[c] = v
+            touch.append(c)
+    return sums, touch
+
+
+@pytest.mark.parametrize("n_cols", [10**6, 300])   # few repeats (lists move) / many (merged)
+def test_acc_room_keeps_every_lists_sums_and_first_touch_order(n_cols):
+    threads = new_threads(6)
+    shared = np.zeros((), SHARED)
+    tab = _tables()
+    seqs = {t: [] for t in range(6)}
+    rng = np.random.default_rng(1)
+    widest = 0
+    for step in range(300):   # lists grow, move, merge and are released in random order
+        t = int(rng.integers(0, 6))
+        if step % 37 == 36:
+            acc_release(t, threads)
+            seqs[t] = []
+            continue
+        n = int(rng.integers(1, 900))
+        tab = acc_room(t, n, threads, tab, shared[()])
+        for _ in range(n):
+            c, v = int(rng.integers(0, n_cols)), float(rng.uniform(-1, 1))
+            acc_append(t, c, v, tab, threads)
+            seqs[t].append((c, v))
+        widest = max(widest, threads[t]["acc_cap"])
+    for t in range(6):
+        b, n = threads[t]["acc_base"], threads[t]["acc_len"]
+        assert n <= threads[t]["acc_cap"]
+        cols, sums, touch = acc_merge(tab.acc_c[b:b + n].copy(), tab.acc_v[b:b + n].copy())
+        want, want_touch = _dense(seqs[t])
+        assert list(cols) == sorted(want) and list(touch) == want_touch
+        assert list(sums) == [want[c] for c in cols]   # bit for bit
+    if n_cols == 10**6:
+        assert tab.acc_c.size > MIN_ARENA   # it had to grow and compact the arena
+    else:
+        assert widest <= 4 * (n_cols + 900)  # merged: bounded by the distinct columns
+    # live lists never overlap
+    spans = sorted((threads[t]["acc_base"], threads[t]["acc_cap"]) for t in range(6)
+                   if threads[t]["acc_cap"])
+    assert all(b0 + c0 <= b1 for (b0, c0), (b1, _) in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.parametrize("algo", ["smash-v1", "gustavson-dense", "outer"])
+def test_sampled_check_times_the_same_and_still_checks(monkeypatch, algo):
+    """A C too large to hold is checked on sampled rows; the timing does not depend on it."""
+    g = rmat(8, 16, seed=1)
+    full = model.simulate_spgemm(g, g, PRESETS["piuma"], algo)
+    monkeypatch.setattr(model, "FULL_CHECK_ENTRIES", 0)
+    monkeypatch.setattr(model, "SAMPLE_RANDOM", 20)
+    part = model.simulate_spgemm(g, g, PRESETS["piuma"], algo)
+    assert part.cycles == full.cycles and part.correct and full.correct
+    assert part.C is None and full.C is not None
+    assert 0 < part.checked_rows < full.checked_rows == g.shape[0]
+
+
+def test_sampled_check_fails_on_a_wrong_row(monkeypatch):
+    """The sample really is compared: a reference that differs in one kept row fails it."""
+    g = rmat(7, 8, seed=1)
+    monkeypatch.setattr(model, "FULL_CHECK_ENTRIES", 0)
+    real = model._same
+
+    def skewed(c, ref):
+        ref = ref.copy()
+        ref.data[0] += 1.0
+        return real(c, ref)
+
+    monkeypatch.setattr(model, "_same", skewed)
+    assert not model.simulate_spgemm(g, g, PRESETS["piuma"], "smash-v1").correct
