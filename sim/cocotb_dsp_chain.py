@@ -22,17 +22,17 @@ STALLS = {"unstalled": (1.0, 1.0), "random_stalls": (0.6, 0.5)}
 
 def _record(outcome) -> None:
     with open(os.environ["ACCEL_DSP_CHAIN_RESULTS"], "a") as fh:
-        fh.write(json.dumps(outcome.to_dict()) + "\n")
+        fh.write(json.dumps(outcome) + "\n")
 
 
 def _check(o, exact_wall: bool) -> list[str]:
     errs = []
-    if o.output_mismatches:
-        errs.append(f"{o.name}: {o.output_mismatches} outputs differ from the reference")
-    if o.rtl_cycles != o.model_cycles:
-        errs.append(f"{o.name}: rtl {o.rtl_cycles} != model {o.model_cycles} cycles")
-    if exact_wall and o.wall_cycles != o.model_cycles:
-        errs.append(f"{o.name}: wall {o.wall_cycles} != model {o.model_cycles} cycles")
+    if o["output_mismatches"]:
+        errs.append(f"{o['name']}: {o['output_mismatches']} outputs differ from the reference")
+    if o["rtl_cycles"] != o["model_cycles"]:
+        errs.append(f"{o['name']}: rtl {o['rtl_cycles']} != model {o['model_cycles']} cycles")
+    if exact_wall and o["wall_cycles"] != o["model_cycles"]:
+        errs.append(f"{o['name']}: wall {o['wall_cycles']} != model {o['model_cycles']} cycles")
     return errs
 
 

@@ -19,65 +19,21 @@ i.e. the wall minus the cycles the bench's random stalls cost.  The model's
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge
+from pe_array_tb import CLOCK_NS, PEArrayTB, StreamDriver
 
 from accel.hw.blocks.dsp_chain import layouts
 
-CLOCK_NS = 10
 
-
-@dataclass
-class OpOutcome:
-    name: str
-    scenario: str
-    beats: int
-    model_cycles: int
-    rtl_cycles: int
-    wall_cycles: int
-    outputs_checked: int
-    output_mismatches: int
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
-        return {**d, **self.extra}
-
-
-class BeatDriver:
-    """Source of the beat stream; ``p_valid`` < 1 inserts random idle cycles."""
-
-    def __init__(self, dut, rng: random.Random, p_valid: float):
-        self.dut, self.rng, self.p_valid = dut, rng, p_valid
-        self.sent = 0
-        self.words: list[int] = []
-
-    def idle(self) -> None:
-        self.dut.beat__valid.value = 0
-
-    @property
-    def exhausted(self) -> bool:
-        return self.sent >= len(self.words)
-
-    async def send(self, words: list[int]) -> None:
-        dut = self.dut
-        self.words, self.sent = words, 0
-        holding = False
-        while self.sent < len(words):
-            if not holding and self.rng.random() < self.p_valid:
-                dut.beat__payload.value = words[self.sent]
-                dut.beat__valid.value = 1
-                holding = True          # once valid, hold until the transfer (stream rule)
-            await FallingEdge(dut.clk)
-            fire = holding and int(dut.beat__ready.value) == 1
-            await RisingEdge(dut.clk)
-            if fire:
-                self.sent += 1
-                holding = False
-                dut.beat__valid.value = 0
+def outcome(name: str, scenario: str, beats: int, model_cycles: int, rtl_cycles: int,
+            wall_cycles: int, checked: int, mismatches: int, **extra) -> dict:
+    """One op run as the shared ``CosimReport`` reads it (plus the op's beats)."""
+    return {"name": name, "scenario": scenario, "beats": beats, "model_cycles": model_cycles,
+            "rtl_cycles": rtl_cycles, "wall_cycles": wall_cycles, "outputs_checked": checked,
+            "output_mismatches": mismatches, **extra}
 
 
 class ResultMonitor:
@@ -101,8 +57,8 @@ class Cycles:
     """Cycle counter read at falling edges: wall cycles since the first beat transfer and
     the cycles in which the chain advanced while fed (see the module doc)."""
 
-    def __init__(self, dut, driver: BeatDriver):
-        self.dut, self.driver = dut, driver
+    def __init__(self, dut, driver: StreamDriver, beats: int):
+        self.dut, self.driver, self.beats = dut, driver, beats
         self.now = 0
         self.first = None
         self.fed = 0          # fed & advancing cycles so far (from the first transfer)
@@ -117,7 +73,7 @@ class Cycles:
             valid = int(dut.beat__valid.value)
             if self.first is None and ready and valid:
                 self.first = self.now
-            if self.first is not None and ready and (valid or self.driver.exhausted):
+            if self.first is not None and ready and (valid or self.driver.sent >= self.beats):
                 self.fed += 1
             if int(dut.result__valid.value) and int(dut.result__ready.value):
                 self.last_out, self.fed_last_out = self.now, self.fed
@@ -149,12 +105,9 @@ class DSPChainTB:
         self.dut.result__ready.value = 0
         await self.reset()
 
-    async def reset(self, cycles: int = 2) -> None:
-        self.dut.rst.value = 1
-        for _ in range(cycles):
-            await RisingEdge(self.dut.clk)
-        self.dut.rst.value = 0
-        await RisingEdge(self.dut.clk)
+    # the benches' one reset sequence (rst high for ``cycles`` rising edges, then one
+    # more edge); it only touches ``self.dut``
+    reset = PEArrayTB.reset
 
     async def run_op(self, op: dict, scenario: str, p_valid: float = 1.0, p_ready: float = 1.0,
                      abort_after: int | None = None):
@@ -164,8 +117,8 @@ class DSPChainTB:
 
         dut = self.dut
         await RisingEdge(dut.clk)    # drivers start just after a rising edge (see above)
-        drv = BeatDriver(dut, self.rng, p_valid)
-        cyc = Cycles(dut, drv)
+        drv = StreamDriver(dut.clk, "beat", dut, self.rng, p_valid)
+        cyc = Cycles(dut, drv, len(op["words"]))
         mon = ResultMonitor(dut, self.p, self.rng, p_ready)
         tasks = [cocotb.start_soon(cyc.run()), cocotb.start_soon(mon.run()),
                  cocotb.start_soon(drv.send(op["words"]))]
@@ -194,5 +147,5 @@ class DSPChainTB:
         rtl = cyc.fed_last_out
         extra = {} if not mism else {"got": [list(r) for r in mon.results][:8],
                                      "expected": expected[:8].tolist()}
-        return OpOutcome(op["name"], scenario, len(op["words"]), op["model_cycles"], rtl, wall,
-                         checked, mism, extra)
+        return outcome(op["name"], scenario, len(op["words"]), op["model_cycles"], rtl, wall,
+                       checked, mism, **extra)

@@ -14,17 +14,17 @@ from accel.hw.blocks.dsp_chain import layouts
 from accel.hw.blocks.dsp_chain.params import ChainParams
 
 
-@given(st.sampled_from([(16, 2), (16, 4), (8, 2), (32, 4), (12, 3), (16, 1)]),
+@given(st.sampled_from([(16, 2), (16, 4), (8, 2), (32, 4), (12, 3), (16, 1), (4, 2)]),
        st.lists(st.sampled_from([0, 1, 2, 3, 4, 8, 16]), min_size=1, max_size=24))
 def test_pass_schedule_is_what_chain_passes_counts(cfg, ns):
+    """Groups longer than the chain included (16:16 on 12-, 8- and 4-DSP chains)."""
     d, g = cfg
     ns = np.array(ns, np.int64)
-    if (contract.group_slots(ns, g) > d).any():
-        ns = np.minimum(ns, d)                  # see test_long_group_wrap_difference
     sched = contract.pass_schedule(ns, d, g)
     assert len(sched) == chain_passes(ns, d, g)
     kept = {}
     for placed in sched:
+        assert placed                                  # no empty pass
         used = 0
         for grp, j0, cnt, slot in placed:
             assert slot == used and slot % g == 0      # groups packed from slot 0, aligned
@@ -35,14 +35,18 @@ def test_pass_schedule_is_what_chain_passes_counts(cfg, ns):
     assert kept == {i: int(n) for i, n in enumerate(ns) if n}
 
 
-def test_long_group_wrap_difference():
-    """A group longer than the chain: the schedule wraps it in whole passes; the
-    model's chain_passes opens one extra (empty) pass when it starts an empty chain."""
+def test_long_group_wrap():
+    """A group longer than the chain wraps in whole passes; starting an empty chain it
+    opens no extra, empty pass (16 kept weights on 8 DSPs: 2 passes of 8), after a
+    partly filled pass it starts a new one (2 + 16 on 8: [2], [8], [8])."""
     ns = np.array([16], np.int64)
-    assert len(contract.pass_schedule(ns, 8, 2)) == 2
-    assert chain_passes(ns, 8, 2) == 3
+    assert len(contract.pass_schedule(ns, 8, 2)) == chain_passes(ns, 8, 2) == 2
     ns = np.array([2, 16], np.int64)
     assert len(contract.pass_schedule(ns, 8, 2)) == chain_passes(ns, 8, 2) == 3
+    ns = np.array([16, 2], np.int64)        # the wrap's last pass is full: 2 starts anew
+    assert len(contract.pass_schedule(ns, 8, 2)) == chain_passes(ns, 8, 2) == 3
+    ns = np.array([16, 16, 4], np.int64)    # 16 + 16 + 4 on 12: [12], [4|..], ...
+    assert chain_passes(ns, 12, 2) == len(contract.pass_schedule(ns, 12, 2)) == 4
 
 
 def test_fill_cycles_and_op_cycles():

@@ -248,7 +248,9 @@ def chain_passes(ns, chain_dsps, dsp_group):
     use it): a group of n kept weights occupies ceil(n / dsp_group) DSP groups; a group
     does not straddle two passes (its reduction node emits its partial sum in the pass
     it runs), so a group that does not fit the rest of the current pass starts the next
-    one; a group longer than the chain wraps, the accumulator carrying it over.
+    one; a group longer than the chain wraps, the accumulator carrying it over (whole
+    passes first; an empty chain is not closed before it, so one 16:16 group on an
+    8-DSP chain takes 2 passes).
     """
     used = 0
     passes = 0
@@ -257,7 +259,7 @@ def chain_passes(ns, chain_dsps, dsp_group):
         if n == 0:
             continue
         slots = ((n + dsp_group - 1) // dsp_group) * dsp_group
-        if used + slots > chain_dsps:
+        if used > 0 and used + slots > chain_dsps:
             passes += 1
             used = 0
         while slots > chain_dsps:

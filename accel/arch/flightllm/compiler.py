@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from accel.arch.flightllm.config import FlightLLMConfig
-from accel.arch.flightllm.dsp_chain import attention_kept_blocks
+from accel.arch.flightllm.dsp_chain import attention_kept_blocks, chain_fill_cycles
 from accel.arch.flightllm.isa import (  # noqa: F401  (unit/kind numbers re-exported)
     INSTR,
     K_ACT,
@@ -179,10 +179,17 @@ class Builder:
         c = self.cfg
         return slr_share(units, c.cores) if c.slr_whole_instr_split else 1.0
 
+    def compute_setup_cycles(self) -> int:
+        """Cycles an MM/MV instruction costs besides its beats: the issue overhead and
+        (``count_chain_fill``) the chain's pipeline fill of the RTL timing contract."""
+        c = self.cfg
+        fill = chain_fill_cycles(c.chain_dsps, c.dsp_group) if c.count_chain_fill else 0
+        return c.compute_issue_cycles + fill
+
     def compute_cycles(self, unit: int, slots) -> np.ndarray:
         c = self.cfg
         per_cycle = c.cores * (c.mm_macs_per_core if unit == MM else c.mv_macs_per_core)
-        return c.compute_setup_cycles + np.ceil(np.asarray(slots, np.float64) / (
+        return self.compute_setup_cycles() + np.ceil(np.asarray(slots, np.float64) / (
             per_cycle * c.slr_parallel_efficiency)).astype(np.int64)
 
     def misc_cycles(self, elems, kind: int) -> np.ndarray:

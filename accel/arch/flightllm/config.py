@@ -28,7 +28,8 @@ class FlightLLMConfig:
     sfu_elems_per_cycle: int = 16     # MISC (softmax/norm/SiLU/eltwise/RoPE) elements/cycle per core: SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K 16 [artifact profile/config.yaml]
     misc_setup_cycles: int = 32       # pipeline fill of one MISC instruction [assumption]
     sys_sync_cycles: int = 225        # end-of-step barrier (sampled token back to the embedding LD), ~1 us [assumption]
-    compute_setup_cycles: int = 24    # MM/MV instruction issue + chain fill (~chain length + adder tree) [assumption]
+    compute_issue_cycles: int = 4     # MM/MV instruction overhead before its first beat enters the chain: fetch from the instruction buffer, decode, wait-token check, issue, one cycle each [assumption: the controller is not public]
+    count_chain_fill: bool = True     # each MM/MV instruction also waits for the DSP chain's pipeline to fill and drain: dsp_chain.chain_fill_cycles(chain_dsps, dsp_group), 10 cycles at 16/2 [RTL: accel rtl cosim dsp-chain, cycle-exact]; False = an instruction costs its beats only
     mv_cols_per_instr: int = 512      # output columns one MV instruction computes (MV_START_N_NUM); an op's N, and each head's attention N (context for QK^T, head_dim for AV), is padded up to it and the padding is computed densely [artifact profile/config.yaml, IR_linear_mv.py, IR_attention_mv.py]
     misc_norm_passes: int = 2         # softmax and RMSNorm read their data twice (statistics, then normalise) [artifact inst_profiler.time_MISC]
     mm_cols_per_instr: int = 16       # output columns one MM instruction computes (MM_START_N_NUM) [artifact profile/config.yaml]
@@ -98,7 +99,7 @@ class FlightLLMConfig:
         for f in pos_int:
             if getattr(self, f) <= 0:
                 raise ConfigError(f"{f} must be positive, got {getattr(self, f)}")
-        for f in ("misc_setup_cycles", "compute_setup_cycles", "sys_sync_cycles", "attn_global_blocks",
+        for f in ("misc_setup_cycles", "compute_issue_cycles", "sys_sync_cycles", "attn_global_blocks",
                   "block_meta_bytes", "overflow_adjust_min_dsps"):
             if getattr(self, f) < 0:
                 raise ConfigError(f"{f} must be >= 0, got {getattr(self, f)}")
@@ -159,7 +160,8 @@ VHK158_ARTIFACT = replace(
     mm_token_tile=128,                # MM_START_M_NUM: token rows per MM instruction [artifact]
     sfu_elems_per_cycle=16,           # SOFTMAX/LAYERNORM/ELTWISE/SILU_PARALLEL_K per SLR [artifact]
     misc_setup_cycles=0,              # the profiler charges no instruction overhead [artifact inst_profiler]
-    compute_setup_cycles=0,           # idem [artifact inst_profiler]
+    compute_issue_cycles=0,           # idem [artifact inst_profiler]
+    count_chain_fill=False,           # nor any pipeline fill: an MV/MM instruction is its MACs over the array's rate [artifact inst_profiler]
     sys_sync_cycles=1,                # time_SYS: one cycle [artifact inst_profiler]
     hbm_channel_gbps=819.2 * 2**30 / 1e9 / 32,  # HBM_BW_GB_PER_SEC 819.2, converted with 1024^3 B per GB [artifact utils/config_generator.py]
     hbm_efficiency=0.70,              # HBM_BW_SAME_CHANNEL_EFFICIENCY [artifact]

@@ -182,8 +182,8 @@ def pass_schedule(ns, chain_dsps: int, dsp_group: int) -> list[list[tuple[int, i
     Returns one list per pass of ``(group, first kept weight, count, first DSP slot)``.
     The placement rule is ``_kernels.chain_passes``'s: a group takes
     ceil(n / dsp_group) DSP groups, never straddles two passes unless it is longer than
-    the chain (then it wraps, whole passes first).  Unlike ``chain_passes`` it opens no
-    empty pass when such a long group starts an empty chain (see rtl/README.md).
+    the chain (then it wraps, whole passes first; an empty chain is not closed before
+    it), so ``len(pass_schedule(...)) == chain_passes(...)`` always.
     """
     passes: list[list[tuple[int, int, int, int]]] = []
     cur: list[tuple[int, int, int, int]] = []

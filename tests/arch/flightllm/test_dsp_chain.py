@@ -33,18 +33,22 @@ def _quant(x, axis):
 
 
 def _passes_reference(counts, chain, group):
-    """Plain reference of the chain's pass count: pack groups column by column."""
+    """Plain reference of the chain's pass count, column by column: each pass's load in
+    DSP slots; a group joins the last pass if it fits, else opens ceil(slots / chain)
+    new passes (a group longer than the chain wraps, its remainder in the last)."""
     total = 0
     for c in range(counts.shape[1]):
-        used, p = 0, 0
+        loads = []
         for n in counts[:, c]:
             slots = -(-int(n) // group) * group
-            if used + slots > chain:
-                p, used = p + 1, 0
-            while slots > chain:
-                p, slots = p + 1, slots - chain
-            used += slots
-        total += p + (used > 0)
+            if not slots:
+                continue
+            if loads and loads[-1] + slots <= chain:
+                loads[-1] += slots
+                continue
+            k = -(-slots // chain)
+            loads += [chain] * (k - 1) + [slots - (k - 1) * chain]
+        total += len(loads)
     return total
 
 

@@ -77,16 +77,20 @@ def test_barrier_waits_for_everything_before_it():
 def test_artifact_instruction_cycles_by_hand():
     """vhk158-artifact: one dense MV instruction of the artifact (K = 4096, 512 columns)
     is 4096 x 512 MACs over 4 SLRs x 1024 MACs: 512 cycles (model 0.5: no 80 % SLR
-    efficiency; was 640); RMSNorm of 4096 is 2 passes x 4096 / (4 x 16) = 128 cycles (was
-    160); SiLU of 11008: 11008 / 64 = 172 (was 215)."""
+    efficiency; was 640), with no issue overhead and no chain fill, as its profiler;
+    RMSNorm of 4096 is 2 passes x 4096 / (4 x 16) = 128 cycles (was 160); SiLU of 11008:
+    11008 / 64 = 172 (was 215)."""
     cfg = PRESETS["vhk158-artifact"]
     b = C.Builder(cfg)
     assert int(b.compute_cycles(MV, 4096 * 512)) == 512
     assert int(b.misc_cycles(4096, C.K_NORM)) == 128
     assert int(b.misc_cycles(11008, C.K_ACTFN)) == 172
     u = dataclasses.replace(PRESETS["u280"], slr_parallel_efficiency=1.0)
-    # U280: 24 setup + ceil(4096 x 512 / 3072) = 24 + 683
-    assert int(C.Builder(u).compute_cycles(MV, 4096 * 512)) == 24 + 683
+    # U280: 4 issue + the 16/2 chain's fill (5 fixed stages + 2 cascade + log2(8) = 3 tree
+    # levels = 10, the RTL's) + ceil(4096 x 512 / 3072) = 4 + 10 + 683
+    assert int(C.Builder(u).compute_cycles(MV, 4096 * 512)) == 4 + 10 + 683
+    no_fill = dataclasses.replace(u, count_chain_fill=False)
+    assert int(C.Builder(no_fill).compute_cycles(MV, 4096 * 512)) == 4 + 683
 
 
 def _dense_linear(cfg, k: int, n: int):
@@ -117,7 +121,7 @@ def test_whole_instruction_slr_split_by_hand():
     * N = 1536 on 3 SLRs: 3 instructions, one each: 32 cycles, as even;
     * N = 600 on 4 SLRs: padded to 1024 columns, 2 instructions, 2 SLRs idle: 64 x 512 /
       1024 = 32 cycles (even: 64 x 1024 / 4096 = 16)."""
-    base = dataclasses.replace(PRESETS["u280"], compute_setup_cycles=0, weight_tile_kb=512)
+    base = dataclasses.replace(PRESETS["u280"], compute_issue_cycles=0, count_chain_fill=False, weight_tile_kb=512)
     for cores, n, want, even in ((3, 4096, 96, 86), (3, 1536, 32, 32), (4, 608, 32, 16)):
         cfg = dataclasses.replace(base, cores=cores)
         for split, expect in ((True, want), (False, even)):
@@ -161,7 +165,7 @@ def test_prefill_weight_reload_by_hand():
     * weight-stationary, striped (the U280's prefill): one LD of 8 x 256 B chunks on 8 channels,
       10 + 128 = 138, +20 = 158; MM 158 -> 286 -> 414."""
     base = dataclasses.replace(PRESETS["u280"], cores=2, mm_macs_per_core=16, weight_bits=8.0,
-                               compute_setup_cycles=0, mm_token_tile=2)
+                               compute_issue_cycles=0, count_chain_fill=False, mm_token_tile=2)
     for reload, want in ((True, [1054.0, 2088.0, 1182.0, 2216.0]),
                          (False, [158.0, 286.0, 414.0])):
         cfg = dataclasses.replace(base, prefill_weight_stream=reload)
@@ -213,7 +217,7 @@ def test_per_head_softmax_overlaps_the_next_heads_by_hand():
       MVs 370 -> 434 -> 498; softmax 1 498 -> 532;
     * the scores, 4 x 17 = 68 B (3 granules): 532 + 10 + 48 = 590, +20 = 610."""
     cfg = dataclasses.replace(PRESETS["u280"], cores=2, mv_macs_per_core=8,
-                              compute_setup_cycles=0, misc_setup_cycles=0,
+                              compute_issue_cycles=0, count_chain_fill=False, misc_setup_cycles=0,
                               sfu_elems_per_cycle=1, mv_cols_per_instr=16)
     b = C.Builder(cfg)
     b.qk_softmax_heads(17, 32, 4, 4 * 32, 128)
@@ -238,7 +242,7 @@ def test_misc_fused_per_mv_by_hand():
     * MV 200 -> 328 -> 456; SiLU 0 328 -> 360 while MV 1 runs, SiLU 1 456 -> 488;
     * store 64 B: 488 + 10 + 32 = 530, +20 = 550 (one SiLU after both MVs: 552, +20)."""
     cfg = dataclasses.replace(PRESETS["u280"], cores=1, mv_macs_per_core=16, weight_bits=8.0,
-                              compute_setup_cycles=0, misc_setup_cycles=0,
+                              compute_issue_cycles=0, count_chain_fill=False, misc_setup_cycles=0,
                               sfu_elems_per_cycle=1, weight_tile_kb=2, mv_cols_per_instr=16)
     b = C.Builder(cfg)
     b.linear_hbm(_dense_linear(cfg, 64, 64), 1, fuse=(64, C.K_ACTFN, 0))

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from accel.arch.registry import CliOption, CliOutput, CliTable
-from accel.errors import AccelError
 
 _CHAIN = (
     CliOption("chain_dsps", int, 16, "DSP48E2s in the chain (FlightLLM chain_dsps)."),
@@ -23,6 +22,8 @@ _COSIM = (
     CliOption("model_config", str, "", "Hugging Face config.json of the tiny model.",
               shown_default="the tiny-llama shape (hidden 256, FFN 512, 4 heads)"),
     CliOption("stalls", bool, True, "Also run random valid/ready stalls and a reset."),
+    CliOption("waves", bool, False, "Write a VCD of the run (kept in the build folder).",
+              ("--waves",)),
     CliOption("seed", int, 1, "Seed of the random valid/ready stalls, the reset point and the synthetic weights."),
 )
 OPTIONS = {"generate": _CHAIN, "synth": _CHAIN, "cosim": _COSIM}
@@ -37,34 +38,30 @@ def params(chain_dsps: int, dsp_group: int, acc_bits: int):
 def generate(out: Path, **opts) -> CliOutput:
     """Write the Verilog of one chain configuration and a JSON sidecar (ports, latency)."""
     from accel.arch.flightllm import dsp_chain as contract
-    from accel.atomic_write import atomic_write
     from accel.hw.blocks.dsp_chain import layouts
     from accel.hw.blocks.dsp_chain.verilog import TOP
     from accel.hw.blocks.dsp_chain.verilog import generate as verilog
+    from accel.hw.blocks.paths import check_out_dir, write_outputs
 
     p = params(**opts)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        v = atomic_write(out / f"{p.name}.v", verilog(p))
-        side = {"top": TOP, "params": p.to_dict(), "config_hash": p.config_hash(),
-                "beat_bits": layouts.beat(p).size, "result_bits": layouts.result(p).size,
-                "latency": contract.chain_fill_cycles(p.chain_dsps, p.dsp_group),
-                "latency_formula": "accel.arch.flightllm.dsp_chain.chain_fill_cycles",
-                "op_cycles": "accel.arch.flightllm.dsp_chain.op_cycles"}
-        s = atomic_write(out / f"{p.name}.json", json.dumps(side, indent=1) + "\n")
-    except OSError as exc:
-        raise AccelError(f"cannot write to {str(out)!r}: {exc.strerror}") from None
-    res = {"block": "dsp-chain", **side, "verilog": str(v), "sidecar": str(s)}
-    return CliOutput(res, (CliTable(p.name, ("file", "path"),
-                                    (("verilog", str(v)), ("sidecar", str(s)))),))
+    out = check_out_dir(out)
+    side = {"top": TOP, "params": p.to_dict(), "config_hash": p.config_hash(),
+            "beat_bits": layouts.beat(p).size, "result_bits": layouts.result(p).size,
+            "latency": contract.chain_fill_cycles(p.chain_dsps, p.dsp_group),
+            "latency_formula": "accel.arch.flightllm.dsp_chain.chain_fill_cycles",
+            "op_cycles": "accel.arch.flightllm.dsp_chain.op_cycles"}
+    paths = write_outputs(out, {f"{p.name}.v": verilog(p),
+                                f"{p.name}.json": json.dumps(side, indent=1) + "\n"})
+    v, s = str(paths[f"{p.name}.v"]), str(paths[f"{p.name}.json"])
+    res = {"block": "dsp-chain", **side, "verilog": v, "sidecar": s}
+    return CliOutput(res, (CliTable(p.name, ("file", "path"), (("verilog", v), ("sidecar", s))),))
 
 
 def synth(force: bool, **opts) -> CliOutput:
     """Cached Yosys counts of one chain, what Yosys inferred for its DSPs, the resource
     model over the cached sweep and the U280 totals it implies."""
     from accel.hw.blocks.dsp_chain import resources
-    from accel.hw.blocks.dsp_chain.synth import load_cache
+    from accel.hw.blocks.dsp_chain.synth import entries
     from accel.hw.blocks.dsp_chain.synth import synth as run
 
     p = params(**opts)
@@ -80,9 +77,8 @@ def synth(force: bool, **opts) -> CliOutput:
                         f"{r['dsp_inference']['registers']}",
                         f"{res['ff_dsp_absorbable']} of the FFs are DSP A/B/M/P and skew "
                         f"registers a DSP48E2 holds (Yosys 0.70 packs none for xcup)"))]
-    entries = list(load_cache().values())
     try:
-        model = resources.fit(entries)
+        model = resources.fit(entries())
     except ValueError:
         model = None
     if model is not None:
@@ -99,9 +95,10 @@ def synth(force: bool, **opts) -> CliOutput:
     return CliOutput(res, tuple(tables))
 
 
-def cosim(ops: str, patterns: str, cols: int, model_config: str, stalls: bool, seed: int,
-          **chain) -> CliOutput:
+def cosim(ops: str, patterns: str, cols: int, model_config: str, stalls: bool, waves: bool,
+          seed: int, **chain) -> CliOutput:
     """Verilator + cocotb run of the chain on MV/MM ops against the model."""
+    from accel.hw.blocks.cosim_runner import cosim_table
     from accel.hw.blocks.dsp_chain import cosim as C
 
     p = params(**chain)
@@ -113,8 +110,5 @@ def cosim(ops: str, patterns: str, cols: int, model_config: str, stalls: bool, s
     op_list = C.build_ops(p, tuple(s for s in ops.split(",") if s),
                           tuple(s for s in patterns.split(",") if s), cols, shape, seed)
     scen = C.SCENARIOS if stalls else ("unstalled",)
-    r = C.run(p, op_list, scen, seed=seed)
-    keys = ("ok", "ops", "op_runs", "value_mismatches", "cycle_mismatches", "outputs_checked",
-            "rtl_cycles", "model_cycles", "simulated_cycles", "build_seconds", "sim_seconds")
-    return CliOutput(r, (CliTable(f"{p.name} cosim", ("field", "value"),
-                                  tuple((k, str(r[k])) for k in keys)),))
+    r = C.run(p, op_list, scen, seed=seed, waves=waves)
+    return CliOutput(r, (cosim_table(f"{p.name} cosim", r, ("ops", "op_runs", "beats")),))

@@ -18,12 +18,13 @@ chain (``chain_matmul``, which is what the executor's MV calls) before the RTL r
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
 from accel.arch.flightllm import functional
 from accel.errors import AccelError
-from accel.hw.blocks.dsp_chain import _runner
+from accel.hw.blocks.cosim_runner import build_and_run, verilate
 from accel.hw.blocks.dsp_chain.ops import ChainOp, chain_op
 from accel.hw.blocks.dsp_chain.params import ChainParams
 from accel.hw.blocks.dsp_chain.verilog import TOP, generate
@@ -132,38 +133,26 @@ def load_job(path):
     return ChainParams(**meta["params"]), ops, meta["opts"]
 
 
-def run(p: ChainParams, ops: list[ChainOp], scenarios=SCENARIOS, stalled_every: int = 4,
-        seed: int = 1) -> dict:
-    """Verilate, run the bench, and summarise (``ok`` only with zero value and cycle
-    mismatches and no failed cocotb test)."""
-    import time
+def build(p: ChainParams, waves: bool = False) -> Path:
+    """Verilate one chain configuration (user cache, one folder per config hash); reused
+    when unchanged."""
+    return verilate(BLOCK_NAME, p.config_hash(), p.name, TOP, lambda: generate(p), waves)
 
+
+def run(p: ChainParams, ops: list[ChainOp], scenarios=SCENARIOS, stalled_every: int = 4,
+        seed: int = 1, waves: bool = False) -> dict:
+    """Verilate, run the bench, and summarise (``ok`` only with zero value and cycle
+    mismatches and no failed cocotb test): the shared ``CosimReport.summary`` plus op
+    counts, beats and the per-op outcomes."""
     for s in scenarios:
         if s not in SCENARIOS:
             raise AccelError(f"unknown scenario {s!r}; known: {', '.join(SCENARIOS)}")
     if not ops:
         raise AccelError("no ops to co-simulate")
-    t0 = time.perf_counter()
-    bdir = _runner.verilate(BLOCK_NAME, p.config_hash(), TOP, generate(p))
-    build_s = time.perf_counter() - t0
     stalled = [op.name for i, op in enumerate(ops) if i % stalled_every == 0]
     opts = {"scenarios": list(scenarios), "seed": seed, "stalled_ops": stalled}
-    r = _runner.run_bench(bdir, TEST_MODULE, TOP, JOB_ENV,
-                          lambda path: write_job(path, p, ops, opts), seed)
-    outs = r["outcomes"]
-    value_mm = sum(o["output_mismatches"] for o in outs)
-    cycle_mm = sum(o["rtl_cycles"] != o["model_cycles"] or (
-        o["scenario"] in ("unstalled", "after_reset") and o["wall_cycles"] != o["model_cycles"])
-        for o in outs)
-    return {"params": p.to_dict(), "ok": not (value_mm or cycle_mm or r["failed"]),
-            "ops": len(ops), "op_runs": len(outs),
-            "value_mismatches": value_mm, "output_mismatches": value_mm,
-            "cycle_mismatches": cycle_mm,
-            "outputs_checked": sum(o["outputs_checked"] for o in outs),
-            "rtl_cycles": sum(o["rtl_cycles"] for o in outs),
-            "model_cycles": sum(o["model_cycles"] for o in outs),
-            "simulated_cycles": sum(o["wall_cycles"] for o in outs),
-            "beats": sum(o["beats"] for o in outs),
-            "cocotb_tests": r["tests"], "cocotb_failed": r["failed"],
-            "build_seconds": round(build_s, 2), "sim_seconds": round(r["sim_seconds"], 2),
-            "log": r["log"], "per_op": outs}
+    rep = build_and_run(lambda: build(p, waves), p.to_dict(), TEST_MODULE, TOP, JOB_ENV,
+                        lambda path: write_job(path, p, ops, opts), seed, waves)
+    return {"block": BLOCK_NAME, **rep.summary(), "ops": len(ops),
+            "op_runs": len(rep.outcomes), "beats": sum(o["beats"] for o in rep.outcomes),
+            "log": rep.log, "per_op": rep.outcomes}

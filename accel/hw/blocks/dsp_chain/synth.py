@@ -1,46 +1,40 @@
-"""Yosys ``synth_xilinx -family xcup`` counts of DSP-chain configurations, cached in the
-committed ``rtl/synth_cache_dsp_chain.json``, plus what Yosys made of the DSPs: how many
-DSP48E2 it inferred, how many take their adder input over the PCIN cascade, and which
-pipeline registers (A/B/M/P) it absorbed.
+"""Yosys ``synth_xilinx -family xcup`` counts of DSP-chain configurations, plus what
+Yosys made of the DSPs: how many DSP48E2 it inferred, how many take their adder input
+over the PCIN cascade, and which pipeline registers (A/B/M/P) it absorbed.
 
-(The shared ``accel.hw.synth.cached_synth`` of the block registry is not on this branch;
-this module keeps its own cache file handling, to be switched over when it lands.)
+Counts and caching are the shared ``accel.hw.synth.cached_synth``: the committed seeds
+``rtl/synth_cache_dsp_chain.json`` (``accel/_rtl`` in a wheel) answer the ``SWEEP``
+points, a new configuration's result goes to the user cache.  The DSP report needs
+the netlist, which the shared counting run does not keep, so a new configuration takes
+one more Yosys pass (``write_json`` after the same ``synth_xilinx``) whose report is
+stored with the counts.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
-from accel.atomic_write import atomic_write
 from accel.errors import ToolchainError
 from accel.hw.blocks.dsp_chain.params import ChainParams
 from accel.hw.blocks.dsp_chain.verilog import TOP, generate
-from accel.hw.synth import FAMILY, SYNTH_TIMEOUT_S, classify
-from accel.hw.toolchain import yosys_command
+from accel.hw.synth import FAMILY, SYNTH_TIMEOUT_S, cached_synth, load_cache
 
 CACHE_NAME = "synth_cache_dsp_chain.json"
-CACHE_PATH = Path(__file__).resolve().parents[4] / "rtl" / CACHE_NAME
 # the (chain_dsps, dsp_group) points the resource model is fitted on
 SWEEP = ((4, 2), (8, 1), (8, 2), (8, 4), (16, 1), (16, 2), (16, 4), (32, 2), (32, 4))
 DSP_REGS = ("AREG", "BREG", "MREG", "PREG")
 
 
-def load_cache(path: Path = CACHE_PATH) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+def entries() -> list[dict]:
+    """Every cached configuration (seeds, then this machine's results over them)."""
+    return list(load_cache(CACHE_NAME).values())
 
 
-def _dsp_report(netlist: dict) -> dict:
+def dsp_report(netlist: dict) -> dict:
     """DSP48E2 cells of the flattened netlist: cascade links (PCIN driven by another
     DSP's PCOUT) and the absorbed pipeline registers."""
     mods = netlist["modules"]
@@ -58,39 +52,31 @@ def _dsp_report(netlist: dict) -> dict:
     return {"dsp48e2": len(dsps), "pcin_cascaded": cascaded, "registers": dict(sorted(regs.items()))}
 
 
-def run_yosys(p: ChainParams) -> dict:
+def dsp_inference(p: ChainParams) -> dict:
+    """The netlist pass: ``synth_xilinx`` as the counting run, then ``write_json``."""
+    from accel.hw.toolchain import yosys_command
+
     with tempfile.TemporaryDirectory(prefix="accel-synth-dspchain-") as tmp:
         Path(tmp, "top.v").write_text(generate(p))
         # relative names: the WebAssembly Yosys only sees its working directory
-        script = (f"read_verilog top.v; synth_xilinx -family {FAMILY} -flatten -top {TOP}; "
-                  f"tee -q -o stat.json stat -json; write_json net.json")
-        t0 = time.perf_counter()
+        script = f"read_verilog top.v; synth_xilinx -family {FAMILY} -flatten -top {TOP}; " \
+                 "write_json net.json"
         try:
             proc = subprocess.run(yosys_command() + ["-q", "-p", script], capture_output=True,
                                   text=True, timeout=SYNTH_TIMEOUT_S, cwd=tmp)
         except subprocess.TimeoutExpired:
             raise ToolchainError(f"yosys timed out after {SYNTH_TIMEOUT_S} s on {p.name}") from None
-        if proc.returncode != 0 or not Path(tmp, "stat.json").exists():
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise ToolchainError(f"yosys failed on {p.name}: {last[0]}")
-        report = json.loads(Path(tmp, "stat.json").read_text())
-        dsp = _dsp_report(json.loads(Path(tmp, "net.json").read_text()))
-    design = report.get("design") or next(iter(report["modules"].values()))
-    cells = {k: int(v) for k, v in design.get("num_cells_by_type", {}).items()}
-    return {"params": p.to_dict(), "family": FAMILY, "resources": classify(cells),
-            "cells": cells, "dsp_inference": dsp,
-            "yosys_seconds": round(time.perf_counter() - t0, 1)}
+        net = Path(tmp, "net.json")
+        if proc.returncode != 0 or not net.exists():
+            raise ToolchainError(f"yosys netlist pass failed on {p.name} (exit "
+                                 f"{proc.returncode})")
+        return dsp_report(json.loads(net.read_text()))
 
 
-def synth(p: ChainParams, force: bool = False, path: Path = CACHE_PATH) -> dict:
-    """Cached counts of one configuration (``cached``: whether Yosys was skipped)."""
+def synth(p: ChainParams, force: bool = False) -> dict:
+    """Cached counts and DSP report of one configuration (``cached``: whether Yosys was
+    skipped)."""
     key = p.config_hash()
-    cache = load_cache(path)
-    if key in cache and not force:
-        return {**cache[key], "config_hash": key, "cached": True}
-    entry = run_yosys(p)
-    cache = load_cache(path)            # re-read: another run may have added entries
-    cache[key] = entry
-    if os.access(path.parent, os.W_OK):
-        atomic_write(path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    return {**entry, "config_hash": key, "cached": False}
+    fresh = force or key not in load_cache(CACHE_NAME)
+    extra = {"dsp_inference": dsp_inference(p)} if fresh else None
+    return cached_synth(p, lambda: generate(p), TOP, CACHE_NAME, key, force, extra)
