@@ -437,6 +437,22 @@ case("rtl-cosim-max-tiles", ["rtl", "cosim", "pe-array", "--workload", "good.npz
 case("rtl-cosim-workload-missing", ["rtl", "cosim", "pe-array", "--workload", "nope.npz", "--layer", "x"])
 case("rtl-cosim-layer-missing", ["rtl", "cosim", "pe-array", "--workload", "g.npz", "--layer", "nope"],
      {"g.npz": H.npz(GEMM, H.gemm_arrays())})
+# the other registered blocks: bad parameters are refused before any build or synthesis
+for flag, val in (("--chain-dsps", "0"), ("--chain-dsps", "7"), ("--dsp-group", "3"),
+                  ("--acc-bits", "4"), ("--chain-dsps", "1e3")):
+    case(f"rtl-generate-dsp-chain{flag}={val}", ["rtl", "generate", "dsp-chain", "--out", "g", flag, val])
+    case(f"rtl-synth-dsp-chain{flag}={val}", ["rtl", "synth", "dsp-chain", flag, val])
+for flag, val in (("--ops", "nope"), ("--patterns", "17"), ("--cols", "0"), ("--model-config", "nope.json"),
+                  ("--dsp-group", "0")):
+    case(f"rtl-cosim-dsp-chain{flag}={val}", ["rtl", "cosim", "dsp-chain", flag, val])
+for flag, val in (("--n", "5"), ("--m", "0"), ("--lanes", "3"), ("--lanes", "0")):
+    case(f"rtl-generate-weight-gen{flag}={val}", ["rtl", "generate", "weight-gen", "--out", "g", flag, val])
+    case(f"rtl-synth-weight-gen{flag}={val}", ["rtl", "synth", "weight-gen", flag, val])
+case("rtl-cosim-weight-gen-workload-missing", ["rtl", "cosim", "weight-gen", "--workload", "nope.npz",
+                                                "--layer", "x"])
+case("rtl-cosim-weight-gen-phase-without-training",
+     ["rtl", "cosim", "pe-array", "--workload", "g.npz", "--layer", "fc", "--phase", "bwd_data"],
+     {"g.npz": H.npz(GEMM, H.gemm_arrays())})
 
 # sim systolic (SCALE-Sim inputs) and flightllm validate
 TOPO = "Layer, M, N, K, Sparsity,\n"
