@@ -30,7 +30,7 @@ from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
 
-MODEL_VERSION = "flightllm-0.7"   # history: CHANGELOG.md beside this file
+MODEL_VERSION = "flightllm-0.8"   # history: CHANGELOG.md beside this file
 
 
 @dataclass
