@@ -36,16 +36,16 @@ def kernels_cached(machine: str) -> bool:
     (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
     whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
     one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
-    import importlib
+    import importlib.util
 
     from accel.arch._numba_cache import ARCH_ROOT, cache_root, source_key
-    from accel.sweep.machines import get_adapter
+    from accel.arch.registry import get
 
     try:
-        pkg = importlib.import_module(get_adapter(machine).pkg)
-        folder = Path(pkg.__file__).resolve().parent
+        spec = importlib.util.find_spec(get(machine).model.partition(":")[0])
+        folder = Path(spec.origin).resolve().parent   # the folder of the machine's model
         rel = folder.relative_to(ARCH_ROOT)
-    except (ImportError, ValueError, TypeError, AccelError):
+    except (ImportError, AttributeError, ValueError, TypeError, AccelError):
         return True
     for py in folder.glob("*.py"):
         if "@njit" in py.read_text() and any((cache_root() / source_key(str(py)) / rel).glob("*.nbi")):
@@ -54,11 +54,10 @@ def kernels_cached(machine: str) -> bool:
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
-    """run_sweep with a rich bar on stderr sized to the points still to do.
-
-    The first point runs before the bar (see ``run_sweep``): when the machine's kernels
-    are not compiled yet that is announced, so a slow first minute is explained and the
-    bar's rate is the real one."""
+    """run_sweep with a rich bar on stderr sized to the points still to do (N of N: the
+    first point, which compiles or loads the kernels, is one of them).  When the
+    machine's kernels are not compiled yet that is announced, so a slow first minute is
+    explained; the summary's rate leaves that first point out."""
     from accel.sweep.runner import run_sweep
 
     def on_warmup(machine: str) -> None:
@@ -122,6 +121,8 @@ def run(
         emit_json(summary.to_dict())
         return
     s = summary
+    if s.discarded:
+        typer.echo(f"--fresh: discarded the {s.discarded:,} rows {s.db} held")
     if s.computed == 0:
         typer.echo(f"{s.spec}: all {s.rows} design points already done in {s.db}; nothing to do "
                    f"(--fresh to start over)")

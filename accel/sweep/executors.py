@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from accel.errors import AccelError
+from accel.sweep.routing import evaluate
 
 Task = tuple[str, Any, str, dict]   # (key, config object, workload content id, options)
 Chunk = tuple[str, list[Task]]      # (workload content id, tasks)
@@ -54,14 +55,14 @@ def _one_line(exc: BaseException) -> str:
     return text[:500]
 
 
-def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
+def evaluate_chunk(machine, tasks: list[Task], workload=None) -> list[dict]:
     """Evaluate each task; a point that raises is returned as failed, the rest go on."""
     out = []
     for key, config, wid, options in tasks:
         wl = workload if workload is not None else _WORKLOADS[wid]
         t0 = time.perf_counter()
         try:
-            metrics = adapter.evaluate(wl, config, options)
+            metrics = evaluate(machine, wl, config, options)
             bad = [k for k, v in metrics.items()
                    if isinstance(v, numbers.Real) and not math.isfinite(float(v))]
             if bad:  # a NaN/inf metric is a failed point, never an "ok" row with a NaN in it
@@ -74,10 +75,10 @@ def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
     return out
 
 
-def _warm(adapter) -> None:
+def _warm(machine) -> None:
     """Import the model once so its Numba kernels load up front."""
     try:
-        adapter.model_module()
+        machine.model_module()
     except Exception:  # noqa: BLE001 - an import problem surfaces per point instead
         pass
 
@@ -105,7 +106,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker_main(conn, adapter, parent: int) -> None:
+def _worker_main(conn, machine, parent: int) -> None:
     """Worker loop: receive a chunk, send one result per point, repeat; exit on None or
     when the coordinator is gone (checked every second while idle)."""
     _die_with_parent()
@@ -113,7 +114,7 @@ def _worker_main(conn, adapter, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if os.getppid() != parent:
         os._exit(0)
-    _warm(adapter)
+    _warm(machine)
     try:
         while True:
             if not conn.poll(_PARENT_POLL_SECONDS):
@@ -125,7 +126,7 @@ def _worker_main(conn, adapter, parent: int) -> None:
                 break
             for task in tasks:
                 conn.send(("start", task[0]))   # the point's clock starts now, not at dispatch
-                conn.send(evaluate_chunk(adapter, [task])[0])
+                conn.send(evaluate_chunk(machine, [task])[0])
     except BaseException:  # noqa: BLE001 - EOF, a dead pipe, a stray signal: just leave
         pass
     os._exit(0)
@@ -160,9 +161,9 @@ def check_point_timeout(seconds: float | None) -> float | None:
 class _Slot:
     """One worker process and the points it still owes for its current chunk."""
 
-    def __init__(self, ctx, adapter):
+    def __init__(self, ctx, machine):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, adapter, os.getpid()), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, machine, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.owed: list[Task] = []
@@ -205,14 +206,17 @@ class LocalExecutor:
         self.workers = check_workers(workers)
         self.point_timeout = check_point_timeout(point_timeout)
 
-    def run(self, adapter, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
+    def close(self) -> None:
+        """Nothing outlives a ``run``: its workers are stopped when it ends."""
+
+    def run(self, machine, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
         _WORKLOADS.clear()
         _WORKLOADS.update(workloads)   # inherited by the forked workers, never pickled
         ctx = mp.get_context("fork")
         queue: deque[list[Task]] = deque(tasks for _wid, tasks in chunks if tasks)
         slots: list[_Slot] = []
         try:
-            slots = [_Slot(ctx, adapter) for _ in range(min(self.workers, len(queue)))]
+            slots = [_Slot(ctx, machine) for _ in range(min(self.workers, len(queue)))]
             while True:
                 for i, slot in enumerate(slots):
                     if not slot.owed and queue:
@@ -221,7 +225,7 @@ class LocalExecutor:
                         except OSError:  # it died while idle: replace it, keep the chunk
                             queue.appendleft(slot.owed)
                             slot.stop()
-                            slots[i] = _Slot(ctx, adapter)
+                            slots[i] = _Slot(ctx, machine)
                 busy = [s for s in slots if s.owed]
                 if not busy:
                     break
@@ -256,7 +260,7 @@ class LocalExecutor:
                         slot.stop()
                         if rest:
                             queue.appendleft(rest)
-                        slots[i] = _Slot(ctx, adapter)
+                        slots[i] = _Slot(ctx, machine)
                         yield [_failed(lost, reason, seconds)]
         finally:
             for slot in slots:
@@ -284,7 +288,7 @@ class LocalExecutor:
         return out, dead
 
 
-def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | None
+def _guarded_chunk(machine, tasks: list[Task], workload, point_timeout: float | None
                    ) -> list[dict]:
     """On a Dask worker: evaluate ``tasks`` in a forked child, one point at a time, with the
     local workers' protocol ("start", then the result).  Past ``point_timeout`` seconds on
@@ -295,7 +299,7 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
     inherits it and the kernels ``_warm`` loaded."""
     wid = tasks[0][2]
     _WORKLOADS[wid] = workload
-    _warm(adapter)
+    _warm(machine)
     out: list[dict] = []
     todo = list(tasks)
     try:
@@ -308,7 +312,7 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
                     _die_with_parent()
                     for task in todo:
                         child.send(("start", task[0]))
-                        child.send(evaluate_chunk(adapter, [task])[0])
+                        child.send(evaluate_chunk(machine, [task])[0])
                 finally:
                     os._exit(0)
             child.close()
@@ -352,6 +356,16 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
 
 
 class DaskExecutor:
+    """Chunks on a Dask cluster: an existing one (``scheduler``) or a LocalCluster of
+    ``local_workers`` processes on 127.0.0.1 (at most ``max_workers()``, as --workers).
+
+    The client (and a local cluster) lives from the first ``run`` until ``close``, so
+    the warm-up point and the rest (and a search's generations) share one cluster.  A
+    local cluster's processes ignore SIGINT (Ctrl-C is the coordinator's: it stops the
+    cluster in order, workers first, and no worker prints a KeyboardInterrupt), and
+    their logs are kept to critical messages: a point's failure is recorded with its
+    row, and shutdown chatter (a closed comm, a missed heartbeat) is not an error."""
+
     kind = "dask"
 
     def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
@@ -359,38 +373,52 @@ class DaskExecutor:
         self.point_timeout = check_point_timeout(point_timeout)
         if scheduler is None and not local_workers:
             raise AccelError("Dask executor needs --scheduler tcp://HOST:PORT or --dask-local N")
-        if local_workers is not None and local_workers < 1:
-            raise AccelError(f"--dask-local must be >= 1, got {local_workers}")
+        if local_workers is not None:
+            limit = max_workers()
+            if isinstance(local_workers, bool) or not isinstance(local_workers, int) or \
+                    not 1 <= local_workers <= limit:
+                raise AccelError(f"--dask-local must be an integer in 1..{limit} (the limit: "
+                                 f"{MAX_WORKERS_PER_CORE} per core on this {os.cpu_count()}-core "
+                                 f"machine), got {local_workers}")
         if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
             raise AccelError(f"--scheduler must look like tcp://HOST:PORT, got {scheduler!r}")
         self.scheduler = scheduler
         self.local_workers = local_workers
         self.workers = local_workers or 0
+        self._client = self._cluster = None
 
-    def _client(self):
+    def _connect(self):
+        if self._client is not None:
+            return self._client
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
-                                   processes=True, host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            return Client(cluster), cluster
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN)   # inherited by the processes
+            try:
+                self._cluster = LocalCluster(
+                    n_workers=self.local_workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
+                self._client = Client(self._cluster)
+            finally:
+                signal.signal(signal.SIGINT, old)
+            return self._client
         try:
-            client = Client(self.scheduler, timeout="10s")
+            self._client = Client(self.scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise AccelError(f"cannot connect to Dask scheduler {self.scheduler}: {exc}") from None
-        return client, None
+        return self._client
 
-    def run(self, adapter, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
+    def run(self, machine, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
         from distributed import as_completed as dask_completed
 
-        client, cluster = self._client()
+        client = self._connect()
+        futures: dict = {}
         try:
             self.workers = len(client.scheduler_info().get("workers", {})) or self.workers
             needed = {wid for wid, _ in chunks}
             scattered = {wid: client.scatter(workloads[wid], broadcast=True, hash=False)
                          for wid in needed}
-            futures = {client.submit(_guarded_chunk, adapter, tasks, scattered[wid],
+            futures = {client.submit(_guarded_chunk, machine, tasks, scattered[wid],
                                      self.point_timeout, pure=False): tasks
                        for wid, tasks in chunks}
             for f in dask_completed(list(futures)):
@@ -401,10 +429,36 @@ class DaskExecutor:
                     reason = f"WorkerDied: Dask task lost ({_one_line(exc)})"
                     rows = [_failed(t, reason, 0.0) for t in futures[f]]
                 yield rows
+        except BaseException:
+            self.close()   # interrupted: stop the cluster now, in order
+            raise
         finally:
+            pending = [f for f in futures if not f.done()]
+            if pending and self._client is not None:
+                self._client.cancel(pending)
+
+    def close(self) -> None:
+        """Stop in order: the client's tasks, then a local cluster's workers, then its
+        scheduler; quietly (a comm closed by the shutdown itself is not an error)."""
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        if client is None:
+            return
+        quiet = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+        levels = [lg.level for lg in quiet]
+        for lg in quiet:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            if cluster is not None:
+                try:
+                    client.retire_workers(close_workers=True)   # workers leave first
+                except Exception:  # noqa: BLE001 - already gone: nothing to retire
+                    pass
             client.close()
             if cluster is not None:
                 cluster.close()
+        finally:
+            for lg, level in zip(quiet, levels, strict=True):
+                lg.setLevel(level)
 
 
 def chunked(tasks_by_workload: dict[str, list[Task]], workers: int, per_task_overhead: int = 16

@@ -2,6 +2,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -16,6 +17,9 @@ class ToyResult:
     seconds: float
     pes: int
     max_abs_err: float
+
+    UNITS: ClassVar[dict[str, str]] = {"cycles": "cycles", "seconds": "s", "pes": "PEs",
+                                       "max_abs_err": "abs"}
 
     def to_dict(self):
         return dict(self.__dict__)
