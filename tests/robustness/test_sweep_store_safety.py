@@ -17,6 +17,7 @@ import sqlite3
 
 import pytest
 
+
 def _spec(text: str, replace: dict[str, str]) -> str:
     """``text`` with each top-level ``key:`` (and its indented lines) replaced."""
     out, skipping = [], False
