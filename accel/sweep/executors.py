@@ -88,6 +88,7 @@ DEFAULT_POINT_TIMEOUT = 600.0   # s per design point; the slowest demo point tak
 MAX_WORKERS_PER_CORE = 4        # more processes than this only add memory and contention
 MAX_WORKERS_ABS = 256
 _PARENT_POLL_SECONDS = 1.0      # a worker notices a dead coordinator within this
+IDLE_YIELD_SECONDS = 0.2        # executors yield [] this often while no result arrives
 
 
 def max_workers() -> int:
@@ -229,13 +230,15 @@ class LocalExecutor:
                 busy = [s for s in slots if s.owed]
                 if not busy:
                     break
-                timeout = _PARENT_POLL_SECONDS
+                timeout = IDLE_YIELD_SECONDS
                 if self.point_timeout is not None:
                     now = time.monotonic()
                     timeout = max(0.01, min(timeout, min(s.since + self.point_timeout - now
                                                          for s in busy)))
                 waitables = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
                 ready = set(mp_connection.wait(waitables, timeout))
+                if not ready:
+                    yield []   # idle: the coordinator may commit what it holds
                 for i, slot in enumerate(slots):
                     if not slot.owed:
                         continue
@@ -421,7 +424,13 @@ class DaskExecutor:
             futures = {client.submit(_guarded_chunk, machine, tasks, scattered[wid],
                                      self.point_timeout, pure=False): tasks
                        for wid, tasks in chunks}
-            for f in dask_completed(list(futures)):
+            done = dask_completed(list(futures))
+            while not done.is_empty():
+                if not done.has_ready():
+                    time.sleep(0.02)
+                    yield []   # idle: the coordinator may commit what it holds
+                    continue
+                f = next(done)
                 try:
                     rows = f.result()
                 except Exception as exc:  # noqa: BLE001 - its worker lost (KilledWorker) or

@@ -22,4 +22,8 @@ MACHINE = Machine(
 
 
 def register() -> Machine:
+    """Register ``toy`` and ``piuma-gated`` (the real PIUMA model behind the test gate)."""
+    from toy_machine.gated import machine
+
+    _register(machine())
     return _register(MACHINE)

@@ -30,7 +30,11 @@ class ToyResult:
 
 
 def simulate(workload, config, slow: float = 0.0, fail_rows: int = -1, hang_rows: int = -1,
-             die_rows: int = -1):
+             die_rows: int = -1, gate: str = ""):
+    if gate:   # wait at the test's barrier (toy_machine.gate)
+        from toy_machine.gate import wait
+
+        wait(gate, f"rows={config.rows} cols={config.cols}")
     if config.rows == fail_rows:
         raise RuntimeError(f"toy failure at rows={config.rows}")
     if config.rows == hang_rows:     # a point that never ends
