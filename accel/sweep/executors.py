@@ -125,6 +125,9 @@ def _worker_main(conn, machine, parent: int) -> None:
             tasks = conn.recv()
             if tasks is None:
                 break
+            if isinstance(tasks, tuple):   # ("workload", id, Workload): one made after the fork
+                _WORKLOADS[tasks[1]] = tasks[2]
+                continue
             for task in tasks:
                 conn.send(("start", task[0]))   # the point's clock starts now, not at dispatch
                 conn.send(evaluate_chunk(machine, [task])[0])
@@ -167,12 +170,17 @@ class _Slot:
         self.proc = ctx.Process(target=_worker_main, args=(child, machine, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
+        self.known = set(_WORKLOADS)   # workloads the worker inherited
         self.owed: list[Task] = []
         self.since = 0.0   # when the point now running started (monotonic)
 
     def give(self, tasks: list[Task]) -> None:
         self.owed = list(tasks)
         self.since = time.monotonic()
+        wid = tasks[0][2]
+        if wid not in self.known:   # resolved after this worker was forked: send it once
+            self.conn.send(("workload", wid, _WORKLOADS[wid]))
+            self.known.add(wid)
         self.conn.send(tasks)
 
     def stop(self, grace: float = 0.0) -> None:
@@ -206,18 +214,29 @@ class LocalExecutor:
     def __init__(self, workers: int, point_timeout: float | None = DEFAULT_POINT_TIMEOUT):
         self.workers = check_workers(workers)
         self.point_timeout = check_point_timeout(point_timeout)
+        self._slots: list[_Slot] = []   # idle workers kept between runs (until close)
+        self._machine = None
 
     def close(self) -> None:
-        """Nothing outlives a ``run``: its workers are stopped when it ends."""
+        """Stop the workers kept between runs."""
+        for slot in self._slots:
+            slot.stop(grace=0.5 if not slot.owed else 0.0)
+        self._slots = []
 
     def run(self, machine, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
-        _WORKLOADS.clear()
-        _WORKLOADS.update(workloads)   # inherited by the forked workers, never pickled
+        """Evaluate ``chunks``; the workers stay up after a complete run (a search's next
+        generation, the grid's rest after its warm-up point reuse them and what they
+        have loaded and memoised), and are stopped at once if the run is abandoned."""
+        if self._machine != machine:
+            self.close()
+            self._machine = machine
+        _WORKLOADS.update(workloads)   # inherited by workers forked from now on, never pickled
         ctx = mp.get_context("fork")
         queue: deque[list[Task]] = deque(tasks for _wid, tasks in chunks if tasks)
-        slots: list[_Slot] = []
+        slots = self._slots
         try:
-            slots = [_Slot(ctx, machine) for _ in range(min(self.workers, len(queue)))]
+            while len(slots) < min(self.workers, len(queue)):
+                slots.append(_Slot(ctx, machine))
             while True:
                 for i, slot in enumerate(slots):
                     if not slot.owed and queue:
@@ -265,9 +284,9 @@ class LocalExecutor:
                             queue.appendleft(rest)
                         slots[i] = _Slot(ctx, machine)
                         yield [_failed(lost, reason, seconds)]
-        finally:
-            for slot in slots:
-                slot.stop(grace=0.5 if not slot.owed else 0.0)
+        except BaseException:   # interrupted, or the consumer stopped: no worker lives on
+            self.close()
+            raise
 
     @staticmethod
     def _drain(slot: _Slot, ready: set) -> tuple[list[dict], bool]:

@@ -210,8 +210,6 @@ class Recorder:
         self.store: Store | None = None
         self.buffer: list[dict] = []
         self.saved = self.computed = self.failed = 0
-        self.results: dict[str, dict] = {}   # key -> result (kept for a search)
-        self.keep_results = False
         self._since = time.monotonic()
 
     def add(self, results: list[dict], count: bool = True) -> None:
@@ -220,8 +218,6 @@ class Recorder:
         if count:
             self.computed += len(results)
             self.failed += sum(r["status"] == "failed" for r in results)
-        if self.keep_results:
-            self.results.update((r["key"], r) for r in results)
         if self.on_progress and results:
             self.on_progress(len(results))
         if len(self.buffer) >= self.max_rows or time.monotonic() - self._since >= self.max_seconds:
@@ -346,13 +342,13 @@ def run_grid(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_fa
 
 
 def evaluate_plan(spec: SweepSpec, db: Path, fresh: bool, machine, executor, plan: Plan,
-                  workloads: dict, callbacks: Callbacks, recorder: Recorder | None = None,
-                  store: Store | None = None) -> dict:
+                  workloads: dict, callbacks: Callbacks, store: Store | None = None,
+                  warm: bool = True) -> dict:
     """Stages 4-6 for one plan; returns the summary's run statistics.  ``store``: an
-    open store to write to (a search's later generations) instead of opening one."""
-    recorder = recorder or Recorder(spec, plan.rows_meta, callbacks.progress)
-    recorder.rows_meta = plan.rows_meta
-    first = take_first(plan.pending)
+    open store to write to (a search's later generations) instead of opening one;
+    ``warm``: run the first point alone first (kernels compile or load once)."""
+    recorder = Recorder(spec, plan.rows_meta, callbacks.progress)
+    first = take_first(plan.pending) if warm else []
     if callbacks.total and (first or plan.pending or plan.invalid):
         callbacks.total(len(first) + plan.n_pending() + len(plan.invalid))
     created = store is None and (not db.exists() or fresh or blank_sqlite(db))

@@ -353,7 +353,7 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
         if isinstance(sample_seed, bool) or not isinstance(sample_seed, int) or not 0 <= sample_seed < 2**63:
             raise ConfigError(f"sample.seed must be an integer in 0..2^63-1, got {_short(sample_seed)}")
 
-    search = _search(data.get("search"), sample is not None, objectives)
+    search = _search(data.get("search"), sample is not None, objectives, len(wl))
 
     spec_name = data.get("name") or name or "sweep"
     if not isinstance(spec_name, str) or len(spec_name) > 100 or spec_name.startswith(".") or \
@@ -367,7 +367,8 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
                      search=search)
 
 
-def _search(raw: Any, sampled: bool, objectives: list[Objective]) -> Search | None:
+def _search(raw: Any, sampled: bool, objectives: list[Objective], n_workloads: int
+            ) -> Search | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -381,6 +382,9 @@ def _search(raw: Any, sampled: bool, objectives: list[Objective]) -> Search | No
                           f"{_short(strategy)}{_suggest(str(strategy), list(STRATEGIES))}")
     if not objectives:
         raise ConfigError("search needs objectives: the metrics it optimises")
+    if n_workloads != 1:
+        raise ConfigError(f"search takes exactly one workload (got {n_workloads}); "
+                          "run one search per workload")
     if "budget" not in raw:
         raise ConfigError("search needs 'budget': how many design points to evaluate")
     budget = _count("search", raw["budget"], "budget")
