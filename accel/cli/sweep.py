@@ -95,7 +95,7 @@ def numba_cache_dir() -> str:
 
 @sweep_app.command("run")
 def run(
-    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
+    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. one of workloads/sweeps/*.yaml)."),
     db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
     workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
     scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT.", show_default="local processes"),

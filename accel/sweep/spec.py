@@ -2,9 +2,9 @@
 
 A spec names a machine, a base configuration, the workloads and the parameters to vary::
 
-    name: sat-minilm                 # optional, defaults to the file stem
-    machine: sat                     # a name in accel.arch.registry.MACHINES
-    base: sat-vcu1525                # preset name or arch YAML file
+    name: my-sweep                   # optional, defaults to the file stem
+    machine: MACHINE                 # a registered machine (accel.arch.registry)
+    base: PRESET                     # preset name or arch YAML file
     workloads: [minilm-l6]           # built-in names or .npz paths
     parameters:                      # config fields, workload knobs or simulate options
       pe_rows: [16, 32, 64]                          # a list
