@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sqlite3
 import sys
 import tempfile
@@ -65,10 +66,14 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         s = run_sweep(spec, db, workers=args.workers, fresh=True)
         wall = time.perf_counter() - t0
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_self, cpu_kids = me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
         print(f"{spec.name}: {s.computed} rows on {s.workers} {s.executor} workers: "
               f"{s.rate:.1f} design points/s after the first point "
               f"({s.seconds:.1f} s); end to end {s.computed / wall:.1f} points/s ({wall:.1f} s, "
               f"first point {s.warmup_seconds:.1f} s)")
+        print(f"CPU: coordinator {cpu_self:.1f} s, workers {cpu_kids:.1f} s: "
+              f"{1e3 * (cpu_self + cpu_kids) / max(1, s.computed):.1f} ms per point in all")
         return compare(db, args.compare) if args.compare else 0
 
 

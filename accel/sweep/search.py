@@ -27,7 +27,8 @@ from pathlib import Path
 
 from accel.errors import ConfigError
 from accel.sweep import routing
-from accel.sweep.runner import (
+from accel.sweep.spec import SweepSpec
+from accel.sweep.stages import (
     Callbacks,
     SweepSummary,
     evaluate_plan,
@@ -36,7 +37,6 @@ from accel.sweep.runner import (
     plan_rows,
     resolve_workloads,
 )
-from accel.sweep.spec import SweepSpec
 from accel.sweep.store import Store
 
 MAX_ASKS_PER_EVALUATION = 50   # asks that are infeasible or repeats, per evaluation, at most
