@@ -75,15 +75,62 @@ def _stored_results(store: Store, keys: list[str]) -> dict[str, tuple[str, dict]
     return out
 
 
+def _ask_generation(study, dists: dict, spec: SweepSpec, pop: int, cap: int
+                    ) -> tuple[list, list[dict], int]:
+    """A whole generation (``pop`` feasible points; a longer budget replays it): the
+    trials, their points, and how many asks that took (infeasible ones told failed)."""
+    import optuna
+
+    trials, points, asks = [], [], 0
+    while len(points) < pop and asks < cap:
+        trial = study.ask(dists)
+        asks += 1
+        point = {n: trial.params[n] for n in spec.parameters}
+        if not all(c.holds(point) for c in spec.constraints):
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        trials.append(trial)
+        points.append(point)
+    return trials, points, asks
+
+
+def _limit_to_budget(plan, done: set[str], left: int) -> None:
+    """Keep the first ``left`` new rows in ask order; the rest stay untold, so a longer
+    budget (or a resumed run) replays exactly this prefix.  Repeats cost nothing."""
+    allowed: set[str] = set()
+    for keys in plan.keys_of_point:
+        if keys[0] not in done and keys[0] not in allowed and len(allowed) < left:
+            allowed.add(keys[0])
+    plan.pending = {w: [t for t in ts if t[0] in allowed] for w, ts in plan.pending.items()}
+    plan.pending = {w: ts for w, ts in plan.pending.items() if ts}
+    plan.invalid = [r for r in plan.invalid if r["key"] in allowed]
+
+
+def _tell(study, trials: list, keys_of_point: list[list[str]], results: dict,
+          spec: SweepSpec) -> None:
+    """Each evaluated trial its objective values (a failed row: failed); a trial cut by
+    the budget is left untold."""
+    import optuna
+
+    for trial, keys in zip(trials, keys_of_point, strict=True):
+        if keys[0] not in results:
+            continue
+        status, metrics = results[keys[0]]
+        values = [metrics.get(o.metric) for o in spec.objectives]
+        if status != "ok" or any(v is None for v in values):
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(trial, values)
+
+
 def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_failed: bool,
                callbacks: Callbacks) -> SweepSummary:
     """Ask, evaluate, tell, a generation at a time, until ``budget`` evaluations."""
     import optuna
 
     study, pop = _study(spec)
-    names = list(spec.parameters)
-    dists = {n: optuna.distributions.CategoricalDistribution(list(spec.parameters[n]))
-             for n in names}
+    dists = {n: optuna.distributions.CategoricalDistribution(list(v))
+             for n, v in spec.parameters.items()}
     done_all, done_ok, discard = inspect_store(db, fresh)
     done = done_ok if retry_failed else done_all
     resumed = frozenset(done)   # rows of an earlier run (a repeat proposal is not one)
@@ -98,18 +145,11 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
     computed = failed = asks = seconds = warmup = proposed = 0
     replayed: set[str] = set()   # rows of an earlier run this one proposed again
     rate_rows = 0
+    cap = budget * MAX_ASKS_PER_EVALUATION
     try:
-        while computed + len(replayed) < budget and asks < budget * MAX_ASKS_PER_EVALUATION:
-            trials, points = [], []   # always a whole generation: a longer budget replays it
-            while len(points) < pop and asks < budget * MAX_ASKS_PER_EVALUATION:
-                trial = study.ask(dists)
-                asks += 1
-                point = {n: trial.params[n] for n in names}
-                if not all(c.holds(point) for c in spec.constraints):
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                    continue
-                trials.append(trial)
-                points.append(point)
+        while computed + len(replayed) < budget and asks < cap:
+            trials, points, n = _ask_generation(study, dists, spec, pop, cap - asks)
+            asks += n
             if not points:
                 break
             splits = [routing.split(machine, p) for p in points]
@@ -120,41 +160,18 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
             plan = plan_rows(spec, machine, points, splits, wid_of, done, version,
                              first_index=proposed)
             proposed += len(points)
-            # repeats within this generation or of earlier rows cost nothing
-            plan.pending = {w: [t for t in ts if t[0] not in done] for w, ts in plan.pending.items()}
-            plan.pending = {w: ts for w, ts in plan.pending.items() if ts}
             replayed |= resumed & set(plan.rows_meta)
-            # the budget's last rows: the first new points in ask order are evaluated, the
-            # rest stay untold, so a longer budget (or a resumed run) replays this prefix
-            left = budget - computed - len(replayed)
-            allowed = set()
-            for keys in plan.keys_of_point:
-                if keys[0] not in done and keys[0] not in allowed and len(allowed) < left:
-                    allowed.add(keys[0])
-            plan.pending = {w: [t for t in ts if t[0] in allowed] for w, ts in plan.pending.items()}
-            plan.pending = {w: ts for w, ts in plan.pending.items() if ts}
-            plan.invalid = [r for r in plan.invalid if r["key"] in allowed]
+            _limit_to_budget(plan, done, budget - computed - len(replayed))
             # the first generation warms up (kernels load once) and opens the store
             stats = evaluate_plan(spec, db, fresh and store is None, machine, executor, plan,
                                   workloads, quiet, store=store, warm=store is None)
-            if store is None:
-                store = Store(db)
-            computed += stats["computed"]
-            failed += stats["failed"]
-            seconds += stats["seconds"]
-            warmup += stats["warmup_seconds"]
+            store = store or Store(db)
+            computed, failed = computed + stats["computed"], failed + stats["failed"]
+            seconds, warmup = seconds + stats["seconds"], warmup + stats["warmup_seconds"]
             rate_rows += max(0, stats["computed"] - (1 if stats["warmup_seconds"] else 0))
             results = _stored_results(store, [k for ks in plan.keys_of_point for k in ks])
             done |= set(results)
-            for trial, keys in zip(trials, plan.keys_of_point, strict=True):
-                if keys[0] not in results:
-                    continue   # beyond the budget: left untold
-                status, metrics = results[keys[0]]
-                values = [metrics.get(o.metric) for o in spec.objectives]
-                if status != "ok" or any(v is None for v in values):
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                else:
-                    study.tell(trial, values)
+            _tell(study, trials, plan.keys_of_point, results, spec)
         if store is None:   # nothing to evaluate at all: still record the spec
             store = open_store(db, fresh, spec)
         meta = store.specs().get(spec.name, {})
@@ -168,7 +185,8 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
             store.close()
     return SweepSummary(
         spec=spec.name, machine=spec.machine, db=str(db), points=asks,
-        rows=computed + len(replayed), already_done=len(replayed), computed=computed, failed=failed, seconds=round(seconds, 3),
+        rows=computed + len(replayed), already_done=len(replayed), computed=computed,
+        failed=failed, seconds=round(seconds, 3),
         rate=round(rate_rows / seconds, 2) if rate_rows and seconds > 0 else 0.0,
         executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3),
         discarded=discard if fresh else 0, strategy=spec.search.strategy)
