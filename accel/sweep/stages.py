@@ -160,7 +160,8 @@ class Recorder:
     batches.  Before a store is open (the warm-up) rows are held; ``flush`` commits."""
 
     max_rows = 256       # rows per transaction at most
-    max_seconds = 0.25   # a result waits at most this long for its commit (SIGKILL window)
+    max_seconds = 0.25   # commit when the last commit is this old (executors yield [] when
+                         # idle, every IDLE_YIELD_SECONDS): a SIGKILL loses under half a second
 
     def __init__(self, spec: SweepSpec, rows_meta: dict[str, dict],
                  on_progress: Callable[[int], None] | None = None):
