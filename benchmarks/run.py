@@ -1,8 +1,8 @@
 """Run every benchmark in turn (`make bench`); each prints its own measured rates.
 
 Rates and ratios, not pass/fail: simulated cycles/s (SAT, RTL vs model), training
-steps/s, FlightLLM end-to-end simulation time, PIUMA partial products/s.  Sweep
-throughput (design points/s) is printed by `accel sweep` itself.
+steps/s, FlightLLM end-to-end simulation time, PIUMA partial products/s, sweep design
+points/s (bench_sweep.py).  Search quality against the full grid: bench_search.py.
 """
 
 import subprocess
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ("bench_sat.py", "bench_flightllm.py", "bench_piuma.py", "bench_rtl.py")
+SCRIPTS = ("bench_sat.py", "bench_flightllm.py", "bench_piuma.py", "bench_rtl.py", "bench_sweep.py")
 
 
 def main() -> int:

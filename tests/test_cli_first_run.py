@@ -23,7 +23,7 @@ def test_rate_is_completed_over_elapsed_not_a_burst_window():
     assert RateColumn().render(task).plain.strip() == "-.-/s"
 
 
-def test_first_point_runs_before_the_bar_and_out_of_the_rate(tmp_path):
+def test_first_point_runs_first_inside_the_bar_and_out_of_the_rate(tmp_path):
     sys.path.insert(0, str(ROOT / "tests" / "sweep"))
     import toy_machine
 
@@ -39,7 +39,7 @@ def test_first_point_runs_before_the_bar_and_out_of_the_rate(tmp_path):
                   on_total=lambda n: seen["total"].append(n),
                   on_progress=lambda n: seen.__setitem__("progress", seen["progress"] + n))
     assert seen["warm"] == ["toy"]
-    assert seen["total"] == [5] and seen["progress"] == 5      # the bar counts the other five
+    assert seen["total"] == [6] and seen["progress"] == 6      # N of N: the warm-up point too
     assert s.computed == 6 and s.rows == 6 and s.warmup_seconds >= 0
     again = run_sweep(spec, tmp_path / "s.sqlite", workers=1,
                       on_warmup=lambda m: seen["warm"].append(m))

@@ -245,6 +245,26 @@ class Machine:
             raise WorkloadError(f"machine {self.name} runs {' or '.join(self.workload_kinds)} "
                                 f"workloads; {workload.name!r} is a {kind} workload")
 
+    # --- what a sweep varies: config fields, simulate options, configs ---------------
+    def config_fields(self) -> list[str]:
+        from accel.configs import field_types
+
+        return list(field_types(self.config_class()))
+
+    def option_names(self) -> list[str]:
+        """Keyword options of ``simulate(workload, config, **options)``."""
+        import inspect
+
+        params = list(inspect.signature(self.model_module().simulate).parameters.values())[2:]
+        return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    def build_config(self, base: str | None, overrides: Mapping[str, Any] | None = None):
+        """The preset (or arch file) ``base`` (default preset if None) with ``overrides``."""
+        from accel.configs import apply_overrides, load_config
+
+        cfg = load_config(self.presets(), base, {}, default=self.default_preset())
+        return apply_overrides(cfg, dict(overrides or {}))  # validates even with none
+
 
 _LOADED: dict[str, Machine] = {}
 _EXTRA: dict[str, Machine] = {}   # registered at run time (plug-ins, tests)

@@ -36,26 +36,25 @@ def kernels_cached(machine: str) -> bool:
     (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
     whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
     one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
-    import importlib
+    import importlib.util
 
     from accel.arch._numba_cache import ARCH_ROOT, package_compiled
-    from accel.sweep.machines import get_adapter
+    from accel.arch.registry import get
 
     try:
-        pkg = importlib.import_module(get_adapter(machine).pkg)
-        folder = Path(pkg.__file__).resolve().parent
+        spec = importlib.util.find_spec(get(machine).model.partition(":")[0])
+        folder = Path(spec.origin).resolve().parent   # the folder of the machine's model
         folder.relative_to(ARCH_ROOT)
-    except (ImportError, ValueError, TypeError, AccelError):
+    except (ImportError, AttributeError, ValueError, TypeError, AccelError):
         return True
     return package_compiled(folder)
 
 
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
-    """run_sweep with a rich bar on stderr sized to the points still to do.
-
-    The first point runs before the bar (see ``run_sweep``): when the machine's kernels
-    are not compiled yet that is announced, so a slow first minute is explained and the
-    bar's rate is the real one."""
+    """run_sweep with a rich bar on stderr sized to the points still to do (N of N: the
+    first point, which compiles or loads the kernels, is one of them).  When the
+    machine's kernels are not compiled yet that is announced, so a slow first minute is
+    explained; the summary's rate leaves that first point out."""
     from accel.sweep.runner import run_sweep
 
     def on_warmup(machine: str) -> None:
@@ -93,7 +92,7 @@ def numba_cache_dir() -> str:
 
 @sweep_app.command("run")
 def run(
-    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. workloads/sweeps/sat-minilm.yaml)."),
+    spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. one of workloads/sweeps/*.yaml)."),
     db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
     workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
     scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT.", show_default="local processes"),
@@ -119,6 +118,8 @@ def run(
         emit_json(summary.to_dict())
         return
     s = summary
+    if s.discarded:
+        typer.echo(f"--fresh: discarded the {s.discarded:,} rows {s.db} held")
     if s.computed == 0:
         typer.echo(f"{s.spec}: all {s.rows} design points already done in {s.db}; nothing to do "
                    f"(--fresh to start over)")
@@ -127,6 +128,9 @@ def run(
                f"{s.already_done:,} already done; first point {s.warmup_seconds:.1f} s (kernels), "
                f"the rest in {s.seconds:.1f} s on {s.workers} {s.executor} workers: "
                f"{s.rate:.2f} design points/s")
+    if s.strategy != "grid":
+        typer.echo(f"{s.strategy} search: {s.points:,} points proposed, {s.computed + s.already_done:,} "
+                   f"evaluated in all (repeats and constraint violations cost nothing)")
     typer.echo(f"store: {s.db}   report: accel report {s.db} --out {Path(s.db).parent}")
 
 

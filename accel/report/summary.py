@@ -17,6 +17,7 @@ import pandas as pd
 from accel.atomic_write import atomic_write
 from accel.errors import AccelError
 from accel.report import conclusions as C
+from accel.report import convergence as CV
 from accel.report import figures as F
 from accel.report import machine_views as MV
 from accel.report import sensitivity as S
@@ -131,6 +132,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
 
     # --- figures ----------------------------------------------------------------------
     jobs = []
+    CV.add_search(meta, rows, present, name, md, jobs)   # a searched spec: how, convergence
     if len(present) >= 2:
         jobs.append(("pareto", lambda: F.pareto_figure(
             complete, present, params, f"{name}: Pareto front of {', '.join(m for m, _ in present)}",

@@ -3,7 +3,7 @@
 Python API::
 
     from accel.sweep import load_spec, run_sweep, open_frame
-    summary = run_sweep(load_spec("workloads/sweeps/sat-minilm.yaml"), workers=2)
+    summary = run_sweep(load_spec("workloads/sweeps/SPEC.yaml"), workers=2)
     df = open_frame(summary.db)          # pandas DataFrame, param.* and metric.* columns
 """
 

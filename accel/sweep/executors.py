@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from accel.errors import AccelError
+from accel.sweep.routing import evaluate
 
 Task = tuple[str, Any, str, dict]   # (key, config object, workload content id, options)
 Chunk = tuple[str, list[Task]]      # (workload content id, tasks)
@@ -54,14 +55,14 @@ def _one_line(exc: BaseException) -> str:
     return text[:500]
 
 
-def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
+def evaluate_chunk(machine, tasks: list[Task], workload=None) -> list[dict]:
     """Evaluate each task; a point that raises is returned as failed, the rest go on."""
     out = []
     for key, config, wid, options in tasks:
         wl = workload if workload is not None else _WORKLOADS[wid]
         t0 = time.perf_counter()
         try:
-            metrics = adapter.evaluate(wl, config, options)
+            metrics = evaluate(machine, wl, config, options)
             bad = [k for k, v in metrics.items()
                    if isinstance(v, numbers.Real) and not math.isfinite(float(v))]
             if bad:  # a NaN/inf metric is a failed point, never an "ok" row with a NaN in it
@@ -74,10 +75,10 @@ def evaluate_chunk(adapter, tasks: list[Task], workload=None) -> list[dict]:
     return out
 
 
-def _warm(adapter) -> None:
+def _warm(machine) -> None:
     """Import the model once so its Numba kernels load up front."""
     try:
-        adapter.model_module()
+        machine.model_module()
     except Exception:  # noqa: BLE001 - an import problem surfaces per point instead
         pass
 
@@ -87,6 +88,7 @@ DEFAULT_POINT_TIMEOUT = 600.0   # s per design point; the slowest demo point tak
 MAX_WORKERS_PER_CORE = 4        # more processes than this only add memory and contention
 MAX_WORKERS_ABS = 256
 _PARENT_POLL_SECONDS = 1.0      # a worker notices a dead coordinator within this
+IDLE_YIELD_SECONDS = 0.2        # executors yield [] this often while no result arrives
 
 
 def max_workers() -> int:
@@ -105,7 +107,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _worker_main(conn, adapter, parent: int) -> None:
+def _worker_main(conn, machine, parent: int) -> None:
     """Worker loop: receive a chunk, send one result per point, repeat; exit on None or
     when the coordinator is gone (checked every second while idle)."""
     _die_with_parent()
@@ -113,7 +115,7 @@ def _worker_main(conn, adapter, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if os.getppid() != parent:
         os._exit(0)
-    _warm(adapter)
+    _warm(machine)
     try:
         while True:
             if not conn.poll(_PARENT_POLL_SECONDS):
@@ -123,9 +125,12 @@ def _worker_main(conn, adapter, parent: int) -> None:
             tasks = conn.recv()
             if tasks is None:
                 break
+            if isinstance(tasks, tuple):   # ("workload", id, Workload): one made after the fork
+                _WORKLOADS[tasks[1]] = tasks[2]
+                continue
             for task in tasks:
                 conn.send(("start", task[0]))   # the point's clock starts now, not at dispatch
-                conn.send(evaluate_chunk(adapter, [task])[0])
+                conn.send(evaluate_chunk(machine, [task])[0])
     except BaseException:  # noqa: BLE001 - EOF, a dead pipe, a stray signal: just leave
         pass
     os._exit(0)
@@ -160,17 +165,22 @@ def check_point_timeout(seconds: float | None) -> float | None:
 class _Slot:
     """One worker process and the points it still owes for its current chunk."""
 
-    def __init__(self, ctx, adapter):
+    def __init__(self, ctx, machine):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, adapter, os.getpid()), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, machine, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
+        self.known = set(_WORKLOADS)   # workloads the worker inherited
         self.owed: list[Task] = []
         self.since = 0.0   # when the point now running started (monotonic)
 
     def give(self, tasks: list[Task]) -> None:
         self.owed = list(tasks)
         self.since = time.monotonic()
+        wid = tasks[0][2]
+        if wid not in self.known:   # resolved after this worker was forked: send it once
+            self.conn.send(("workload", wid, _WORKLOADS[wid]))
+            self.known.add(wid)
         self.conn.send(tasks)
 
     def stop(self, grace: float = 0.0) -> None:
@@ -204,15 +214,29 @@ class LocalExecutor:
     def __init__(self, workers: int, point_timeout: float | None = DEFAULT_POINT_TIMEOUT):
         self.workers = check_workers(workers)
         self.point_timeout = check_point_timeout(point_timeout)
+        self._slots: list[_Slot] = []   # idle workers kept between runs (until close)
+        self._machine = None
 
-    def run(self, adapter, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
-        _WORKLOADS.clear()
-        _WORKLOADS.update(workloads)   # inherited by the forked workers, never pickled
+    def close(self) -> None:
+        """Stop the workers kept between runs."""
+        for slot in self._slots:
+            slot.stop(grace=0.5 if not slot.owed else 0.0)
+        self._slots = []
+
+    def run(self, machine, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
+        """Evaluate ``chunks``; the workers stay up after a complete run (a search's next
+        generation, the grid's rest after its warm-up point reuse them and what they
+        have loaded and memoised), and are stopped at once if the run is abandoned."""
+        if self._machine != machine:
+            self.close()
+            self._machine = machine
+        _WORKLOADS.update(workloads)   # inherited by workers forked from now on, never pickled
         ctx = mp.get_context("fork")
         queue: deque[list[Task]] = deque(tasks for _wid, tasks in chunks if tasks)
-        slots: list[_Slot] = []
+        slots = self._slots
         try:
-            slots = [_Slot(ctx, adapter) for _ in range(min(self.workers, len(queue)))]
+            while len(slots) < min(self.workers, len(queue)):
+                slots.append(_Slot(ctx, machine))
             while True:
                 for i, slot in enumerate(slots):
                     if not slot.owed and queue:
@@ -221,17 +245,19 @@ class LocalExecutor:
                         except OSError:  # it died while idle: replace it, keep the chunk
                             queue.appendleft(slot.owed)
                             slot.stop()
-                            slots[i] = _Slot(ctx, adapter)
+                            slots[i] = _Slot(ctx, machine)
                 busy = [s for s in slots if s.owed]
                 if not busy:
                     break
-                timeout = _PARENT_POLL_SECONDS
+                timeout = IDLE_YIELD_SECONDS
                 if self.point_timeout is not None:
                     now = time.monotonic()
                     timeout = max(0.01, min(timeout, min(s.since + self.point_timeout - now
                                                          for s in busy)))
                 waitables = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
                 ready = set(mp_connection.wait(waitables, timeout))
+                if not ready:
+                    yield []   # idle: the coordinator may commit what it holds
                 for i, slot in enumerate(slots):
                     if not slot.owed:
                         continue
@@ -256,11 +282,11 @@ class LocalExecutor:
                         slot.stop()
                         if rest:
                             queue.appendleft(rest)
-                        slots[i] = _Slot(ctx, adapter)
+                        slots[i] = _Slot(ctx, machine)
                         yield [_failed(lost, reason, seconds)]
-        finally:
-            for slot in slots:
-                slot.stop(grace=0.5 if not slot.owed else 0.0)
+        except BaseException:   # interrupted, or the consumer stopped: no worker lives on
+            self.close()
+            raise
 
     @staticmethod
     def _drain(slot: _Slot, ready: set) -> tuple[list[dict], bool]:
@@ -284,7 +310,7 @@ class LocalExecutor:
         return out, dead
 
 
-def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | None
+def _guarded_chunk(machine, tasks: list[Task], workload, point_timeout: float | None
                    ) -> list[dict]:
     """On a Dask worker: evaluate ``tasks`` in a forked child, one point at a time, with the
     local workers' protocol ("start", then the result).  Past ``point_timeout`` seconds on
@@ -295,7 +321,7 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
     inherits it and the kernels ``_warm`` loaded."""
     wid = tasks[0][2]
     _WORKLOADS[wid] = workload
-    _warm(adapter)
+    _warm(machine)
     out: list[dict] = []
     todo = list(tasks)
     try:
@@ -308,7 +334,7 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
                     _die_with_parent()
                     for task in todo:
                         child.send(("start", task[0]))
-                        child.send(evaluate_chunk(adapter, [task])[0])
+                        child.send(evaluate_chunk(machine, [task])[0])
                 finally:
                     os._exit(0)
             child.close()
@@ -352,6 +378,16 @@ def _guarded_chunk(adapter, tasks: list[Task], workload, point_timeout: float | 
 
 
 class DaskExecutor:
+    """Chunks on a Dask cluster: an existing one (``scheduler``) or a LocalCluster of
+    ``local_workers`` processes on 127.0.0.1 (at most ``max_workers()``, as --workers).
+
+    The client (and a local cluster) lives from the first ``run`` until ``close``, so
+    the warm-up point and the rest (and a search's generations) share one cluster.  A
+    local cluster's processes ignore SIGINT (Ctrl-C is the coordinator's: it stops the
+    cluster in order, workers first, and no worker prints a KeyboardInterrupt), and
+    their logs are kept to critical messages: a point's failure is recorded with its
+    row, and shutdown chatter (a closed comm, a missed heartbeat) is not an error."""
+
     kind = "dask"
 
     def __init__(self, scheduler: str | None = None, local_workers: int | None = None,
@@ -359,41 +395,61 @@ class DaskExecutor:
         self.point_timeout = check_point_timeout(point_timeout)
         if scheduler is None and not local_workers:
             raise AccelError("Dask executor needs --scheduler tcp://HOST:PORT or --dask-local N")
-        if local_workers is not None and local_workers < 1:
-            raise AccelError(f"--dask-local must be >= 1, got {local_workers}")
+        if local_workers is not None:
+            limit = max_workers()
+            if isinstance(local_workers, bool) or not isinstance(local_workers, int) or \
+                    not 1 <= local_workers <= limit:
+                raise AccelError(f"--dask-local must be an integer in 1..{limit} (the limit: "
+                                 f"{MAX_WORKERS_PER_CORE} per core on this {os.cpu_count()}-core "
+                                 f"machine), got {local_workers}")
         if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
             raise AccelError(f"--scheduler must look like tcp://HOST:PORT, got {scheduler!r}")
         self.scheduler = scheduler
         self.local_workers = local_workers
         self.workers = local_workers or 0
+        self._client = self._cluster = None
 
-    def _client(self):
+    def _connect(self):
+        if self._client is not None:
+            return self._client
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1,
-                                   processes=True, host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            return Client(cluster), cluster
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN)   # inherited by the processes
+            try:
+                self._cluster = LocalCluster(
+                    n_workers=self.local_workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
+                self._client = Client(self._cluster)
+            finally:
+                signal.signal(signal.SIGINT, old)
+            return self._client
         try:
-            client = Client(self.scheduler, timeout="10s")
+            self._client = Client(self.scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise AccelError(f"cannot connect to Dask scheduler {self.scheduler}: {exc}") from None
-        return client, None
+        return self._client
 
-    def run(self, adapter, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
+    def run(self, machine, chunks: list[Chunk], workloads: dict[str, Any]) -> Iterator[list[dict]]:
         from distributed import as_completed as dask_completed
 
-        client, cluster = self._client()
+        client = self._connect()
+        futures: dict = {}
         try:
             self.workers = len(client.scheduler_info().get("workers", {})) or self.workers
             needed = {wid for wid, _ in chunks}
             scattered = {wid: client.scatter(workloads[wid], broadcast=True, hash=False)
                          for wid in needed}
-            futures = {client.submit(_guarded_chunk, adapter, tasks, scattered[wid],
+            futures = {client.submit(_guarded_chunk, machine, tasks, scattered[wid],
                                      self.point_timeout, pure=False): tasks
                        for wid, tasks in chunks}
-            for f in dask_completed(list(futures)):
+            done = dask_completed(list(futures))
+            while not done.is_empty():
+                if not done.has_ready():
+                    time.sleep(0.02)
+                    yield []   # idle: the coordinator may commit what it holds
+                    continue
+                f = next(done)
                 try:
                     rows = f.result()
                 except Exception as exc:  # noqa: BLE001 - its worker lost (KilledWorker) or
@@ -401,10 +457,36 @@ class DaskExecutor:
                     reason = f"WorkerDied: Dask task lost ({_one_line(exc)})"
                     rows = [_failed(t, reason, 0.0) for t in futures[f]]
                 yield rows
+        except BaseException:
+            self.close()   # interrupted: stop the cluster now, in order
+            raise
         finally:
+            pending = [f for f in futures if not f.done()]
+            if pending and self._client is not None:
+                self._client.cancel(pending)
+
+    def close(self) -> None:
+        """Stop in order: the client's tasks, then a local cluster's workers, then its
+        scheduler; quietly (a comm closed by the shutdown itself is not an error)."""
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        if client is None:
+            return
+        quiet = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+        levels = [lg.level for lg in quiet]
+        for lg in quiet:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            if cluster is not None:
+                try:
+                    client.retire_workers(close_workers=True)   # workers leave first
+                except Exception:  # noqa: BLE001 - already gone: nothing to retire
+                    pass
             client.close()
             if cluster is not None:
                 cluster.close()
+        finally:
+            for lg, level in zip(quiet, levels, strict=True):
+                lg.setLevel(level)
 
 
 def chunked(tasks_by_workload: dict[str, list[Task]], workers: int, per_task_overhead: int = 16

@@ -2,9 +2,9 @@
 
 A spec names a machine, a base configuration, the workloads and the parameters to vary::
 
-    name: sat-minilm                 # optional, defaults to the file stem
-    machine: sat                     # a name in accel.arch.registry.MACHINES
-    base: sat-vcu1525                # preset name or arch YAML file
+    name: my-sweep                   # optional, defaults to the file stem
+    machine: MACHINE                 # a registered machine (accel.arch.registry)
+    base: PRESET                     # preset name or arch YAML file
     workloads: [minilm-l6]           # built-in names or .npz paths
     parameters:                      # config fields, workload knobs or simulate options
       pe_rows: [16, 32, 64]                          # a list
@@ -16,6 +16,7 @@ A spec names a machine, a base configuration, the workloads and the parameters t
     constraints: ["pe_rows * pe_cols <= 4096"]
     objectives: {cycles: min, lut: min}
     sample: {n: 500, seed: 0}        # optional: random subset of the constrained grid
+    search: {strategy: nsga2, budget: 2000, seed: 0}   # optional: search instead of the grid
 
 Every key is checked; a misspelt key is an error naming it.  Constraints are parsed with
 ``ast`` and evaluated by a whitelist interpreter (:mod:`accel.sweep.expr`), never ``eval``.
@@ -35,10 +36,12 @@ from accel.errors import ConfigError
 from accel.sweep.expr import Constraint
 
 SPEC_KEYS = ("name", "machine", "base", "workloads", "parameters", "constraints",
-             "objectives", "sample", "description")
+             "objectives", "sample", "search", "description")
 RANGE_KEYS = ("start", "stop", "step", "num", "log", "factor")
 SAMPLE_KEYS = ("low", "high", "n", "seed", "log", "integer", "choices")
 GOALS = ("min", "max")
+SEARCH_KEYS = ("strategy", "budget", "seed", "population")
+STRATEGIES = ("nsga2",)
 MAX_POINTS = 1_000_000  # a grid this large is almost certainly a typo in a range
 MAX_VALUE = 2**53       # spec numbers beyond this lose integer precision as floats
 MAX_WORKLOADS = 1000    # workloads per spec; each is resolved and held in memory
@@ -56,6 +59,16 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class Search:
+    """``search:``: evaluate ``budget`` points chosen by a multi-objective strategy."""
+
+    strategy: str
+    budget: int          # design points evaluated at most (constraint-violating ones count)
+    seed: int = 0
+    population: int = 0  # 0: the strategy's default
+
+
+@dataclass(frozen=True)
 class SweepSpec:
     name: str
     machine: str
@@ -68,6 +81,12 @@ class SweepSpec:
     sample_seed: int = 0
     source: str = ""
     raw: dict = field(default_factory=dict, compare=False)
+    search: Search | None = None
+
+    def search_meta(self) -> dict | None:
+        s = self.search
+        return None if s is None else {"strategy": s.strategy, "budget": s.budget,
+                                       "seed": s.seed, "population": s.population}
 
 
 def _check_keys(where: str, data: dict, known: tuple[str, ...]) -> None:
@@ -236,22 +255,21 @@ def _values(name: str, v: Any, integer_hint: bool | None = None) -> tuple:
     return tuple(vals)
 
 
-def _metric_names(adapter) -> set[str]:
+def _metric_names(machine) -> set[str]:
     """Metric names the machine reports, if it declares them (``METRICS`` in its model)."""
     try:
-        names = getattr(adapter.model_module(), "METRICS", None)
+        names = getattr(machine.model_module(), "METRICS", None)
     except Exception:  # noqa: BLE001
         return set()
     return set(names) if names else set()
 
 
-def _integer_hints(adapter) -> dict[str, bool]:
+def _integer_hints(machine) -> dict[str, bool]:
     """Config field name -> True (int field) / False (float field), for range expansion."""
     try:
         from accel.configs import field_types
 
-        cfg = next(iter(adapter.presets().values()))
-        types = field_types(type(cfg))
+        types = field_types(machine.config_class())
     except Exception:  # noqa: BLE001 - no hints just means the old integer rule
         return {}
     return {k: t is int for k, t in types.items() if t in (int, float)}
@@ -262,14 +280,14 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
     if not isinstance(data, dict):
         raise ConfigError(f"sweep spec {source} must be a mapping")
     _check_keys(f"sweep spec {source}", data, SPEC_KEYS)
-    from accel.sweep.machines import get_adapter  # late: adapters import the models lazily
+    from accel.sweep import routing
 
     machine = data.get("machine")
     if machine is None:
         raise ConfigError(f"sweep spec {source} needs 'machine'")
     if not isinstance(machine, str):
         raise ConfigError(f"machine must be a name, got {_short(machine)}")
-    adapter = get_adapter(machine)
+    m = routing.machine(machine)
     base = data.get("base")
     if base is not None and not isinstance(base, str):
         raise ConfigError(f"base must be a preset name or arch file, got {_short(base)}")
@@ -286,13 +304,13 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
         raise ConfigError("parameters must be a mapping of name -> values")
     if len(params_raw) > 64:
         raise ConfigError(f"parameters: at most 64 parameters, got {len(params_raw)}")
-    hints = _integer_hints(adapter)
+    hints = _integer_hints(m)
     for k in params_raw:
         if not isinstance(k, str):
             raise ConfigError(f"parameters: names must be strings, got {_short(k)}")
     params = {k: _values(k, v, hints.get(k)) for k, v in params_raw.items()}
-    adapter.check_parameters(list(params), base)
-    adapter.check_knobs_apply(wl, list(params))
+    routing.check_parameters(m, list(params), base)
+    routing.check_knobs_apply(m, wl, list(params))
 
     cons_raw = data.get("constraints") or []
     cons_raw = [cons_raw] if isinstance(cons_raw, str) else cons_raw
@@ -320,7 +338,7 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
             raise ConfigError(f"objectives: metric names must be strings, got {_short(metric)}")
         if not isinstance(goal, str) or goal not in GOALS:
             raise ConfigError(f"objectives.{metric} must be min or max, got {_short(goal)}")
-        known_metrics = _metric_names(adapter)
+        known_metrics = _metric_names(m)
         if known_metrics and metric not in known_metrics and metric not in params:
             raise ConfigError(f"objectives: unknown metric {metric!r}{_suggest(metric, sorted(known_metrics))}")
         objectives.append(Objective(str(metric), goal))
@@ -336,15 +354,50 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
         if isinstance(sample_seed, bool) or not isinstance(sample_seed, int) or not 0 <= sample_seed < 2**63:
             raise ConfigError(f"sample.seed must be an integer in 0..2^63-1, got {_short(sample_seed)}")
 
+    search = _search(data.get("search"), sample is not None, objectives, len(wl))
+
     spec_name = data.get("name") or name or "sweep"
     if not isinstance(spec_name, str) or len(spec_name) > 100 or spec_name.startswith(".") or \
             not spec_name.replace("-", "").replace("_", "").replace(".", "").isascii() or \
             not spec_name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ConfigError(f"name must be up to 100 ASCII letters, digits, '-', '_' or '.', "
                           f"got {_short(spec_name)}")
-    return SweepSpec(name=spec_name, machine=adapter.name, base=base, workloads=tuple(wl),
+    return SweepSpec(name=spec_name, machine=m.name, base=base, workloads=tuple(wl),
                      parameters=params, constraints=constraints, objectives=tuple(objectives),
-                     sample_n=sample_n, sample_seed=sample_seed, source=source, raw=data)
+                     sample_n=sample_n, sample_seed=sample_seed, source=source, raw=data,
+                     search=search)
+
+
+def _search(raw: Any, sampled: bool, objectives: list[Objective], n_workloads: int
+            ) -> Search | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("search must be a mapping {strategy: nsga2, budget: N, seed: S}")
+    _check_keys("search", raw, SEARCH_KEYS)
+    if sampled:
+        raise ConfigError("use either sample: or search:, not both")
+    strategy = raw.get("strategy")
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"search.strategy must be one of {', '.join(STRATEGIES)}, got "
+                          f"{_short(strategy)}{_suggest(str(strategy), list(STRATEGIES))}")
+    if not objectives:
+        raise ConfigError("search needs objectives: the metrics it optimises")
+    if n_workloads != 1:
+        raise ConfigError(f"search takes exactly one workload (got {n_workloads}); "
+                          "run one search per workload")
+    if "budget" not in raw:
+        raise ConfigError("search needs 'budget': how many design points to evaluate")
+    budget = _count("search", raw["budget"], "budget")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ConfigError(f"search.seed must be an integer in 0..2^32-1, got {_short(seed)}")
+    population = raw.get("population", 0)
+    if isinstance(population, bool) or not isinstance(population, int) or \
+            not (population == 0 or 2 <= population <= budget):
+        raise ConfigError(f"search.population must be an integer in 2..budget ({budget}), "
+                          f"got {_short(population)}")
+    return Search(str(strategy), budget, seed, population)
 
 
 def load_spec(path: str | Path) -> SweepSpec:

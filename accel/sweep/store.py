@@ -214,6 +214,35 @@ class Store:
                 raise
         raise StoreError(f"cannot read store {self.path} ({last})")
 
+    @staticmethod
+    def replaceable(path: str | os.PathLike) -> int:
+        """Rows a ``--fresh`` run would discard from ``path``; refuses (read-only, nothing
+        written) a file that is not one of our stores, whatever its version."""
+        st = Store.__new__(Store)
+        st.path = Path(path)
+        st._check_is_store()
+        try:
+            conn = sqlite3.connect(st.path.resolve().as_uri() + "?immutable=1", uri=True)
+            try:
+                return int(conn.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error:   # a damaged or foreign-version store: its rows are not countable
+            return 0
+
+    def check_integrity(self) -> None:
+        """Every page of the store readable (``PRAGMA quick_check``, linear in its size):
+        a damaged store is refused before a sweep starts, never half-way through."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check(1)").fetchall()
+            if rows and rows[0][0] == "ok":
+                return
+            what = str(rows[0][0]) if rows else "no answer"
+        except sqlite3.DatabaseError as exc:
+            what = str(exc)
+        raise StoreError(f"{self.path} is a damaged sweep store ({what[:120]}); it was left "
+                         "as it is: use another --db, or --fresh to replace it")
+
     def _check_is_store(self) -> None:
         try:
             conn = sqlite3.connect(self.path.resolve().as_uri() + "?immutable=1", uri=True)

@@ -113,11 +113,7 @@ def toy(monkeypatch):
     from toy_gemm.machine import MACHINE
 
     monkeypatch.setitem(registry._EXTRA, MACHINE.name, MACHINE)
-    from accel.sweep import machines
-
-    machines._registered.cache_clear()
     yield MACHINE
-    machines._registered.cache_clear()
     sys.modules.pop("toy_gemm", None)
 
 

@@ -98,12 +98,12 @@ def test_declaration_matches_the_machine():
     assert ignored_knobs("minilm-l6") == () and ignored_knobs("w.npz") == ()
 
 
-def test_adapter_check_is_generic():
+def test_sweep_check_is_generic():
     """The sweep's check asks the machine's workload source module, for any machine."""
-    from accel.sweep.machines import get_adapter
+    from accel.sweep import routing
 
-    adapter = get_adapter("systolic")
+    systolic = routing.machine("systolic")
     with pytest.raises(ConfigError, match="'seed'"):
-        adapter.check_knobs_apply(["x.csv"], ["array_rows", "seed"])
-    adapter.check_knobs_apply(["minilm-l6"], ["seed"])
-    get_adapter("piuma").check_knobs_apply(["x.csv"], ["prune"])   # no workload source: no rule
+        routing.check_knobs_apply(systolic, ["x.csv"], ["array_rows", "seed"])
+    routing.check_knobs_apply(systolic, ["minilm-l6"], ["seed"])
+    routing.check_knobs_apply(routing.machine("piuma"), ["x.csv"], ["prune"])   # no workload source: no rule

@@ -9,24 +9,28 @@
 * SIGKILL of the coordinator leaves no live worker after 10 s;
 * --retry-failed evaluates failed points again on resume;
 * a read-only store can still be exported and reported.
+
+The faults strike at a known moment: the points run ``piuma-gated`` (PIUMA's own model
+behind the test's barrier, ``toy_machine.gate``), so each test lets an exact number of
+points finish, sees which worker process holds which waiting point, and only then
+kills or interrupts.  Counts are exact; nothing is skipped on a lost race.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import committed_rows
+from conftest import HERE, committed_rows
+from toy_machine.gate import Gate
 
 from accel.sweep import parse_spec, run_sweep
 from accel.sweep.executors import DEFAULT_POINT_TIMEOUT
@@ -43,6 +47,13 @@ SPEC = {
     "objectives": {"cycles": "min"},
 }
 TOTAL = 12
+
+
+def gated(gate: Gate, **changes) -> dict:
+    """SPEC on ``piuma-gated``, every point waiting at ``gate``."""
+    spec = {**SPEC, **changes, "machine": "piuma-gated"}
+    spec["parameters"] = {**spec["parameters"], "gate": str(gate)}
+    return spec
 
 
 def rows(db) -> list[tuple[str, str, str | None]]:
@@ -72,45 +83,57 @@ def test_nan_point_is_failed_with_its_reason_and_json_stays_valid(tmp_path):
     assert [v[1] for v in view] == ["ok", "failed", "ok"]
 
 
-def _after_first_row(db, action, timeout=120.0):
-    """Run ``action(worker_process)`` on one live worker once a row is committed."""
-    def watch():
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            # > 1: the first row is the warm-up point, run alone before the pool starts
-            # (accel.sweep.runner); its worker may still be exiting when it is committed
-            if committed_rows(db) > 1:
-                kids = [p for p in mp.active_children() if p.is_alive()]
-                if kids:
-                    action(kids[0])
-                    return
-            time.sleep(0.005)
-    t = threading.Thread(target=watch, daemon=True)
+def _in_background(fn):
+    """Run ``fn()`` in a thread; returns a joiner that re-raises its exception."""
+    import threading
+
+    box: dict = {}
+
+    def go():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            box["error"] = exc
+
+    t = threading.Thread(target=go, daemon=True)
     t.start()
-    return t
+
+    def join(timeout=300):
+        t.join(timeout)
+        assert not t.is_alive(), "the sweep did not end"
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+    return t, join
+
+
+def _strike_second_point(tmp_path, action, **run_kwargs):
+    """The warm-up point passes; the pool's two workers each hold a point at the gate;
+    ``action(pid)`` strikes the first of them; then the gate opens."""
+    gate = Gate(tmp_path / "gate")
+    gate.allow(1)
+    db = tmp_path / "s.sqlite"
+    thread, join = _in_background(
+        lambda: run_sweep(parse_spec(gated(gate)), db, workers=2, **run_kwargs))
+    gate.await_arrivals(3, alive=thread.is_alive)   # the warm-up point and two waiting
+    pid, _label = gate.waiting()[0]
+    action(pid)
+    gate.open()
+    return join(), db, pid
 
 
 def test_point_that_never_ends_is_failed_within_the_timeout(tmp_path):
-    db = tmp_path / "hang.sqlite"
     limit = 20.0  # far above a point's ~1 s (first point includes loading the kernels)
-    stopped: list[int] = []
-
-    def stop(proc):
-        os.kill(proc.pid, signal.SIGSTOP)   # hung: alive, never answers
-        stopped.append(proc.pid)
-
-    watcher = _after_first_row(db, stop)
     t0 = time.monotonic()
-    s = run_sweep(parse_spec(SPEC), db, workers=2, point_timeout=limit)
+    s, db, pid = _strike_second_point(tmp_path, lambda p: os.kill(p, signal.SIGSTOP),
+                                      point_timeout=limit)
     took = time.monotonic() - t0
-    watcher.join(5)
-    assert stopped, "the sweep ended before a worker could be stopped"
     assert s.rows == TOTAL and len(rows(db)) == TOTAL
     timed_out = [r for r in rows(db) if r[1] == "failed"]
     assert len(timed_out) == 1 and "Timeout" in timed_out[0][2]
     # the stopped point cost the limit plus a margin, the rest ran on the other worker
     assert took < limit + 45
-    assert not Path(f"/proc/{stopped[0]}").exists() or _zombie(stopped[0])  # killed, replaced
+    assert not Path(f"/proc/{pid}").exists() or _zombie(pid)  # killed, replaced
 
 
 def _zombie(pid: int) -> bool:
@@ -121,23 +144,12 @@ def _zombie(pid: int) -> bool:
 
 
 def test_sigkill_of_one_worker_costs_one_point(tmp_path):
-    db = tmp_path / "oom.sqlite"
-    killed: list[int] = []
-
-    def kill(proc):
-        os.kill(proc.pid, signal.SIGKILL)   # what the OOM killer does
-        killed.append(proc.pid)
-
-    watcher = _after_first_row(db, kill)
-    s = run_sweep(parse_spec(SPEC), db, workers=2)
-    watcher.join(5)
-    assert killed
+    s, db, _pid = _strike_second_point(tmp_path, lambda p: os.kill(p, signal.SIGKILL))
     got = rows(db)
-    assert s.rows == TOTAL and len(got) == TOTAL
+    assert s.rows == TOTAL and len(got) == TOTAL and s.failed == 1
     failed = [r for r in got if r[1] == "failed"]
-    # the worker may have been between points (then nothing is lost) or on one
-    assert len(failed) <= 1
-    assert all("WorkerDied" in r[2] and "signal 9" in r[2] for r in failed)
+    assert len(failed) == 1   # the worker held a point at the gate: exactly that one is lost
+    assert "WorkerDied" in failed[0][2] and "signal 9" in failed[0][2]
 
 
 def _children(pid: int) -> list[int]:
@@ -150,16 +162,22 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+_LAUNCH = ("import sys; sys.path.insert(0, {here!r}); import toy_machine; toy_machine.register(); "
+           "from accel.cli import main; sys.exit(main({argv!r}))")
+
+
 def _start(spec_path: Path, db: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "accel.cli", "sweep", str(spec_path), "--db", str(db),
-         "--workers", "2", "--quiet", *extra],
-        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    argv = ["sweep", str(spec_path), "--db", str(db), "--workers", "2", "--quiet", *extra]
+    return subprocess.Popen([sys.executable, "-c", _LAUNCH.format(here=str(HERE), argv=argv)],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
 
 
-def _wait_rows(proc, db, n=1, timeout=240.0) -> None:
+def _wait_committed(proc, db, n: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while committed_rows(db) < n and proc.poll() is None and time.monotonic() < deadline:
+    while committed_rows(db) < n:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, f"{committed_rows(db)} of {n} rows committed"
         time.sleep(0.01)
 
 
@@ -167,57 +185,60 @@ def _wait_rows(proc, db, n=1, timeout=240.0) -> None:
 @pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
                                                    (signal.SIGTERM, 143, "terminated")])
 def test_interrupt_saves_rows_exits_130_143_and_resume_loses_nothing(tmp_path, sig, code, word):
+    gate = Gate(tmp_path / "gate")
+    spec = gated(gate)
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(yaml.safe_dump({**SPEC, "workloads": ["rmat:9"]}))
+    spec_path.write_text(yaml.safe_dump(spec))
     db = tmp_path / "int.sqlite"
+    finished = 5
+    gate.allow(finished)
     proc = _start(spec_path, db)
     try:
-        _wait_rows(proc, db)
-        if proc.poll() is not None:
-            pytest.skip("sweep finished before the first commit could be observed")
+        gate.await_arrivals(finished + 2, alive=lambda: proc.poll() is None)  # two held
+        _wait_committed(proc, db, finished)   # every finished row is committed while idle
         proc.send_signal(sig)               # the coordinator only, as a shell's kill does
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    saved = committed_rows(db)
-    if proc.returncode == 0:
-        pytest.skip("every point finished before the signal landed")
     assert proc.returncode == code, err
+    assert committed_rows(db) == finished
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith(f"error: {word}: {saved} rows saved"), err
+    assert len(lines) == 1 and lines[0].startswith(f"error: {word}: {finished} rows saved"), err
     assert "Traceback" not in err
     before = {k for k, _, _ in rows(db)}
-    s = run_sweep(parse_spec({**SPEC, "workloads": ["rmat:9"]}), db, workers=2)
+    gate.open()
+    import toy_machine
+
+    toy_machine.register()
+    s = run_sweep(parse_spec(spec), db, workers=2)
     after = rows(db)
-    assert s.already_done == saved and s.computed == TOTAL - saved
+    assert s.already_done == finished and s.computed == TOTAL - finished and s.failed == 0
     assert len(after) == TOTAL == len({k for k, _, _ in after}) and before <= {k for k, _, _ in after}
 
 
 @pytest.mark.timeout(600)
 def test_sigkill_of_coordinator_leaves_no_worker_after_10_s(tmp_path):
+    gate = Gate(tmp_path / "gate")
     spec_path = tmp_path / "s.yaml"
-    spec_path.write_text(yaml.safe_dump({**SPEC, "workloads": ["rmat:9"]}))
+    spec_path.write_text(yaml.safe_dump(gated(gate)))
     db = tmp_path / "k.sqlite"
+    gate.allow(1)
     proc = _start(spec_path, db)
     try:
-        # past the warm-up row: that point runs alone, and its worker may be gone before
-        # the pool's workers are forked, so wait until workers are seen, not for one instant
-        _wait_rows(proc, db, n=2)
-        deadline = time.monotonic() + 60
-        workers = _children(proc.pid)
-        while not workers and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            workers = _children(proc.pid)
-        if proc.poll() is not None:
-            pytest.skip("sweep finished before its workers could be observed")
-        assert workers
+        gate.await_arrivals(3, alive=lambda: proc.poll() is None)   # both workers hold a point
+        workers = [pid for pid, _ in gate.waiting()]
+        assert len(workers) == 2 and set(workers) <= set(_children(proc.pid))
         os.kill(proc.pid, signal.SIGKILL)   # the coordinator only
         proc.wait(timeout=30)
-        time.sleep(10)
-        alive = [p for p in workers if Path(f"/proc/{p}").exists() and not _zombie(p)]
-        assert not alive, f"workers outlived their coordinator: {alive}"
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            alive = [p for p in workers if Path(f"/proc/{p}").exists() and not _zombie(p)]
+            time.sleep(0.05)
+        assert not alive, f"workers outlived their coordinator by 10 s: {alive}"
     finally:
+        gate.open()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
 

@@ -14,38 +14,45 @@ import time
 
 import pytest
 from conftest import HERE, TOY_SPEC, committed_rows, metrics_by_key
+from toy_machine.gate import Gate
 
 from accel.sweep import parse_spec, run_sweep
 from accel.sweep.points import design_points
 
-SLOW = copy.deepcopy(TOY_SPEC)
-SLOW["parameters"]["slow"] = 0.04  # simulate option: seconds per point, so a kill lands mid-way
-
 _LAUNCH = ("import sys; sys.path.insert(0, {here!r}); import toy_machine; toy_machine.register(); "
            "from accel.cli import main; sys.exit(main({argv!r}))")
+FINISHED = 9
 
 
 def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
-    spec = write_spec(SLOW)
-    total = len(design_points(parse_spec(SLOW)))
+    """SIGKILL of the whole process group once exactly FINISHED rows are committed and
+    both workers hold a point at the toy's barrier."""
+    gate = Gate(tmp_path / "gate")
+    spec_data = copy.deepcopy(TOY_SPEC)
+    spec_data["parameters"]["gate"] = str(gate)
+    spec = write_spec(spec_data)
+    total = len(design_points(parse_spec(spec_data)))
     killed_db = tmp_path / "killed.sqlite"
     argv = ["sweep", str(spec), "--db", str(killed_db), "--workers", "2", "--quiet"]
+    gate.allow(FINISHED)
     proc = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(here=str(HERE), argv=argv)],
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 120
-        while committed_rows(killed_db) == 0 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert proc.poll() is None, f"sweep ended before it could be killed: {proc.stderr.read()}"
-        os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its pool workers, mid-write
+        gate.await_arrivals(FINISHED + 2, alive=lambda: proc.poll() is None)
+        deadline = time.monotonic() + 60
+        while committed_rows(killed_db) < FINISHED:
+            assert proc.poll() is None and time.monotonic() < deadline, committed_rows(killed_db)
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)  # the coordinator and its pool workers
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     done_before = committed_rows(killed_db)
-    assert 0 < done_before < total, (done_before, total)
+    assert done_before == FINISHED < total
 
-    s = run_sweep(parse_spec(SLOW), killed_db, workers=2)
+    gate.open()
+    s = run_sweep(parse_spec(spec_data), killed_db, workers=2)
     assert s.already_done == done_before and s.computed == total - done_before
     conn = sqlite3.connect(killed_db)
     keys = [k for (k,) in conn.execute("SELECT key FROM results")]
@@ -54,7 +61,7 @@ def test_sigkill_mid_sweep_then_resume(tmp_path, write_spec):
     assert len(keys) == len(set(keys)) == total and per_point == (total, total)
 
     clean = tmp_path / "clean.sqlite"
-    run_sweep(parse_spec(SLOW), clean, workers=2)
+    run_sweep(parse_spec(spec_data), clean, workers=2)
     assert metrics_by_key(killed_db) == metrics_by_key(clean)
 
 

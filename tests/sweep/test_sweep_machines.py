@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from accel.configs import apply_overrides
-from accel.sweep import open_frame, parse_spec, run_sweep
-from accel.sweep.machines import get_adapter
+from accel.sweep import open_frame, parse_spec, routing, run_sweep
 
 
 def _check_equal(df, direct: dict[tuple, dict], keys: list[str]):
@@ -51,7 +50,9 @@ def test_sat_sweep_equals_model(tmp_path):
                 cfg = apply_overrides(PRESETS["sat-vcu1525"], {"pe_rows": r, "dram_gbps_per_channel": bw})
                 direct[(r, bw, pregen)] = model.simulate(wl, cfg, pregen=pregen).metrics()
     _check_equal(df, direct, ["pe_rows", "dram_gbps_per_channel", "pregen"])
-    hw = get_adapter("sat").extra_metrics(apply_overrides(PRESETS["sat-vcu1525"], {"pe_rows": 8}), wl, {})
+    m = routing.machine("sat")
+    small_cfg = apply_overrides(PRESETS["sat-vcu1525"], {"pe_rows": 8})
+    hw = {k: v for f in m.derived() for k, v in f(small_cfg, wl, {}).items()}
     if hw:  # the RTL resource model is installed: it is in the store, and grows with the array
         small = df[df["param.pe_rows"] == 8]["metric.hw_lut"].iloc[0]
         big = df[df["param.pe_rows"] == 16]["metric.hw_lut"].iloc[0]

@@ -31,7 +31,7 @@ import numpy as np
 
 from accel.arch.sat import _kernels as K
 from accel.arch.sat.config import SatConfig
-from accel.arch.sat.schedule import EngineOp, engine_op, plan
+from accel.arch.sat.schedule import EngineOp, candidates, engine_op, plan
 from accel.arch.sat.weight_gen import gen_beats, gen_cycles
 from accel.configs import config_dict
 from accel.errors import WorkloadError
@@ -196,6 +196,50 @@ def _macs(e: EngineOp) -> int:
     return e.M * e.K * e.N
 
 
+# --- memoised planning --------------------------------------------------------------
+# The best mapping of one engine op (``schedule.plan``: its candidates and their tile
+# walk) is a function of the op (an ``EngineOp``: dims, mode, window, kept N, beats per
+# group), the interleave/offline switches and exactly these config fields; nothing else
+# is read (tests/arch/sat/test_sat_memo.py records every attribute ``plan`` reads and
+# checks it against this list).  A sweep's points share most of their GEMMs (a model's
+# layers repeat shapes; the dense baseline does not depend on the N:M pattern), so each
+# process keeps the planned ops it has seen.
+PLAN_FIELDS = ("pe_rows", "pe_cols", "act_buffer_kb", "weight_buffer_kb", "output_buffer_kb",
+               "act_bytes", "weight_bytes", "index_bits", "out_bytes", "acc_bytes",
+               "default_dataflow", "bytes_per_cycle", "pipelined_tiles")
+PLAN_MEMO_MAX = 100_000   # entries (~1 KB each); cleared when full
+_PLAN_MEMO: dict[tuple, tuple[np.ndarray, dict, float]] = {}
+
+
+def plan_memo(ops: list[EngineOp], cfg: SatConfig, interleave: bool,
+              offline: bool) -> tuple[np.ndarray, list[dict]]:
+    """``schedule.plan(ops, ...)``, each distinct op planned once per process.
+
+    The bound on the walk (``K.MAX_WALK_TILES``) is checked on the whole workload, hits
+    included, exactly as ``plan`` checks it: a workload is refused or not whatever the
+    memo holds."""
+    fields = tuple(getattr(cfg, f) for f in PLAN_FIELDS)
+    keys = [(op, bool(interleave), bool(offline), fields) for op in ops]
+    new = [k for k in dict.fromkeys(keys) if k not in _PLAN_MEMO]
+    new_tiles = {k: K.walk_tiles(candidates(k[0], cfg, interleave, offline)[0]) for k in new}
+    tiles = sum(_PLAN_MEMO[k][2] if k in _PLAN_MEMO else new_tiles[k] for k in keys)
+    if not tiles <= K.MAX_WALK_TILES:
+        raise WorkloadError(f"workload needs {tiles:.3g} tile visits to schedule on this "
+                            f"array, more than the limit {K.MAX_WALK_TILES:.3g} (GEMMs too large)")
+    if new:
+        if len(_PLAN_MEMO) + len(new) > PLAN_MEMO_MAX:
+            _PLAN_MEMO.clear()
+        res, maps = plan([k[0] for k in new], cfg, interleave, offline)
+        for k, r, m in zip(new, res, maps, strict=True):
+            _PLAN_MEMO[k] = (r.copy(), m, new_tiles[k])
+        if len(_PLAN_MEMO) < len(set(keys)):  # cleared above: plan all of them afresh
+            return plan(ops, cfg, interleave, offline)
+    if not keys:
+        return np.zeros((0, K.N_RESULTS)), []
+    hit = [_PLAN_MEMO[k] for k in keys]
+    return np.stack([h[0] for h in hit]), [dict(h[1]) for h in hit]
+
+
 def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
              interleave: bool = True, offline_sched: bool = True,
              compute: bool = False) -> SatResult:
@@ -206,7 +250,7 @@ def simulate(workload: Workload, config: SatConfig, pregen: bool = True,
     pats = [op_pattern(o, config) for o in ops]
     sparse_ops = [engine_op(o.M, o.K, o.N, p, config) for o, p in zip(ops, pats, strict=True)]
     dense_ops = [engine_op(o.M, o.K, o.N, None, config) for o in ops]
-    res, maps = plan(sparse_ops + dense_ops, config, interleave, offline_sched)
+    res, maps = plan_memo(sparse_ops + dense_ops, config, interleave, offline_sched)
     nops = len(ops)
     if offline_sched:
         # Offline scheduling may also run an N:M layer in dense mode (its masked weights

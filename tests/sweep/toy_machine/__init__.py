@@ -3,38 +3,27 @@
 ``toy`` times a GEMM on an R x C output-stationary array whose multipliers skip the
 zeros of an N:M weight: cycles = sum over tiles of K * density (rounded up per tile),
 and computes C = A @ B with NumPy so its result is checkable like a real model's.
+It is registered like any plug-in: a ``Machine`` and one ``register`` call.
 """
 
-from dataclasses import dataclass
+from accel.arch.registry import Machine
+from accel.arch.registry import register as _register
 
-import numpy as np
-
-from accel.sweep.machines import MachineAdapter, register_adapter
-from accel.workloads.formats import Dense, nm_compress
-from accel.workloads.ops import Gemm, Workload
-
-
-@dataclass(frozen=True)
-class ToyAdapter(MachineAdapter):
-    def resolve_workload(self, spec, knobs):
-        from accel.errors import WorkloadError
-
-        if not spec.startswith("toy:"):
-            raise WorkloadError(f"workload not found: {spec}")
-        m, k, n = (int(x) for x in spec[4:].split("x"))
-        rng = np.random.default_rng(knobs.get("seed", 0))
-        a = rng.standard_normal((m, k)).astype(np.float32)
-        w = rng.standard_normal((k, n)).astype(np.float32)
-        nm = str(knobs.get("nm", "dense"))
-        if nm == "dense":
-            b = Dense((k, n), w)
-        else:
-            nn, mm = (int(x) for x in nm.split(":"))
-            b = nm_compress(w, nn, mm, axis=0)
-        return Workload(spec, [Gemm("g0", "fwd", m, k, n, b, a=a)])
+MACHINE = Machine(
+    name="toy",
+    summary="A toy N:M output-stationary GEMM array (sweep tests only).",
+    config="toy_machine.config",
+    model="toy_machine.model",
+    result="toy_machine.model:ToyResult",
+    workload_kinds=("training", "gemm"),
+    workload_knobs=("nm", "seed"),
+    workload_source="toy_machine.workloads:toy_workloads",
+)
 
 
-def register() -> ToyAdapter:
-    adapter = ToyAdapter("toy", workload_knobs=("nm", "seed"), package="toy_machine")
-    register_adapter(adapter)
-    return adapter
+def register() -> Machine:
+    """Register ``toy`` and ``piuma-gated`` (the real PIUMA model behind the test gate)."""
+    from toy_machine.gated import machine
+
+    _register(machine())
+    return _register(MACHINE)

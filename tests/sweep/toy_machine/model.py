@@ -2,6 +2,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -17,6 +18,9 @@ class ToyResult:
     pes: int
     max_abs_err: float
 
+    UNITS: ClassVar[dict[str, str]] = {"cycles": "cycles", "seconds": "s", "pes": "PEs",
+                                       "max_abs_err": "abs"}
+
     def to_dict(self):
         return dict(self.__dict__)
 
@@ -26,7 +30,11 @@ class ToyResult:
 
 
 def simulate(workload, config, slow: float = 0.0, fail_rows: int = -1, hang_rows: int = -1,
-             die_rows: int = -1):
+             die_rows: int = -1, gate: str = ""):
+    if gate:   # wait at the test's barrier (toy_machine.gate)
+        from toy_machine.gate import wait
+
+        wait(gate, f"rows={config.rows} cols={config.cols}")
     if config.rows == fail_rows:
         raise RuntimeError(f"toy failure at rows={config.rows}")
     if config.rows == hang_rows:     # a point that never ends
