@@ -93,7 +93,10 @@ def numba_cache_dir() -> str:
 @sweep_app.command("run")
 def run(
     spec: Path = typer.Argument(..., help="Sweep spec YAML (e.g. one of workloads/sweeps/*.yaml)."),
-    db: Path = typer.Option(None, "--db", help="SQLite store [default: reports/<spec name>/results.sqlite]."),
+    db: Path = typer.Option(None, "--db", help="SQLite store file (instead of --out).",
+                            show_default="OUT/results.sqlite"),
+    out: Path = typer.Option(None, "--out", help="Folder of the store, OUT/results.sqlite; the "
+                             "run writes nothing else.", show_default="reports/<spec name>"),
     workers: int = typer.Option(None, "--workers", help="Local worker processes [default: cores]."),
     scheduler: str = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT.", show_default="local processes"),
     dask_local: int = typer.Option(None, "--dask-local", help="Start a Dask LocalCluster with N workers on 127.0.0.1.", show_default="off"),
@@ -110,7 +113,11 @@ def run(
     """Run (or resume) the sweep in SPEC; finished points in the store are skipped."""
     from accel.sweep.spec import load_spec
 
+    if db is not None and out is not None:
+        raise AccelError("use either --db FILE or --out DIR, not both")
     sp = load_spec(spec)
+    if out is not None:
+        db = out / "results.sqlite"
     summary = run_with_progress(sp, db, quiet=quiet, workers=workers, scheduler=scheduler,
                                 dask_local=dask_local, fresh=fresh, point_timeout=point_timeout,
                                 retry_failed=retry_failed)

@@ -96,3 +96,19 @@ def test_cli_bad_inputs_exit_2_one_line(tmp_path, write_spec, cli):
     assert len(db.read_bytes()) == len(before)
     assert "not found" in bad(cli, "sweep", tmp_path / "missing.yaml")
     assert "--format" in bad(cli, "sweep", "export", db, "--format", "xlsx", "--out", tmp_path / "o")
+
+
+def test_cli_out_folder_holds_the_store_and_nothing_else(tmp_path, write_spec, cli, monkeypatch):
+    """`--out DIR` puts the store at DIR/results.sqlite and writes nothing beside it (a run
+    from another folder leaves that folder alone); --db and --out together are refused."""
+    spec = write_spec(TOY_SPEC)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    rc, out, err = cli("sweep", spec, "--out", tmp_path / "o", "--workers", "1", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["db"] == str(tmp_path / "o" / "results.sqlite")
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["results.sqlite"]
+    assert list(work.iterdir()) == []
+    assert "not both" in bad(cli, "sweep", spec, "--out", tmp_path / "p", "--db", tmp_path / "q.sqlite")
+    assert not (tmp_path / "p").exists() and not (tmp_path / "q.sqlite").exists()
