@@ -31,4 +31,4 @@ simulate.__signature__ = _sig.replace(parameters=[
 def machine():
     return dataclasses.replace(get("piuma"), name="piuma-gated", model="toy_machine.gated",
                                summary="PIUMA behind a test barrier (tests only).", demo_spec=None,
-                               cli="", view="")
+                               cli="", view="", commands="", readme_claims=())
