@@ -28,7 +28,11 @@ _COSIM = (
               ("--waves",)),
     CliOption("seed", int, 1, "Seed of the random valid/ready stalls and the reset point."),
 )
-OPTIONS = {"generate": _GEN, "synth": _GEN, "cosim": _COSIM}
+# `rtl synth` defaults to the configuration the committed Yosys seed holds (2:4, 4 lanes):
+# 16 lanes take Yosys over ten minutes here, so that size is asked for, not defaulted to.
+_SYNTH = (*_GEN[:2], CliOption("lanes", int, 4, "Input channels per block (a multiple of M; "
+                               "4 is the committed synthesis seed, 16 takes Yosys minutes)."))
+OPTIONS = {"generate": _GEN, "synth": _SYNTH, "cosim": _COSIM}
 
 
 def generate(out: Path, n, m, lanes) -> CliOutput:
