@@ -69,8 +69,20 @@ def test_a_group_may_not_take_a_cli_word(toy, monkeypatch):
 def test_readme_rows_come_from_the_hooks(toy, monkeypatch):
     from accel.report import readme_results
 
-    monkeypatch.setattr(registry, "machines", lambda: [toy])
+    monkeypatch.setattr(registry, "MACHINES", {"toy": "tests' toy machine"})
+    monkeypatch.setattr(registry, "get", lambda name: toy)
     assert readme_results.rows() == [("toy claim", "1.00×", "2.5×")]
+
+
+def test_readme_rows_skip_machines_registered_at_run_time(toy, monkeypatch):
+    """A plug-in (or a test's toy) registered in the same process adds no README rows."""
+    from accel.report import readme_results
+
+    seen = []
+    monkeypatch.setattr(registry, "MACHINES", {})
+    monkeypatch.setattr(registry, "_EXTRA", {"toy": toy})
+    monkeypatch.setattr(type(toy), "claims", lambda self: seen.append(self.name) or [])
+    assert readme_results.rows() == [] and seen == []
 
 
 def test_the_cli_builds_the_machines_own_commands():
