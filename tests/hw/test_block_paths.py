@@ -34,7 +34,9 @@ def test_wheel_layout_prefers_package_data(tmp_path, monkeypatch):
 def test_builds_and_synth_results_go_to_the_user_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     root = tmp_path / "xdg" / "accel"
-    assert paths.build_dir("pe-array", "abc123") == root / "verilator" / "pe-array" / "abc123"
+    assert paths.build_dir("pe-array", "abc123") == (root / "verilator" / "pe-array" / "abc123"
+                                                     / paths.toolchain_key())
+    assert paths.toolchain_key().startswith("env-")   # one build folder per virtualenv
     assert paths.synth_cache_dir() == root / "synth"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -12,8 +12,12 @@ with accel) and Verilator builds and synthesis results (written, under the user 
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import os
 import re
+import sys
 from pathlib import Path
 
 from accel.atomic_write import atomic_write
@@ -56,12 +60,25 @@ def synth_cache_dir() -> Path:
     return cache_root() / "synth"
 
 
+@functools.cache
+def toolchain_key() -> str:
+    """Which environment a build belongs to: a Verilator build's makefile names files of
+    the cocotb installation that made it (``.../cocotb/share/lib/verilator/verilator.cpp``),
+    so two virtualenvs (a checkout's and a wheel's, say) must not share one build folder:
+    one rebuilding there breaks the other, and a deleted venv breaks every later build."""
+    spec = importlib.util.find_spec("cocotb")
+    where = spec.origin if spec and spec.origin else "no-cocotb"
+    text = f"{os.path.realpath(sys.prefix)}|{os.path.realpath(where)}"
+    return "env-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 def build_dir(block_name: str, config_hash: str) -> Path:
-    """The Verilator build folder of one block configuration (created on use)."""
+    """The Verilator build folder of one block configuration in this environment (created
+    on use): ``verilator/<block>/<config hash>/<toolchain key>``."""
     for part in (block_name, config_hash):
         if not _SAFE.match(part):
             raise ValueError(f"unsafe build folder name {part!r}")
-    return verilator_root() / block_name / config_hash
+    return verilator_root() / block_name / config_hash / toolchain_key()
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
