@@ -268,6 +268,19 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
     return 0, now, STEP_OK
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _drain_table(keys, vals_t, t, E, out_c, out_v, x):
+    """Move thread t's live hash slots (of E) into out_c/out_v from index x on, clearing
+    them; returns the next free index."""
+    for h in range(E):
+        if keys[t, h] != EMPTY:
+            out_c[x] = keys[t, h]
+            out_v[x] = vals_t[t, h]
+            keys[t, h] = EMPTY
+            x += 1
+    return x
+
+
 @njit(cache=True)
 def writeback_step(t, now, P, threads, out, mem, work, tab):
     """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
@@ -320,13 +333,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             n = th.table_fill
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
-            x = 0
-            for h in range(E):
-                if keys[t, h] != EMPTY:
-                    cols[x] = keys[t, h]
-                    vals[x] = vals_t[t, h]
-                    keys[t, h] = EMPTY
-                    x += 1
+            _drain_table(keys, vals_t, t, E, cols, vals, 0)
             order = stable_argsort(cols)
             cols = cols[order]
             vals = vals[order]
@@ -338,13 +345,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             for x in range(nl):
                 lc[x] = tab.acc_c[b0 + x]
                 lv[x] = tab.acc_v[b0 + x]
-            x = nl
-            for h in range(E):
-                if keys[t, h] != EMPTY:
-                    lc[x] = keys[t, h]
-                    lv[x] = vals_t[t, h]
-                    keys[t, h] = EMPTY
-                    x += 1
+            x = _drain_table(keys, vals_t, t, E, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]
         if ns > 0:  # read the spilled partial products back and merge them
