@@ -31,7 +31,7 @@ README = ROOT / "README.md"
 NOT_RUN = {
     "make demo": "installs the project into .venv/ first (make install); `accel demo` is what it "
                  "then runs, and tests/sweep/test_sweep_demo.py runs that",
-    "make test": "installs into .venv/ and runs this very suite",
+    "make test-all": "installs into .venv/ and runs this very suite (and the slow tier)",
     "make bench": "installs into .venv/ first; benchmarks/run.py is what it then runs",
 }
 COMMAND_TIMEOUT = 900  # s for one command of the default tier (a first Numba compile included)
