@@ -485,6 +485,7 @@ case("bdwp-accuracy-seed-text", ["bdwp", "accuracy", "--seed", "abc"])
 case("bdwp-accuracy-seed-float", ["bdwp", "accuracy", "--seed", "1.5"])
 case("bdwp-accuracy-seed", ["bdwp", "accuracy", "--seed", "-1"])
 case("bdwp-accuracy-seed-huge", ["bdwp", "accuracy", "--seed", str(2**64)])
+case("bdwp-accuracy-numerics", ["bdwp", "accuracy", "--numerics", "bf16"])
 for val in ("0", "-2", "100000"):
     case(f"demo-workers-{val}", ["demo", "--workers", val, "--out", "d"])
 case("demo-out-is-file", ["demo", "--out", "f"], {"f": "keep"})

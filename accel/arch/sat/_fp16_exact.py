@@ -135,9 +135,10 @@ def round_limbs_to_f32(l0, l1, l2):
 @njit(cache=True)
 def gemm_exact_kernel(a_sign, a_sig, a_shift, w_sign, w_sig, w_shift):
     """(R, K) x (K, C) decoded FP16 operands -> (R, C) FP32 codes, each output the exact
-    sum of its K products rounded once."""
+    sum of its K products rounded once.  The weight parts come transposed, (C, K), so
+    the inner loop reads both operands contiguously."""
     rows, k = a_sig.shape
-    cols = w_sig.shape[1]
+    cols = w_sig.shape[0]
     out = np.empty((rows, cols), dtype=np.int64)
     limbs = np.zeros(3, dtype=np.int64)
     for r in range(rows):
@@ -145,10 +146,10 @@ def gemm_exact_kernel(a_sign, a_sig, a_shift, w_sign, w_sig, w_shift):
             limbs[:] = 0
             for i in range(k):
                 pa = a_sig[r, i]
-                pw = w_sig[i, c]
+                pw = w_sig[c, i]
                 if pa != 0 and pw != 0:
-                    _add_product(limbs, a_sign[r, i] != w_sign[i, c], pa * pw,
-                                 a_shift[r, i] + w_shift[i, c])
+                    _add_product(limbs, a_sign[r, i] != w_sign[c, i], pa * pw,
+                                 a_shift[r, i] + w_shift[c, i])
             out[r, c] = round_limbs_to_f32(limbs[0], limbs[1], limbs[2])
     return out
 

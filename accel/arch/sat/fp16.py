@@ -166,7 +166,7 @@ def gemm_exact(a_bits: np.ndarray, w_bits: np.ndarray) -> np.ndarray:
     if a.ndim != 2 or w.ndim != 2 or a.shape[1] != w.shape[0]:
         raise AccelError(f"gemm_exact: shapes {a.shape} x {w.shape} do not multiply")
     parts = []
-    for x in (a, w):
+    for x in (a, np.ascontiguousarray(w.T)):
         sign, sig, shift = (np.empty_like(x) for _ in range(3))
         _exact.decode_codes(x, sign, sig, shift)
         parts += [sign, sig, shift]
