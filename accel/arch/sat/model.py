@@ -206,7 +206,7 @@ def _macs(e: EngineOp) -> int:
 # process keeps the planned ops it has seen.
 PLAN_FIELDS = ("pe_rows", "pe_cols", "act_buffer_kb", "weight_buffer_kb", "output_buffer_kb",
                "act_bytes", "weight_bytes", "index_bits", "out_bytes", "acc_bytes",
-               "default_dataflow", "bytes_per_cycle", "pipelined_tiles")
+               "default_dataflow", "bytes_per_cycle", "pipelined_tiles", "array_dtype")
 PLAN_MEMO_MAX = 100_000   # entries (~1 KB each); cleared when full
 _PLAN_MEMO: dict[tuple, tuple[np.ndarray, dict, float]] = {}
 
