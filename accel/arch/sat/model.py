@@ -38,7 +38,7 @@ from accel.errors import WorkloadError
 from accel.workloads.formats import NM, Dense, Unstructured
 from accel.workloads.ops import TRAINING_PHASES, Gemm, Workload
 
-MODEL_VERSION = "sat-3"  # sat-3: RTL weight-generator timing (both masks, one pass); sat-2: n:m patterns stream whole group_m windows
+MODEL_VERSION = "sat-4"  # sat-4: tiles timed by the FP16 array's pipelined contract (array_dtype, pe_array.datapath_latency); sat-3: RTL weight-generator timing (both masks, one pass); sat-2: n:m patterns stream whole group_m windows
 PHASE_KEYS = ("fwd", "bwd_data", "bwd_weight", "update")
 
 
