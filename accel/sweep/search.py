@@ -12,7 +12,8 @@ told back.  pymoo's NSGA2 was the alternative; it drives the evaluation loop its
 needs custom operators for mixed categorical spaces.
 
 * Points that break a spec constraint are not evaluated (they cost nothing) and are
-  told to the sampler as failed, so NSGA-II breeds away from them; a point already in
+  told to the sampler as failed, so NSGA-II breeds away from them; points evaluated but
+  not fitting the spec's device (``fit:``) are stored and told failed too; a point already in
   the store (a repeat, or a resumed run) is told its stored metrics and costs nothing.
 * Resumable: the sampler is seeded and the run is replayed from the store: the same
   asks get the same answers, so a rerun continues where the last one stopped.
@@ -117,7 +118,9 @@ def _tell(study, trials: list, keys_of_point: list[list[str]], results: dict,
             continue
         status, metrics = results[keys[0]]
         values = [metrics.get(o.metric) for o in spec.objectives]
-        if status != "ok" or any(v is None for v in values):
+        # a design that does not fit its device (fit:, accel.sweep.fit) is a failed trial:
+        # NSGA-II breeds away from it and it never enters the search's front
+        if status != "ok" or any(v is None for v in values) or metrics.get("feasible") == 0:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
             study.tell(trial, values)

@@ -1,0 +1,91 @@
+"""The fit check in a report (``fit:`` of a spec, ``accel.sweep.fit``): which designs do
+not fit the device, the sentence that says how many and on which resource, the line that
+states the check, and the legend entry of the hollow grey markers in the figures.
+
+A design is infeasible when its stored ``feasible`` metric is 0 and the spec (as stored in
+the store's meta) has a fit; a store written before fit existed, or a spec without
+``fit:``, has no infeasible designs and the report says the fit was not checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pandas as pd
+
+from accel.report.units import plural
+
+FEASIBLE = "metric.feasible"
+
+
+def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(designs that fit, designs that do not) of ``designs`` under the spec's fit."""
+    if designs.empty or not meta.get("fit") or FEASIBLE not in designs.columns:
+        return designs, designs.iloc[:0]
+    bad = designs[FEASIBLE].fillna(1.0) == 0   # a row without the metric: nothing to hold against it
+    return designs[~bad], designs[bad]
+
+
+def _device_text(designs: pd.DataFrame, meta: dict) -> str:
+    fit = meta.get("fit") or {}
+    if fit.get("device"):
+        return str(fit["device"])
+    col = "metric.fit_device"
+    names = sorted(designs[col].dropna().astype(str).unique()) if col in designs.columns else []
+    return " / ".join(names) if names else "its device"
+
+
+def _resources(infeasible: pd.DataFrame) -> Counter:
+    """How many infeasible designs exceed each resource (from ``fit_fail``)."""
+    count: Counter = Counter()
+    col = "metric.fit_fail"
+    if col not in infeasible.columns:
+        return count
+    for text in infeasible[col].dropna().astype(str):
+        for res in re.findall(r"([A-Z0-9]+) [0-9.]+ % >", text):
+            count[res] += 1
+    return count
+
+
+def summary(evaluated: pd.DataFrame, infeasible: pd.DataFrame, meta: dict) -> str:
+    """One sentence: how many designs do not fit, on which resources; and resources the
+    catalogue could not check.  '' when the spec has no fit."""
+    fit = meta.get("fit")
+    if not fit or evaluated.empty:
+        return ""
+    dev = _device_text(evaluated, meta)
+    out = []
+    if len(infeasible):
+        over = _resources(infeasible)
+        ceil = fit.get("max_utilisation", {})
+        parts = [f"{res} over {100 * ceil.get(res, 1):.0f} %: {n}" for res, n in over.most_common()]
+        out.append(f"**{len(infeasible):,} of {plural(len(evaluated), 'design')} do not fit "
+                   f"{dev}** ({'; '.join(parts)}); they are stored and drawn as hollow grey "
+                   "markers, and left out of every front, table and conclusion.")
+    else:
+        out.append(f"Every one of the {plural(len(evaluated), 'design')} fits {dev} within "
+                   "the spec's utilisation ceilings.")
+    col = "metric.fit_unchecked"
+    if col in evaluated.columns:
+        unchecked = evaluated[col].fillna("").astype(str)
+        n = int((unchecked != "").sum())
+        if n:
+            what = sorted({r.strip() for text in unchecked for r in text.split(",") if r.strip()})
+            out.append(f"For {plural(n, 'design')} the catalogue has no count of "
+                       f"{', '.join(what)} on {dev}: those resources were not checked.")
+    return " ".join(out)
+
+
+def spec_text(meta: dict) -> str:
+    """The sweep section's line: the device and the ceilings, or that nothing was checked."""
+    fit = meta.get("fit")
+    if not fit:
+        return "not checked (the spec has no `fit:`): designs may not fit any device"
+    ceil = ", ".join(f"{r} {100 * v:.0f} %" for r, v in (fit.get("max_utilisation") or {}).items())
+    dev = fit.get("device") or "each design's own `device`"
+    return f"device {dev}, utilisation at most {ceil}"
+
+
+def legend(infeasible: pd.DataFrame, meta: dict) -> str:
+    return f"does not fit {_device_text(infeasible, meta)} ({len(infeasible)})"
