@@ -23,7 +23,9 @@ def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame
     """(designs that fit, designs that do not) of ``designs`` under the spec's fit."""
     if designs.empty or not meta.get("fit") or FEASIBLE not in designs.columns:
         return designs, designs.iloc[:0]
-    bad = designs[FEASIBLE].fillna(1.0) == 0   # a row without the metric: nothing to hold against it
+    # the mean over a design's rows (workloads): below 1 if any row does not fit; a row
+    # without the metric (stored before fit existed) has nothing held against it
+    bad = designs[FEASIBLE].fillna(1.0) < 1
     return designs[~bad], designs[bad]
 
 
@@ -49,31 +51,34 @@ def _resources(infeasible: pd.DataFrame) -> Counter:
 
 
 def summary(evaluated: pd.DataFrame, infeasible: pd.DataFrame, meta: dict) -> str:
-    """One sentence: how many designs do not fit, on which resources; and resources the
-    catalogue could not check.  '' when the spec has no fit."""
+    """One sentence: how many designs do not fit, on which resources; and the designs whose
+    device the catalogue has no counts for (not checked).  '' when the spec has no fit."""
     fit = meta.get("fit")
     if not fit or evaluated.empty:
         return ""
-    dev = _device_text(evaluated, meta)
+    col = "metric.fit_unchecked"
+    unchecked = (evaluated[col].fillna("").astype(str) if col in evaluated.columns
+                 else pd.Series("", index=evaluated.index))
+    checked = evaluated[unchecked == ""]
     out = []
     if len(infeasible):
         over = _resources(infeasible)
         ceil = fit.get("max_utilisation", {})
         parts = [f"{res} over {100 * ceil.get(res, 1):.0f} %: {n}" for res, n in over.most_common()]
         out.append(f"**{len(infeasible):,} of {plural(len(evaluated), 'design')} do not fit "
-                   f"{dev}** ({'; '.join(parts)}); they are stored and drawn as hollow grey "
-                   "markers, and left out of every front, table and conclusion.")
-    else:
-        out.append(f"Every one of the {plural(len(evaluated), 'design')} fits {dev} within "
-                   "the spec's utilisation ceilings.")
-    col = "metric.fit_unchecked"
-    if col in evaluated.columns:
-        unchecked = evaluated[col].fillna("").astype(str)
-        n = int((unchecked != "").sum())
-        if n:
-            what = sorted({r.strip() for text in unchecked for r in text.split(",") if r.strip()})
-            out.append(f"For {plural(n, 'design')} the catalogue has no count of "
-                       f"{', '.join(what)} on {dev}: those resources were not checked.")
+                   f"{_device_text(infeasible, meta)}** ({'; '.join(parts)}); they are stored "
+                   "and drawn as hollow grey markers, and left out of every front, table and "
+                   "conclusion.")
+    elif len(checked):
+        every = "Every one of the" if len(checked) == len(evaluated) else "The"
+        out.append(f"{every} {plural(len(checked), 'design')} on {_device_text(checked, meta)} "
+                   "fit it within the spec's utilisation ceilings.")
+    n = int((unchecked != "").sum())
+    if n:
+        what = sorted({r.strip() for text in unchecked for r in text.split(",") if r.strip()})
+        dev = _device_text(evaluated[unchecked != ""], meta)
+        out.append(f"For {plural(n, 'design')} on {dev} the catalogue has no count of "
+                   f"{', '.join(what)}: their fit was not checked.")
     return " ".join(out)
 
 
@@ -81,7 +86,7 @@ def spec_text(meta: dict) -> str:
     """The sweep section's line: the device and the ceilings, or that nothing was checked."""
     fit = meta.get("fit")
     if not fit:
-        return "not checked (the spec has no `fit:`): designs may not fit any device"
+        return "not checked (the spec has no `fit:`)"
     ceil = ", ".join(f"{r} {100 * v:.0f} %" for r, v in (fit.get("max_utilisation") or {}).items())
     dev = fit.get("device") or "each design's own `device`"
     return f"device {dev}, utilisation at most {ceil}"

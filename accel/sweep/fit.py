@@ -51,6 +51,8 @@ FIT_METRICS = ("feasible", "fit_fail", "fit_unchecked", "fit_device")
 class Fit:
     device: str | None                      # None: each design's config `device`
     ceilings: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CEILINGS))
+    base_device: str | None = None          # the base preset's, for a stored row whose
+                                            # config predates the `device` field
 
     def to_meta(self) -> dict:
         return {"device": self.device, "max_utilisation": dict(self.ceilings)}
@@ -89,7 +91,7 @@ def parse_fit(raw: Any, config_fields: set[str], base_device: str | None) -> Fit
             raise ConfigError(f"fit.max_utilisation.{res} must be a fraction in (0, 1], "
                               f"got {str(value)[:40]!r}")
         ceilings[key] = float(value)
-    return Fit(device, ceilings)
+    return Fit(device, ceilings, base_device)
 
 
 def usage(metrics: Mapping[str, Any]) -> dict[str, float]:
@@ -121,7 +123,7 @@ def refit(fit: Fit | None, metrics: Mapping[str, Any], config: Mapping[str, Any]
 
 def check(fit: Fit, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
     """The fit metrics of one evaluated design (module doc)."""
-    name = fit.device or config.get("device")
+    name = fit.device or config.get("device") or fit.base_device
     out: dict[str, Any] = {"fit_device": str(name)}
     try:
         dev = devices.get(name)
