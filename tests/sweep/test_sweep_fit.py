@@ -158,3 +158,12 @@ def test_flightllm_fit_checks_the_engine_and_says_what_it_cannot(tmp_path, write
     rep = tmp_path / "rep"
     assert cli("report", db, "--out", rep)[0] == 0
     assert "the catalogue has no count of" in (rep / "summary.md").read_text()
+
+
+def test_pareto_front_api_never_returns_an_infeasible_row(tmp_path):
+    from accel.sweep import pareto_front
+
+    df = pd.DataFrame({"metric.cycles": [1.0, 2.0, 3.0], "metric.lut": [1.0, 2.0, 0.5],
+                       "metric.feasible": [0.0, 1.0, 1.0]})
+    front = pareto_front(df, [("metric.cycles", "min"), ("metric.lut", "min")])
+    assert front.index.tolist() == [1, 2]      # row 0 dominates both but does not fit
