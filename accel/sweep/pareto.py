@@ -48,7 +48,7 @@ def pareto_front(df: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> pd.
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise AccelError(f"pareto: no column {missing[0]!r} in the results")
-    values = df[cols].to_numpy(dtype=np.float64)
+    values = df[cols].to_numpy(dtype=np.float64, copy=True)
     for col in ("metric.feasible", "feasible"):
         if col in df.columns:
             values[pd.to_numeric(df[col], errors="coerce").fillna(1.0).to_numpy() == 0] = np.nan
