@@ -145,7 +145,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
     workloads: dict = {}
     wid_of: dict = {}
     store: Store | None = None
-    computed = failed = asks = seconds = warmup = proposed = 0
+    computed = failed = infeasible = asks = seconds = warmup = proposed = 0
     replayed: set[str] = set()   # rows of an earlier run this one proposed again
     rate_rows = 0
     cap = budget * MAX_ASKS_PER_EVALUATION
@@ -170,6 +170,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
                                   workloads, quiet, store=store, warm=store is None)
             store = store or Store(db)
             computed, failed = computed + stats["computed"], failed + stats["failed"]
+            infeasible += stats["infeasible"]
             seconds, warmup = seconds + stats["seconds"], warmup + stats["warmup_seconds"]
             rate_rows += max(0, stats["computed"] - (1 if stats["warmup_seconds"] else 0))
             results = _stored_results(store, [k for ks in plan.keys_of_point for k in ks])
@@ -192,7 +193,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
         failed=failed, seconds=round(seconds, 3),
         rate=round(rate_rows / seconds, 2) if rate_rows and seconds > 0 else 0.0,
         executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3),
-        discarded=discard if fresh else 0, strategy=spec.search.strategy)
+        discarded=discard if fresh else 0, strategy=spec.search.strategy, infeasible=infeasible)
 
 
 def _count_rows(store: Store, spec_name: str) -> int:

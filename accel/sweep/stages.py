@@ -37,6 +37,7 @@ class SweepSummary:
                                  # (first run) or load from the cache, before workers fork
     discarded: int = 0   # rows of an existing store that --fresh discarded (0: none)
     strategy: str = "grid"
+    infeasible: int = 0  # of the rows computed, how many do not fit the spec's device (fit:)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -173,15 +174,17 @@ class Recorder:
         self.fit = spec.fit
         self.store: Store | None = None
         self.buffer: list[dict] = []
-        self.saved = self.computed = self.failed = 0
+        self.saved = self.computed = self.failed = self.infeasible = 0
         self._since = time.monotonic()
 
     def add(self, results: list[dict], count: bool = True) -> None:
         self.check_objectives(results)
-        self.buffer += [self.with_fit({**self.rows_meta[r["key"]], **r}) for r in results]
+        rows = [self.with_fit({**self.rows_meta[r["key"]], **r}) for r in results]
+        self.buffer += rows
         if count:
             self.computed += len(results)
             self.failed += sum(r["status"] == "failed" for r in results)
+            self.infeasible += sum((r.get("metrics") or {}).get("feasible") == 0 for r in rows)
         if self.on_progress and results:
             self.on_progress(len(results))
         if len(self.buffer) >= self.max_rows or time.monotonic() - self._since >= self.max_seconds:
@@ -317,7 +320,8 @@ def evaluate_plan(spec: SweepSpec, db: Path, fresh: bool, machine, executor, pla
         if store is None and recorder.store is not None:
             recorder.store.close()
     rest = recorder.computed - len(first) - len(plan.invalid)
-    return {"computed": recorder.computed, "failed": recorder.failed, "seconds": round(seconds, 3),
+    return {"computed": recorder.computed, "failed": recorder.failed,
+            "infeasible": recorder.infeasible, "seconds": round(seconds, 3),
             "rate": round(rest / seconds, 2) if rest > 0 and seconds > 0 else 0.0,
             "executor": executor.kind, "workers": executor.workers,
             "warmup_seconds": round(warmup, 3)}
