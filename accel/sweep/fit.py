@@ -111,7 +111,15 @@ def usage(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 
 def is_fit_metric(name: str) -> bool:
-    return name in FIT_METRICS or name.startswith("util_")
+    return name in FIT_METRICS or (name.startswith("util_") and name[5:].upper() in devices.RESOURCES)
+
+
+def _margin(res: str, used: float, ceiling: float) -> str:
+    """``"LUT 132 % > 80 %"``; decimals only when whole percents would read as equal."""
+    digits = 0
+    while digits < 4 and f"{100 * used:.{digits}f}" == f"{100 * ceiling:.{digits}f}":
+        digits += 1
+    return f"{res} {100 * used:.{digits}f} % > {100 * ceiling:.{digits}f} %"
 
 
 def refit(fit: Fit | None, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
@@ -132,7 +140,7 @@ def check(fit: Fit, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> di
                 "fit_unchecked": ""}
     used = usage(metrics)
     util = devices.utilisation(dev, used)
-    fails = [f"{r} {100 * util[r]:.0f} % > {100 * fit.ceilings[r]:.0f} %"
+    fails = [_margin(r, util[r], fit.ceilings[r])
              for r in devices.RESOURCES if r in util and util[r] > fit.ceilings[r]]
     out.update({f"util_{r.lower()}": round(u, 6) for r, u in util.items()})
     out["feasible"] = 0.0 if fails else 1.0
