@@ -92,5 +92,32 @@ def spec_text(meta: dict) -> str:
     return f"device {dev}, utilisation at most {ceil}"
 
 
+def ceilings(meta: dict, designs: pd.DataFrame, metrics: list[str]) -> dict[str, tuple[float, str]]:
+    """metric -> (value, label) of the device ceiling on that metric's axis, for each of
+    ``metrics`` that is the only metric counting its resource (``hw_lut`` in a SAT sweep:
+    the ceiling is then a line on its axis); needs a spec fit with a fixed device."""
+    from accel import devices
+    from accel.sweep.fit import usage
+
+    fit = meta.get("fit") or {}
+    if not fit.get("device"):
+        return {}
+    dev = devices.get(fit["device"])
+    names = [c[len("metric."):] for c in designs.columns if c.startswith("metric.hw_")]
+    by_res: dict[str, list[str]] = {}
+    for n in names:
+        for res in usage({n: 1.0}):
+            by_res.setdefault(res, []).append(n)
+    out = {}
+    for m in metrics:
+        res = next(iter(usage({m: 1.0})), None) if m.startswith("hw_") else None
+        if res is None or by_res.get(res) != [m] or res not in dev.resources:
+            continue
+        ceil = float(fit.get("max_utilisation", {}).get(res, 1.0))
+        out[m] = (ceil * dev.resources[res],
+                  f"{res} ceiling: {100 * ceil:.0f} % of {dev.name}'s {dev.resources[res]:,}")
+    return out
+
+
 def legend(infeasible: pd.DataFrame, meta: dict) -> str:
     return f"does not fit {_device_text(infeasible, meta)} ({len(infeasible)})"

@@ -148,7 +148,8 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         jobs.append(("pareto", lambda: F.pareto_figure(
             complete, present, params, f"{name}: Pareto front of {', '.join(m for m, _ in present)}",
             front_mask=front_mask, numbers=numbers, units=units,
-            infeasible=infeasible, infeasible_label=FT.legend(infeasible, meta))))
+            infeasible=infeasible, infeasible_label=FT.legend(infeasible, meta),
+            limits=FT.ceilings(meta, evaluated, [m for m, _ in present[:2]]))))
     if pattern:
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
             designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", tgoal)))

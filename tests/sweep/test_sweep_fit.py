@@ -128,6 +128,7 @@ def test_infeasible_design_is_stored_never_recommended_and_refit_on_resume(
     figs = json.loads((rep / "figures.json").read_text())
     pareto = figs["sat-fit-pareto"]["data"]
     assert len(pareto["infeasible"]) == 1 and len(pareto["all"]) == 2
+    assert pareto["ceilings"] == {"hw_lut": pytest.approx(ceiling * cap)}   # the dashed line
 
     # resume with a looser ceiling: nothing recomputed, the stored rows follow the spec
     spec = write_spec({**SAT_SPEC, "fit": {"device": "xcvu9p", "max_utilisation": {"LUT": 1.0}}})
