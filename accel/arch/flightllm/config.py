@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from accel import devices
 from accel.errors import ConfigError
 
 WEIGHT_BITS_SUPPORTED = (2.0, 3.0, 3.5, 4.0, 8.0)   # INT2/3/4 mixes dequantised to INT8 [paper]
@@ -80,6 +81,7 @@ class FlightLLMConfig:
     # --- board ------------------------------------------------------------------------
     board_power_w: float = 45.0       # U280 running FlightLLM [paper]
     price_usd: float = 7500.0         # Alveo U280 list price [assumption]
+    device: str = "xcu280"            # the part on the board, from the accel.devices catalogue (sweeps check fit against it) [paper: Alveo U280]
 
     @property
     def hbm_peak_gbps(self) -> float:
@@ -124,6 +126,7 @@ class FlightLLMConfig:
                   "qk_weight_density"):
             if not 0 < getattr(self, f) <= 1:
                 raise ConfigError(f"{f} must be in (0, 1], got {getattr(self, f)}")
+        devices.check_name(self.device, "device")
         if self.weight_bits not in WEIGHT_BITS_SUPPORTED:
             raise ConfigError(f"weight bits {self.weight_bits:g} not supported; supported: "
                               f"{', '.join(f'{b:g}' for b in WEIGHT_BITS_SUPPORTED)}")
@@ -148,6 +151,7 @@ VHK158 = replace(
     prefill_weight_stream=True,       # the authors' VHK158 compiler streams the weights once per token group (mm_token_tile rows), each SLR's slice through the switch on one channel [artifact IR_linear_mm.py]
     board_power_w=75.0,               # no measurement (simulated board) [assumption]
     price_usd=12000.0,                # VHK158 evaluation kit class price [assumption]
+    device="xcvh1582",                # the VHK158's Versal HBM part [UG1611 VHK158 board user guide]
 )
 VHK158.validate()
 

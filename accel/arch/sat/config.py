@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accel import devices
 from accel.arch.sat.pe_array import DTYPES
 from accel.errors import ConfigError
 from accel.workloads.nm import parse_nm
@@ -56,6 +57,8 @@ class SatConfig:
     sorter_lanes: int = 32         # generator lanes L: input channels of the M x L weight block taken per cycle (both masks out); 32 from secondary notes on SAT's 32-lane sparse online reduction engine
     # --- dataflow ---
     default_dataflow: str = "os"   # used when offline scheduling is off (output-stationary is the RTL tile's own order)
+    # --- the part the design must fit (accel.devices catalogue; sweeps check fit against it) ---
+    device: str = "xcvu9p"         # SAT's board is a VCU1525, whose part is an XCVU9P [paper]
 
     def validate(self) -> None:
         for name in ("pe_rows", "pe_cols", "mults_per_pe", "group_m", "act_buffer_kb",
@@ -88,6 +91,7 @@ class SatConfig:
         if self.default_dataflow not in DATAFLOWS:
             raise ConfigError(f"default_dataflow must be one of {', '.join(DATAFLOWS)}, "
                               f"got {self.default_dataflow!r}")
+        devices.check_name(self.device, "device")
         for pat in self.supported_patterns:
             n, m = parse_pattern(pat)
             if m > self.group_m:
