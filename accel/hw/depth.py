@@ -17,14 +17,17 @@ own; the logic *into* and *out of* DSPs is reported separately).  Along a path:
 ``report_design_analysis -logic_level_distribution`` reports), found by a longest-path
 walk over the cell graph (a DAG once registers cut it).
 
-Budget for 200 MHz on UltraScale+ (:data:`BUDGET_200MHZ`): a 5 ns period; UG949
-(UltraFast Design Methodology, "Design Closure: Reducing Logic Delay") treats paths
-whose logic levels exceed what the clock period allows as the first thing to fix and
-attributes roughly 0.3-0.6 ns to each LUT level with its routing on UltraScale+ -2
-(the per-level figure is our reading of typical post-route reports, not a data-sheet
-value).  Holding every path to <= 8 LUT/MUXF levels plus <= 32 CARRY4 (16 CARRY8,
-~0.05 ns per CARRY4) keeps logic + routing under ~4.5 ns of the 5 ns, leaving
-clock-to-out, setup and clock uncertainty.
+Budget for 200 MHz on UltraScale+ (:data:`BUDGET_200MHZ`), and how sure it is: the
+period is 5 ns.  UG949 ("Know What You Infer") says adders map to one LUT per bit plus
+the carry chain and that a DSP multiply wants registers around it -- both hold here.  A
+vendor table of LUT levels per clock was not found (docs search, this session), so the
+per-level delay is our assumption, stated as one: ~0.5 ns per LUT level with its
+routing on a -2 part, ~0.05 ns per CARRY4.  Holding every path to <= 8 LUT/MUXF levels
+(~4 ns), every carry chain to <= 32 CARRY4 (~1.6 ns) and every path's sum of both
+(``logic_ns``, the worst path by that weighted count) to <= 4.5 ns leaves the rest of
+the 5 ns for clock-to-out, setup and clock uncertainty.  Only a place-and-route run
+(Vivado) can confirm 200 MHz; this is the synthesis-time check that the RTL is
+registered deeply enough for it.
 """
 
 from __future__ import annotations
@@ -33,9 +36,15 @@ import re
 from collections import defaultdict
 
 # 200 MHz on UltraScale+ -2 (see the module docstring for the derivation)
+LUT_LEVEL_NS = 0.5       # assumed: one LUT (or MUXF) level with its routing, -2 part
+CARRY4_NS = 0.05         # assumed: one CARRY4 of a chain (a CARRY8 counts as two)
 BUDGET_200MHZ = {"clock_mhz": 200.0, "max_lut_levels": 8, "max_carry4": 32,
-                 "source": "5 ns period; UG949 'Reducing Logic Delay' (logic levels vs "
-                           "clock period), ~0.5 ns per LUT+route level on UltraScale+ -2"}
+                 "max_logic_ns": 4.5,     # of the 5 ns: clock-to-out, setup, uncertainty
+
+                 "source": "5 ns period at an assumed ~0.5 ns per LUT+route level and "
+                           "~0.05 ns per CARRY4 on UltraScale+ -2 (assumption, not a "
+                           "data-sheet figure; UG949 'Know What You Infer' for adder "
+                           "and DSP mapping); see accel/hw/depth.py"}
 
 _REGISTERS = ("FDRE", "FDSE", "FDCE", "FDPE", "DSP48E2", "RAMB18E2", "RAMB36E2")
 _LUTS = ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6")
@@ -81,17 +90,20 @@ def netlist_depth(cells) -> dict:
     for k, (_, _, outs) in enumerate(cells):
         for net in outs:
             driver[net] = k
-    weight = {}
+    weight, delay = {}, {}
     for k, (kind, _, _) in enumerate(cells):
         weight[k] = (int(kind in _LUTS), int(kind in _MUXF), int(kind in _CARRY))
+        delay[k] = (LUT_LEVEL_NS * (weight[k][0] + weight[k][1])
+                    + CARRY4_NS * (2 if kind == "CARRY8" else weight[k][2]))
     unknown = sorted({kind for kind, _, _ in cells if kind not in _REGISTERS + _LUTS + _MUXF
                       + _CARRY + ("INV", "BUF", "IBUF", "OBUF", "BUFG", "IBUFG")})
     memo: dict[int, tuple] = {}
-    ZERO = (0, 0, 0, 0, 0, 0)  # noqa: N806
+    ZERO = (0, 0, 0, 0, 0, 0, 0.0)  # noqa: N806
 
     def arrival(net):
         """(levels, lut, muxf, carry) of the worst path ending at ``net``, then the most
-        LUT+MUXF levels and the most carry cells of any path ending there."""
+        LUT+MUXF levels, the most carry cells and the most assumed ns of any path
+        ending there."""
         k = driver.get(net)
         if k is None or cells[k][0] in _REGISTERS or cells[k][0] in ("IBUF", "IBUFG", "BUFG"):
             return ZERO
@@ -113,11 +125,13 @@ def netlist_depth(cells) -> dict:
             best = max(a[:4] for a in ins)
             w = weight[node]
             memo[node] = (best[0] + sum(w), best[1] + w[0], best[2] + w[1], best[3] + w[2],
-                          max(a[4] for a in ins) + w[0] + w[1], max(a[5] for a in ins) + w[2])
+                          max(a[4] for a in ins) + w[0] + w[1], max(a[5] for a in ins) + w[2],
+                          max(a[6] for a in ins) + delay[node])
         return memo[k]
 
     worst = into_dsp = ZERO[:4]
     max_lut = max_carry = 0
+    max_ns = 0.0
     for kind, ins, _ in cells:
         if kind not in _REGISTERS and kind not in ("OBUF",):
             continue
@@ -125,16 +139,19 @@ def netlist_depth(cells) -> dict:
             a = arrival(net)
             worst = max(worst, a[:4])
             max_lut, max_carry = max(max_lut, a[4]), max(max_carry, a[5])
+            max_ns = max(max_ns, a[6])
             if kind == "DSP48E2":
                 into_dsp = max(into_dsp, a[:4])
     budget = BUDGET_200MHZ
     return {
         "levels": worst[0], "lut": worst[1], "muxf": worst[2], "carry": worst[3],
         "max_lut_levels": max_lut, "max_carry_chain": max_carry,
+        "logic_ns": round(max_ns, 3),
         "into_dsp_levels": into_dsp[0], "dsp48e2": sum(k == "DSP48E2" for k, _, _ in cells),
         "unknown_cells": unknown,
         "within_200mhz_budget": bool(max_lut <= budget["max_lut_levels"]
-                                     and max_carry <= budget["max_carry4"]),
+                                     and max_carry <= budget["max_carry4"]
+                                     and max_ns <= budget["max_logic_ns"]),
         "counted": "register/IO-to-register/IO paths of the mapped netlist; FF, DSP48E2 "
                    "and BRAM cells end paths; LUT, MUXF and CARRY cells count one level "
                    "each, INV/buffers zero",

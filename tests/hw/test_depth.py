@@ -35,6 +35,7 @@ def test_counts_lut_muxf_carry_levels_between_registers():
     d = blif_depth(NETLIST)
     assert (d["lut"], d["muxf"], d["carry"], d["levels"]) == (2, 1, 2, 5)
     assert d["max_lut_levels"] == 3 and d["max_carry_chain"] == 2
+    assert d["logic_ns"] == 3 * 0.5 + 2 * 0.05
     assert d["into_dsp_levels"] == 1 and d["dsp48e2"] == 1
     assert d["unknown_cells"] == [] and d["within_200mhz_budget"]
 
@@ -45,4 +46,5 @@ def test_budget_flags_a_deep_path():
         f".gate {g}\n" for g in chain) + ".end\n"
     d = blif_depth(text)
     assert d["max_lut_levels"] == 13 > BUDGET_200MHZ["max_lut_levels"]
+    assert d["logic_ns"] == 6.5 > BUDGET_200MHZ["max_logic_ns"]
     assert not d["within_200mhz_budget"]
