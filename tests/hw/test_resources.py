@@ -132,4 +132,5 @@ def test_fp16_builds_are_within_the_200mhz_depth_budget():
         d = e["depth"]
         assert d["max_lut_levels"] <= BUDGET_200MHZ["max_lut_levels"], e["params"]
         assert d["max_carry_chain"] <= BUDGET_200MHZ["max_carry4"], e["params"]
+        assert d["logic_ns"] <= BUDGET_200MHZ["max_logic_ns"], e["params"]
         assert d["within_200mhz_budget"] and not d["unknown_cells"]
