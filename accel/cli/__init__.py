@@ -125,9 +125,34 @@ def _os_message(exc: OSError) -> str:
     return f"{what}{where}"
 
 
+# Modules inside which an exception must not be raised from a signal handler: Numba's
+# compiler calls back from LLVM through ctypes, and an exception raised in that callback
+# is dropped by ctypes and leaves LLVM's state broken (a SIGTERM during a first-run
+# compile ended in a segfault).  The signal is delivered again once the compile is left.
+_NO_RAISE_MODULES = ("llvmlite", "numba")
+_REDELIVER_S = 0.05
+
+
+def _inside(frame, prefixes) -> bool:
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if name.split(".", 1)[0] in prefixes:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_signal(signum, frame):  # pragma: no cover - exercised by subprocess tests
     from accel.errors import Stop
 
+    if _inside(frame, _NO_RAISE_MODULES):
+        import os
+        import threading
+
+        timer = threading.Timer(_REDELIVER_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
     raise Stop(signum)
 
 

@@ -8,6 +8,7 @@ import math
 
 import hostile_files as H
 import numpy as np
+import pytest
 from cli_harness import run_cli
 
 from accel.cli.common import to_json
@@ -134,3 +135,32 @@ def test_sigterm_outside_a_sweep_exits_143_with_one_line(tmp_path):
         _, err = proc.communicate(timeout=60)
         lines = [ln for ln in err.splitlines() if ln.strip()]
         assert proc.returncode == code and len(lines) == 1 and lines[0].startswith("error:"), err
+
+
+def test_signal_inside_numba_compile_is_deferred_not_raised():
+    """A SIGTERM that lands while Numba compiles (LLVM calling back into Python through
+    ctypes) must not raise there -- ctypes drops the exception and LLVM's state breaks
+    (seen as a segfault, exit -11).  The handler re-delivers the signal shortly after and
+    raises only outside Numba/llvmlite frames."""
+    import signal
+    import sys
+    import time
+
+    from accel import cli
+    from accel.errors import Stop
+
+    got = []
+    old = signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+    try:
+        namespace = {"__name__": "numba.core.fake_compiler", "sys": sys}
+        exec("def compiling():\n    return sys._getframe()\n", namespace)
+        frame = namespace["compiling"]()
+        assert cli._on_signal(signal.SIGUSR1, frame) is None       # deferred, not raised
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert got == [signal.SIGUSR1]                             # delivered again
+        with pytest.raises(Stop):
+            cli._on_signal(signal.SIGUSR1, sys._getframe())        # ordinary code: raises
+    finally:
+        signal.signal(signal.SIGUSR1, old)

@@ -58,7 +58,7 @@ COMMANDS = (
     CliCommand("bdwp", "accuracy", "Test accuracy of a NumPy MLP on load_digits: dense, SR-STE "
                "and BDWP at 2:4 / 2:8.",
                (CliOption("seed", int, 0, "Seed of the weight init, batches and masks."),
-                CliOption("numerics", str, "both", "float64 (the algorithm), sat-fp16 (every GEMM "
+                CliOption("numerics", str, "both", "Numerics: float64 (the algorithm), sat-fp16 (every GEMM "
                           "in SAT's FP16 array numerics) or both.")),
                accuracy, GROUP_HELP),
     CliCommand("bdwp", "study", "2:8 and 2:4 speedups of resnet18, resnet50, vit-b16, minilm-l6 "
