@@ -134,3 +134,17 @@ def test_fp16_builds_are_within_the_200mhz_depth_budget():
         assert d["max_carry_chain"] <= BUDGET_200MHZ["max_carry4"], e["params"]
         assert d["logic_ns"] <= BUDGET_200MHZ["max_logic_ns"], e["params"]
         assert d["within_200mhz_budget"] and not d["unknown_cells"]
+
+
+def test_builds_of_an_earlier_datapath_are_not_fitted():
+    """A user cache written before an RTL change holds entries under their old hashes;
+    the resource model must not fit the new datapath on them."""
+    from accel.hw.blocks.pe_array import resources
+    from accel.hw.synth import load_cache
+
+    seeds = load_cache(resources.FP16_CACHE, seeds_only=True)
+    key, entry = next((k, e) for k, e in seeds.items() if e.get("unit") != "weight-gen")
+    kept = resources._dataset({key: entry}, keep_pipelined=True)
+    assert len(kept) == 1
+    stale = resources._dataset({"0123456789ab": entry}, keep_pipelined=True)
+    assert stale == []

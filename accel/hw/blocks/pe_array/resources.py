@@ -110,12 +110,17 @@ def features(p: ArrayParams) -> dict[str, float]:
 
 def _dataset(cache: dict, keep_pipelined: bool = False) -> list[tuple[ArrayParams, dict]]:
     rows = []
-    for entry in cache.values():
+    for key, entry in cache.items():
         if entry.get("unit") == "weight-gen":
             continue
         if entry["params"].get("pipelined") and not keep_pipelined:
             continue
-        rows.append((ArrayParams(**entry["params"]), entry["resources"]))
+        p = ArrayParams(**entry["params"])
+        # A build of an earlier datapath revision (a user cache written before an RTL
+        # change) is stored under its old hash: it no longer describes this RTL.
+        if key != p.config_hash():
+            continue
+        rows.append((p, entry["resources"]))
     rows.sort(key=lambda r: (r[0].rows * r[0].cols, r[0].n, r[0].m, r[0].rows))
     return rows
 
