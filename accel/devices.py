@@ -36,7 +36,12 @@ RESOURCES = ("LUT", "FF", "DSP", "BRAM36", "URAM", "CARRY8")
 # other spellings -> canonical (resource models name primitives: DSP48E2, RAMB36, CARRY8)
 ALIASES = {"LUTS": "LUT", "REGISTERS": "FF", "FFS": "FF", "DSP48E2": "DSP", "DSP58": "DSP",
            "DSPS": "DSP", "BRAM": "BRAM36", "RAMB36": "BRAM36", "RAMB36E2": "BRAM36",
-           "URAM288": "URAM", "CARRY": "CARRY8"}
+           "URAM288": "URAM", "CARRY": "CARRY8", "CARRY4": "CARRY8"}
+# Spellings counted in a smaller unit than their canonical resource.  The resource
+# models count the carry cells Yosys's ``synth_xilinx -family xcup`` emits, which are
+# CARRY4 (4 carry bits; every seed in rtl/synth_cache*.json); UltraScale+ slices hold
+# one CARRY8 (UG574), which two CARRY4 cells fill.
+UNIT_SCALE = {"CARRY": 0.5, "CARRY4": 0.5}
 # capacity of one memory block (UltraScale+ and Versal alike: UG573 UltraScale Memory
 # Resources, UG1273 Versal Design Guide "Programmable Logic"): 36 Kb block RAM, 288 Kb UltraRAM
 BRAM36_KBITS = 36
@@ -91,6 +96,13 @@ def canonical(resource: str) -> str:
     if key not in RESOURCES:
         raise ConfigError(f"unknown resource {resource!r}; known: {', '.join(RESOURCES)}")
     return key
+
+
+def unit_scale(name: str) -> float:
+    """Canonical units per unit of ``name`` (``hw_carry`` counts CARRY4: 0.5 CARRY8)."""
+    key = name.upper()
+    key = key[3:] if key.startswith("HW_") else key
+    return UNIT_SCALE.get(key, 1.0)
 
 
 def resource_of(name: str) -> str | None:

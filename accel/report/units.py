@@ -21,7 +21,7 @@ import math
 _LAST_WORD = {
     "cycles": "cycles", "bytes": "bytes", "s": "s", "seconds": "s", "ms": "ms", "us": "µs",
     "j": "J", "w": "W", "gbps": "GB/s", "gops": "GOP/s", "gflops": "GFLOP/s",
-    "lut": "LUTs", "ff": "flip-flops", "carry": "CARRY8 cells", "dsp48e2": "DSP slices",
+    "lut": "LUTs", "ff": "flip-flops", "carry": "CARRY4 cells", "dsp48e2": "DSP slices",
     "dsp": "DSP slices", "bram": "BRAM tiles", "bits": "bits", "probes": "probes",
     "collisions": "collisions", "spills": "spills", "atomics": "atomic ops",
     "products": "products", "macs": "MACs", "intensity": "ops/byte", "pes": "PEs",

@@ -104,9 +104,10 @@ def usage(metrics: Mapping[str, Any]) -> dict[str, float]:
         rest = name[3:]
         res = devices.resource_of(rest)
         if res is None and "_" in rest:          # hw_<part>_<resource>
-            res = devices.resource_of(rest.rsplit("_", 1)[1])
+            rest = rest.rsplit("_", 1)[1]
+            res = devices.resource_of(rest)
         if res is not None:
-            out[res] = out.get(res, 0.0) + float(value)
+            out[res] = out.get(res, 0.0) + float(value) * devices.unit_scale(rest)
     return out
 
 

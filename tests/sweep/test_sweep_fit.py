@@ -177,3 +177,12 @@ def test_pareto_front_api_never_returns_an_infeasible_row(tmp_path):
                        "metric.feasible": [0.0, 1.0, 1.0]})
     front = pareto_front(df, [("metric.cycles", "min"), ("metric.lut", "min")])
     assert front.index.tolist() == [1, 2]      # row 0 dominates both but does not fit
+
+
+def test_carry4_cells_count_as_half_a_carry8():
+    """The resource models count Yosys's CARRY4 cells; the device holds CARRY8s (two
+    CARRY4 each), so 100 CARRY4 use 50 of the device's CARRY8."""
+    from accel.sweep.fit import usage
+
+    assert usage({"hw_carry": 100.0, "hw_lut": 8.0}) == {"CARRY8": 50.0, "LUT": 8.0}
+    assert usage({"hw_chains_carry": 10.0}) == {"CARRY8": 5.0}
