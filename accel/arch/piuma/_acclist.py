@@ -121,6 +121,19 @@ def _reduce(cols, vals):
 
 
 @njit(cache=True)
+def distinct_count(cols):
+    """How many distinct columns the records hold (a row's entry count when its values are
+    not needed)."""
+    n = cols.shape[0]
+    order = stable_argsort(cols)
+    m = 0
+    for x in range(n):
+        if x == 0 or cols[order[x]] != cols[order[x - 1]]:
+            m += 1
+    return m
+
+
+@njit(cache=True)
 def _compact(th, tab):
     """Merge the repeated columns of thread record th's list in place, one record per column
     in first-touch order: later records still add after it (the same sums, bit for bit) and

@@ -166,7 +166,9 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
                     elif rowwise:
                         th = threads[chosen]
                         if th.state == PRODUCTS:  # room for the step's products (_acclist)
-                            tab = acc_room(th.owner, slot_pps, threads, tab, shared)
+                            ow = threads[th.owner]
+                            if ow.acc_cap - ow.acc_len < slot_pps:  # (a call rebuilds ``tab``)
+                                tab = acc_room(th.owner, slot_pps, threads, tab, shared)
                         issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, out, mem,
                                                         work, tab)
                     elif algo == ALGO_INNER:

@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release
+from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release, distinct_count
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ACC_FRAG,
@@ -281,6 +281,13 @@ def _drain_table(keys, vals_t, t, E, out_c, out_v, x):
     return x
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _clear_table(keys, t, E):
+    """Empty thread t's first E hash slots (the values need no clearing: an insert writes one)."""
+    for h in range(E):
+        keys[t, h] = EMPTY
+
+
 @njit(cache=True)
 def writeback_step(t, now, P, threads, out, mem, work, tab):
     """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
@@ -327,7 +334,15 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         E = th.table_slots
         issue += E // P.scan_slots_per_cycle
         ns = th.spills
-        if ns == 0:
+        if out.keep[row] < 0:
+            # a row the host does not keep: only its entry count matters (its stores are
+            # timed by it, the symbolic pass checks it).  A spilled column never has a slot
+            # (the table was full when it came first), so the count is the table's keys
+            # plus the distinct spilled columns; no row is built or sorted
+            n = th.table_fill + (distinct_count(tab.acc_c[b0:b0 + nl]) if ns > 0 else 0)
+            _clear_table(keys, t, E)
+            cols, vals = tab.acc_c[b0:b0], tab.acc_v[b0:b0]
+        elif ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
             # slots are the row
             n = th.table_fill
