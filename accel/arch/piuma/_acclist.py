@@ -100,10 +100,7 @@ def _reduce(cols, vals):
     index of each one's first record."""
     n = cols.shape[0]
     order = stable_argsort(cols)
-    m = 0
-    for x in range(n):
-        if x == 0 or cols[order[x]] != cols[order[x - 1]]:
-            m += 1
+    m = _runs(cols, order)
     ucols = np.empty(m, np.int64)
     usums = np.empty(m, np.float64)
     first = np.empty(m, np.int64)
@@ -124,10 +121,14 @@ def _reduce(cols, vals):
 def distinct_count(cols):
     """How many distinct columns the records hold (a row's entry count when its values are
     not needed)."""
-    n = cols.shape[0]
-    order = stable_argsort(cols)
+    return _runs(cols, stable_argsort(cols))
+
+
+@njit(cache=True, _nrt=False)
+def _runs(cols, order):
+    """Distinct values of ``cols``, given the order that sorts them."""
     m = 0
-    for x in range(n):
+    for x in range(order.shape[0]):
         if x == 0 or cols[order[x]] != cols[order[x - 1]]:
             m += 1
     return m
