@@ -90,7 +90,7 @@ def _context(t, P, threads, mem):
 
 
 @njit(cache=True, _nrt=False)
-def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
+def rowwise_step(t, now, P, threads, ops, out, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
     tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
@@ -207,7 +207,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 a_addr = RB[R_ACC] + (o * N + col) * PAIR_B
                 t1 = load(core, tdone + mulc, a_addr, PAIR_B, cached, K_ACC, P, port)
                 store(t1, a_addr, PAIR_B, K_ACC, P, port)
-                acc_append(o, col, a * bx[q], tab, threads)
+                acc_append(o, col, a * bx[q], arena, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
@@ -256,7 +256,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                     st[S_SPILL] += 1
                     store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * PAIR_B, PAIR_B, K_PP, P, port)
                     own.spills += 1
-                    acc_append(o, col, v, tab, threads)
+                    acc_append(o, col, v, arena, threads)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -289,7 +289,7 @@ def _clear_table(keys, t, E):
 
 
 @njit(cache=True)
-def writeback_step(t, now, P, threads, out, mem, work, tab):
+def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
     """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
     row's owner once every token is in, compact the table into the CSR row of C.  Apart
     from rowwise_step because it allocates (sorts), which needs Numba's reference
@@ -323,7 +323,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
     issue = 2
     done = now
     if acc == ACC_DENSE:
-        cols, vals, touch = acc_merge(tab.acc_c[b0:b0 + nl], tab.acc_v[b0:b0 + nl])
+        cols, vals, touch = acc_merge(arena.acc_c[b0:b0 + nl], arena.acc_v[b0:b0 + nl])
         n = cols.shape[0]
         issue += n + (sort_cost(n, P, st) if P.sorted_output > 0 else 0)
         cached = P.dense_acc_cached > 0
@@ -339,9 +339,9 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             # timed by it, the symbolic pass checks it).  A spilled column never has a slot
             # (the table was full when it came first), so the count is the table's keys
             # plus the distinct spilled columns; no row is built or sorted
-            n = th.table_fill + (distinct_count(tab.acc_c[b0:b0 + nl]) if ns > 0 else 0)
+            n = th.table_fill + (distinct_count(arena.acc_c[b0:b0 + nl]) if ns > 0 else 0)
             _clear_table(keys, t, E)
-            cols, vals = tab.acc_c[b0:b0], tab.acc_v[b0:b0]
+            cols, vals = arena.acc_c[b0:b0], arena.acc_v[b0:b0]
         elif ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
             # slots are the row
@@ -358,8 +358,8 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             lc = np.empty(nl + th.table_fill, np.int64)
             lv = np.empty(nl + th.table_fill, np.float64)
             for x in range(nl):
-                lc[x] = tab.acc_c[b0 + x]
-                lv[x] = tab.acc_v[b0 + x]
+                lc[x] = arena.acc_c[b0 + x]
+                lv[x] = arena.acc_v[b0 + x]
             x = _drain_table(keys, vals_t, t, E, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]

@@ -10,7 +10,7 @@ from accel.arch.piuma import model
 from accel.arch.piuma._acclist import MIN_ARENA, acc_append, acc_merge, acc_release, acc_room
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import PRESETS
-from accel.arch.piuma.state import SHARED, Tables, new_threads
+from accel.arch.piuma.state import SHARED, Arena, new_threads
 from accel.workloads.graphs import rmat
 
 
@@ -42,10 +42,8 @@ def test_acc_merge_sums_in_arrival_order_and_keeps_first_touch():
     assert np.array_equal(touch, cols[np.sort(idx)])
 
 
-def _tables():
-    e = np.zeros((1, 1))
-    return Tables(np.zeros((1, 1), np.int32), e, np.empty(0, np.int64), np.empty(0),
-                  np.zeros(1, np.int64), np.zeros((1, 1), np.int64), e)
+def _arena():
+    return Arena(np.empty(0, np.int64), np.empty(0))
 
 
 def _dense(seq):
@@ -65,7 +63,7 @@ def _dense(seq):
 def test_acc_room_keeps_every_lists_sums_and_first_touch_order(n_cols):
     threads = new_threads(6)
     shared = np.zeros((), SHARED)
-    tab = _tables()
+    tab = _arena()
     seqs = {t: [] for t in range(6)}
     rng = np.random.default_rng(1)
     widest = 0
