@@ -50,6 +50,7 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._memory import load, spad, store
+from accel.arch.piuma._prefetch import prefetch
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
@@ -219,6 +220,10 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab, arena):
             cap = np.int64(E * P.max_load)
             quad = P.collision_policy == PROBE_QUADRATIC
             atomic = P.atomic_cycles
+            for q in range(q0, q1):  # host cache hint: start loading every first slot at once
+                h = hash_slot(np.int64(bi[q]), bits, P)
+                prefetch(keys, o, h)
+                prefetch(vals, o, h)
             for q in range(q0, q1):
                 col = np.int64(bi[q])
                 v = a * bx[q]
