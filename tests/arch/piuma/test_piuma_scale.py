@@ -141,3 +141,14 @@ def test_rows_not_kept_count_the_same_with_spills(monkeypatch, algo):
     assert part.correct and part.checked_rows < g.shape[0]
     assert part.to_dict() | {"sim_wall_s": 0, "checked_rows": 0} == \
         full.to_dict() | {"sim_wall_s": 0, "checked_rows": 0}
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 64, 65, 3000])
+@pytest.mark.parametrize("hi", [1, 5, 2**11, 2**11 + 3, 2**31 - 1])
+def test_stable_argsort_is_numpys_stable_argsort(n, hi):
+    """The engine's one sort (insertion below RADIX_MIN keys, LSD radix above) gives the
+    unique stable order: ties (hi=1, 5) keep their input order, one and several digits."""
+    from accel.arch.piuma._work import stable_argsort
+
+    keys = np.random.default_rng(n + hi).integers(0, hi, n).astype(np.int64) - (hi > 4) * 3
+    assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
