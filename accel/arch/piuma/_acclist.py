@@ -64,12 +64,12 @@ def acc_room(o, need, threads, arena, shared):
             w = threads[u]
             if u == o or w.acc_cap == 0:
                 continue
-            _copy(arena, w.acc_base, acc_c, acc_v, top, w.acc_len)
+            copy_records(arena.acc_c, arena.acc_v, w.acc_base, acc_c, acc_v, top, w.acc_len)
             w.acc_base = top
             top += w.acc_cap
         shared.acc_top = top
     top = shared.acc_top
-    _copy(arena, th.acc_base, acc_c, acc_v, top, th.acc_len)
+    copy_records(arena.acc_c, arena.acc_v, th.acc_base, acc_c, acc_v, top, th.acc_len)
     th.acc_base = top
     th.acc_cap = cap
     shared.acc_top = top + cap
@@ -77,12 +77,14 @@ def acc_room(o, need, threads, arena, shared):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _copy(arena, src, acc_c, acc_v, dst, n):
-    """n records from ``arena`` at src to (acc_c, acc_v) at dst (a loop: a slice
-    assignment costs Numba ~2 s of compile for its shape checks)."""
+def copy_records(src_c, src_v, src, acc_c, acc_v, dst, n):
+    """n records from (src_c, src_v) at src to (acc_c, acc_v) at dst (a loop: a slice
+    assignment costs Numba ~2 s of compile for its shape checks).  Arrays, not the
+    ``Arena`` tuple: where reference counting is on, reading a tuple's array in a loop
+    moves its count (two atomics) at every iteration."""
     for x in range(n):
-        acc_c[dst + x] = arena.acc_c[src + x]
-        acc_v[dst + x] = arena.acc_v[src + x]
+        acc_c[dst + x] = src_c[src + x]
+        acc_v[dst + x] = src_v[src + x]
 
 
 @njit(cache=True)
@@ -140,11 +142,12 @@ def _compact(th, arena):
     in first-touch order: later records still add after it (the same sums, bit for bit) and
     the order of first touches is kept."""
     b, n = th.acc_base, th.acc_len
-    ucols, usums, first = _reduce(arena.acc_c[b:b + n], arena.acc_v[b:b + n])
+    acc_c, acc_v = arena.acc_c, arena.acc_v   # once: not per iteration (see copy_records)
+    ucols, usums, first = _reduce(acc_c[b:b + n], acc_v[b:b + n])
     order = stable_argsort(first)
     for x in range(order.shape[0]):
-        arena.acc_c[b + x] = ucols[order[x]]
-        arena.acc_v[b + x] = usums[order[x]]
+        acc_c[b + x] = ucols[order[x]]
+        acc_v[b + x] = usums[order[x]]
     th.acc_len = order.shape[0]
 
 

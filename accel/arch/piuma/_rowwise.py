@@ -7,7 +7,13 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release, distinct_count
+from accel.arch.piuma._acclist import (
+    acc_append,
+    acc_merge,
+    acc_release,
+    copy_records,
+    distinct_count,
+)
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ACC_FRAG,
@@ -362,9 +368,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             # (a spilled column never has a slot: the table was full when it came first)
             lc = np.empty(nl + th.table_fill, np.int64)
             lv = np.empty(nl + th.table_fill, np.float64)
-            for x in range(nl):
-                lc[x] = arena.acc_c[b0 + x]
-                lv[x] = arena.acc_v[b0 + x]
+            copy_records(arena.acc_c, arena.acc_v, b0, lc, lv, 0, nl)
             x = _drain_table(keys, vals_t, t, E, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]
