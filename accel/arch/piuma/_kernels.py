@@ -169,7 +169,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
                             ow = threads[th.owner]
                             if ow.acc_cap - ow.acc_len < slot_pps:  # (a call rebuilds ``arena``)
                                 arena = acc_room(th.owner, slot_pps, threads, arena, shared)
-                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, out, mem,
+                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, mem,
                                                         work, tab, arena)
                     elif algo == ALGO_INNER:
                         issue, rdy, code = inner_step(chosen, now, P, threads, ops, out, mem, work,

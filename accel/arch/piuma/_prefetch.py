@@ -26,10 +26,11 @@ def prefetch(typingctx, arr, i, j):
         return None
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
+        aryty, *idx_types = signature.args
+        ary_arg, *idx_args = args
+        ary = context.make_array(aryty)(context, builder, ary_arg)
         idx = [context.cast(builder, v, t, types.intp)
-               for v, t in zip(args[1:], signature.args[1:], strict=True)]
+               for v, t in zip(idx_args, idx_types, strict=True)]
         ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)

@@ -97,7 +97,7 @@ def _context(t, P, threads, mem):
 
 
 @njit(cache=True, _nrt=False)
-def rowwise_step(t, now, P, threads, ops, out, mem, work, tab, arena):
+def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
     tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)

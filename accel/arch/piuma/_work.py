@@ -108,8 +108,8 @@ def stable_argsort(keys):
                 j -= 1
             a[j + 1] = x
         return a
-    lo = keys[0]
-    hi = keys[0]
+    lo = np.int64(np.iinfo(np.int64).max)
+    hi = np.int64(np.iinfo(np.int64).min)
     for i in range(n):
         lo = min(lo, keys[i])
         hi = max(hi, keys[i])
