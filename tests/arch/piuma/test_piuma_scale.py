@@ -152,3 +152,18 @@ def test_stable_argsort_is_numpys_stable_argsort(n, hi):
 
     keys = np.random.default_rng(n + hi).integers(0, hi, n).astype(np.int64) - (hi > 4) * 3
     assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
+
+
+def test_host_malloc_tuning_is_taken_once_per_process():
+    """glibc takes the allocator thresholds, once per process (simulate_spgemm sets them);
+    the runs under them are checked against SciPy and the goldens as every run is."""
+    import platform
+
+    from accel.arch.piuma import host_malloc
+
+    g = rmat(7, 8, seed=4)
+    r = model.simulate_spgemm(g, g, PRESETS["piuma"], "smash-v1")
+    assert r.correct
+    ok = host_malloc.tune()
+    assert ok or platform.libc_ver()[0] != "glibc"
+    assert host_malloc.tune() is ok and host_malloc.tune.cache_info().misses == 1
