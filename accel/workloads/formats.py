@@ -438,10 +438,18 @@ def check_format(fmt: Format, where: str) -> None:
     raise WorkloadError(f"{where}: unknown operand type {type(fmt).__name__}")  # pragma: no cover
 
 
-# Multiply-adds of one C = A.B (~1.1e9).  The PIUMA model simulates ~2e6 of them per
-# second on one core (rmat:13 A.A: 1.9e7 in 13 s), so this is ~10 minutes of simulation;
-# rmat:12, the acceptance workload, needs 6.7e6.
-MAX_SPGEMM_FLOPS = 2**30
+# What one C = A.B may cost.  Memory is what must fit: the simulators hold the operands
+# (as int64 indices and float64 values, plus one transposed copy for inner/outer product),
+# per-row bookkeeping of C (row pointers, entry and product counts, work units, row state,
+# the check's row index) and the machine's own state (tables, booking rings: fixed by its
+# configuration).  C itself is streamed: held whole only up to 2^24 entries, else checked
+# on sampled rows (accel.arch.piuma.model), so nothing grows with the partial products.
+SPGEMM_BYTES_PER_NNZ = 64       # A's and B's index + value copies (2 x 12 B each) and a transposed copy
+SPGEMM_BYTES_PER_ROW = 256      # ~15 int64/float64 per-row arrays of A and C (counts, pointers, units, state)
+SPGEMM_MEMORY_BUDGET = 4 * 2**30   # graphs.MEMORY_BUDGET's laptop share, next to the model's fixed state
+# Work is bounded only so that a typo (rmat:25:1000) is refused instead of running for
+# days: ~6.9e10 multiply-adds, ~3x rmat:20 (2.1e10), hours of simulation at ~3e6 per second.
+MAX_SPGEMM_FLOPS = 2**36
 
 
 def spgemm_flops(a: Unstructured, b: Unstructured) -> int:
@@ -452,9 +460,16 @@ def spgemm_flops(a: Unstructured, b: Unstructured) -> int:
 
 
 def check_spgemm_work(a: Unstructured, b: Unstructured, where: str) -> None:
-    """Refuse a SpGEMM whose operands lack data or whose work is beyond the limit."""
+    """Refuse a SpGEMM whose operands lack data, whose simulation would not fit in memory,
+    or whose work is beyond the limit."""
     if a.indptr is None or b.indptr is None:
         raise WorkloadError(f"{where}: SpGEMM operands need their CSR arrays (metadata-only given)")
+    rows = a.shape[0] + b.shape[0] + 2
+    need = (a.indices.size + b.indices.size) * SPGEMM_BYTES_PER_NNZ + rows * SPGEMM_BYTES_PER_ROW
+    if need > SPGEMM_MEMORY_BUDGET:
+        raise WorkloadError(f"{where}: C = A.B of a {a.shape[0]}x{a.shape[1]} and a "
+                            f"{b.shape[0]}x{b.shape[1]} operand needs about {need / 2**30:.3g} GiB "
+                            f"to simulate, more than the {SPGEMM_MEMORY_BUDGET / 2**30:g} GiB limit")
     flops = spgemm_flops(a, b)
     if flops > MAX_SPGEMM_FLOPS:
         raise WorkloadError(f"{where}: C = A.B needs {flops:.3g} multiply-adds, more than the "

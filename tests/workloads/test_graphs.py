@@ -101,3 +101,26 @@ def test_cli_synth_rmat_acceptance(tmp_path, capsys):
     out2 = tmp_path / "g2.npz"
     assert main(args[:-3] + ["--out", str(out2)]) == 0
     assert _arrays_equal(io.load(out2).ops[0].a, g)
+
+
+def test_spgemm_guard_is_memory_not_partial_products(monkeypatch):
+    """The guard refuses what would not fit (operands, per-row state), not a graph whose
+    product is merely long: a hub-heavy A.A with far more products than nonzeros passes
+    a budget its operands fit, and the same operands are refused, with their size, under
+    a budget they do not fit."""
+    from accel.workloads import formats
+
+    g = rmat(9, 16, seed=0)
+    flops = formats.spgemm_flops(g, g)
+    assert flops > 20 * g.indices.size
+    need = 2 * g.indices.size * formats.SPGEMM_BYTES_PER_NNZ + \
+        (2 * g.shape[0] + 2) * formats.SPGEMM_BYTES_PER_ROW
+    monkeypatch.setattr(formats, "SPGEMM_MEMORY_BUDGET", need)
+    spgemm_workload(g)                                   # fits exactly
+    monkeypatch.setattr(formats, "SPGEMM_MEMORY_BUDGET", need - 1)
+    with pytest.raises(WorkloadError, match=r"512x512 .* GiB to simulate, more than"):
+        spgemm_workload(g)
+    monkeypatch.setattr(formats, "SPGEMM_MEMORY_BUDGET", 2**40)
+    monkeypatch.setattr(formats, "MAX_SPGEMM_FLOPS", flops - 1)   # the work ceiling still holds
+    with pytest.raises(WorkloadError, match="multiply-adds"):
+        spgemm_workload(g)

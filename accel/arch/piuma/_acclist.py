@@ -9,7 +9,7 @@ products arrived (the same sums, bit for bit, as the dense accumulator's), and t
 record of each column gives the order the dense accumulator's entries were first touched
 (which its write-back reads in, a timed order).
 
-The lists live in one arena (``Tables.acc_c``/``acc_v``), thread t's at
+The lists live in one arena (``state.Arena``: ``acc_c``/``acc_v``), thread t's at
 ``[acc_base, acc_base + acc_cap)``.  ``acc_room`` (run by the scheduler, which may
 allocate) guarantees room before a step appends; ``acc_append`` (in the allocation-free
 step functions) only writes.  A list outgrowing its place moves to the arena's top; a full
@@ -23,7 +23,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._work import stable_argsort
-from accel.arch.piuma.state import Tables
+from accel.arch.piuma.state import Arena
 
 MIN_LIST = 1024          # records a list starts with (a step appends at most step_pps)
 KEEP_LIST = 4096         # a list up to this big keeps its place for the thread's next row
@@ -31,27 +31,27 @@ MIN_ARENA = 1 << 16      # records of the first arena
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def acc_append(o, col, v, tab, threads):
+def acc_append(o, col, v, arena, threads):
     """Append (col, v) to owner o's list (``acc_room`` made the room)."""
     th = threads[o]
     i = th.acc_base + th.acc_len
-    tab.acc_c[i] = col
-    tab.acc_v[i] = v
+    arena.acc_c[i] = col
+    arena.acc_v[i] = v
     th.acc_len += 1
 
 
 @njit(cache=True)
-def acc_room(o, need, threads, tab, shared):
-    """Make room for ``need`` more records in owner o's list; returns the (new) tables."""
+def acc_room(o, need, threads, arena, shared):
+    """Make room for ``need`` more records in owner o's list; returns the (new) arena."""
     th = threads[o]
     if th.acc_cap - th.acc_len >= need:
-        return tab
+        return arena
     if th.acc_len >= MIN_LIST:  # first merge repeated columns: then a list never holds much
-        _compact(th, tab)       # more than twice its row's distinct columns, however it spills
+        _compact(th, arena)     # more than twice its row's distinct columns, however it spills
         if th.acc_cap - th.acc_len >= need and 2 * th.acc_len <= th.acc_cap:
-            return tab
+            return arena
     cap = max(MIN_LIST, 2 * th.acc_cap, th.acc_len + need)
-    acc_c, acc_v = tab.acc_c, tab.acc_v
+    acc_c, acc_v = arena.acc_c, arena.acc_v
     if shared.acc_top + cap > acc_c.shape[0]:  # compact every live list into a new arena
         live = cap
         for u in range(threads.shape[0]):
@@ -64,25 +64,27 @@ def acc_room(o, need, threads, tab, shared):
             w = threads[u]
             if u == o or w.acc_cap == 0:
                 continue
-            _copy(tab, w.acc_base, acc_c, acc_v, top, w.acc_len)
+            copy_records(arena.acc_c, arena.acc_v, w.acc_base, acc_c, acc_v, top, w.acc_len)
             w.acc_base = top
             top += w.acc_cap
         shared.acc_top = top
     top = shared.acc_top
-    _copy(tab, th.acc_base, acc_c, acc_v, top, th.acc_len)
+    copy_records(arena.acc_c, arena.acc_v, th.acc_base, acc_c, acc_v, top, th.acc_len)
     th.acc_base = top
     th.acc_cap = cap
     shared.acc_top = top + cap
-    return Tables(tab.keys, tab.vals, acc_c, acc_v, tab.pool, tab.out_c, tab.out_v)
+    return Arena(acc_c, acc_v)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _copy(tab, src, acc_c, acc_v, dst, n):
-    """n records from ``tab``'s arena at src to (acc_c, acc_v) at dst (a loop: a slice
-    assignment costs Numba ~2 s of compile for its shape checks)."""
+def copy_records(src_c, src_v, src, acc_c, acc_v, dst, n):
+    """n records from (src_c, src_v) at src to (acc_c, acc_v) at dst (a loop: a slice
+    assignment costs Numba ~2 s of compile for its shape checks).  Arrays, not the
+    ``Arena`` tuple: where reference counting is on, reading a tuple's array in a loop
+    moves its count (two atomics) at every iteration."""
     for x in range(n):
-        acc_c[dst + x] = tab.acc_c[src + x]
-        acc_v[dst + x] = tab.acc_v[src + x]
+        acc_c[dst + x] = src_c[src + x]
+        acc_v[dst + x] = src_v[src + x]
 
 
 @njit(cache=True)
@@ -100,10 +102,7 @@ def _reduce(cols, vals):
     index of each one's first record."""
     n = cols.shape[0]
     order = stable_argsort(cols)
-    m = 0
-    for x in range(n):
-        if x == 0 or cols[order[x]] != cols[order[x - 1]]:
-            m += 1
+    m = _runs(cols, order)
     ucols = np.empty(m, np.int64)
     usums = np.empty(m, np.float64)
     first = np.empty(m, np.int64)
@@ -121,16 +120,34 @@ def _reduce(cols, vals):
 
 
 @njit(cache=True)
-def _compact(th, tab):
+def distinct_count(cols):
+    """How many distinct columns the records hold (a row's entry count when its values are
+    not needed)."""
+    return _runs(cols, stable_argsort(cols))
+
+
+@njit(cache=True, _nrt=False)
+def _runs(cols, order):
+    """Distinct values of ``cols``, given the order that sorts them."""
+    m = 0
+    for x in range(order.shape[0]):
+        if x == 0 or cols[order[x]] != cols[order[x - 1]]:
+            m += 1
+    return m
+
+
+@njit(cache=True)
+def _compact(th, arena):
     """Merge the repeated columns of thread record th's list in place, one record per column
     in first-touch order: later records still add after it (the same sums, bit for bit) and
     the order of first touches is kept."""
     b, n = th.acc_base, th.acc_len
-    ucols, usums, first = _reduce(tab.acc_c[b:b + n], tab.acc_v[b:b + n])
+    acc_c, acc_v = arena.acc_c, arena.acc_v   # once: not per iteration (see copy_records)
+    ucols, usums, first = _reduce(acc_c[b:b + n], acc_v[b:b + n])
     order = stable_argsort(first)
     for x in range(order.shape[0]):
-        tab.acc_c[b + x] = ucols[order[x]]
-        tab.acc_v[b + x] = usums[order[x]]
+        acc_c[b + x] = ucols[order[x]]
+        acc_v[b + x] = usums[order[x]]
     th.acc_len = order.shape[0]
 
 

@@ -55,7 +55,7 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
 from accel.arch.piuma._rowwise import rowwise_step, writeback_step
-from accel.arch.piuma.state import DramPort, Memory, Ring, Tables
+from accel.arch.piuma.state import Arena, DramPort, Memory, Ring, Tables
 
 
 # =========================================== scheduler ======================================
@@ -102,9 +102,9 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
     ti = T if algo == ALGO_INNER else 1
     tab = Tables(np.full((T if ew > 1 else 1, ew), EMPTY, np.int32),
                  np.zeros((T if ew > 1 else 1, ew), np.float64),
-                 np.empty(0, np.int64), np.empty(0, np.float64),  # accumulator lists (_acclist)
                  np.full(cores, P.pool_fragments, np.int64),  # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
+    arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     shared = work.shared[()]
 
     ready = np.zeros(T, np.float64)
@@ -162,13 +162,15 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
                 else:
                     if rowwise and threads[chosen].state == WRITEBACK:
                         issue, rdy, code = writeback_step(chosen, now, P, threads, out, mem, work,
-                                                          tab)
+                                                          tab, arena)
                     elif rowwise:
                         th = threads[chosen]
                         if th.state == PRODUCTS:  # room for the step's products (_acclist)
-                            tab = acc_room(th.owner, slot_pps, threads, tab, shared)
-                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, out, mem,
-                                                        work, tab)
+                            ow = threads[th.owner]
+                            if ow.acc_cap - ow.acc_len < slot_pps:  # (a call rebuilds ``arena``)
+                                arena = acc_room(th.owner, slot_pps, threads, arena, shared)
+                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, mem,
+                                                        work, tab, arena)
                     elif algo == ALGO_INNER:
                         issue, rdy, code = inner_step(chosen, now, P, threads, ops, out, mem, work,
                                                       tab)

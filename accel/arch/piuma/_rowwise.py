@@ -7,7 +7,13 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-from accel.arch.piuma._acclist import acc_append, acc_merge, acc_release
+from accel.arch.piuma._acclist import (
+    acc_append,
+    acc_merge,
+    acc_release,
+    copy_records,
+    distinct_count,
+)
 from accel.arch.piuma._constants import (
     ACC_DENSE,
     ACC_FRAG,
@@ -50,6 +56,7 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._memory import load, spad, store
+from accel.arch.piuma._prefetch import prefetch
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
@@ -90,7 +97,7 @@ def _context(t, P, threads, mem):
 
 
 @njit(cache=True, _nrt=False)
-def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
+def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
     tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
@@ -207,7 +214,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                 a_addr = RB[R_ACC] + (o * N + col) * PAIR_B
                 t1 = load(core, tdone + mulc, a_addr, PAIR_B, cached, K_ACC, P, port)
                 store(t1, a_addr, PAIR_B, K_ACC, P, port)
-                acc_append(o, col, a * bx[q], tab, threads)
+                acc_append(o, col, a * bx[q], arena, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
@@ -219,6 +226,10 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
             cap = np.int64(E * P.max_load)
             quad = P.collision_policy == PROBE_QUADRATIC
             atomic = P.atomic_cycles
+            for q in range(q0, q1):  # host cache hint: start loading every first slot at once
+                h = hash_slot(np.int64(bi[q]), bits, P)
+                prefetch(keys, o, h)
+                prefetch(vals, o, h)
             for q in range(q0, q1):
                 col = np.int64(bi[q])
                 v = a * bx[q]
@@ -256,7 +267,7 @@ def rowwise_step(t, now, P, threads, ops, out, mem, work, tab):
                     st[S_SPILL] += 1
                     store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * PAIR_B, PAIR_B, K_PP, P, port)
                     own.spills += 1
-                    acc_append(o, col, v, tab, threads)
+                    acc_append(o, col, v, arena, threads)
                     issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
@@ -281,8 +292,15 @@ def _drain_table(keys, vals_t, t, E, out_c, out_v, x):
     return x
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _clear_table(keys, t, E):
+    """Empty thread t's first E hash slots (the values need no clearing: an insert writes one)."""
+    for h in range(E):
+        keys[t, h] = EMPTY
+
+
 @njit(cache=True)
-def writeback_step(t, now, P, threads, out, mem, work, tab):
+def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
     """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
     row's owner once every token is in, compact the table into the CSR row of C.  Apart
     from rowwise_step because it allocates (sorts), which needs Numba's reference
@@ -316,7 +334,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
     issue = 2
     done = now
     if acc == ACC_DENSE:
-        cols, vals, touch = acc_merge(tab.acc_c[b0:b0 + nl], tab.acc_v[b0:b0 + nl])
+        cols, vals, touch = acc_merge(arena.acc_c[b0:b0 + nl], arena.acc_v[b0:b0 + nl])
         n = cols.shape[0]
         issue += n + (sort_cost(n, P, st) if P.sorted_output > 0 else 0)
         cached = P.dense_acc_cached > 0
@@ -327,7 +345,15 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
         E = th.table_slots
         issue += E // P.scan_slots_per_cycle
         ns = th.spills
-        if ns == 0:
+        if out.keep[row] < 0:
+            # a row the host does not keep: only its entry count matters (its stores are
+            # timed by it, the symbolic pass checks it).  A spilled column never has a slot
+            # (the table was full when it came first), so the count is the table's keys
+            # plus the distinct spilled columns; no row is built or sorted
+            n = th.table_fill + (distinct_count(arena.acc_c[b0:b0 + nl]) if ns > 0 else 0)
+            _clear_table(keys, t, E)
+            cols, vals = arena.acc_c[b0:b0], arena.acc_v[b0:b0]
+        elif ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
             # slots are the row
             n = th.table_fill
@@ -342,9 +368,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab):
             # (a spilled column never has a slot: the table was full when it came first)
             lc = np.empty(nl + th.table_fill, np.int64)
             lv = np.empty(nl + th.table_fill, np.float64)
-            for x in range(nl):
-                lc[x] = tab.acc_c[b0 + x]
-                lv[x] = tab.acc_v[b0 + x]
+            copy_records(arena.acc_c, arena.acc_v, b0, lc, lv, 0, nl)
             x = _drain_table(keys, vals_t, t, E, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]

@@ -83,46 +83,63 @@ def write_row(row, cols, vals, n, out, st):
     out.cfill[row] = n
 
 
+RADIX_BITS = 11          # digit of the radix sort: a 2048-entry count table stays in L1
+RADIX_MIN = 64           # below this many keys an insertion sort is cheaper
+
+
 @njit(cache=True)
 def stable_argsort(keys):
     """Indices that sort ``keys`` ascending, equal keys in their original order (what
-    ``np.argsort(kind="mergesort")`` gives).  One small merge sort for every sort of the
-    engine: NumPy's sorts in Numba are generic and cost ~1.5 s of compile each."""
+    ``np.argsort(kind="stable")`` gives; a stable order is unique, so any stable method
+    gives the same indices).  One sort for every sort of the engine: NumPy's sorts in
+    Numba are generic and cost ~1.5 s of compile each.  Small inputs: insertion sort.
+    Larger: LSD radix sort of (key - min) on ``RADIX_BITS``-bit digits, moving keys with
+    their indices so each pass streams (columns of a 1M-column C: two passes), where a
+    merge sort gathered ``keys[order[i]]`` at random for log2(n) passes."""
     n = keys.shape[0]
     a = np.arange(n)
-    b = np.empty(n, np.int64)
-    run = 16
-    for s in range(0, n, run):   # insertion-sorted runs
-        for i in range(s + 1, min(s + run, n)):
+    if n <= RADIX_MIN:
+        for i in range(1, n):
             x = a[i]
             k = keys[x]
             j = i - 1
-            while j >= s and keys[a[j]] > k:
+            while j >= 0 and keys[a[j]] > k:
                 a[j + 1] = a[j]
                 j -= 1
             a[j + 1] = x
-    width = run
-    while width < n:             # merged pairwise, the left run first on ties
-        for lo in range(0, n, 2 * width):
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            i, j, o = lo, mid, lo
-            while i < mid and j < hi:
-                if keys[a[j]] < keys[a[i]]:
-                    b[o] = a[j]
-                    j += 1
-                else:
-                    b[o] = a[i]
-                    i += 1
-                o += 1
-            while i < mid:
-                b[o] = a[i]
-                i += 1
-                o += 1
-            while j < hi:
-                b[o] = a[j]
-                j += 1
-                o += 1
+        return a
+    lo = np.int64(np.iinfo(np.int64).max)
+    hi = np.int64(np.iinfo(np.int64).min)
+    for i in range(n):
+        lo = min(lo, keys[i])
+        hi = max(hi, keys[i])
+    k = np.empty(n, np.int64)
+    for i in range(n):
+        k[i] = keys[i] - lo
+    span = np.int64(hi) - np.int64(lo)
+    b = np.empty(n, np.int64)
+    kb = np.empty(n, np.int64)
+    radix = np.int64(1) << RADIX_BITS
+    mask = radix - 1
+    count = np.empty(radix, np.int64)
+    shift = 0
+    while (span >> shift) > 0:
+        for d in range(radix):
+            count[d] = 0
+        for i in range(n):
+            count[(k[i] >> shift) & mask] += 1
+        total = 0
+        for d in range(radix):   # exclusive prefix sums: each digit's first output slot
+            c = count[d]
+            count[d] = total
+            total += c
+        for i in range(n):       # stable scatter: equal digits keep their order
+            d = (k[i] >> shift) & mask
+            p = count[d]
+            count[d] = p + 1
+            b[p] = a[i]
+            kb[p] = k[i]
         a, b = b, a
-        width *= 2
+        k, kb = kb, k
+        shift += RADIX_BITS
     return a

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from accel.arch.piuma import _constants as K
+from accel.arch.piuma import host_malloc
 from accel.arch.piuma._kernels import simulate_kernel
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
@@ -246,6 +247,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     from accel.workloads.formats import check_spgemm_work
 
     check_spgemm_work(a, b, name)
+    host_malloc.tune()
     t0 = time.perf_counter()
     code = ALGORITHMS[algorithm]
     A = a.to_scipy().astype(np.float64)

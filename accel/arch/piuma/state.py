@@ -7,7 +7,7 @@ state in small classes, so it shares nothing with the engine it checks.
 * Per-thread and per-row state are NumPy structured arrays (``THREAD``, ``ROW``): Numba
   compiles ``threads[t].row`` to the same single load as a 2-D column index.
 * The arrays a step function needs are grouped into a few named tuples (``Operands``,
-  ``Output``, ``Memory``, ``Work``, ``Tables``), so a step takes ``(t, now, P, threads,
+  ``Output``, ``Memory``, ``Work``, ``Tables``, ``Arena``), so a step takes ``(t, now, P, threads,
   ops, out, mem, work, tab)`` instead of thirty positionals.
 
 A record's fields and a named tuple's members are part of the compiled signatures, and
@@ -94,7 +94,7 @@ THREAD_FIELDS = (
     ("table_fill",   I8),  # keys inserted in the table (limit: max_load)
     ("spills",       I8),  # partial products spilled to the DRAM overflow list
     ("acc_count",    I8),  # entries of the inner-product thread's C row so far
-    ("acc_base",     I8),  # functional accumulator list: its place in ``Tables.acc_c/acc_v``,
+    ("acc_base",     I8),  # functional accumulator list: its place in ``Arena.acc_c/acc_v``,
     ("acc_cap",      I8),  #   its capacity (0: none yet) ...
     ("acc_len",      I8),  #   and the (column, value) records appended to it for this row
     ("unit",         I8),  # the work unit whose table this is
@@ -150,12 +150,17 @@ statistics counters (the same array as ``port.stats``)."""
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
 
-Tables = namedtuple("Tables", "keys vals acc_c acc_v pool out_c out_v")
-"""Functional state: per-thread hash tables in scratchpad (keys, values), the arena of the
-row owners' accumulator lists (the (column, value) records of a dense accumulator or of a
-table's DRAM spills, merged at write-back: ``_acclist``), the per-core fragment pool and an
-inner-product thread's C row.  The outer product's partial products are recomputed from A
+Tables = namedtuple("Tables", "keys vals pool out_c out_v")
+"""Functional state: per-thread hash tables in scratchpad (keys, values), the per-core
+fragment pool and an inner-product thread's C row.  The outer product's partial products are recomputed from A
 and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
+
+Arena = namedtuple("Arena", "acc_c acc_v")
+"""The arena of the row owners' accumulator lists: the (column, value) records of a dense
+accumulator or of a table's DRAM spills, merged at write-back (``_acclist``).  Apart from
+``Tables`` because it is the one group the scheduler replaces (when the arena grows): a
+variable reassigned in a loop has its arrays' reference counts moved at every step, so
+it holds two arrays, not seven."""
 
 
 def new_threads(n: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from accel.arch.piuma import model
 from accel.arch.piuma._acclist import MIN_ARENA, acc_append, acc_merge, acc_release, acc_room
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import PRESETS
-from accel.arch.piuma.state import SHARED, Tables, new_threads
+from accel.arch.piuma.state import SHARED, Arena, new_threads
 from accel.workloads.graphs import rmat
 
 
@@ -42,10 +42,8 @@ def test_acc_merge_sums_in_arrival_order_and_keeps_first_touch():
     assert np.array_equal(touch, cols[np.sort(idx)])
 
 
-def _tables():
-    e = np.zeros((1, 1))
-    return Tables(np.zeros((1, 1), np.int32), e, np.empty(0, np.int64), np.empty(0),
-                  np.zeros(1, np.int64), np.zeros((1, 1), np.int64), e)
+def _arena():
+    return Arena(np.empty(0, np.int64), np.empty(0))
 
 
 def _dense(seq):
@@ -65,7 +63,7 @@ def _dense(seq):
 def test_acc_room_keeps_every_lists_sums_and_first_touch_order(n_cols):
     threads = new_threads(6)
     shared = np.zeros((), SHARED)
-    tab = _tables()
+    tab = _arena()
     seqs = {t: [] for t in range(6)}
     rng = np.random.default_rng(1)
     widest = 0
@@ -125,3 +123,47 @@ def test_sampled_check_fails_on_a_wrong_row(monkeypatch):
 
     monkeypatch.setattr(model, "_same", skewed)
     assert not model.simulate_spgemm(g, g, PRESETS["piuma"], "smash-v1").correct
+
+
+@pytest.mark.parametrize("algo", ["smash-v1", "smash-v3"])
+def test_rows_not_kept_count_the_same_with_spills(monkeypatch, algo):
+    """A row the host does not keep is counted, not built (table keys + distinct spilled
+    columns): with small tables that spill, every statistic equals the run that keeps all."""
+    from dataclasses import replace
+
+    cfg = replace(PRESETS["piuma"], hash_table_entries=32, fragment_entries=16, max_fragments=2)
+    g = rmat(8, 16, seed=3)
+    full = model.simulate_spgemm(g, g, cfg, algo)
+    assert full.hash_spills > 1000 and full.correct
+    monkeypatch.setattr(model, "FULL_CHECK_ENTRIES", 0)
+    monkeypatch.setattr(model, "SAMPLE_RANDOM", 20)
+    part = model.simulate_spgemm(g, g, cfg, algo)
+    assert part.correct and part.checked_rows < g.shape[0]
+    assert part.to_dict() | {"sim_wall_s": 0, "checked_rows": 0} == \
+        full.to_dict() | {"sim_wall_s": 0, "checked_rows": 0}
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 64, 65, 3000])
+@pytest.mark.parametrize("hi", [1, 5, 2**11, 2**11 + 3, 2**31 - 1])
+def test_stable_argsort_is_numpys_stable_argsort(n, hi):
+    """The engine's one sort (insertion below RADIX_MIN keys, LSD radix above) gives the
+    unique stable order: ties (hi=1, 5) keep their input order, one and several digits."""
+    from accel.arch.piuma._work import stable_argsort
+
+    keys = np.random.default_rng(n + hi).integers(0, hi, n).astype(np.int64) - (hi > 4) * 3
+    assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))
+
+
+def test_host_malloc_tuning_is_taken_once_per_process():
+    """glibc takes the allocator thresholds, once per process (simulate_spgemm sets them);
+    the runs under them are checked against SciPy and the goldens as every run is."""
+    import platform
+
+    from accel.arch.piuma import host_malloc
+
+    g = rmat(7, 8, seed=4)
+    r = model.simulate_spgemm(g, g, PRESETS["piuma"], "smash-v1")
+    assert r.correct
+    ok = host_malloc.tune()
+    assert ok or platform.libc_ver()[0] != "glibc"
+    assert host_malloc.tune() is ok and host_malloc.tune.cache_info().misses == 1
