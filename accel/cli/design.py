@@ -63,7 +63,8 @@ def build(
         meta = _spec_meta(choice)
 
     def note(text: str) -> None:
-        err_console.print(f"[bold]design[/bold]: {text}", markup=True, highlight=False)
+        err_console.print(f"[bold]design[/bold]: {text}", markup=True, highlight=False,
+                          soft_wrap=True)
 
     res = B.build(choice, out, tiles=tiles, stalls=stalls, cosim_array=cosim_array, synth=synth,
                   synth_max_pes=synth_max_pes, seed=seed, note=note, spec_meta=meta)
@@ -78,8 +79,7 @@ def build(
                    f"mismatches; {verdict(res).replace('**', '')}")
         typer.echo(f"sheet: {out / 'design.md'} and {out / 'design.html'}")
     if not res["ok"]:
-        err_console.print(f"error: co-simulation mismatch: {res['mismatch']}", markup=False,
-                          highlight=False)
+        typer.echo(f"error: co-simulation mismatch: {res['mismatch']}", err=True)  # one line
         raise typer.Exit(1)
 
 

@@ -195,6 +195,8 @@ def test_model_rtl_disagreement_exits_1_naming_the_tile(cli, tiny, tmp_path, mon
     rc, _, err = cli("design", "build", tiny, "--design", "1", "--out", out, "--tiles", "1",
                      "--no-synth", "--no-stalls")
     assert rc == 1
-    line = err.strip().splitlines()[-1]
-    assert line.startswith("error: co-simulation mismatch: tile ") and "(fwd)" in line, err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0], err
+    assert re.match(r"error: co-simulation mismatch: tile \S+:fwd\[0:4,0:4\] \(fwd\): the model "
+                    r"schedules 49 beats, the RTL was fed 48$", errors[0]), err
     assert (out / "design.md").is_file()

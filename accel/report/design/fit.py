@@ -96,16 +96,17 @@ def _cached_twin(p):
     from accel.hw.synth import load_cache
 
     best = None
-    for entry in load_cache(cache_name_for(p)).values():
+    for key, entry in load_cache(cache_name_for(p)).items():
         if entry.get("unit"):
             continue
         try:
             q = ArrayParams(**entry["params"])
         except (TypeError, ValueError, Exception):  # noqa: BLE001 - a stale cache entry
             continue
-        # the entry must be the same datapath as p today (its hash is what synth keys on)
-        if (q.dtype, q.n, q.m, q.pipelined) != (p.dtype, p.n, p.m, p.pipelined) \
-                or q.rows > p.rows or q.cols > p.cols:
+        # only entries keyed by this version's hash of q: a build of another datapath
+        # version with equal parameters (another checkout's user cache) is not this RTL
+        if q.config_hash() != key or (q.dtype, q.n, q.m, q.pipelined) != (
+                p.dtype, p.n, p.m, p.pipelined) or q.rows > p.rows or q.cols > p.cols:
             continue
         if best is None or q.rows * q.cols > best.rows * best.cols:
             best = q
