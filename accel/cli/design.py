@@ -16,11 +16,13 @@ def build(
                                  help="A sweep store (.sqlite), its folder, its spec YAML, or a "
                                       "design.yaml of an earlier build."),
     design: str = typer.Option(None, "--design", metavar="N|KEY",
-                               help="Number in the report's Pareto table, or a point key."),
+                               help="Number in the report's Pareto table, or a point key.",
+                               show_default="required with a sweep store"),
     out: Path = typer.Option(..., "--out", help="Output folder (new, or an earlier build)."),
-    spec: str = typer.Option(None, "--spec", help="Spec name, when the store holds several."),
+    spec: str = typer.Option(None, "--spec", help="Spec name, when the store holds several.",
+                             show_default="the store's only spec"),
     preset: str = typer.Option(None, "--preset", help="Build a machine preset instead of a "
-                               "sweep design, e.g. sat-vcu1525."),
+                               "sweep design, e.g. sat-vcu1525.", show_default="off"),
     workload: str = typer.Option("minilm-l6", "--workload", help="Workload of a --preset build."),
     prune: str = typer.Option(None, "--prune", help="Prune pattern of a --preset build.",
                               show_default="bdwp:2:8"),
