@@ -46,13 +46,15 @@ def verdict(res: dict) -> str:
 
 def _source(res: dict) -> list[str]:
     s = res["source"]
+    out = [f"- from: design file `{s['design_file']}`"] if "design_file" in s else []
+    label = "- first built from:" if out else "- from:"
     if "store" in s:
         num = f"Pareto design #{s['design']}" if s.get("design") else "a design"
-        return [f"- from: {num} of sweep `{s['spec']}` (store `{s['store']}`, point key "
-                f"`{s['point_key']}`)"]
-    if "design_file" in s:
-        return [f"- from: design file `{s['design_file']}`"]
-    return [f"- from: preset `{s.get('preset')}` (no sweep)"]
+        return out + [f"{label} {num} of sweep `{s['spec']}` (store `{s['store']}`, point key "
+                      f"`{s['point_key']}`)"]
+    if "preset" in s:
+        return out + [f"{label} preset `{s['preset']}` (no sweep)"]
+    return out
 
 
 def _cosim(res: dict) -> list[str]:
