@@ -93,6 +93,15 @@ def canonical(resource: str) -> str:
     return key
 
 
+def resource_of(name: str) -> str | None:
+    """The canonical resource ``name`` spells (as :func:`canonical`), or None when it is no
+    resource (``register_bits``, ``fp16``): for scanning metric names."""
+    try:
+        return canonical(name)
+    except ConfigError:
+        return None
+
+
 def _text(where: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where} must be a non-empty string, got {value!r}")

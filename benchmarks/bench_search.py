@@ -36,7 +36,10 @@ def costs(db: Path, objectives) -> np.ndarray:
     df = df[df["status"] == "ok"]
     cols = [f"metric.{o.metric}" for o in objectives]
     sign = np.array([1.0 if o.goal == "min" else -1.0 for o in objectives])
-    return df[cols].to_numpy(dtype=np.float64) * sign
+    out = df[cols].to_numpy(dtype=np.float64) * sign
+    if "metric.feasible" in df.columns:   # a design that does not fit (fit:) joins no front:
+        out[df["metric.feasible"].fillna(1.0).to_numpy(float) == 0] = np.inf  # hypervolume skips it
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +64,8 @@ def main(argv: list[str]) -> int:
             grid_db = Path(tmp) / "grid.sqlite"
             run_sweep(grid_spec, grid_db, workers=args.workers)
         g = costs(grid_db, grid_spec.objectives)
-        lo, hi = g.min(axis=0), g.max(axis=0)
+        fin = g[np.all(np.isfinite(g), axis=1)]
+        lo, hi = fin.min(axis=0), fin.max(axis=0)
         span = np.where(hi > lo, hi - lo, 1.0)
         ref = np.full(g.shape[1], 1.1)
         hv_grid = hypervolume((g - lo) / span, ref)

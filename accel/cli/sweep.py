@@ -135,6 +135,9 @@ def run(
                f"{s.already_done:,} already done; first point {s.warmup_seconds:.1f} s (kernels), "
                f"the rest in {s.seconds:.1f} s on {s.workers} {s.executor} workers: "
                f"{s.rate:.2f} design points/s")
+    if s.infeasible:
+        typer.echo(f"{s.infeasible:,} of them do not fit the spec's device (stored, marked "
+                   "feasible = 0; the report leaves them out of every front)")
     if s.strategy != "grid":
         typer.echo(f"{s.strategy} search: {s.points:,} points proposed, {s.computed + s.already_done:,} "
                    f"evaluated in all (repeats and constraint violations cost nothing)")

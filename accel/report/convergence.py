@@ -22,8 +22,14 @@ CHECKPOINTS = 40   # hypervolume evaluated at this many evaluation counts at mos
 
 def hypervolume_curve(rows: pd.DataFrame, objectives: list[tuple[str, str]]
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """(evaluations, hypervolume of the front of the first ``evaluations`` rows)."""
-    ok = rows[rows["status"] == "ok"].sort_values("point")
+    """(evaluations, hypervolume of the front of the first ``evaluations`` rows).  A row
+    that does not fit the spec's device (``metric.feasible`` 0) counts as an evaluation,
+    like a failed one, but never joins the front."""
+    rows = rows.sort_values("point")
+    usable = (rows["status"] == "ok").to_numpy()
+    if "metric.feasible" in rows.columns:
+        usable = usable & (rows["metric.feasible"].fillna(1.0).to_numpy(float) != 0)
+    ok = rows[usable]
     cols = [f"metric.{m}" for m, _ in objectives]
     if ok.empty or any(c not in ok.columns for c in cols):
         return np.zeros(0), np.zeros(0)
@@ -31,8 +37,7 @@ def hypervolume_curve(rows: pd.DataFrame, objectives: list[tuple[str, str]]
         [1.0 if g == "min" else -1.0 for _, g in objectives])
     lo, hi = np.nanmin(costs, axis=0), np.nanmax(costs, axis=0)
     norm = (costs - lo) / np.where(hi > lo, hi - lo, 1.0)
-    order = rows.sort_values("point")["status"].to_numpy() == "ok"   # failed rows count too
-    evals_at_ok = np.cumsum(np.ones(len(order)))[order]
+    evals_at_ok = np.cumsum(np.ones(len(usable)))[usable]   # failed, infeasible rows count too
     ks = np.unique(np.linspace(1, len(norm), min(CHECKPOINTS, len(norm))).round().astype(int))
     hv = np.array([hypervolume(norm[:k], np.full(len(cols), REF)) for k in ks])
     return evals_at_ok[ks - 1], hv

@@ -194,9 +194,15 @@ def _category_column(df: pd.DataFrame, params: list[str]) -> str | None:
 # --- Pareto ------------------------------------------------------------------------------
 def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: list[str],
                   title: str, front_mask: np.ndarray | None = None,
-                  numbers: dict | None = None, units: SectionUnits | None = None):
+                  numbers: dict | None = None, units: SectionUnits | None = None,
+                  infeasible: pd.DataFrame | None = None, infeasible_label: str = "",
+                  limits: dict | None = None):
     """The front of *all* ``objectives`` (``front_mask``, computed by the caller over the
-    same rows), numbered as in the summary table (``numbers``: row index -> number)."""
+    same rows), numbered as in the summary table (``numbers``: row index -> number).
+    ``infeasible``: designs that do not fit the spec's device, drawn as hollow grey
+    markers (never part of the front, which the caller computed without them).
+    ``limits``: metric -> (value, label) of a device ceiling, drawn as a dashed line on
+    the axis of that metric."""
     from accel.sweep.pareto import pareto_mask
 
     cols = [f"metric.{m}" for m, _ in objectives]
@@ -233,6 +239,17 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
         ax.scatter(d[cols[0]] / sx, d[cols[1]] / sy, s=14, c="0.65", label=f"design points ({len(d)})")
         ax.scatter(front[cols[0]] / sx, front[cols[1]] / sy, s=60, color="tab:red",
                    edgecolor="k", linewidth=1.2, zorder=3)
+    bad = infeasible.dropna(subset=cols) if infeasible is not None and \
+        all(c in infeasible.columns for c in cols) else None
+    if bad is not None and len(bad):
+        ax.scatter(bad[cols[0]] / sx, bad[cols[1]] / sy, s=22, facecolors="none",
+                   edgecolors="0.55", linewidth=0.8, zorder=1,
+                   label=infeasible_label or f"does not fit the device ({len(bad)})")
+    for axis, (m, _g), scale in (("y", objectives[1], sy), ("x", objectives[0], sx)):
+        if limits and m in limits:
+            value, text = limits[m]
+            draw = ax.axhline if axis == "y" else ax.axvline
+            draw(value / scale, color="0.35", ls="--", lw=1.0, zorder=1, label=text)
     n_front = len(front)
     if three:
         line = None
@@ -258,7 +275,9 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     data = {"objectives": [list(o) for o in objectives],
             "front_points": [int(front.loc[i, "point"]) for i in front.index] if "point" in front else [],
             "front_numbers": [numbers[i] for i in front.index],
-            "all": d[cols[:2]].to_numpy(float).tolist()}
+            "all": d[cols[:2]].to_numpy(float).tolist(),
+            "infeasible": bad[cols[:2]].to_numpy(float).tolist() if bad is not None else [],
+            "ceilings": {m: v for m, (v, _t) in (limits or {}).items()}}
     if line is not None:
         xy = np.asarray(line.get_xydata(), float) * [sx, sy]
         data["front"] = xy.tolist()

@@ -22,6 +22,8 @@ import pandas as pd  # noqa: E402
 from accel.report.figures import category_text, is_categorical, nm_key, tick_text, varied_params  # noqa: E402
 from accel.report.units import fmt_num, plural  # noqa: E402
 
+MAX_NOTE = 240   # characters of a panel's "groups differ" note; longer is summarised
+
 
 def like_with_like(df: pd.DataFrame, p: str, varied: list[str]) -> tuple[pd.DataFrame, str]:
     """The designs on which the values of ``p`` compare like with like: those whose setting
@@ -43,13 +45,18 @@ def like_with_like(df: pd.DataFrame, p: str, varied: list[str]) -> tuple[pd.Data
         return df[keep], (f"like with like: only the {plural(len(common), 'setting')} of "
                           f"{' x '.join(others)} present for every value of {p}")
     # nothing in common: say which values' groups hold what
-    diffs = []
+    diffs, names = [], []
     for q in others:
         qv = df[f"param.{q}"].map(category_text)
         per = {v: sorted(set(qv[col == v])) for v in sets}
         if len({tuple(x) for x in per.values()}) > 1:
+            names.append(q)
             diffs.append("; ".join(f"{p}={v}: {q} in {{{', '.join(x)}}}" for v, x in sorted(per.items())))
-    return df, "groups differ: " + " | ".join(diffs)
+    text = "groups differ: " + " | ".join(diffs)
+    if len(text) > MAX_NOTE:   # a search's (or a fit-filtered) sample: name what differs
+        text = (f"groups differ in {', '.join(names) or 'their mix of designs'}: "
+                f"each value of {p} is a median over different designs")
+    return df, text
 
 
 def sensitivity_figure(df: pd.DataFrame, metric: str, goal: str, params: list[str], title: str):

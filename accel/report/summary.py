@@ -20,6 +20,7 @@ from accel.errors import AccelError
 from accel.report import conclusions as C
 from accel.report import convergence as CV
 from accel.report import figures as F
+from accel.report import fit_text as FT
 from accel.report import machine_views as MV
 from accel.report import sensitivity as S
 from accel.report.html_page import markdown_to_html
@@ -36,14 +37,16 @@ FIGURE_TITLES = {"pareto": "Pareto front", "speedup-nm": "speedup over dense per
 
 
 def design_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per design point: params plus the mean of each metric over workloads."""
+    """One row per design point: params plus the mean of each metric over workloads (a
+    text metric, such as the fit's ``fit_fail``, is taken from the first workload)."""
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
         return ok
     pcols = [c for c in ok.columns if c.startswith("param.")]
     mcols = [c for c in ok.columns if c.startswith("metric.")]
     agg = ok.groupby("point")[mcols].mean(numeric_only=True)
-    first = ok.groupby("point")[pcols].first()
+    text = [c for c in mcols if c not in agg.columns]
+    first = ok.groupby("point")[pcols + text].first()
     return first.join(agg).reset_index()
 
 
@@ -110,15 +113,20 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     conclusions to ``overview`` for the top of the report."""
     params = list(meta.get("parameters", {}))
     objectives = [(o["metric"], o["goal"]) for o in meta.get("objectives", [])]
-    designs = design_frame(rows)
-    varied = F.varied_params(designs, params) if not designs.empty else []
+    evaluated = design_frame(rows)
+    # designs that do not fit the spec's device (fit:) are counted and drawn, never
+    # recommended: everything below the split sees the feasible ones only
+    designs, infeasible = FT.split(evaluated, meta)
+    varied = F.varied_params(evaluated, params) if not evaluated.empty else []
     fixed = {p: v[0] for p, v in meta.get("parameters", {}).items() if len(v) == 1}
     md = [f"## {name} ({meta.get('machine')})", ""]
     written: list[Path] = []
     if designs.empty:
-        md += ["### Conclusions", "", "No design point succeeded.", ""]
+        what = ("No design point succeeded." if evaluated.empty else
+                f"No design fits: {FT.summary(evaluated, infeasible, meta)}")
+        md += ["### Conclusions", "", what, ""]
         md += C.failures(rows, params) + [""]
-        overview.append(f"**{name}**: no design point succeeded.")
+        overview.append(f"**{name}**: {what[0].lower()}{what[1:]}")
         return "\n".join(md) + "\n", written
     present, mcols, complete, front_mask, front, numbers = pareto_front(designs, objectives)
     primary = present[0] if present else ("cycles", "min")
@@ -130,18 +138,20 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     tgoal = "min" if tm != primary[0] else primary[1]
 
     # --- conclusions first ------------------------------------------------------------
-    md += ["### Conclusions", "", C.headline(designs, rows), ""]
+    fit_line = FT.summary(evaluated, infeasible, meta)
+    md += ["### Conclusions", "", C.headline(evaluated, rows), ""]
     best = C.best_per_objective(designs, present, varied, units, numbers, notes)
     speed = C.speedups(designs, params, pattern, tm, tgoal)
     cats = C.categories(designs, params, (tm, tgoal), units)
     trade = C.front_trade(front, present, numbers, units)
     missing = C.missing_metrics(designs, objectives, params)
-    bullets = best + speed + cats + trade + missing
+    bullets = ([fit_line] if fit_line else []) + best + speed + cats + trade + missing
     md += [f"- {b}" for b in bullets] + [""]
     fails = C.failures(rows, params)
     md += fails + ([""] if fails else [])
-    overview.append(f"**{name}** ({meta.get('machine')}): {C.headline(designs, rows)} "
-                    + " ".join(best[:1] + speed[-1:] + cats[:1] + trade[:1] + missing)
+    overview.append(f"**{name}** ({meta.get('machine')}): {C.headline(evaluated, rows)} "
+                    + " ".join(([fit_line] if fit_line else []) + best[:1] + speed[-1:]
+                               + cats[:1] + trade[:1] + missing)
                     + (" " + C.failure_summary(rows) if len(fails) > 1 else ""))
 
     # --- what was swept ---------------------------------------------------------------
@@ -149,12 +159,13 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
            f"- spec: `{meta.get('source', '')}`, base `{meta.get('base')}`, workloads: "
            f"{', '.join(meta.get('workloads', []))}; model version "
            f"{', '.join(sorted(rows['model_version'].astype(str).unique()))}",
-           f"- {plural(len(rows), 'row')}: {plural(len(designs), 'design')} evaluated, "
+           f"- {plural(len(rows), 'row')}: {plural(len(evaluated), 'design')} evaluated, "
            f"{plural(int((rows['status'] == 'failed').sum()), 'failure')}",
            "- varied: " + (", ".join(f"{k} ({plural(len(v), 'value')})" for k, v in meta.get("parameters", {}).items()
                                     if len(v) > 1) or "nothing"),
            "- fixed: " + (", ".join(f"{k}={F.category_text(v)}" for k, v in fixed.items()) or "nothing"),
            f"- constraints: {'; '.join(f'`{c}`' for c in meta.get('constraints', [])) or 'none'}",
+           f"- fit: {FT.spec_text(meta)}",
            f"- objectives: {', '.join(f'{m} ({g}imise)' for m, g in objectives) or 'none'}"]
     md += [f"- {notes[m]}" for m, _ in objectives if m in notes] + [""]
 
@@ -164,7 +175,9 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
     if len(present) >= 2:
         jobs.append(("pareto", lambda: F.pareto_figure(
             complete, present, params, f"{name}: Pareto front of {', '.join(m for m, _ in present)}",
-            front_mask=front_mask, numbers=numbers, units=units)))
+            front_mask=front_mask, numbers=numbers, units=units,
+            infeasible=infeasible, infeasible_label=FT.legend(infeasible, meta),
+            limits=FT.ceilings(meta, evaluated, [m for m, _ in present[:2]]))))
     if pattern:
         jobs.append(("speedup-nm", lambda: F.speedup_nm_figure(
             designs, pattern, tm, params, f"{name}: speedup vs {pattern} pattern", tgoal)))

@@ -42,12 +42,17 @@ def pareto_mask(values: np.ndarray, goals: Sequence[str]) -> np.ndarray:
 
 def pareto_front(df: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """Rows of ``df`` on the front of ``objectives`` [(column, 'min'|'max'), ...],
-    sorted by the first objective."""
+    sorted by the first objective.  A row that does not fit its device (a ``feasible`` or
+    ``metric.feasible`` column at 0, written by a spec's ``fit:``) is never on it."""
     cols = [c for c, _ in objectives]
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise AccelError(f"pareto: no column {missing[0]!r} in the results")
-    mask = pareto_mask(df[cols].to_numpy(dtype=np.float64), [g for _, g in objectives])
+    values = df[cols].to_numpy(dtype=np.float64, copy=True)
+    for col in ("metric.feasible", "feasible"):
+        if col in df.columns:
+            values[pd.to_numeric(df[col], errors="coerce").fillna(1.0).to_numpy() == 0] = np.nan
+    mask = pareto_mask(values, [g for _, g in objectives])
     return df[mask].sort_values(cols[0])
 
 

@@ -12,7 +12,8 @@ told back.  pymoo's NSGA2 was the alternative; it drives the evaluation loop its
 needs custom operators for mixed categorical spaces.
 
 * Points that break a spec constraint are not evaluated (they cost nothing) and are
-  told to the sampler as failed, so NSGA-II breeds away from them; a point already in
+  told to the sampler as failed, so NSGA-II breeds away from them; points evaluated but
+  not fitting the spec's device (``fit:``) are stored and told failed too; a point already in
   the store (a repeat, or a resumed run) is told its stored metrics and costs nothing.
 * Resumable: the sampler is seeded and the run is replayed from the store: the same
   asks get the same answers, so a rerun continues where the last one stopped.
@@ -117,7 +118,9 @@ def _tell(study, trials: list, keys_of_point: list[list[str]], results: dict,
             continue
         status, metrics = results[keys[0]]
         values = [metrics.get(o.metric) for o in spec.objectives]
-        if status != "ok" or any(v is None for v in values):
+        # a design that does not fit its device (fit:, accel.sweep.fit) is a failed trial:
+        # NSGA-II breeds away from it and it never enters the search's front
+        if status != "ok" or any(v is None for v in values) or metrics.get("feasible") == 0:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
             study.tell(trial, values)
@@ -142,7 +145,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
     workloads: dict = {}
     wid_of: dict = {}
     store: Store | None = None
-    computed = failed = asks = seconds = warmup = proposed = 0
+    computed = failed = infeasible = asks = seconds = warmup = proposed = 0
     replayed: set[str] = set()   # rows of an earlier run this one proposed again
     rate_rows = 0
     cap = budget * MAX_ASKS_PER_EVALUATION
@@ -167,6 +170,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
                                   workloads, quiet, store=store, warm=store is None)
             store = store or Store(db)
             computed, failed = computed + stats["computed"], failed + stats["failed"]
+            infeasible += stats["infeasible"]
             seconds, warmup = seconds + stats["seconds"], warmup + stats["warmup_seconds"]
             rate_rows += max(0, stats["computed"] - (1 if stats["warmup_seconds"] else 0))
             results = _stored_results(store, [k for ks in plan.keys_of_point for k in ks])
@@ -189,7 +193,7 @@ def run_search(spec: SweepSpec, db: Path, machine, executor, fresh: bool, retry_
         failed=failed, seconds=round(seconds, 3),
         rate=round(rate_rows / seconds, 2) if rate_rows and seconds > 0 else 0.0,
         executor=executor.kind, workers=executor.workers, warmup_seconds=round(warmup, 3),
-        discarded=discard if fresh else 0, strategy=spec.search.strategy)
+        discarded=discard if fresh else 0, strategy=spec.search.strategy, infeasible=infeasible)
 
 
 def _count_rows(store: Store, spec_name: str) -> int:

@@ -34,9 +34,10 @@ import numpy as np
 from accel.configs import _suggest, read_yaml
 from accel.errors import ConfigError
 from accel.sweep.expr import Constraint
+from accel.sweep.fit import Fit, parse_fit
 
 SPEC_KEYS = ("name", "machine", "base", "workloads", "parameters", "constraints",
-             "objectives", "sample", "search", "description")
+             "objectives", "sample", "search", "description", "fit")
 RANGE_KEYS = ("start", "stop", "step", "num", "log", "factor")
 SAMPLE_KEYS = ("low", "high", "n", "seed", "log", "integer", "choices")
 GOALS = ("min", "max")
@@ -82,6 +83,7 @@ class SweepSpec:
     source: str = ""
     raw: dict = field(default_factory=dict, compare=False)
     search: Search | None = None
+    fit: Fit | None = None    # fit: the device and utilisation ceilings (accel.sweep.fit)
 
     def search_meta(self) -> dict | None:
         s = self.search
@@ -355,6 +357,8 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
             raise ConfigError(f"sample.seed must be an integer in 0..2^63-1, got {_short(sample_seed)}")
 
     search = _search(data.get("search"), sample is not None, objectives, len(wl))
+    fit = parse_fit(data.get("fit"), _config_fields(m),
+                    _base_device(m, base) if data.get("fit") not in (None, False) else None)
 
     spec_name = data.get("name") or name or "sweep"
     if not isinstance(spec_name, str) or len(spec_name) > 100 or spec_name.startswith(".") or \
@@ -365,7 +369,23 @@ def parse_spec(data: Any, source: str = "<spec>", name: str | None = None) -> Sw
     return SweepSpec(name=spec_name, machine=m.name, base=base, workloads=tuple(wl),
                      parameters=params, constraints=constraints, objectives=tuple(objectives),
                      sample_n=sample_n, sample_seed=sample_seed, source=source, raw=data,
-                     search=search)
+                     search=search, fit=fit)
+
+
+def _config_fields(machine) -> set[str]:
+    try:
+        from accel.configs import field_types
+
+        return set(field_types(machine.config_class()))
+    except Exception:  # noqa: BLE001 - a machine without a config class has no device
+        return set()
+
+
+def _base_device(machine, base: str | None) -> str | None:
+    """The ``device`` of the spec's base configuration (None when it names none)."""
+    if "device" not in _config_fields(machine):
+        return None
+    return getattr(machine.build_config(base, {}), "device", None)
 
 
 def _search(raw: Any, sampled: bool, objectives: list[Objective], n_workloads: int

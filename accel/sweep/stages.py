@@ -12,6 +12,7 @@ from pathlib import Path
 
 from accel.configs import _suggest, check_number, config_dict
 from accel.errors import AccelError, ConfigError, Interrupted, Stop, WorkloadError
+from accel.sweep import fit as fitting
 from accel.sweep import routing
 from accel.sweep.executors import Task, chunked
 from accel.sweep.spec import SweepSpec
@@ -36,6 +37,7 @@ class SweepSummary:
                                  # (first run) or load from the cache, before workers fork
     discarded: int = 0   # rows of an existing store that --fresh discarded (0: none)
     strategy: str = "grid"
+    infeasible: int = 0  # of the rows computed, how many do not fit the spec's device (fit:)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -169,21 +171,32 @@ class Recorder:
         self.on_progress = on_progress
         self.unchecked = [o.metric for o in spec.objectives if o.metric not in spec.parameters]
         self.machine = spec.machine
+        self.fit = spec.fit
         self.store: Store | None = None
         self.buffer: list[dict] = []
-        self.saved = self.computed = self.failed = 0
+        self.saved = self.computed = self.failed = self.infeasible = 0
         self._since = time.monotonic()
 
     def add(self, results: list[dict], count: bool = True) -> None:
         self.check_objectives(results)
-        self.buffer += [{**self.rows_meta[r["key"]], **r} for r in results]
+        rows = [self.with_fit({**self.rows_meta[r["key"]], **r}) for r in results]
+        self.buffer += rows
         if count:
             self.computed += len(results)
             self.failed += sum(r["status"] == "failed" for r in results)
+            self.infeasible += sum((r.get("metrics") or {}).get("feasible") == 0 for r in rows)
         if self.on_progress and results:
             self.on_progress(len(results))
         if len(self.buffer) >= self.max_rows or time.monotonic() - self._since >= self.max_seconds:
             self.flush()
+
+    def with_fit(self, row: dict) -> dict:
+        """An ok row with the spec's fit metrics added (accel.sweep.fit): an infeasible
+        design is stored like any other, marked and with its margins."""
+        if self.fit is None or row.get("status") != "ok":
+            return row
+        metrics = row.get("metrics") or {}
+        return {**row, "metrics": {**metrics, **fitting.check(self.fit, metrics, row["config"])}}
 
     def check_objectives(self, results: list[dict]) -> None:
         """Objectives name metrics; which metrics a machine reports is known once a point
@@ -238,7 +251,9 @@ def open_store(db: Path, fresh: bool, spec: SweepSpec) -> Store:
         "parameters": {k: list(v) for k, v in spec.parameters.items()},
         "constraints": [c.text for c in spec.constraints],
         "objectives": [{"metric": o.metric, "goal": o.goal} for o in spec.objectives],
-        "search": spec.search_meta(), "source": spec.source})
+        "search": spec.search_meta(), "source": spec.source,
+        "fit": spec.fit.to_meta() if spec.fit is not None else None})
+    store.refit(spec.name, lambda metrics, config: fitting.refit(spec.fit, metrics, config))
     return store
 
 
@@ -305,7 +320,8 @@ def evaluate_plan(spec: SweepSpec, db: Path, fresh: bool, machine, executor, pla
         if store is None and recorder.store is not None:
             recorder.store.close()
     rest = recorder.computed - len(first) - len(plan.invalid)
-    return {"computed": recorder.computed, "failed": recorder.failed, "seconds": round(seconds, 3),
+    return {"computed": recorder.computed, "failed": recorder.failed,
+            "infeasible": recorder.infeasible, "seconds": round(seconds, 3),
             "rate": round(rest / seconds, 2) if rest > 0 and seconds > 0 else 0.0,
             "executor": executor.kind, "workers": executor.workers,
             "warmup_seconds": round(warmup, 3)}

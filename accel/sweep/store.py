@@ -362,6 +362,30 @@ class Store:
         self._view_columns = None
         return cur.rowcount
 
+    def refit(self, spec: str, fn) -> int:
+        """Rewrite the metrics of ``spec``'s ok rows as ``fn(metrics, config)`` where that
+        changes them (the spec's fit check, ``accel.sweep.fit``, on rows an earlier run
+        stored); one transaction, returns the rows changed.  A row whose JSON does not
+        parse is left as it is (the report refuses a damaged store by name)."""
+        changed = []
+        for key, metrics, config in self.conn.execute(
+                "SELECT key, metrics, config FROM results WHERE spec = ? AND status = 'ok'",
+                (spec,)).fetchall():
+            try:
+                old, cfg = json.loads(metrics), json.loads(config)
+            except (TypeError, ValueError, RecursionError):
+                continue
+            if not isinstance(old, dict) or not isinstance(cfg, dict):
+                continue
+            new = fn(old, cfg)
+            if dumps(new) != dumps(old):
+                changed.append((dumps(new), key))
+        if changed:
+            with self.transaction():
+                self.conn.executemany("UPDATE results SET metrics = ? WHERE key = ?", changed)
+            self._view_columns = None
+        return len(changed)
+
     def count(self, status: str | None = None) -> int:
         if status is None:
             return self.conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]

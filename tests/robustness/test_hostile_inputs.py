@@ -121,6 +121,11 @@ BAD_SPECS = {
     "duplicate-parameter": "name: h\nmachine: piuma\nworkloads: [rmat:4]\nparameters:\n  cores: [1]\n  cores: [2]\n",
     "not-a-mapping": "- 1\n- 2\n",
     "scalar": "42\n",
+    "fit-unknown-device": "name: h\nmachine: sat\nworkloads: [minilm-l6]\nparameters:\n  pe_rows: [8]\nfit: {device: xc7z020}\n",
+    "fit-ceiling-above-1": "name: h\nmachine: sat\nworkloads: [minilm-l6]\nparameters:\n  pe_rows: [8]\nfit: {max_utilisation: {LUT: 1.5}}\n",
+    "fit-ceiling-nan": "name: h\nmachine: sat\nworkloads: [minilm-l6]\nparameters:\n  pe_rows: [8]\nfit: {max_utilisation: {DSP: .nan}}\n",
+    "fit-unknown-resource": "name: h\nmachine: sat\nworkloads: [minilm-l6]\nparameters:\n  pe_rows: [8]\nfit: {max_utilisation: {GATES: 0.5}}\n",
+    "fit-no-device-machine": "name: h\nmachine: piuma\nworkloads: [rmat:4]\nfit: {}\n",
     "empty": "",
     "malformed": "name: [unclosed\n",
     "tab-indent": "name: h\n\tmachine: piuma\n",
@@ -485,6 +490,7 @@ case("bdwp-accuracy-seed-text", ["bdwp", "accuracy", "--seed", "abc"])
 case("bdwp-accuracy-seed-float", ["bdwp", "accuracy", "--seed", "1.5"])
 case("bdwp-accuracy-seed", ["bdwp", "accuracy", "--seed", "-1"])
 case("bdwp-accuracy-seed-huge", ["bdwp", "accuracy", "--seed", str(2**64)])
+case("bdwp-accuracy-numerics", ["bdwp", "accuracy", "--numerics", "bf16"])
 for val in ("0", "-2", "100000"):
     case(f"demo-workers-{val}", ["demo", "--workers", val, "--out", "d"])
 case("demo-out-is-file", ["demo", "--out", "f"], {"f": "keep"})
@@ -493,6 +499,12 @@ case("cache-clear-unknown", ["cache", "clear", "--only", "nope"])
 case("cache-clear-empty-name", ["cache", "clear", "--only", ""])
 case("cache-clear-one-bad-of-two", ["cache", "clear", "--only", "numba", "--only", "nope"])
 case("cache-info-extra-argument", ["cache", "info", "extra"])
+# device: an unknown name lists the catalogue; show takes exactly one name
+case("device-show-unknown", ["device", "show", "xc7z020"])
+case("device-show-empty", ["device", "show", ""])
+case("device-show-control-chars", ["device", "show", "xcvu9p\x1b[2J"])
+case("device-show-missing", ["device", "show"])
+case("device-list-extra-argument", ["device", "list", "extra"])
 case("usage-unknown-command", ["teleport"])
 case("usage-unknown-option", ["sim", "piuma", "--workload", "rmat:4", "--warp", "9"])
 case("usage-missing-required", ["sim", "piuma"])

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-HERE = Path(__file__).parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+_HERE = Path(__file__).parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
 
 import toy_machine  # noqa: E402
 
 toy_machine.register()
 
-TOY_SPEC = {
-    "name": "toy-small",
-    "machine": "toy",
-    "base": "toy-small",
-    "workloads": ["toy:16x64x24"],
-    "parameters": {
-        "rows": {"range": {"start": 2, "stop": 16, "factor": 2}},
-        "cols": [4, 8, 16],
-        "nm": ["dense", "2:4", "1:4", "2:8"],
-        "clock_mhz": {"range": {"start": 100, "stop": 300, "step": 100}},
-    },
-    "constraints": ["rows * cols <= 128"],
-    "objectives": {"cycles": "min", "pes": "min"},
-}
+from sweep_support import HERE, TOY_SPEC, committed_rows, metrics_by_key  # noqa: E402,F401  (re-exported)
 
 
 @pytest.fixture
@@ -54,22 +40,3 @@ def cli(capsys):
     return _run
 
 
-def committed_rows(db) -> int:
-    """Rows already committed to a store another process may be writing (0 if none yet)."""
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        n = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-        conn.close()
-        return n
-    except sqlite3.Error:  # not created yet
-        return 0
-
-
-def metrics_by_key(db) -> dict[str, dict]:
-    from accel.sweep.store import Store
-
-    with Store(db, create=False) as st:
-        rows = st.conn.execute("SELECT key, status, metrics FROM results").fetchall()
-    return {k: (s, json.loads(m)) for k, s, m in rows}

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import yaml
-from conftest import HERE, TOY_SPEC, committed_rows
+from sweep_support import HERE, TOY_SPEC, committed_rows
 from toy_machine.gate import Gate
 
 _LAUNCH = ("import sys; sys.path.insert(0, {here!r}); import toy_machine; toy_machine.register(); "

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import HERE, committed_rows
+from sweep_support import HERE, committed_rows
 from toy_machine.gate import Gate
 
 from accel.sweep import parse_spec, run_sweep

@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from conftest import HERE, TOY_SPEC, committed_rows, metrics_by_key
+from sweep_support import HERE, TOY_SPEC, committed_rows, metrics_by_key
 from toy_machine.gate import Gate
 
 from accel.sweep import parse_spec, run_sweep

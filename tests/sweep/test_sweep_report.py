@@ -6,7 +6,7 @@ import json
 
 import matplotlib.image as mpimg
 import numpy as np
-from conftest import TOY_SPEC
+from sweep_support import TOY_SPEC
 
 from accel.sweep import parse_spec, run_sweep
 from accel.sweep.pareto import pareto_mask

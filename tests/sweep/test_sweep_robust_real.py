@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from conftest import HERE, committed_rows, metrics_by_key
+from sweep_support import HERE, committed_rows, metrics_by_key
 from toy_machine.gate import Gate
 
 from accel.sweep import parse_spec, run_sweep

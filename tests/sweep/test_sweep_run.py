@@ -6,7 +6,7 @@ import copy
 import json
 import sqlite3
 
-from conftest import TOY_SPEC, metrics_by_key
+from sweep_support import TOY_SPEC, metrics_by_key
 
 from accel.sweep import open_frame, parse_spec, run_sweep
 from accel.sweep.points import design_points

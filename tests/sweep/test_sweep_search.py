@@ -8,7 +8,7 @@ import copy
 import sqlite3
 
 import pytest
-from conftest import TOY_SPEC
+from sweep_support import TOY_SPEC
 
 from accel.errors import ConfigError
 from accel.sweep import parse_spec, run_sweep

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import TOY_SPEC
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sweep_support import TOY_SPEC
 
 from accel.errors import ConfigError
 from accel.sweep.expr import Constraint

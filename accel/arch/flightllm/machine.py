@@ -12,7 +12,10 @@ MACHINE = Machine(
     workload_knobs=("prefill", "decode", "sparsity", "seed"),
     cli="accel.arch.flightllm.cli_options",
     view="accel.arch.flightllm.view:VIEWS",
-    derived_metrics=("accel.arch.flightllm.machine:roofline_metrics",),
+    # roofline coordinates; the DSP chains x chains x cores and the buffers in URAM
+    # (accel.hw, resolved by the sweep layer)
+    derived_metrics=("accel.arch.flightllm.machine:roofline_metrics",
+                     "accel.hw.design_resources:flightllm_metrics"),
     demo_spec="flightllm-llama2-demo",
     commands="accel.arch.flightllm.commands:COMMANDS",
     readme_claims=("accel.arch.flightllm.claims:study_claims",),

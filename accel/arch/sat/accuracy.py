@@ -12,6 +12,14 @@ scikit-learn's bundled ``load_digits`` (no download), trained four ways:
   output channels), so both fwd and bwd_data are N:M GEMMs (what SAT accelerates);
 * the weight gradient dW = dY^T X is dense in every method.
 
+Two numerics (``numerics=``): ``float64`` (the algorithm alone) and ``sat-fp16``: every
+GEMM of the step (fwd, bwd_data, bwd_weight) runs as SAT's FP16 PE array computes it --
+operands rounded to FP16, products summed exactly and rounded once to FP32
+(``accel.arch.sat.fp16.gemm_exact``) -- with FP32-range master weights and the update in
+float64 (SAT's weight-update engine keeps FP32 masters), and static loss scaling
+(``LOSS_SCALE``) so that small gradients survive FP16's range, as mixed-precision
+training does.
+
 Every layer is pruned (groups that straddle a short axis are zero-padded by
 ``accel.workloads.prune.nm_mask``).  Seeded; a run takes about a second.
 """
@@ -31,6 +39,11 @@ LR = 0.01             # one SGD rate for every method; at 0.05 BDWP 2:8 diverges
 MOMENTUM = 0.9
 BATCH = 32
 METHODS = ("dense", "srste", "bdwp")
+NUMERICS = ("float64", "sat-fp16")
+# Static loss scale for FP16 gradients: 2^10, a power of two so scaling is exact.  Mixed
+# precision training (Micikevicius et al., ICLR 2018) scales the loss so gradients below
+# FP16's smallest normal (6.1e-5; the array reads subnormals as zero) are not lost.
+LOSS_SCALE = 1024.0
 
 
 @dataclass
@@ -40,6 +53,7 @@ class AccuracyRow:
     test_accuracy: float
     train_accuracy: float
     seed: int
+    numerics: str = "float64"
 
 
 def _data(seed: int):
@@ -71,19 +85,37 @@ def nm_mask_fast(w: np.ndarray, n: int, m: int, axis: int) -> np.ndarray:
     return keep if axis == 0 else keep.T
 
 
-def _forward(ws, bs, masks, x):
+def _matmul_for(numerics: str):
+    """The GEMM of a training step: float64 NumPy, or SAT's FP16 array (module docstring)."""
+    if numerics == "float64":
+        return np.matmul
+    from accel.arch.sat import fp16
+
+    def sat_fp16(a, b):
+        codes = fp16.gemm_exact(fp16.to_fp16_bits(a, "GEMM activations"),
+                                fp16.to_fp16_bits(b, "GEMM weights"))
+        return codes.astype(np.uint32).view(np.float32).astype(np.float64)
+
+    return sat_fp16
+
+
+def _forward(ws, bs, masks, x, matmul=np.matmul):
     acts = [x]
     for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
-        z = acts[-1] @ (w * masks[i][0]).T + b
+        z = matmul(acts[-1], (w * masks[i][0]).T) + b
         acts.append(np.maximum(z, 0) if i < len(ws) - 1 else z)
     return acts
 
 
 def train_mlp(method: str = "dense", n: int = 2, m: int = 8, seed: int = 0,
-              epochs: int = EPOCHS) -> AccuracyRow:
+              epochs: int = EPOCHS, numerics: str = "float64") -> AccuracyRow:
     """Train one MLP and return its accuracies (module docstring)."""
     if method not in METHODS:
         raise AccelError(f"unknown training method {method!r}; known: {', '.join(METHODS)}")
+    if numerics not in NUMERICS:
+        raise AccelError(f"unknown numerics {numerics!r}; known: {', '.join(NUMERICS)}")
+    matmul = _matmul_for(numerics)
+    scale = LOSS_SCALE if numerics == "sat-fp16" else 1.0
     if method != "dense" and not 1 <= n < m:
         raise AccelError(f"N:M needs 1 <= N < M, got {n}:{m}")
     xtr, xte, ytr, yte = _data(seed)
@@ -110,19 +142,19 @@ def train_mlp(method: str = "dense", n: int = 2, m: int = 8, seed: int = 0,
         for s in range(0, len(order), BATCH):
             idx = order[s: s + BATCH]
             masks = masks_of(ws)
-            acts = _forward(ws, bs, masks, xtr[idx])
+            acts = _forward(ws, bs, masks, xtr[idx], matmul)
             logits = acts[-1]
             p = np.exp(logits - logits.max(1, keepdims=True))
             p /= p.sum(1, keepdims=True)
             p[np.arange(len(idx)), ytr[idx]] -= 1.0
-            dy = p / len(idx)
+            dy = p / len(idx) * scale                    # loss-scaled gradient (scale 2^k: exact)
             for i in reversed(range(len(ws))):
-                gw = dy.T @ acts[i]                      # bwd_weight: dense
+                gw = matmul(dy.T, acts[i]) / scale       # bwd_weight: dense
                 if method != "dense":
                     gw += SRSTE_LAMBDA * (~masks[i][0]) * ws[i]
-                gb = dy.sum(0)
+                gb = dy.sum(0) / scale
                 if i > 0:                                # bwd_data with the backward mask
-                    dy = (dy @ (ws[i] * masks[i][1])) * (acts[i] > 0)
+                    dy = matmul(dy, ws[i] * masks[i][1]) * (acts[i] > 0)
                 vw[i] = MOMENTUM * vw[i] - LR * gw
                 vb[i] = MOMENTUM * vb[i] - LR * gb
                 ws[i] += vw[i]
@@ -130,15 +162,15 @@ def train_mlp(method: str = "dense", n: int = 2, m: int = 8, seed: int = 0,
     masks = masks_of(ws)
 
     def acc(x, y):
-        return float(np.mean(np.argmax(_forward(ws, bs, masks, x)[-1], 1) == y))
+        return float(np.mean(np.argmax(_forward(ws, bs, masks, x, matmul)[-1], 1) == y))
 
     return AccuracyRow(method, "dense" if method == "dense" else f"{n}:{m}",
-                       acc(xte, yte), acc(xtr, ytr), seed)
+                       acc(xte, yte), acc(xtr, ytr), seed, numerics)
 
 
 STUDY = (("dense", 2, 8), ("srste", 2, 4), ("srste", 2, 8), ("bdwp", 2, 4), ("bdwp", 2, 8))
 
 
-def accuracy_study(seed: int = 0) -> list[dict]:
+def accuracy_study(seed: int = 0, numerics: str = "float64") -> list[dict]:
     """Test accuracy of dense, SR-STE and BDWP (2:4, 2:8) MLPs, one seed."""
-    return [asdict(train_mlp(meth, n, m, seed)) for meth, n, m in STUDY]
+    return [asdict(train_mlp(meth, n, m, seed, numerics=numerics)) for meth, n, m in STUDY]

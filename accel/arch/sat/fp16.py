@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accel.arch.sat import _fp16_exact as _exact
 from accel.errors import AccelError
 
 FP16_MAX = 65504.0        # IEEE FP16 largest finite value; larger inputs are refused
@@ -132,3 +133,60 @@ def gemm_reference(a_bits: np.ndarray, w_vals: np.ndarray, w_idx: np.ndarray | N
                 s = prod if s is None else fadd(s, prod)
             acc = fadd(acc, s)
     return f32_bits(acc)
+
+
+# --- exact accumulation (the pipelined FP16 datapath's numerics) -----------------------
+# Rules: operands decode as above (DAZ, exponent 31 normal); every product is exact, as
+# the integer X = +-P << (ea + eb - 2) in units of 2^-48 (P the 22-bit significand
+# product); a tile's products are summed EXACTLY (a wide two's-complement integer in the
+# RTL, so order does not matter) and the sum is rounded ONCE to FP32, round to nearest,
+# ties to even; an exact zero gives +0.  A nonzero result is >= 2^-48 in magnitude, so it
+# is always a normal FP32.  Why: an FPGA cannot afford a 500-LUT FP32 adder per
+# multiplier (rtl/README.md); an aligned fixed-point sum needs only a shifter and an
+# integer adder per multiplier and one normaliser per column, and is at least as
+# accurate as any order of FP32 additions.
+
+
+def _codes(x) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(x, dtype=np.int64))
+
+
+def tile_compute_exact(act: np.ndarray, wval: np.ndarray, widx: np.ndarray) -> np.ndarray:
+    """The exact-accumulation FP16 array on packed beats (``pe_array.pack_tile``):
+    ``act`` (beats, R, M), ``wval``/``widx`` (beats, C, N) 16-bit codes -> (R, C) FP32
+    codes (int64)."""
+    return _exact.tile_exact_kernel(_codes(act), _codes(wval), _codes(widx))
+
+
+def gemm_exact(a_bits: np.ndarray, w_bits: np.ndarray) -> np.ndarray:
+    """(R, K) x (K, C) FP16 codes -> (R, C) FP32 codes, each the exact dot product
+    rounded once (the whole GEMM as one tile per output)."""
+    a = _codes(a_bits)
+    w = _codes(w_bits)
+    if a.ndim != 2 or w.ndim != 2 or a.shape[1] != w.shape[0]:
+        raise AccelError(f"gemm_exact: shapes {a.shape} x {w.shape} do not multiply")
+    parts = []
+    for x in (a, np.ascontiguousarray(w.T)):
+        sign, sig, shift = (np.empty_like(x) for _ in range(3))
+        _exact.decode_codes(x, sign, sig, shift)
+        parts += [sign, sig, shift]
+    return _exact.gemm_exact_kernel(*parts)
+
+
+def gemm_reference_exact(a_bits: np.ndarray, w_vals: np.ndarray, w_idx: np.ndarray | None,
+                         n: int, m: int, dense: bool) -> np.ndarray:
+    """(R, C) FP32 codes of one tile from its operands (not from packed beats), under
+    the exact-accumulation rules.  Arguments as :func:`gemm_reference`: sparse
+    ``w_vals``/``w_idx`` (G*N, C) from ``nm_compress``; dense ``w_vals`` (K, C).  Since
+    the sum is exact, the beat order and the dense feed's zero padding do not matter:
+    the result is the sum of the kept products, rounded once."""
+    a = _codes(a_bits)
+    rows, k = a.shape
+    g = -(-k // m)
+    a_pad = np.zeros((rows, g * m), dtype=np.int64)
+    a_pad[:, :k] = a
+    if dense:
+        w_pad = np.zeros((g * m, np.shape(w_vals)[1]), dtype=np.int64)
+        w_pad[:k] = _codes(w_vals)
+        return gemm_exact(a_pad, w_pad)
+    return _exact.sparse_exact_kernel(a_pad, _codes(w_vals), _codes(w_idx), n, m)

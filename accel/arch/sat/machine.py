@@ -12,9 +12,10 @@ MACHINE = Machine(
     workload_knobs=("prune", "training", "seq_len", "batch", "seed"),
     cli="accel.arch.sat.cli_options",
     view="accel.arch.sat.view:VIEWS",
-    # the RTL resource model of the project's PE array (accel.hw sits above arch; the
-    # sweep layer resolves this reference)
-    derived_metrics=("accel.hw.resource_metrics:pe_array_metrics",),
+    # the RTL resource model of the project's PE array, then the on-chip buffers in
+    # URAM/BRAM (accel.hw sits above arch; the sweep layer resolves these references)
+    derived_metrics=("accel.hw.resource_metrics:pe_array_metrics",
+                     "accel.hw.design_resources:sat_buffer_metrics"),
     demo_spec="sat-minilm-demo",
     commands="accel.arch.sat.commands:COMMANDS",
     readme_claims=("accel.arch.sat.claims:study_claims",

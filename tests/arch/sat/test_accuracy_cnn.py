@@ -16,6 +16,26 @@ def test_mlp_trains_and_is_seeded():
     assert train_mlp("dense", seed=0, epochs=8).test_accuracy > 0.9
 
 
+def test_mlp_trains_on_sat_fp16_numerics():
+    """The sat-fp16 run really goes through the FP16 array's numerics: its GEMM is the
+    exact-sum-rounded-once product of FP16-rounded operands (not float64), and training
+    on it still learns."""
+    from accel.arch.sat import accuracy
+
+    mm = accuracy._matmul_for("sat-fp16")
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((5, 70)), rng.standard_normal((70, 4))
+    got = mm(a, b)
+    a16, b16 = a.astype(np.float16).astype(np.float64), b.astype(np.float16).astype(np.float64)
+    np.testing.assert_array_equal(got, (a16 @ b16).astype(np.float32).astype(np.float64))
+    assert not np.array_equal(got, a @ b)
+    row = train_mlp("bdwp", 2, 8, seed=0, epochs=3, numerics="sat-fp16")
+    assert row.numerics == "sat-fp16" and row.test_accuracy > 0.85
+    assert row != train_mlp("bdwp", 2, 8, seed=0, epochs=3)
+    with pytest.raises(AccelError, match="unknown numerics"):
+        train_mlp("dense", numerics="bf16")
+
+
 def test_mlp_bad_method():
     with pytest.raises(AccelError, match="unknown training method"):
         train_mlp("magic")
