@@ -206,7 +206,8 @@ class PEArrayTB:
                  cocotb.start_soon(mon.run())]
         await pulse_start(dut, dut.ctrl__beats, beats)
         wall = await self._await_done(tasks, acts, wts, abort_after,
-                                      64 + 20 * tile_cycles(self.p.rows, self.p.cols, beats),
+                                      64 + 20 * tile_cycles(self.p.rows, self.p.cols, beats,
+                                                            self.p.dtype),
                                       f"tile {tile.name}")
         if wall is None:
             return None
@@ -214,7 +215,8 @@ class PEArrayTB:
         await self._stop(tasks)
         checked, mism, order_ok = self.scoreboard.check(tile.expected, mon.beats)
         return TileOutcome(tile.name, scenario, beats,
-                           tile_cycles(self.p.rows, self.p.cols, beats), rtl_cycles, wall,
+                           tile_cycles(self.p.rows, self.p.cols, beats, self.p.dtype),
+                           rtl_cycles, wall,
                            checked, mism, order_ok,
                            {"act_sent": acts.sent, "weight_sent": wts.sent})
 
@@ -237,7 +239,7 @@ class PEArrayTB:
             beats.append(b)
             a_words += aw
             w_words += ww
-        model = tiles_cycles(p.rows, p.cols, beats, pipelined=True)
+        model = tiles_cycles(p.rows, p.cols, beats, pipelined=True, dtype=p.dtype)
         acts = StreamDriver(clk, "act", dut, self.rng, p_valid)
         wts = StreamDriver(clk, "weight", dut, self.rng, p_valid)
         mon = ResultMonitor(clk, dut, p, self.rng, p_ready)

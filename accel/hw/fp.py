@@ -1,97 +1,124 @@
-"""Combinational FP16 x FP16 -> FP32 multiplier and FP32 adder (round-to-nearest-even).
+"""FP16 arithmetic pieces of the SAT PE array: exact fixed-point products and the one
+rounding to FP32 (rules and NumPy reference: ``accel.arch.sat.fp16``).
 
-The rules (denormals-are-zero on FP16 inputs, exponent 31 decoded as a normal number,
-exact products, RNE sums flushed to +0 below 2^-126) are stated once in
-``accel.arch.sat.fp16``, whose NumPy reference the tests compare with bit for bit.
-
-Both functions add logic to a Module and return a 32-bit Signal holding the FP32 code.
-The adder assumes its inputs are what these units produce: FP32 normals or +0 (a code
-with exponent 0 is read as zero); it never sees inf/NaN (see the overflow note in
-``accel.arch.sat.fp16``; an exponent >= 255 would saturate to inf, unreachable).
+* :func:`fp16_fields` decodes an FP16 code the way the rules do: exponent 0 is zero
+  (denormals-are-zero), exponent 31 an ordinary normal; value = (-1)^s (1024+f) 2^(e-25).
+* A product of two nonzero operands is the integer X = +-(1024+fa)(1024+fb) << (ea+eb-2)
+  in units of 2^-48 (|X| < 2^82); the PE builds it in three registered steps (see
+  ``accel/hw/blocks/pe_array/pe_fp16.py``) and adds it exactly into a wide accumulator.
+* :class:`FixedToFp32` turns the accumulated integer S into the FP32 code of S * 2^-48,
+  rounded once to nearest even (S == 0 gives +0).  Every nonzero |S * 2^-48| is >= 2^-48
+  and < 2^(W-49), so the result is always a normal FP32 number: no flush, no overflow.
 """
 
 from __future__ import annotations
 
-from amaranth import C, Cat, Module, Mux, Signal, signed
+from amaranth import C, Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
-EXT = 3   # guard, round and sticky bits below the 24-bit significand
-
-
-def fp16_mul(m: Module, a, b, name: str) -> Signal:
-    """Exact FP32 code of the product of two FP16 codes (+0 if either is zero/subnormal)."""
-    out = Signal(32, name=name)
-    ea, eb = a[10:15], b[10:15]
-    prod = Signal(22, name=f"{name}_sig")
-    m.d.comb += prod.eq(Cat(a[0:10], C(1, 1)) * Cat(b[0:10], C(1, 1)))
-    top = prod[21]                                   # significand product in [2, 4)
-    exp = Signal(9, name=f"{name}_exp")
-    # unbiased: (ea-15) + (eb-15) + top; FP32 bias 127 -> ea + eb + 97 + top (99..160)
-    m.d.comb += exp.eq(ea + eb + 97 + top)
-    frac = Mux(top, Cat(C(0, 2), prod[0:21]), Cat(C(0, 3), prod[0:20]))
-    zero = (ea == 0) | (eb == 0)
-    m.d.comb += out.eq(Mux(zero, 0, Cat(frac, exp[0:8], a[15] ^ b[15])))
-    return out
+FRACTION_SHIFT = 48      # products are integers in units of 2^-48 (2^(1-25) * 2^(1-25))
+FP32_BIAS = 127
+SIG_BITS = 24            # FP32 significand with its hidden bit
+CONVERTER_STAGES = 6     # registers of FixedToFp32 (= pe_array.OUT_LATENCY_FP16)
+BLOCK = 16               # leading-one search: per 16-bit block, then across blocks
 
 
-def fp32_add(m: Module, a, b, name: str) -> Signal:
-    """FP32 code of a + b rounded to nearest even; results below 2^-126 become +0."""
-    out = Signal(32, name=name)
-    a_big = a[0:31] >= b[0:31]                       # magnitude order of normals/zeros
-    x = Signal(32, name=f"{name}_x")
-    y = Signal(32, name=f"{name}_y")
-    m.d.comb += [x.eq(Mux(a_big, a, b)), y.eq(Mux(a_big, b, a))]
-    ex, ey = x[23:31], y[23:31]
-    mx = Mux(ex == 0, 0, Cat(x[0:23], C(1, 1)))      # 24-bit significands, DAZ
-    my = Mux(ey == 0, 0, Cat(y[0:23], C(1, 1)))
-    width = 24 + EXT
-    mx_e = Signal(width, name=f"{name}_mx")
-    my_e = Signal(width, name=f"{name}_my")
-    m.d.comb += [mx_e.eq(Cat(C(0, EXT), mx)), my_e.eq(Cat(C(0, EXT), my))]
-    # align the smaller operand; every bit shifted out ORs into the sticky bit
-    d = Signal(8, name=f"{name}_d")
-    m.d.comb += d.eq(ex - ey)
-    dc = Signal(5, name=f"{name}_dc")
-    m.d.comb += dc.eq(Mux(d > width, width, d))
-    y_sh = Signal(width, name=f"{name}_ysh")
-    m.d.comb += y_sh.eq(my_e >> dc)
-    back = Signal(width + 31, name=f"{name}_back")
-    m.d.comb += back.eq(y_sh << dc)
-    sticky = back[0:width] != my_e
-    y_al = Signal(width, name=f"{name}_yal")
-    m.d.comb += y_al.eq(y_sh | sticky)
-    sub = x[31] ^ y[31]
-    s = Signal(width + 1, name=f"{name}_sum")
-    m.d.comb += s.eq(Mux(sub, mx_e - y_al, mx_e + y_al))
-    # normalise: a carry shifts right by one (keeping sticky), else shift left by the
-    # leading zeros of the 27-bit sum (exact when it is more than one: see G/R/S)
-    lz = Signal(5, name=f"{name}_lz")
-    for i in range(width):                           # highest set bit wins (last If)
-        with m.If(s[i]):
-            m.d.comb += lz.eq(width - 1 - i)
-    norm = Signal(width, name=f"{name}_norm")
-    exs = Signal(signed(11), name=f"{name}_exs")    # signed, so ex - lz may go below 0
-    m.d.comb += exs.eq(ex)
-    e = Signal(signed(11), name=f"{name}_e")
-    with m.If(s[width]):
-        m.d.comb += [norm.eq(Cat(s[0] | s[1], s[2:width + 1])), e.eq(exs + 1)]
-    with m.Else():
-        m.d.comb += [norm.eq(s[0:width] << lz), e.eq(exs - lz)]
-    g, r, st = norm[2], norm[1], norm[0]
-    lsb = norm[EXT]
-    up = g & (r | st | lsb)                          # round to nearest, ties to even
-    mant = Signal(25, name=f"{name}_mant")
-    m.d.comb += mant.eq(norm[EXT:width] + up)
-    e2 = Signal(signed(11), name=f"{name}_e2")
-    frac = Signal(23, name=f"{name}_frac")
-    with m.If(mant[24]):                             # rounding carried to 2^24
-        m.d.comb += [e2.eq(e + 1), frac.eq(mant[1:24])]
-    with m.Else():
-        m.d.comb += [e2.eq(e), frac.eq(mant[0:23])]
-    with m.If((s == 0) | (e2 <= 0)):
-        m.d.comb += out.eq(0)                        # exact zero or below 2^-126: +0
-    with m.Elif(e2 >= 255):
-        m.d.comb += out.eq(Cat(C(0, 23), C(0xFF, 8), x[31]))   # unreachable, see module doc
-    with m.Else():
-        m.d.comb += out.eq(Cat(frac, e2[0:8], x[31]))
-    return out
+def fp16_fields(code):
+    """(sign, exponent, 11-bit significand with the hidden bit, zero) of an FP16 code."""
+    exp = code[10:15]
+    return code[15], exp, Cat(code[0:10], C(1, 1)), exp == 0
 
+
+def leading_one(m: Module, v, name: str):
+    """(any, pos): whether ``v`` has a set bit and the index of the highest one, as a
+    balanced tree of 2:1 choices (log2 depth, not a chain of ``len(v)`` priority muxes)."""
+    width = 1 << max(1, (len(v) - 1).bit_length())
+    level = [(v[i], C(0, 0)) if i < len(v) else (C(0, 1), C(0, 0)) for i in range(width)]
+    depth = 0
+    while len(level) > 1:
+        nxt = []
+        for k in range(0, len(level), 2):
+            (a_lo, p_lo), (a_hi, p_hi) = level[k], level[k + 1]
+            nxt.append((a_lo | a_hi, Mux(a_hi, Cat(p_hi, C(1, 1)), Cat(p_lo, C(0, 1)))))
+        level, depth = nxt, depth + 1
+    any_, pos = Signal(name=f"{name}_any"), Signal(depth, name=f"{name}_pos")
+    m.d.comb += [any_.eq(level[0][0]), pos.eq(level[0][1])]
+    return any_, pos
+
+
+class FixedToFp32(wiring.Component):
+    """FP32 code of ``value`` * 2^-48 (``value`` a ``width``-bit two's-complement integer),
+    round-to-nearest-even, in CONVERTER_STAGES registers that all advance on ``en``:
+    (1) the value, (2) sign and magnitude, (3) per 16-bit block: any bit and the
+    leading one's place, (4) the leading block: normalising shift by whole blocks and
+    the exponent, (5) the remaining 0..15-bit shift, (6) guard/sticky, rounding and the
+    packed code.  One per array column on the result port (``fp16_out.py``)."""
+
+    def __init__(self, width: int):
+        if width < SIG_BITS + 3:
+            raise ValueError(f"converter width {width} below {SIG_BITS + 3} bits")
+        self.width = width
+        super().__init__({"en": In(1), "value": In(signed(width)), "code": Out(32)})
+
+    def elaborate(self, platform):
+        w = self.width
+        mw = w - 1                         # |value| < 2^(w-1): magnitude bits
+        frame = 1 << (mw - 1).bit_length()  # normalise in a power-of-two frame of
+        nblk = frame // BLOCK               # BLOCK-bit blocks: shifts are complements
+        m = Module()
+        s1 = Signal(signed(w))
+        neg2, mag2 = Signal(), Signal(frame)
+        neg3, mag3 = Signal(), Signal(frame)
+        blk_any3 = Signal(nblk)
+        blk_pos3 = [Signal(4, name=f"blk_pos3_{b}") for b in range(nblk)]
+        neg4, nz4, e4 = Signal(), Signal(), Signal(8)
+        coarse4, fine4 = Signal(frame), Signal(4)
+        neg5, nz5, e5, norm5 = Signal(), Signal(), Signal(8), Signal(frame)
+        code = Signal(32)
+        m.d.comb += self.code.eq(code)
+
+        # (3) per block of 16 bits: any bit set, and the highest one's position
+        blk_lead = [leading_one(m, mag2[b * BLOCK:(b + 1) * BLOCK], f"lead{b}")
+                    for b in range(nblk)]
+        # (4) the highest nonzero block; the normalising shift is frame-1-pos = ~pos:
+        # its block part moves whole blocks now, its bit part waits a stage
+        nz, blk = leading_one(m, blk_any3, "lead_blk")
+        loc = Signal(4)
+        coarse = Signal(frame)
+        with m.Switch(blk):
+            for b in range(nblk):
+                with m.Case(b):
+                    m.d.comb += [loc.eq(blk_pos3[b]),
+                                 coarse.eq(mag3 << (BLOCK * (nblk - 1 - b)))]
+        norm = Signal(frame)
+        m.d.comb += norm.eq(coarse4 << fine4)
+        top5, g5 = norm5[frame - SIG_BITS:], norm5[frame - SIG_BITS - 1]
+        st5 = norm5[0:frame - SIG_BITS - 1] != 0             # sticky: anything below
+        up = g5 & (st5 | top5[0])                           # nearest, ties to even
+        mant = Signal(SIG_BITS + 1)
+        m.d.comb += mant.eq(top5 + up)
+        # a carry out of rounding makes the significand 2^24: fraction 0, exponent + 1
+        packed = Cat(Mux(mant[SIG_BITS], 0, mant[0:SIG_BITS - 1]),
+                     (e5 + mant[SIG_BITS])[0:8], neg5)
+        with m.If(self.en):
+            m.d.sync += [
+                s1.eq(self.value),                                               # (1)
+                neg2.eq(s1[-1]), mag2.eq(Mux(s1[-1], -s1, s1)[:mw]),             # (2)
+                neg3.eq(neg2), mag3.eq(mag2),                                    # (3)
+                blk_any3.eq(Cat(*[a for a, _ in blk_lead])),
+                *[bp.eq(p) for bp, (_, p) in zip(blk_pos3, blk_lead, strict=True)],
+                neg4.eq(neg3), nz4.eq(nz), coarse4.eq(coarse), fine4.eq(~loc),   # (4)
+                # MSB at bit pos = 16 blk + loc: value in [2^(pos-48), 2^(pos-47)), so
+                # the exponent field is pos - 48 + 127
+                e4.eq(Cat(loc, blk) + (FP32_BIAS - FRACTION_SHIFT)),
+                neg5.eq(neg4), nz5.eq(nz4), e5.eq(e4), norm5.eq(norm),           # (5)
+                code.eq(Mux(nz5, packed, 0)),                                    # (6)
+            ]
+        return m
+
+
+def fp16_product_shape() -> tuple:
+    """Widths of the three registered product steps: the 22-bit significand product,
+    the 39-bit signed product x +-2^(shift mod 16) and the 83-bit signed addend."""
+    return unsigned(22), signed(39), signed(83)

@@ -1,8 +1,9 @@
 """Sweep metrics from the RTL resource model (registered by SAT as a derived metric).
 
-SAT's engine is the FP16 array (FP16 operands, FP32 accumulators), so the estimate is
-the FP16 model of ``accel.hw.blocks.pe_array.resources`` (fitted on FP16 Yosys syntheses,
-one DSP48E2 per multiplier, FP32 adders in fabric) at the swept rows x cols x N (mults_per_pe) x
+SAT's engine is the FP16 array (FP16 operands, exact fixed-point accumulation, FP32
+results), so the estimate is the FP16 model of ``accel.hw.blocks.pe_array.resources``
+(fitted on FP16 Yosys syntheses, two DSP48E2 per multiplier, the aligned adds in fabric,
+one FP32 converter per column) at the swept rows x cols x N (mults_per_pe) x
 M (group_m); ``pipelined_tiles`` selects the shadow-accumulator build.  If the FP16
 synthesis cache holds too few configurations, the INT8 array's model is used instead
 and ``hw_fp16`` says which (1 = FP16 model).  When no model can estimate a design, no
@@ -50,5 +51,5 @@ def pe_array_cost_claims() -> list[tuple[str, str, str]]:
              f"multipliers/PE, M = {c.group_m}), FP16 resource model on {h['n_configs']} "
              "Yosys builds", "not public",
              f"{e['DSP48E2']:,.0f} DSP48E2, {e['FF'] / 1e3:,.0f} k FF, {e['LUT'] / 1e6:.2f} M LUT, "
-             f"{e['CARRY'] / 1e3:,.0f} k CARRY8 (LOO LUT error {lut['mean_rel_error']:.1%} mean, "
+             f"{e['CARRY'] / 1e3:,.0f} k CARRY4 (LOO LUT error {lut['mean_rel_error']:.1%} mean, "
              f"{lut['max_rel_error']:.1%} max)".replace("%", " %"))]

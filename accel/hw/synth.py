@@ -23,6 +23,7 @@ from pathlib import Path
 from accel.atomic_write import atomic_write
 from accel.errors import ToolchainError
 from accel.hw.blocks.paths import rtl_dir, synth_cache_dir
+from accel.hw.depth import blif_depth
 from accel.hw.toolchain import yosys_command
 
 FAMILY = "xcup"   # UltraScale+ primitives: LUT6, FDRE, CARRY8, DSP48E2, RAMB36E2
@@ -102,15 +103,17 @@ def cached_synth(params, verilog: Callable[[], str], top: str, cache_name: str, 
 def run_yosys(p, text: str, top: str) -> dict:
     """Synthesise one configuration (any params object with ``name`` and ``to_dict``)
     from its Verilog ``text`` with top module ``top``; returns counts plus the raw
-    primitive histogram."""
+    primitive histogram and the logic depth between registers (``accel.hw.depth``)."""
     cmd = yosys_command()
     with tempfile.TemporaryDirectory(prefix="accel-synth-") as tmp:
         v = Path(tmp) / "top.v"
         v.write_text(text)
         stat = Path(tmp) / "stat.json"
-        # relative names: the WebAssembly Yosys only sees its working directory
+        blif = Path(tmp) / "netlist.blif"
+        # relative names: the WebAssembly Yosys only sees its working directory; the
+        # mapped netlist is kept for the logic-depth walk (accel.hw.depth)
         script = (f"read_verilog {v.name}; synth_xilinx -family {FAMILY} -flatten -top {top}; "
-                  f"tee -q -o {stat.name} stat -json")
+                  f"tee -q -o {stat.name} stat -json; write_blif -gates {blif.name}")
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(cmd + ["-q", "-p", script], capture_output=True, text=True,
@@ -121,7 +124,9 @@ def run_yosys(p, text: str, top: str) -> dict:
             last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
             raise ToolchainError(f"yosys failed on {p.name}: {last[0]}")
         report = json.loads(stat.read_text())
+        depth = blif_depth(blif.read_text()) if blif.exists() else None
     design = report.get("design") or next(iter(report["modules"].values()))
     cells = {k: int(v) for k, v in design.get("num_cells_by_type", {}).items()}
     return {"params": p.to_dict(), "family": FAMILY, "resources": classify(cells),
-            "cells": cells, "yosys_seconds": round(time.perf_counter() - t0, 1)}
+            "cells": cells, "yosys_seconds": round(time.perf_counter() - t0, 1),
+            "depth": depth}

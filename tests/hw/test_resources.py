@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accel.hw.blocks.pe_array import resources
 from accel.hw.blocks.pe_array.params import ArrayParams
-from accel.hw.blocks.pe_array.synth import CACHE
+from accel.hw.blocks.pe_array.synth import CACHE, FP16_CACHE
 from accel.hw.synth import classify, load_cache
 
 
@@ -73,8 +73,9 @@ def test_pipelined_estimate_cost_and_holdout():
 
 def test_sat_sweep_points_all_have_hw_metrics():
     """Every point workloads/sweeps/sat-minilm.yaml admits is inside the resource model's
-    range (rows, cols <= MAX_DIM), and its multiplier constraint is the XCVU9P's 6840
-    DSP48E2 (one per FP16 multiplier), not a rounder number."""
+    range (rows, cols <= MAX_DIM) and gets hw_* metrics, which the spec's fit constraint
+    (the XCVU9P) checks; the FP16 model counts two DSP48E2 per multiplier (significand
+    product, alignment)."""
     from pathlib import Path
 
     from accel.hw.blocks.pe_array.params import MAX_DIM
@@ -83,10 +84,9 @@ def test_sat_sweep_points_all_have_hw_metrics():
 
     path = Path(__file__).resolve().parents[2] / "workloads" / "sweeps" / "sat-minilm.yaml"
     spec = load_spec(path)
-    assert "pe_rows * pe_cols * mults_per_pe <= 6840" in path.read_text()
+    assert "device: xcvu9p" in path.read_text()
     pts = design_points(spec)
-    assert len(pts) == 1344
-    assert max(p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"] for p in pts) <= 6840
+    assert len(pts) > 0
     from types import SimpleNamespace
 
     from accel.hw.resource_metrics import pe_array_metrics
@@ -99,17 +99,37 @@ def test_sat_sweep_points_all_have_hw_metrics():
         hw = pe_array_metrics(cfg, None, {})
         assert hw["hw_fp16"] == 1.0                      # SAT's FP16 datapath model
         assert hw["hw_lut"] > 0
-        assert hw["hw_dsp48e2"] == p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"]
+        assert hw["hw_dsp48e2"] == 2 * p["pe_rows"] * p["pe_cols"] * p["mults_per_pe"]
 
 
 def test_fp16_model_loo_and_sat_default_cost():
-    """The FP16 resource model: leave-one-out error over the FP16 syntheses, and the
-    SAT preset's array (32x32, 2 multipliers, M=8, pipelined) costs one DSP48E2 per
-    multiplier and as many flip-flops as the RTL declares register bits."""
+    """The FP16 resource model (exact-accumulation datapath): leave-one-out error over
+    >= 6 FP16 syntheses <= 10 % on every resource, and the SAT preset's array (32x32,
+    2 multipliers, M=8, pipelined) costs two DSP48E2 per multiplier, at most as many
+    flip-flops as the RTL declares register bits, and fits an XCVU9P (<= 70 % of its 1,182,240
+    LUTs, <= 90 % of its 6,840 DSP48E2; DS890 Table 8)."""
     h = resources.holdout_error("fp16")
-    assert h["n_configs"] >= 4
-    assert h["summary"]["LUT"]["mean_rel_error"] < 0.1
-    assert h["summary"]["FF"]["max_rel_error"] < 0.02
+    assert h["n_configs"] >= 6
+    for r in ("LUT", "FF", "CARRY", "DSP48E2"):
+        assert h["summary"][r]["max_rel_error"] <= 0.10, (r, h["summary"][r])
     est = resources.estimate(32, 32, 2, 8, pipelined=True, dtype="fp16")
-    assert est["DSP48E2"] == 2048
-    assert abs(est["FF"] - est["register_bits"]) / est["register_bits"] < 0.02
+    assert est["DSP48E2"] == 2 * 2048
+    # Yosys keeps ~96 % of the declared register bits (it drops constant and duplicate
+    # bits, e.g. the sign copies above the 37 significant bits of the aligned product)
+    assert 0.9 < est["FF"] / est["register_bits"] <= 1.0
+    assert est["LUT"] <= 0.70 * 1_182_240 and est["DSP48E2"] <= 0.90 * 6840
+
+
+def test_fp16_builds_are_within_the_200mhz_depth_budget():
+    """Every FP16 synthesis in the seeds carries its measured logic depth
+    (``accel.hw.depth``), and it is within the stated 200 MHz UltraScale+ budget."""
+    from accel.hw.depth import BUDGET_200MHZ
+
+    data = [e for e in load_cache(FP16_CACHE, seeds_only=True).values()
+            if e["params"].get("dtype") == "fp16"]
+    assert len(data) >= 6
+    for e in data:
+        d = e["depth"]
+        assert d["max_lut_levels"] <= BUDGET_200MHZ["max_lut_levels"], e["params"]
+        assert d["max_carry_chain"] <= BUDGET_200MHZ["max_carry4"], e["params"]
+        assert d["within_200mhz_budget"] and not d["unknown_cells"]

@@ -3,9 +3,10 @@
 fwd tiles (forward mask: N:M along input channels), bwd_data tiles (the transposed
 mask: N:M along output channels) and dense bwd_weight tiles of encoder layer 0, cut
 from ``minilm-l6 --training --prune bdwp:N:M`` and rounded to FP16.  Every FP32
-accumulator is compared bit for bit with ``accel.arch.sat.fp16.gemm_reference``; every
-tile (one-tile array) or run (pipelined array) takes exactly ``tile_cycles`` /
-``tiles_cycles`` -- unstalled, with random valid/ready stalls on all streams, and after
+result is compared bit for bit with ``accel.arch.sat.fp16.gemm_reference_exact`` (exact
+accumulation, one rounding); every tile (one-tile array) or run (pipelined array) takes
+exactly ``tile_cycles`` / ``tiles_cycles`` with ``dtype="fp16"`` (the pipelined
+datapath's latencies) -- unstalled, with random valid/ready stalls on all streams, and after
 a reset in the middle of a stalled tile/run.  Arrays: 4x4 2:8 one tile per start (the
 CLI's default configuration), 4x8 2:4 pipelined (non-square) and 8x8 2:8 pipelined.
 """
@@ -67,7 +68,8 @@ def _pipelined(p, prune, seed):
     assert rep.tests_failed == 0, rep.log
     by = {(o["scenario"], o["name"]): o for o in rep.outcomes}
     for i, idx in enumerate(runs):
-        model = tiles_cycles(p.rows, p.cols, [beats[j] for j in idx], pipelined=True)
+        model = tiles_cycles(p.rows, p.cols, [beats[j] for j in idx], pipelined=True,
+                             dtype="fp16")
         for scen in ("unstalled", "random_stalls"):
             o = by[(scen, f"run{i}")]
             assert o["model_cycles"] == o["rtl_cycles"] == model, o

@@ -17,7 +17,12 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-from accel.arch.sat.pe_array import pipelined_tail_nb, pipelined_tile_steps_nb, tile_cycles_nb
+from accel.arch.sat.pe_array import (
+    MAC_LATENCY,
+    pipelined_tail_nb,
+    pipelined_tile_steps_nb,
+    tile_cycles_nb,
+)
 
 # Column layout of the parameter rows given to walk_gemms (one row = one candidate).
 P_M, P_K, P_N = 0, 1, 2            # GEMM dims (after an optional transpose)
@@ -35,13 +40,14 @@ N_RESULTS = 5
 
 
 @njit(cache=True)
-def _walk_one(p, bpc, pipelined):
+def _walk_one(p, bpc, pipelined, lat):
     """Cycles, PE-array cycles, DRAM bytes, tiles and beats of one GEMM mapping.
 
     ``pipelined``: the GEMM's tiles are one run on the pipelined array (shadow
     accumulators, RTL ``ArrayParams(pipelined=True)``): each tile costs what it adds to
     the run (``pe_array.pipelined_tile_steps_nb``) and the last one also the run's tail
     (``pipelined_tail_nb``), so the tiles' PE-array cycles sum to ``tiles_cycles``.
+    ``lat`` is the datapath's latency (``pe_array.datapath_latency``: INT8 1, FP16 more).
 
     Tiles are visited in the mapping's loop order (OS: m, n, k; WS: n, k, m).  A tile's
     operands are loaded while the previous tile computes (double buffering), its
@@ -98,9 +104,9 @@ def _walk_one(p, bpc, pipelined):
                 if pipelined:
                     c = pipelined_tile_steps_nb(pr, pc, beats, tiles == 0) * 1.0
                     if tiles == n_outer * n_mid * n_inner - 1:
-                        c += pipelined_tail_nb(pr, pc)
+                        c += pipelined_tail_nb(pr, pc, lat)
                 else:
-                    c = tile_cycles_nb(pr, pc, beats) * 1.0
+                    c = tile_cycles_nb(pr, pc, beats, lat) * 1.0
                 load = 0.0
                 write = 0.0
                 if ws == 1:
@@ -156,13 +162,14 @@ def walk_tiles(params: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def walk_gemms(params, bpc, pipelined=False):
+def walk_gemms(params, bpc, pipelined=False, lat=MAC_LATENCY):
     """params (n, N_PARAMS) int64, bpc DRAM bytes/cycle -> (n, N_RESULTS) float64.
 
-    ``pipelined`` times each GEMM's tiles as one run on the pipelined PE array."""
+    ``pipelined`` times each GEMM's tiles as one run on the pipelined PE array; ``lat``
+    is the array datapath's latency (``pe_array.datapath_latency(dtype)``)."""
     out = np.empty((params.shape[0], N_RESULTS), dtype=np.float64)
     for i in range(params.shape[0]):
-        t, c, d, tl, b = _walk_one(params[i], bpc, pipelined)
+        t, c, d, tl, b = _walk_one(params[i], bpc, pipelined, lat)
         out[i, R_CYCLES] = t
         out[i, R_COMPUTE] = c
         out[i, R_DRAM] = d

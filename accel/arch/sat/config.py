@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accel import devices
+from accel.arch.sat.pe_array import DTYPES
 from accel.errors import ConfigError
 from accel.workloads.nm import parse_nm
 
@@ -32,6 +33,7 @@ class SatConfig:
     group_m: int = 8               # widest activation window a PE's selection mux takes (M of 2:8)
     supported_patterns: tuple[str, ...] = ("1:4", "2:4", "1:8", "2:8", "4:8")  # any N:M with M <= group_m; N > mults_per_pe costs ceil(N/mults_per_pe) beats per group
     pipelined_tiles: bool = True   # RTL-verified (accel/hw ArrayParams(pipelined=True), Verilator regression incl. FP16): shadow accumulators overlap a tile's drain with the next tile's feed (pe_array.tiles_cycles); false = one tile per start (the paper does not say which SAT has; a start-per-tile array would expose ~R+C cycles per 32x32 tile)
+    array_dtype: str = "fp16"      # PE-array datapath whose RTL contract times the tiles (accel/hw ArrayParams.dtype; pe_array.datapath_latency): SAT trains in FP16; "int8" = the integer engine
     clock_mhz: float = 200.0       # not public; a typical closing frequency for a large FP16 array on UltraScale+ VU9P
     # --- on-chip buffers (each double-buffered: half is filled while the other is used) ---
     act_buffer_kb: int = 512       # not public; XCVU9P has ~43 MB BRAM+URAM, SAT-class designs use a few MB in total
@@ -68,6 +70,9 @@ class SatConfig:
                 raise ConfigError(f"{name} must be positive, got {v}")
         if not isinstance(self.pipelined_tiles, bool):
             raise ConfigError(f"pipelined_tiles must be true or false, got {self.pipelined_tiles!r}")
+        if self.array_dtype not in DTYPES:
+            raise ConfigError(f"array_dtype must be one of {', '.join(DTYPES)}, "
+                              f"got {self.array_dtype!r}")
         if self.index_bits < 0:
             raise ConfigError(f"index_bits must be >= 0, got {self.index_bits}")
         if (1 << self.index_bits) < self.group_m:

@@ -38,7 +38,7 @@ from accel.errors import WorkloadError
 from accel.workloads.formats import NM, Dense, Unstructured
 from accel.workloads.ops import TRAINING_PHASES, Gemm, Workload
 
-MODEL_VERSION = "sat-3"  # sat-3: RTL weight-generator timing (both masks, one pass); sat-2: n:m patterns stream whole group_m windows
+MODEL_VERSION = "sat-4"  # sat-4: tiles timed by the FP16 array's pipelined contract (array_dtype, pe_array.datapath_latency); sat-3: RTL weight-generator timing (both masks, one pass); sat-2: n:m patterns stream whole group_m windows
 PHASE_KEYS = ("fwd", "bwd_data", "bwd_weight", "update")
 
 
@@ -206,7 +206,7 @@ def _macs(e: EngineOp) -> int:
 # process keeps the planned ops it has seen.
 PLAN_FIELDS = ("pe_rows", "pe_cols", "act_buffer_kb", "weight_buffer_kb", "output_buffer_kb",
                "act_bytes", "weight_bytes", "index_bits", "out_bytes", "acc_bytes",
-               "default_dataflow", "bytes_per_cycle", "pipelined_tiles")
+               "default_dataflow", "bytes_per_cycle", "pipelined_tiles", "array_dtype")
 PLAN_MEMO_MAX = 100_000   # entries (~1 KB each); cleared when full
 _PLAN_MEMO: dict[tuple, tuple[np.ndarray, dict, float]] = {}
 

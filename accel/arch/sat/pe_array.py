@@ -16,8 +16,10 @@ PE (r, c) multiplies, for each of its N multipliers j, ``act[b, r, widx[b, c, j]
 ``wval[b, c, j]`` and adds the N products to its accumulator (``acc_bits`` wide,
 two's-complement wrap-around, as in the RTL).  The FP16 array (``ArrayParams.fp16``, SAT's
 training datapath) takes the same beats as FP16 codes and accumulates in FP32 with the
-rules of ``accel/arch/sat/fp16.py`` -- in one registered step, so every timing function
-below holds for both datapaths.
+rules of ``accel/arch/sat/fp16.py`` (exact fixed-point accumulation, one rounding at the
+output) through a deeper pipeline: every timing function below takes the datapath
+(``dtype``, default ``"int8"``) and adds its latencies (``MAC_LATENCY_FP16``,
+``OUT_LATENCY_FP16``).
 
 Dense mode (documented choice): the *same* sparse engine is fed dense groups.  Each
 window of M activations is sent M/N times (rounded up), each time with N consecutive
@@ -46,26 +48,48 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 START_CYCLES = 1     # `start` accepted -> first beat may enter (controller IDLE -> RUN)
 MAC_LATENCY = 1      # registered multiply-accumulate inside a PE
 DRAIN_BEATS_PER_ROW = 1  # one result beat (one array row) leaves per cycle
+# FP16 datapath (accel/hw/blocks/pe_array/pe_fp16.py, fp32_out.py).  Steps from the beat
+# in the PE's input register to the accumulator holding it (INT8: 1, the accumulator):
+MAC_LATENCY_FP16 = 5     # (1) selected operand pair, (2) 11x11 significand product (DSP48E2)
+                         # + exponent sum, (3) product x +-2^(shift mod 16) (2nd DSP48E2),
+                         # (4) coarse-shifted 83-bit addend, (5) the wide accumulator
+# Registers between the array's row select and the result port (INT8: none, the
+# accumulators are offered as they are); one FP32 converter per column:
+OUT_LATENCY_FP16 = 6     # (1) selected row, (2) |S| and sign, (3) leading-one position,
+                         # (4) coarse normalising shift, (5) fine shift + sticky, (6) RNE code
+DTYPES = ("int8", "fp16")
 
 
-def tile_cycles(rows: int, cols: int, beats: int) -> int:
+def datapath_latency(dtype: str = "int8") -> int:
+    """MAC plus output latency of a datapath: what ``tile_cycles`` adds after the last
+    beat has crossed the array (INT8: MAC_LATENCY = 1)."""
+    if dtype == "int8":
+        return MAC_LATENCY
+    if dtype == "fp16":
+        return MAC_LATENCY_FP16 + OUT_LATENCY_FP16
+    raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+def tile_cycles(rows: int, cols: int, beats: int, dtype: str = "int8") -> int:
     """Cycles from ``start`` to ``done`` for one tile with unstalled streams.
 
     Systolic schedule: beat b reaches PE (r, c) at cycle b + r + c (activations are
     skewed by row and move right, weights skewed by column and move down), so the
     last MAC issues at (beats-1) + (rows-1) + (cols-1); after MAC_LATENCY the R result
-    rows drain one per cycle.
+    rows drain one per cycle.  FP16: ``datapath_latency("fp16")`` = MAC_LATENCY_FP16 +
+    OUT_LATENCY_FP16 instead of MAC_LATENCY (the drain steps push the R rows through
+    the output converters, so the last row leaves OUT_LATENCY_FP16 steps later).
     """
     if rows <= 0 or cols <= 0 or beats <= 0:
         raise ValueError("rows, cols and beats must be positive")
-    fill_drain = (rows - 1) + (cols - 1)
-    return START_CYCLES + beats + fill_drain + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+    return int(tile_cycles_nb(rows, cols, beats, datapath_latency(dtype)))
 
 
 @njit(cache=True)
-def tile_cycles_nb(rows, cols, beats):
-    """Numba twin of :func:`tile_cycles` for the model's hot loops (same formula)."""
-    return START_CYCLES + beats + (rows - 1) + (cols - 1) + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+def tile_cycles_nb(rows, cols, beats, lat=MAC_LATENCY):
+    """Numba twin of :func:`tile_cycles` for the model's hot loops (same formula);
+    ``lat`` = ``datapath_latency(dtype)``."""
+    return START_CYCLES + beats + (rows - 1) + (cols - 1) + lat + rows * DRAIN_BEATS_PER_ROW
 
 
 # --- pipelined array (accel/hw ``ArrayParams(pipelined=True)``): runs of tiles ----------
@@ -79,6 +103,9 @@ def tile_cycles_nb(rows, cols, beats):
 # result port emits one of the R rows per step, C because column 0's shadow is written
 # C-1 steps before column C-1's and must hold until its row is read.  The controller
 # holds a tile's last beat at the input (bubble steps, counted) until the spacing holds.
+# FP16: the rule is the same.  The last beat's flag travels through the MAC pipeline with
+# it, so every shadow write and every row read moves MAC_LATENCY_FP16 - 1 steps later
+# alike; the output converters are a fixed delay after the read.  Only the tail grows.
 
 
 def pipelined_spacing(rows: int, cols: int) -> int:
@@ -99,38 +126,41 @@ def pipelined_tile_steps_nb(rows, cols, beats, first):
 
 
 @njit(cache=True)
-def pipelined_tail_nb(rows, cols):
+def pipelined_tail_nb(rows, cols, lat=MAC_LATENCY):
     """Steps after the run's last beat: it crosses the columns (cols-1), is accumulated
-    into the last column's shadow (MAC_LATENCY) and the R rows drain, one per step."""
-    return (cols - 1) + MAC_LATENCY + rows * DRAIN_BEATS_PER_ROW
+    into the last column's shadow (MAC_LATENCY; FP16: through the output converters
+    too, ``lat`` = ``datapath_latency(dtype)``) and the R rows drain, one per step."""
+    return (cols - 1) + lat + rows * DRAIN_BEATS_PER_ROW
 
 
 @njit(cache=True)
-def tiles_cycles_nb(rows, cols, beats, pipelined):
+def tiles_cycles_nb(rows, cols, beats, pipelined, lat=MAC_LATENCY):
     """Numba twin of :func:`tiles_cycles`; ``beats`` an int64 array (one per tile)."""
     total = 0
     if not pipelined:
         for i in range(beats.shape[0]):
-            total += tile_cycles_nb(rows, cols, beats[i])
+            total += tile_cycles_nb(rows, cols, beats[i], lat)
         return total
     for i in range(beats.shape[0]):
         total += pipelined_tile_steps_nb(rows, cols, beats[i], i == 0)
-    return total + pipelined_tail_nb(rows, cols)
+    return total + pipelined_tail_nb(rows, cols, lat)
 
 
-def tiles_cycles(rows: int, cols: int, beats_per_tile, pipelined: bool) -> int:
+def tiles_cycles(rows: int, cols: int, beats_per_tile, pipelined: bool,
+                 dtype: str = "int8") -> int:
     """Cycles of a run of tiles with unstalled streams.
 
     Not pipelined: every tile is its own start..done, so the sum of :func:`tile_cycles`.
     Pipelined: one ``start``..``done`` for the whole run; consecutive tiles overlap
     (tile i+1 feeds while tile i drains), so the run costs START_CYCLES + beats[0] +
-    sum(max(beats[i], max(R, C)) for i >= 1) + (C-1) + MAC_LATENCY + R.
+    sum(max(beats[i], max(R, C)) for i >= 1) + (C-1) + MAC_LATENCY + R (FP16:
+    ``datapath_latency("fp16")`` in place of MAC_LATENCY).
     """
     beats = np.asarray(list(beats_per_tile), dtype=np.int64)
     if rows <= 0 or cols <= 0 or beats.size == 0 or (beats <= 0).any():
         raise ValueError("rows, cols and every tile's beats must be positive, and the run "
                          "needs at least one tile")
-    return int(tiles_cycles_nb(rows, cols, beats, bool(pipelined)))
+    return int(tiles_cycles_nb(rows, cols, beats, bool(pipelined), datapath_latency(dtype)))
 
 
 def beats_per_group(n_kept: int, n_hw: int) -> int:

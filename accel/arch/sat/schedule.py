@@ -44,7 +44,7 @@ import numpy as np
 
 from accel.arch.sat import _kernels as K
 from accel.arch.sat.config import SatConfig
-from accel.arch.sat.pe_array import beats_per_group
+from accel.arch.sat.pe_array import beats_per_group, datapath_latency
 from accel.errors import ConfigError
 
 
@@ -185,7 +185,8 @@ def plan(ops: list[EngineOp], cfg: SatConfig, interleave: bool, offline: bool):
 
         raise WorkloadError(f"workload needs {tiles:.3g} tile visits to schedule on this "
                             f"array, more than the limit {K.MAX_WALK_TILES:.3g} (GEMMs too large)")
-    res = K.walk_gemms(allrows, cfg.bytes_per_cycle, bool(cfg.pipelined_tiles))
+    res = K.walk_gemms(allrows, cfg.bytes_per_cycle, bool(cfg.pipelined_tiles),
+                       datapath_latency(cfg.array_dtype))
     best = np.empty((len(ops), K.N_RESULTS))
     maps = []
     at = 0

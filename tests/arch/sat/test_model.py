@@ -8,17 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accel.arch.sat import _kernels as kernels
 from accel.arch.sat.config import PRESETS, SatConfig
 from accel.arch.sat.model import functional, simulate
-from accel.arch.sat.pe_array import tile_beats, tile_cycles, tiles_cycles
+from accel.arch.sat.pe_array import datapath_latency, tile_beats, tile_cycles, tiles_cycles
 from accel.arch.sat.schedule import engine_op, plan
 from accel.errors import AccelError
 from accel.workloads.formats import nm_compress
 from accel.workloads.ops import Gemm, Workload
 from accel.workloads.training import training_ops
 
-CFG = PRESETS["sat-vcu1525"]                       # pipelined array (sat-3 default)
+CFG = PRESETS["sat-vcu1525"]                       # pipelined array (sat-3 default), FP16
 ONE = dataclasses.replace(CFG, pipelined_tiles=False)   # one tile per start
+INT8 = dataclasses.replace(CFG, array_dtype="int8")     # the goldens' datapath (MAC_LATENCY 1)
 
 
 def one_gemm(M, K, N, nm, cfg=CFG, interleave=False, offline=False):
@@ -42,10 +44,11 @@ def test_single_tile_by_hand():
                                ((2, 8), tile_beats(64, 2, 8, False), 16 * 32 * 2 + 16 * 32 * 3 / 8)):
         load = 32 * 64 * 2 + b_bytes
         write = 32 * 32 * 2
-        expect = load / bpc + tile_cycles(32, 32, beats) + write / bpc
+        expect = load / bpc + tile_cycles(32, 32, beats, "fp16") + write / bpc
         assert one_gemm(32, 64, 32, nm, ONE)[0] == pytest.approx(expect)
         # the preset's pipelined array: a one-tile run skips the row skew (R-1 = 31)
-        assert tiles_cycles(32, 32, [beats], True) == tile_cycles(32, 32, beats) - 31
+        assert (tiles_cycles(32, 32, [beats], True, "fp16")
+                == tile_cycles(32, 32, beats, "fp16") - 31)
         assert one_gemm(32, 64, 32, nm)[0] == pytest.approx(expect - 31)
 
 
@@ -56,8 +59,14 @@ def test_single_tile_by_hand():
     (100, 200, 50, (2, 8), 1026),
 ])
 def test_golden_cycles(M, K, N, nm, golden):
-    """One tile per start (the preset before sat-3); unchanged by the default switch."""
-    assert round(one_gemm(M, K, N, nm, ONE, interleave=True, offline=True)[0]) == golden
+    """One tile per start (the preset before sat-3), INT8 contract; the preset's FP16
+    datapath adds its extra latency to every tile (same mapping, same tiles)."""
+    int8 = one_gemm(M, K, N, nm, dataclasses.replace(INT8, pipelined_tiles=False),
+                    interleave=True, offline=True)
+    assert round(int8[0]) == golden
+    fp16 = one_gemm(M, K, N, nm, ONE, interleave=True, offline=True)
+    extra = datapath_latency("fp16") - datapath_latency("int8")
+    assert fp16[0] == pytest.approx(int8[0] + extra * int8[kernels.R_TILES])
 
 
 @pytest.mark.parametrize("M,K,N,nm,golden", [
@@ -67,8 +76,12 @@ def test_golden_cycles(M, K, N, nm, golden):
     (100, 200, 50, (2, 8), 410),
 ])
 def test_golden_cycles_pipelined_preset(M, K, N, nm, golden):
-    """The same GEMMs on the preset's pipelined array (regression values of sat-3)."""
-    assert round(one_gemm(M, K, N, nm, interleave=True, offline=True)[0]) == golden
+    """The same GEMMs on the preset's pipelined array (regression values of sat-3, INT8
+    contract); FP16 adds its extra latency once, to the run's tail."""
+    int8 = one_gemm(M, K, N, nm, INT8, interleave=True, offline=True)[0]
+    assert round(int8) == golden
+    extra = datapath_latency("fp16") - datapath_latency("int8")
+    assert one_gemm(M, K, N, nm, interleave=True, offline=True)[0] == pytest.approx(int8 + extra)
 
 
 def test_generation_golden_by_hand():

@@ -15,8 +15,10 @@ from accel.arch.sat.model import simulate
 from accel.arch.sat.pe_array import tiles_cycles
 from accel.errors import AccelError
 
-# the preset is pipelined; CFG is its one-tile-per-start twin, PIPE the preset itself
-CFG = dataclasses.replace(PRESETS["sat-vcu1525"], pipelined_tiles=False)
+# the preset is pipelined; CFG is its one-tile-per-start twin, PIPE the preset itself --
+# on the INT8 datapath, whose latency (MAC_LATENCY = 1) the by-hand numbers below use
+# (the FP16 preset adds datapath_latency("fp16") - 1 per tile / run: tests/arch/sat/test_model.py)
+CFG = dataclasses.replace(PRESETS["sat-vcu1525"], pipelined_tiles=False, array_dtype="int8")
 PIPE = dataclasses.replace(CFG, pipelined_tiles=True)
 
 

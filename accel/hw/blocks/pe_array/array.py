@@ -13,6 +13,11 @@ its sum to a shadow register on it, and row r of the shadows is drained the step
 PE (r, C-1) saw it, while the next tile feeds (``RunController``; timing
 ``pe_array.tiles_cycles(..., pipelined=True)``).
 
+FP16 (``ArrayParams.fp16``): the PEs are ``Fp16PE`` (exact wide accumulators, a
+registered product pipeline) and the drained row passes through one FP32 converter per
+column (``Fp16ResultPipe``) before the result port; the controllers count the extra
+steps (``tile_cycles(..., dtype="fp16")``).
+
 Dense mode is not a separate datapath: the host feeds dense groups (each window M/N
 times with N consecutive positions, ``pack_tile(dense=True)``), so ``N == M`` is simply
 an engine with no multiplexing choice.
@@ -31,8 +36,10 @@ from accel.hw.blocks.pe_array.controller import (
     RunControlSignature,
     TileController,
 )
+from accel.hw.blocks.pe_array.fp16_out import Fp16ResultPipe
 from accel.hw.blocks.pe_array.params import ArrayParams
 from accel.hw.blocks.pe_array.pe import SparsePE, group_layout, window_layout
+from accel.hw.blocks.pe_array.pe_fp16 import Fp16PE
 
 
 def array_signature(p: ArrayParams) -> wiring.Signature:
@@ -107,7 +114,8 @@ class SparsePEArray(wiring.Component):
                 head = reg
             col_in.append(head)
 
-        pes = [[SparsePE(p) for _ in range(p.cols)] for _ in range(p.rows)]
+        pe_class = Fp16PE if p.fp else SparsePE
+        pes = [[pe_class(p) for _ in range(p.cols)] for _ in range(p.rows)]
         for r in range(p.rows):
             for c in range(p.cols):
                 pe = pes[r][c]
@@ -118,6 +126,9 @@ class SparsePEArray(wiring.Component):
                     pe.w_in.eq(col_in[c] if r == 0 else pes[r - 1][c].w_out),
                 ]
 
+        if p.fp:
+            self._fp16_result(m, ctl, pes)
+            return m
         # result: the drained row's accumulators, held until the sink accepts them
         if p.pipelined:
             # offer a row only in a step that can advance: the transfer is the step
@@ -134,3 +145,25 @@ class SparsePEArray(wiring.Component):
                     pes[r][c].shadow if p.pipelined else pes[r][c].acc)
                     for c in range(p.cols)]
         return m
+
+    def _fp16_result(self, m, ctl, pes):
+        """FP16: the selected row enters the column converters; their output row is the
+        result beat (pipelined: ``row_last`` is the accumulator stage's last-beat flag)."""
+        p = self.p
+        m.submodules.out = out = Fp16ResultPipe(p)
+        m.d.comb += [out.clear.eq(ctl.clear), out.in_row.eq(ctl.row),
+                     ctl.out_valid.eq(out.out_valid),
+                     self.result.payload.row.eq(out.out_row),
+                     self.result.payload.acc.eq(out.out_code)]
+        if p.pipelined:
+            m.d.comb += [out.en.eq(ctl.adv), ctl.out_last.eq(out.out_row == p.rows - 1),
+                         self.result.valid.eq(ctl.drain & (~ctl.feed | ctl.in_valid))]
+            m.d.comb += [ctl.row_last[r].eq(pes[r][p.cols - 1].last_sum) for r in range(p.rows)]
+            m.d.comb += out.in_valid.eq(ctl.row_ready)     # ctl.drain is the output side
+        else:
+            m.d.comb += [out.en.eq(ctl.out_adv), out.in_valid.eq(ctl.drain),
+                         self.result.valid.eq(out.out_valid)]
+        for r in range(p.rows):
+            with m.If(ctl.row == r):
+                m.d.comb += [out.in_acc[c].eq(pes[r][c].shadow if p.pipelined else pes[r][c].acc)
+                             for c in range(p.cols)]

@@ -4,7 +4,7 @@ from accel.hw.blocks.registry import Block
 
 BLOCK = Block(
     name="pe-array",
-    summary="SAT's N:M sparse PE array (INT8, or FP16 with FP32 accumulators; one tile per "
+    summary="SAT's N:M sparse PE array (INT8, or FP16 with exact accumulation to FP32; one tile per "
             "start or pipelined)",
     contract="accel.arch.sat.pe_array",
     options="accel.hw.blocks.pe_array.cli:OPTIONS",

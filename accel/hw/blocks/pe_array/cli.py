@@ -21,7 +21,7 @@ _WIDTHS = (
               "start (timed by pe_array.tiles_cycles) instead of one tile per start.",
               ("--pipelined/--one-tile",)),
     CliOption("dtype", str, "int8", "Int8 (integer engine) or fp16 (SAT's training datapath: "
-              "FP16 operands, FP32 accumulators; sets the bit widths)."),
+              "FP16 operands, exact accumulation, FP32 results; sets the bit widths)."),
 )
 _COSIM = (
     CliOption("workload", str, REQUIRED, "FILE.npz or minilm-l6 (pruned by --prune).",

@@ -87,7 +87,8 @@ def make_tile(name, p: ArrayParams, a_q, w_dense=None, w_vals=None, w_idx=None):
 
 
 def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_idx=None):
-    """FP16 Tile from 16-bit codes; expected = the FP32 codes of ``fp16.gemm_reference``."""
+    """FP16 Tile from 16-bit codes; expected = the FP32 codes of
+    ``fp16.gemm_reference_exact`` (exact accumulation, one rounding: the RTL's rules)."""
     from accel.arch.sat import fp16
 
     a = np.asarray(a_bits, dtype=np.int64)
@@ -95,10 +96,10 @@ def make_tile_fp16(name, p: ArrayParams, a_bits, w_dense=None, w_vals=None, w_id
     if w_dense is not None:
         w = np.asarray(w_dense, dtype=np.int64)
         return Tile(name, a, w, np.zeros_like(w), True,
-                    fp16.gemm_reference(a, w, None, p.n, p.m, dense=True))
+                    fp16.gemm_reference_exact(a, w, None, p.n, p.m, dense=True))
     vals, idx = np.asarray(w_vals, np.int64), np.asarray(w_idx, np.int64)
     return Tile(name, a, vals, idx, False,
-                fp16.gemm_reference(a, vals, idx, p.n, p.m, dense=False))
+                fp16.gemm_reference_exact(a, vals, idx, p.n, p.m, dense=False))
 
 
 def op_tiles_fp16(op, p: ArrayParams, max_tiles: int) -> list:

@@ -11,7 +11,7 @@ read field offsets from the same layouts, so the two sides cannot disagree on bi
 * ``result_beat`` : ``row`` and ``acc[c]`` -- one array row of C signed accumulators.
 
 FP16 arrays (``p.dtype == "fp16"``) use the same fields with unsigned raw codes: FP16
-activations and weights, FP32 accumulators.
+activations and weights, FP32 results (each rounded once from an exact sum).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def result_beat(p: ArrayParams) -> data.StructLayout:
         "acc": data.ArrayLayout(acc_shape(p), p.cols)})
 
 
-# FP16 arrays carry raw codes (unsigned fields: FP16 in, FP32 accumulators out)
+# FP16 arrays carry raw codes (unsigned fields: FP16 in, FP32 results out)
 def act_shape(p):
     return unsigned(p.act_bits) if p.fp else signed(p.act_bits)
 

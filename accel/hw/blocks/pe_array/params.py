@@ -16,12 +16,28 @@ SUPPORTED_M = (2, 4, 8, 16)
 MIN_OPERAND_BITS, MAX_OPERAND_BITS = 2, 16
 MAX_ACC_BITS = 64      # the NumPy reference wraps in int64
 # Datapaths of the same component: "int8" (signed integers, wrap-around accumulators) or
-# "fp16" (FP16 operands, FP32 accumulators; rules in accel/arch/sat/fp16.py).
+# "fp16" (FP16 operands, exact fixed-point accumulators, FP32 results; rules in
+# accel/arch/sat/fp16.py).
 DTYPES = ("int8", "fp16")
 FP16_BITS, FP32_BITS = 16, 32
 MAX_DIM = 64           # rows/cols: 64x64 PEs is already far beyond one SLR for M = 16
 BEATS_BITS = 16        # tile length register: up to 65535 beats (K up to ~1M at 2:16)
 CYCLES_BITS = 32       # cycle counter width: 4e9 cycles per tile is never reached
+# FP16 products as fixed-point integers in units of 2^-48 (accel/arch/sat/fp16.py):
+# |(1024+fa)(1024+fb) << (ea+eb-2)| < 2^22 * 2^60, so 82 magnitude bits
+FP16_PRODUCT_BITS = 82
+# Revision of the FP16 RTL, salted into its config hashes: the exact-accumulation datapath
+# replaced FP32 adders in every PE, so no synthesis or build of that one is ever reused
+FP16_DATAPATH = "exact-accumulate"
+MAX_TILE_BEATS = (1 << BEATS_BITS) - 1   # one-tile arrays: the beat register; pipelined
+                                         # runs: the host refuses longer tiles (cosim)
+
+
+def kulisch_bits(n: int) -> int:
+    """Width of the FP16 PE's exact accumulator: a tile sums at most MAX_TILE_BEATS * n
+    products of < 2^82, so 82 + ceil(log2(MAX_TILE_BEATS * n)) magnitude bits + a sign
+    (n = 2: 82 + 17 + 1 = 100) -- no rounding or overflow inside the array."""
+    return FP16_PRODUCT_BITS + (MAX_TILE_BEATS * n - 1).bit_length() + 1
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,11 @@ class ArrayParams:
         return cls(rows, cols, n, m, FP16_BITS, FP16_BITS, FP32_BITS, pipelined, "fp16")
 
     @property
+    def kulisch_bits(self) -> int:
+        """FP16 arrays: width of every PE's exact accumulator (:func:`kulisch_bits`)."""
+        return kulisch_bits(self.n)
+
+    @property
     def idx_bits(self) -> int:
         return max(1, (self.m - 1).bit_length())
 
@@ -116,5 +137,8 @@ class ArrayParams:
 
     def config_hash(self) -> str:
         """Short stable hash: names the build directory and the synthesis cache entry."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        d = self.to_dict()
+        if self.fp:
+            d["datapath"] = FP16_DATAPATH
+        blob = json.dumps(d, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -7,10 +7,8 @@ above, passes both on (right / down) and, if the registered window is a real bea
 then accumulate = the one cycle of ``MAC_LATENCY`` in ``accel/arch/sat/pe_array.py``.
 The accumulator wraps (two's complement) at ``acc_bits``, exactly like ``wrap_signed``.
 
-FP16 (``p.dtype == "fp16"``): the same mux and registers carry raw FP16 codes; the N
-products are exact FP32 (``accel.hw.fp``), added in multiplier order and then into an
-FP32 accumulator, each add rounded to nearest even -- still one registered step, so
-the cycle contract is unchanged.  Rules and reference: ``accel/arch/sat/fp16.py``.
+FP16 arrays use ``pe_fp16.Fp16PE`` (same systolic registers and layouts, a pipelined
+exact datapath behind them).
 
 Pipelined (``p.pipelined``): the window also carries the tile's ``last`` flag; on the
 last beat the PE writes ``acc + sum`` into a shadow register and restarts ``acc`` at 0,
@@ -25,7 +23,6 @@ from amaranth.lib.wiring import In, Out
 
 from accel.hw.blocks.pe_array.layouts import acc_shape, act_shape, weight_shape
 from accel.hw.blocks.pe_array.params import ArrayParams
-from accel.hw.fp import fp16_mul, fp32_add
 
 
 def window_layout(p: ArrayParams) -> data.StructLayout:
@@ -65,26 +62,17 @@ class SparsePE(wiring.Component):
         a_reg = Signal(window_layout(p))
         w_reg = Signal(group_layout(p))
         acc = Signal(acc_shape(p))
-        if p.fp:
-            # FP16: exact FP32 products, summed in multiplier order, then accumulated
-            # (RNE each add; rules in accel/arch/sat/fp16.py)
-            products = [fp16_mul(m, a_reg.win[w_reg.idx[j]], w_reg.val[j], f"prod{j}")
-                        for j in range(p.n)]
-            total = products[0]
-            for j, prod in enumerate(products[1:], 1):
-                total = fp32_add(m, total, prod, f"psum{j}")
-            acc_next = fp32_add(m, acc, total, "accsum")
-        else:
-            products = []
-            for j in range(p.n):
-                sel = a_reg.win[w_reg.idx[j]]                  # the M-way sparse mux
-                prod = Signal(signed(p.act_bits + p.weight_bits), name=f"prod{j}")
-                m.d.comb += prod.eq(sel * w_reg.val[j])
-                products.append(prod)
-            total = products[0]
-            for prod in products[1:]:
-                total = total + prod
-            acc_next = acc + total                             # truncation = wrap at acc_bits
+        assert not p.fp, "FP16 arrays use pe_fp16.Fp16PE"
+        products = []
+        for j in range(p.n):
+            sel = a_reg.win[w_reg.idx[j]]                      # the M-way sparse mux
+            prod = Signal(signed(p.act_bits + p.weight_bits), name=f"prod{j}")
+            m.d.comb += prod.eq(sel * w_reg.val[j])
+            products.append(prod)
+        total = products[0]
+        for prod in products[1:]:
+            total = total + prod
+        acc_next = acc + total                                 # truncation = wrap at acc_bits
         with m.If(self.clear):
             m.d.sync += [acc.eq(0), a_reg.valid.eq(0)]
         with m.Elif(self.adv):

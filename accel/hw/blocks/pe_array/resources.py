@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import nnls
 
-from accel.arch.sat.pe_array import pipelined_spacing
+from accel.arch.sat.pe_array import MAC_LATENCY_FP16, OUT_LATENCY_FP16, pipelined_spacing
 from accel.hw.blocks.pe_array.params import BEATS_BITS, CYCLES_BITS, ArrayParams
 from accel.hw.blocks.pe_array.synth import CACHE, FP16_CACHE, PIPELINED_CACHE
 from accel.hw.synth import load_cache
@@ -33,16 +33,23 @@ FEATURES = {
 }
 
 
-# FP16 arrays (``ArrayParams.fp16``): the products' significands still go to DSPs, but
-# the sums are FP32 adders in fabric (alignment shifter, normaliser, rounding), one per
-# multiplier (N-1 product adds + the accumulate), so LUTs and carries follow those.
+# FP16 arrays (``ArrayParams.fp16``, exact accumulation): each multiplier is two DSP48E2
+# (significand product; alignment by +-2^(shift mod 16)), then fabric: the coarse
+# alignment (a 4:1 mux per bit of the 83-bit addend) and one row of the kulisch_bits-wide
+# accumulator adder; each accumulator bit is an input of the drain's R:1 row select (and,
+# pipelined, of the shadow/restart select), and the row goes into one FP32 converter per
+# column (negation, leading-one search, two shifts, rounding).  Carry chains: one
+# kulisch_bits-wide chain per PE (Yosys merges acc + X_0 + X_1) and the converters'.
 FEATURES_FP16 = {
-    "LUT": ("const", "mux_bits", "fp_adders"),
+    "LUT": ("const", "mux_bits", "fp16_align_add_bits", "fp16_wide_select_bits",
+            "fp16_convert_bits"),
     "FF": ("const", "reg_bits"),
-    "CARRY": ("const", "fp_adders"),
+    "CARRY": ("const", "fp16_adder_bits"),
     "DSP48E2": ("mults",),
     "BRAM": ("const",),
 }
+FP16_ADDEND_BITS = 83            # fp.fp16_product_shape(): the aligned product
+FP16_PRODUCT_STAGE_BITS = 16 + 16 + 22 + 6 + 1 + 1 + 39 + 2 + FP16_ADDEND_BITS  # per multiplier
 
 
 def _features_for(dtype: str) -> dict:
@@ -50,18 +57,38 @@ def _features_for(dtype: str) -> dict:
 
 
 def register_bits(p: ArrayParams) -> int:
-    """Flip-flops the RTL declares (pe.py, pe_array.py skew chains, controller.py)."""
+    """Flip-flops the RTL declares (pe.py / pe_fp16.py, pe_array.py skew chains,
+    controller.py; FP16 also fp16_out.py and accel.hw.fp)."""
     pipe = int(p.pipelined)
     win = p.m * p.act_bits + 1 + pipe                # window + beat-valid (+ last) bit
     grp = p.n * (p.weight_bits + p.idx_bits)         # kept weights + positions
-    pe = win + grp + p.acc_bits * (1 + pipe)         # accumulator (+ shadow)
+    acc = p.kulisch_bits if p.fp else p.acc_bits
+    pe = win + grp + acc * (1 + pipe)                # accumulator (+ shadow)
+    if p.fp:     # product pipeline per multiplier + valid (and last) bits of 4 stages
+        pe += p.n * FP16_PRODUCT_STAGE_BITS + 4 * (1 + pipe)
     skew = win * p.rows * (p.rows - 1) // 2 + grp * p.cols * (p.cols - 1) // 2
     if p.pipelined:   # RunController: tiles, fed, drained, since, rdy, cycles, FSM, done
         since = max(1, pipelined_spacing(p.rows, p.cols).bit_length())
         ctrl = 3 * BEATS_BITS + since + p.rows + CYCLES_BITS + 1 + 1
+    elif p.fp:        # TileController with down-counters: beats, fill, cycles, drain step
+        fill = (p.rows - 1) + (p.cols - 1) + MAC_LATENCY_FP16
+        ctrl = (BEATS_BITS + fill.bit_length() + CYCLES_BITS
+                + (p.rows + OUT_LATENCY_FP16 - 1).bit_length() + 2 + 1)
     else:
         ctrl = (BEATS_BITS + 8) + BEATS_BITS + CYCLES_BITS + p.row_bits + 2 + 1  # +FSM, done
-    return p.rows * p.cols * pe + skew + ctrl
+    out = 0
+    if p.fp:          # result slots (valid + row) and one converter per column
+        out = OUT_LATENCY_FP16 * (1 + p.row_bits) + p.cols * converter_bits(p.kulisch_bits)
+    return p.rows * p.cols * pe + skew + ctrl + out
+
+
+def converter_bits(width: int) -> int:
+    """Registers of one ``accel.hw.fp.FixedToFp32`` (magnitude bits that can be nonzero)."""
+    mw = width - 1
+    nblk = (1 << (mw - 1).bit_length()) // 16
+    frame = 16 * nblk
+    return (width + (1 + mw) + (1 + mw + nblk + 4 * nblk) + (1 + 1 + 8 + frame + 4)
+            + (1 + 1 + 8 + frame) + 32)
 
 
 def features(p: ArrayParams) -> dict[str, float]:
@@ -73,7 +100,11 @@ def features(p: ArrayParams) -> dict[str, float]:
         "mux_bits": float(mults * p.act_bits * p.m),                  # M-way sparse muxes
         "acc_bits": float(pes * p.acc_bits),                          # accumulator adders
         "reg_bits": float(register_bits(p)),
-        "fp_adders": float(mults if p.fp else 0),                     # FP32 adders
+        # FP16: per multiplier the coarse-alignment mux bits + one accumulator adder row
+        "fp16_align_add_bits": float(mults * (FP16_ADDEND_BITS + p.kulisch_bits) if p.fp else 0),
+        "fp16_wide_select_bits": float(pes * p.kulisch_bits * (1 + p.pipelined) if p.fp else 0),
+        "fp16_convert_bits": float(p.cols * p.kulisch_bits if p.fp else 0),  # converters
+        "fp16_adder_bits": float((pes + p.cols) * p.kulisch_bits if p.fp else 0),
     }
 
 

@@ -52,16 +52,24 @@ def sidecar(p: ArrayParams) -> dict:
         out["numerics"] = {
             "dtype": "fp16",
             "operands": "FP16 codes; exponent 0 read as zero (DAZ); exponent 31 a normal number",
-            "products": "exact in FP32",
-            "sums": "FP32 round-to-nearest-even, |r| < 2^-126 -> +0 (FTZ)",
-            "order": "per beat: p0 + p1 + ... in multiplier order, then acc + that sum",
-            "reference": "accel.arch.sat.fp16.gemm_reference",
+            "products": "exact integers +-(1024+fa)(1024+fb) << (ea+eb-2), units of 2^-48",
+            "sums": f"exact: {p.kulisch_bits}-bit two's-complement accumulator per PE, "
+                    "order-free, no rounding inside the array",
+            "output": "S * 2^-48 rounded once to FP32, nearest even; S == 0 -> +0",
+            "reference": "accel.arch.sat.fp16.gemm_reference_exact",
         }
+        out["latency"]["constants"].update({
+            "MAC_LATENCY_FP16": contract.MAC_LATENCY_FP16,
+            "OUT_LATENCY_FP16": contract.OUT_LATENCY_FP16})
+        out["latency"]["formula"] = out["latency"]["formula"].replace(
+            "MAC_LATENCY", "MAC_LATENCY_FP16 + OUT_LATENCY_FP16")
     if p.pipelined:
         out["latency"]["pipelined_run"] = {
             "formula": "START_CYCLES + beats[0] + sum(max(beats[i], max(rows, cols)) for i>=1)"
-                       " + (cols-1) + MAC_LATENCY + rows*DRAIN_BEATS_PER_ROW",
-            "function": "accel.arch.sat.pe_array.tiles_cycles(rows, cols, beats, True)",
+                       " + (cols-1) + " + ("MAC_LATENCY_FP16 + OUT_LATENCY_FP16" if p.fp
+                                            else "MAC_LATENCY") + " + rows*DRAIN_BEATS_PER_ROW",
+            "function": "accel.arch.sat.pe_array.tiles_cycles(rows, cols, beats, True"
+                        + (', "fp16")' if p.fp else ")"),
             "control": "ctrl__start with ctrl__tiles; act__payload 'last' ends each tile; "
                        "a last beat is held until max(rows, cols) steps after the previous one",
         }
