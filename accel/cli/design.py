@@ -36,8 +36,8 @@ def build(
                                     show_default="the design's own size"),
     synth: bool = typer.Option(True, "--synth/--no-synth", help="Yosys synthesis of a small "
                                "twin (cached when built before)."),
-    synth_max_pes: int = typer.Option(4, "--synth-max-pes", help="PE budget of a new Yosys "
-                                      "run when the cache has no twin (2x2 takes minutes)."),
+    synth_max_pes: int = typer.Option(16, "--synth-max-pes", help="PE budget of a new Yosys "
+                                      "run when the cache has no twin (4x4 FP16: 1-2 minutes)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the random stalls."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

@@ -206,7 +206,7 @@ def _per_tile(outcomes, tiles, phase_of, beats, p) -> list[dict]:
                      "phase": ", ".join(dict.fromkeys(phase.get(n, "?") for n in names)),
                      "model_beats": sum(mb), "rtl_beats": sum(beats[n][1] for n in names
                                                               if n in beats),
-                     "model_cycles": tiles_cycles(p.rows, p.cols, mb, p.pipelined) if mb
+                     "model_cycles": tiles_cycles(p.rows, p.cols, mb, p.pipelined, p.dtype) if mb
                      else o["model_cycles"],
                      "contract_cycles": o["model_cycles"], "rtl_cycles": o["rtl_cycles"],
                      "wall_cycles": o["wall_cycles"], "outputs_checked": o["outputs_checked"],
@@ -288,7 +288,7 @@ def build(choice: Choice, out: Path, *, tiles: int = DEFAULT_TILES, stalls: bool
     m, cfg = _config(choice)
     sb = BUILDERS[m.name](cfg, choice.knobs)
     sim = twin(sb, cosim_array)
-    device = fit.device_capacity(getattr(cfg, "device", None) or "xcvu9p")
+    device = fit.device_capacity(fit.device_name(cfg, spec_meta))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
@@ -323,14 +323,16 @@ def _build_into(tmp, m, cfg, choice, sb, sim, device, tiles, stalls, synth, synt
     pe_res = fit.pe_array_resources(sb.array, synth, synth_max_pes, note)
     gen_res = fit.gen_resources(sb.gen, synth, note)
     limits = fit.ceilings(spec_meta)
-    util = fit.utilisation(pe_res["estimate"], device, limits) if pe_res.get("estimate") else []
-    depth = fit.logic_depth(sb.array, cfg.clock_mhz)
+    parts = fit.design_usage(m, cfg)
+    util = fit.utilisation(parts, device, limits)
+    depth = fit.logic_depth(pe_res.get("synth"), cfg.clock_mhz)
     misfit = [u for u in util if not u["fits"]]
     res = {"machine": m.name, "design": sb.array.name, "source": choice.source,
            "config": choice.config, "workload": choice.workload, "knobs": choice.knobs,
            "blocks": blocks, "files": files, "commands": commands, "device": device,
            "clock_mhz": cfg.clock_mhz, "cosim": cos, "resources": pe_res,
-           "weight_gen_resources": gen_res, "utilisation": util, "ceilings": limits,
+           "weight_gen_resources": gen_res, "usage": parts, "utilisation": util,
+           "ceilings": limits,
            "fits": not misfit, "logic_depth": depth, "front": choice.front,
            "metrics": choice.metrics}
     res["ok"] = bool(cos["ok"])

@@ -1,11 +1,15 @@
 """A design's resources: Yosys at the largest size that synthesises here (from the cache
 when present), the resource model's full-size estimate with its leave-one-out error,
-both against the device's capacity; and the logic depth against the clock budget.
+and the whole design's use against the device's capacity and ceilings; and the logic
+depth of the synthesised twin against the clock budget.
 
-Device capacities come from :mod:`accel.devices` (the catalogue, each figure with its
-data sheet); the utilisation ceilings a routable design keeps under are
-:func:`ceilings`.  The logic depth is measured by ``accel.hw.depth`` when that module
-exists (the FP16 datapath work adds it); until then the sheet says "not measured".
+The use set against the device is what the sweep's fit check counts
+(:func:`accel.sweep.fit.usage` of the machine's derived ``hw_*`` metrics: for SAT the PE
+array's resource model plus its buffers as URAM/BRAM36), so a design's sheet and its
+sweep agree on whether it fits.  Device capacities come from :mod:`accel.devices`; the
+ceilings are the spec's ``fit:`` ones, else :data:`accel.sweep.fit.DEFAULT_CEILINGS`.
+The logic depth is the one Yosys' netlist walk (``accel.hw.depth``) recorded with the
+synthesis entry, against ``accel.hw.depth.BUDGET_200MHZ``.
 """
 
 from __future__ import annotations
@@ -13,39 +17,37 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-# Utilisation ceilings of a routable design, per canonical resource.  Issue 20's defaults
-# (80 % LUT, 90 % DSP and block RAM); FF, CARRY8 and URAM at capacity (no ceiling stated).
-# A spec's or the catalogue's own ceilings replace these (see ceilings()).
-DEFAULT_CEILINGS = {"LUT": 0.80, "FF": 1.00, "DSP": 0.90, "BRAM36": 0.90, "URAM": 1.00,
-                    "CARRY8": 1.00}
-# the array's estimate/synthesis names -> the device catalogue's canonical names
-MODEL_TO_DEVICE = {"LUT": "LUT", "FF": "FF", "CARRY": "CARRY8", "DSP48E2": "DSP",
-                   "BRAM": "BRAM36"}
-# Default PE budget for a new Yosys run when the cache has no smaller twin: a 2x2 FP16
-# array takes Yosys about 4-6 minutes on this 2-core machine (rtl/synth_cache_fp16.json,
-# yosys_seconds 224-415 s), a 4x4 one about 15 minutes (871 s).
-SYNTH_MAX_PES = 4
+# Default PE budget for a new Yosys run when the cache has no twin: the FP16 arrays of
+# rtl/synth_cache_fp16.json took Yosys 20-100 s at 2x2..4x4 and 430 s at 8x8 here.
+SYNTH_MAX_PES = 16
 
 
 def ceilings(spec_meta: dict | None = None) -> dict[str, float]:
-    """Utilisation ceilings: a spec's ``fit`` ceilings when it states them (sweep specs
-    with a device), else the catalogue's defaults when it has them, else ours."""
-    from accel import devices
+    """Utilisation ceilings: the spec's ``fit.max_utilisation`` over the sweep's defaults."""
+    from accel.sweep.fit import DEFAULT_CEILINGS
 
-    out = dict(getattr(devices, "DEFAULT_CEILINGS", None) or DEFAULT_CEILINGS)
+    out = dict(DEFAULT_CEILINGS)
     spec_fit = (spec_meta or {}).get("fit") or {}
-    if isinstance(spec_fit, dict):
-        for k, v in (spec_fit.get("ceilings") or spec_fit).items():
-            try:
-                out[devices.canonical(str(k))] = float(v)
-            except (ValueError, TypeError, Exception):  # noqa: BLE001 - a meta key, not ours
-                continue
+    given = spec_fit.get("max_utilisation") if isinstance(spec_fit, dict) else None
+    out.update({str(k): float(v) for k, v in (given or {}).items()})
     return out
 
 
+def device_name(cfg, spec_meta: dict | None = None) -> str:
+    """The spec's ``fit.device`` when it fixes one, else the design's own config device."""
+    spec_fit = (spec_meta or {}).get("fit") or {}
+    name = spec_fit.get("device") if isinstance(spec_fit, dict) else None
+    name = name or getattr(cfg, "device", None)
+    if not name:
+        from accel.errors import AccelError
+
+        raise AccelError("the design names no device (config field `device`)")
+    return str(name)
+
+
 def device_capacity(name: str) -> dict:
-    """{part, board, resources, sources} of the device ``name`` (one ConfigError when the
-    catalogue has no such device)."""
+    """{name, part, board, resources, sources} of the device ``name`` (one ConfigError
+    when the catalogue has no such device)."""
     from accel import devices
 
     d = devices.get(name)
@@ -53,18 +55,32 @@ def device_capacity(name: str) -> dict:
             "resources": dict(d.resources), "sources": dict(d.sources)}
 
 
-def utilisation(estimate: dict, device: dict, limits: dict[str, float]) -> list[dict]:
-    """Per resource the estimate names and the device has: used, capacity, fraction,
+def design_usage(machine, cfg) -> dict:
+    """The design's derived ``hw_*`` metrics (the sweep's), summed per resource, with
+    the metrics themselves as the breakdown."""
+    from accel.sweep.fit import usage
+
+    metrics: dict = {}
+    for fn in machine.derived():
+        metrics.update(fn(cfg, None, dict(metrics)))
+    hw = {k: float(v) for k, v in metrics.items() if k.startswith("hw_")
+          and isinstance(v, int | float) and not isinstance(v, bool)}
+    return {"total": usage(hw), "metrics": hw}
+
+
+def utilisation(parts: dict, device: dict, limits: dict[str, float]) -> list[dict]:
+    """Per resource the design uses and the device has: used, capacity, fraction,
     ceiling and margin (ceiling minus fraction; negative = does not fit)."""
+    from accel import devices
+
     rows = []
-    for key, canon in MODEL_TO_DEVICE.items():
-        cap = device["resources"].get(canon)
-        if key not in estimate or not cap:
+    for res in devices.RESOURCES:
+        used, cap = parts["total"].get(res), device["resources"].get(res)
+        if used is None or not cap:
             continue
-        used = float(estimate[key])
         frac = used / cap
-        lim = limits.get(canon, 1.0)
-        rows.append({"resource": canon, "used": used, "capacity": int(cap), "fraction": frac,
+        lim = limits.get(res, 1.0)
+        rows.append({"resource": res, "used": used, "capacity": int(cap), "fraction": frac,
                      "ceiling": lim, "margin": lim - frac, "fits": frac <= lim})
     return rows
 
@@ -126,7 +142,7 @@ def pe_array_resources(p, synth: bool, max_pes: int, note: Callable[[str], None]
              "takes minutes)")
         res = run_synth(q)
         out["synth"] = {"params": q.to_dict(), "name": q.name, "cached": res["cached"],
-                        "resources": res["resources"],
+                        "resources": res["resources"], "depth": res.get("depth"),
                         "yosys_seconds": res.get("yosys_seconds")}
     else:
         out["synth_note"] = "synthesis skipped (--no-synth)"
@@ -162,18 +178,20 @@ def gen_resources(g, synth: bool, note: Callable[[str], None]) -> dict | None:
             "synth_note": f"synthesised at {small.lanes} lanes; the design has {g.lanes}"}
 
 
-def logic_depth(p, clock_mhz: float) -> dict:
-    """The FP16 datapath's measured logic depth against its clock budget, from
-    ``accel.hw.depth`` when present; else ``{"measured": False}``."""
+def logic_depth(synth: dict | None, clock_mhz: float) -> dict:
+    """The logic depth Yosys' netlist walk recorded with the synthesised twin, against
+    ``accel.hw.depth.BUDGET_200MHZ``; ``{"measured": False, ...}`` without one."""
     try:
         depth = importlib.import_module("accel.hw.depth")
     except ImportError:
-        return {"measured": False, "note": "accel.hw.depth is not in this version (the pipelined FP16 datapath adds it)"}
-    fn = next((getattr(depth, n) for n in ("design_depth", "measure", "logic_depth", "depth")
-               if callable(getattr(depth, n, None))), None)
-    if fn is None:
-        return {"measured": False, "note": "accel.hw.depth has no measuring function"}
-    res = fn(p)
-    res = res if isinstance(res, dict) else {"lut_levels": res}
-    budget = getattr(depth, "LUT_LEVEL_BUDGET", None) or res.get("budget")
-    return {"measured": True, "clock_mhz": clock_mhz, "budget": budget, **res}
+        return {"measured": False, "note": "accel.hw.depth is not in this version"}
+    d = (synth or {}).get("depth")
+    if not synth:
+        return {"measured": False, "note": "no synthesis (--no-synth), so no netlist to walk"}
+    if not d:
+        return {"measured": False, "note": f"the synthesis entry of {synth['name']} has no "
+                "recorded depth (synthesised before accel.hw.depth; `accel rtl synth "
+                "pe-array ... --force` records it)"}
+    budget = dict(getattr(depth, "BUDGET_200MHZ", {}))
+    return {"measured": True, "on": synth["name"], "clock_mhz": clock_mhz, "budget": budget,
+            **{k: v for k, v in d.items() if k != "counted"}, "counted": d.get("counted", "")}

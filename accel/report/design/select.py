@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from accel.errors import AccelError
+from accel.report.fit_text import split as fit_split
 from accel.report.summary import best_table, design_frame, pareto_front
 from accel.sweep.pareto import pareto_mask
 
@@ -102,10 +103,12 @@ def pareto_rank(values: np.ndarray, goals: list[str]) -> np.ndarray:
 
 
 def _front_place(designs: pd.DataFrame, objectives, idx) -> dict:
-    """The design's objectives against the front's range, its Pareto layer and number."""
+    """The design's objectives against the front's range, its Pareto layer and number
+    (among the designs that fit; a design that does not fit has neither)."""
     f = pareto_front(designs, objectives)
     if len(f.present) < 2 or idx not in f.complete.index:
-        return {"objectives": [m for m, _ in f.present], "rank": None, "number": None}
+        return {"objectives": [m for m, _ in f.present], "rank": None, "number": None,
+                "fits": idx in designs.index}
     vals = f.complete[f.mcols].to_numpy(float)
     ranks = pareto_rank(vals, [g for _, g in f.present])
     pos = list(f.complete.index).index(idx)
@@ -115,7 +118,7 @@ def _front_place(designs: pd.DataFrame, objectives, idx) -> dict:
         rows.append({"metric": m, "goal": g, "value": float(designs.loc[idx, c]),
                      "front_best": float(col.min() if g == "min" else col.max()),
                      "front_worst": float(col.max() if g == "min" else col.min())})
-    return {"objectives": rows, "rank": int(ranks[pos]), "layers": int(ranks.max()),
+    return {"objectives": rows, "rank": int(ranks[pos]), "layers": int(ranks.max()), "fits": True,
             "number": f.numbers.get(idx), "front_size": len(f.front),
             "designs": len(designs)}
 
@@ -157,19 +160,24 @@ def choose(arg: str | Path, design: str, spec: str | None = None) -> Choice:
 
     db = store_path(arg, spec)
     spec, meta, rows = _load(db, spec)
-    designs = design_frame(rows)
-    if designs.empty:
+    evaluated = design_frame(rows)
+    if evaluated.empty:
         raise AccelError(f"store {db}: no design point of spec {spec} succeeded")
+    # the report numbers the designs that fit the spec's device (fit:) only
+    designs, _ = fit_split(evaluated, meta)
     objectives = [(o["metric"], o["goal"]) for o in meta.get("objectives", [])]
     text = str(design).strip()
     if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
+        if designs.empty:
+            raise AccelError(f"--design {text}: no design of {db} fits its device, so the "
+                             "report numbers none; pass a point key to build one anyway")
         idx = _by_number(designs, objectives, int(text), db)
     elif text and all(c in "0123456789abcdefABCDEF" for c in text):
-        idx = _by_key(designs, rows, text.lower(), db)
+        idx = _by_key(evaluated, rows, text.lower(), db)
     else:
         raise AccelError(f"--design must be a number of the report's table or a point key, "
                          f"got {text[:40]!r}")
-    point = designs.loc[idx, "point"]
+    point = evaluated.loc[idx, "point"]
     row = rows[(rows["point"] == point) & (rows["status"] == "ok")].iloc[0]
     params = {c.split(".", 1)[1]: row[c] for c in rows.columns
               if c.startswith("param.") and not _missing(row[c])}
@@ -177,8 +185,8 @@ def choose(arg: str | Path, design: str, spec: str | None = None) -> Choice:
 
     m = routing.machine(str(row["machine"]))
     knobs = {k: _plain(v) for k, v in params.items() if k in m.workload_knobs}
-    metrics = {c.split(".", 1)[1]: float(designs.loc[idx, c]) for c in designs.columns
-               if c.startswith("metric.") and not _missing(designs.loc[idx, c])}
+    metrics = {c.split(".", 1)[1]: _plain(evaluated.loc[idx, c]) for c in evaluated.columns
+               if c.startswith("metric.") and not _missing(evaluated.loc[idx, c])}
     place = _front_place(designs, objectives, idx)
     return Choice(machine=m.name, base=meta.get("base"), config=json.loads(row["config"]),
                   workload=str(row["workload"]), knobs=knobs,

@@ -134,10 +134,14 @@ def _resources(res: dict) -> list[str]:
 
 def _utilisation(res: dict) -> list[str]:
     dev = res["device"]
-    md = [f"## Utilisation of {dev['part']} ({dev['board']}), PE array at full size", ""]
+    md = [f"## Utilisation of {dev['part']} ({dev['board']}), the design at full size", ""]
     if not res["utilisation"]:
-        return md + ["No estimate, so no utilisation.", ""]
-    md += _table(["resource", "estimate", "capacity", "utilisation", "ceiling", "margin",
+        return md + ["No resource metric, so no utilisation.", ""]
+    hw = res["usage"]["metrics"]
+    md += ["What the sweep's fit check counts (`accel.sweep.fit.usage` of the machine's "
+           "`hw_*` metrics): " + ", ".join(f"`{k}` {v:,.0f}" for k, v in hw.items()
+                                              if k != "hw_fp16") + ".", ""]
+    md += _table(["resource", "used", "capacity", "utilisation", "ceiling", "margin",
                   "fits", "capacity source"],
                  [[u["resource"], f"{u['used']:,.0f}", f"{u['capacity']:,}",
                    _pct(u["fraction"]), _pct(u["ceiling"]), f"{100 * u['margin']:+.1f} points",
@@ -151,13 +155,31 @@ def _depth(res: dict) -> list[str]:
     md = [f"## Logic depth against the clock ({res['clock_mhz']:g} MHz)", ""]
     if not d.get("measured"):
         return md + [f"Not measured: {d.get('note', '')}.", ""]
-    rows = [[k, v] for k, v in d.items() if k not in ("measured",) and not isinstance(v, dict)]
-    return md + _table(["quantity", "value"], rows)
+    b = d.get("budget") or {}
+    ok = d.get("within_200mhz_budget")
+    md += [f"Measured on the synthesised twin `{d['on']}` (Yosys netlist walk, "
+           f"`accel.hw.depth`: {d.get('counted', '')}); the PE is the same at every array "
+           f"size.  **{'Within' if ok else 'Outside'} the {b.get('clock_mhz', 200):g} MHz "
+           f"budget.**", ""]
+    rows = [["LUT/MUXF levels on one path (max)", d.get("max_lut_levels"),
+             b.get("max_lut_levels", "-")],
+            ["CARRY4 in one chain (max)", d.get("max_carry_chain"), b.get("max_carry4", "-")],
+            ["worst path's logic delay (ns, assumed per-level delays)", d.get("logic_ns"),
+             b.get("max_logic_ns", "-")],
+            ["worst path: levels (LUT + MUXF + CARRY)", d.get("levels"), "-"],
+            ["levels into a DSP48E2", d.get("into_dsp_levels"), "-"]]
+    md += _table(["quantity", "measured", "budget"], rows)
+    if b.get("source"):
+        md += [f"Budget: {b['source']}.", ""]
+    return md
 
 
 def _front(res: dict) -> list[str]:
     f = res.get("front") or {}
     md = ["## Place on the sweep's front", ""]
+    if f.get("fits") is False:
+        return md + ["It does not fit the sweep's device, so the sweep never puts it on a "
+                     "front (built by its point key).", ""]
     if not f or not f.get("objectives") or f.get("rank") is None:
         return md + ["Not from a sweep with two or more objectives: no front to place it on.",
                      ""]
