@@ -321,7 +321,7 @@ def _build_into(tmp, m, cfg, choice, sb, sim, device, tiles, stalls, synth, synt
     commands = _commands(blocks, choice.workload, sb.prune, cos["per_phase"])
     (tmp / "design.yaml").write_text(design_yaml(choice, blocks, commands))
     pe_res = fit.pe_array_resources(sb.array, synth, synth_max_pes, note)
-    gen_res = fit.gen_resources(sb.gen, synth, note)
+    gen_res = fit.gen_resources(sb.gen, synth)
     limits = fit.ceilings(spec_meta)
     parts = fit.design_usage(m, cfg)
     util = fit.utilisation(parts, device, limits)
