@@ -200,3 +200,20 @@ def test_model_rtl_disagreement_exits_1_naming_the_tile(cli, tiny, tmp_path, mon
     assert re.match(r"error: co-simulation mismatch: tile \S+:fwd\[0:4,0:4\] \(fwd\): the model "
                     r"schedules 49 beats, the RTL was fed 48$", errors[0]), err
     assert (out / "design.md").is_file()
+
+
+def test_sheet_first_line_names_the_failing_resource_and_margin():
+    from accel.report.design import fit
+    from accel.report.design.sheet import verdict
+
+    dev = fit.device_capacity("xcvu9p")
+    parts = {"total": {"LUT": 1_200_000.0, "DSP": 4096.0, "URAM": 10.0}, "metrics": {}}
+    util = fit.utilisation(parts, dev, fit.ceilings({"fit": {"max_utilisation": {"DSP": 0.5}}}))
+    line = verdict({"device": dev, "utilisation": util})
+    assert line.startswith("**Does not fit** xcvu9p")
+    assert "LUT 101.5 % of 1,182,240 (ceiling 80.0 %, margin -21.5 points)" in line
+    assert "DSP 59.9 % of 6,840 (ceiling 50.0 %, margin -9.9 points)" in line
+    assert "URAM" not in line
+    ok = fit.utilisation({"total": {"LUT": 591_120.0}, "metrics": {}}, dev, fit.ceilings())
+    assert verdict({"device": dev, "utilisation": ok}).startswith(
+        "**Fits** xcvu9p-fsgd2104-2L-e (VCU1525): tightest LUT at 50.0 %")
