@@ -84,8 +84,9 @@ class Front(NamedTuple):
     numbers: dict        # index of a front row -> its number in the table and figure
 
 
-def pareto_front(designs: pd.DataFrame, objectives: list[tuple[str, str]]) -> Front:
-    """The report's front and numbering (``accel design build --design N`` reuses it):
+def numbered_front(designs: pd.DataFrame, objectives: list[tuple[str, str]]) -> Front:
+    """The report's front and numbering (``accel design build --design N`` reuses it; not
+    ``accel.sweep.pareto.pareto_front``, which returns the rows only):
     with fewer than two objectives there is no front."""
     present = [(m, g) for m, g in objectives if f"metric.{m}" in designs.columns]
     mcols = [f"metric.{m}" for m, _ in present]
@@ -128,7 +129,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         md += C.failures(rows, params) + [""]
         overview.append(f"**{name}**: {what[0].lower()}{what[1:]}")
         return "\n".join(md) + "\n", written
-    present, mcols, complete, front_mask, front, numbers = pareto_front(designs, objectives)
+    present, mcols, complete, front_mask, front, numbers = numbered_front(designs, objectives)
     primary = present[0] if present else ("cycles", "min")
     units = SectionUnits(designs, MV.unit_lookup(meta.get("machine", "")))
     notes = MV.metric_notes(meta.get("machine", ""))

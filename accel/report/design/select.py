@@ -2,7 +2,7 @@
 point key -> one :class:`Choice` (machine, config, workload knobs, and its place on the
 sweep's Pareto front, numbered exactly as ``accel report`` numbers it).
 
-The numbering is :func:`accel.report.summary.pareto_front` (or ``best_table`` for a spec
+The numbering is :func:`accel.report.summary.numbered_front` (or ``best_table`` for a spec
 with fewer than two objectives), the very code that writes the report's table, so
 "design #3" here is row 3 of that table.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from accel.errors import AccelError
 from accel.report.fit_text import split as fit_split
-from accel.report.summary import best_table, design_frame, pareto_front
+from accel.report.summary import best_table, design_frame, numbered_front
 from accel.sweep.pareto import pareto_mask
 
 
@@ -105,7 +105,7 @@ def pareto_rank(values: np.ndarray, goals: list[str]) -> np.ndarray:
 def _front_place(designs: pd.DataFrame, objectives, idx) -> dict:
     """The design's objectives against the front's range, its Pareto layer and number
     (among the designs that fit; a design that does not fit has neither)."""
-    f = pareto_front(designs, objectives)
+    f = numbered_front(designs, objectives)
     if len(f.present) < 2 or idx not in f.complete.index:
         return {"objectives": [m for m, _ in f.present], "rank": None, "number": None,
                 "fits": idx in designs.index}
@@ -124,7 +124,7 @@ def _front_place(designs: pd.DataFrame, objectives, idx) -> dict:
 
 
 def _by_number(designs: pd.DataFrame, objectives, n: int, db: Path) -> object:
-    f = pareto_front(designs, objectives)
+    f = numbered_front(designs, objectives)
     if len(f.present) >= 2:
         table, numbers = f.front, f.numbers
         what = "Pareto table"
