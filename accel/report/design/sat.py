@@ -48,6 +48,10 @@ def blocks(cfg, knobs: dict) -> SatBlocks:
     from accel.hw.blocks.weight_gen.gen import GenParams
     from accel.workloads.prune import parse_prune
 
+    dtype = getattr(cfg, "array_dtype", "fp16")
+    if dtype != "fp16":
+        raise AccelError(f"design not buildable: array_dtype {dtype!r}; the design build "
+                         "co-simulates SAT's FP16 training tiles (array_dtype: fp16)")
     try:
         array = ArrayParams.fp16(cfg.pe_rows, cfg.pe_cols, cfg.mults_per_pe, cfg.group_m,
                                  pipelined=bool(cfg.pipelined_tiles))
