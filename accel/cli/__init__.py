@@ -62,6 +62,7 @@ app.add_typer(sim_app, name="sim")
 from accel.cli import (  # noqa: E402
     cache,
     demo,
+    design,
     device,
     report,
     rtl,
@@ -70,7 +71,7 @@ from accel.cli import (  # noqa: E402
     workload,
 )
 
-for _mod in (workload, sim, rtl, sweep, report, demo, cache, device):
+for _mod in (workload, sim, rtl, sweep, report, design, demo, cache, device):
     _mod.register(app, sim_app)
 # then the machines' own commands (`accel <group> <verb>`, Machine.commands: studies,
 # validations), declared in their folders; a group may not take a word used above

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -72,6 +73,41 @@ def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: li
     return _table_md(out.sort_values("#"))
 
 
+class Front(NamedTuple):
+    """A spec's Pareto front as the report draws and numbers it."""
+
+    present: list        # (metric, goal) of the objectives the designs report
+    mcols: list          # their columns, "metric.<name>"
+    complete: pd.DataFrame   # designs with every one of them
+    mask: np.ndarray     # over ``complete``: on the front
+    front: pd.DataFrame  # the front, in table order (first objective, best first)
+    numbers: dict        # index of a front row -> its number in the table and figure
+
+
+def numbered_front(designs: pd.DataFrame, objectives: list[tuple[str, str]]) -> Front:
+    """The report's front and numbering (``accel design build --design N`` reuses it; not
+    ``accel.sweep.pareto.pareto_front``, which returns the rows only):
+    with fewer than two objectives there is no front."""
+    present = [(m, g) for m, g in objectives if f"metric.{m}" in designs.columns]
+    mcols = [f"metric.{m}" for m, _ in present]
+    complete = designs.dropna(subset=mcols) if mcols else designs
+    front_mask = (pareto_mask(complete[mcols].to_numpy(float), [g for _, g in present])
+                  if len(present) >= 2 else np.zeros(len(complete), bool))
+    front = complete[front_mask].sort_values(mcols[0], ascending=present[0][1] == "min") \
+        if len(present) >= 2 else complete.iloc[:0]
+    numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
+    return Front(present, mcols, complete, front_mask, front, numbers)
+
+
+def best_table(designs: pd.DataFrame, primary: tuple[str, str]) -> tuple[pd.DataFrame, dict]:
+    """The "Best N designs by <metric>" table of a spec with fewer than two objectives,
+    and its numbering."""
+    pcol = f"metric.{primary[0]}"
+    top = designs.sort_values(pcol, ascending=primary[1] == "min").head(TOP_N) \
+        if pcol in designs.columns else designs.head(TOP_N)
+    return top, {idx: i + 1 for i, idx in enumerate(top.index)}
+
+
 def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: dict,
                   overview: list[str]) -> tuple[str, list[Path]]:
     """One spec's section (conclusions, sweep, figures, tables); appends its headline
@@ -93,14 +129,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
         md += C.failures(rows, params) + [""]
         overview.append(f"**{name}**: {what[0].lower()}{what[1:]}")
         return "\n".join(md) + "\n", written
-    present = [(m, g) for m, g in objectives if f"metric.{m}" in designs.columns]
-    mcols = [f"metric.{m}" for m, _ in present]
-    complete = designs.dropna(subset=mcols) if mcols else designs
-    front_mask = (pareto_mask(complete[mcols].to_numpy(float), [g for _, g in present])
-                  if len(present) >= 2 else np.zeros(len(complete), bool))
-    front = complete[front_mask].sort_values(mcols[0], ascending=present[0][1] == "min") \
-        if len(present) >= 2 else complete.iloc[:0]
-    numbers = {idx: i + 1 for i, idx in enumerate(front.index)}
+    present, mcols, complete, front_mask, front, numbers = numbered_front(designs, objectives)
     primary = present[0] if present else ("cycles", "min")
     units = SectionUnits(designs, MV.unit_lookup(meta.get("machine", "")))
     notes = MV.metric_notes(meta.get("machine", ""))
@@ -172,10 +201,7 @@ def _spec_section(name: str, meta: dict, rows: pd.DataFrame, out: Path, figs: di
                    f"({plural(len(front), 'design')}, numbered as in the figure):", "",
                    front_table(front, numbers, varied, mcols, units), ""]
     if len(present) < 2:
-        pcol = f"metric.{primary[0]}"
-        top = designs.sort_values(pcol, ascending=primary[1] == "min").head(TOP_N) \
-            if pcol in designs.columns else designs.head(TOP_N)
-        nums = {idx: i + 1 for i, idx in enumerate(top.index)}
+        top, nums = best_table(designs, primary)
         md += [f"### Best {plural(len(top), 'design')} by {primary[0]}", "",
                front_table(top, nums, varied, [c for c in mcols if c in top.columns], units), ""]
     return "\n".join(md) + "\n", written

@@ -1,0 +1,1 @@
+"""`accel design build`: from a sweep design (or a preset) to a checked build folder."""
