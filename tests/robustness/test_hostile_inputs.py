@@ -494,6 +494,24 @@ case("bdwp-accuracy-numerics", ["bdwp", "accuracy", "--numerics", "bf16"])
 for val in ("0", "-2", "100000"):
     case(f"demo-workers-{val}", ["demo", "--workers", val, "--out", "d"])
 case("demo-out-is-file", ["demo", "--out", "f"], {"f": "keep"})
+# design build: bad store, design number, key, preset or option: refused before any build
+case("design-build-store-random-bytes", ["design", "build", "s.sqlite", "--design", "1", "--out", "o"],
+     {"s.sqlite": H.random_bytes()})
+case("design-build-store-fifo", ["design", "build", "s.sqlite", "--design", "1", "--out", "o"],
+     {"s.sqlite": H.fifo()})
+case("design-build-store-missing", ["design", "build", "nope.sqlite", "--design", "1", "--out", "o"])
+case("design-build-yaml-alias-bomb", ["design", "build", "d.yaml", "--out", "o"],
+     {"d.yaml": H.alias_bomb()})
+case("design-build-yaml-deep", ["design", "build", "d.yaml", "--out", "o"], {"d.yaml": H.deep_yaml()})
+for val in ("0", "-1", "1.5", "99999999999999999999", "\u0661"):
+    case(f"design-build-preset-tiles-{val}", ["design", "build", "--preset", "sat-vcu1525",
+                                              "--tiles", val, "--out", "o"])
+case("design-build-preset-unknown", ["design", "build", "--preset", "nope", "--out", "o"])
+case("design-build-preset-no-rtl", ["design", "build", "--preset", "u280", "--out", "o"])
+case("design-build-cosim-array-bad", ["design", "build", "--preset", "sat-vcu1525",
+                                      "--cosim-array", "0x8", "--out", "o"])
+case("design-build-out-is-file", ["design", "build", "--preset", "sat-vcu1525", "--out", "f"],
+     {"f": "keep"})
 # cache: an unknown cache name is refused before anything is removed
 case("cache-clear-unknown", ["cache", "clear", "--only", "nope"])
 case("cache-clear-empty-name", ["cache", "clear", "--only", ""])

@@ -51,7 +51,7 @@ def test_bad_fit_exits_2_with_one_line(tmp_path, write_spec, cli, fit, needle):
 
 
 def test_fit_needs_a_device_when_the_machine_names_none(tmp_path, write_spec, cli):
-    from conftest import TOY_SPEC
+    from sweep_support import TOY_SPEC
 
     spec = write_spec({**TOY_SPEC, "fit": {}})
     rc, _out, err = cli("sweep", "run", spec, "--db", tmp_path / "s.sqlite", "--quiet")
