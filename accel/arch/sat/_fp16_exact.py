@@ -55,6 +55,18 @@ def _add_product(limbs, negative, p, s):
 
 
 @njit(cache=True)
+def _add_codes(limbs, a, w):
+    """limbs += the exact product of FP16 codes a and w (nothing for a DAZ zero)."""
+    a &= 0xFFFF
+    w &= 0xFFFF
+    ea = (a >> 10) & 0x1F
+    ew = (w >> 10) & 0x1F
+    if ea != 0 and ew != 0:
+        _add_product(limbs, (a >> 15) != (w >> 15),
+                     (1024 + (a & 0x3FF)) * (1024 + (w & 0x3FF)), ea + ew - 2)
+
+
+@njit(cache=True)
 def _bit(t0, t1, t2, i):
     if i >= 64:
         return (t2 >> (i - 64)) & 1
@@ -85,27 +97,27 @@ def _bitlen(x):
 
 
 @njit(cache=True)
-def round_limbs_to_f32(l0, l1, l2):
-    """The FP32 code (int64) of (l0 + l1 2^32 + l2 2^64) * 2^-48, rounded once (RNE).
-
-    Zero gives +0.  A nonzero value is at least 2^-48 in magnitude, so the result is
-    always a normal FP32 (no subnormal, no overflow for any legal tile)."""
-    # resolve the lazy carries (arithmetic shifts floor, so negative limbs borrow)
+def _carry(l0, l1, l2):
+    """Resolve lazy carries: l0, l1 into 0..2^32-1, the rest (and the sign) into l2.
+    Arithmetic shifts floor, so a negative limb borrows from the next."""
     c = l0 >> LIMB
     l0 &= LIMB_MASK
     l1 += c
     c = l1 >> LIMB
     l1 &= LIMB_MASK
-    l2 += c
+    return l0, l1, l2 + c
+
+
+@njit(cache=True)
+def round_limbs_to_f32(l0, l1, l2):
+    """The FP32 code (int64) of (l0 + l1 2^32 + l2 2^64) * 2^-48, rounded once (RNE).
+
+    Zero gives +0.  A nonzero value is at least 2^-48 in magnitude, so the result is
+    always a normal FP32 (no subnormal, no overflow for any legal tile)."""
+    l0, l1, l2 = _carry(l0, l1, l2)
     negative = l2 < 0
     if negative:                         # magnitude of a two's-complement 3-limb number
-        l0, l1, l2 = -l0, -l1, -l2
-        c = l0 >> LIMB
-        l0 &= LIMB_MASK
-        l1 += c
-        c = l1 >> LIMB
-        l1 &= LIMB_MASK
-        l2 += c
+        l0, l1, l2 = _carry(-l0, -l1, -l2)
     if l2 > 0:
         pos = 64 + _bitlen(l2) - 1
     elif l1 > 0:
@@ -167,13 +179,7 @@ def tile_exact_kernel(act, wval, widx):
             limbs[:] = 0
             for b in range(beats):
                 for j in range(n):
-                    a = act[b, r, widx[b, c, j]] & 0xFFFF
-                    w = wval[b, c, j] & 0xFFFF
-                    ea = (a >> 10) & 0x1F
-                    ew = (w >> 10) & 0x1F
-                    if ea != 0 and ew != 0:
-                        _add_product(limbs, (a >> 15) != (w >> 15),
-                                     (1024 + (a & 0x3FF)) * (1024 + (w & 0x3FF)), ea + ew - 2)
+                    _add_codes(limbs, act[b, r, widx[b, c, j]], wval[b, c, j])
             out[r, c] = round_limbs_to_f32(limbs[0], limbs[1], limbs[2])
     return out
 
@@ -191,12 +197,6 @@ def sparse_exact_kernel(a_pad, wv, wi, n, m):
         for c in range(cols):
             limbs[:] = 0
             for t in range(kept):
-                a = a_pad[r, (t // n) * m + wi[t, c]] & 0xFFFF
-                w = wv[t, c] & 0xFFFF
-                ea = (a >> 10) & 0x1F
-                ew = (w >> 10) & 0x1F
-                if ea != 0 and ew != 0:
-                    _add_product(limbs, (a >> 15) != (w >> 15),
-                                 (1024 + (a & 0x3FF)) * (1024 + (w & 0x3FF)), ea + ew - 2)
+                _add_codes(limbs, a_pad[r, (t // n) * m + wi[t, c]], wv[t, c])
             out[r, c] = round_limbs_to_f32(limbs[0], limbs[1], limbs[2])
     return out
