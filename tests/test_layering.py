@@ -62,7 +62,7 @@ def graph() -> dict[str, list[tuple[int, str]]]:
 # __import__, or a "module:attr" reference another layer resolves.  Registry hooks that
 # the layer above resolves (accel.arch.registry.Machine) may point up to just below it.
 _REF = re.compile(r"accel(?:\.\w+)+(?::\w+)?")
-RESOLVED_BY = {"derived_metrics": "sweep", "readme_claims": "report"}
+RESOLVED_BY = {"derived_metrics": "sweep", "readme_claims": "report", "design": "report"}
 
 
 def string_refs(path: Path, module: str | None = None) -> list[tuple[int, str, int]]:

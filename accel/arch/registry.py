@@ -173,6 +173,7 @@ class Machine:
     # --- hooks for the machine's own commands and README claims (see MachineHooks) -----
     commands: str = ""                         # "module:COMMANDS", a tuple of CliCommand
     readme_claims: tuple[str, ...] = ()        # "module:function" () -> list of (claim, paper, accel)
+    design: str = ""                           # module of its buildable datapath (accel.hw.designs)
 
     # --- lazily resolved parts ------------------------------------------------------
     def config_module(self):

@@ -20,4 +20,6 @@ MACHINE = Machine(
     commands="accel.arch.sat.commands:COMMANDS",
     readme_claims=("accel.arch.sat.claims:study_claims",
                    "accel.hw.resource_metrics:pe_array_cost_claims"),
+    # `accel design build`: the FP16 PE array and the BDWP weight generator (accel.hw)
+    design="accel.hw.designs.sat",
 )

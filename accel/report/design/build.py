@@ -19,18 +19,33 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accel.errors import AccelError
-from accel.report.design import fit, sat
+from accel.report.design import fit
 from accel.report.design.select import Choice
 
 DESIGN_KIND = "accel-design"
 DESIGN_VERSION = 1
 DESIGN_KEYS = ("kind", "version", "machine", "base", "config", "workload", "knobs",
                "source", "front", "metrics", "blocks", "commands")
-# machine -> the function giving its buildable RTL blocks (a machine without one has
-# no RTL in accel.hw yet: FlightLLM's DSP chain is a block, not a whole datapath)
-BUILDERS: dict[str, Callable] = {"sat": sat.blocks}
 DEFAULT_TILES = 2          # tiles per phase: fwd, bwd_data, bwd_weight
 DEFAULT_PRESET_PRUNE = "bdwp:2:8"   # SAT's headline BDWP pattern (paper, and the preset's N:M)
+
+
+def _buildable(machines) -> list[str]:
+    return [m.name for m in machines if m.design]
+
+
+def datapath(m):
+    """The machine's buildable datapath module (``Machine.design``, in accel.hw.designs);
+    a machine without one has no whole datapath in RTL (FlightLLM's DSP chain is one
+    block, not its datapath)."""
+    import importlib
+
+    from accel.arch import registry
+
+    if not m.design:
+        raise AccelError(f"machine {m.name} has no buildable RTL datapath; buildable: "
+                         f"{', '.join(_buildable(registry.machines()))}")
+    return importlib.import_module(m.design)
 
 
 # --- where the design comes from ----------------------------------------------------------
@@ -42,9 +57,9 @@ def from_preset(preset: str, workload: str, prune: str | None) -> Choice:
 
     for m in registry.machines():
         if preset in m.presets():
-            if m.name not in BUILDERS:
+            if not m.design:
                 raise AccelError(f"machine {m.name} (preset {preset}) has no buildable RTL "
-                                 f"datapath; buildable: {', '.join(BUILDERS)}")
+                                 f"datapath; buildable: {', '.join(_buildable(registry.machines()))}")
             cfg = m.build_config(preset)
             knobs = {"prune": prune or DEFAULT_PRESET_PRUNE, "training": True}
             return Choice(m.name, preset, config_dict(cfg), workload, knobs,
@@ -90,9 +105,7 @@ def _config(choice: Choice):
     from accel.sweep import routing
 
     m = routing.machine(choice.machine)
-    if m.name not in BUILDERS:
-        raise AccelError(f"machine {m.name} has no buildable RTL datapath; buildable: "
-                         f"{', '.join(BUILDERS)}")
+    datapath(m)
     base = choice.base if choice.base in m.presets() else None
     return m, m.build_config(base, {k: v for k, v in choice.config.items()})
 
@@ -159,7 +172,8 @@ def _cosim(m, choice: Choice, sb, tiles: int, stalls: bool, seed: int, note) -> 
     from accel.sweep import routing
 
     wl = routing.resolve_workload(m, choice.workload, choice.knobs)
-    sample = sat.phase_tiles(wl, sb, tiles)
+    dp = datapath(m)
+    sample = dp.phase_tiles(wl, sb, tiles)
     all_tiles, phase_of, runs = [], [], []
     for s in sample:
         first = len(all_tiles)
@@ -177,26 +191,24 @@ def _cosim(m, choice: Choice, sb, tiles: int, stalls: bool, seed: int, note) -> 
          f"({', '.join(scen)}); the first build of a configuration takes minutes")
     rep = co.run_tiles(sb.array, all_tiles, scenarios=scen, seed=seed,
                        runs=runs if sb.array.pipelined else None)
-    per = _per_tile(rep.outcomes, all_tiles, phase_of, beats, sb.array)
+    per = _per_tile(dp, rep.outcomes, all_tiles, phase_of, beats, sb.array)
     d = {**rep.summary(), "workload": wl.name, "tiles": len(all_tiles),
          "array": sb.array.name, "array_size": [sb.array.rows, sb.array.cols],
          "per_phase": {s.phase: s.op for s in sample}, "per_tile": per,
          "schedule_mismatches": sum(r["model_beats"] != r["rtl_beats"] for r in per),
-         "log": rep.log}
+         "log": rep.log, "model_note": dp.SCHEDULE_NOTE}
     d["model_mismatches"] = sum(r["rtl_cycles"] != r["model_cycles"] for r in per)
     d["ok"] = bool(d["ok"] and not d["schedule_mismatches"] and not d["model_mismatches"]
                    and len(rep.outcomes) > 0)
     if sb.gen is not None:
-        d["weight_gen"] = _cosim_gen(choice, sb, sample, stalls, seed, note)
+        d["weight_gen"] = _cosim_gen(dp, choice, sb, sample, stalls, seed, note)
         d["ok"] = d["ok"] and d["weight_gen"]["ok"]
     return d
 
 
-def _per_tile(outcomes, tiles, phase_of, beats, p) -> list[dict]:
+def _per_tile(dp, outcomes, tiles, phase_of, beats, p) -> list[dict]:
     """One row per outcome: which tile(s) and phase, the model's cycles (SAT's schedule
     beats through the pe_array contract) against the RTL's counter."""
-    from accel.arch.sat.pe_array import tiles_cycles
-
     phase = {t.name: ph for t, ph in zip(tiles, phase_of, strict=True)}
     rows = []
     for o in outcomes:
@@ -206,7 +218,7 @@ def _per_tile(outcomes, tiles, phase_of, beats, p) -> list[dict]:
                      "phase": ", ".join(dict.fromkeys(phase.get(n, "?") for n in names)),
                      "model_beats": sum(mb), "rtl_beats": sum(beats[n][1] for n in names
                                                               if n in beats),
-                     "model_cycles": tiles_cycles(p.rows, p.cols, mb, p.pipelined, p.dtype) if mb
+                     "model_cycles": dp.model_cycles(p, mb) if mb
                      else o["model_cycles"],
                      "contract_cycles": o["model_cycles"], "rtl_cycles": o["rtl_cycles"],
                      "wall_cycles": o["wall_cycles"], "outputs_checked": o["outputs_checked"],
@@ -214,10 +226,10 @@ def _per_tile(outcomes, tiles, phase_of, beats, p) -> list[dict]:
     return rows
 
 
-def _cosim_gen(choice, sb, sample, stalls, seed, note) -> dict:
+def _cosim_gen(dp, choice, sb, sample, stalls, seed, note) -> dict:
     from accel.hw.blocks.weight_gen.cosim import SCENARIOS, run_gen
 
-    layer, w = sat.weight_for_gen(choice.workload, sample, choice.knobs.get("seq_len"))
+    layer, w = dp.weight_for_gen(choice.workload, sample, choice.knobs.get("seq_len"))
     note(f"Verilator: weight generator {sb.gen.n}:{sb.gen.m}, {sb.gen.lanes} lanes, on "
          f"{layer} ({w.shape[0]}x{w.shape[1]})")
     rep = run_gen(sb.gen, {layer: w}, scenarios=SCENARIOS if stalls else ("unstalled",),
@@ -286,7 +298,7 @@ def build(choice: Choice, out: Path, *, tiles: int = DEFAULT_TILES, stalls: bool
         raise AccelError(f"--synth-max-pes must be >= 1, got {synth_max_pes}")
     check_out(out)
     m, cfg = _config(choice)
-    sb = BUILDERS[m.name](cfg, choice.knobs)
+    sb = datapath(m).blocks(cfg, choice.knobs)
     sim = twin(sb, cosim_array)
     device = fit.device_capacity(fit.device_name(cfg, spec_meta))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -72,9 +72,9 @@ def _cosim(res: dict) -> list[str]:
           f"mismatches, {c['cycle_mismatches']} cycle mismatches: **{verdict_}**. "
           f"Verilator build {c['build_seconds']:.0f} s, simulation {c['sim_seconds']:.0f} s.",
           "",
-          "Model cycles: the tile's beats as SAT's schedule (`arch/sat/schedule.engine_op`) "
-          "counts them, timed by the `arch/sat/pe_array` contract; RTL cycles: the array's "
-          "own cycle counter (stalls are not counted; the wall clock column includes them).",
+          c.get("model_note", "Model cycles: the machine's model of each tile")
+          + "; RTL cycles: the array's own cycle counter (stalls are not counted; the wall "
+          "clock column includes them).",
           ""]
     rows = [[r["phase"], "<br>".join(r["tiles"]) if len(r["tiles"]) < 4
              else f"{len(r['tiles'])} tiles back to back", r["scenario"], r["model_beats"],

@@ -173,3 +173,15 @@ def weight_for_gen(workload_spec: str, sample: list[PhaseTiles], seq_len: int | 
     layer = first.op.split(", ")[0].rsplit(":", 1)[0]
     w = dense_weight(workload_spec, layer, **({"seq_len": seq_len} if seq_len else {}))
     return layer, fp16.to_fp16_bits(w, f"layer {layer} weights")
+
+
+def model_cycles(array, beats: list[int]) -> int:
+    """The model's cycles of a run of tiles with these beats on ``array``: the
+    ``arch/sat/pe_array`` contract at the array's dtype (what SAT's model charges)."""
+    from accel.arch.sat.pe_array import tiles_cycles
+
+    return tiles_cycles(array.rows, array.cols, beats, array.pipelined, array.dtype)
+
+
+SCHEDULE_NOTE = ("Model cycles: the tile's beats as SAT's schedule (`arch/sat/schedule.engine_op`) "
+                 "counts them, timed by the `arch/sat/pe_array` contract")

@@ -15,7 +15,7 @@ import yaml
 from accel.arch.sat.config import SatConfig
 from accel.arch.sat.schedule import engine_op
 from accel.hw.blocks.pe_array.params import ArrayParams
-from accel.report.design import sat
+from accel.hw.designs import sat
 from accel.workloads.formats import nm_compress
 
 # a small SAT sweep: two Pareto designs at most, a BDWP generator of 8 lanes (quick to build)
