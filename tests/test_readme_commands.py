@@ -6,7 +6,8 @@ comment.  That comment decides the tier, and nothing is left out without being l
 
 * ``# slow: ...`` -- a long run (a full sweep, a study): only the ``slow`` tier runs it;
 * a command in ``NOT_RUN`` -- a Makefile target that (re)installs the project's virtual
-  environment, which a test must not do to the environment it runs in; its reason is there;
+  environment, which a test must not do to the environment it runs in, or a full-size
+  hardware build that another test runs at a small size; its reason is there;
 * every other command runs in the default tier and must exit 0.
 
 The slow tier (``pytest -m slow``) runs every command but the ``NOT_RUN`` ones, in README
@@ -33,6 +34,17 @@ NOT_RUN = {
                  "then runs, and tests/sweep/test_sweep_demo.py runs that",
     "make test-all": "installs into .venv/ and runs this very suite (and the slow tier)",
     "make bench": "installs into .venv/ first; benchmarks/run.py is what it then runs",
+    # accel design build writes and Verilates a whole 32x32 FP16 array: ~5 min of Verilog
+    # and, on a clean cache, ~34 min of Verilator per configuration.  The same command is
+    # run end to end on small designs (and rebuilt from its design.yaml) by
+    # tests/hw/test_rtl_design_build.py; the full-size runs are measured by hand.
+    "accel design build tour/demo --design 1 --out tour/design1 --cosim-array 8x8":
+        "writes the 32x32 Verilog (~5 min); tests/hw/test_rtl_design_build.py runs the command",
+    "accel design build --preset sat-vcu1525 --out tour/sat-preset":
+        "a full-size 32x32 FP16 Verilator build (~34 min on a clean cache)",
+    "accel design build tour/design1/design.yaml --out tour/design1-again --cosim-array 8x8 "
+    "--no-synth": "needs tour/design1 (above, not run); the yaml rebuild is in "
+                  "tests/hw/test_rtl_design_build.py",
 }
 COMMAND_TIMEOUT = 900  # s for one command of the default tier (a first Numba compile included)
 SLOW_TIMEOUT = 3 * 3600
