@@ -5,7 +5,9 @@ Five caches, all safe to delete (each is rebuilt on next use, only costing time)
 * ``workloads``  built-in workloads (MiniLM extractions, R-MAT graphs) as .npz,
   ``accel.workloads.builtin.cache_dir()/workloads`` (``ACCEL_CACHE_DIR`` overrides);
 * ``numba``      compiled simulation kernels (first run compiles them, later runs load
-  them), ``accel.arch._numba_cache.cache_root()`` (``ACCEL_NUMBA_CACHE_DIR`` overrides);
+  them), and results a model derives from compiling its own programs (instruction
+  storage), both keyed on their sources, ``accel.arch._numba_cache.cache_root()``
+  (``ACCEL_NUMBA_CACHE_DIR`` overrides);
 * ``verilator``  Verilated RTL-block builds, one per block configuration,
   ``accel.hw.blocks.paths.verilator_root()`` (``<user cache>/accel/verilator``);
 * ``synth``      Yosys resource counts computed on this machine,
@@ -113,7 +115,7 @@ def _numba_entry() -> CacheEntry:
     from accel.arch._numba_cache import cache_root
 
     # one folder per source hash under the root: show (and clear) every version's kernels
-    return CacheEntry("numba", "compiled simulation kernels (Numba)", cache_root())
+    return CacheEntry("numba", "compiled simulation kernels (Numba) and program counts", cache_root())
 
 
 def _yosys_root() -> Path:
