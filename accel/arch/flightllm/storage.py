@@ -37,12 +37,13 @@ def instruction_storage(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightL
             pass
     out = count_storage(shape, tiles, cfg, on_chip)
     if path is not None:
-        try:
-            from accel.atomic_write import atomic_write
+        from accel.atomic_write import atomic_write
+        from accel.errors import AccelError
 
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(out))
-        except OSError:                 # a read-only cache only costs the next run time
+        except (OSError, AccelError):   # a read-only or odd cache only costs the next run time
             pass
     return out
 

@@ -58,3 +58,11 @@ def test_a_damaged_entry_is_counted_again(cache, tiny_config):
     path.write_text('{"max_length": 12')            # cut short
     assert instruction_storage(shape, tiles, cfg, True) == good
     assert json.loads(path.read_text()) == good      # and rewritten whole
+
+
+def test_an_unwritable_entry_only_costs_time(cache, tiny_config):
+    shape, tiles, cfg = _inputs(tiny_config)
+    path = _cache_file(shape, tiles, cfg, True)
+    path.mkdir(parents=True)                          # a folder where the entry would go
+    assert instruction_storage(shape, tiles, cfg, True) == count_storage(shape, tiles, cfg, True)
+    assert path.is_dir()
