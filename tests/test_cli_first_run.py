@@ -99,3 +99,38 @@ def test_cache_info_lists_every_cache_and_clear_removes_them(tmp_path):
     cleared = json.loads(accel("cache", "clear", "--only", "numba", "--only", "workloads", "--json"))
     assert cleared["freed_bytes"] == 1100
     assert not (tmp_path / "numba").exists() and not wl.exists()
+
+
+def test_cache_warm_compiles_ahead_of_the_first_run(tmp_path):
+    """`accel cache warm --machine flightllm` on an empty kernel cache compiles the model's
+    kernels (kernels_cached flips to True); a machine without a warm-up is named as such."""
+    env = {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    run = "import sys; from accel.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def accel(*args):
+        r = subprocess.run([sys.executable, "-c", run, *args], capture_output=True, text=True,
+                           env={**os.environ, **env}, timeout=600, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    assert _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+               env) == "False"
+    first = accel("cache", "warm", "--machine", "flightllm", "--json")
+    assert [r["machine"] for r in first["machines"]] == ["flightllm"]
+    assert first["machines"][0]["declared"] is True
+    assert _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+               env) == "True"
+    again = accel("cache", "warm", "--machine", "flightllm", "--machine", "sat", "--json")
+    assert [(r["machine"], r["declared"]) for r in again["machines"]] == [
+        ("flightllm", True), ("sat", False)]
+
+
+def test_every_declared_warm_up_resolves():
+    """A machine's `warm` hook names a function that exists (a typo would only show at
+    `make install`)."""
+    from accel.arch.registry import _ref, machines
+
+    declared = [m for m in machines() if m.warm]
+    assert {m.name for m in declared} >= {"piuma", "flightllm"}
+    for m in declared:
+        assert callable(_ref(m.warm))

@@ -174,6 +174,7 @@ class Machine:
     commands: str = ""                         # "module:COMMANDS", a tuple of CliCommand
     readme_claims: tuple[str, ...] = ()        # "module:function" () -> list of (claim, paper, accel)
     design: str = ""                           # module of its buildable datapath (accel.hw.designs)
+    warm: str = ""                             # "module:function" () -> None: run the smallest case of every kernel family, so each compiles now (accel cache warm)
 
     # --- lazily resolved parts ------------------------------------------------------
     def config_module(self):
@@ -232,6 +233,14 @@ class Machine:
     def cli_commands(self) -> tuple[CliCommand, ...]:
         """The machine's own ``accel <group> <verb>`` commands."""
         return tuple(_ref(self.commands)) if self.commands else ()
+
+    def warm_up(self) -> bool:
+        """Compile the machine's kernels ahead of a first run; False: it declares no
+        warm-up (its first run compiles what it uses, in seconds)."""
+        if not self.warm:
+            return False
+        _ref(self.warm)()
+        return True
 
     def claims(self) -> list[Callable[[], list[tuple[str, str, str]]]]:
         """Functions giving the README's "What the models say" rows for this machine.

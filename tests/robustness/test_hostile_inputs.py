@@ -517,6 +517,10 @@ case("cache-clear-unknown", ["cache", "clear", "--only", "nope"])
 case("cache-clear-empty-name", ["cache", "clear", "--only", ""])
 case("cache-clear-one-bad-of-two", ["cache", "clear", "--only", "numba", "--only", "nope"])
 case("cache-info-extra-argument", ["cache", "info", "extra"])
+# cache warm: an unknown machine is refused before anything compiles
+case("cache-warm-unknown-machine", ["cache", "warm", "--machine", "nope"])
+case("cache-warm-empty-machine", ["cache", "warm", "--machine", ""])
+case("cache-warm-extra-argument", ["cache", "warm", "piuma"])
 # device: an unknown name lists the catalogue; show takes exactly one name
 case("device-show-unknown", ["device", "show", "xc7z020"])
 case("device-show-empty", ["device", "show", ""])

@@ -19,6 +19,7 @@ MACHINE = Machine(
     demo_spec="flightllm-llama2-demo",
     commands="accel.arch.flightllm.commands:COMMANDS",
     readme_claims=("accel.arch.flightllm.claims:study_claims",),
+    warm="accel.arch.flightllm.warm:warm",
 )
 
 

@@ -15,6 +15,7 @@ MACHINE = Machine(
     derived_metrics=("accel.arch.piuma.machine:traffic_metrics",),
     demo_spec="piuma-rmat-demo",
     readme_claims=("accel.arch.piuma.claims:study_claims",),
+    warm="accel.arch.piuma.warm:warm",
 )
 
 
