@@ -51,6 +51,7 @@ from accel.arch.piuma._constants import (
     ALGO_ROWWISE,
     EMPTY,
     INF,
+    INTERNAL,
     N_STATS,
     PRODUCTS,
     RING_BANK,
@@ -128,7 +129,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
 # pipeline:  t = _pick(...)  ->  a fresh step of t (its family's step function, then
 # _begin) or the rest of t's long one (_resume)  ->  _advance (pipeline time, thread state,
 # the phase barrier).
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def _pick(p, horizon, sch):
     """The thread pipeline p issues next, round-robin from its ready threads, or -1 when
     the pipeline reaches ``horizon`` first (``pt[p]`` then holds the time it idles to, INF
@@ -158,7 +159,7 @@ def _pick(p, horizon, sch):
     return -1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def _resume(t, now, P, sch):
     """The rest of thread t's long instruction sequence: the pipeline passes to the next
     thread after ``step_slots`` of it (round-robin interleaving)."""
@@ -170,7 +171,7 @@ def _resume(t, now, P, sch):
     return issue, rdy, code
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def _begin(t, now, issue, rdy, code, P, sch):
     """Book a fresh step of thread t; a step of more than ``step_slots`` issue slots issues
     that many now and owes the rest (``_resume``)."""
@@ -185,7 +186,7 @@ def _begin(t, now, issue, rdy, code, P, sch):
     return issue, rdy, code
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def _advance(p, t, now, issue, rdy, code, P, sch, shared):
     """Pipeline p issued ``issue`` slots of thread t at ``now``: advance the pipeline, set
     when t is ready again, retire t or park it at the phase barrier, and open the next
