@@ -8,12 +8,13 @@ The engine is split by what it models; this module is its scheduler and entry po
   _rowwise.py       SMASH v1/v2/v3 and dense-accumulator steps
   _inner_outer.py   inner- and outer-product steps
 There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``run_outer``:
-the same loop, written out three times, around its family's step call), so a run compiles
-only the steps it runs: a single scheduler calling every step compiled all of them on a
-cold cache (~15 s, where a row-wise run now compiles its own).  The loop's parts are
-small helpers without reference counting, shared by the three.  Every array
-the engine uses is allocated here on the host (``simulate_kernel``), which spares each
-scheduler compiling NumPy's allocation functions.
+the same short loop, written out three times around its family's step call), so a run
+compiles only the steps it runs: one scheduler calling every step made every run compile
+all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_issue``) are small
+helpers without reference counting, shared by the three.  Every array the engine uses is
+allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
+compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
+without a Python entry point (``_constants.INTERNAL``).
 Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys each kernel
 module on its own source and on every accel module it imports, transitively; so each
 module here imports by name what its kernels call or read.  ``reference.py`` is a plain-Python engine of the same

@@ -7,8 +7,9 @@ state in small classes, so it shares nothing with the engine it checks.
 * Per-thread and per-row state are NumPy structured arrays (``THREAD``, ``ROW``): Numba
   compiles ``threads[t].row`` to the same single load as a 2-D column index.
 * The arrays a step function needs are grouped into a few named tuples (``Operands``,
-  ``Output``, ``Memory``, ``Work``, ``Tables``, ``Arena``), so a step takes ``(t, now, P, threads,
-  ops, out, mem, work, tab)`` instead of thirty positionals.
+  ``Output``, ``Memory``, ``Work``, ``Tables``, ``Arena``; the scheduler's own: ``Sched``),
+  so a step takes ``(t, now, P, threads, ops, out, mem, work, tab)`` instead of thirty
+  positionals.
 
 A record's fields and a named tuple's members are part of the compiled signatures, and
 the kernel modules import this one (``accel.arch._numba_cache`` keys their cache on what
