@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import INTERNAL
 from accel.arch.piuma._work import stable_argsort
 from accel.arch.piuma.state import Arena
 
@@ -136,7 +137,7 @@ def _runs(cols, order):
     return m
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, **INTERNAL)
 def _compact(th, arena):
     """Merge the repeated columns of thread record th's list in place, one record per column
     in first-touch order: later records still add after it (the same sums, bit for bit) and

@@ -127,8 +127,9 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
 # =========================================== scheduler ======================================
 # Engine (the module docstring): each pipeline issues round-robin from its ready threads, in
 # lax lock-step windows of ``sync_quantum`` cycles.  A scheduler's loop, per window and
-# pipeline:  t = _pick(...)  ->  a fresh step of t (its family's step function) unless t
-# still owes issue slots  ->  _issue (the slots, pipeline time, thread state, barrier).
+# pipeline:  t = _pick(...)  ->  a fresh step of t (its family's step function, then
+# _begin) or the rest of t's long one (_resume)  ->  _advance (pipeline time, thread state,
+# the phase barrier).
 @njit(cache=True, _nrt=False, **INTERNAL)
 def _pick(p, horizon, sch):
     """The thread pipeline p issues next, round-robin from its ready threads, or -1 when
@@ -160,32 +161,39 @@ def _pick(p, horizon, sch):
 
 
 @njit(cache=True, _nrt=False, **INTERNAL)
-def _issue(p, t, now, fresh, issue, rdy, code, P, sch, shared):
-    """Pipeline p issues for thread t at ``now``: a ``fresh`` step (``issue`` slots, then
-    ready at ``rdy`` with ``code``) or the rest of t's long one.  A step of more than
-    ``step_slots`` slots issues that many and owes the rest, which the pipeline issues
-    ``step_slots`` at a time in t's later turns (round-robin interleaving).  Then advance
-    the pipeline, set when t is ready again, retire t or park it at the phase barrier,
-    and open the next phase when every live thread has arrived."""
-    c = sch.counts[()]
+def _resume(t, now, P, sch):
+    """The rest of thread t's long instruction sequence: the pipeline passes to the next
+    thread after ``step_slots`` of it (round-robin interleaving)."""
     debt = sch.debt
+    issue = min(debt[t], P.step_slots)
+    debt[t] -= issue
+    rdy = sch.pend[t] if debt[t] == 0 else now
+    code = sch.pcode[t] if debt[t] == 0 else STEP_OK
+    return issue, rdy, code
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _begin(t, now, issue, rdy, code, P, sch):
+    """Book a fresh step of thread t; a step of more than ``step_slots`` issue slots issues
+    that many now and owes the rest (``_resume``)."""
+    sch.counts[()].steps += 1
+    sch.busy_work[t] += issue
     slot_cap = P.step_slots
-    if fresh:
-        c.steps += 1
-        sch.busy_work[t] += issue
-        if issue > slot_cap:
-            debt[t] = issue - slot_cap
-            sch.pend[t] = rdy
-            sch.pcode[t] = code
-            issue = slot_cap
-            rdy = now
-            code = STEP_OK
-    else:
-        issue = min(debt[t], slot_cap)
-        debt[t] -= issue
-        rdy = sch.pend[t] if debt[t] == 0 else now
-        code = sch.pcode[t] if debt[t] == 0 else STEP_OK
+    if issue > slot_cap:
+        sch.debt[t] = issue - slot_cap
+        sch.pend[t] = rdy
+        sch.pcode[t] = code
+        return slot_cap, now, STEP_OK
+    return issue, rdy, code
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _advance(p, t, now, issue, rdy, code, P, sch, shared):
+    """Pipeline p issued ``issue`` slots of thread t at ``now``: advance the pipeline, set
+    when t is ready again, retire t or park it at the phase barrier, and open the next
+    phase when every live thread has arrived."""
     pt, ready = sch.pt, sch.ready
+    c = sch.counts[()]
     iwidth = P.issue_width
     cyc = (issue + iwidth - 1) // iwidth
     sch.busy[p] += cyc
@@ -233,9 +241,9 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch):
                 if t < 0:
                     break
                 now = pt[p]
-                fresh = debt[t] == 0
-                issue, rdy, code = 0, now, STEP_OK   # (not fresh: _issue takes the rest owed)
-                if fresh:
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
+                else:
                     th = threads[t]
                     if th.state == WRITEBACK:
                         issue, rdy, code = writeback_step(t, now, P, threads, out, mem, work, tab,
@@ -247,7 +255,8 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch):
                                 arena = acc_room(th.owner, slot_pps, threads, arena, shared)
                         issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
                                                         arena)
-                _issue(p, t, now, fresh, issue, rdy, code, P, sch, shared)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)
 
 
 @njit(cache=True)
@@ -266,11 +275,12 @@ def run_inner(params, threads, ops, out, mem, work, tab, sch):
                 if t < 0:
                     break
                 now = pt[p]
-                fresh = debt[t] == 0
-                issue, rdy, code = 0, now, STEP_OK   # (not fresh: _issue takes the rest owed)
-                if fresh:
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
+                else:
                     issue, rdy, code = inner_step(t, now, P, threads, ops, out, mem, work, tab)
-                _issue(p, t, now, fresh, issue, rdy, code, P, sch, shared)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)
 
 
 @njit(cache=True)
@@ -289,8 +299,9 @@ def run_outer(params, threads, ops, out, mem, work, tab, sch):
                 if t < 0:
                     break
                 now = pt[p]
-                fresh = debt[t] == 0
-                issue, rdy, code = 0, now, STEP_OK   # (not fresh: _issue takes the rest owed)
-                if fresh:
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
+                else:
                     issue, rdy, code = outer_step(t, now, P, threads, ops, out, mem, work, tab)
-                _issue(p, t, now, fresh, issue, rdy, code, P, sch, shared)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)

@@ -68,7 +68,7 @@ def sort_cost(n, P, st):
     return c * P.compare_cycles
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, **INTERNAL)
 def write_row(row, cols, vals, n, out, st):
     """Store the finished row into C if the host keeps it (``Output.keep``); a count that
     disagrees with the symbolic pass is flagged whether kept or not."""
