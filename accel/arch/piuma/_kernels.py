@@ -10,8 +10,8 @@ The engine is split by what it models; this module is its scheduler and entry po
 There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``run_outer``:
 the same short loop, written out three times around its family's step call), so a run
 compiles only the steps it runs: one scheduler calling every step made every run compile
-all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_issue``) are small
-helpers without reference counting, shared by the three.  Every array the engine uses is
+all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_resume``, ``_begin``,
+``_advance``) are helpers without reference counting, shared by the three.  Every array the engine uses is
 allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
 compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
 without a Python entry point (``_constants.INTERNAL``).
