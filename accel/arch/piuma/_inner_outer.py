@@ -220,7 +220,7 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     order = stable_argsort(cols)
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * P.compare_cycles
     st[S_CMP] += total
-    m = 0
+    m = np.int64(0)   # not a literal 0: Numba would also compile write_row for Literal[int](0)
     oc = np.empty(total, np.int64)
     ov = np.empty(total, np.float64)
     for x in range(total):
