@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import INTERNAL
 from accel.arch.piuma._work import stable_argsort
 from accel.arch.piuma.state import Arena
 
@@ -87,7 +88,7 @@ def copy_records(src_c, src_v, src, acc_c, acc_v, dst, n):
         acc_v[dst + x] = src_v[src + x]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False, inline="always")
 def acc_release(t, threads):
     """The row is written back: empty t's list (a big one gives its place up)."""
     th = threads[t]
@@ -96,7 +97,7 @@ def acc_release(t, threads):
         th.acc_cap = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _reduce(cols, vals):
     """The distinct columns in ascending order, their sums (each in arrival order) and the
     index of each one's first record."""
@@ -119,14 +120,14 @@ def _reduce(cols, vals):
     return ucols, usums, first
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def distinct_count(cols):
     """How many distinct columns the records hold (a row's entry count when its values are
     not needed)."""
     return _runs(cols, stable_argsort(cols))
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _runs(cols, order):
     """Distinct values of ``cols``, given the order that sorts them."""
     m = 0
@@ -136,7 +137,7 @@ def _runs(cols, order):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, **INTERNAL)
 def _compact(th, arena):
     """Merge the repeated columns of thread record th's list in place, one record per column
     in first-touch order: later records still add after it (the same sums, bit for bit) and
@@ -156,4 +157,8 @@ def acc_merge(cols, vals):
     """Sum the records per column.  Returns the distinct columns in ascending order, their
     sums (in arrival order), and the columns in the order each was first appended."""
     ucols, usums, first = _reduce(cols, vals)
-    return ucols, usums, ucols[stable_argsort(first)]
+    order = stable_argsort(first)
+    touch = np.empty(order.shape[0], np.int64)
+    for x in range(order.shape[0]):   # a loop: fancy indexing costs Numba ~0.3 s of compile
+        touch[x] = ucols[order[x]]
+    return ucols, usums, touch

@@ -16,6 +16,11 @@ PAIR_B = np.int64(16)   # two words: a row's pointer pair, a dense-accumulator (
 CACHED, UNCACHED = np.bool_(True), np.bool_(False)   # ``load`` through the per-core cache / from DRAM
 READ, WRITE = np.bool_(False), np.bool_(True)        # direction of a ``dram`` transfer
 
+# Options of an engine kernel that only other kernels call: no CPython / C-callable entry
+# point.  Numba otherwise builds both for every function, unboxing every argument group
+# (the step functions take ~30 arrays), and compiles them again into each caller.
+INTERNAL = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
 DIST_STATIC, DIST_TOKEN = 0, 1
 ACC_HASH, ACC_FRAG, ACC_DENSE = 0, 1, 2
 ALGO_ROWWISE, ALGO_INNER, ALGO_OUTER = 0, 1, 2

@@ -9,6 +9,7 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 from accel.arch.piuma._constants import (
     CACHED,
     IDX_B,
+    INTERNAL,
     K_NONE,
     K_PP,
     NEXT_A,
@@ -42,7 +43,7 @@ from accel.arch.piuma._work import next_unit, sort_cost, stable_argsort, write_r
 
 
 # =========================================== inner product ==================================
-@njit(cache=True)
+@njit(cache=True, **INTERNAL)
 def inner_step(t, now, P, threads, ops, out, mem, work, tab):
     """Row i of A (held by the thread) against every column j of B (X = B^T in CSR)."""
     core = t // P.threads_per_core
@@ -126,7 +127,7 @@ def inner_step(t, now, P, threads, ops, out, mem, work, tab):
 
 
 # =========================================== outer product ==================================
-@njit(cache=True)
+@njit(cache=True, **INTERNAL)
 def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     """Phase 0: chunk offsets; 1: column k of A times row k of B -> partial products in
     DRAM; 2: per row of C, read its chunks back, sort and merge (OuterSPACE style)."""
@@ -219,7 +220,7 @@ def outer_step(t, now, P, threads, ops, out, mem, work, tab):
     order = stable_argsort(cols)
     issue = 6 + 2 * (j1 - j0) + sort_cost(total, P, st) + total * P.compare_cycles
     st[S_CMP] += total
-    m = 0
+    m = np.int64(0)   # not a literal 0: Numba would also compile write_row for Literal[int](0)
     oc = np.empty(total, np.int64)
     ov = np.empty(total, np.float64)
     for x in range(total):

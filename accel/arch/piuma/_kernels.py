@@ -7,6 +7,14 @@ The engine is split by what it models; this module is its scheduler and entry po
   _work.py          work distribution (windows, tokens) and the write of a C row
   _rowwise.py       SMASH v1/v2/v3 and dense-accumulator steps
   _inner_outer.py   inner- and outer-product steps
+There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``run_outer``:
+the same short loop, written out three times around its family's step call), so a run
+compiles only the steps it runs: one scheduler calling every step made every run compile
+all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_resume``, ``_begin``,
+``_advance``) are helpers without reference counting, shared by the three.  Every array the engine uses is
+allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
+compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
+without a Python entry point (``_constants.INTERNAL``).
 Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys each kernel
 module on its own source and on every accel module it imports, transitively; so each
 module here imports by name what its kernels call or read.  ``reference.py`` is a plain-Python engine of the same
@@ -44,6 +52,7 @@ from accel.arch.piuma._constants import (
     ALGO_ROWWISE,
     EMPTY,
     INF,
+    INTERNAL,
     N_STATS,
     PRODUCTS,
     RING_BANK,
@@ -55,161 +64,244 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
 from accel.arch.piuma._rowwise import rowwise_step, writeback_step
-from accel.arch.piuma.state import Arena, DramPort, Memory, Ring, Tables
+from accel.arch.piuma.state import COUNTS, Arena, DramPort, Memory, Ring, Sched, Tables
 
 
-# =========================================== scheduler ======================================
-@njit(cache=True)
+# =========================================== host side =====================================
 def simulate_kernel(algo, params, ops, out, regions, emax, work, threads):
     """Run every hardware thread (state.THREAD records ``threads``) to completion, writing
-    C's kept rows into ``out`` (state.Output); returns stats and per-thread counters.  ``params`` is a 0-d ``state.PARAMS`` record."""
-    P = params[()]
-    cores = P.cores
-    tpc = P.threads_per_core
-    mtp = P.mt_pipelines
-    tpp = P.threads_per_pipeline
-    stp = P.st_pipelines
+    C's kept rows into ``out`` (state.Output); returns stats, per-thread issue slots and
+    finish times, per-pipeline busy cycles and the engine steps.  ``params`` is a 0-d
+    ``state.PARAMS`` record.  Plain Python: allocates the engine's state, then runs the
+    scheduler of ``algo``'s family."""
+    rec = params[()]   # a NumPy record here: fields by name
+    cores = int(rec["cores"])
+    tpc = int(rec["threads_per_core"])
+    mtp = int(rec["mt_pipelines"])
+    tpp = int(rec["threads_per_pipeline"])
+    stp = int(rec["st_pipelines"])
     T = cores * tpc
-    npipe = cores * (mtp + stp)
     M = ops.ap.shape[0] - 1
-    pfirst = np.empty(npipe, np.int64)
-    pn = np.empty(npipe, np.int64)
-    p = 0
-    for c in range(cores):
-        for m in range(mtp + stp):
-            pfirst[p] = c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
-            pn[p] = tpp if m < mtp else 1
-            p += 1
-    nch = P.dram_channels
-    nbk = cores * P.spad_banks
+    # pipelines of a core: mtp multi-threaded ones of tpp threads, then stp single-threaded
+    firsts = [c * tpc + (m * tpp if m < mtp else mtp * tpp + (m - mtp))
+              for c in range(cores) for m in range(mtp + stp)]
+    sizes = [tpp if m < mtp else 1 for c in range(cores) for m in range(mtp + stp)]
+    pfirst = np.array(firsts, np.int64)
+    npipe = pfirst.size
+    counts = np.zeros((), COUNTS)
+    counts["n_alive"] = T
+    sch = Sched(pfirst, np.array(sizes, np.int64), pfirst.copy(), np.zeros(npipe, np.float64),
+                np.zeros(npipe, np.int64), np.zeros(T, np.float64), np.zeros(T, np.int64),
+                np.zeros(T, np.float64), np.zeros(T, np.int64), np.ones(T, np.bool_),
+                np.zeros(T, np.bool_), np.zeros(T, np.int64), np.zeros(T, np.float64), counts)
+    nch = int(rec["dram_channels"])
+    nbk = cores * int(rec["spad_banks"])
     stats = np.zeros(N_STATS, np.int64)
     mem = Memory(
-        regions, DramPort(np.full((cores, P.cache_sets), -1, np.int64),
+        regions, DramPort(np.full((cores, int(rec["cache_sets"])), -1, np.int64),
                           np.zeros((nch, RING_DRAM), np.float64),
                           np.full((nch, RING_DRAM), -1, np.int64), stats),
         Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
         Ring(np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64)),
         stats)
-    cp = out.cp
-    widest = 1   # the longest C row: an inner-product thread's row buffer
-    for i in range(M):
-        widest = max(widest, cp[i + 1] - cp[i])
     rowwise = algo == ALGO_ROWWISE
-    acc = P.accumulator
     # functional state (sized only for the algorithm that needs it)
-    ew = emax if (rowwise and acc != ACC_DENSE) else 1
-    iw = widest if algo == ALGO_INNER else 1
+    ew = emax if (rowwise and rec["accumulator"] != ACC_DENSE) else 1
+    # an inner-product thread's row buffer holds the longest C row
+    iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
     tab = Tables(np.full((T if ew > 1 else 1, ew), EMPTY, np.int32),
                  np.zeros((T if ew > 1 else 1, ew), np.float64),
-                 np.full(cores, P.pool_fragments, np.int64),  # free fragments per core (v3)
+                 np.full(cores, rec["pool_fragments"], np.int64),  # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
-    arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
-    shared = work.shared[()]
+    if rowwise:
+        arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
+        run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch)
+    elif algo == ALGO_INNER:
+        run_inner(params, threads, ops, out, mem, work, tab, sch)
+    else:
+        run_outer(params, threads, ops, out, mem, work, tab, sch)
+    return stats, sch.busy_work, sch.finish, sch.busy, int(counts["steps"])
 
-    ready = np.zeros(T, np.float64)
-    debt = np.zeros(T, np.int64)           # issue slots a thread still owes its pipeline
-    pend = np.zeros(T, np.float64)         # ... and the ready time / code after them
-    pcode = np.zeros(T, np.int64)
+
+# =========================================== scheduler ======================================
+# Engine (the module docstring): each pipeline issues round-robin from its ready threads, in
+# lax lock-step windows of ``sync_quantum`` cycles.  A scheduler's loop, per window and
+# pipeline:  t = _pick(...)  ->  a fresh step of t (its family's step function, then
+# _begin) or the rest of t's long one (_resume)  ->  _advance (pipeline time, thread state,
+# the phase barrier).
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _pick(p, horizon, sch):
+    """The thread pipeline p issues next, round-robin from its ready threads, or -1 when
+    the pipeline reaches ``horizon`` first (``pt[p]`` then holds the time it idles to, INF
+    when none of its threads is alive)."""
+    pt, ready, alive, rr = sch.pt, sch.ready, sch.alive, sch.rr
+    f = sch.pfirst[p]
+    n = sch.pn[p]
+    while pt[p] < horizon:
+        chosen = -1
+        minr = INF
+        for s in range(n):
+            t = f + (rr[p] - f + s) % n
+            if not alive[t]:
+                continue
+            if ready[t] <= pt[p]:
+                chosen = t
+                break
+            if ready[t] < minr:
+                minr = ready[t]
+        if chosen >= 0:
+            rr[p] = f + (chosen - f + 1) % n
+            return chosen
+        if minr >= INF:
+            pt[p] = INF
+            return -1
+        pt[p] = minr  # idle until a thread's data returns
+    return -1
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _resume(t, now, P, sch):
+    """The rest of thread t's long instruction sequence: the pipeline passes to the next
+    thread after ``step_slots`` of it (round-robin interleaving)."""
+    debt = sch.debt
+    issue = min(debt[t], P.step_slots)
+    debt[t] -= issue
+    rdy = sch.pend[t] if debt[t] == 0 else now
+    code = sch.pcode[t] if debt[t] == 0 else STEP_OK
+    return issue, rdy, code
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _begin(t, now, issue, rdy, code, P, sch):
+    """Book a fresh step of thread t; a step of more than ``step_slots`` issue slots issues
+    that many now and owes the rest (``_resume``)."""
+    sch.counts[()].steps += 1
+    sch.busy_work[t] += issue
     slot_cap = P.step_slots
-    slot_pps = P.step_pps
-    alive = np.ones(T, np.bool_)
-    waiting = np.zeros(T, np.bool_)
-    busy_work = np.zeros(T, np.int64)
-    finish = np.zeros(T, np.float64)
-    busy = np.zeros(npipe, np.int64)
-    pt = np.zeros(npipe, np.float64)
-    rr = pfirst.copy()
-    n_alive = T
-    n_wait = 0
-    wait_max = 0.0
-    quantum = P.sync_quantum
+    if issue > slot_cap:
+        sch.debt[t] = issue - slot_cap
+        sch.pend[t] = rdy
+        sch.pcode[t] = code
+        return slot_cap, now, STEP_OK
+    return issue, rdy, code
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _advance(p, t, now, issue, rdy, code, P, sch, shared):
+    """Pipeline p issued ``issue`` slots of thread t at ``now``: advance the pipeline, set
+    when t is ready again, retire t or park it at the phase barrier, and open the next
+    phase when every live thread has arrived."""
+    pt, ready = sch.pt, sch.ready
+    c = sch.counts[()]
     iwidth = P.issue_width
+    cyc = (issue + iwidth - 1) // iwidth
+    sch.busy[p] += cyc
+    pt[p] = now + cyc
+    ready[t] = max(rdy, pt[p])
+    if code == STEP_DONE:
+        sch.alive[t] = False
+        c.n_alive -= 1
+        sch.finish[t] = ready[t]
+    elif code == STEP_BARRIER:
+        sch.waiting[t] = True
+        ready[t] = INF
+        c.n_wait += 1
+        c.wait_max = max(c.wait_max, pt[p])
+    if c.n_wait > 0 and c.n_wait == c.n_alive:  # everyone arrived: next phase
+        rel = c.wait_max + P.remote_atomic_latency
+        waiting = sch.waiting
+        for u in range(ready.shape[0]):
+            if waiting[u]:
+                waiting[u] = False
+                ready[u] = rel
+        c.n_wait = 0
+        c.wait_max = 0.0
+        shared.next_unit = 0
+        shared.phase += 1
+        for q in range(pt.shape[0]):
+            if pt[q] >= INF:
+                pt[q] = rel
+
+
+@njit(cache=True)
+def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch):
+    """The scheduler of the row-wise engines (SMASH v1/v2/v3, dense accumulator)."""
+    P = params[()]
+    shared = work.shared[()]
+    c = sch.counts[()]
+    pt, debt = sch.pt, sch.debt   # once: a tuple member read in the loop costs a refcount pair
+    slot_pps = P.step_pps
     horizon = 0.0
-    steps = 0
-    while n_alive > 0:
-        horizon += quantum
-        for p in range(npipe):
-            f = pfirst[p]
-            n = pn[p]
-            while pt[p] < horizon:
-                chosen = -1
-                minr = INF
-                for s in range(n):
-                    t = f + (rr[p] - f + s) % n
-                    if not alive[t]:
-                        continue
-                    if ready[t] <= pt[p]:
-                        chosen = t
-                        break
-                    if ready[t] < minr:
-                        minr = ready[t]
-                if chosen < 0:
-                    if minr >= INF:
-                        pt[p] = INF
-                        break
-                    pt[p] = minr  # idle until a thread's data returns
-                    continue
-                rr[p] = f + (chosen - f + 1) % n
+    while c.n_alive > 0:
+        horizon += P.sync_quantum
+        for p in range(pt.shape[0]):
+            while True:
+                t = _pick(p, horizon, sch)
+                if t < 0:
+                    break
                 now = pt[p]
-                if debt[chosen] > 0:
-                    # the rest of a long instruction sequence: the pipeline passes to the
-                    # next thread after ``step_slots`` of it (round-robin interleaving)
-                    issue = min(debt[chosen], slot_cap)
-                    debt[chosen] -= issue
-                    rdy = pend[chosen] if debt[chosen] == 0 else now
-                    code = pcode[chosen] if debt[chosen] == 0 else STEP_OK
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
                 else:
-                    if rowwise and threads[chosen].state == WRITEBACK:
-                        issue, rdy, code = writeback_step(chosen, now, P, threads, out, mem, work,
-                                                          tab, arena)
-                    elif rowwise:
-                        th = threads[chosen]
+                    th = threads[t]
+                    if th.state == WRITEBACK:
+                        issue, rdy, code = writeback_step(t, now, P, threads, out, mem, work, tab,
+                                                          arena)
+                    else:
                         if th.state == PRODUCTS:  # room for the step's products (_acclist)
                             ow = threads[th.owner]
                             if ow.acc_cap - ow.acc_len < slot_pps:  # (a call rebuilds ``arena``)
                                 arena = acc_room(th.owner, slot_pps, threads, arena, shared)
-                        issue, rdy, code = rowwise_step(chosen, now, P, threads, ops, mem,
-                                                        work, tab, arena)
-                    elif algo == ALGO_INNER:
-                        issue, rdy, code = inner_step(chosen, now, P, threads, ops, out, mem, work,
-                                                      tab)
-                    else:
-                        issue, rdy, code = outer_step(chosen, now, P, threads, ops, out, mem, work,
-                                                      tab)
-                    steps += 1
-                    busy_work[chosen] += issue
-                    if issue > slot_cap:
-                        debt[chosen] = issue - slot_cap
-                        pend[chosen] = rdy
-                        pcode[chosen] = code
-                        issue = slot_cap
-                        rdy = now
-                        code = STEP_OK
-                cyc = (issue + iwidth - 1) // iwidth
-                busy[p] += cyc
-                pt[p] = now + cyc
-                ready[chosen] = max(rdy, pt[p])
-                if code == STEP_DONE:
-                    alive[chosen] = False
-                    n_alive -= 1
-                    finish[chosen] = ready[chosen]
-                elif code == STEP_BARRIER:
-                    waiting[chosen] = True
-                    ready[chosen] = INF
-                    n_wait += 1
-                    wait_max = max(wait_max, pt[p])
-                if n_wait > 0 and n_wait == n_alive:  # everyone arrived: next phase
-                    rel = wait_max + P.remote_atomic_latency
-                    for u in range(T):
-                        if waiting[u]:
-                            waiting[u] = False
-                            ready[u] = rel
-                    n_wait = 0
-                    wait_max = 0.0
-                    shared.next_unit = 0
-                    shared.phase += 1
-                    for q in range(npipe):
-                        if pt[q] >= INF:
-                            pt[q] = rel
-    return mem.stats, busy_work, finish, busy, steps
+                        issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
+                                                        arena)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)
+
+
+@njit(cache=True)
+def run_inner(params, threads, ops, out, mem, work, tab, sch):
+    """The scheduler of the inner-product engine (``run_rowwise``'s loop)."""
+    P = params[()]
+    shared = work.shared[()]
+    c = sch.counts[()]
+    pt, debt = sch.pt, sch.debt   # once: a tuple member read in the loop costs a refcount pair
+    horizon = 0.0
+    while c.n_alive > 0:
+        horizon += P.sync_quantum
+        for p in range(pt.shape[0]):
+            while True:
+                t = _pick(p, horizon, sch)
+                if t < 0:
+                    break
+                now = pt[p]
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
+                else:
+                    issue, rdy, code = inner_step(t, now, P, threads, ops, out, mem, work, tab)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)
+
+
+@njit(cache=True)
+def run_outer(params, threads, ops, out, mem, work, tab, sch):
+    """The scheduler of the outer-product engine (``run_rowwise``'s loop)."""
+    P = params[()]
+    shared = work.shared[()]
+    c = sch.counts[()]
+    pt, debt = sch.pt, sch.debt   # once: a tuple member read in the loop costs a refcount pair
+    horizon = 0.0
+    while c.n_alive > 0:
+        horizon += P.sync_quantum
+        for p in range(pt.shape[0]):
+            while True:
+                t = _pick(p, horizon, sch)
+                if t < 0:
+                    break
+                now = pt[p]
+                if debt[t] > 0:
+                    issue, rdy, code = _resume(t, now, P, sch)
+                else:
+                    issue, rdy, code = outer_step(t, now, P, threads, ops, out, mem, work, tab)
+                    issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+                _advance(p, t, now, issue, rdy, code, P, sch, shared)

@@ -10,6 +10,7 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 from accel.arch.piuma._constants import (
     BANK_BUCKET,
     DRAM_BUCKET,
+    INTERNAL,
     K_ACC,
     K_PP,
     READ,
@@ -133,7 +134,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
     return done
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def store(now, addr, nbytes, kind, P, port):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:

@@ -21,6 +21,7 @@ from accel.arch.piuma._constants import (
     EMPTY,
     FIB,
     IDX_B,
+    INTERNAL,
     K_ACC,
     K_NONE,
     K_PP,
@@ -96,7 +97,7 @@ def _context(t, P, threads, mem):
     return tpc, t // tpc, P.accumulator, mem.regions, mem.port, mem.stats, threads[t]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
@@ -299,7 +300,7 @@ def _clear_table(keys, t, E):
         keys[t, h] = EMPTY
 
 
-@njit(cache=True)
+@njit(cache=True, **INTERNAL)
 def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
     """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
     row's owner once every token is in, compact the table into the CSR row of C.  Apart
@@ -357,12 +358,15 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             # nothing spilled: the table holds each column of the row once, so its live
             # slots are the row
             n = th.table_fill
+            lc = np.empty(n, np.int64)
+            lv = np.empty(n, np.float64)
+            _drain_table(keys, vals_t, t, E, lc, lv, 0)
+            order = stable_argsort(lc)
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
-            _drain_table(keys, vals_t, t, E, cols, vals, 0)
-            order = stable_argsort(cols)
-            cols = cols[order]
-            vals = vals[order]
+            for x in range(n):   # a loop: fancy indexing costs Numba ~0.3 s of compile
+                cols[x] = lc[order[x]]
+                vals[x] = lv[order[x]]
         else:
             # scan every slot, add the live entries to the spilled records and clear them
             # (a spilled column never has a slot: the table was full when it came first)

@@ -15,10 +15,15 @@ def row_counts(ap, ai, bp, bi, n_cols):
     """(cp, pp): C's row pointers (structural entries: every stored A[i,k] meets every
     stored entry of B's row k) and each row's partial products."""
     m = ap.shape[0] - 1
-    mark = np.full(n_cols, -1, np.int64)   # row that last touched each column
-    cp = np.zeros(m + 1, np.int64)
-    pp = np.zeros(m, np.int64)
+    # np.empty and loops: np.full / np.zeros each cost Numba a compile of their own
+    mark = np.empty(n_cols, np.int64)   # row that last touched each column
+    for c in range(n_cols):
+        mark[c] = -1
+    cp = np.empty(m + 1, np.int64)
+    pp = np.empty(m, np.int64)
+    total = 0
     for i in range(m):
+        cp[i] = total
         c = 0
         p = 0
         for j in range(ap[i], ap[i + 1]):
@@ -29,6 +34,7 @@ def row_counts(ap, ai, bp, bi, n_cols):
                 if mark[col] != i:
                     mark[col] = i
                     c += 1
-        cp[i + 1] = cp[i] + c
+        total += c
         pp[i] = p
+    cp[m] = total
     return cp, pp

@@ -9,6 +9,7 @@ from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed ke
 from accel.arch.piuma._constants import (
     BANK_BUCKET,
     DIST_STATIC,
+    INTERNAL,
     S_BADROW,
     S_CMP,
     S_TOKENS,
@@ -17,7 +18,7 @@ from accel.arch.piuma._memory import reserve
 
 
 # =========================================== work distribution ==============================
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, **INTERNAL)
 def next_unit(t, now, n_units, P, threads, mem, work):
     """Next work unit (row / column) of thread t, or -1.  Returns (unit, ready time).
 
@@ -51,7 +52,7 @@ def next_unit(t, now, n_units, P, threads, mem, work):
     return start, ready
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def ilog2ceil(n):
     r = 0
     while (np.int64(1) << r) < n:
@@ -59,7 +60,7 @@ def ilog2ceil(n):
     return r
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def sort_cost(n, P, st):
     """Issue slots of a comparison sort of n entries (n ceil(log2 n) compare steps)."""
     c = n * ilog2ceil(n) if n > 1 else 0
@@ -67,7 +68,7 @@ def sort_cost(n, P, st):
     return c * P.compare_cycles
 
 
-@njit(cache=True)
+@njit(cache=True, **INTERNAL)
 def write_row(row, cols, vals, n, out, st):
     """Store the finished row into C if the host keeps it (``Output.keep``); a count that
     disagrees with the symbolic pass is flagged whether kept or not."""
@@ -97,7 +98,9 @@ def stable_argsort(keys):
     their indices so each pass streams (columns of a 1M-column C: two passes), where a
     merge sort gathered ``keys[order[i]]`` at random for log2(n) passes."""
     n = keys.shape[0]
-    a = np.arange(n)
+    a = np.empty(n, np.int64)
+    for i in range(n):
+        a[i] = i
     if n <= RADIX_MIN:
         for i in range(1, n):
             x = a[i]
@@ -108,11 +111,12 @@ def stable_argsort(keys):
                 j -= 1
             a[j + 1] = x
         return a
-    lo = np.int64(np.iinfo(np.int64).max)
-    hi = np.int64(np.iinfo(np.int64).min)
+    lo = hi = keys[n - 1]
     for i in range(n):
-        lo = min(lo, keys[i])
-        hi = max(hi, keys[i])
+        if keys[i] < lo:
+            lo = keys[i]
+        elif keys[i] > hi:
+            hi = keys[i]
     k = np.empty(n, np.int64)
     for i in range(n):
         k[i] = keys[i] - lo

@@ -7,8 +7,9 @@ state in small classes, so it shares nothing with the engine it checks.
 * Per-thread and per-row state are NumPy structured arrays (``THREAD``, ``ROW``): Numba
   compiles ``threads[t].row`` to the same single load as a 2-D column index.
 * The arrays a step function needs are grouped into a few named tuples (``Operands``,
-  ``Output``, ``Memory``, ``Work``, ``Tables``, ``Arena``), so a step takes ``(t, now, P, threads,
-  ops, out, mem, work, tab)`` instead of thirty positionals.
+  ``Output``, ``Memory``, ``Work``, ``Tables``, ``Arena``; the scheduler's own: ``Sched``),
+  so a step takes ``(t, now, P, threads, ops, out, mem, work, tab)`` instead of thirty
+  positionals.
 
 A record's fields and a named tuple's members are part of the compiled signatures, and
 the kernel modules import this one (``accel.arch._numba_cache`` keys their cache on what
@@ -123,6 +124,15 @@ SHARED_FIELDS = (
 )
 SHARED = np.dtype(list(SHARED_FIELDS))
 
+# ---- the scheduler's counters: one record, a 0-d array indexed ``counts[()]`` -----------------
+COUNTS_FIELDS = (
+    ("n_alive",  I8),  # threads not yet done
+    ("n_wait",   I8),  # threads waiting at the phase barrier (outer product)
+    ("steps",    I8),  # step-function calls (engine steps)
+    ("wait_max", F8),  # latest arrival at the barrier so far
+)
+COUNTS = np.dtype(list(COUNTS_FIELDS))
+
 # ---- grouped arrays -------------------------------------------------------------------------
 Ring = namedtuple("Ring", "used epoch")
 """Booking rings of a set of resources (``_kernels.reserve``): busy time per time bucket,
@@ -154,6 +164,14 @@ Tables = namedtuple("Tables", "keys vals pool out_c out_v")
 """Functional state: per-thread hash tables in scratchpad (keys, values), the per-core
 fragment pool and an inner-product thread's C row.  The outer product's partial products are recomputed from A
 and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
+
+Sched = namedtuple("Sched", "pfirst pn rr pt busy ready debt pend pcode alive waiting busy_work "
+                             "finish counts")
+"""The scheduler's state (``_kernels``): per pipeline its first thread, thread count,
+round-robin pointer, local time and busy cycles; per thread its ready time, the issue slots
+it still owes (``debt``) and the ready time / code after them, liveness, barrier wait,
+issue slots used and finish time; and the ``COUNTS`` record.  Allocated by the host, so
+no scheduler compiles an allocation."""
 
 Arena = namedtuple("Arena", "acc_c acc_v")
 """The arena of the row owners' accumulator lists: the (column, value) records of a dense

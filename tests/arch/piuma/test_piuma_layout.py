@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import accel.arch.piuma._inner_outer as inner_outer
+import accel.arch.piuma._kernels as kernels
 import accel.arch.piuma._rowwise as rowwise
 from accel.arch.piuma import state
 
@@ -63,6 +64,7 @@ def test_layouts_are_one_table_each():
     """Every record field comes from its table, in order, with no name twice."""
     for table, dtype in ((state.THREAD_FIELDS, state.THREAD), (state.ROW_FIELDS, state.ROW),
                          (state.SHARED_FIELDS, state.SHARED),
+                         (state.COUNTS_FIELDS, state.COUNTS),
                          (state.PARAMS_FIELDS, state.PARAMS)):
         names = [name for name, _ in table]
         assert list(dtype.names) == names and len(set(names)) == len(names)
@@ -75,3 +77,19 @@ def test_step_functions_take_few_named_arguments():
                inner_outer.outer_step):
         args = fn.py_func.__code__.co_varnames[:fn.py_func.__code__.co_argcount]
         assert args[:4] == ("t", "now", "P", "threads") and len(args) <= 9, (fn, args)
+
+
+def test_each_scheduler_calls_only_its_family_steps():
+    """A run compiles only its algorithm family's scheduler and what that calls: a row-wise
+    run never compiles the inner/outer steps, nor an inner or outer run the row-wise ones
+    (one scheduler calling every step cost every run a cold compile of all of them).  The
+    host-side entry point is plain Python, so it compiles nothing itself."""
+    steps = {"rowwise_step", "writeback_step", "acc_room", "inner_step", "outer_step"}
+    calls = {}
+    for fn in ast.parse(Path(kernels.__file__).read_text()).body:
+        if isinstance(fn, ast.FunctionDef) and fn.name.startswith("run_"):
+            calls[fn.name] = {n.func.id for n in ast.walk(fn)
+                              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & steps
+    assert calls == {"run_rowwise": {"rowwise_step", "writeback_step", "acc_room"},
+                     "run_inner": {"inner_step"}, "run_outer": {"outer_step"}}
+    assert not hasattr(kernels.simulate_kernel, "py_func")   # not a Numba dispatcher
