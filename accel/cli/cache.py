@@ -219,11 +219,6 @@ def clear(
         raise CheckFailed(f"cache {first.name} not cleared: {first.reason}; {first.left:,} "
                           f"files left{more}")
 
-
-def register(app: typer.Typer, sim_app: typer.Typer) -> None:
-    app.add_typer(cache_app, name="cache")
-
-
 @cache_app.command("warm")
 def warm(
     only: list[str] = typer.Option(None, "--machine", metavar="NAME",
@@ -260,3 +255,8 @@ def warm(
         what = (f"{r['seconds']:.1f} s" if r["declared"]
                 else "declares no warm-up (its first run compiles in seconds)")
         out_console.print(f"{r['machine']}: {what}")
+
+
+
+def register(app: typer.Typer, sim_app: typer.Typer) -> None:
+    app.add_typer(cache_app, name="cache")
