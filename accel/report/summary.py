@@ -70,6 +70,12 @@ def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: li
     for c in mcols:
         m = c.split(".", 1)[1]
         out[units.label(m)] = [units.value(m, v) for v in front[c]]
+    # a design on a device the catalogue has no counts for is on the front unverified: the
+    # table says so row by row (the conclusions say why), so no reader takes it as fitting
+    unchecked = front.get("metric.fit_unchecked")
+    if unchecked is not None and (unchecked.fillna("").astype(str) != "").any():
+        out["fit"] = ["not checked" if u else "fits"
+                      for u in unchecked.fillna("").astype(str)]
     return _table_md(out.sort_values("#"))
 
 

@@ -417,9 +417,14 @@ class DaskExecutor:
         if self.scheduler is None:
             old = signal.signal(signal.SIGINT, signal.SIG_IGN)   # inherited by the processes
             try:
+                # No dashboard; the scheduler still serves its HTTP health routes, by
+                # default on 0.0.0.0:8787, so a second sweep (or any Dask on this host)
+                # made it warn "Port 8787 is already in use" on stderr.  Loopback and a
+                # free port instead: nothing to collide with, nothing exposed.
                 self._cluster = LocalCluster(
                     n_workers=self.local_workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL)
+                    host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
                 self._client = Client(self._cluster)
             finally:
                 signal.signal(signal.SIGINT, old)

@@ -67,3 +67,26 @@ def test_sigint_stops_a_dask_sweep_in_order(tmp_path):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: interrupted: {finished} rows saved"), err
     assert committed_rows(db) == finished
+
+
+@pytest.mark.timeout(600)
+def test_a_busy_port_8787_draws_no_warning(tmp_path):
+    """The local cluster's scheduler serves its HTTP routes on a free loopback port: with
+    8787 taken (another Dask, another sweep) stderr stays empty of port warnings."""
+    import socket
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump(TOY_SPEC))
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("0.0.0.0", 8787))
+        except OSError:
+            pass            # already taken by something else: the condition under test
+        busy.listen()
+        proc = _sweep(["sweep", str(spec), "--db", str(tmp_path / "d.sqlite"),
+                       "--dask-local", "1"])
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "already in use" not in err and "Warning" not in err, err
+

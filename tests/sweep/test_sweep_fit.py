@@ -167,7 +167,24 @@ def test_flightllm_fit_checks_the_engine_and_says_what_it_cannot(tmp_path, write
     assert dev == "xcvh1582" and util_dsp is None and "LUT" in unchecked and "DSP" in unchecked
     rep = tmp_path / "rep"
     assert cli("report", db, "--out", rep)[0] == 0
-    assert "the catalogue has no count of" in (rep / "summary.md").read_text()
+    text = (rep / "summary.md").read_text()
+    assert "the catalogue has no count of" in text
+    # the Pareto table marks each row: the VHK158 one unverified, the U280 one checked
+    rows = {r.split("|")[2].strip(): r.split("|")[-2].strip()
+            for r in text.splitlines() if re.match(r"\| \d+ \|", r)}
+    assert rows == {"vhk158": "not checked", "u280": "fits"}
+
+
+def test_front_table_marks_unchecked_rows_only_when_there_are_some():
+    from accel.report.summary import front_table
+
+    front = pd.DataFrame({"param.preset": ["a", "b"], "metric.cycles": [1.0, 2.0],
+                          "metric.fit_unchecked": ["LUT, DSP", ""]})
+    table = front_table(front, {0: 1, 1: 2}, ["preset"], ["metric.cycles"])
+    assert table.splitlines()[0].rstrip().endswith("| fit |")
+    assert [r.split("|")[-2].strip() for r in table.splitlines()[2:]] == ["not checked", "fits"]
+    checked = front.assign(**{"metric.fit_unchecked": ["", ""]})
+    assert "fit" not in front_table(checked, {0: 1, 1: 2}, ["preset"], ["metric.cycles"])
 
 
 def test_pareto_front_api_never_returns_an_infeasible_row(tmp_path):
