@@ -219,6 +219,7 @@ def clear(
         raise CheckFailed(f"cache {first.name} not cleared: {first.reason}; {first.left:,} "
                           f"files left{more}")
 
+
 @cache_app.command("warm")
 def warm(
     only: list[str] = typer.Option(None, "--machine", metavar="NAME",
@@ -236,18 +237,18 @@ def warm(
     import time
 
     from accel.arch.registry import get, machines
-    from accel.cli.common import err_console
+    from accel.cli.common import progress
 
     names = list(only) if only else [m.name for m in machines() if m.warm]
     todo = [get(n) for n in names]            # an unknown name: AccelError, exit 2
     rows = []
-    for m in todo:
-        if not json_out:
-            err_console.print(f"warm: {m.name} ...")
-        t0 = time.perf_counter()
-        declared = m.warm_up()
-        rows.append({"machine": m.name, "declared": declared,
-                     "seconds": round(time.perf_counter() - t0, 3)})
+    with progress("compiling kernels", len(todo), enabled=not json_out) as advance:
+        for m in todo:
+            t0 = time.perf_counter()
+            declared = m.warm_up()
+            rows.append({"machine": m.name, "declared": declared,
+                         "seconds": round(time.perf_counter() - t0, 3)})
+            advance()
     if json_out:
         emit_json({"machines": rows})
         return
@@ -255,7 +256,6 @@ def warm(
         what = (f"{r['seconds']:.1f} s" if r["declared"]
                 else "declares no warm-up (its first run compiles in seconds)")
         out_console.print(f"{r['machine']}: {what}")
-
 
 
 def register(app: typer.Typer, sim_app: typer.Typer) -> None:
