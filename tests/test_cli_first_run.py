@@ -103,7 +103,8 @@ def test_cache_info_lists_every_cache_and_clear_removes_them(tmp_path):
 
 def test_cache_warm_compiles_ahead_of_the_first_run(tmp_path):
     """`accel cache warm --machine flightllm` on an empty kernel cache compiles the model's
-    kernels (kernels_cached flips to True); a machine without a warm-up is named as such."""
+    kernels (kernels_cached flips to True) and keeps the default run's instruction storage
+    of each board preset; a machine without a warm-up is named as such."""
     env = {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     run = "import sys; from accel.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -120,6 +121,10 @@ def test_cache_warm_compiles_ahead_of_the_first_run(tmp_path):
     assert first["machines"][0]["declared"] is True
     assert _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
                env) == "True"
+    from accel.arch.flightllm.warm import STORAGE_PRESETS
+
+    kept = list((tmp_path / "numba").rglob("instruction_storage/*.json"))
+    assert len(kept) == len(STORAGE_PRESETS)
     again = accel("cache", "warm", "--machine", "flightllm", "--machine", "sat", "--json")
     assert [(r["machine"], r["declared"]) for r in again["machines"]] == [
         ("flightllm", True), ("sat", False)]
