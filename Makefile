@@ -47,11 +47,13 @@ test: install
 	$(call run_pytest,$(XDIST) -m "not slow and not heavy")
 
 # Everything CI checks: the whole suite (heavy regressions included), then the slow tier
-# (Yosys synthesis, the README's results table, the demo), one test at a time.
+# (Yosys synthesis, the README's results table, the demo), also on every core: its eight
+# tests are independent (the README commands run in a copy, with a protected cache) and the
+# longest, the README's, overlaps the four Yosys runs (9 min one at a time, ~6 in two).
 test-all: install
 	$(VENV)/bin/ruff check accel tests sim benchmarks
 	$(call run_pytest,$(XDIST) -m "not slow")
-	$(call run_pytest,-m slow)
+	$(call run_pytest,$(XDIST) -m slow)
 
 lint: install
 	$(VENV)/bin/ruff check accel tests sim benchmarks
