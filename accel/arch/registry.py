@@ -135,6 +135,11 @@ class CliContext:
     progress: Callable[[str, int], AbstractContextManager[Callable[..., None]]]
     as_json: bool = False
 
+    def __call__(self, msg: str) -> None:
+        """``ctx(msg)`` is ``ctx.note(msg)``: ``accel sim`` hands a machine's ``run`` this
+        context as its first argument, ``note``, which older runs only call."""
+        self.note(msg)
+
 
 @dataclass(frozen=True)
 class CliCommand:

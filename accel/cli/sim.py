@@ -2,7 +2,8 @@
 their declarations in the machine folders.
 
 Each machine declares its options in its own folder (``accel.arch.registry.CliOption``)
-and a ``run(note, **options) -> CliOutput``; it may also declare further commands
+and a ``run(note, **options) -> CliOutput``, ``note`` a ``CliContext`` (called, a status
+line; ``note.progress``, a bar); it may also declare further commands
 (``Machine.commands``: ``CliCommand``, e.g. ``accel bdwp study``).  This module turns the
 options into Typer commands, prints the ``CliOutput`` (rich tables, or one JSON object with
 --json), exits with its ``exit_code`` and names no machine.
@@ -63,10 +64,17 @@ def _command(options: tuple[registry.CliOption, ...], run: Callable[..., registr
     return command
 
 
+def _context(as_json: bool) -> registry.CliContext:
+    return registry.CliContext(note=_note(as_json),
+                               progress=lambda what, total: progress(what, total,
+                                                                     enabled=not as_json),
+                               as_json=as_json)
+
+
 def build_command(machine: registry.Machine):
     """The Typer callback of ``accel sim <machine.name>``."""
     return _command(machine.cli_options(),
-                    lambda as_json, **kw: machine.cli_module().run(_note(as_json), **kw),
+                    lambda as_json, **kw: machine.cli_module().run(_context(as_json), **kw),
                     f"sim_{machine.name}", machine.summary)
 
 
@@ -74,11 +82,7 @@ def build_machine_command(cmd: registry.CliCommand):
     """The Typer callback of a machine's own ``accel <group> <verb>``."""
 
     def run(as_json: bool, **kw) -> registry.CliOutput:
-        ctx = registry.CliContext(note=_note(as_json),
-                                  progress=lambda what, total: progress(what, total,
-                                                                        enabled=not as_json),
-                                  as_json=as_json)
-        return cmd.run(ctx, **kw)
+        return cmd.run(_context(as_json), **kw)
 
     return _command(cmd.options, run, f"{cmd.group}_{cmd.verb}".replace("-", "_"), cmd.help)
 

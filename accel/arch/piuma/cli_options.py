@@ -48,7 +48,9 @@ def run(note, workload, algo, arch, sets) -> CliOutput:
     cfg = load_config(PRESETS, arch, sets, default=DEFAULT_PRESET)
     w = spgemm_workload(workload)
     MACHINE.check_workload(w)
-    results = simulate_all(w, cfg, names)
+    # a bar of partial products per algorithm (rmat:16 runs a minute, rmat:20 an hour);
+    # a plain ``note`` function (a caller outside the CLI) has none
+    results = simulate_all(w, cfg, names, progress=getattr(note, "progress", None))
     if algo == "all":
         d = {"workload": w.name, "model_version": results[names[0]].to_dict()["model_version"],
              "algorithms": {n: r.to_dict() for n, r in results.items()}}

@@ -34,6 +34,8 @@ Baselines use the same dynamic token distribution as v2 (the stronger choice for
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -59,6 +61,10 @@ from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
 from accel.workloads.ops import SpGemm, Workload
 from accel.workloads.weight_products import pruned_weight_workload  # noqa: F401 - moved; re-exported
+
+# progress(description, total) -> a context manager yielding advance(n) (accel.arch.registry's
+# CliContext.progress: a bar on the CLI's stderr)
+Progress = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 
 MODEL_VERSION = "piuma-0.2"   # 0.2: work tokens split heavy rows (owner + helpers), round-robin long runs, unsorted write-back, uncached dense accumulator
 
@@ -232,8 +238,11 @@ def _x_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
-                    algorithm: str = "smash-v1", name: str = "spgemm") -> Result:
-    """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine."""
+                    algorithm: str = "smash-v1", name: str = "spgemm",
+                    progress: Progress | None = None) -> Result:
+    """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine.  ``progress``
+    (what, total), if given, is a context manager yielding ``advance(n)``: the run reports
+    its partial products through it as it goes (the CLI's bar; the model imports no UI)."""
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
     config.validate()
@@ -297,8 +306,16 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     n_kept = int(kept_nnz.sum())
     out = Output(cp, np.zeros(n_kept, np.int64), np.zeros(n_kept, np.float64),
                  np.full(M, -1, np.int64), keep)
-    st, work, finish, busy, steps = simulate_kernel(
-        code[0], P, ops, out, RB, emax, work_state, new_threads(T))
+    with progress(f"{algorithm}: partial products", pp_total) if progress else nullcontext() as adv:
+        done = [0]
+
+        def on_progress(n: int) -> None:
+            adv(n - done[0])
+            done[0] = n
+
+        st, work, finish, busy, steps = simulate_kernel(
+            code[0], P, ops, out, RB, emax, work_state, new_threads(T),
+            on_progress if progress else None)
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     kp = np.concatenate(([0], np.cumsum(kept_nnz))).astype(np.int64)
     C = sp.csr_matrix((out.cx, out.ci, kp), shape=(kept.size, N))
@@ -336,20 +353,22 @@ def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:
     return bool(np.all(np.abs(C.data - R.data) <= VALUE_RTOL * scale + 1e-12))
 
 
-def simulate(workload: Workload, config: PiumaConfig, algorithm: str = "smash-v1") -> Result:
+def simulate(workload: Workload, config: PiumaConfig, algorithm: str = "smash-v1",
+             progress: Progress | None = None) -> Result:
     """Simulate the workload's SpGEMM op with one algorithm (the sweep helper's entry point)."""
     ops = _spgemm_ops(workload)
     if len(ops) > 1:
         raise WorkloadError(f"workload {workload.name} has {len(ops)} SpGEMM ops; the PIUMA "
                             f"model runs one at a time")
     op = ops[0]
-    return simulate_spgemm(op.a, op.b, config, algorithm, name=workload.name)
+    return simulate_spgemm(op.a, op.b, config, algorithm, name=workload.name, progress=progress)
 
 
 def simulate_all(workload: Workload, config: PiumaConfig,
-                 algorithms: tuple[str, ...] = tuple(ALGORITHMS)) -> dict[str, Result]:
+                 algorithms: tuple[str, ...] = tuple(ALGORITHMS),
+                 progress: Progress | None = None) -> dict[str, Result]:
     """Every algorithm on the same workload, with ``speedup_vs`` filled in (cycles ratio)."""
-    results = {name: simulate(workload, config, name) for name in algorithms}
+    results = {name: simulate(workload, config, name, progress) for name in algorithms}
     for name, r in results.items():
         r.speedup_vs = {o: (results[o].cycles / r.cycles if r.cycles else 0.0)
                         for o in results if o != name}

@@ -130,6 +130,7 @@ COUNTS_FIELDS = (
     ("n_wait",   I8),  # threads waiting at the phase barrier (outer product)
     ("steps",    I8),  # step-function calls (engine steps)
     ("wait_max", F8),  # latest arrival at the barrier so far
+    ("horizon",  F8),  # end of the last lock-step window run (a scheduler call resumes after it)
 )
 COUNTS = np.dtype(list(COUNTS_FIELDS))
 
