@@ -134,6 +134,7 @@ class CliContext:
     # progress(description, total) is a context manager yielding advance(n=1)
     progress: Callable[[str, int], AbstractContextManager[Callable[..., None]]]
     as_json: bool = False
+    live: bool = False        # the bars are drawn (a terminal, no --json): work done only for a bar may be skipped otherwise
 
     def __call__(self, msg: str) -> None:
         """``ctx(msg)`` is ``ctx.note(msg)``: ``accel sim`` hands a machine's ``run`` this

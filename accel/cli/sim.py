@@ -68,7 +68,7 @@ def _context(as_json: bool) -> registry.CliContext:
     return registry.CliContext(note=_note(as_json),
                                progress=lambda what, total: progress(what, total,
                                                                      enabled=not as_json),
-                               as_json=as_json)
+                               as_json=as_json, live=not as_json and err_console.is_terminal)
 
 
 def build_command(machine: registry.Machine):
