@@ -126,13 +126,17 @@ def _ref(ref: str) -> Any:
 
 
 # --- machine-specific commands and report rows: hooks the upper layers iterate ------------
+# progress(description, total): a context manager yielding advance(n=1) (a bar on the CLI's
+# stderr; a model that reports progress takes one, and imports no UI)
+Progress = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
+
+
 @dataclass(frozen=True)
 class CliContext:
     """What ``accel.cli`` hands a machine's own command (no rich, no Typer below the CLI)."""
 
     note: Callable[[str], None]               # a status line for people (silent with --json)
-    # progress(description, total) is a context manager yielding advance(n=1)
-    progress: Callable[[str, int], AbstractContextManager[Callable[..., None]]]
+    progress: Progress
     as_json: bool = False
     live: bool = False        # the bars are drawn (a terminal, no --json): work done only for a bar may be skipped otherwise
 

@@ -34,8 +34,7 @@ Baselines use the same dynamic token distribution as v2 (the stronger choice for
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -56,15 +55,12 @@ from accel.arch.piuma.state import (
     new_rows,
     new_threads,
 )
+from accel.arch.registry import Progress
 from accel.configs import config_dict
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
 from accel.workloads.ops import SpGemm, Workload
 from accel.workloads.weight_products import pruned_weight_workload  # noqa: F401 - moved; re-exported
-
-# progress(description, total) -> a context manager yielding advance(n) (accel.arch.registry's
-# CliContext.progress: a bar on the CLI's stderr)
-Progress = Callable[[str, int], AbstractContextManager[Callable[..., None]]]
 
 MODEL_VERSION = "piuma-0.2"   # 0.2: work tokens split heavy rows (owner + helpers), round-robin long runs, unsorted write-back, uncached dense accumulator
 
