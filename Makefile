@@ -8,7 +8,7 @@ VENV ?= .venv
 VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # pytest-xdist workers: one per core ("auto"); JOBS=1 runs the suite in one process.
-# loadgroup: every test on its own, the Verilator tests together on one worker (tests/conftest.py).
+# loadgroup: every test on its own, the longest first (tests/conftest.py LONG_FIRST).
 JOBS ?= auto
 XDIST := -n $(JOBS) --dist loadgroup
 

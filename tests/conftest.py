@@ -56,11 +56,27 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.heavy)
 
 
-def _builds_verilator(nodeid: str) -> bool:
-    """The RTL test files (tests/hw/*rtl*.py) Verilate PE arrays; two tests of one
-    configuration share its build folder."""
-    path = nodeid.split("::", 1)[0]
-    return path.startswith("tests/hw/") and "rtl" in path.rsplit("/", 1)[-1]
+# Tests that take a minute or more, longest first (`--durations` of a 2-worker run here;
+# the Verilator ones longer still on a clean build cache).  xdist hands tests out in
+# collection order, keeping each worker about three ahead, so a long test collected last
+# ran alone at the end while the other worker idled: the README's slow commands (400 s)
+# came last in the slow tier, which took 10.4 min where its work fits in ~8 per worker.
+LONG_FIRST = (
+    "tests/test_readme_commands.py::test_every_readme_command_runs_as_written",
+    "tests/report/test_readme_results.py::test_readme_results_table_matches_the_models",
+    "tests/hw/test_rtl_fp16.py::test_fp16_8x8_bdwp28_pipelined",
+    "tests/hw/test_rtl_design_build.py::test_small_design_builds_exact_and_rebuilds_from_its_yaml",
+    "tests/hw/test_rtl_fp16.py::test_fp16_4x8_bdwp24_pipelined",
+    "tests/test_readme_commands.py::test_readme_commands_run_as_written",
+    "tests/hw/test_rtl_design_build.py::test_model_rtl_disagreement_exits_1_naming_the_tile",
+    "tests/sweep/test_sweep_robust_real.py::test_real_model_sigkill_resume_and_dask",
+)
+
+
+@pytest.hookimpl(trylast=True)   # after `-m` has deselected: reorder what runs
+def pytest_collection_modifyitems(config, items):
+    rank = {nodeid: i for i, nodeid in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid, len(rank)))   # stable: the rest keep order
 
 
 try:
@@ -69,19 +85,20 @@ except ImportError:  # pytest-xdist absent: the suite runs in one process
     LoadScopeScheduling = None
 
 if LoadScopeScheduling is not None:
-    class _VerilatorOnOneWorker(LoadScopeScheduling):
-        """``--dist loadgroup`` as this suite needs it: every test on its own, except
-        the Verilator tests, which all run on one worker (two workers must not Verilate
-        into one build folder at once).  xdist's own loadgroup groups by a suffix it
-        writes into ``item._nodeid``, which pytest 9 no longer reads, so it would not
-        group at all; the controller sees node ids only, hence the path rule."""
+    class _EachTestOnItsOwn(LoadScopeScheduling):
+        """``--dist loadgroup`` as this suite uses it: every test a unit of its own, handed
+        out in collection order (``LONG_FIRST`` first) to whichever worker is free.  The
+        Verilator tests need no worker of their own: two builds of one configuration
+        serialise on its build folder's lock (``accel.hw.blocks.cosim_runner.build_lock``).
+        xdist's own loadgroup groups by a suffix it writes into ``item._nodeid``, which
+        pytest 9 no longer reads; the controller sees node ids only."""
 
         def _split_scope(self, nodeid: str) -> str:
-            return "verilator" if _builds_verilator(nodeid) else nodeid
+            return nodeid
 
     def pytest_xdist_make_scheduler(config, log):
         if config.getvalue("dist") == "loadgroup":
-            return _VerilatorOnOneWorker(config, log)
+            return _EachTestOnItsOwn(config, log)
         return None
 
 

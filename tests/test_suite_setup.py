@@ -1,9 +1,8 @@
-"""The suite's own set-up: reproducible property tests and a safe split across workers."""
+"""The suite's own set-up: reproducible property tests and long tests scheduled first."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,24 @@ def test_hypothesis_runs_derandomized():
     assert settings.default.database is None
 
 
-def test_every_rtl_test_runs_on_the_verilator_worker(pytestconfig):
-    """The xdist scheduler keeps tests/hw/*rtl*.py on one worker; every test marked
-    ``rtl`` must live in such a file, or two workers could Verilate into one folder."""
+def test_long_tests_are_scheduled_first(pytestconfig):
+    """Every test named in ``LONG_FIRST`` exists (a renamed one would silently fall back
+    to its collection place, the tail of a run), and collection puts them first."""
     conftest = next(p for p in pytestconfig.pluginmanager.get_plugins()
-                    if hasattr(p, "_builds_verilator"))
-    _builds_verilator = conftest._builds_verilator
-    marked = [p for p in TESTS.rglob("test_*.py")
-              if re.search(r"pytest\.mark\.rtl\b|pytestmark\s*=.*\brtl\b", p.read_text())]
-    assert marked, "no rtl tests found: the pattern is stale"
-    for p in marked:
-        assert _builds_verilator(p.relative_to(TESTS.parent).as_posix() + "::t"), p
+                    if hasattr(p, "LONG_FIRST"))
+    for nodeid in conftest.LONG_FIRST:
+        path, name = nodeid.split("::")
+        assert f"def {name}(" in (TESTS.parent / path).read_text(), nodeid
+
+    class Item:
+        def __init__(self, nodeid):
+            self.nodeid = nodeid
+
+    items = [Item("tests/a.py::t1"), Item(conftest.LONG_FIRST[1]), Item("tests/b.py::t2"),
+             Item(conftest.LONG_FIRST[0])]
+    conftest.pytest_collection_modifyitems(pytestconfig, items)
+    assert [i.nodeid for i in items] == [*conftest.LONG_FIRST[:2], "tests/a.py::t1",
+                                         "tests/b.py::t2"]
 
 
 def test_every_heavy_test_exists(pytestconfig):

@@ -73,3 +73,40 @@ def test_bench_path_is_added_for_the_run_only():
     with cosim_runner.bench_path() as sim:
         assert str(sim) == d and sys.path[0] == d
     assert d not in sys.path
+
+
+def _held(lock: Path) -> bool:
+    """Whether another open file description holds ``lock``'s flock (flock conflicts
+    between descriptions, so this works from the holding process too)."""
+    import fcntl
+    import os
+
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def test_verilate_builds_under_its_folder_lock(tmp_path, monkeypatch):
+    """Two processes co-simulating one configuration share its build folder: the build
+    (writing the .v, Verilator, make) runs under the folder's exclusive lock, and the
+    lock is free again once ``verilate`` returns."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    seen = []
+
+    class Runner:   # records whether the lock is held while the build runs
+        def build(self, *, build_dir, sources, **_):
+            seen.append((_held(Path(build_dir) / ".build.lock"), Path(sources[0]).read_text()))
+
+    monkeypatch.setattr("cocotb_tools.runner.get_runner", lambda name: Runner())
+    bdir = cosim_runner.verilate("pe-array", "cfg0", "top", "top", lambda: "module top;\nendmodule\n")
+    assert bdir.parent.name == "cfg0"
+    assert seen == [(True, "module top;\nendmodule\n")]
+    assert not _held(bdir / ".build.lock")
+    with cosim_runner.build_lock(bdir):
+        assert _held(bdir / ".build.lock")
+    assert not _held(bdir / ".build.lock")

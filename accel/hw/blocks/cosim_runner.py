@@ -10,6 +10,7 @@ and appends one JSON object a line to the results file named by another.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -112,6 +113,25 @@ def _testcase_seconds(xml: Path) -> float:
     return sum(float(tc.get("time", 0.0)) for tc in root.iter("testcase"))
 
 
+@contextmanager
+def build_lock(bdir: Path) -> Iterator[None]:
+    """Hold the build folder ``bdir`` alone for one Verilator build.  Two processes that
+    co-simulate one configuration at once (two shells, two test workers) share its folder:
+    unserialised, both would write ``<name>.v`` and run Verilator's make in it together.
+    An exclusive ``flock`` on ``bdir/.build.lock`` makes the second wait, then find the
+    build up to date (Verilator skips identical inputs, make has nothing to do), so the
+    first one's running simulation binary is never replaced under it.  The kernel drops
+    the lock when its holder exits, a killed one included: nothing stale is left."""
+    import fcntl
+
+    fd = os.open(bdir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)   # closing releases the lock
+
+
 def verilate(block: str, config_hash: str, name: str, top: str, source: Callable[[], str],
              waves: bool = False, quick: bool = False) -> Path:
     """Verilate the Verilog text ``source()`` (module ``top``) as ``<name>.v`` into
@@ -128,12 +148,12 @@ def verilate(block: str, config_hash: str, name: str, top: str, source: Callable
     except OSError as exc:
         raise ToolchainError(f"cannot create the Verilator build folder {bdir}: "
                              f"{exc.strerror}") from None
-    src = bdir / f"{name}.v"
     text = source()
-    if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
-        src.write_text(text)
-    runner = get_runner("verilator")
-    with verilator_build_env(quick=quick):
+    with build_lock(bdir), verilator_build_env(quick=quick):
+        src = bdir / f"{name}.v"
+        if not src.exists() or src.read_text() != text:   # keep mtime so make can skip
+            src.write_text(text)
+        runner = get_runner("verilator")
         try:
             runner.build(sources=[src], hdl_toplevel=top, build_dir=bdir, waves=waves,
                          build_args=list(LINT_WAIVERS), log_file=bdir / "build.log",
