@@ -73,9 +73,10 @@ def front_table(front: pd.DataFrame, numbers: dict, varied: list[str], mcols: li
     # a design on a device the catalogue has no counts for is on the front unverified: the
     # table says so row by row (the conclusions say why), so no reader takes it as fitting
     unchecked = front.get("metric.fit_unchecked")
-    if unchecked is not None and (unchecked.fillna("").astype(str) != "").any():
-        out["fit"] = ["not checked" if u else "fits"
-                      for u in unchecked.fillna("").astype(str)]
+    if unchecked is not None:
+        unchecked = unchecked.fillna("").astype(str)
+        if (unchecked != "").any():
+            out["fit"] = ["not checked" if u else "fits" for u in unchecked]
     return _table_md(out.sort_values("#"))
 
 
