@@ -159,6 +159,10 @@ def _locator_class():
         """Numba cache locator for kernels under ``accel/arch`` (see the module docstring)."""
 
         def __init__(self, py_func, py_file):
+            # Numba's CacheImpl reads both when a result cannot be cached (lifted loops,
+            # dynamic globals: NUMBA_OPT=0 makes some), to place its warning at the
+            # kernel; without _py_file that warning was an AttributeError traceback
+            self._py_file = py_file
             self._lineno = py_func.__code__.co_firstlineno
             path = Path(py_file).resolve()
             self._key = source_key(str(path))

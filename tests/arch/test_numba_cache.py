@@ -147,3 +147,30 @@ def test_untested_numba_keeps_kernels_out_of_the_package(monkeypatch, tmp_path):
     assert numba.config.CACHE_DIR == str(tmp_path / "unkeyed")
     monkeypatch.undo()
     assert nc.install() is True   # the tested version: the locator again (idempotent)
+
+
+def test_a_kernel_numba_cannot_cache_is_a_warning_at_its_source(monkeypatch, tmp_path):
+    """When a compiled result cannot be cached (lifted code, dynamic globals; NUMBA_OPT=0
+    produced one), Numba warns at the kernel's file and line through the locator, and
+    runs the kernel uncached.  accel's locator used to lack the file, so the run ended in
+    an AttributeError traceback instead."""
+    import warnings
+    from types import SimpleNamespace
+
+    from numba.core import caching
+    from numba.core.errors import NumbaWarning
+
+    from accel.arch.piuma._symbolic import row_counts
+
+    monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path))
+    impl = caching.CompileResultCacheImpl(row_counts.py_func)
+    assert type(impl._locator).__name__ == "AccelCacheLocator"
+    cres = SimpleNamespace(lifted=[SimpleNamespace(can_cache=False)],
+                           fndesc=SimpleNamespace(qualname="row_counts"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert impl.check_cachable(cres) is False
+    [w] = [w for w in seen if issubclass(w.category, NumbaWarning)]
+    assert "Cannot cache compiled function \"row_counts\"" in str(w.message)
+    assert Path(w.filename).name == "_symbolic.py"
+    assert w.lineno == row_counts.py_func.__code__.co_firstlineno
