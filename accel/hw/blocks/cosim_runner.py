@@ -124,12 +124,19 @@ def build_lock(bdir: Path) -> Iterator[None]:
     the lock when its holder exits, a killed one included: nothing stale is left."""
     import fcntl
 
-    fd = os.open(bdir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = None
     try:
+        fd = os.open(bdir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        # another user's lock file, a file system without flock (some network mounts):
+        # build unlocked, as before the lock existed, rather than not at all
+        pass
+    try:
         yield
     finally:
-        os.close(fd)   # closing releases the lock
+        if fd is not None:
+            os.close(fd)   # closing releases the lock
 
 
 def verilate(block: str, config_hash: str, name: str, top: str, source: Callable[[], str],
