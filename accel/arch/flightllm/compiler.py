@@ -425,6 +425,33 @@ class Builder:
         cp["rel"][-1] |= rel_last
 
 
+class RowCounter(Builder):
+    """A ``Builder`` that only sizes programs, for ``storage``, which counts the rows of
+    2 x ``max_length`` programs and reads nothing else (2.2x faster than building them).
+    Every block is still appended as zeroed records, because the ops edit the first and
+    last rows of what ``emit`` returns and re-read ``parts[-1]``; but no field is filled,
+    no timing or channel is computed, and ``build`` returns a placeholder whose length
+    is the program's row count.  The row count never depends on what is skipped: the
+    ops size their blocks from their arguments alone (tests/arch/flightllm: equal counts
+    to built programs, both dataflows and prefill, many lengths)."""
+
+    def emit(self, unit, n=1, **fields) -> np.ndarray:
+        a = program(n)
+        self.parts.append(a)
+        return a
+
+    def compute_cycles(self, unit: int, slots) -> int:
+        return 0
+
+    def misc_cycles(self, elems, kind: int) -> int:
+        return 0
+
+    def stripe_ch(self, offset) -> int:
+        return 0
+
+    def build(self) -> np.ndarray:
+        return np.empty(sum(len(a) for a in self.parts), np.int8)
+
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
     out = np.tile(layer, layers)
     out["layer"] = np.repeat(np.arange(layers), len(layer))
@@ -451,12 +478,13 @@ def prefill_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMCo
 
 
 def prefill_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                  length: int):
-    """(prologue, one layer, epilogue) of the prefill of ``length`` prompt tokens."""
+                  length: int, builder: type[Builder] = Builder):
+    """(prologue, one layer, epilogue) of the prefill of ``length`` prompt tokens
+    (``builder=RowCounter``: only their row counts are meaningful)."""
     h, kv, f, heads, L = shape.hidden, shape.kv_dim, shape.ffn, shape.heads, length
     ab = cfg.act_bits // 8 or 1
     kvb = max(1, cfg.kv_bits // 8)
-    pro, b, epi = Builder(cfg), Builder(cfg), Builder(cfg)
+    pro, b, epi = builder(cfg), builder(cfg), builder(cfg)
     pro.hbm_misc(L * h * 2, L * h * ab, L * h, K_EMBED, in_wait=0)
     b.hbm_misc(L * h * ab, L * h * ab, L * h, K_NORM)
     b.linear_hbm(tiles["qkv"], L, bias=True)                     # K, V land in the KV cache

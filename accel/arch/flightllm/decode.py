@@ -40,12 +40,14 @@ def decode_program(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMCon
 
 
 def decode_parts(shape: LLMShape, tiles: dict[str, OpTiles], cfg: FlightLLMConfig,
-                 ctx: int, on_chip: bool = True, ops: list | None = None):
-    """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part."""
+                 ctx: int, on_chip: bool = True, ops: list | None = None,
+                 builder: type[Builder] = Builder):
+    """(prologue, one layer, epilogue) of a decode step; layers repeat the middle part
+    (``builder=RowCounter``: only their row counts are meaningful)."""
     d = _DecodeShape(shape, cfg, ctx)
     if on_chip:
-        return _decode_on_chip(d, tiles, [] if ops is None else ops)
-    return _decode_via_hbm(d, tiles)
+        return _decode_on_chip(d, tiles, [] if ops is None else ops, builder)
+    return _decode_via_hbm(d, tiles, builder)
 
 
 class _DecodeShape:
@@ -72,11 +74,12 @@ class _DecodeShape:
             b.emit(LD, 1, nbytes=2 * (self.ctx - 1) * self.entry, kind=K_KV)
 
 
-def _decode_on_chip(d: _DecodeShape, tiles: dict[str, OpTiles], ops: list):
+def _decode_on_chip(d: _DecodeShape, tiles: dict[str, OpTiles], ops: list,
+                    builder: type[Builder] = Builder):
     """Always-on-chip decode [paper]: activations stay in the global buffer, q/k/v and
     gate/up are one weight stream each, MISC ops hand tokens to MV directly."""
     cfg, h, kv, ctx = d.cfg, d.h, d.kv, d.ctx
-    pro, b, epi = (Builder(cfg, vectors=True, ops=ops) for _ in range(3))
+    pro, b, epi = (builder(cfg, vectors=True, ops=ops) for _ in range(3))
     pro.begin("embed")
     pro.emit(LD, 1, nbytes=h * 2, rel=bit(MISC), kind=K_EMBED)       # FP16 embedding row
     pro.misc(h, wait=bit(LD), rel=0, kind=K_EMBED)
@@ -127,13 +130,14 @@ def _decode_on_chip(d: _DecodeShape, tiles: dict[str, OpTiles], ops: list):
     return pro.build(), b.build(), epi.build()
 
 
-def _decode_via_hbm(d: _DecodeShape, tiles: dict[str, OpTiles]):
+def _decode_via_hbm(d: _DecodeShape, tiles: dict[str, OpTiles],
+                    builder: type[Builder] = Builder):
     """Decode with every op's output stored to HBM and loaded back by its consumer.
     ``fuse_misc_into_mv``: the artifact's generator, MISC ops fused behind the MV that
     feeds them and the softmax per head behind QK^T; else the paper's off-chip baseline,
     every op (q, k, v, each MISC) its own HBM round trip."""
     cfg, h, kv, f, ctx, ab, heads = d.cfg, d.h, d.kv, d.f, d.ctx, d.ab, d.heads
-    pro, b, epi = (Builder(cfg, vectors=True) for _ in range(3))
+    pro, b, epi = (builder(cfg, vectors=True) for _ in range(3))
     fz = cfg.fuse_misc_into_mv
     pro.hbm_misc(h * 2, h * ab, h, K_EMBED, in_wait=0)
     b.hbm_misc(h * ab, h * ab, h, K_NORM)

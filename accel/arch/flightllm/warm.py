@@ -4,9 +4,9 @@ dataflows, which compiles every kernel a longer run uses (Numba compiles per typ
 signature, never per length).
 
 It also counts, and keeps, the instruction storage of ``accel sim flightllm``'s default
-run on each board preset (``STORAGE_PRESETS``): counting compiles 2 x ``max_length``
-programs in Python (~3 s a configuration, ``storage``), which would otherwise make the
-first default run of a fresh install take ~4 s instead of ~1.4 s.  Other models,
+run on each board preset (``STORAGE_PRESETS``): counting sizes 2 x ``max_length``
+programs in Python (~1.5 s a configuration, ``storage``), which would otherwise make the
+first default run of a fresh install take ~2.7 s instead of ~1.4 s.  Other models,
 sparsities and overrides are counted, and kept, on their first use."""
 
 from __future__ import annotations
