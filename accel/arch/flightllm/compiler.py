@@ -452,6 +452,7 @@ class RowCounter(Builder):
     def build(self) -> np.ndarray:
         return np.empty(sum(len(a) for a in self.parts), np.int8)
 
+
 def _repeat_layers(layer: np.ndarray, layers: int) -> np.ndarray:
     out = np.tile(layer, layers)
     out["layer"] = np.repeat(np.arange(layers), len(layer))
