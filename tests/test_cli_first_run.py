@@ -57,7 +57,7 @@ def _py(code: str, env_extra: dict) -> str:
 def test_cold_kernel_cache_is_detected_then_warm(tmp_path):
     """With an empty kernel cache `kernels_cached` says compile (the notice is printed);
     after one simulation it says cached (no notice on the second run)."""
-    code = ("from accel.cli.sweep import kernels_cached\n"
+    code = ("from accel.cli.common import kernels_cached\n"
             "print(kernels_cached('flightllm'))\n"
             "from accel.arch.flightllm import PRESETS, simulate\n"
             "from accel.workloads.llm import llm_workload\n"
@@ -65,7 +65,7 @@ def test_cold_kernel_cache_is_detected_then_warm(tmp_path):
             "print(kernels_cached('flightllm'))\n")
     out = _py(code, {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")})
     assert out.splitlines() == ["False", "True"]
-    again = _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+    again = _py("from accel.cli.common import kernels_cached; print(kernels_cached('flightllm'))",
                 {"ACCEL_NUMBA_CACHE_DIR": str(tmp_path / "numba")})
     assert again == "True"
 
@@ -114,12 +114,12 @@ def test_cache_warm_compiles_ahead_of_the_first_run(tmp_path):
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
-    assert _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+    assert _py("from accel.cli.common import kernels_cached; print(kernels_cached('flightllm'))",
                env) == "False"
     first = accel("cache", "warm", "--machine", "flightllm", "--json")
     assert [r["machine"] for r in first["machines"]] == ["flightllm"]
     assert first["machines"][0]["declared"] is True
-    assert _py("from accel.cli.sweep import kernels_cached; print(kernels_cached('flightllm'))",
+    assert _py("from accel.cli.common import kernels_cached; print(kernels_cached('flightllm'))",
                env) == "True"
     from accel.arch.flightllm.warm import STORAGE_PRESETS
 
@@ -139,3 +139,35 @@ def test_every_declared_warm_up_resolves():
     assert {m.name for m in declared} >= {"piuma", "flightllm"}
     for m in declared:
         assert callable(_ref(m.warm))
+
+
+def _sim_callback(monkeypatch, terminal: bool, cached: bool):
+    """``accel sim``'s callback for a stand-in machine, with stderr a terminal or not and
+    its kernels compiled or not; returns (callback, what was printed on stderr)."""
+    from accel.arch import registry
+    from accel.cli import common, sim
+
+    printed: list[str] = []
+    monkeypatch.setattr(type(common.err_console), "is_terminal", property(lambda self: terminal))
+    monkeypatch.setattr(common.err_console, "print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    monkeypatch.setattr(common, "kernels_cached", lambda machine: cached)
+    model = SimpleNamespace(run=lambda context, **kw: registry.CliOutput(json={"ran": True}))
+    machine = SimpleNamespace(name="toy", summary="a stand-in", cli_options=lambda: (),
+                              cli_module=lambda: model)
+    return sim.build_command(machine), printed
+
+
+def test_sim_at_a_terminal_says_a_first_run_compiles(monkeypatch, capsys):
+    # PIUMA's first run compiles ~10 s; its bar sat at 0 % with nothing said
+    command, printed = _sim_callback(monkeypatch, terminal=True, cached=False)
+    command(as_json=False)
+    assert len(printed) == 1 and "toy: compiling simulation kernels, first run only" in printed[0]
+    assert "accel cache warm" in printed[0]
+
+
+def test_sim_says_nothing_once_compiled_or_off_a_terminal_or_with_json(monkeypatch, capsys):
+    for terminal, cached, as_json in ((True, True, False), (False, False, False), (True, False, True)):
+        command, printed = _sim_callback(monkeypatch, terminal=terminal, cached=cached)
+        command(as_json=as_json)
+        assert printed == [], (terminal, cached, as_json)
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"ran": True}

@@ -154,6 +154,46 @@ def track(items: Iterable, description: str, total: int | None = None) -> Iterat
             advance()
 
 
+def numba_cache_dir() -> str:
+    from accel.arch._numba_cache import cache_root
+
+    return str(cache_root())
+
+
+def kernels_cached(machine: str) -> bool:
+    """False on the first run of ``machine``: none of its model's kernel modules has a
+    compiled kernel in the Numba cache for its current source key
+    (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
+    whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
+    one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
+    import importlib.util
+    from pathlib import Path
+
+    from accel.arch._numba_cache import ARCH_ROOT, package_compiled
+    from accel.arch.registry import get
+    from accel.errors import AccelError
+
+    try:
+        spec = importlib.util.find_spec(get(machine).model.partition(":")[0])
+        folder = Path(spec.origin).resolve().parent   # the folder of the machine's model
+        folder.relative_to(ARCH_ROOT)
+    except (ImportError, AttributeError, ValueError, TypeError, AccelError):
+        return True
+    return package_compiled(folder)
+
+
+def announce_first_compile(machine: str) -> bool:
+    """Say so on stderr when ``machine``'s kernels are not compiled yet: its first run
+    compiles them (PIUMA ~10 s, SAT ~2 s), during which a bar would sit at 0 %.  Returns
+    whether it announced."""
+    if kernels_cached(machine):
+        return False
+    err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only (cached "
+                      f"in {numba_cache_dir()}; `accel cache warm` compiles them ahead)...[/yellow]",
+                      soft_wrap=True)
+    return True
+
+
 # Every CLI module imports this one, so the help style applies to the whole `accel` tree.
 from accel.cli import help_style  # noqa: E402
 

@@ -17,7 +17,13 @@ from collections.abc import Callable
 import typer
 
 from accel.arch import registry
-from accel.cli.common import emit_json, err_console, out_console, progress
+from accel.cli.common import (
+    announce_first_compile,
+    emit_json,
+    err_console,
+    out_console,
+    progress,
+)
 
 
 def _parameter(opt: registry.CliOption) -> inspect.Parameter:
@@ -73,9 +79,14 @@ def _context(as_json: bool) -> registry.CliContext:
 
 def build_command(machine: registry.Machine):
     """The Typer callback of ``accel sim <machine.name>``."""
-    return _command(machine.cli_options(),
-                    lambda as_json, **kw: machine.cli_module().run(_context(as_json), **kw),
-                    f"sim_{machine.name}", machine.summary)
+
+    def run(as_json: bool, **kw) -> registry.CliOutput:
+        context = _context(as_json)
+        if context.live:   # at a terminal: a first run's compile is said, not a stuck bar
+            announce_first_compile(machine.name)
+        return machine.cli_module().run(context, **kw)
+
+    return _command(machine.cli_options(), run, f"sim_{machine.name}", machine.summary)
 
 
 def build_machine_command(cmd: registry.CliCommand):

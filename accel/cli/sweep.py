@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from accel.cli.common import emit_json, err_console, progress
+from accel.cli.common import announce_first_compile, emit_json, err_console, progress
 from accel.errors import AccelError
 
 # = accel.sweep.executors.DEFAULT_POINT_TIMEOUT, repeated so `accel --help` need not
@@ -30,26 +30,6 @@ sweep_app = typer.Typer(cls=_DefaultRunGroup, no_args_is_help=True,
                         help="Design-space sweeps: `accel sweep SPEC.yaml` (short for `accel sweep run SPEC.yaml`) runs or resumes a spec; `accel sweep export DB` exports a store.")
 
 
-def kernels_cached(machine: str) -> bool:
-    """False on the first run of ``machine``: none of its model's kernel modules has a
-    compiled kernel in the Numba cache for its current source key
-    (``accel.arch._numba_cache``: ``<root>/<source key>/<machine folder>``).  A machine
-    whose model lives outside ``accel/arch`` (tests' toy machine) counts as cached.  Any
-    one compiled kernel counts: a run compiles the kernels it needs, not all of them."""
-    import importlib.util
-
-    from accel.arch._numba_cache import ARCH_ROOT, package_compiled
-    from accel.arch.registry import get
-
-    try:
-        spec = importlib.util.find_spec(get(machine).model.partition(":")[0])
-        folder = Path(spec.origin).resolve().parent   # the folder of the machine's model
-        folder.relative_to(ARCH_ROOT)
-    except (ImportError, AttributeError, ValueError, TypeError, AccelError):
-        return True
-    return package_compiled(folder)
-
-
 def run_with_progress(sp, db, quiet: bool = False, **kwargs):
     """run_sweep with a rich bar on stderr sized to the points still to do (N of N: the
     first point, which compiles or loads the kernels, is one of them).  When the
@@ -58,11 +38,8 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
     from accel.sweep.runner import run_sweep
 
     def on_warmup(machine: str) -> None:
-        if quiet:
-            return
-        if not kernels_cached(machine):
-            err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only "
-                              f"(cached in {numba_cache_dir()})...[/yellow]", soft_wrap=True)
+        if not quiet:
+            announce_first_compile(machine)
 
     with ExitStack() as stack:
         box: dict = {}
@@ -82,12 +59,6 @@ def run_with_progress(sp, db, quiet: bool = False, **kwargs):
         err_console.print(f"[dim]sweep {sp.name}: first point (kernel compile or load) took "
                           f"{summary.warmup_seconds:.1f} s, kept out of the rate[/dim]", soft_wrap=True)
     return summary
-
-
-def numba_cache_dir() -> str:
-    from accel.arch._numba_cache import cache_root
-
-    return str(cache_root())
 
 
 @sweep_app.command("run")
