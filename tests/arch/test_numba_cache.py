@@ -174,3 +174,67 @@ def test_a_kernel_numba_cannot_cache_is_a_warning_at_its_source(monkeypatch, tmp
     assert "Cannot cache compiled function \"row_counts\"" in str(w.message)
     assert Path(w.filename).name == "_symbolic.py"
     assert w.lineno == row_counts.py_func.__code__.co_firstlineno
+
+
+def _shipped(prebuilt: Path, key: str) -> Path:
+    """A wheel's prebuilt kernels of source ``key`` (hatch_build.py): one index, one entry."""
+    folder = prebuilt / key / "piuma"
+    folder.mkdir(parents=True)
+    (folder / "_kernels.run_rowwise-300.py311.nbi").write_bytes(b"index")
+    (folder / "_kernels.run_rowwise-300.py311.1.nbc").write_bytes(b"object code")
+    return folder
+
+
+def test_shipped_kernels_seed_a_cache_that_lacks_their_key(tmp_path):
+    from accel.arch import _numba_cache as nc
+
+    prebuilt, root = tmp_path / "_prebuilt_kernels", tmp_path / "cache"
+    _shipped(prebuilt, "k1")
+    assert nc.seed("k1", root, prebuilt)
+    assert _files(root) == {"k1/piuma/_kernels.run_rowwise-300.py311.nbi",
+                            "k1/piuma/_kernels.run_rowwise-300.py311.1.nbc"}
+    assert (root / "k1/piuma/_kernels.run_rowwise-300.py311.1.nbc").read_bytes() == b"object code"
+    # the cache's own folder for a key is never replaced (it may hold entries Numba added)
+    (root / "k1/piuma/_kernels.run_rowwise-300.py311.1.nbc").write_bytes(b"recompiled")
+    assert not nc.seed("k1", root, prebuilt)
+    assert (root / "k1/piuma/_kernels.run_rowwise-300.py311.1.nbc").read_bytes() == b"recompiled"
+    assert not nc.seed("other-key", root, prebuilt)     # nothing shipped for it
+    assert not nc.seed("k1", tmp_path / "c2", tmp_path / "no-such-folder")   # a checkout: none
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]   # no private copy left
+
+
+def test_an_unwritable_cache_or_a_racing_process_leaves_no_half_copy(tmp_path, monkeypatch):
+    from accel.arch import _numba_cache as nc
+
+    prebuilt = tmp_path / "_prebuilt_kernels"
+    _shipped(prebuilt, "k1")
+    (tmp_path / "file").write_text("not a folder")
+    assert not nc.seed("k1", tmp_path / "file" / "cache", prebuilt)   # cannot be made: compiles
+    # another process puts its folder in place while this one copies: its folder stays whole
+    root = tmp_path / "cache"
+    real_copytree = nc.shutil.copytree
+
+    def copy_then_lose_the_race(src, dst, *args, **kw):
+        real_copytree(src, dst, *args, **kw)   # (copytree recurses through this name too)
+        if not (root / "k1").exists():
+            (root / "k1").mkdir()
+            (root / "k1" / "theirs.nbi").write_bytes(b"theirs")
+
+    monkeypatch.setattr(nc.shutil, "copytree", copy_then_lose_the_race)
+    assert not nc.seed("k1", root, prebuilt)
+    assert _files(root) == {"k1/theirs.nbi"}
+
+
+def test_a_kernel_modules_cache_folder_is_seeded_from_the_package(monkeypatch, tmp_path):
+    """`cache_dir` (what the locator and `is_compiled` ask) seeds its key's folder first, so
+    an installed wheel's kernels count as compiled and load on the first run."""
+    from accel.arch import _numba_cache as nc
+
+    kernels = PKG / "arch" / "piuma" / "_kernels.py"
+    key = nc.source_key(str(kernels))
+    prebuilt = tmp_path / "_prebuilt_kernels"
+    _shipped(prebuilt, key)
+    monkeypatch.setattr(nc, "PREBUILT", prebuilt)
+    monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    assert nc.is_compiled(kernels)
+    assert (tmp_path / "cache" / key / "piuma" / "_kernels.run_rowwise-300.py311.nbi").is_file()
