@@ -24,6 +24,17 @@ class ToolchainError(AccelError):
     """A required external tool (Verilator, Yosys) is missing or failed."""
 
 
+class DoesNotFit(ConfigError):
+    """A design its model cannot run because it does not fit its board: ``need`` of
+    ``resource`` (e.g. "HBM", bytes) where the board has ``have``.  On the command line a
+    bad configuration (exit 2); in a sweep with ``fit:`` an infeasible design, stored and
+    marked like one that exceeds its LUTs (accel.sweep.fit), not a failed point."""
+
+    def __init__(self, message: str, resource: str, need: float, have: float):
+        super().__init__(message)
+        self.resource, self.need, self.have = resource, float(need), float(have)
+
+
 class CheckFailed(AccelError):
     """A check that ran and failed (e.g. a co-simulation mismatch): exit code 1."""
 

@@ -17,10 +17,16 @@ import pandas as pd
 from accel.report.units import plural
 
 FEASIBLE = "metric.feasible"
+MODEL_FAIL = "metric.fit_model_fail"
 
 
 def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(designs that fit, designs that do not) of ``designs`` under the spec's fit."""
+    """(designs that fit, designs that do not) of ``designs`` under the spec's fit.  A design
+    its model could not run (``metric.fit_model_fail``, accel.sweep.fit) has no performance
+    to show, so it never joins the first, even under a spec that dropped its ``fit:``."""
+    if MODEL_FAIL in designs.columns and (not meta.get("fit") or FEASIBLE not in designs.columns):
+        ran = designs[MODEL_FAIL].fillna("").astype(str) == ""
+        return designs[ran], designs.iloc[:0]
     if designs.empty or not meta.get("fit") or FEASIBLE not in designs.columns:
         return designs, designs.iloc[:0]
     # the mean over a design's rows (workloads): below 1 if any row does not fit; a row
@@ -65,10 +71,18 @@ def summary(evaluated: pd.DataFrame, infeasible: pd.DataFrame, meta: dict) -> st
         over = _resources(infeasible)
         ceil = fit.get("max_utilisation", {})
         parts = [f"{res} over {100 * ceil.get(res, 1):.0f} %: {n}" for res, n in over.most_common()]
+        unrun = (int((infeasible[MODEL_FAIL].fillna("").astype(str) != "").sum())
+                 if MODEL_FAIL in infeasible.columns else 0)
+        if unrun == len(infeasible):
+            kept = ("they are stored without performance figures (their model cannot run a "
+                    "design the board cannot hold)")
+        else:
+            kept = "they are stored and drawn as hollow grey markers" + (
+                f" ({unrun:,} without performance figures: their model cannot run a design "
+                "the board cannot hold)" if unrun else "")
         out.append(f"**{len(infeasible):,} of {plural(len(evaluated), 'design')} do not fit "
-                   f"{_device_text(infeasible, meta)}** ({'; '.join(parts)}); they are stored "
-                   "and drawn as hollow grey markers, and left out of every front, table and "
-                   "conclusion.")
+                   f"{_device_text(infeasible, meta)}** ({'; '.join(parts)}); {kept}, and left "
+                   "out of every front, table and conclusion.")
     elif len(checked):
         every = "Every one of the" if len(checked) == len(evaluated) else "The"
         out.append(f"{every} {plural(len(checked), 'design')} on {_device_text(checked, meta)} "

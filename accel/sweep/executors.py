@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from accel.errors import AccelError
+from accel.errors import AccelError, DoesNotFit
 from accel.sweep.routing import evaluate
 
 Task = tuple[str, Any, str, dict]   # (key, config object, workload content id, options)
@@ -69,6 +69,11 @@ def evaluate_chunk(machine, tasks: list[Task], workload=None) -> list[dict]:
                 raise ArithmeticError(f"metric {bad[0]!r} is {metrics[bad[0]]!r} (not finite)")
             out.append({"key": key, "status": "ok", "metrics": metrics, "error": None,
                         "seconds": time.perf_counter() - t0})
+        except DoesNotFit as exc:   # the board cannot hold the design: infeasible, not broken
+            from accel.sweep.fit import misfit_metrics
+
+            out.append({"key": key, "status": "ok", "metrics": misfit_metrics(exc),
+                        "error": _one_line(exc), "seconds": time.perf_counter() - t0})
         except Exception as exc:  # noqa: BLE001 - recorded per point, the sweep continues
             out.append({"key": key, "status": "failed", "metrics": {}, "error": _one_line(exc),
                         "seconds": time.perf_counter() - t0})

@@ -19,6 +19,12 @@ A point that fails is still evaluated and stored, with these metrics (the store'
 * ``fit_unchecked`` resources the model reports but the catalogue has no count for on
   that device ("" when none): they can neither pass nor fail, the report says so.
 
+A design its model cannot run at all because it does not fit its board (the model raises
+``accel.errors.DoesNotFit``, e.g. an LLM whose weights and KV cache exceed the HBM) is stored the
+same way, with ``fit_model_fail`` (``"HBM 116 % > 100 %"``, from :func:`misfit_metrics`) and
+``util_<resource>``, and no performance metrics: every check here counts it as failing;
+without ``fit:`` it stays a failed point, as a model error.
+
 Infeasible points are never on a front, in a conclusion or a "best" line (``accel.report``)
 and a search is told they failed (``accel.sweep.search``).  The spec's expression
 ``constraints:`` keep their meaning: a point failing one is not evaluated at all.
@@ -123,6 +129,17 @@ def _margin(res: str, used: float, ceiling: float) -> str:
     return f"{res} {100 * used:.{digits}f} % > {100 * ceiling:.{digits}f} %"
 
 
+MODEL_FAIL = "fit_model_fail"   # a design its model could not run (DoesNotFit; module doc)
+
+
+def misfit_metrics(exc) -> dict[str, Any]:
+    """The metrics of a design whose model raised ``DoesNotFit`` (``exc``): what it needs of
+    the resource against what the board has."""
+    share = exc.need / exc.have if exc.have > 0 else math.inf
+    return {MODEL_FAIL: _margin(exc.resource, share, 1.0),
+            f"util_{exc.resource.lower()}": round(share, 6) if math.isfinite(share) else 1e9}
+
+
 def refit(fit: Fit | None, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
     """``metrics`` with its fit metrics replaced by those of ``fit`` (removed when None):
     a resumed store's rows follow the spec's current fit."""
@@ -143,6 +160,8 @@ def check(fit: Fit, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> di
     util = devices.utilisation(dev, used)
     fails = [_margin(r, util[r], fit.ceilings[r])
              for r in devices.RESOURCES if r in util and util[r] > fit.ceilings[r]]
+    if metrics.get(MODEL_FAIL):   # the model's own capacity check: it could not run the design
+        fails.insert(0, str(metrics[MODEL_FAIL]))
     out.update({f"util_{r.lower()}": round(u, 6) for r, u in util.items()})
     out["feasible"] = 0.0 if fails else 1.0
     out["fit_fail"] = "; ".join(fails)

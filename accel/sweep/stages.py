@@ -183,7 +183,7 @@ class Recorder:
         self.buffer += rows
         if count:
             self.computed += len(results)
-            self.failed += sum(r["status"] == "failed" for r in results)
+            self.failed += sum(r["status"] == "failed" for r in rows)
             self.infeasible += sum((r.get("metrics") or {}).get("feasible") == 0 for r in rows)
         if self.on_progress and results:
             self.on_progress(len(results))
@@ -193,15 +193,20 @@ class Recorder:
     def with_fit(self, row: dict) -> dict:
         """An ok row with the spec's fit metrics added (accel.sweep.fit): an infeasible
         design is stored like any other, marked and with its margins."""
-        if self.fit is None or row.get("status") != "ok":
-            return row
         metrics = row.get("metrics") or {}
+        if row.get("status") != "ok":
+            return row
+        if self.fit is None:
+            # a design its model could not run (DoesNotFit) with no fit check to mark it:
+            # a failed point with the model's message, as any model error
+            return {**row, "status": "failed", "metrics": {}} if fitting.MODEL_FAIL in metrics else row
         return {**row, "metrics": {**metrics, **fitting.check(self.fit, metrics, row["config"])}}
 
     def check_objectives(self, results: list[dict]) -> None:
         """Objectives name metrics; which metrics a machine reports is known once a point
         has been evaluated, so the first ok result is checked."""
-        ok = next((r for r in results if r["status"] == "ok"), None)
+        ok = next((r for r in results if r["status"] == "ok"
+                   and fitting.MODEL_FAIL not in (r.get("metrics") or {})), None)
         if self.unchecked and ok is not None:
             missing = [m for m in self.unchecked if m not in ok["metrics"]]
             if missing:

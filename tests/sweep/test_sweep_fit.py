@@ -203,3 +203,51 @@ def test_carry4_cells_count_as_half_a_carry8():
 
     assert usage({"hw_carry": 100.0, "hw_lut": 8.0}) == {"CARRY8": 50.0, "LUT": 8.0}
     assert usage({"hw_chains_carry": 10.0}) == {"CARRY8": 5.0}
+
+
+def _hbm_spec(fit: bool) -> dict:
+    """u280 (8 GiB HBM) at 8 and 3.5 bits: llama2-7b's 8-bit weights do not fit it."""
+    return {"name": "fl-hbm", "machine": "flightllm", "base": "u280", "workloads": ["llama2-7b"],
+            "parameters": {"weight_bits": [3.5, 8], "prefill": 16, "decode": 16, "storage": False},
+            **({"fit": {}} if fit else {}),
+            "objectives": {"decode_tokens_per_s": "max", "tokens_per_j": "max"}}
+
+
+def test_a_design_whose_weights_exceed_the_hbm_is_infeasible_not_failed(tmp_path, write_spec, cli):
+    """The model cannot run it (DoesNotFit): under `fit:` it is stored as a design that does
+    not fit, with the HBM's margin and no performance figures, never failed or recommended."""
+    db = tmp_path / "h.sqlite"
+    rc, out, err = cli("sweep", "run", write_spec(_hbm_spec(fit=True)), "--db", db, "--json",
+                       "--workers", "1")
+    assert rc == 0, err
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["failed"] == 0 and summary["infeasible"] == 1
+    with sqlite3.connect(db) as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(
+            "SELECT p.weight_bits, r.status, p.feasible, p.fit_fail, p.util_hbm, "
+            "p.decode_tokens_per_s FROM points p JOIN results r USING (key)")}
+    status, feasible, fail, util, tps = rows[8.0]
+    assert status == "ok" and feasible == 0 and tps is None
+    # 9.25 GiB of weights and the embedding table against 8 GiB
+    assert 1.0 < util < 1.5 and re.fullmatch(r"HBM 1\d\d % > 100 %", fail), fail
+    assert rows[3.5][:2] == ("ok", 1.0) and rows[3.5][4] > 0
+    rep = tmp_path / "rep"
+    assert cli("report", db, "--out", rep)[0] == 0
+    text = (rep / "summary.md").read_text()
+    assert "**1 of 2 designs do not fit xcu280** (HBM over 100 %: 1); they are stored without " \
+           "performance figures" in text
+    assert "2 designs evaluated, none failed" in text
+
+
+def test_without_fit_a_design_the_model_cannot_run_is_a_failed_point(tmp_path, write_spec, cli):
+    db = tmp_path / "h.sqlite"
+    rc, out, err = cli("sweep", "run", write_spec(_hbm_spec(fit=False)), "--db", db, "--json",
+                       "--workers", "1")
+    assert rc == 0, err
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["failed"] == 1 and summary["infeasible"] == 0
+    with sqlite3.connect(db) as conn:
+        (status, error, metrics), = conn.execute(
+            "SELECT status, error, metrics FROM results WHERE status != 'ok'")
+    assert status == "failed" and json.loads(metrics) == {}
+    assert error.startswith("DoesNotFit: llama2-7b weights (") and "do not fit u280's 8 GiB HBM" in error

@@ -25,7 +25,7 @@ from accel.arch.flightllm.dsp_chain import chain_gemm
 from accel.arch.flightllm.gpu import baselines
 from accel.arch.flightllm.isa import HbmSettings
 from accel.arch.flightllm.storage import instruction_storage
-from accel.errors import AccelError, WorkloadError
+from accel.errors import AccelError, DoesNotFit, WorkloadError
 from accel.workloads.formats import Block
 from accel.workloads.llm import LLMShape, shape_of
 from accel.workloads.ops import Gemm, Workload
@@ -160,10 +160,24 @@ def weight_block_ns(workload: Workload, shape: LLMShape) -> dict[str, np.ndarray
 
 def kv_capacity(shape: LLMShape, cfg: FlightLLMConfig, weight_bytes: int) -> int:
     """Tokens of INT8 KV cache that fit in HBM next to weights and embeddings."""
-    embed = shape.vocab * shape.hidden * 2                        # FP16 embedding table
-    free = cfg.hbm_capacity_gb * 2**30 - weight_bytes - embed
-    per_tok = 2 * shape.layers * shape.kv_dim * cfg.kv_bits / 8
+    free = cfg.hbm_capacity_gb * 2**30 - hbm_need(shape, cfg, weight_bytes, 0)
+    per_tok = _kv_bytes_per_token(shape, cfg)
     return int(free // per_tok) if free > 0 else 0
+
+
+def _kv_bytes_per_token(shape: LLMShape, cfg: FlightLLMConfig) -> float:
+    return 2 * shape.layers * shape.kv_dim * cfg.kv_bits / 8      # K and V of every layer
+
+
+def hbm_need(shape: LLMShape, cfg: FlightLLMConfig, weight_bytes: int, tokens: int) -> float:
+    """HBM bytes a run of ``tokens`` needs: weights, the FP16 embedding table and the KV
+    cache."""
+    embed = shape.vocab * shape.hidden * 2
+    return weight_bytes + embed + tokens * _kv_bytes_per_token(shape, cfg)
+
+
+def _hbm_misfit(message: str, need: float, config: FlightLLMConfig) -> DoesNotFit:
+    return DoesNotFit(message, "HBM", need, config.hbm_capacity_gb * 2**30)
 
 
 def _lengths(workload: Workload) -> tuple[int, int]:
@@ -191,12 +205,14 @@ def simulate(workload: Workload, config: FlightLLMConfig, *, on_chip_decode: boo
         tiles["lm_head"].total_bytes
     cap = kv_capacity(shape, config, wbytes)
     if cap <= 0:
-        raise AccelError(f"{shape.name} weights ({wbytes / 2**30:.2f} GiB at "
-                         f"{config.weight_bits:g} bits) do not fit {config.name}'s "
-                         f"{config.hbm_capacity_gb:g} GiB HBM")
+        raise _hbm_misfit(f"{shape.name} weights ({wbytes / 2**30:.2f} GiB at "
+                          f"{config.weight_bits:g} bits) do not fit {config.name}'s "
+                          f"{config.hbm_capacity_gb:g} GiB HBM",
+                          hbm_need(shape, config, wbytes, 0), config)
     if P + D > cap:
-        raise AccelError(f"prefill + decode = {P + D} tokens exceeds {config.name}'s KV "
-                         f"capacity of {cap} tokens for {shape.name}")
+        raise _hbm_misfit(f"prefill + decode = {P + D} tokens exceeds {config.name}'s KV "
+                          f"capacity of {cap} tokens for {shape.name}",
+                          hbm_need(shape, config, wbytes, P + D), config)
     if P + D > shape.max_positions:
         raise AccelError(f"prefill + decode = {P + D} exceeds {shape.name}'s "
                          f"{shape.max_positions} positions")
