@@ -213,14 +213,18 @@ def _hbm_spec(fit: bool) -> dict:
             "objectives": {"decode_tokens_per_s": "max", "tokens_per_j": "max"}}
 
 
+def _run_hbm(tmp_path, write_spec, cli, fit: bool) -> tuple[dict, object]:
+    db = tmp_path / "h.sqlite"
+    rc, out, err = cli("sweep", "run", write_spec(_hbm_spec(fit=fit)), "--db", db, "--json",
+                       "--workers", "1")
+    assert rc == 0, err
+    return json.loads(out.splitlines()[-1]), db
+
+
 def test_a_design_whose_weights_exceed_the_hbm_is_infeasible_not_failed(tmp_path, write_spec, cli):
     """The model cannot run it (DoesNotFit): under `fit:` it is stored as a design that does
     not fit, with the HBM's margin and no performance figures, never failed or recommended."""
-    db = tmp_path / "h.sqlite"
-    rc, out, err = cli("sweep", "run", write_spec(_hbm_spec(fit=True)), "--db", db, "--json",
-                       "--workers", "1")
-    assert rc == 0, err
-    summary = json.loads(out.splitlines()[-1])
+    summary, db = _run_hbm(tmp_path, write_spec, cli, fit=True)
     assert summary["failed"] == 0 and summary["infeasible"] == 1
     with sqlite3.connect(db) as conn:
         rows = {r[0]: r[1:] for r in conn.execute(
@@ -240,11 +244,7 @@ def test_a_design_whose_weights_exceed_the_hbm_is_infeasible_not_failed(tmp_path
 
 
 def test_without_fit_a_design_the_model_cannot_run_is_a_failed_point(tmp_path, write_spec, cli):
-    db = tmp_path / "h.sqlite"
-    rc, out, err = cli("sweep", "run", write_spec(_hbm_spec(fit=False)), "--db", db, "--json",
-                       "--workers", "1")
-    assert rc == 0, err
-    summary = json.loads(out.splitlines()[-1])
+    summary, db = _run_hbm(tmp_path, write_spec, cli, fit=False)
     assert summary["failed"] == 1 and summary["infeasible"] == 0
     with sqlite3.connect(db) as conn:
         (status, error, metrics), = conn.execute(
