@@ -135,9 +135,9 @@ MODEL_FAIL = "fit_model_fail"   # a design its model could not run (DoesNotFit; 
 def misfit_metrics(exc) -> dict[str, Any]:
     """The metrics of a design whose model raised ``DoesNotFit`` (``exc``): what it needs of
     the resource against what the board has."""
-    share = exc.need / exc.have if exc.have > 0 else math.inf
+    share = exc.need / max(exc.have, 1.0)   # a board without the resource: need / 1 byte
     return {MODEL_FAIL: _margin(exc.resource, share, 1.0),
-            f"util_{exc.resource.lower()}": round(share, 6) if math.isfinite(share) else 1e9}
+            f"util_{exc.resource.lower()}": round(share, 6)}
 
 
 def refit(fit: Fit | None, metrics: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
