@@ -182,16 +182,14 @@ def kernels_cached(machine: str) -> bool:
     return package_compiled(folder)
 
 
-def announce_first_compile(machine: str) -> bool:
+def announce_first_compile(machine: str) -> None:
     """Say so on stderr when ``machine``'s kernels are not compiled yet: its first run
-    compiles them (PIUMA ~10 s, SAT ~2 s), during which a bar would sit at 0 %.  Returns
-    whether it announced."""
+    compiles them (PIUMA ~10 s, SAT ~2 s), during which a bar would sit at 0 %."""
     if kernels_cached(machine):
-        return False
+        return
     err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only (cached "
                       f"in {numba_cache_dir()}; `accel cache warm` compiles them ahead)...[/yellow]",
                       soft_wrap=True)
-    return True
 
 
 # Every CLI module imports this one, so the help style applies to the whole `accel` tree.

@@ -24,10 +24,9 @@ def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame
     """(designs that fit, designs that do not) of ``designs`` under the spec's fit.  A design
     its model could not run (``metric.fit_model_fail``, accel.sweep.fit) has no performance
     to show, so it never joins the first, even under a spec that dropped its ``fit:``."""
-    if MODEL_FAIL in designs.columns and (not meta.get("fit") or FEASIBLE not in designs.columns):
-        ran = designs[MODEL_FAIL].fillna("").astype(str) == ""
-        return designs[ran], designs.iloc[:0]
-    if designs.empty or not meta.get("fit") or FEASIBLE not in designs.columns:
+    if not meta.get("fit") or FEASIBLE not in designs.columns:
+        if MODEL_FAIL in designs.columns:
+            designs = designs[designs[MODEL_FAIL].fillna("").astype(str) == ""]
         return designs, designs.iloc[:0]
     # the mean over a design's rows (workloads): below 1 if any row does not fit; a row
     # without the metric (stored before fit existed) has nothing held against it
