@@ -1,6 +1,8 @@
 """``compiler.RowCounter`` sizes programs without building them (instruction storage counts
 4,096 of them): its row counts must equal those of the built programs, for prefill and
-both decode dataflows, on every preset, at lengths around every bucket and block edge."""
+both decode dataflows, on every preset, at lengths around every edge of every block plan
+(token groups, attention blocks, MV key blocks, KV chunks, buckets), taken from the
+configuration so a changed default is still covered."""
 
 import dataclasses
 
@@ -13,6 +15,17 @@ from accel.arch.flightllm.model import shape_of, weight_block_ns
 from accel.workloads.llm import llm_workload
 
 LENGTHS = (1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257)
+
+
+def _edges(cfg, shape):
+    """Lengths either side of each block edge of ``cfg`` (two edges of each), up to its
+    ``max_length``: where a row count can change."""
+    entry = shape.kv_dim * max(1, cfg.kv_bits // 8)
+    kv_chunk = max(1, cfg.kv_buffer_kb * 1024 // entry)
+    sizes = (cfg.mm_token_tile, cfg.attn_block, cfg.mv_cols_per_instr, kv_chunk,
+             cfg.prefill_bucket, cfg.decode_bucket)
+    edges = {k * t + d for t in sizes for k in (1, 2) for d in (-1, 0, 1, 2)}
+    return sorted(n for n in edges | set(LENGTHS) if 1 <= n <= cfg.max_length)
 
 
 def _inputs(model, sparsity, cfg):
@@ -29,9 +42,11 @@ def _rows(parts):
 @pytest.mark.parametrize("model,sparsity", [("llama2-7b", "2:16"), ("opt-6.7b", "dense"),
                                             ("tiny", "4:16")])
 def test_row_counter_sizes_every_program_as_built(preset, model, sparsity, tiny_config):
-    cfg = dataclasses.replace(PRESETS[preset], max_length=512)
+    cfg = dataclasses.replace(PRESETS[preset], max_length=1100)
     shape, tiles = _inputs(tiny_config if model == "tiny" else model, sparsity, cfg)
-    for n in LENGTHS:
+    lengths = _edges(cfg, shape)
+    assert 2 * cfg.mv_cols_per_instr + 1 in lengths     # the MV key blocks' second edge
+    for n in lengths:
         built = C.prefill_parts(shape, tiles, cfg, n)
         counted = C.prefill_parts(shape, tiles, cfg, n, builder=C.RowCounter)
         assert _rows(counted) == _rows(built), ("prefill", n)
