@@ -141,6 +141,38 @@ def scaled_axis(ax, which: str, name: str, values, goal: str | None = None,
     return scale
 
 
+# Tick labels closer than this read as one ("5,000,00010,000,000"): 1/8 in at 100 dpi.
+TICK_GAP_PX = 12
+
+
+def finish_layout(fig) -> None:
+    """``tight_layout``, then thin the fixed (log-axis) ticks whose labels the final
+    layout puts closer than ``TICK_GAP_PX``: powers of ten are kept first, then the other
+    ticks, each only if its label clears every label kept.  Which ticks fit depends on
+    the width the layout leaves the axes, known only now."""
+    fig.tight_layout()
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis, labels in ((ax.xaxis, ax.get_xticklabels), (ax.yaxis, ax.get_yticklabels)):
+            if not isinstance(axis.get_major_locator(), matplotlib.ticker.FixedLocator):
+                continue
+            boxes = {float(t.get_position()[0 if axis is ax.xaxis else 1]):
+                     t.get_window_extent(r).padded(TICK_GAP_PX / 2)
+                     for t in labels() if t.get_visible() and t.get_text()}
+            order = sorted(boxes, key=lambda v: (not _power_of_ten(v), v))
+            kept: list[float] = []
+            for v in order:
+                if not any(boxes[v].overlaps(boxes[k]) for k in kept):
+                    kept.append(v)
+            if len(kept) < len(boxes):
+                axis.set_major_locator(matplotlib.ticker.FixedLocator(sorted(kept)))
+
+
+def _power_of_ten(v: float) -> bool:
+    return v > 0 and abs(np.log10(v) - round(np.log10(v))) < 1e-9
+
+
 def tick_text(x: float) -> str:
     """``0.5`` not ``0.500``; thousands separators for big ticks."""
     t = fmt_num(x, 3)
@@ -271,7 +303,7 @@ def pareto_figure(df: pd.DataFrame, objectives: list[tuple[str, str]], params: l
     if three:
         _parallel(axp, front, objectives, numbers, units)
     fig.suptitle(title)
-    fig.tight_layout()
+    finish_layout(fig)
     data = {"objectives": [list(o) for o in objectives],
             "front_points": [int(front.loc[i, "point"]) for i in front.index] if "point" in front else [],
             "front_numbers": [numbers[i] for i in front.index],
@@ -355,17 +387,48 @@ def _parallel(ax, front: pd.DataFrame, objectives, numbers: dict, units: Section
 
 def _spread_labels(ys, texts, gap: float) -> list[tuple[str, float]]:
     """Labels for lines ending at heights ``ys``: lines ending at the same height share one
-    label (``3, 7``), and labels closer than ``gap`` are pushed apart, kept within 0..1."""
+    label (``3, 7``), and labels closer than ``gap`` are pushed apart, kept within 0..1
+    (neighbours merged into one label when 0..1 cannot hold them all)."""
     groups: dict[float, list[str]] = {}
     for y, t in zip(np.round(ys, 3), texts, strict=True):
         groups.setdefault(float(y), []).append(t)
     items = sorted(groups.items())
+    # more labels than 0..1 holds at ``gap`` apart: merge the closest neighbours (one
+    # label at their mean height) until they fit, rather than stack them at the bottom
+    while len(items) > 1 and (len(items) - 1) * gap > 1.0:
+        j = min(range(len(items) - 1), key=lambda i: items[i + 1][0] - items[i][0])
+        (ya, ta), (yb, tb) = items[j], items[j + 1]
+        items[j:j + 2] = [((ya * len(ta) + yb * len(tb)) / (len(ta) + len(tb)), ta + tb)]
     pos = [y for y, _ in items]
-    for i in range(1, len(pos)):
+    for i in range(1, len(pos)):         # push up, then down from the top: they now fit
         pos[i] = max(pos[i], pos[i - 1] + gap)
-    shift = max(0.0, pos[-1] - 1.0) if pos else 0.0
-    pos = [max(0.0, y - shift) for y in pos]
-    return [(", ".join(ts), y) for (_y, ts), y in zip(items, pos, strict=True)]
+    if pos:
+        pos[-1] = min(pos[-1], 1.0)
+    for i in range(len(pos) - 2, -1, -1):
+        pos[i] = min(pos[i], pos[i + 1] - gap)
+    return [(number_list(ts), y) for (_y, ts), y in zip(items, pos, strict=True)]
+
+
+def number_list(texts: list[str], most: int = 4) -> str:
+    """Design numbers as a short label: runs of consecutive numbers as ``8-12``, and past
+    ``most`` runs the count of the rest (a front of 77 designs can end 60 of them at one
+    point: written out, that label ran far beyond the figure)."""
+    try:
+        nums = sorted(int(t) for t in texts)
+    except ValueError:
+        return ", ".join(texts)
+    runs: list[str] = []
+    start = prev = nums[0]
+    for n in nums[1:] + [None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        runs.append(str(start) if start == prev else f"{start}\u2013{prev}")
+        if n is not None:
+            start = prev = n
+    if len(runs) <= most:
+        return ", ".join(runs)
+    return f"{', '.join(runs[:most - 1])} \u2026 ({len(nums)} designs)"
 
 
 # --- speedup over dense per N:M pattern ---------------------------------------------------

@@ -99,7 +99,11 @@ def test_parallel_coordinates_lines_carry_design_numbers(demo):
     objs = _objectives(meta)
     fig, data = F.pareto_figure(d, objs, list(meta["parameters"]), "t")
     labels = [t.get_text() for t in fig.axes[1].texts if not t.get_text().startswith(("best", "worst", "all"))]
-    shown = {int(n) for lab in labels for n in lab.split(", ")}
+    shown = set()
+    for lab in labels:      # runs of consecutive numbers are written "6\u20139"
+        for run in lab.split(", "):
+            a, _, b = run.partition("\u2013")
+            shown |= set(range(int(a), int(b or a) + 1))
     assert shown == set(range(1, n_front + 1)) == set(data["front_numbers"])
     plt.close(fig)
 

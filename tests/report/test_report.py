@@ -132,6 +132,44 @@ def test_pareto_3_objectives_projection_and_parallel_coordinates_show_the_same_s
     plt.close(fig)
 
 
+def test_a_front_of_many_designs_keeps_its_parallel_labels_short_apart_and_inside():
+    """77 front designs, 70 of them ending at one point of the last axis and one per
+    height on the first (as a search's front does): each end label is short (runs of
+    numbers, then a count), no two overlap, and all sit inside the figure; the figure
+    keeps its normal width (the full list once ran 1,200 px past it)."""
+    n = 77
+    rng = np.random.default_rng(0)
+    cycles = np.arange(1, n + 1) * 1e6                       # one height per design
+    lut = 1e6 / np.arange(1, n + 1)                          # the trade-off: all on the front
+    at_best = np.arange(n) % 11 != 5                         # 70, in broken runs
+    dram = np.where(at_best, 0.3e9, 0.3e9 + rng.uniform(0.01, 0.4, n) * 1e9)
+    d = pd.DataFrame({"metric.cycles": cycles, "metric.hw_lut": lut, "metric.dram_bytes": dram,
+                      "param.pe_rows": 16, "point": np.arange(n)})
+    objs = [("cycles", "min"), ("hw_lut", "min"), ("dram_bytes", "min")]
+    fig, data = F.pareto_figure(d, objs, ["pe_rows"], "t")
+    assert len(data["front_all_objectives"]) == n
+    par = fig.axes[1]
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    figbox = fig.bbox
+    labels = [t for t in par.texts if t.get_fontweight() == "bold"]
+    boxes = [t.get_window_extent(r) for t in labels]
+    assert max(len(t.get_text()) for t in labels) <= 40, [t.get_text() for t in labels]
+    assert any("designs)" in t.get_text() for t in labels)   # the 70 at one point: a count
+    for i, b in enumerate(boxes):
+        assert figbox.x0 <= b.x0 and b.x1 <= figbox.x1 and figbox.y0 <= b.y0 and b.y1 <= figbox.y1
+        assert not any(b.overlaps(o) for o in boxes[i + 1:]), (labels[i].get_text(), "overlaps")
+    assert not _overlapping_ticks(fig)
+    plt.close(fig)
+
+
+def test_number_lists_write_runs_then_a_count():
+    assert F.number_list(["3", "7"]) == "3, 7"
+    assert F.number_list(["5", "1", "2", "3"]) == "1\u20133, 5"
+    assert F.number_list([str(i) for i in (2, 3, 4, 8, 9, 10, 15, 17, 18, 30)]) == \
+        "2\u20134, 8\u201310, 15 \u2026 (10 designs)"
+
+
 def test_booleans_and_patterns_are_categories_numbers_are_lines(designs):
     fig, data = S.sensitivity_figure(designs, "cycles", "min", PARAMS, "t")
     assert data["pipelined_tiles"]["kind"] == "category" and data["pipelined_tiles"]["values"] == ["no", "yes"]
