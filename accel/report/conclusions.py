@@ -94,6 +94,8 @@ def best_per_objective(designs: pd.DataFrame, objectives, varied, units: Section
 def speedups(designs: pd.DataFrame, params, pattern: str | None, time_metric: str, goal: str) -> list[str]:
     def stats(s: pd.Series) -> str:
         lo, med, hi = (fmt_num(x, 3) for x in (s.min(), s.median(), s.max()))
+        if len(s) == 1:
+            return f"**{hi}×**, from the one design run both ways"
         if lo == hi:  # one number as printed: a median/best pair would say it twice
             return f"**{hi}×** for every one of {plural(len(s), 'design')}"
         if med == hi:

@@ -53,7 +53,9 @@ def like_with_like(df: pd.DataFrame, p: str, varied: list[str]) -> tuple[pd.Data
             names.append(q)
             diffs.append("; ".join(f"{p}={v}: {q} in {{{', '.join(x)}}}" for v, x in sorted(per.items())))
     text = "groups differ: " + " | ".join(diffs)
-    if len(text) > MAX_NOTE:   # a search's (or a fit-filtered) sample: name what differs
+    # too long to read, or nothing to list: every other parameter takes the same values
+    # for each value of p, only never in the same combinations (a search's sample)
+    if len(text) > MAX_NOTE or not diffs:
         text = (f"groups differ in {', '.join(names) or 'their mix of designs'}: "
                 f"each value of {p} is a median over different designs")
     return df, text

@@ -268,6 +268,12 @@ def test_piuma_hash_table_panel_compares_like_with_like(demo):
     df = pd.DataFrame({"param.a": [1, 1, 2, 2], "param.alg": ["x", "y", "z", "w"], "metric.c": [1.0, 2, 3, 4]})
     _, note = S.like_with_like(df, "a", ["a", "alg"])
     assert note == "groups differ: a=1: alg in {x, y}; a=2: alg in {w, z}"
+    # the same values of every other parameter for each value of a, never in the same
+    # combination (a search's sample): said so, not an empty "groups differ:"
+    df = pd.DataFrame({"param.a": [1, 1, 2, 2], "param.b": [0, 1, 0, 1], "param.c": [0, 1, 1, 0],
+                       "metric.m": [1.0, 2, 3, 4]})
+    _, note = S.like_with_like(df, "a", ["a", "b", "c"])
+    assert note == "groups differ in their mix of designs: each value of a is a median over different designs"
 
 
 # --- 6. objectives that stand in for something ---------------------------------------------------
@@ -279,3 +285,12 @@ def test_weight_bytes_is_explained_from_the_machine_declaration(demo):
     note = FlightLLMResult.METRIC_NOTES["weight_bytes"]
     sec = demo["sections"]["flightllm-llama2-demo"]
     assert note in sec.split("### Sweep")[0] and f"- {note}" in sec
+
+
+def test_a_speedup_from_one_design_pair_says_so():
+    """A search samples few designs that also ran dense: one pair is one design, not
+    "every one of 1 design"."""
+    d = pd.DataFrame({"param.prune": ["dense", "2:8", "2:8"], "param.pe_rows": [8, 8, 16],
+                      "metric.cycles": [200.0, 100.0, 90.0]})
+    (line,) = C.speedups(d, ["prune", "pe_rows"], "prune", "cycles", "min")
+    assert "**2×**, from the one design run both ways" in line, line
