@@ -3,8 +3,9 @@ the compiled programs of ``compiler`` (prologue, one layer, epilogue per program
 
 Counting means sizing 2 x ``max_length`` programs (4,096 at the presets' 2048) in
 Python (``compiler.RowCounter``: ~0.25 s here; 1.3 s when it emitted zeroed blocks,
-3.2 s when each program was built), whatever the request's own lengths: the count depends only on the model shape, its weight tiles, the
-configuration and the decode dataflow.  So the result is kept beside the compiled kernels
+3.2 s when each program was built), whatever the request's own lengths: the count
+depends only on the model shape, its weight tiles, the configuration and the decode
+dataflow.  So the result is kept beside the compiled kernels
 (``accel cache``, the ``numba`` entry), under the source key of this module and everything
 it imports: an edit to the compiler selects a fresh folder, so a stored count is never
 stale, and a later run with the same inputs reads it back instead of sizing every program
