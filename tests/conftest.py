@@ -24,6 +24,13 @@ settings.register_profile("explore", max_examples=500, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# An empty kernel cache stays empty: the kernels ``make install`` compiled into the
+# checkout's accel/_prebuilt_kernels are not copied in (accel.arch._numba_cache.seed), so
+# the tests of first-run compiles, warm-up and cache accounting see what they set up.
+# The suite runs on the user cache, which ``make install`` seeded; the seeding tests
+# turn the copy back on themselves.  Subprocesses inherit it.
+os.environ["ACCEL_NO_PREBUILT"] = "1"
+
 
 def pytest_configure(config):
     config.addinivalue_line(

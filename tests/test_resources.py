@@ -69,3 +69,17 @@ def test_the_wheel_build_hook_is_declared_shipped_and_given_what_it_imports():
                  and any(getattr(t, "id", "") == "WARM_UP_NEEDS" for t in n.targets))
     declared = {re.match(r"[A-Za-z0-9_.-]+", d)[0].lower() for d in conf["project"]["dependencies"]}
     assert set(needs) <= declared and {"numba", "numpy"} <= set(needs)
+
+
+def test_make_install_compiles_into_the_folder_the_cache_seeds_from():
+    """``make install`` warms the kernels into the checkout's prebuilt folder, the one
+    ``_numba_cache.seed`` copies from, and git ignores it (so it reaches neither a commit
+    nor, but through the build hook, a wheel): renaming one without the other would silently
+    bring back the compile after ``accel cache clear``."""
+    from accel.arch import _numba_cache as nc
+
+    rel = nc.PREBUILT.relative_to(CHECKOUT)
+    make = (CHECKOUT / "Makefile").read_text()
+    assert f'ACCEL_NUMBA_CACHE_DIR="$(CURDIR)/{rel.as_posix()}" $(VENV)/bin/accel cache warm' in make
+    assert f"rm -rf {rel.as_posix()}" in make       # a reinstall leaves no stale keys
+    assert f"{rel.as_posix()}/" in (CHECKOUT / ".gitignore").read_text().splitlines()

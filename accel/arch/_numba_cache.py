@@ -24,9 +24,11 @@ their kernels (the locator is chosen when ``@njit`` runs).
 
 A wheel ships its kernels compiled (``hatch_build.py`` runs every machine's warm-up while
 the wheel is built, on the machine that installs it when pip builds from source) in
-``accel/_prebuilt_kernels/<source key>/``.  The first use of a source key whose folder the
-cache lacks copies the shipped one in, so a ``pip install``ed accel's first run loads
-instead of compiling, and after ``accel cache clear`` too.  The copy is checked like any
+``accel/_prebuilt_kernels/<source key>/``; a checkout's ``make install`` compiles them into
+the same (git-ignored) folder.  The first use of a source key whose folder the cache lacks
+copies the shipped one in, so an installed accel's first run loads instead of compiling,
+and after ``accel cache clear`` too.  ``ACCEL_NO_PREBUILT=1`` turns the copy off (the test
+suite's cache-behaviour tests need an empty cache to stay empty).  The copy is checked like any
 cache entry: Numba loads an entry only for its own version and this CPU (its index keys
 each on the target machine), and compiles and adds what does not match.
 """
@@ -132,7 +134,7 @@ def seed(key: str, root: Path, prebuilt: Path | None = None) -> bool:
     renamed into place, so a process racing this one finds either nothing or all of it;
     an unwritable cache is left alone (the kernels then compile, as without a wheel's)."""
     src, dest = (prebuilt or PREBUILT) / key, root / key
-    if not src.is_dir() or dest.exists():
+    if os.environ.get("ACCEL_NO_PREBUILT") or not src.is_dir() or dest.exists():
         return False
     tmp = root / f".{key}.{os.getpid()}.seeding"
     try:

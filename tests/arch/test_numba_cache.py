@@ -185,9 +185,10 @@ def _shipped(prebuilt: Path, key: str) -> Path:
     return folder
 
 
-def test_shipped_kernels_seed_a_cache_that_lacks_their_key(tmp_path):
+def test_shipped_kernels_seed_a_cache_that_lacks_their_key(tmp_path, monkeypatch):
     from accel.arch import _numba_cache as nc
 
+    monkeypatch.delenv("ACCEL_NO_PREBUILT", raising=False)   # the suite turns seeding off
     prebuilt, root = tmp_path / "_prebuilt_kernels", tmp_path / "cache"
     _shipped(prebuilt, "k1")
     assert nc.seed("k1", root, prebuilt)
@@ -201,11 +202,14 @@ def test_shipped_kernels_seed_a_cache_that_lacks_their_key(tmp_path):
     assert not nc.seed("other-key", root, prebuilt)     # nothing shipped for it
     assert not nc.seed("k1", tmp_path / "c2", tmp_path / "no-such-folder")   # a checkout: none
     assert not [p for p in root.iterdir() if p.name.startswith(".")]   # no private copy left
+    monkeypatch.setenv("ACCEL_NO_PREBUILT", "1")           # turned off: nothing copied
+    assert not nc.seed("k1", tmp_path / "c3", prebuilt) and not (tmp_path / "c3").exists()
 
 
 def test_an_unwritable_cache_or_a_racing_process_leaves_no_half_copy(tmp_path, monkeypatch):
     from accel.arch import _numba_cache as nc
 
+    monkeypatch.delenv("ACCEL_NO_PREBUILT", raising=False)
     prebuilt = tmp_path / "_prebuilt_kernels"
     _shipped(prebuilt, "k1")
     (tmp_path / "file").write_text("not a folder")
@@ -235,6 +239,7 @@ def test_a_kernel_modules_cache_folder_is_seeded_from_the_package(monkeypatch, t
     prebuilt = tmp_path / "_prebuilt_kernels"
     _shipped(prebuilt, key)
     monkeypatch.setattr(nc, "PREBUILT", prebuilt)
+    monkeypatch.delenv("ACCEL_NO_PREBUILT", raising=False)
     monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path / "cache"))
     assert nc.is_compiled(kernels)
     assert (tmp_path / "cache" / key / "piuma" / "_kernels.run_rowwise-300.py311.nbi").is_file()
