@@ -162,7 +162,19 @@ def test_sim_at_a_terminal_says_a_first_run_compiles(monkeypatch, capsys):
     command, printed = _sim_callback(monkeypatch, terminal=True, cached=False)
     command(as_json=False)
     assert len(printed) == 1 and "toy: compiling simulation kernels, first run only" in printed[0]
-    assert "accel cache warm" in printed[0]
+
+
+def test_the_first_run_notice_names_accel_cache_warm_only_where_it_warms(monkeypatch):
+    """PIUMA declares a warm-up, so the notice points at `accel cache warm`; SAT declares
+    none (`accel cache warm` would only say so), so its notice does not promise one."""
+    from accel.cli import common
+
+    printed: list[str] = []
+    monkeypatch.setattr(common.err_console, "print", lambda *a, **k: printed.append(" ".join(map(str, a))))
+    monkeypatch.setattr(common, "kernels_cached", lambda machine: False)
+    for machine in ("piuma", "sat", "no-such-machine"):
+        common.announce_first_compile(machine)
+    assert [("accel cache warm" in p) for p in printed] == [True, False, False], printed
 
 
 def test_sim_says_nothing_once_compiled_or_off_a_terminal_or_with_json(monkeypatch, capsys):

@@ -187,9 +187,15 @@ def announce_first_compile(machine: str) -> None:
     compiles them (PIUMA ~10 s, SAT ~2 s), during which a bar would sit at 0 %."""
     if kernels_cached(machine):
         return
+    from accel.arch.registry import get
+    from accel.errors import AccelError
+
+    try:    # only a machine that declares a warm-up has one for `accel cache warm` to run
+        ahead = "; `accel cache warm` compiles them ahead" if get(machine).warm else ""
+    except AccelError:
+        ahead = ""
     err_console.print(f"[yellow]{machine}: compiling simulation kernels, first run only (cached "
-                      f"in {numba_cache_dir()}; `accel cache warm` compiles them ahead)...[/yellow]",
-                      soft_wrap=True)
+                      f"in {numba_cache_dir()}{ahead})...[/yellow]", soft_wrap=True)
 
 
 # Every CLI module imports this one, so the help style applies to the whole `accel` tree.
