@@ -15,9 +15,17 @@ from collections import Counter
 import pandas as pd
 
 from accel.report.units import plural
+from accel.sweep import fit as fitting
 
 FEASIBLE = "metric.feasible"
-MODEL_FAIL = "metric.fit_model_fail"
+MODEL_FAIL = f"metric.{fitting.MODEL_FAIL}"
+
+
+def _unrun(designs: pd.DataFrame) -> pd.Series:
+    """Which designs their model could not run (a ``fit_model_fail`` margin is stored)."""
+    if MODEL_FAIL not in designs.columns:
+        return pd.Series(False, index=designs.index)
+    return designs[MODEL_FAIL].fillna("").astype(str) != ""
 
 
 def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -25,8 +33,7 @@ def split(designs: pd.DataFrame, meta: dict) -> tuple[pd.DataFrame, pd.DataFrame
     its model could not run (``metric.fit_model_fail``, accel.sweep.fit) has no performance
     to show, so it never joins the first, even under a spec that dropped its ``fit:``."""
     if not meta.get("fit") or FEASIBLE not in designs.columns:
-        if MODEL_FAIL in designs.columns:
-            designs = designs[designs[MODEL_FAIL].fillna("").astype(str) == ""]
+        designs = designs[~_unrun(designs)]
         return designs, designs.iloc[:0]
     # the mean over a design's rows (workloads): below 1 if any row does not fit; a row
     # without the metric (stored before fit existed) has nothing held against it
@@ -70,8 +77,7 @@ def summary(evaluated: pd.DataFrame, infeasible: pd.DataFrame, meta: dict) -> st
         over = _resources(infeasible)
         ceil = fit.get("max_utilisation", {})
         parts = [f"{res} over {100 * ceil.get(res, 1):.0f} %: {n}" for res, n in over.most_common()]
-        unrun = (int((infeasible[MODEL_FAIL].fillna("").astype(str) != "").sum())
-                 if MODEL_FAIL in infeasible.columns else 0)
+        unrun = int(_unrun(infeasible).sum())
         if unrun == len(infeasible):
             kept = ("they are stored without performance figures (their model cannot run a "
                     "design the board cannot hold)")
@@ -110,7 +116,6 @@ def ceilings(meta: dict, designs: pd.DataFrame, metrics: list[str]) -> dict[str,
     ``metrics`` that is the only metric counting its resource (``hw_lut`` in a SAT sweep:
     the ceiling is then a line on its axis); needs a spec fit with a fixed device."""
     from accel import devices
-    from accel.sweep.fit import usage
 
     fit = meta.get("fit") or {}
     if not fit.get("device"):
@@ -119,11 +124,11 @@ def ceilings(meta: dict, designs: pd.DataFrame, metrics: list[str]) -> dict[str,
     names = [c[len("metric."):] for c in designs.columns if c.startswith("metric.hw_")]
     by_res: dict[str, list[str]] = {}
     for n in names:
-        for res in usage({n: 1.0}):
+        for res in fitting.usage({n: 1.0}):
             by_res.setdefault(res, []).append(n)
     out = {}
     for m in metrics:
-        res = next(iter(usage({m: 1.0})), None) if m.startswith("hw_") else None
+        res = next(iter(fitting.usage({m: 1.0})), None) if m.startswith("hw_") else None
         if res is None or by_res.get(res) != [m] or res not in dev.resources:
             continue
         ceil = float(fit.get("max_utilisation", {}).get(res, 1.0))

@@ -193,9 +193,9 @@ class Recorder:
     def with_fit(self, row: dict) -> dict:
         """An ok row with the spec's fit metrics added (accel.sweep.fit): an infeasible
         design is stored like any other, marked and with its margins."""
-        metrics = row.get("metrics") or {}
         if row.get("status") != "ok":
             return row
+        metrics = row.get("metrics") or {}
         if self.fit is None:
             # a design its model could not run (DoesNotFit) with no fit check to mark it:
             # a failed point with the model's message, as any model error
