@@ -45,9 +45,10 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
-from accel.arch.piuma._acclist import acc_room
+from accel.arch.piuma._acclist import acc_grow, acc_room
 from accel.arch.piuma._constants import (
     ACC_DENSE,
+    ACC_FRAG,
     ALGO_INNER,
     ALGO_ROWWISE,
     EMPTY,
@@ -102,6 +103,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     npipe = pfirst.size
     counts = np.zeros((), COUNTS)
     counts["n_alive"] = T
+    counts["resume_p"] = counts["resume_t"] = -1
     sch = Sched(pfirst, np.array(sizes, np.int64), pfirst.copy(), np.zeros(npipe, np.float64),
                 np.zeros(npipe, np.int64), np.zeros(T, np.float64), np.zeros(T, np.int64),
                 np.zeros(T, np.float64), np.zeros(T, np.int64), np.ones(T, np.bool_),
@@ -111,26 +113,47 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     stats = np.zeros(N_STATS, np.int64)
     mem = Memory(
         regions, DramPort(np.full((cores, int(rec["cache_sets"])), -1, np.int64),
-                          np.zeros((nch, RING_DRAM), np.float64),
-                          np.full((nch, RING_DRAM), -1, np.int64), stats),
-        Ring(np.zeros((nbk, RING_BANK), np.float64), np.full((nbk, RING_BANK), -1, np.int64)),
-        Ring(np.zeros((1, RING_BANK), np.float64), np.full((1, RING_BANK), -1, np.int64)),
+                          np.zeros((RING_DRAM, nch), np.float64),
+                          np.full((RING_DRAM, nch), -1, np.int64), stats),
+        # bucket-major rings (_memory.reserve): core c's banks at rows c*RING_BANK ...
+        Ring(np.zeros((cores * RING_BANK, nbk // cores), np.float64),
+             np.full((cores * RING_BANK, nbk // cores), -1, np.int64)),
+        Ring(np.zeros((RING_BANK, 1), np.float64), np.full((RING_BANK, 1), -1, np.int64)),
         stats)
     rowwise = algo == ALGO_ROWWISE
-    # functional state (sized only for the algorithm that needs it)
-    ew = emax if (rowwise and rec["accumulator"] != ACC_DENSE) else 1
+    # functional state (sized only for the algorithm that needs it): hash slots in rows of
+    # one fragment (state.Tables).  v3: each core's pool of fragments, dealt to row owners
+    # (``free`` lists core c's as rows c*pool .. (c+1)*pool-1); v1/v2: one fixed table per
+    # thread, thread t's in row t
+    acc = rec["accumulator"]
+    pool = int(rec["pool_fragments"])
+    if rowwise and acc == ACC_FRAG:
+        nrows, fsz, fper = cores * pool, int(rec["fragment_entries"]), int(rec["max_fragments"])
+        free = np.arange(cores * pool, dtype=np.int64).reshape(cores, pool)
+        frag = np.zeros((T, fper), np.int64)
+    elif rowwise and acc != ACC_DENSE:
+        nrows, fsz = T, emax
+        free = np.zeros((1, 1), np.int64)
+        frag = np.arange(T, dtype=np.int64).reshape(T, 1)
+    else:
+        nrows, fsz = 1, 1
+        free = np.zeros((1, 1), np.int64)
+        frag = np.zeros((1, 1), np.int64)
     # an inner-product thread's row buffer holds the longest C row
     iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
-    tab = Tables(np.full((T if ew > 1 else 1, ew), EMPTY, np.int32),
-                 np.zeros((T if ew > 1 else 1, ew), np.float64),
-                 np.full(cores, rec["pool_fragments"], np.int64),  # free fragments per core (v3)
+    tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
+                 frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)
     while counts["n_alive"] > 0:
         if rowwise:
-            arena = run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget)
+            if run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
+                # stopped to grow the arena for the picked thread's row owner (_acclist)
+                o = int(threads[int(counts["resume_t"])]["owner"])
+                arena = acc_grow(o, int(rec["step_pps"]), threads, arena, work.shared)
+                continue
         elif algo == ALGO_INNER:
             run_inner(params, threads, ops, out, mem, work, tab, sch, budget)
         else:
@@ -157,8 +180,12 @@ def _pick(p, horizon, sch):
     while pt[p] < horizon:
         chosen = -1
         minr = INF
-        for s in range(n):
-            t = f + (rr[p] - f + s) % n
+        i = rr[p] - f   # in [0, n): the scan wraps once (a compare, not a division per thread)
+        for _ in range(n):
+            t = f + i
+            i += 1
+            if i == n:
+                i = 0
             if not alive[t]:
                 continue
             if ready[t] <= pt[p]:
@@ -167,7 +194,7 @@ def _pick(p, horizon, sch):
             if ready[t] < minr:
                 minr = ready[t]
         if chosen >= 0:
-            rr[p] = f + (chosen - f + 1) % n
+            rr[p] = chosen + 1 if chosen + 1 < f + n else f
             return chosen
         if minr >= INF:
             pt[p] = INF
@@ -245,8 +272,10 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
     """The scheduler of the row-wise engines (SMASH v1/v2/v3, dense accumulator).  Runs
     whole lock-step windows until every thread is done or ``budget`` more engine steps have
     been taken; a later call resumes where it stopped (the window end is kept in
-    ``counts.horizon``), so a run in any number of calls is the same run.  Returns the
-    accumulator arena, which the run may have replaced."""
+    ``counts.horizon``), so a run in any number of calls is the same run.  Returns True when
+    it stopped inside a window because a row owner's accumulator list needs a bigger arena
+    (``_acclist.acc_grow``, run by the host): the next call resumes at that pipeline, with
+    the thread it had picked (``counts.resume_p``/``resume_t``)."""
     P = params[()]
     shared = work.shared[()]
     c = sch.counts[()]
@@ -254,11 +283,19 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
     slot_pps = P.step_pps
     horizon = c.horizon
     stop = c.steps + budget
-    while c.n_alive > 0 and c.steps < stop:
-        horizon += P.sync_quantum
-        for p in range(pt.shape[0]):
+    p0 = c.resume_p
+    c.resume_p = -1
+    while c.n_alive > 0 and (c.steps < stop or p0 >= 0):
+        if p0 < 0:   # a new window
+            horizon += P.sync_quantum
+            p0 = 0
+        for p in range(p0, pt.shape[0]):
             while True:
-                t = _pick(p, horizon, sch)
+                if c.resume_t >= 0:
+                    t = c.resume_t
+                    c.resume_t = -1
+                else:
+                    t = _pick(p, horizon, sch)
                 if t < 0:
                     break
                 now = pt[p]
@@ -272,14 +309,19 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
                     else:
                         if th.state == PRODUCTS:  # room for the step's products (_acclist)
                             ow = threads[th.owner]
-                            if ow.acc_cap - ow.acc_len < slot_pps:  # (a call rebuilds ``arena``)
-                                arena = acc_room(th.owner, slot_pps, threads, arena, shared)
+                            if ow.acc_cap - ow.acc_len < slot_pps:
+                                if not acc_room(th.owner, slot_pps, threads, arena, shared):
+                                    c.resume_p = p
+                                    c.resume_t = t
+                                    c.horizon = horizon
+                                    return True
                         issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
                                                         arena)
                     issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
                 _advance(p, t, now, issue, rdy, code, P, sch, shared)
+        p0 = -1
     c.horizon = horizon
-    return arena
+    return False
 
 
 @njit(cache=True)

@@ -14,6 +14,8 @@ from accel.arch.piuma._constants import (
     K_ACC,
     K_PP,
     READ,
+    RING_BANK,
+    RING_DRAM,
     S_ACCB,
     S_BANKWAIT,
     S_HIT,
@@ -36,32 +38,36 @@ def mod(x, m):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def reserve(used, epoch, r, t, busy, bw):
+def reserve(used, epoch, row0, r, S, t, busy, bw):
     """Book ``busy`` cycles of resource r at time t; returns when the booking completes.
 
-    Each resource keeps a ring of time buckets of ``bw`` cycles with the busy time already
-    booked in each.  A request fills its bucket and spills into later ones when full, so
-    requests that arrive out of time order (lax synchronisation, look-ahead chains) queue
-    only behind work booked in the *same* time window, never behind far-future bookings."""
-    S = used.shape[1]
+    Each resource keeps a ring of ``S`` time buckets of ``bw`` cycles with the busy time
+    already booked in each.  A request fills its bucket and spills into later ones when
+    full, so requests that arrive out of time order (lax synchronisation, look-ahead chains)
+    queue only behind work booked in the *same* time window, never behind far-future
+    bookings.  Bucket s of resource r is ``[row0 + s, r]``: the resources of a group (a
+    core's banks, the DRAM channels) sit side by side per bucket, so a thread's chain of
+    bookings, which walks forward in time over a few of them, walks forward in memory (the
+    host's prefetcher follows it; resource-major rings put every resource's current bucket
+    on one cache set)."""
     b = np.int64(t / bw)  # t >= 0: truncation is the floor, without a float-modulo call
     left = busy
     first = True
     while True:
-        s = b & (S - 1)
-        if epoch[r, s] != b:
-            if epoch[r, s] > b:  # beyond the ring's look-back: no contention recorded
+        s = row0 + (b & (S - 1))
+        if epoch[s, r] != b:
+            if epoch[s, r] > b:  # beyond the ring's look-back: no contention recorded
                 return t + busy
-            epoch[r, s] = b
-            used[r, s] = 0.0
-        avail = bw - used[r, s]
+            epoch[s, r] = b
+            used[s, r] = 0.0
+        avail = bw - used[s, r]
         if avail >= left:
-            used[r, s] += left
+            used[s, r] += left
             if first:
                 return t + busy
-            return max(t + busy, b * bw + used[r, s])
+            return max(t + busy, b * bw + used[s, r])
         if avail > 0:
-            used[r, s] = bw
+            used[s, r] = bw
             left -= avail
         b += 1
         first = False
@@ -74,14 +80,16 @@ def dram(now, addr, nbytes, is_write, kind, P, port):
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
     inter = P.dram_interleave_bytes >> 3
+    shift = P.dram_interleave_shift
     nch = P.dram_channels
     cpw = P.dram_cycles_per_word
     done = now
     w = w0
     while w < w1:  # split at channel-interleave boundaries
-        wend = min(w1, (w // inter + 1) * inter)
-        ch = mod(w // inter, nch)
-        fin = reserve(port.used, port.epoch, ch, now, (wend - w) * cpw, DRAM_BUCKET)
+        g = w >> shift if shift >= 0 else w // inter   # w >= 0: a shift when inter is 2^shift
+        wend = min(w1, (g + 1) * inter)
+        ch = mod(g, nch)
+        fin = reserve(port.used, port.epoch, 0, ch, RING_DRAM, now, (wend - w) * cpw, DRAM_BUCKET)
         done = max(done, fin + P.dram_latency)
         w = wend
     nb = (w1 - w0) * 8
@@ -145,7 +153,7 @@ def store(now, addr, nbytes, kind, P, port):
 def spad(core, word, now, occupancy, P, mem):
     """One scratchpad access at the bank of ``word``; conflicting accesses serialise."""
     nb = P.spad_banks
-    fin = reserve(mem.banks.used, mem.banks.epoch, core * nb + mod(word, nb), now, occupancy,
-                  BANK_BUCKET)
+    fin = reserve(mem.banks.used, mem.banks.epoch, core * RING_BANK, mod(word, nb), RING_BANK, now,
+                  occupancy, BANK_BUCKET)
     mem.stats[S_BANKWAIT] += np.int64(fin - now - occupancy)
     return fin - occupancy + P.spad_latency

@@ -1,9 +1,10 @@
 """A host-CPU cache hint for the engine (not part of the simulated machine).
 
 A row-wise step merges up to ``step_pps`` products into one thread's hash table; the 528
-threads' tables (12.7 MB at the default 2048 slots) do not stay in the host's caches
-between a thread's steps, and each product's first slot is a dependent, mispredicted
-load.  Touching the step's first slots in one pass first lets those misses overlap.
+threads' tables (12.7 MB at the default 2048 slots, up to 25 MB of v3 fragments) do not
+stay in the host's caches between a thread's steps, and each product's first slot is a
+dependent, mispredicted load.  Requesting it a few products ahead (``_rowwise.PF_AHEAD``)
+lets those misses overlap the work of the products before it.
 ``prefetch`` compiles to LLVM's ``llvm.prefetch`` (a hint: it changes no value, and the
 simulated timing never sees it)."""
 

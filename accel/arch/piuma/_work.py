@@ -10,6 +10,7 @@ from accel.arch.piuma._constants import (
     BANK_BUCKET,
     DIST_STATIC,
     INTERNAL,
+    RING_BANK,
     S_BADROW,
     S_CMP,
     S_TOKENS,
@@ -39,7 +40,7 @@ def next_unit(t, now, n_units, P, threads, mem, work):
         th.unit_next = start + 1
         th.unit_end = min(start + P.window_rows, n_units)
         return start, now
-    fin = reserve(mem.token.used, mem.token.epoch, 0, now, P.atomic_cycles, BANK_BUCKET)
+    fin = reserve(mem.token.used, mem.token.epoch, 0, 0, RING_BANK, now, P.atomic_cycles, BANK_BUCKET)
     ready = fin - P.atomic_cycles + P.remote_atomic_latency
     mem.stats[S_TOKENS] += 1
     shared = work.shared[()]

@@ -17,6 +17,13 @@ from accel.arch.piuma.state import (
 )
 
 
+def interleave_shift(nbytes: int) -> int:
+    """log2 of a channel-interleave granule of ``nbytes`` in 8-byte words, -1 if the word
+    count is not a power of two (``_memory.dram`` then divides)."""
+    words = int(nbytes) >> 3
+    return words.bit_length() - 1 if words > 0 and words & (words - 1) == 0 else -1
+
+
 def params_record(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, emax: int) -> np.ndarray:
     """The machine's parameters as the kernels read them (``state.PARAMS``, a 0-d record)."""
     P = np.zeros((), PARAMS)
@@ -31,6 +38,7 @@ def params_record(cfg: PiumaConfig, algo: tuple[int, int, int], n_cols: int, ema
         P[name] = getattr(cfg, name)
     P["cache_sets"] = cfg.cache_bytes // cfg.cache_line_bytes
     P["dram_cycles_per_word"] = 1.0 / cfg.dram_words_per_cycle
+    P["dram_interleave_shift"] = interleave_shift(cfg.dram_interleave_bytes)
     P["hash_function"] = HASH_FIBONACCI if cfg.hash_function == "fibonacci" else HASH_MODULO
     P["collision_policy"] = PROBE_LINEAR if cfg.collision_policy == "linear" else PROBE_QUADRATIC
     P["distribution"], P["accumulator"] = algo[1], algo[2]

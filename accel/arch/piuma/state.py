@@ -48,6 +48,7 @@ PARAMS_FIELDS = (
     ("dram_channels",         I8),
     ("dram_cycles_per_word",  F8),  # channel occupancy of one 8-byte word (1 / words per cycle)
     ("dram_interleave_bytes", I8),
+    ("dram_interleave_shift", I8),  # log2 of the interleave granule in words, -1 if not a power of two
     ("max_outstanding",       I8),  # requests in flight per thread
     ("mul_cycles",            I8),
     ("hash_cycles",           I8),
@@ -131,6 +132,8 @@ COUNTS_FIELDS = (
     ("steps",    I8),  # step-function calls (engine steps)
     ("wait_max", F8),  # latest arrival at the barrier so far
     ("horizon",  F8),  # end of the last lock-step window run (a scheduler call resumes after it)
+    ("resume_p", I8),  # a call that stopped inside a window (to grow the arena): its pipeline, else -1
+    ("resume_t", I8),  # ... and the thread that pipeline had picked, else -1
 )
 COUNTS = np.dtype(list(COUNTS_FIELDS))
 
@@ -161,9 +164,15 @@ statistics counters (the same array as ``port.stats``)."""
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
 
-Tables = namedtuple("Tables", "keys vals pool out_c out_v")
-"""Functional state: per-thread hash tables in scratchpad (keys, values), the per-core
-fragment pool and an inner-product thread's C row.  The outer product's partial products are recomputed from A
+Tables = namedtuple("Tables", "keys vals frag pool free out_c out_v")
+"""Functional state: the hash-table slots in scratchpad (keys, values; one row per
+fragment), each owner's fragment list (``frag``: logical slot h of thread t's table lives
+in row ``frag[t, h >> log2(fragment size)]``), the per-core count of free fragments with
+the free ones' rows (``free[c, :pool[c]]``, a stack) and an inner-product thread's C row.
+v3 draws its fragments from the per-core pool, so the host holds one scratchpad's worth of
+slots per core (8 x 4 MB / 16 B x 12 B = 25 MB) rather than every thread's largest table
+(528 x 32768 x 12 B = 207 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed
+tables are one fragment per thread.  The outer product's partial products are recomputed from A
 and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
 
 Sched = namedtuple("Sched", "pfirst pn rr pt busy ready debt pend pcode alive waiting busy_work "

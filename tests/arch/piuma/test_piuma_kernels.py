@@ -9,17 +9,19 @@ from hypothesis import strategies as st
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma._memory import dram, load, reserve
 from accel.arch.piuma._rowwise import hash_slot
+from accel.arch.piuma.kernel_inputs import interleave_shift
 from accel.arch.piuma.state import HASH_FIBONACCI, HASH_MODULO, PARAMS, DramPort
 
 
 def _ring(n=1, slots=1 << 10):
-    return np.zeros((n, slots)), np.full((n, slots), -1, np.int64)
+    """A booking ring of n resources, bucket-major as the engine's (``reserve``)."""
+    return np.zeros((slots, n)), np.full((slots, n), -1, np.int64)
 
 
 def _mem(channels, stats, tags=None):
     """The DRAM port of ``channels`` channels around ``stats``."""
     tags = np.full((1, 1), -1, np.int64) if tags is None else tags
-    return DramPort(tags, *_ring(channels), stats)
+    return DramPort(tags, *_ring(channels, K.RING_DRAM), stats)
 
 
 @settings(max_examples=30, deadline=None)
@@ -32,28 +34,30 @@ def test_reserve_in_order_equals_next_free_time_queue(reqs):
     bw = 4.0
     for gap, busy in reqs:
         t += gap
-        fin = reserve(used, epoch, 0, t, float(busy), bw)
+        fin = reserve(used, epoch, 0, 0, 1 << 10, t, float(busy), bw)
         start = max(t, free)
         free = start + busy
         assert fin >= t + busy
         assert fin <= free + bw  # never later than the FIFO queue plus one bucket
     # total booked busy time is conserved
-    assert used[0].sum() == sum(b for _, b in reqs)
+    assert used[:, 0].sum() == sum(b for _, b in reqs)
 
 
 def test_reserve_saturated_resource_serialises():
     used, epoch = _ring()
-    fins = [reserve(used, epoch, 0, 0.0, 2.0, 4.0) for _ in range(8)]
+    fins = [reserve(used, epoch, 0, 0, 1 << 10, 0.0, 2.0, 4.0) for _ in range(8)]
     # 2 fit in the first bucket; the rest queue one bucket per 2 requests
     assert fins[:2] == [2.0, 2.0]
     assert fins[-1] == 16.0
 
 
 def _params(**fields):
-    """A ``state.PARAMS`` record with the given fields set (the rest zero)."""
+    """A ``state.PARAMS`` record with the given fields set (the rest zero, but the
+    interleave shift, which ``params_record`` derives from the granule)."""
     P = np.zeros((), PARAMS)
     for name, v in fields.items():
         P[name] = v
+    P["dram_interleave_shift"] = interleave_shift(int(P["dram_interleave_bytes"]))
     return P[()]
 
 

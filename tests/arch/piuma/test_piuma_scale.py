@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from accel.arch.piuma import model
-from accel.arch.piuma._acclist import MIN_ARENA, acc_append, acc_merge, acc_release, acc_room
+from accel.arch.piuma._acclist import (
+    MIN_ARENA,
+    acc_append,
+    acc_grow,
+    acc_merge,
+    acc_release,
+    acc_room,
+)
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.state import SHARED, Arena, new_threads
@@ -74,7 +81,8 @@ def test_acc_room_keeps_every_lists_sums_and_first_touch_order(n_cols):
             seqs[t] = []
             continue
         n = int(rng.integers(1, 900))
-        tab = acc_room(t, n, threads, tab, shared[()])
+        if not acc_room(t, n, threads, tab, shared[()]):   # the arena is full: a new one
+            tab = acc_grow(t, n, threads, tab, shared)
         for _ in range(n):
             c, v = int(rng.integers(0, n_cols)), float(rng.uniform(-1, 1))
             acc_append(t, c, v, tab, threads)
