@@ -329,7 +329,7 @@ for s in ("clock_ghz=nan", "clock_ghz=.inf", "clock_ghz=-1", "cores=1e23", "core
           "cores=abc", "index=1", "clock_ghz", "=3", "cores=[1,2]", "clock_ghz=1e9",
           "dram_mtps=1e-300", "hash_table_entries=3", "cores=1e15", "cores=99999999999",
           "cores=" + "9" * 5000, "cores=!!python/name:os.system", "clock_ghz=1e-320",
-          "cores=0x7fffffffffffffff"):
+          "cores=0x7fffffffffffffff", "dram_interleave_bytes=4", "dram_interleave_bytes=12"):
     case(f"sim-piuma-set-{s}", ["sim", "piuma", "--workload", "rmat:4", "--set", s])
 for w in ("rmat:99", "rmat:-1", "rmat:4:0", "rmat:abc", "rmat:4:1000000000000", "rmat:26",
           "nope", "minilm-weight:x:nan", "minilm-weight::1e999", "rmat:4:4:4"):

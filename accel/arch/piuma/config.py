@@ -119,6 +119,9 @@ class PiumaConfig:
                               f"{self.clock_ghz}, {self.dram_mtps}")
         if self.word_bytes != 8:
             raise ConfigError(f"word_bytes is PIUMA's 8-byte DRAM granularity, got {self.word_bytes}")
+        if self.dram_interleave_bytes % self.word_bytes:   # channels interleave whole words
+            raise ConfigError(f"dram_interleave_bytes must be a multiple of word_bytes "
+                              f"({self.word_bytes}), got {self.dram_interleave_bytes}")
         if not _pow2(self.cache_line_bytes) or self.cache_line_bytes < 8:
             raise ConfigError(f"cache_line_bytes must be a power of two >= 8, got {self.cache_line_bytes}")
         if self.cache_bytes < self.cache_line_bytes:
