@@ -13,6 +13,7 @@ import numpy as np
 
 from accel.arch.flightllm.config import FlightLLMConfig
 from accel.arch.flightllm.dsp_chain import slots_per_stripe
+from accel.errors import ConfigError
 from accel.workloads.llm import SPARSE_M, LLMShape
 
 
@@ -64,6 +65,16 @@ def weight_tiles(name: str, k: int, block_n: np.ndarray, cfg: FlightLLMConfig,
     slots = np.ceil(slots_per_stripe(block_n, cfg.dsp_group, cfg.chain_dsps)
                     * dens).astype(np.int64)
     tile_bytes = cfg.weight_tile_kb * 1024
+    widest = int(sbytes.max()) if sbytes.size else 0
+    if widest > tile_bytes:
+        # A tile holds whole stripes: a stripe wider than a tile would leave the tiles it
+        # spills into empty (0-byte LD/MV instructions, and no columns to compute)
+        index = f" + index_bits={cfg.index_bits}" if bool(np.any(sparse)) else ""
+        raise ConfigError(f"weight_tile_kb={cfg.weight_tile_kb} is smaller than one "
+                          f"{SPARSE_M}-column stripe of {name} ({widest:,} B: K={k} rows at "
+                          f"weight_bits={cfg.weight_bits:g}{index}); a weight tile must hold "
+                          f"at least one stripe: raise weight_tile_kb to "
+                          f"{-(-widest // 1024)} or more")
     cum = np.cumsum(sbytes)
     tid = (cum - sbytes) // tile_bytes            # stripe starts inside tile tid
     nt = int(tid[-1]) + 1
