@@ -115,9 +115,8 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
         regions, DramPort(np.full((cores, int(rec["cache_sets"])), -1, np.int64),
                           np.zeros((RING_DRAM, nch), np.float64),
                           np.full((RING_DRAM, nch), -1, np.int64), stats),
-        # bucket-major rings (_memory.reserve): core c's banks at rows c*RING_BANK ...
-        Ring(np.zeros((cores * RING_BANK, nbk // cores), np.float64),
-             np.full((cores * RING_BANK, nbk // cores), -1, np.int64)),
+        # bucket-major, packed (_memory.reserve_bank): core c's banks at rows c*RING_BANK ...
+        np.full((cores * RING_BANK, nbk // cores), -1, np.int64),
         Ring(np.zeros((RING_BANK, 1), np.float64), np.full((RING_BANK, 1), -1, np.int64)),
         stats)
     rowwise = algo == ALGO_ROWWISE

@@ -158,8 +158,9 @@ DramPort = namedtuple("DramPort", "tags used epoch stats")
 sites and every array passed costs compile time at each (a wider group cost ~25 % more)."""
 
 Memory = namedtuple("Memory", "regions port banks token stats")
-"""Address-region bases, the DRAM port, scratchpad bank and token-counter rings, and the
-statistics counters (the same array as ``port.stats``)."""
+"""Address-region bases, the DRAM port, the scratchpad banks' packed booking ring
+(``_memory.reserve_bank``), the token counter's ring, and the statistics counters (the
+same array as ``port.stats``)."""
 
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accel.arch.piuma import _constants as K
-from accel.arch.piuma._memory import dram, load, reserve
+from accel.arch.piuma._memory import dram, load, reserve, reserve_bank
 from accel.arch.piuma._rowwise import hash_slot
 from accel.arch.piuma.kernel_inputs import interleave_shift
 from accel.arch.piuma.state import HASH_FIBONACCI, HASH_MODULO, PARAMS, DramPort
@@ -101,3 +101,18 @@ def test_cached_load_hits_after_miss():
     st_[:] = 0
     t3 = load(0, 1000.0, 8192, 64, False, K.K_NONE, P, d)
     assert st_[K.S_RB] == 64 and t3 >= 1000 + 2 * 100
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 20_000, allow_nan=False), st.integers(1, 9),
+                          st.integers(0, 2)), min_size=1, max_size=60))
+def test_packed_bank_ring_books_as_reserve_does(reqs):
+    """``reserve_bank`` (one packed word per slot) gives ``reserve``'s times, bit for bit,
+    for whole-cycle bookings in any time order, on any of a core's banks, past the ring's
+    look-back too (times up to 5x its 4,096 cycles)."""
+    used, epoch = _ring(3, K.RING_BANK)
+    packed = np.full((2 * K.RING_BANK, 3), -1, np.int64)   # two cores' rows; core 1's used
+    for t, busy, r in reqs:
+        want = reserve(used, epoch, 0, r, K.RING_BANK, t, busy, K.BANK_BUCKET)
+        assert reserve_bank(packed, K.RING_BANK, r, t, busy) == want
+    assert (packed[:K.RING_BANK] == -1).all()   # core 0's rows untouched
