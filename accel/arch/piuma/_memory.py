@@ -47,9 +47,9 @@ def reserve(used, epoch, row0, r, S, t, busy, bw):
     queue only behind work booked in the *same* time window, never behind far-future
     bookings.  Bucket s of resource r is ``[row0 + s, r]``: the resources of a group (a
     core's banks, the DRAM channels) sit side by side per bucket, so a thread's chain of
-    bookings, which walks forward in time over a few of them, walks forward in memory (the
-    host's prefetcher follows it; resource-major rings put every resource's current bucket
-    on one cache set)."""
+    bookings, which walks forward in time over a few of them, walks forward in memory
+    (resource-major, each resource's current bucket sat a whole ring apart, on the same
+    host cache set as every other's)."""
     b = np.int64(t / bw)  # t >= 0: truncation is the floor, without a float-modulo call
     left = busy
     first = True
@@ -80,6 +80,7 @@ def reserve(used, epoch, row0, r, S, t, busy, bw):
 # give the same times, bit for bit; the packed one reads one host cache line a booking,
 # where the probe loop makes ~1 booking per partial product.
 BANK_USED_BITS = 4
+assert BANK_BUCKET < 1 << BANK_USED_BITS, "a bank bucket's cycles must fit the packed field"
 
 
 @njit(cache=True, _nrt=False, inline="always")
