@@ -75,6 +75,16 @@ def hash_slot(col, bits, P):
     return col & ((np.int64(1) << bits) - 1)
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _hint_slot(tab, o, col, bits, fbits, fmask, P):
+    """Host cache hint: start loading the key and value of col's first slot in owner o's
+    table (state.Tables: fragment row, then column)."""
+    h = hash_slot(col, bits, P)
+    fr = tab.frag[o, h >> fbits]
+    prefetch(tab.keys, fr, h & fmask)
+    prefetch(tab.vals, fr, h & fmask)
+
+
 # =========================================== row-wise (SMASH, dense) ========================
 # A row-wise work unit is a row, or (token distribution, ``token_pps`` > 0) a *token*: a
 # run of consecutive A nonzeros of a heavy row holding about ``token_pps`` partial
@@ -237,16 +247,10 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
             quad = P.collision_policy == PROBE_QUADRATIC
             atomic = P.atomic_cycles
             for q in range(q0, min(q1, q0 + PF_AHEAD)):  # host cache hint (PF_AHEAD)
-                h = hash_slot(np.int64(bi[q]), bits, P)
-                fr = ftab[o, h >> fbits]
-                prefetch(keys, fr, h & fmask)
-                prefetch(vals, fr, h & fmask)
+                _hint_slot(tab, o, np.int64(bi[q]), bits, fbits, fmask, P)
             for q in range(q0, q1):
                 if q + PF_AHEAD < q1:
-                    h = hash_slot(np.int64(bi[q + PF_AHEAD]), bits, P)
-                    fr = ftab[o, h >> fbits]
-                    prefetch(keys, fr, h & fmask)
-                    prefetch(vals, fr, h & fmask)
+                    _hint_slot(tab, o, np.int64(bi[q + PF_AHEAD]), bits, fbits, fmask, P)
                 col = np.int64(bi[q])
                 v = a * bx[q]
                 h = hash_slot(col, bits, P)
