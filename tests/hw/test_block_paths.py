@@ -126,3 +126,28 @@ def test_a_folder_that_cannot_be_locked_still_builds(tmp_path, monkeypatch):
     with cosim_runner.build_lock(tmp_path):
         ran.append(True)
     assert ran == [True]
+
+
+def test_builds_of_deleted_environments_are_pruned(tmp_path, monkeypatch):
+    """A build names its environment; once that venv is gone the build is deleted (a fresh
+    clone's test run would otherwise leave ~5 GB behind for good), and only then."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    live = paths.build_dir("pe-array", "cfg1")
+    live.mkdir(parents=True)
+    paths.record_environment(live)
+    assert (live / paths.ENVIRONMENT_FILE).read_text().splitlines()[0] == \
+        str(Path(sys.prefix).resolve())
+    venv = tmp_path / "venv"
+    (venv / "cocotb").mkdir(parents=True)
+    cfg = live.parent
+    dead, other, unknown = cfg / "env-dead", cfg / "env-other", cfg / "env-unknown"
+    for d, prefix in ((dead, tmp_path / "gone"), (other, venv)):
+        d.mkdir()
+        (d / "Vtop.mk").write_text("x")
+        (d / paths.ENVIRONMENT_FILE).write_text(f"{prefix}\n{venv / 'cocotb'}\n")
+    unknown.mkdir()                      # no record: nobody can say it is stale
+    assert paths.prune_stale_builds() == [dead]
+    assert not dead.exists() and other.is_dir() and unknown.is_dir() and live.is_dir()
+    (venv / "cocotb").rmdir()            # the cocotb it was built against is gone too
+    assert paths.prune_stale_builds() == [other]
+    assert live.is_dir() and unknown.is_dir()

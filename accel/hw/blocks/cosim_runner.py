@@ -9,6 +9,7 @@ and appends one JSON object a line to the results file named by another.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from accel.arch.registry import CliTable
 from accel.errors import ToolchainError
-from accel.hw.blocks.paths import build_dir, sim_dir
+from accel.hw.blocks.paths import build_dir, prune_stale_builds, record_environment, sim_dir
 
 # Amaranth idioms Verilator flags (see rtl/README.md): index muxes written as shifts
 # (WIDTHTRUNC), sign-extending adds (WIDTHEXPAND), FSM casez without default.
@@ -139,6 +140,13 @@ def build_lock(bdir: Path) -> Iterator[None]:
             os.close(fd)   # closing releases the lock
 
 
+@functools.cache
+def _prune_once() -> None:
+    """Remove the builds of deleted environments (``paths.prune_stale_builds``), once per
+    process: a glob of a few hundred folders, beside a build that takes seconds."""
+    prune_stale_builds()
+
+
 def verilate(block: str, config_hash: str, name: str, top: str, source: Callable[[], str],
              waves: bool = False, quick: bool = False) -> Path:
     """Verilate the Verilog text ``source()`` (module ``top``) as ``<name>.v`` into
@@ -155,6 +163,8 @@ def verilate(block: str, config_hash: str, name: str, top: str, source: Callable
     except OSError as exc:
         raise ToolchainError(f"cannot create the Verilator build folder {bdir}: "
                              f"{exc.strerror}") from None
+    record_environment(bdir)
+    _prune_once()
     text = source()
     with build_lock(bdir), verilator_build_env(quick=quick):
         src = bdir / f"{name}.v"

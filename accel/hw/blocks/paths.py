@@ -61,15 +61,58 @@ def synth_cache_dir() -> Path:
 
 
 @functools.cache
+def _environment() -> tuple[str, str]:
+    """This interpreter's environment (its prefix) and the cocotb installation it imports."""
+    spec = importlib.util.find_spec("cocotb")
+    where = spec.origin if spec and spec.origin else "no-cocotb"
+    return os.path.realpath(sys.prefix), os.path.realpath(where)
+
+
 def toolchain_key() -> str:
     """Which environment a build belongs to: a Verilator build's makefile names files of
     the cocotb installation that made it (``.../cocotb/share/lib/verilator/verilator.cpp``),
     so two virtualenvs (a checkout's and a wheel's, say) must not share one build folder:
     one rebuilding there breaks the other, and a deleted venv breaks every later build."""
-    spec = importlib.util.find_spec("cocotb")
-    where = spec.origin if spec and spec.origin else "no-cocotb"
-    text = f"{os.path.realpath(sys.prefix)}|{os.path.realpath(where)}"
-    return "env-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+    return "env-" + hashlib.sha256("|".join(_environment()).encode()).hexdigest()[:10]
+
+
+# A build folder names the environment that made it in this file (two lines: the prefix,
+# the cocotb module).  Without it a build of a deleted virtualenv cannot be told from a
+# live one, and such builds pile up: every fresh clone's test run (CI, ``.ci/run``) makes
+# a new venv and so ~5 GB of new builds, which nothing can ever use again.
+ENVIRONMENT_FILE = "environment"
+
+
+def record_environment(bdir: Path) -> None:
+    """Write ``bdir/environment`` (what made this build) unless it already says so."""
+    text = "\n".join(_environment()) + "\n"
+    mark = bdir / ENVIRONMENT_FILE
+    try:
+        if not mark.is_file() or mark.read_text() != text:
+            atomic_write(mark, text)
+    except OSError:
+        pass   # an unwritable record only means the folder is never pruned
+
+
+def prune_stale_builds(root: Path | None = None) -> list[Path]:
+    """Delete every block's build folders (``verilator/<block>/<config>/env-*``) whose
+    recorded environment no longer exists: its prefix or its cocotb module is gone, so
+    no process can use the build again (its makefile names the deleted files).  A folder
+    without a record is left alone: nothing says whose it is.  Returns what was removed."""
+    import shutil
+
+    root = verilator_root() if root is None else root
+    removed = []
+    for mark in sorted(root.glob(f"*/*/env-*/{ENVIRONMENT_FILE}")):
+        try:
+            lines = mark.read_text().splitlines()
+        except OSError:
+            continue
+        if len(lines) != 2 or all(os.path.exists(x) for x in lines):
+            continue
+        shutil.rmtree(mark.parent, ignore_errors=True)
+        removed.append(mark.parent)
+    return removed
 
 
 def build_dir(block_name: str, config_hash: str) -> Path:
