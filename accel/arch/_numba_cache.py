@@ -59,6 +59,7 @@ def cache_root() -> Path:
     return Path(base) / "accel" / "numba"
 
 
+@functools.cache
 def _module_file(dotted: str) -> Path | None:
     """The source file of an ``accel...`` module name, or None (a name, not a module)."""
     parts = dotted.split(".")
@@ -71,11 +72,25 @@ def _module_file(dotted: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[Path]:
+def _statements(body: list[ast.stmt]):
+    """Every statement of ``body`` and of the statements nested in it (functions, classes,
+    if/try/with/loop bodies): where an import can stand.  Walking statements only, not
+    every expression node as ``ast.walk`` does, is what keeps a fresh process's source
+    keys cheap (0.28 s of a 2.2 s ``accel sim piuma --algo all`` went to the full walk)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            todo.extend(getattr(node, field, ()))
+
+
+@functools.cache
+def _imports(path: Path) -> frozenset[Path]:
     """accel modules that ``path`` imports (any scope), with their packages' __init__."""
     package = ["accel", *path.relative_to(PKG_ROOT).parts[:-1]]  # for relative imports
     names: list[str] = []
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    for node in _statements(ast.parse(path.read_bytes()).body):
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -91,7 +106,7 @@ def _imports(path: Path) -> set[Path]:
             f = _module_file(".".join(parts[:i]))
             if f is not None:
                 found.add(f)
-    return found
+    return frozenset(found)
 
 
 @functools.cache

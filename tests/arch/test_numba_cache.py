@@ -104,6 +104,52 @@ def test_key_covers_what_a_kernel_imports_and_nothing_else():
     assert not any(d.startswith("cli/") for d in deps)
 
 
+def test_imports_are_found_in_every_statement_scope(tmp_path, monkeypatch):
+    """The scan walks statements, not every node: an import nested in a function, a class,
+    an if/else, a try/except/finally, a with, a loop or a match case still counts."""
+    from accel.arch import _numba_cache
+
+    pkg = tmp_path / "accel"
+    (pkg / "arch").mkdir(parents=True)
+    names = ["m_top", "m_fn", "m_cls", "m_if", "m_else", "m_try", "m_exc", "m_fin", "m_with",
+             "m_for", "m_case"]
+    for n in ["__init__", *names]:
+        (pkg / f"{n}.py").write_text("")
+    (pkg / "arch" / "k.py").write_text("""
+import accel.m_top
+def f():
+    from accel import m_fn
+class C:
+    def g(self):
+        import accel.m_cls
+if X:
+    import accel.m_if
+else:
+    from accel.m_else import thing
+try:
+    import accel.m_try
+except ImportError:
+    import accel.m_exc
+finally:
+    import accel.m_fin
+with open(p):
+    import accel.m_with
+for i in ():
+    import accel.m_for
+match v:
+    case 1:
+        import accel.m_case
+""")
+    monkeypatch.setattr(_numba_cache, "PKG_ROOT", pkg)
+    _numba_cache._module_file.cache_clear()
+    try:
+        found = {p.stem for p in _numba_cache._imports(pkg / "arch" / "k.py")}
+    finally:
+        _numba_cache._module_file.cache_clear()
+        _numba_cache._imports.cache_clear()
+    assert set(names) <= found
+
+
 def test_is_compiled_reads_the_kernel_index(monkeypatch, tmp_path):
     """`is_compiled` answers from the cache's index files for the module's current source
     key (what Numba loads), not from the module's text."""
