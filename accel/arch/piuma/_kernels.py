@@ -142,7 +142,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
-                 frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
+                 np.zeros((nrows, fsz), np.int32), frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)

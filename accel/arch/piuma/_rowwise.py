@@ -236,7 +236,7 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                 tdone = t1 + 1
                 issue += mulc + 3
         else:
-            keys, vals, ftab = tab.keys, tab.vals, tab.frag
+            keys, vals, ftab, filled = tab.keys, tab.vals, tab.frag, tab.filled
             fbits = ilog2ceil(keys.shape[1])   # logical slot h: row ftab[o, h >> fbits], column h & fmask
             fmask = keys.shape[1] - 1
             E = own.table_slots
@@ -268,10 +268,12 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                         vals[fr, x] += v
                         break
                     if key == EMPTY:
-                        if own.table_fill < cap:
+                        k = own.table_fill
+                        if k < cap:
                             keys[fr, x] = col
                             vals[fr, x] = v
-                            own.table_fill += 1
+                            filled[ftab[o, k >> fbits], k & fmask] = h   # for the write-back
+                            own.table_fill = k + 1
                             st[S_INSERTS] += 1
                         else:
                             spilled = True
@@ -302,31 +304,33 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _drain_table(tab, t, E, out_c, out_v, x):
-    """Move thread t's live hash slots (of E, in slot order) into out_c/out_v from index x
-    on, clearing them; returns the next free index."""
-    keys, vals_t, ftab = tab.keys, tab.vals, tab.frag
-    F = keys.shape[1]   # slots per fragment; E is a whole number of fragments
-    for f in range(max(1, E // F)):
-        fr = ftab[t, f]
-        for h in range(min(E, F)):
-            if keys[fr, h] != EMPTY:
-                out_c[x] = keys[fr, h]
-                out_v[x] = vals_t[fr, h]
-                keys[fr, h] = EMPTY
-                x += 1
+def _drain_table(tab, t, n, out_c, out_v, x):
+    """Move thread t's n live hash slots into out_c/out_v from index x on, in insert order,
+    clearing them; returns the next free index.  Only the filled slots are visited
+    (``Tables.filled``); the machine's scan of every slot is timed by the caller."""
+    keys, vals_t, ftab, filled = tab.keys, tab.vals, tab.frag, tab.filled
+    fbits = ilog2ceil(keys.shape[1])   # logical slot h: row ftab[t, h >> fbits], column h & fmask
+    fmask = keys.shape[1] - 1
+    for k in range(n):
+        h = filled[ftab[t, k >> fbits], k & fmask]
+        fr = ftab[t, h >> fbits]
+        c = h & fmask
+        out_c[x] = keys[fr, c]
+        out_v[x] = vals_t[fr, c]
+        keys[fr, c] = EMPTY
+        x += 1
     return x
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _clear_table(tab, t, E):
-    """Empty thread t's first E hash slots (the values need no clearing: an insert writes one)."""
-    keys, ftab = tab.keys, tab.frag
-    F = keys.shape[1]
-    for f in range(max(1, E // F)):
-        fr = ftab[t, f]
-        for h in range(min(E, F)):
-            keys[fr, h] = EMPTY
+def _clear_table(tab, t, n):
+    """Empty thread t's n filled hash slots (the values need no clearing: an insert writes one)."""
+    keys, ftab, filled = tab.keys, tab.frag, tab.filled
+    fbits = ilog2ceil(keys.shape[1])
+    fmask = keys.shape[1] - 1
+    for k in range(n):
+        h = filled[ftab[t, k >> fbits], k & fmask]
+        keys[ftab[t, h >> fbits], h & fmask] = EMPTY
 
 
 @njit(cache=True, **INTERNAL)
@@ -380,7 +384,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             # (the table was full when it came first), so the count is the table's keys
             # plus the distinct spilled columns; no row is built or sorted
             n = th.table_fill + (distinct_count(arena.acc_c[b0:b0 + nl]) if ns > 0 else 0)
-            _clear_table(tab, t, E)
+            _clear_table(tab, t, th.table_fill)
             cols, vals = arena.acc_c[b0:b0], arena.acc_v[b0:b0]
         elif ns == 0:
             # nothing spilled: the table holds each column of the row once, so its live
@@ -388,7 +392,7 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             n = th.table_fill
             lc = np.empty(n, np.int64)
             lv = np.empty(n, np.float64)
-            _drain_table(tab, t, E, lc, lv, 0)
+            _drain_table(tab, t, n, lc, lv, 0)
             order = stable_argsort(lc)
             cols = np.empty(n, np.int64)
             vals = np.empty(n, np.float64)
@@ -396,12 +400,12 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
                 cols[x] = lc[order[x]]
                 vals[x] = lv[order[x]]
         else:
-            # scan every slot, add the live entries to the spilled records and clear them
+            # add the live entries to the spilled records and clear them
             # (a spilled column never has a slot: the table was full when it came first)
             lc = np.empty(nl + th.table_fill, np.int64)
             lv = np.empty(nl + th.table_fill, np.float64)
             copy_records(arena.acc_c, arena.acc_v, b0, lc, lv, 0, nl)
-            x = _drain_table(tab, t, E, lc, lv, nl)
+            x = _drain_table(tab, t, th.table_fill, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]
         if ns > 0:  # read the spilled partial products back and merge them
