@@ -175,3 +175,5 @@ def test_host_malloc_tuning_is_taken_once_per_process():
     ok = host_malloc.tune()
     assert ok or platform.libc_ver()[0] != "glibc"
     assert host_malloc.tune() is ok and host_malloc.tune.cache_info().misses == 1
+    from numpy._core import multiarray
+    assert multiarray._get_madvise_hugepage() is False   # NumPy's huge-page request is off
