@@ -11,7 +11,9 @@ There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``r
 the same short loop, written out three times around its family's step call), so a run
 compiles only the steps it runs: one scheduler calling every step made every run compile
 all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_resume``, ``_begin``,
-``_advance``) are helpers without reference counting, shared by the three.  Every array the engine uses is
+``_advance``) are helpers without reference counting, shared by the three.  The row-wise
+loop itself runs without reference counting (``_rowwise_loop``, with the steps that do not
+allocate and the loop's parts inlined) and returns to ``run_rowwise`` for the ones that do.  Every array the engine uses is
 allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
 compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
 without a Python entry point (``_constants.INTERNAL``).
@@ -162,13 +164,21 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     return stats, sch.busy_work, sch.finish, sch.busy, int(counts["steps"])
 
 
+def _into_nrt_free_loop(expr, caller, callee):
+    """Numba-IR inlining of a loop part only into ``_rowwise_loop``, which runs without
+    reference counting: inlined into the schedulers that count references (``run_inner``,
+    ``run_outer``, ``run_rowwise``) every read of a ``sch`` member would cost a refcount
+    pair (inner 1.2x, outer 1.3x slower, rmat:12), so there it stays a call."""
+    return caller.func_id.func_name == "_rowwise_loop"
+
+
 # =========================================== scheduler ======================================
 # Engine (the module docstring): each pipeline issues round-robin from its ready threads, in
 # lax lock-step windows of ``sync_quantum`` cycles.  A scheduler's loop, per window and
 # pipeline:  t = _pick(...)  ->  a fresh step of t (its family's step function, then
 # _begin) or the rest of t's long one (_resume)  ->  _advance (pipeline time, thread state,
 # the phase barrier).
-@njit(cache=True, _nrt=False, **INTERNAL)
+@njit(cache=True, _nrt=False, inline=_into_nrt_free_loop, **INTERNAL)
 def _pick(p, horizon, sch):
     """The thread pipeline p issues next, round-robin from its ready threads, or -1 when
     the pipeline reaches ``horizon`` first (``pt[p]`` then holds the time it idles to, INF
@@ -202,7 +212,7 @@ def _pick(p, horizon, sch):
     return -1
 
 
-@njit(cache=True, _nrt=False, **INTERNAL)
+@njit(cache=True, _nrt=False, inline=_into_nrt_free_loop, **INTERNAL)
 def _resume(t, now, P, sch):
     """The rest of thread t's long instruction sequence: the pipeline passes to the next
     thread after ``step_slots`` of it (round-robin interleaving)."""
@@ -214,7 +224,7 @@ def _resume(t, now, P, sch):
     return issue, rdy, code
 
 
-@njit(cache=True, _nrt=False, **INTERNAL)
+@njit(cache=True, _nrt=False, inline=_into_nrt_free_loop, **INTERNAL)
 def _begin(t, now, issue, rdy, code, P, sch):
     """Book a fresh step of thread t; a step of more than ``step_slots`` issue slots issues
     that many now and owes the rest (``_resume``)."""
@@ -229,7 +239,7 @@ def _begin(t, now, issue, rdy, code, P, sch):
     return issue, rdy, code
 
 
-@njit(cache=True, _nrt=False, **INTERNAL)
+@njit(cache=True, _nrt=False, inline=_into_nrt_free_loop, **INTERNAL)
 def _advance(p, t, now, issue, rdy, code, P, sch, shared):
     """Pipeline p issued ``issue`` slots of thread t at ``now``: advance the pipeline, set
     when t is ready again, retire t or park it at the phase barrier, and open the next
@@ -266,22 +276,27 @@ def _advance(p, t, now, issue, rdy, code, P, sch, shared):
                 pt[q] = rel
 
 
-@njit(cache=True)
-def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
-    """The scheduler of the row-wise engines (SMASH v1/v2/v3, dense accumulator).  Runs
-    whole lock-step windows until every thread is done or ``budget`` more engine steps have
-    been taken; a later call resumes where it stopped (the window end is kept in
-    ``counts.horizon``), so a run in any number of calls is the same run.  Returns True when
-    it stopped inside a window because a row owner's accumulator list needs a bigger arena
-    (``_acclist.acc_grow``, run by the host): the next call resumes at that pipeline, with
-    the thread it had picked (``counts.resume_p``/``resume_t``)."""
+# What ``_rowwise_loop`` stopped for (besides the end of its budget or of the run): thread
+# ``counts.resume_t`` on pipeline ``counts.resume_p`` needs a write-back step, or room in
+# its row owner's accumulator list; both allocate, which only ``run_rowwise`` may.
+LOOP_END, LOOP_WRITEBACK, LOOP_ROOM = 0, 1, 2
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop):
+    """``run_rowwise``'s loop over every step that does not allocate, without reference
+    counting, with ``rowwise_step`` and the loop's parts inlined.  Calling the step took
+    ~280 words of arguments a step (every array of its argument groups, by value): on a
+    graph of many short rows (a road network: 17 M steps) those pushes were 69 % of the
+    scheduler's time.  Returns LOOP_END, or why it stopped (LOOP_WRITEBACK, LOOP_ROOM) with
+    the pipeline, the thread and the window end kept in ``counts``: the next call resumes
+    there, so a run in any number of calls is the same run."""
     P = params[()]
     shared = work.shared[()]
     c = sch.counts[()]
-    pt, debt = sch.pt, sch.debt   # once: a tuple member read in the loop costs a refcount pair
+    pt, debt = sch.pt, sch.debt
     slot_pps = P.step_pps
     horizon = c.horizon
-    stop = c.steps + budget
     p0 = c.resume_p
     c.resume_p = -1
     while c.n_alive > 0 and (c.steps < stop or p0 >= 0):
@@ -302,25 +317,55 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
                     issue, rdy, code = _resume(t, now, P, sch)
                 else:
                     th = threads[t]
+                    stopped = LOOP_END
                     if th.state == WRITEBACK:
-                        issue, rdy, code = writeback_step(t, now, P, threads, out, mem, work, tab,
-                                                          arena)
-                    else:
-                        if th.state == PRODUCTS:  # room for the step's products (_acclist)
-                            ow = threads[th.owner]
-                            if ow.acc_cap - ow.acc_len < slot_pps:
-                                if not acc_room(th.owner, slot_pps, threads, arena, shared):
-                                    c.resume_p = p
-                                    c.resume_t = t
-                                    c.horizon = horizon
-                                    return True
-                        issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
-                                                        arena)
+                        stopped = LOOP_WRITEBACK
+                    elif th.state == PRODUCTS:  # room for the step's products (_acclist)
+                        ow = threads[th.owner]
+                        if ow.acc_cap - ow.acc_len < slot_pps:
+                            stopped = LOOP_ROOM
+                    if stopped != LOOP_END:
+                        c.resume_p = p
+                        c.resume_t = t
+                        c.horizon = horizon
+                        return stopped
+                    issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
+                                                    arena)
                     issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
                 _advance(p, t, now, issue, rdy, code, P, sch, shared)
         p0 = -1
     c.horizon = horizon
-    return False
+    return LOOP_END
+
+
+@njit(cache=True)
+def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
+    """The scheduler of the row-wise engines (SMASH v1/v2/v3, dense accumulator).  Runs
+    whole lock-step windows until every thread is done or ``budget`` more engine steps have
+    been taken; a later call resumes where it stopped (the window end is kept in
+    ``counts.horizon``), so a run in any number of calls is the same run.  The steps that
+    allocate run here, between calls of ``_rowwise_loop``, which takes the others.  Returns
+    True when it stopped inside a window because a row owner's accumulator list needs a
+    bigger arena (``_acclist.acc_grow``, run by the host): the next call resumes at that
+    pipeline, with the thread it had picked (``counts.resume_p``/``resume_t``)."""
+    P = params[()]
+    shared = work.shared[()]
+    c = sch.counts[()]
+    stop = c.steps + budget
+    while True:
+        why = _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop)
+        if why == LOOP_END:
+            return False
+        p, t = c.resume_p, c.resume_t
+        if why == LOOP_ROOM:
+            if not acc_room(threads[t].owner, P.step_pps, threads, arena, shared):
+                return True     # resume_p / resume_t stay: the host grows the arena
+            continue            # the loop resumes with thread t, whose list now has room
+        now = sch.pt[p]
+        issue, rdy, code = writeback_step(t, now, P, threads, out, mem, work, tab, arena)
+        issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
+        _advance(p, t, now, issue, rdy, code, P, sch, shared)
+        c.resume_t = -1         # pipeline p goes on with its next pick
 
 
 @njit(cache=True)

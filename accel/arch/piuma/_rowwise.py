@@ -112,7 +112,7 @@ def _context(t, P, threads, mem):
     return tpc, t // tpc, P.accumulator, mem.regions, mem.port, mem.stats, threads[t]
 
 
-@njit(cache=True, _nrt=False, **INTERNAL)
+@njit(cache=True, _nrt=False, inline="always")
 def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
