@@ -67,7 +67,12 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
-from accel.arch.piuma._rowwise import rowwise_step, writeback_step
+from accel.arch.piuma._rowwise import (
+    fast_writeback,
+    rowwise_step,
+    writeback_fast,
+    writeback_step,
+)
 from accel.arch.piuma.state import COUNTS, Arena, DramPort, Memory, Ring, Sched, Tables
 
 # =========================================== host side =====================================
@@ -283,9 +288,9 @@ LOOP_END, LOOP_WRITEBACK, LOOP_ROOM = 0, 1, 2
 
 
 @njit(cache=True, _nrt=False, **INTERNAL)
-def _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop):
+def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
     """``run_rowwise``'s loop over every step that does not allocate, without reference
-    counting, with ``rowwise_step`` and the loop's parts inlined.  Calling the step took
+    counting, with ``rowwise_step``, ``writeback_fast`` and the loop's parts inlined.  Calling the step took
     ~280 words of arguments a step (every array of its argument groups, by value): on a
     graph of many short rows (a road network: 17 M steps) those pushes were 69 % of the
     scheduler's time.  Returns LOOP_END, or why it stopped (LOOP_WRITEBACK, LOOP_ROOM) with
@@ -319,7 +324,8 @@ def _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop):
                     th = threads[t]
                     stopped = LOOP_END
                     if th.state == WRITEBACK:
-                        stopped = LOOP_WRITEBACK
+                        if not fast_writeback(t, P, threads, out, work):
+                            stopped = LOOP_WRITEBACK
                     elif th.state == PRODUCTS:  # room for the step's products (_acclist)
                         ow = threads[th.owner]
                         if ow.acc_cap - ow.acc_len < slot_pps:
@@ -329,8 +335,12 @@ def _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop):
                         c.resume_t = t
                         c.horizon = horizon
                         return stopped
-                    issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
-                                                    arena)
+                    if th.state == WRITEBACK:
+                        issue, rdy, code = writeback_fast(t, now, P, threads, out, mem, work, tab,
+                                                          arena)
+                    else:
+                        issue, rdy, code = rowwise_step(t, now, P, threads, ops, mem, work, tab,
+                                                        arena)
                     issue, rdy, code = _begin(t, now, issue, rdy, code, P, sch)
                 _advance(p, t, now, issue, rdy, code, P, sch, shared)
         p0 = -1
@@ -353,7 +363,7 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
     c = sch.counts[()]
     stop = c.steps + budget
     while True:
-        why = _rowwise_loop(params, threads, ops, mem, work, tab, arena, sch, stop)
+        why = _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop)
         if why == LOOP_END:
             return False
         p, t = c.resume_p, c.resume_t

@@ -41,6 +41,7 @@ from accel.arch.piuma._constants import (
     R_CX,
     R_SPILL,
     S_ATOMICS,
+    S_BADROW,
     S_COLL,
     S_FLOPS,
     S_INSERTS,
@@ -333,16 +334,11 @@ def _clear_table(tab, t, n):
         keys[ftab[t, h >> fbits], h & fmask] = EMPTY
 
 
-@njit(cache=True, **INTERNAL)
-def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
-    """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
-    row's owner once every token is in, compact the table into the CSR row of C.  Apart
-    from rowwise_step because it allocates (sorts), which needs Numba's reference
-    counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
-    call, measured 2.6x faster) and so may not call this."""
-    tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
-    row = th.row
-    rw = work.rows[row]
+@njit(cache=True, _nrt=False, inline="always")
+def _tokens_in(t, now, P, mem, th, rw, core, tpc, st):
+    """The first part of a write-back, for a row split into tokens: count this unit done at
+    the owner's open-token counter; a helper is then free again, the owner spins until
+    every token is in.  Returns (build the row now?, issue slots, time)."""
     o = th.owner
     if rw.units > 1:
         if th.counted == 0:  # this token is done: decrement the open-token counter
@@ -356,12 +352,111 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             if o != t:  # a helper is free again
                 th.counted = 0
                 th.state = TAKE
-                return 3, fin, STEP_OK
+                return False, 3, fin
             now = fin
         if rw.open > 0:  # the owner spins on the counter in its own scratchpad
-            return 1, now + P.poll_cycles, STEP_OK
+            return False, 1, now + P.poll_cycles
         th.counted = 0
         now = max(now, rw.t_last)
+    return True, 0, now
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _free_table(t, now, done, n, P, th, tab, mem, st, core, acc):
+    """What a hash write-back does once its row is built: the sort the output order costs,
+    and the fragments back on the core's stack (v3).  Returns (issue slots, time)."""
+    issue = sort_cost(n, P, st) if P.sorted_output > 0 else 0
+    if acc == ACC_FRAG:   # push the fragments back on the core's stack
+        for f in range(th.fragments):
+            tab.free[core, tab.pool[core] + f] = tab.frag[t, f]
+        tab.pool[core] += th.fragments
+        st[S_ATOMICS] += 1
+        done = max(done, spad(core, POOL_WORD, now, P.atomic_cycles, P, mem))
+    return issue, done
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _store_row(row, done, n, RB, out, P, port):
+    """The row's column indices and values, stored to C in DRAM."""
+    cp = out.cp
+    store(done, RB[R_CI] + cp[row] * IDX_B, n * IDX_B, K_NONE, P, port)
+    store(done, RB[R_CX] + cp[row] * WORD_B, n * WORD_B, K_NONE, P, port)
+
+
+# A write-back whose row is built without allocating (``fast_writeback``) holds at most this
+# many entries: it sorts them in place, by insertion, where the host keeps C's row
+SMALL_ROW = 64
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def fast_writeback(t, P, threads, out, work):
+    """True when thread t's write-back step builds no array (``writeback_fast`` takes it,
+    inside the loop without reference counting): a helper's, or a hash owner's whose row
+    spilled nothing and is either not kept by the host or short (SMALL_ROW) and of the
+    symbolic pass's length (else ``writeback_step`` flags it).  Every other one returns to
+    ``run_rowwise``.  Decided at the step's start: nothing this step does changes it."""
+    th = threads[t]
+    if th.owner != t:
+        return True
+    if P.accumulator == ACC_DENSE or th.spills > 0:
+        return False
+    row = th.row
+    if out.keep[row] < 0:
+        return True
+    n = th.table_fill
+    return n <= SMALL_ROW and n == out.cp[row + 1] - out.cp[row]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def writeback_fast(t, now, P, threads, out, mem, work, tab, arena):
+    """``writeback_step`` for the steps ``fast_writeback`` admits, with the same timing and
+    the same row: the table drains straight into C's kept row, which is then sorted in
+    place (its columns are distinct, so any sort gives the order of the general path)."""
+    tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
+    row = th.row
+    go, issue, now = _tokens_in(t, now, P, mem, th, work.rows[row], core, tpc, st)
+    if not go:
+        return issue, now, STEP_OK
+    n = th.table_fill
+    at = out.keep[row]
+    if at < 0:
+        _clear_table(tab, t, n)
+    else:
+        ci, cx = out.ci, out.cx
+        _drain_table(tab, t, n, ci, cx, at)
+        for i in range(at + 1, at + n):   # insertion sort of the row by column
+            c, v = ci[i], cx[i]
+            j = i - 1
+            while j >= at and ci[j] > c:
+                ci[j + 1] = ci[j]
+                cx[j + 1] = cx[j]
+                j -= 1
+            ci[j + 1] = c
+            cx[j + 1] = v
+    issue, done = _free_table(t, now, now, n, P, th, tab, mem, st, core, acc)
+    issue += 2 + th.table_slots // P.scan_slots_per_cycle
+    acc_release(t, threads)
+    if n != out.cp[row + 1] - out.cp[row]:
+        st[S_BADROW] += 1
+    out.cfill[row] = n
+    _store_row(row, done, n, RB, out, P, port)
+    th.state = TAKE
+    return issue + 2, done, STEP_OK
+
+
+@njit(cache=True, **INTERNAL)
+def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
+    """WRITEBACK of a row-wise thread (once per work unit): count the unit done and, for the
+    row's owner once every token is in, compact the table into the CSR row of C.  Apart
+    from rowwise_step because it allocates (sorts), which needs Numba's reference
+    counting; rowwise_step runs without it (``_nrt=False``: no atomic refcount traffic per
+    call, measured 2.6x faster) and so may not call this.  The write-backs that need no
+    array take ``writeback_fast`` instead (``fast_writeback``)."""
+    tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
+    row = th.row
+    go, issue0, now = _tokens_in(t, now, P, mem, th, work.rows[row], core, tpc, st)
+    if not go:
+        return issue0, now, STEP_OK
     N = P.n_cols
     b0, nl = th.acc_base, th.acc_len   # the row's accumulator list (_acclist)
     issue = 2
@@ -412,18 +507,10 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP, P,
                         port)
             issue += ns + sort_cost(ns, P, st)
-        if P.sorted_output > 0:   # column order within a C row, if the output must be sorted
-            issue += sort_cost(n, P, st)
-        if acc == ACC_FRAG:   # push the fragments back on the core's stack
-            for f in range(th.fragments):
-                tab.free[core, tab.pool[core] + f] = tab.frag[t, f]
-            tab.pool[core] += th.fragments
-            st[S_ATOMICS] += 1
-            done = max(done, spad(core, POOL_WORD, now, P.atomic_cycles, P, mem))
+        more, done = _free_table(t, now, done, n, P, th, tab, mem, st, core, acc)
+        issue += more
     acc_release(t, threads)
-    cp = out.cp
     write_row(row, cols, vals, n, out, st)
-    store(done, RB[R_CI] + cp[row] * IDX_B, n * IDX_B, K_NONE, P, port)
-    store(done, RB[R_CX] + cp[row] * WORD_B, n * WORD_B, K_NONE, P, port)
+    _store_row(row, done, n, RB, out, P, port)
     th.state = TAKE
     return issue + 2, done, STEP_OK
