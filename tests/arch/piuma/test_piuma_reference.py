@@ -74,6 +74,17 @@ def graph():
     return rmat(7, 8, seed=3)
 
 
+
+def test_graph_reaches_both_write_back_paths(graph):
+    """The variants' graph has C rows short enough for the write-back inside the loop
+    without reference counting (``_rowwise.SMALL_ROW``) and rows that take the general
+    one, so the equality below covers both."""
+    from accel.arch.piuma._rowwise import SMALL_ROW
+
+    a = graph.to_scipy()
+    lengths = np.diff((a @ a).indptr)
+    assert (lengths <= SMALL_ROW).sum() > 10 and (lengths > SMALL_ROW).sum() > 10
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_reference_equals_numba_off_preset(graph, variant):
     cfg = dataclasses.replace(PRESETS["piuma"], **VARIANTS[variant])
