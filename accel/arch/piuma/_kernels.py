@@ -13,8 +13,8 @@ compiles only the steps it runs: one scheduler calling every step made every run
 all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_resume``, ``_begin``,
 ``_advance``) are helpers without reference counting, shared by the three.  The row-wise
 loop itself runs without reference counting (``_rowwise_loop``, with the steps that do not
-allocate and the loop's parts inlined) and returns to ``run_rowwise`` for the ones that do.  Every array the engine uses is
-allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
+allocate and the loop's parts inlined) and returns to ``run_rowwise`` for the ones that do.
+Every array the engine uses is allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
 compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
 without a Python entry point (``_constants.INTERNAL``).
 Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys each kernel
@@ -149,7 +149,8 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
-                 np.zeros((nrows, fsz), np.int32), frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
+                 np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
+                 frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
                  np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)
@@ -290,10 +291,10 @@ LOOP_END, LOOP_WRITEBACK, LOOP_ROOM = 0, 1, 2
 @njit(cache=True, _nrt=False, **INTERNAL)
 def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
     """``run_rowwise``'s loop over every step that does not allocate, without reference
-    counting, with ``rowwise_step``, ``writeback_fast`` and the loop's parts inlined.  Calling the step took
-    ~280 words of arguments a step (every array of its argument groups, by value): on a
-    graph of many short rows (a road network: 17 M steps) those pushes were 69 % of the
-    scheduler's time.  Returns LOOP_END, or why it stopped (LOOP_WRITEBACK, LOOP_ROOM) with
+    counting, with ``rowwise_step``, ``writeback_fast`` and the loop's parts inlined.
+    Calling the step took ~280 words of arguments a step (every array of its argument
+    groups, by value): on a graph of many short rows (a road network: 17 M steps) those
+    pushes were 69 % of the scheduler's time.  Returns LOOP_END, or why it stopped (LOOP_WRITEBACK, LOOP_ROOM) with
     the pipeline, the thread and the window end kept in ``counts``: the next call resumes
     there, so a run in any number of calls is the same run."""
     P = params[()]
