@@ -16,7 +16,9 @@ def build(
                                  help="A sweep store (.sqlite), its folder, its spec YAML, or a "
                                       "design.yaml of an earlier build."),
     design: str = typer.Option(None, "--design", metavar="N|KEY",
-                               help="Number in the report's Pareto table, or a point key.",
+                               help="Number in the report's Pareto table, or a point key (or "
+                                    "a prefix of >= 6 of its hex digits; digits that start a "
+                                    "key name it).",
                                show_default="required with a sweep store"),
     out: Path = typer.Option(..., "--out", help="Output folder (new, or an earlier build)."),
     spec: str = typer.Option(None, "--spec", help="Spec name, when the store holds several.",

@@ -76,6 +76,31 @@ def test_design_n_is_row_n_of_the_reports_pareto_table(tiny):
         assert by_key.config == c.config and by_key.source["design"] == int(row["#"])
 
 
+
+def test_a_point_key_of_decimal_digits_names_the_key(tiny, tmp_path):
+    """A point key is hex, so ~1 % of them start with ten decimal digits (this test's store
+    once had 9810993216...): such a prefix names its point, not design 9,810,993,216, while
+    short numbers still name the report's rows."""
+    import shutil
+    import sqlite3
+
+    from accel.errors import AccelError
+    from accel.report.design.select import choose
+
+    db = tmp_path / "results.sqlite"
+    shutil.copy(tiny / "results.sqlite", db)
+    first = choose(db, "1")
+    key = first.source["point_key"]
+    digits = "9810993216" + key[10:]
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE results SET key = ? WHERE key = ?", (digits, key))
+    for prefix in (digits[:10], digits[:6], digits):
+        got = choose(db, prefix)
+        assert got.source["point_key"] == digits and got.config == first.config
+    assert choose(db, "1").source["design"] == 1
+    with pytest.raises(AccelError, match="numbers designs 1.."):
+        choose(db, "98109")   # five digits: below a key prefix, so a (too large) number
+
 def _fed_dense(fed, p) -> np.ndarray:
     """Dense K' x N weight of a re-cut operand (windows of p.m, p.n weights per beat)."""
     b = fed.b

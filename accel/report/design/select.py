@@ -138,11 +138,22 @@ def _by_number(designs: pd.DataFrame, objectives, n: int, db: Path) -> object:
     return next(idx for idx, k in numbers.items() if k == n)
 
 
+# A point key may be named by a unique prefix of at least this many hex digits.
+KEY_PREFIX_MIN = 6
+
+
+def _key_hits(rows: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows whose point key starts with ``key`` (none for a prefix too short)."""
+    if len(key) < KEY_PREFIX_MIN:
+        return rows.iloc[:0]
+    return rows[rows["key"].astype(str).str.startswith(key)]
+
+
 def _by_key(designs: pd.DataFrame, rows: pd.DataFrame, key: str, db: Path) -> object:
-    hits = rows[rows["key"].astype(str).str.startswith(key)] if len(key) >= 6 else rows.iloc[:0]
+    hits = _key_hits(rows, key)
     if hits.empty:
-        raise AccelError(f"--design {key!r}: no point key (or unique prefix of >= 6 hex "
-                         f"digits) in {db}")
+        raise AccelError(f"--design {key!r}: no point key (or unique prefix of >= "
+                         f"{KEY_PREFIX_MIN} hex digits) in {db}")
     if hits["point"].nunique() > 1:
         raise AccelError(f"--design {key!r}: prefix matches {hits['point'].nunique()} points")
     hit = hits.iloc[0]
@@ -155,7 +166,9 @@ def _by_key(designs: pd.DataFrame, rows: pd.DataFrame, key: str, db: Path) -> ob
 
 def choose(arg: str | Path, design: str, spec: str | None = None) -> Choice:
     """The design ``design`` (a number of the report's table, or a point key) of the
-    store named by ``arg``."""
+    store named by ``arg``.  Point keys are hex, so about 1 in 110 starts with ten decimal
+    digits: digits that start a point key (at least ``KEY_PREFIX_MIN`` of them) name that
+    key, any other digits a table row (no report numbers 100,000 designs)."""
     import json
 
     db = store_path(arg, spec)
@@ -167,7 +180,9 @@ def choose(arg: str | Path, design: str, spec: str | None = None) -> Choice:
     designs, _ = fit_split(evaluated, meta)
     objectives = [(o["metric"], o["goal"]) for o in meta.get("objectives", [])]
     text = str(design).strip()
-    if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
+    if text.isdigit() and not _key_hits(rows, text).empty:
+        idx = _by_key(evaluated, rows, text, db)
+    elif text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
         if designs.empty:
             raise AccelError(f"--design {text}: no design of {db} fits its device, so the "
                              "report numbers none; pass a point key to build one anyway")
