@@ -57,6 +57,7 @@ from accel.arch.piuma._constants import (
     INF,
     INTERNAL,
     N_STATS,
+    NEXT_A,
     PRODUCTS,
     RING_BANK,
     RING_DRAM,
@@ -67,6 +68,12 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
+from accel.arch.piuma._rowplan import (
+    PLAN_NOT,
+    PLAN_UNDECIDED,
+    plan_row,
+    record_words,
+)
 from accel.arch.piuma._rowwise import (
     fast_writeback,
     rowwise_step,
@@ -133,14 +140,16 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     # thread, thread t's in row t
     acc = rec["accumulator"]
     pool = int(rec["pool_fragments"])
+    planned = int(rec["plan_max"]) > 0
     if rowwise and acc == ACC_FRAG:
         nrows, fsz, fper = cores * pool, int(rec["fragment_entries"]), int(rec["max_fragments"])
         free = np.arange(cores * pool, dtype=np.int64).reshape(cores, pool)
         frag = np.zeros((T, fper), np.int64)
     elif rowwise and acc != ACC_DENSE:
-        nrows, fsz = T, emax
+        # planned rows (_rowplan) share one more table, the last: the host plans a row at once
+        nrows, fsz = T + int(planned), emax
         free = np.zeros((1, 1), np.int64)
-        frag = np.arange(T, dtype=np.int64).reshape(T, 1)
+        frag = np.arange(nrows, dtype=np.int64).reshape(nrows, 1)
     else:
         nrows, fsz = 1, 1
         free = np.zeros((1, 1), np.int64)
@@ -148,10 +157,12 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     # an inner-product thread's row buffer holds the longest C row
     iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
+    if rowwise and planned:   # the plan's dense accumulator and its first-touch stamps
+        iw = max(1, int(rec["n_cols"]))
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
                  np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
-                 np.zeros((ti, iw), np.int64), np.zeros((ti, iw), np.float64))
+                 np.full((ti, iw), -1, np.int64), np.zeros((ti, iw), np.float64))
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)
     while counts["n_alive"] > 0:
@@ -159,7 +170,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
             if run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
                 # stopped to grow the arena for the picked thread's row owner (_acclist)
                 o = int(threads[int(counts["resume_t"])]["owner"])
-                arena = acc_grow(o, int(rec["step_pps"]), threads, arena, work.shared)
+                arena = acc_grow(o, int(counts["room_need"]), threads, arena, work.shared)
                 continue
         elif algo == ALGO_INNER:
             run_inner(params, threads, ops, out, mem, work, tab, sch, budget)
@@ -327,9 +338,19 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
                     if th.state == WRITEBACK:
                         if not fast_writeback(t, P, threads, out, work):
                             stopped = LOOP_WRITEBACK
-                    elif th.state == PRODUCTS:  # room for the step's products (_acclist)
+                    elif th.state == NEXT_A and th.plan_pos == PLAN_UNDECIDED and P.plan_max > 0:
+                        pp = work.rows[th.row].pp   # a row to plan (_rowplan), if not too long
+                        if pp > P.plan_max:
+                            th.plan_pos = PLAN_NOT
+                        elif th.acc_cap - th.acc_len < record_words(pp):
+                            c.room_need = record_words(pp)
+                            stopped = LOOP_ROOM
+                        else:
+                            plan_row(t, P, threads, ops, out, tab, arena.acc_c, mem.stats)
+                    elif th.state == PRODUCTS and th.plan_pos < 0:  # room for the step's products (_acclist)
                         ow = threads[th.owner]
                         if ow.acc_cap - ow.acc_len < slot_pps:
+                            c.room_need = slot_pps
                             stopped = LOOP_ROOM
                     if stopped != LOOP_END:
                         c.resume_p = p
@@ -369,7 +390,7 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
             return False
         p, t = c.resume_p, c.resume_t
         if why == LOOP_ROOM:
-            if not acc_room(threads[t].owner, P.step_pps, threads, arena, shared):
+            if not acc_room(threads[t].owner, c.room_need, threads, arena, shared):
                 return True     # resume_p / resume_t stay: the host grows the arena
             continue            # the loop resumes with thread t, whose list now has room
         now = sch.pt[p]

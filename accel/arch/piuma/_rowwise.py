@@ -19,7 +19,6 @@ from accel.arch.piuma._constants import (
     ACC_FRAG,
     CACHED,
     EMPTY,
-    FIB,
     IDX_B,
     INTERNAL,
     K_ACC,
@@ -59,22 +58,15 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._memory import load, spad, store
 from accel.arch.piuma._prefetch import prefetch
+from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, record, sort_pairs
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
-from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
+from accel.arch.piuma.state import PROBE_QUADRATIC
 
 # Host cache hint (``_prefetch``): a product's first hash slot is requested this many
 # products ahead.  A rolling window keeps the host's few outstanding misses busy; hinting a
 # whole 128-product step at once overran them (rmat:15 smash-v3: 0.81x the time of the
 # whole-step pass, median of 5 interleaved pairs; 4 and 8 ahead are alike, ratio 1.00).
 PF_AHEAD = 8
-
-@njit(cache=True, _nrt=False, inline="always")
-def hash_slot(col, bits, P):
-    if P.hash_function == HASH_FIBONACCI:  # fibonacci (multiplicative) hashing
-        h = (np.uint64(col) * FIB) >> np.uint64(64 - bits)
-        return np.int64(h)
-    return col & ((np.int64(1) << bits) - 1)
-
 
 @njit(cache=True, _nrt=False, inline="always")
 def _hint_slot(tab, o, col, bits, fbits, fmask, P):
@@ -114,12 +106,59 @@ def _context(t, P, threads, mem):
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def product_done(probes, spilled, tdone, o, own, P, mem, st):
+    """What a partial product costs once its probes are timed: the statistics and, when the
+    table is full, its spill to owner o's DRAM overflow list.  Returns its issue slots."""
+    st[S_ATOMICS] += probes
+    st[S_PROBES] += probes
+    if probes > 1:
+        st[S_COLL] += 1
+    issue = P.mul_cycles + P.hash_cycles + probes
+    if spilled:
+        st[S_SPILL] += 1
+        at = mem.regions[R_SPILL] + (o * P.n_cols + own.spills % P.n_cols) * PAIR_B
+        store(tdone, at, PAIR_B, K_PP, P, mem.port)
+        own.spills += 1
+        issue += 1
+    return issue
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def planned_products(t, q0, q1, tdone, P, ops, mem, arena, th, core, st):
+    """Products q0..q1 of thread t's planned row (``_rowplan``), timed as the table's in
+    ``rowwise_step``, their probe counts read from the row's records.  Returns (issue
+    slots, time)."""
+    bi = ops.bi
+    E = th.table_slots
+    bits = ilog2ceil(E)
+    mask = E - 1
+    quad = P.collision_policy == PROBE_QUADRATIC
+    base = (t % P.threads_per_core) * P.table_slots_max
+    step = P.mul_cycles + P.hash_cycles
+    x = th.plan_pos
+    issue = 0
+    for q in range(q0, q1):
+        r = record(arena.acc_c, th.acc_base, x)
+        x += 1
+        probes = abs(r)
+        h = hash_slot(np.int64(bi[q]), bits, P)
+        tdone += step
+        for i in range(probes):   # an atomic compare-and-add at each probed slot's bank
+            tdone = spad(core, base + h, tdone, P.atomic_cycles, P, mem)
+            h = (h + (i + 1 if quad else 1)) & mask
+        issue += product_done(probes, r < 0, tdone, t, th, P, mem, st)
+    th.plan_pos = x
+    return issue, tdone
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
     """One step of a row-wise thread (TAKE a unit, SIZE a v3 table, NEXT_A nonzero,
     PRODUCTS into the table; WRITEBACK is ``writeback_step``)."""
     tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
     state = th.state
     if state == TAKE:  # ---- window/token distribution: take the next row or token
+        th.plan_pos = PLAN_UNDECIDED   # planned (``_rowplan``) before its first NEXT_A, or not
         u, rdy = next_unit(t, now, work.u_row.shape[0], P, threads, mem, work)
         if u < 0:
             return 1, rdy, STEP_DONE
@@ -236,6 +275,8 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                 acc_append(o, col, a * bx[q], arena, threads)
                 tdone = t1 + 1
                 issue += mulc + 3
+        elif th.plan_pos >= 0:
+            issue, tdone = planned_products(t, q0, q1, tdone, P, ops, mem, arena, th, ocore, st)
         else:
             keys, vals, ftab, filled = tab.keys, tab.vals, tab.frag, tab.filled
             fbits = ilog2ceil(keys.shape[1])   # logical slot h: row ftab[o, h >> fbits], column h & fmask
@@ -258,7 +299,7 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                 probes = 0
                 tdone = tdone + mulc + hashc
                 spilled = False
-                while True:
+                while True:   # the probes of ``_rowplan.probe``, each timed as it goes
                     probes += 1
                     # atomic compare-and-add at the slot's bank: the thread waits for it
                     tdone = spad(ocore, base + h, tdone, atomic, P, mem) + far
@@ -283,17 +324,9 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                         spilled = True
                         break
                     h = (h + (probes if quad else 1)) & mask
-                st[S_ATOMICS] += probes
-                st[S_PROBES] += probes
-                if probes > 1:
-                    st[S_COLL] += 1
-                issue += mulc + hashc + probes
-                if spilled:  # table full: the partial product goes to the owner's DRAM overflow list
-                    st[S_SPILL] += 1
-                    store(tdone, RB[R_SPILL] + (o * N + own.spills % N) * PAIR_B, PAIR_B, K_PP, P, port)
-                    own.spills += 1
+                issue += product_done(probes, spilled, tdone, o, own, P, mem, st)
+                if spilled:
                     acc_append(o, col, v, arena, threads)
-                    issue += 1
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
         th.q = q1
@@ -396,7 +429,7 @@ def fast_writeback(t, P, threads, out, work):
     symbolic pass's length (else ``writeback_step`` flags it).  Every other one returns to
     ``run_rowwise``.  Decided at the step's start: nothing this step does changes it."""
     th = threads[t]
-    if th.owner != t:
+    if th.owner != t or th.plan_pos >= 0:
         return True
     if P.accumulator == ACC_DENSE or th.spills > 0:
         return False
@@ -410,31 +443,33 @@ def fast_writeback(t, P, threads, out, work):
 @njit(cache=True, _nrt=False, inline="always")
 def writeback_fast(t, now, P, threads, out, mem, work, tab, arena):
     """``writeback_step`` for the steps ``fast_writeback`` admits, with the same timing and
-    the same row: the table drains straight into C's kept row, which is then sorted in
-    place (its columns are distinct, so any sort gives the order of the general path)."""
+    the same row.  A planned row (``_rowplan``) is in C already; a table drains straight
+    into C's kept row, which is then sorted in place (its columns are distinct, so any sort
+    gives the order of the general path)."""
     tpc, core, acc, RB, port, st, th = _context(t, P, threads, mem)
     row = th.row
     go, issue, now = _tokens_in(t, now, P, mem, th, work.rows[row], core, tpc, st)
     if not go:
         return issue, now, STEP_OK
-    n = th.table_fill
-    at = out.keep[row]
-    if at < 0:
-        _clear_table(tab, t, n)
+    done = now
+    if th.plan_pos >= 0:
+        n = th.plan_n
+        ns = th.spills
+        if ns > 0:  # read the spilled partial products back and merge them
+            N = P.n_cols
+            done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP,
+                        P, port)
+            issue += ns + sort_cost(ns, P, st)
     else:
-        ci, cx = out.ci, out.cx
-        _drain_table(tab, t, n, ci, cx, at)
-        for i in range(at + 1, at + n):   # insertion sort of the row by column
-            c, v = ci[i], cx[i]
-            j = i - 1
-            while j >= at and ci[j] > c:
-                ci[j + 1] = ci[j]
-                cx[j + 1] = cx[j]
-                j -= 1
-            ci[j + 1] = c
-            cx[j + 1] = v
-    issue, done = _free_table(t, now, now, n, P, th, tab, mem, st, core, acc)
-    issue += 2 + th.table_slots // P.scan_slots_per_cycle
+        n = th.table_fill
+        at = out.keep[row]
+        if at < 0:
+            _clear_table(tab, t, n)
+        else:
+            _drain_table(tab, t, n, out.ci, out.cx, at)
+            sort_pairs(out.ci, out.cx, at, n)
+    more, done = _free_table(t, now, done, n, P, th, tab, mem, st, core, acc)
+    issue += more + 2 + th.table_slots // P.scan_slots_per_cycle
     acc_release(t, threads)
     if n != out.cp[row + 1] - out.cp[row]:
         st[S_BADROW] += 1

@@ -71,7 +71,7 @@ def work_units(ap, ai, blen, row_pp, token_pps):
     for i, e in cut.items():
         u_j0[first[i]:first[i] + e.size - 1] = e[:-1]
         u_j1[first[i]:first[i] + e.size - 1] = e[1:]
-    return u_row, u_j0, u_j1, new_rows(units)
+    return u_row, u_j0, u_j1, new_rows(units, row_pp)
 
 
 def regions(sizes: list[int]) -> np.ndarray:

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma import host_malloc
 from accel.arch.piuma._kernels import simulate_kernel
+from accel.arch.piuma._rowplan import PLAN_MAX
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
 from accel.arch.piuma.kernel_inputs import params_record, regions, work_units
@@ -235,10 +236,12 @@ def _x_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
 
 def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                     algorithm: str = "smash-v1", name: str = "spgemm",
-                    progress: Progress | None = None) -> Result:
+                    progress: Progress | None = None, plan_max: int = PLAN_MAX) -> Result:
     """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine.  ``progress``
     (what, total), if given, is a context manager yielding ``advance(n)``: the run reports
-    its partial products through it as it goes (the CLI's bar; the model imports no UI)."""
+    its partial products through it as it goes (the CLI's bar; the model imports no UI).
+    ``plan_max`` is the engine's, not the machine's: rows of up to that many products have
+    their table work planned on the host (``_rowplan``; 0: none); the result is the same."""
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
     config.validate()
@@ -287,6 +290,11 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                                           if code[1] == K.DIST_TOKEN else 0) \
         if code[0] == K.ALGO_ROWWISE else (empty_i, empty_i, empty_i, new_rows(empty_i))
     P = params_record(config, code, N, emax)
+    # a table only its row's owner fills, in product order, holds the same keys whenever the
+    # owner runs: the functional work is planned per row on the host (``_rowplan``)
+    whole_rows = M == 0 or int(rows["units"].max()) == 1
+    P["plan_max"] = plan_max if code[0] == K.ALGO_ROWWISE and code[2] == K.ACC_HASH and whole_rows \
+        else 0
     T = config.threads
     RB = regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,

@@ -73,6 +73,7 @@ PARAMS_FIELDS = (
     ("dense_acc_cached",      I8),  # 1: dense accumulator through the cache
     ("step_slots",            I8),
     ("sorted_output",         I8),  # 1: write-back sorts each C row
+    ("plan_max",              I8),  # rows of up to this many products are planned (``_rowplan``), 0: none
 )
 PARAMS = np.dtype(list(PARAMS_FIELDS))
 HASH_FIBONACCI, HASH_MODULO = 0, 1
@@ -102,6 +103,8 @@ THREAD_FIELDS = (
     ("unit",         I8),  # the work unit whose table this is
     ("owner",        I8),  # thread whose table the current unit merges into
     ("counted",      I8),  # the unit's open-token decrement has been done
+    ("plan_pos",     I8),  # a planned row's next record (``_rowplan``), else PLAN_UNDECIDED or PLAN_NOT
+    ("plan_n",       I8),  #   and the row's entry count, from the plan
     ("a_value",      F8),  # A[i, k] of the current B row's products
 )
 THREAD = np.dtype(list(THREAD_FIELDS))
@@ -114,6 +117,7 @@ ROW_FIELDS = (
     ("ready",    I8),  # the owner's table exists (v3 sizes it first)
     ("t_ready",  F8),  # time the owner's table was ready
     ("t_last",   F8),  # time the last token finished
+    ("pp",       I8),  # partial products of the row (``_rowplan`` keeps a record of each)
 )
 ROW = np.dtype(list(ROW_FIELDS))
 
@@ -134,6 +138,7 @@ COUNTS_FIELDS = (
     ("horizon",  F8),  # end of the last lock-step window run (a scheduler call resumes after it)
     ("resume_p", I8),  # a call that stopped inside a window (to grow the arena): its pipeline, else -1
     ("resume_t", I8),  # ... and the thread that pipeline had picked, else -1
+    ("room_need", I8),  # ... and, when it stopped for room in a list, the records needed
 )
 COUNTS = np.dtype(list(COUNTS_FIELDS))
 
@@ -203,9 +208,12 @@ def new_threads(n: int) -> np.ndarray:
     return th
 
 
-def new_rows(units: np.ndarray) -> np.ndarray:
-    """Per-row state of the row-wise engines given each row's token count."""
+def new_rows(units: np.ndarray, pp: np.ndarray | None = None) -> np.ndarray:
+    """Per-row state of the row-wise engines given each row's token count (and partial
+    products)."""
     rows = np.zeros(units.size, ROW)
+    if pp is not None:
+        rows["pp"] = pp
     rows["open"] = units
     rows["owner"] = -1
     rows["units"] = units

@@ -1,0 +1,196 @@
+"""Planned rows: a row's hash-table work done once on the host, then timed from its record.
+
+When every row is one work unit and its table a hash table (SMASH v1, and v2 with whole
+rows: ``PARAMS.plan_max`` > 0), only the row's owner inserts into the table, in product order,
+into a table that starts empty.  Which slots each product probes, and whether it finds its
+key, inserts it or spills, then depend on the row alone, never on when the owner runs.  So
+the first ``NEXT_A`` step of a row plans it here (functional work only, no simulated time):
+
+* it runs the row's inserts in one scratch table (the last row of ``Tables.keys``), which
+  stays in the host's cache, and records each product's probe count, negated when it spills
+  (the owner's list in ``Arena.acc_c``: an int32 record a product, in product order);
+* it sums the row per column in a dense accumulator (row DENSE_ROW of ``Tables.out_v``,
+  first-touch stamps in ``out_c``), in product order: the same sums, bit for bit, as the table's
+  slots and the merged DRAM spills give, since a column either has a slot for all its
+  products or spills all of them (the table was full when it first came);
+* it writes a kept row (``Output.keep``) into C, sorted, and counts the row's entries.
+
+The ``PRODUCTS`` steps then book the same probes at the same scratchpad banks, the same
+spill stores and issue slots, from the records (``_rowwise.planned_products``); the
+write-back times the scan, spill read-back and sorts as before (``writeback_fast``).
+Rows of more than PLAN_MAX products keep the table path, so the records stay small.
+Why: timed in place, each product's probes read the owner's table, one of 528 live ones
+(17 MB, beyond the host's L2), between bank bookings.  Measured: 0.90-0.95x the time on
+rmat:14 to rmat:16 and on a road network; the bank bookings, not the table, are most of
+what is left (``_memory.reserve_bank``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._constants import EMPTY, FIB, INTERNAL, S_INSERTS
+from accel.arch.piuma._work import ilog2ceil
+from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
+
+# ``THREAD.plan_pos`` of a row not (yet) planned; a planned row's is its next record
+PLAN_UNDECIDED, PLAN_NOT = -1, -2
+# Rows of more partial products keep the table path: the records of the rows in flight
+# then take at most threads x PLAN_MAX x 8 B (528 x 65,536 x 8 B = 277 MB), where whole
+# rows peaked at 1.18 GB at rmat:16 (0.59 GB with this limit) and the 528 heaviest rows of
+# rmat:20 hold 1.5 G products.  64 Ki products plan 85 % of rmat:14's products, 69 % of
+# rmat:16's.
+PLAN_MAX = 1 << 16
+# The row of ``Tables.out_c`` / ``out_v`` (an inner-product thread's C row otherwise) that
+# holds the plan's dense accumulator and its stamps, N wide: the one row planned at a time
+DENSE_ROW = 0
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def record_words(pp):
+    """Arena words (``Arena.acc_c``) of a row's records: two int32 records a word."""
+    return (pp + 1) >> 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def record(words, w0, x):
+    """Record x of the list at word w0: its probe count, negated when the product spills."""
+    w = words[w0 + (x >> 1)]
+    return w >> 32 if x & 1 else (w << 32) >> 32   # arithmetic shifts sign-extend the half
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def hash_slot(col, bits, P):
+    """The slot a column hashes to in a table of 2**bits slots."""
+    if P.hash_function == HASH_FIBONACCI:  # fibonacci (multiplicative) hashing
+        h = (np.uint64(col) * FIB) >> np.uint64(64 - bits)
+        return np.int64(h)
+    return col & ((np.int64(1) << bits) - 1)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def probe(keys, ftab, o, fbits, fmask, col, h, E, quad):
+    """Walk owner o's table (logical slot h: row ``ftab[o, h >> fbits]``, column
+    ``h & fmask``; E slots) from col's slot h to the slot holding col, an empty one, or E
+    probes.  Returns (probes, the last slot, its key)."""
+    mask = E - 1
+    probes = 0
+    while True:
+        probes += 1
+        key = keys[ftab[o, h >> fbits], h & fmask]
+        if key == col or key == EMPTY or probes >= E:
+            return probes, h, key
+        h = (h + (probes if quad else 1)) & mask
+
+
+@njit(cache=True, _nrt=False, **INTERNAL)
+def plan_row(t, P, threads, ops, out, tab, rec, st):
+    """Plan thread t's row (the module docstring): its records go to ``rec`` from the
+    owner's list end on, its count to ``plan_n``, its final fill to ``table_fill``."""
+    th = threads[t]
+    row = th.row
+    ap, ai, ax, bp, bi, bx = ops.ap, ops.ai, ops.ax, ops.bp, ops.bi, ops.bx
+    keys, slots, ftab = tab.keys, tab.filled, tab.frag
+    z = keys.shape[0] - 1   # the scratch table: the last (the owners' are 0 .. T-1)
+    fbits = ilog2ceil(keys.shape[1])
+    fmask = keys.shape[1] - 1
+    stamp, acc = tab.out_c, tab.out_v
+    d = DENSE_ROW
+    E = th.table_slots
+    bits = ilog2ceil(E)
+    cap = np.int64(E * P.max_load)
+    quad = P.collision_policy == PROBE_QUADRATIC
+    ci, cx = out.ci, out.cx
+    at = out.keep[row]
+    room = out.cp[row + 1] - out.cp[row] if at >= 0 else 0   # a kept row's place in C
+    w0 = th.acc_base + th.acc_len
+    x = 0
+    fill = 0
+    n = 0
+    for j in range(ap[row], ap[row + 1]):
+        k = ai[j]
+        a = ax[j]
+        for q in range(bp[k], bp[k + 1]):
+            col = np.int64(bi[q])
+            v = a * bx[q]
+            probes, h, key = probe(keys, ftab, z, fbits, fmask, col, hash_slot(col, bits, P), E,
+                                   quad)
+            spilled = False
+            if key == EMPTY and fill < cap:
+                keys[ftab[z, h >> fbits], h & fmask] = col
+                slots[z, fill] = h
+                fill += 1
+            elif key != col:
+                spilled = True
+            r = np.int64(-probes if spilled else probes)
+            if x & 1:
+                rec[w0 + (x >> 1)] |= r << 32
+            else:
+                rec[w0 + (x >> 1)] = r & 0xFFFFFFFF
+            x += 1
+            if stamp[d, col] != row:   # the column's first product: its sum starts here
+                stamp[d, col] = row
+                acc[d, col] = v
+                if n < room:
+                    ci[at + n] = col
+                n += 1
+            else:
+                acc[d, col] += v
+    for f in range(fill):   # empty the scratch table for the next row
+        h = slots[z, f]
+        keys[ftab[z, h >> fbits], h & fmask] = EMPTY
+    if at >= 0:
+        m = min(n, room)
+        for i in range(m):
+            cx[at + i] = acc[d, ci[at + i]]
+        sort_pairs(ci, cx, at, m)
+    th.acc_len += record_words(x)
+    th.plan_pos = 0
+    th.plan_n = n
+    th.table_fill = fill
+    st[S_INSERTS] += fill
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _sift(ci, cx, at, root, end):
+    """Heap sort's sift-down of ``ci[at + root]`` (with its value) within ``[at, at + end)``."""
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            return
+        if child + 1 < end and ci[at + child + 1] > ci[at + child]:
+            child += 1
+        if ci[at + root] >= ci[at + child]:
+            return
+        c, v = ci[at + root], cx[at + root]
+        ci[at + root], cx[at + root] = ci[at + child], cx[at + child]
+        ci[at + child], cx[at + child] = c, v
+        root = child
+
+
+@njit(cache=True, _nrt=False)
+def sort_pairs(ci, cx, at, n):
+    """Sort ``ci[at:at+n]`` ascending, moving ``cx`` alike, in place (no allocation: this runs
+    where reference counting is off).  The columns of a row are distinct, so any sort gives
+    the order a stable one would.  Short rows: insertion sort; longer: heap sort."""
+    if n <= 64:
+        for i in range(at + 1, at + n):
+            c, v = ci[i], cx[i]
+            j = i - 1
+            while j >= at and ci[j] > c:
+                ci[j + 1] = ci[j]
+                cx[j + 1] = cx[j]
+                j -= 1
+            ci[j + 1] = c
+            cx[j + 1] = v
+        return
+    for root in range(n // 2 - 1, -1, -1):
+        _sift(ci, cx, at, root, n)
+    for end in range(n - 1, 0, -1):
+        ci[at], ci[at + end] = ci[at + end], ci[at]
+        cx[at], cx[at + end] = cx[at + end], cx[at]
+        _sift(ci, cx, at, 0, end)
+
+

@@ -1,0 +1,102 @@
+"""Planned rows (``_rowplan``): a row's table work done on the host before the row is timed
+gives the run of the table path, cycle for cycle and bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accel.arch.piuma._rowplan import PLAN_MAX, record, record_words, sort_pairs
+from accel.arch.piuma.config import PRESETS
+from accel.arch.piuma.model import simulate_spgemm
+from accel.arch.piuma.reference import simulate_reference
+from accel.workloads.graphs import rmat
+
+# v1 and whole-row v2 plan their rows; tiny tables make most products spill and collide
+CASES = {
+    "v1": ("smash-v1", {}),
+    "v1-tiny-quadratic": ("smash-v1", dict(hash_table_entries=16, max_load=0.5,
+                                           collision_policy="quadratic")),
+    "v1-full-modulo-sorted": ("smash-v1", dict(hash_table_entries=32, max_load=1.0,
+                                               hash_function="modulo", sorted_output=True)),
+    "v2-whole-rows": ("smash-v2", dict(token_pps=0, hash_table_entries=64)),
+}
+
+
+def _same(a, b):
+    da, db = a.to_dict(), b.to_dict()
+    for d in (da, db):
+        d.pop("sim_wall_s")
+    assert da == db
+    assert np.array_equal(a.thread_work, b.thread_work)
+    assert np.array_equal(a.thread_finish, b.thread_finish)
+    for x, y in ((a.C.indptr, b.C.indptr), (a.C.indices, b.C.indices), (a.C.data, b.C.data)):
+        assert np.array_equal(x, y)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return rmat(8, 8, seed=5)
+
+
+def _mid(graph):
+    """A limit that plans some rows of ``graph`` and leaves others to the table path."""
+    a = graph.to_scipy()
+    pp = (a != 0).astype(np.int64) @ np.diff(a.indptr)   # partial products of each row of A.A
+    mid = int(np.median(pp[pp > 0]))
+    assert (pp > mid).sum() > 10 and ((pp > 0) & (pp <= mid)).sum() > 10
+    return mid
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_planned_rows_run_as_the_table_path(graph, case):
+    """Every row planned, none, or the light ones only: the same run."""
+    algo, over = CASES[case]
+    cfg = dataclasses.replace(PRESETS["piuma"], **over)
+    table = simulate_spgemm(graph, graph, cfg, algo, plan_max=0)
+    assert table.correct
+    for limit in (PLAN_MAX, _mid(graph)):
+        _same(simulate_spgemm(graph, graph, cfg, algo, plan_max=limit), table)
+    if over:
+        assert table.hash_spills > 0 and table.hash_collisions > 0
+
+
+def test_mixed_plan_equals_the_reference(graph):
+    """Planned and table rows in one run against the plain-Python engine."""
+    cfg = dataclasses.replace(PRESETS["piuma"], hash_table_entries=32, max_load=0.75)
+    fast = simulate_spgemm(graph, graph, cfg, "smash-v1", plan_max=_mid(graph))
+    ref = simulate_reference(graph, graph, cfg, "smash-v1")
+    _same(fast, ref)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-(2**31) + 1, 2**31 - 1).filter(lambda v: v != 0), min_size=1,
+                max_size=9), st.integers(0, 3))
+def test_records_pack_two_a_word(values, w0):
+    """Probe counts, negated for spills, read back from their int32 halves."""
+    words = np.zeros(w0 + record_words(len(values)), np.int64)
+    for x, r in enumerate(values):   # as plan_row writes them
+        if x & 1:
+            words[w0 + (x >> 1)] |= np.int64(r) << 32
+        else:
+            words[w0 + (x >> 1)] = np.int64(r) & 0xFFFFFFFF
+    assert [record(words, w0, x) for x in range(len(values))] == values
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 5), st.integers(0, 2**32))
+def test_sort_pairs_sorts_in_place(n, at, seed):
+    """Insertion sort up to 64 entries, heap sort beyond: a row's distinct columns in
+    order, each value with its column, the rest of the array untouched."""
+    rng = np.random.default_rng(seed)
+    cols = rng.choice(10 * n + 1, size=n, replace=False).astype(np.int64)
+    ci = np.concatenate((np.full(at, -7), cols, [-9])).astype(np.int64)
+    cx = np.concatenate((np.zeros(at), cols * 0.5, [3.0]))
+    sort_pairs(ci, cx, at, n)
+    assert ci[at:at + n].tolist() == sorted(cols.tolist())
+    assert np.array_equal(cx[at:at + n], ci[at:at + n] * 0.5)
+    assert (ci[:at] == -7).all() and ci[-1] == -9 and cx[-1] == 3.0
