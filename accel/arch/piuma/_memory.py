@@ -85,7 +85,26 @@ assert BANK_BUCKET < 1 << BANK_USED_BITS, "a bank bucket's cycles must fit the p
 
 @njit(cache=True, _nrt=False, inline="always")
 def reserve_bank(ring, row0, r, t, busy):
-    """``reserve`` of bank r's ring (rows ``row0`` ...) in the packed form above."""
+    """``reserve`` of bank r's ring (rows ``row0`` ...) in the packed form above.  The usual
+    case, a booking that fits the bucket it arrives in, takes one test: whether the slot
+    still holds an older bucket is a select, not a branch of its own (a probe walk books a
+    new slot at each probe; rmat:14 smash-v1 ran at 0.94-0.99x the time, 4 interleaved
+    pairs).  Anything else walks the buckets (``_reserve_bank_walk``)."""
+    b = np.int64(t / BANK_BUCKET)
+    s = row0 + (b & (RING_BANK - 1))
+    v = ring[s, r]
+    held = v >> BANK_USED_BITS
+    used = (v & ((1 << BANK_USED_BITS) - 1)) if held == b else 0
+    if held <= b and used + busy <= BANK_BUCKET:
+        ring[s, r] = (b << BANK_USED_BITS) | (used + busy)
+        return t + busy
+    return _reserve_bank_walk(ring, row0, r, t, busy)
+
+
+@njit(cache=True, _nrt=False)
+def _reserve_bank_walk(ring, row0, r, t, busy):
+    """``reserve_bank`` of a booking that does not fit its bucket (or meets a slot beyond
+    the ring's look-back): bucket by bucket, as ``reserve``."""
     bw = np.int64(BANK_BUCKET)
     b = np.int64(t / BANK_BUCKET)
     left = np.int64(busy)
