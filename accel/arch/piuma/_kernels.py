@@ -6,6 +6,7 @@ The engine is split by what it models; this module is its scheduler and entry po
   _memory.py        DRAM channels, per-core caches, scratchpad banks (time-bucket bookings)
   _work.py          work distribution (windows, tokens) and the write of a C row
   _rowwise.py       SMASH v1/v2/v3 and dense-accumulator steps
+  _rowplan.py       a row's hash-table work planned on the host, for rows only their owner fills
   _inner_outer.py   inner- and outer-product steps
 There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``run_outer``:
 the same short loop, written out three times around its family's step call), so a run

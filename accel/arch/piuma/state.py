@@ -173,17 +173,20 @@ Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 Tables = namedtuple("Tables", "keys vals filled frag pool free out_c out_v")
 """Functional state: the hash-table slots in scratchpad (keys, values; one row per
 fragment), the logical slots each owner has filled, in insert order (``filled``, laid out
-as the keys: the owner's k-th insert is at logical index k), each owner's fragment list (``frag``: logical slot h of thread t's table lives
-in row ``frag[t, h >> log2(fragment size)]``), the per-core count of free fragments with
-the free ones' rows (``free[c, :pool[c]]``, a stack) and an inner-product thread's C row.
-v3 draws its fragments from the per-core pool, so the host holds one scratchpad's worth of
-slots per core (8 x 4 MB / 16 B x 16 B = 33 MB) rather than every thread's largest table
-(528 x 32768 x 16 B = 277 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed
-tables are one fragment per thread.  ``filled`` is the host's, not the machine's: a write-back
-visits the row's live slots only, where the machine scans every slot (and is timed so),
-which on a graph of many short rows (a road network: ~9 keys in 2,048 slots) made the
-host's scan 40 % of the run.  The outer product's partial products are recomputed from A
-and B when a row is merged, not held (their DRAM traffic is timed, their values are A.B's)."""
+as the keys: the owner's k-th insert is at logical index k), each owner's fragment list
+(``frag``: logical slot h of thread t's table lives in row ``frag[t, h >> log2(fragment
+size)]``), the per-core count of free fragments with the free ones' rows (``free[c,
+:pool[c]]``, a stack) and an inner-product thread's C row.  v3 draws its fragments from
+the per-core pool, so the host holds one scratchpad's worth of slots per core (8 x 4 MB /
+16 B x 16 B = 33 MB) rather than every thread's largest table (528 x 32768 x 16 B =
+277 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed tables are one fragment per
+thread, and one more where the host plans a row (``_rowplan``, whose dense accumulator is
+a row of ``out_v``, stamped in ``out_c``).  ``filled`` is the host's, not the machine's: a
+write-back visits the row's live slots only, where the machine scans every slot (and is
+timed so), which on a graph of many short rows (a road network: ~9 keys in 2,048 slots)
+made the host's scan 40 % of the run.  The outer product's partial products are
+recomputed from A and B when a row is merged, not held (their DRAM traffic is timed, their
+values are A.B's)."""
 
 Sched = namedtuple("Sched", "pfirst pn rr pt busy ready debt pend pcode alive waiting busy_work "
                              "finish counts")
