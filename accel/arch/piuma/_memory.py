@@ -134,6 +134,13 @@ def _reserve_bank_walk(ring, row0, r, t, busy):
 @njit(cache=True, _nrt=False)
 def dram(now, addr, nbytes, is_write, kind, P, port):
     """Serve one contiguous request of 8-byte words; returns its completion time."""
+    return transfer(now, addr, nbytes, is_write, kind, P, port)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def transfer(now, addr, nbytes, is_write, kind, P, port):
+    """``dram``'s body, inlined where a loop makes one request per partial product (a
+    spill): a call passes the port's four arrays by value, ~40 words pushed a request."""
     st = port.stats
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3

@@ -54,9 +54,10 @@ from accel.arch.piuma._constants import (
     TAKE,
     UNCACHED,
     WORD_B,
+    WRITE,
     WRITEBACK,
 )
-from accel.arch.piuma._memory import load, spad, store
+from accel.arch.piuma._memory import load, spad, store, transfer
 from accel.arch.piuma._prefetch import prefetch
 from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, record, sort_pairs
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
@@ -117,7 +118,7 @@ def product_done(probes, spilled, tdone, o, own, P, mem, st):
     if spilled:
         st[S_SPILL] += 1
         at = mem.regions[R_SPILL] + (o * P.n_cols + own.spills % P.n_cols) * PAIR_B
-        store(tdone, at, PAIR_B, K_PP, P, mem.port)
+        transfer(tdone, at, PAIR_B, WRITE, K_PP, P, mem.port)   # a posted store
         own.spills += 1
         issue += 1
     return issue
