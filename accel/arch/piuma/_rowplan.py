@@ -20,9 +20,10 @@ spill stores and issue slots, from the records (``_rowwise.planned_products``); 
 write-back times the scan, spill read-back and sorts as before (``writeback_fast``).
 Rows of more than PLAN_MAX products keep the table path, so the records stay small.
 Why: timed in place, each product's probes read the owner's table, one of 528 live ones
-(17 MB, beyond the host's L2), between bank bookings.  Measured: 0.90-0.95x the time on
-rmat:14 to rmat:16 and on a road network; the bank bookings, not the table, are most of
-what is left (``_memory.reserve_bank``).
+(17 MB, beyond the host's L2), between bank bookings.  Measured against the table path
+(interleaved runs): rmat:14 0.92-0.98x, rmat:16's engine 0.93x, a road-network grid
+0.88-0.97x.  The bank bookings (``_memory.reserve_bank``), not the table, are most of what
+is left.
 """
 
 from __future__ import annotations
