@@ -15,8 +15,8 @@ all of them on a cold cache (~15 s).  The loop's parts (``_pick``, ``_resume``, 
 ``_advance``) are helpers without reference counting, shared by the three.  The row-wise
 loop itself runs without reference counting (``_rowwise_loop``, with the steps that do not
 allocate and the loop's parts inlined) and returns to ``run_rowwise`` for the ones that do.
-Every array the engine uses is allocated on the host (``simulate_kernel`` is plain Python), which spares each scheduler
-compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
+Every array the engine uses is allocated on the host (``simulate_kernel`` is plain Python),
+which spares each scheduler compiling NumPy's allocation functions.  Kernels only other kernels call are compiled
 without a Python entry point (``_constants.INTERNAL``).
 Splitting is safe for Numba's cache because ``accel.arch._numba_cache`` keys each kernel
 module on its own source and on every accel module it imports, transitively; so each
@@ -306,9 +306,10 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
     counting, with ``rowwise_step``, ``writeback_fast`` and the loop's parts inlined.
     Calling the step took ~280 words of arguments a step (every array of its argument
     groups, by value): on a graph of many short rows (a road network: 17 M steps) those
-    pushes were 69 % of the scheduler's time.  Returns LOOP_END, or why it stopped (LOOP_WRITEBACK, LOOP_ROOM) with
-    the pipeline, the thread and the window end kept in ``counts``: the next call resumes
-    there, so a run in any number of calls is the same run."""
+    pushes were 69 % of the scheduler's time.  Returns LOOP_END, or why it stopped
+    (LOOP_WRITEBACK, LOOP_ROOM) with the pipeline, the thread and the window end kept in
+    ``counts``: the next call resumes there, so a run in any number of calls is the same
+    run."""
     P = params[()]
     shared = work.shared[()]
     c = sch.counts[()]

@@ -33,7 +33,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import EMPTY, FIB, INTERNAL, S_INSERTS
-from accel.arch.piuma._work import ilog2ceil
+from accel.arch.piuma._work import RADIX_MIN, ilog2ceil
 from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
 # ``THREAD.plan_pos`` of a row not (yet) planned; a planned row's is its next record
@@ -49,9 +49,15 @@ PLAN_MAX = 1 << 16
 DENSE_ROW = 0
 
 
+# A record is an int32 half of an int64 arena word: record 2i in the low half of word i,
+# record 2i+1 in the high half
+RECORD_BITS = 32
+RECORD_MASK = (1 << RECORD_BITS) - 1
+
+
 @njit(cache=True, _nrt=False, inline="always")
 def record_words(pp):
-    """Arena words (``Arena.acc_c``) of a row's records: two int32 records a word."""
+    """Arena words (``Arena.acc_c``) of a row's records: two records a word."""
     return (pp + 1) >> 1
 
 
@@ -59,7 +65,24 @@ def record_words(pp):
 def record(words, w0, x):
     """Record x of the list at word w0: its probe count, negated when the product spills."""
     w = words[w0 + (x >> 1)]
-    return w >> 32 if x & 1 else (w << 32) >> 32   # arithmetic shifts sign-extend the half
+    # arithmetic shifts sign-extend the half
+    return w >> RECORD_BITS if x & 1 else (w << RECORD_BITS) >> RECORD_BITS
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def put_record(words, w0, x, r):
+    """Write record x (``record``'s layout); the low half first, as records come in order."""
+    if x & 1:
+        words[w0 + (x >> 1)] |= np.int64(r) << RECORD_BITS
+    else:
+        words[w0 + (x >> 1)] = np.int64(r) & RECORD_MASK
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def next_slot(h, probes, quad, mask):
+    """The slot probed after ``probes`` probes ending at h: the next one (linear probing) or
+    ``probes`` further on (quadratic: offsets 1, 3, 6, ...)."""
+    return (h + (probes if quad else 1)) & mask
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -83,7 +106,7 @@ def probe(keys, ftab, o, fbits, fmask, col, h, E, quad):
         key = keys[ftab[o, h >> fbits], h & fmask]
         if key == col or key == EMPTY or probes >= E:
             return probes, h, key
-        h = (h + (probes if quad else 1)) & mask
+        h = next_slot(h, probes, quad, mask)
 
 
 @njit(cache=True, _nrt=False, **INTERNAL)
@@ -125,11 +148,7 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
                 fill += 1
             elif key != col:
                 spilled = True
-            r = np.int64(-probes if spilled else probes)
-            if x & 1:
-                rec[w0 + (x >> 1)] |= r << 32
-            else:
-                rec[w0 + (x >> 1)] = r & 0xFFFFFFFF
+            put_record(rec, w0, x, -probes if spilled else probes)
             x += 1
             if stamp[d, col] != row:   # the column's first product: its sum starts here
                 stamp[d, col] = row
@@ -176,7 +195,7 @@ def sort_pairs(ci, cx, at, n):
     """Sort ``ci[at:at+n]`` ascending, moving ``cx`` alike, in place (no allocation: this runs
     where reference counting is off).  The columns of a row are distinct, so any sort gives
     the order a stable one would.  Short rows: insertion sort; longer: heap sort."""
-    if n <= 64:
+    if n <= RADIX_MIN:
         for i in range(at + 1, at + n):
             c, v = ci[i], cx[i]
             j = i - 1

@@ -59,7 +59,7 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._memory import load, spad, store, transfer
 from accel.arch.piuma._prefetch import prefetch
-from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, record, sort_pairs
+from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, next_slot, record, sort_pairs
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import PROBE_QUADRATIC
 
@@ -146,7 +146,7 @@ def planned_products(t, q0, q1, tdone, P, ops, mem, arena, th, core, st):
         tdone += step
         for i in range(probes):   # an atomic compare-and-add at each probed slot's bank
             tdone = spad(core, base + h, tdone, P.atomic_cycles, P, mem)
-            h = (h + (i + 1 if quad else 1)) & mask
+            h = next_slot(h, i + 1, quad, mask)
         issue += product_done(probes, r < 0, tdone, t, th, P, mem, st)
     th.plan_pos = x
     return issue, tdone
@@ -324,7 +324,7 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                     if probes >= E:
                         spilled = True
                         break
-                    h = (h + (probes if quad else 1)) & mask
+                    h = next_slot(h, probes, quad, mask)
                 issue += product_done(probes, spilled, tdone, o, own, P, mem, st)
                 if spilled:
                     acc_append(o, col, v, arena, threads)
@@ -396,6 +396,16 @@ def _tokens_in(t, now, P, mem, th, rw, core, tpc, st):
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def _spills_back(t, now, ns, P, core, RB, port, st):
+    """Read owner t's ``ns`` spilled partial products back from DRAM and merge them (a
+    sort): returns (time, issue slots)."""
+    N = P.n_cols
+    done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP, P,
+                port)
+    return done, ns + sort_cost(ns, P, st)
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def _free_table(t, now, done, n, P, th, tab, mem, st, core, acc):
     """What a hash write-back does once its row is built: the sort the output order costs,
     and the fragments back on the core's stack (v3).  Returns (issue slots, time)."""
@@ -456,11 +466,9 @@ def writeback_fast(t, now, P, threads, out, mem, work, tab, arena):
     if th.plan_pos >= 0:
         n = th.plan_n
         ns = th.spills
-        if ns > 0:  # read the spilled partial products back and merge them
-            N = P.n_cols
-            done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP,
-                        P, port)
-            issue += ns + sort_cost(ns, P, st)
+        if ns > 0:
+            done, more = _spills_back(t, now, ns, P, core, RB, port, st)
+            issue += more
     else:
         n = th.table_fill
         at = out.keep[row]
@@ -539,10 +547,9 @@ def writeback_step(t, now, P, threads, out, mem, work, tab, arena):
             x = _drain_table(tab, t, th.table_fill, lc, lv, nl)
             cols, vals, _ = acc_merge(lc[:x], lv[:x])
             n = cols.shape[0]
-        if ns > 0:  # read the spilled partial products back and merge them
-            done = load(core, now, RB[R_SPILL] + t * N * PAIR_B, min(ns, N) * PAIR_B, UNCACHED, K_PP, P,
-                        port)
-            issue += ns + sort_cost(ns, P, st)
+        if ns > 0:
+            done, more = _spills_back(t, now, ns, P, core, RB, port, st)
+            issue += more
         more, done = _free_table(t, now, done, n, P, th, tab, mem, st, core, acc)
         issue += more
     acc_release(t, threads)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accel.arch.piuma._rowplan import PLAN_MAX, record, record_words, sort_pairs
+from accel.arch.piuma._rowplan import PLAN_MAX, put_record, record, record_words, sort_pairs
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import simulate_spgemm
 from accel.arch.piuma.reference import simulate_reference
@@ -78,13 +78,13 @@ def test_mixed_plan_equals_the_reference(graph):
                 max_size=9), st.integers(0, 3))
 def test_records_pack_two_a_word(values, w0):
     """Probe counts, negated for spills, read back from their int32 halves."""
-    words = np.zeros(w0 + record_words(len(values)), np.int64)
-    for x, r in enumerate(values):   # as plan_row writes them
-        if x & 1:
-            words[w0 + (x >> 1)] |= np.int64(r) << 32
-        else:
-            words[w0 + (x >> 1)] = np.int64(r) & 0xFFFFFFFF
+    words = np.full(w0 + record_words(len(values)), -1, np.int64)   # stale arena words
+    for x, r in enumerate(values):   # in order, as plan_row writes them
+        put_record(words, w0, x, r)
     assert [record(words, w0, x) for x in range(len(values))] == values
+    assert (words[:w0] == -1).all()
+    low = np.int64(values[0]) & 0xFFFFFFFF   # the layout: record 0 in word w0's low half
+    assert words[w0] & 0xFFFFFFFF == low
 
 
 @settings(max_examples=40, deadline=None)
