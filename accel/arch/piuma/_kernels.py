@@ -70,6 +70,7 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
 from accel.arch.piuma._rowplan import (
+    DENSE_ROW,
     PLAN_NOT,
     PLAN_UNDECIDED,
     plan_row,
@@ -158,12 +159,16 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     # an inner-product thread's row buffer holds the longest C row
     iw = max(1, int(np.diff(out.cp).max())) if (algo == ALGO_INNER and M > 0) else 1
     ti = T if algo == ALGO_INNER else 1
-    if rowwise and planned:   # the plan's dense accumulator and its first-touch stamps
-        iw = max(1, int(rec["n_cols"]))
+    out_c = np.full((ti, iw), -1, np.int64)
+    out_v = np.zeros((ti, iw), np.float64)
+    if rowwise and planned:   # the plan's dense accumulator: each column's first-touch stamp
+        out_c = np.full((1, 1), -1, np.int64)   # (-1: none yet) and sum side by side, one
+        out_v = np.zeros((1, 2 * max(1, int(rec["n_cols"]))), np.float64)   # host cache line
+        out_v[DENSE_ROW, 0::2] = -1.0                                          # a column
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
                  np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
-                 np.full((ti, iw), -1, np.int64), np.zeros((ti, iw), np.float64))
+                 out_c, out_v)
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)
     while counts["n_alive"] > 0:

@@ -58,7 +58,7 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._memory import load, spad, store, transfer
-from accel.arch.piuma._prefetch import prefetch
+from accel.arch.piuma._prefetch import prefetch, prefetch1
 from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, next_slot, record, sort_pairs
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import PROBE_QUADRATIC
@@ -234,6 +234,12 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                  load(core, now, RB[R_AX] + j * WORD_B, WORD_B, UNCACHED, K_NONE, P, port))
         t2 = load(core, t1, RB[R_BP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port)
         q0, q1 = ops.bp[k], ops.bp[k + 1]
+        # host cache hints: the row the PRODUCTS steps read, the next NEXT_A's B row bounds
+        if q1 > q0:
+            prefetch1(ops.bi, q0)
+            prefetch1(ops.bx, q0)
+        if j + 1 < th.j_end:
+            prefetch1(ops.bp, ops.ai[j + 1])
         t3 = t2
         if q1 > q0:
             t3 = max(load(core, t2, RB[R_BI] + q0 * IDX_B, (q1 - q0) * IDX_B, CACHED, K_NONE, P, port),

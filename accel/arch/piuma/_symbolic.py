@@ -8,6 +8,15 @@ import numpy as np
 from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
+from accel.arch.piuma._prefetch import prefetch1
+
+# Host cache hints: on a graph of many short rows, B and ``mark`` are far beyond the host's
+# caches and each nonzero of A is a chain of misses (B row bounds -> B row -> marks).  The
+# pass walks A's nonzeros in order, so it asks for each stage ahead of its use: the bounds
+# of the B row BOUNDS_AHEAD nonzeros on, the columns of the one COLS_AHEAD on, and the marks
+# of the next one's first MARKS columns (a random graph of cit-Patents' size, 3.7 M rows
+# of ~4.4 nonzeros: 1.46-1.53 s against 2.51-2.76 s, 3 interleaved pairs; R-MAT 16: 0.95x).
+BOUNDS_AHEAD, COLS_AHEAD, MARKS = 8, 4, 8
 
 
 @njit(cache=True)
@@ -22,11 +31,20 @@ def row_counts(ap, ai, bp, bi, n_cols):
     cp = np.empty(m + 1, np.int64)
     pp = np.empty(m, np.int64)
     total = 0
+    nnz = ap[m]
     for i in range(m):
         cp[i] = total
         c = 0
         p = 0
         for j in range(ap[i], ap[i + 1]):
+            if j + BOUNDS_AHEAD < nnz:
+                prefetch1(bp, ai[j + BOUNDS_AHEAD])
+            if j + COLS_AHEAD < nnz:
+                prefetch1(bi, bp[ai[j + COLS_AHEAD]])
+            if j + 1 < nnz:
+                k = ai[j + 1]
+                for q in range(bp[k], min(bp[k + 1], bp[k] + MARKS)):
+                    prefetch1(mark, bi[q])
             k = ai[j]
             p += bp[k + 1] - bp[k]
             for q in range(bp[k], bp[k + 1]):

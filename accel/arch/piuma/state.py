@@ -181,7 +181,7 @@ the per-core pool, so the host holds one scratchpad's worth of slots per core (8
 16 B x 16 B = 33 MB) rather than every thread's largest table (528 x 32768 x 16 B =
 277 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed tables are one fragment per
 thread, and one more where the host plans a row (``_rowplan``, whose dense accumulator is
-a row of ``out_v``, stamped in ``out_c``).  ``filled`` is the host's, not the machine's: a
+a row of ``out_v``, stamps and sums side by side).  ``filled`` is the host's, not the machine's: a
 write-back visits the row's live slots only, where the machine scans every slot (and is
 timed so), which on a graph of many short rows (a road network: ~9 keys in 2,048 slots)
 made the host's scan 40 % of the run.  The outer product's partial products are
