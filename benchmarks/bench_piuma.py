@@ -1,11 +1,13 @@
 """Speed of the PIUMA model: simulated partial products per wall second (smash-v1).
 
-    python benchmarks/bench_piuma.py [--scale 14] [--edge-factor 16] [--mtx FILE | --road N]
+    python benchmarks/bench_piuma.py [--scale 14] [--edge-factor 16]
+                                     [--mtx FILE | --edges FILE | --road N]
                                      [--algo smash-v1] [--reference]
 
 Warms the JIT up on a small graph first, then times one run on R-MAT scale 14, EF 16
 (the issue's speed point; ``--scale 16`` is the graph-scale point), on A.A of a Matrix
-Market file (``--mtx``: a SuiteSparse/SNAP matrix) or of a road-network-like graph
+Market file (``--mtx``: a SuiteSparse/SNAP matrix), of an edge list (``--edges``: a SNAP
+``.txt[.gz]`` as downloaded) or of a road-network-like graph
 (``--road N``: ``road_like``; N = 1400 is roadNet-CA's size) and prints one JSON object
 with the rates measured and the peak resident memory.
 ``--reference`` also times the plain-Python reference engine against the Numba engine on
@@ -22,6 +24,7 @@ import time
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import simulate_spgemm
 from accel.arch.piuma.reference import simulate_reference
+from accel.workloads.edgelist import read_edges
 from accel.workloads.formats import Unstructured
 from accel.workloads.graphs import read_mtx, rmat
 
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--scale", type=int, default=14)
     ap.add_argument("--edge-factor", type=int, default=16)
     ap.add_argument("--mtx", default=None, help="time A.A of this Matrix Market file instead")
+    ap.add_argument("--edges", default=None, help="time A.A of this edge list (SNAP .txt[.gz]) instead")
     ap.add_argument("--road", type=int, default=None,
                     help="time A.A of an N x N road-network-like grid instead (1400: roadNet-CA's size)")
     ap.add_argument("--algo", default="smash-v1")
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
     warm = time.perf_counter() - t0
     if args.mtx:
         g = read_mtx(args.mtx)
+    elif args.edges:
+        g = read_edges(args.edges)
     elif args.road:
         g = road_like(args.road)
     else:
@@ -69,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     r = simulate_spgemm(g, g, cfg, args.algo)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    what = ({"mtx": args.mtx} if args.mtx else {"road": args.road} if args.road
+    what = ({"mtx": args.mtx} if args.mtx else {"edges": args.edges} if args.edges
+            else {"road": args.road} if args.road
             else {"scale": args.scale, "edge_factor": args.edge_factor})
     out = {"algo": args.algo, **what,
            "nnz": g.nnz, "partial_products": r.partial_products, "cycles": r.cycles,

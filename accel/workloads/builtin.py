@@ -2,6 +2,8 @@
 
     FILE.npz                 a saved workload
     FILE.mtx                 a Matrix Market matrix A, as the SpGEMM A*A
+    FILE.txt[.gz]            an edge list (SNAP, KONECT; also .tsv, .edges, .el) as its
+                             adjacency matrix A, the SpGEMM A*A (accel.workloads.edgelist)
     minilm-l6                real MiniLM weights and activations, pruned by ``prune``
                              (``training=True``: fwd/bwd_data/bwd_weight per layer)
     rmat:S[:EF]              SpGEMM A*A of an R-MAT graph of scale S, edge factor EF
@@ -44,7 +46,7 @@ DEFAULT_DECODE = 512   # FlightLLM's shortest evaluated decode length [128, 512]
 LLM_MODELS = ("llama2-7b", "opt-6.7b")
 _BUILDER_MODULES = ("builtin", "extract", "prune", "quantize", "minilm", "checkpoint",
                     "graphs", "formats", "ops", "io", "training")
-NAMES_HELP = ("FILE.npz, FILE.mtx, FILE.json (HF config), minilm-l6, resnet18, resnet50, vit-b16, rmat:S[:EF], "
+NAMES_HELP = ("FILE.npz, FILE.mtx, FILE.txt[.gz] (edge list), FILE.json (HF config), minilm-l6, resnet18, resnet50, vit-b16, rmat:S[:EF], "
               "minilm-weight[:MODULE[:DENSITY]], llama2-7b[:P[:D]], opt-6.7b[:P[:D]]")
 VISION_MODELS = ("resnet18", "resnet50", "vit-b16")
 # The knobs ``resolve`` takes: a sweep routes a parameter of these names to the workload.
@@ -110,6 +112,17 @@ def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len:
 
         return spgemm_workload(read_mtx(spec), name=Path(spec).stem,
                                provenance={"source": str(Path(spec).resolve()), "method": "A*A"})
+    from accel.workloads.edgelist import is_edge_list
+
+    if is_edge_list(low):
+        from accel.workloads.edgelist import read_edges
+        from accel.workloads.graphs import spgemm_workload
+
+        name = Path(spec).name
+        name = name[:-3] if name.lower().endswith(".gz") else name
+        return spgemm_workload(read_edges(spec), name=Path(name).stem,
+                               provenance={"source": str(Path(spec).resolve()), "method": "A*A",
+                                           "format": "edge list"})
     if low == "minilm-l6":
         from accel.workloads.checkpoint import checkpoint_identity, model_folder
         from accel.workloads.extract import extract_workload, validate_request
@@ -178,5 +191,6 @@ def resolve(spec: str, *, prune: str = "dense", training: bool = False, seq_len:
         return llm_workload(head, int(prefill), int(decode),
                             sparsity=prune if sparsity is None else sparsity, seed=seed)
     if Path(spec).exists():
-        raise WorkloadError(f"{spec}: workload files end in .npz (Matrix Market in .mtx)")
+        raise WorkloadError(f"{spec}: workload files end in .npz (Matrix Market in .mtx, "
+                            f"edge lists in .txt, .tsv, .edges or .el, each optionally .gz)")
     raise WorkloadError(f"unknown workload {spec!r}; expected {NAMES_HELP}")

@@ -106,6 +106,20 @@ BAD_MTX = {
     "directory": H.directory(),
 }
 
+# --- edge lists (SNAP / KONECT text, accel.workloads.edgelist) -------------------------------
+BAD_EDGES = {
+    "random-bytes": H.random_bytes(2048, 3),
+    "one-column": "1\n2\n",
+    "float-ids": "1 2\n1.5 2\n",
+    "negative-id": "1 2\n1 -2\n",
+    "id-beyond-int64": "1 " + "9" * 30 + "\n",
+    "only-comments": "# Directed graph\n# Nodes: 0 Edges: 0\n",
+    "empty": "",
+    "not-gzip": "plain text, not gzip\n",   # written as g.txt.gz below
+    "fifo": H.fifo(),
+    "directory": H.directory(),
+}
+
 # --- sweep specs -----------------------------------------------------------------------------
 S = H.spec_yaml
 BAD_SPECS = {
@@ -216,6 +230,12 @@ for name, text in BAD_MTX.items():
 for name in ("header-1e9", "nan-entry", "index-beyond-shape", "random-bytes", "fifo"):
     case(f"sim-piuma-mtx-{name}", ["sim", "piuma", "--workload", "m.mtx"], {"m.mtx": BAD_MTX[name]})
     case(f"workload-show-mtx-{name}", ["workload", "show", "m.mtx"], {"m.mtx": BAD_MTX[name]})
+
+# edge lists through the commands that resolve a workload
+for name, text in BAD_EDGES.items():
+    f = "g.txt.gz" if name == "not-gzip" else "g.txt"
+    case(f"sim-piuma-edges-{name}", ["sim", "piuma", "--workload", f], {f: text})
+    case(f"workload-show-edges-{name}", ["workload", "show", f], {f: text})
 
 # sweep specs
 for name, text in BAD_SPECS.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 from accel.arch.registry import REQUIRED, CliOption, CliOutput, CliTable
 from accel.errors import WorkloadError
 
-WORKLOAD_HELP = ("Workload: FILE.mtx / FILE.npz (A.A for a single square matrix), rmat:S[:EF], or "
+WORKLOAD_HELP = ("Workload: FILE.mtx / FILE.npz (A.A for a single square matrix), FILE.txt[.gz] "
+                 "(a SNAP/KONECT edge list: A.A of its adjacency matrix), rmat:S[:EF], or "
                  "minilm-weight[:MODULE[:DENSITY]] (pruned MiniLM weight times its transpose).")
 
 OPTIONS = (
