@@ -10,9 +10,10 @@ the first ``NEXT_A`` step of a row plans it here (functional work only, no simul
   stays in the host's cache, and records each product's probe count, negated when it spills
   (the owner's list in ``Arena.acc_c``: an int32 record a product, in product order);
 * it sums the row per column in a dense accumulator (row DENSE_ROW of ``Tables.out_v``:
-  column c's first-touch stamp at 2c, its sum at 2c + 1), in product order: the same sums, bit for bit, as the table's
-  slots and the merged DRAM spills give, since a column either has a slot for all its
-  products or spills all of them (the table was full when it first came);
+  column c's first-touch stamp at 2c, its sum at 2c + 1), in product order: the same sums,
+  bit for bit, as the table's slots and the merged DRAM spills give, since a column either
+  has a slot for all its products or spills all of them (the table was full when it first
+  came);
 * it writes a kept row (``Output.keep``) into C, sorted, and counts the row's entries.
 
 The ``PRODUCTS`` steps then book the same probes at the same scratchpad banks, the same
