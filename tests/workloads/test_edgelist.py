@@ -182,3 +182,19 @@ def test_snap_edge_list_equals_its_matrix_market_twin(capsys):
         assert main(["sim", "piuma", "--workload", str(f), "--algo", "smash-v2", "--json"]) == 0
         runs.append(json.loads(capsys.readouterr().out))
     assert runs[0]["correct"] and runs[0]["cycles"] == runs[1]["cycles"] > 0
+
+
+def test_cli_synth_edges_saves_the_workload(tmp_path, capsys):
+    from accel.workloads import io
+
+    f = tmp_path / "toy.txt"
+    f.write_text(SNAP_DIRECTED)
+    out = tmp_path / "toy.npz"
+    assert main(["workload", "synth", "edges", str(f), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ops"][0]["M"] == 4 and summary["provenance"]["format"] == "edge list"
+    saved = io.load(out).ops[0].a.to_scipy()
+    assert (saved != read_edges(f).to_scipy()).nnz == 0
+    assert main(["workload", "synth", "edges", str(tmp_path / "g.mtx"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "edge lists end in" in err[0]
