@@ -236,6 +236,9 @@ for name, text in BAD_EDGES.items():
     f = "g.txt.gz" if name == "not-gzip" else "g.txt"
     case(f"sim-piuma-edges-{name}", ["sim", "piuma", "--workload", f], {f: text})
     case(f"workload-show-edges-{name}", ["workload", "show", f], {f: text})
+    case(f"workload-synth-edges-{name}", ["workload", "synth", "edges", f, "--out", "o.npz"], {f: text})
+case("workload-synth-edges-not-an-edge-list", ["workload", "synth", "edges", "m.mtx", "--out", "o.npz"],
+     {"m.mtx": BAD_MTX["nan-entry"]})
 
 # sweep specs
 for name, text in BAD_SPECS.items():
