@@ -19,7 +19,9 @@ Choices (documented, not from a spec):
   graphs one way only, e.g. ``com-*.ungraph.txt``); otherwise edges are directed as listed.
 
 The file is read in chunks of ``CHUNK_LINES`` lines (pandas' C parser; gzip by suffix) and
-refused once its edges would pass ``graphs.MEMORY_BUDGET``.
+refused once its edges would pass ``graphs.MEMORY_BUDGET``.  The resolver imports this
+module for ``is_edge_list`` on every workload, so pandas, SciPy and ``graphs`` (which
+imports SciPy: ~70 ms) are imported only when a file is read.
 """
 
 from __future__ import annotations
@@ -31,11 +33,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from accel.errors import WorkloadError
 from accel.workloads.formats import Unstructured
-from accel.workloads.graphs import MEMORY_BUDGET
 
 SUFFIXES = (".txt", ".tsv", ".edges", ".el")   # each also gzipped: ``.txt.gz`` ...
 MAX_FILE_BYTES = 4 * 2**30      # as graphs.MTX_MAX_FILE_BYTES
@@ -71,7 +71,7 @@ def _header(path: Path) -> tuple[str, bool]:
     comment, undirected = "", False
     with _open_text(path) as f:
         for _ in range(HEADER_LINES):
-            line = f.readline(4096)
+            line = f.readline(LINE_CHARS)
             text = line.strip()
             if not line or (text and text[0] not in COMMENTS):
                 break
@@ -106,25 +106,26 @@ def _first_bad_line(path: Path) -> str | None:
 
 
 def _check_memory(path: Path, edges: int, per_edge: int, undirected: bool) -> None:
+    from accel.workloads import graphs  # the budget every graph reader shares
+
     need = edges * per_edge * (2 if undirected else 1)
-    if need > MEMORY_BUDGET:
+    if need > graphs.MEMORY_BUDGET:
         raise WorkloadError(f"{path}: {edges:,} edges or more need about {need / 2**30:.3g} GiB, "
-                            f"more than the {MEMORY_BUDGET / 2**30:g} GiB limit")
+                            f"more than the {graphs.MEMORY_BUDGET / 2**30:g} GiB limit")
 
 
-def _by_table(ids: np.ndarray) -> bool:
-    """Whether ``_relabel`` ranks ``ids`` with a table (ids dense enough) or by sorting."""
-    hi = int(ids.max())
-    return hi < 2**31 - 1 and hi <= RELABEL_TABLE_PER_ID * ids.size
+def _by_table(hi: int, count: int) -> bool:
+    """Whether ``_relabel`` ranks ``count`` ids up to ``hi`` with a table (ids dense enough)
+    or by sorting."""
+    return hi < 2**31 - 1 and hi <= RELABEL_TABLE_PER_ID * count
 
 
-def _relabel(ids: np.ndarray) -> np.ndarray:
-    """Each node id's rank among the distinct ids (int32, the shape of ``ids``).  Ids up to
-    ``RELABEL_TABLE_PER_ID`` times the count of ids use a table with an entry per possible
-    id (linear time, ~5 B an entry); sparser ones are sorted (``np.unique``: 2.5x the
-    memory and 2x the time on a cit-Patents-sized file)."""
-    if _by_table(ids):
-        hi = int(ids.max())
+def _relabel(ids: np.ndarray, hi: int) -> np.ndarray:
+    """Each node id's rank among the distinct ids (int32, the shape of ``ids``; ``hi`` their
+    largest).  Ids up to ``RELABEL_TABLE_PER_ID`` times the count of ids use a table with an
+    entry per possible id (linear time, ~5 B an entry); sparser ones are sorted
+    (``np.unique``: 2.5x the memory and 2x the time on a cit-Patents-sized file)."""
+    if _by_table(hi, ids.size):
         seen = np.zeros(hi + 1, np.bool_)
         seen[ids.ravel()] = True
         rank = np.cumsum(seen, dtype=np.int64)
@@ -140,24 +141,25 @@ def _relabel(ids: np.ndarray) -> np.ndarray:
 def read_edges(path: str | os.PathLike) -> Unstructured:
     """An edge-list file (module docstring) as an n x n CSR 0/1 adjacency matrix."""
     import pandas as pd
+    import scipy.sparse as sp
 
     from accel.files import check_input_file
 
     path = check_input_file(path, "edge-list file", MAX_FILE_BYTES, WorkloadError)
+    chunks, edges = [], 0
     try:
         comment, undirected = _header(path)
         reader = pd.read_csv(path, sep=r"\s+", comment=comment, header=None, usecols=[0, 1],
                              dtype=np.int64, chunksize=CHUNK_LINES, engine="c",
                              compression="gzip" if path.name.lower().endswith(".gz") else None,
                              encoding="latin-1")
-        chunks, edges = [], 0
         for frame in reader:
             ids = frame.to_numpy(np.int64)
             edges += ids.shape[0]
             _check_memory(path, edges, BYTES_PER_EDGE_TABLE, undirected)
             chunks.append(ids)
-    except pd.errors.EmptyDataError:
-        chunks = []
+    except pd.errors.EmptyDataError:   # nothing but comments and blank lines
+        pass
     except (ValueError, OverflowError, pd.errors.ParserError) as exc:
         where = _first_bad_line(path)
         raise WorkloadError(f"{path}: {where}" if where else f"{path} is not a readable edge list "
@@ -165,16 +167,17 @@ def read_edges(path: str | os.PathLike) -> Unstructured:
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise WorkloadError(f"{path} is not a readable edge list "
                             f"({str(exc).splitlines()[0][:80] or type(exc).__name__})") from None
-    if not chunks or sum(c.shape[0] for c in chunks) == 0:
+    if edges == 0:
         raise WorkloadError(f"{path}: no edges (expected lines of 'source target' node ids)")
     ids = np.concatenate(chunks)
     del chunks
     if ids.min() < 0:
         row = int(np.argmin(ids.min(axis=1)))
         raise WorkloadError(f"{path}: edge {row + 1} has a negative node id {int(ids[row].min())}")
-    if not _by_table(ids):
+    hi = int(ids.max())
+    if not _by_table(hi, ids.size):
         _check_memory(path, ids.shape[0], BYTES_PER_EDGE_SORT, undirected)
-    index = _relabel(ids)
+    index = _relabel(ids, hi)
     del ids
     n = int(index.max()) + 1
     src, dst = index[:, 0], index[:, 1]

@@ -234,14 +234,12 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                  load(core, now, RB[R_AX] + j * WORD_B, WORD_B, UNCACHED, K_NONE, P, port))
         t2 = load(core, t1, RB[R_BP] + k * WORD_B, PAIR_B, CACHED, K_NONE, P, port)
         q0, q1 = ops.bp[k], ops.bp[k + 1]
-        # host cache hints: the row the PRODUCTS steps read, the next NEXT_A's B row bounds
-        if q1 > q0:
-            prefetch1(ops.bi, q0)
-            prefetch1(ops.bx, q0)
-        if j + 1 < th.j_end:
+        if j + 1 < th.j_end:   # host cache hint: the next NEXT_A's B row bounds
             prefetch1(ops.bp, ops.ai[j + 1])
         t3 = t2
         if q1 > q0:
+            prefetch1(ops.bi, q0)   # host cache hints: the row the PRODUCTS steps read
+            prefetch1(ops.bx, q0)
             t3 = max(load(core, t2, RB[R_BI] + q0 * IDX_B, (q1 - q0) * IDX_B, CACHED, K_NONE, P, port),
                      load(core, t2, RB[R_BX] + q0 * WORD_B, (q1 - q0) * WORD_B, CACHED, K_NONE, P, port))
             th.state = PRODUCTS
