@@ -21,6 +21,7 @@ import json
 import resource
 import time
 
+from accel.arch.piuma._planahead import AHEAD_OFF, AHEAD_SYNC, AHEAD_THREAD
 from accel.arch.piuma.config import PRESETS
 from accel.arch.piuma.model import simulate_spgemm
 from accel.arch.piuma.reference import simulate_reference
@@ -47,6 +48,9 @@ def road_like(n: int, keep: float = 0.72, seed: int = 0) -> Unstructured:
     return Unstructured(a.shape, a.indptr, a.indices, a.data)
 
 
+AHEAD = {"auto": None, "off": AHEAD_OFF, "sync": AHEAD_SYNC, "thread": AHEAD_THREAD}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=int, default=14)
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--road", type=int, default=None,
                     help="time A.A of an N x N road-network-like grid instead (1400: roadNet-CA's size)")
     ap.add_argument("--algo", default="smash-v1")
+    ap.add_argument("--plan-ahead", choices=sorted(AHEAD), default="auto",
+                    help="plan rows ahead on a second host thread (auto: on long runs)")
     ap.add_argument("--reference", action="store_true",
                     help="also time the plain-Python reference engine on rmat:6")
     args = ap.parse_args(argv)
@@ -73,12 +79,12 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         g = rmat(args.scale, args.edge_factor, seed=1)
     t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate_spgemm(g, g, cfg, args.algo)
+    r = simulate_spgemm(g, g, cfg, args.algo, plan_ahead=AHEAD[args.plan_ahead])
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     what = ({"mtx": args.mtx} if args.mtx else {"edges": args.edges} if args.edges
             else {"road": args.road} if args.road
             else {"scale": args.scale, "edge_factor": args.edge_factor})
-    out = {"algo": args.algo, **what,
+    out = {"algo": args.algo, **what, "plan_ahead": args.plan_ahead,
            "nnz": g.nnz, "partial_products": r.partial_products, "cycles": r.cycles,
            "correct": r.correct, "warmup_s": warm, "wall_s": wall, "cpu_s": cpu,
            "pp_per_wall_s": r.partial_products / wall, "pp_per_cpu_s": r.partial_products / cpu,

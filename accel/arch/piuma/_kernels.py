@@ -7,6 +7,7 @@ The engine is split by what it models; this module is its scheduler and entry po
   _work.py          work distribution (windows, tokens) and the write of a C row
   _rowwise.py       SMASH v1/v2/v3 and dense-accumulator steps
   _rowplan.py       a row's hash-table work planned on the host, for rows only their owner fills
+  _planahead.py     ... planned ahead on a second host thread, handed over between scheduler calls
   _inner_outer.py   inner- and outer-product steps
 There is one scheduler per algorithm family (``run_rowwise``, ``run_inner``, ``run_outer``:
 the same short loop, written out three times around its family's step call), so a run
@@ -44,6 +45,8 @@ Engine (see model.py for the mapping to the machine):
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit
 
@@ -69,6 +72,15 @@ from accel.arch.piuma._constants import (
     WRITEBACK,
 )
 from accel.arch.piuma._inner_outer import inner_step, outer_step
+from accel.arch.piuma._planahead import (
+    AHEAD_OFF,
+    AHEAD_STEPS,
+    AHEAD_THREAD,
+    PlanAhead,
+    empty_stage,
+    take_plan,
+    worth_planning_ahead,
+)
 from accel.arch.piuma._rowplan import (
     DENSE_ROW,
     PLAN_NOT,
@@ -95,14 +107,19 @@ STEPS_PER_CALL = 100_000
 ALL_STEPS = np.iinfo(np.int64).max // 2
 
 
-def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_progress=None):
+def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_progress=None,
+                    plan_ahead=None, steps_per_call=None):
     """Run every hardware thread (state.THREAD records ``threads``) to completion, writing
     C's kept rows into ``out`` (state.Output); returns stats, per-thread issue slots and
     finish times, per-pipeline busy cycles and the engine steps.  ``params`` is a 0-d
     ``state.PARAMS`` record.  Plain Python: allocates the engine's state, then runs the
     scheduler of ``algo``'s family.  ``on_progress(products)``, if given, is called with
-    the partial products done so far every ``STEPS_PER_CALL`` engine steps (the scheduler
-    stops and resumes between lock-step windows: the same run, cycle for cycle)."""
+    the partial products done so far every ``steps_per_call`` engine steps (the scheduler
+    stops and resumes between lock-step windows: the same run, cycle for cycle; default
+    STEPS_PER_CALL, or ``_planahead.AHEAD_STEPS`` when rows are planned ahead).
+    ``plan_ahead`` (``_planahead.AHEAD_*``; None: a second thread where
+    ``worth_planning_ahead`` and the host has a second core) plans rows on another thread
+    between those calls: the same run again."""
     rec = params[()]   # a NumPy record here: fields by name
     cores = int(rec["cores"])
     tpc = int(rec["threads_per_core"])
@@ -170,21 +187,50 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
                  out_c, out_v)
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
-    budget = np.int64(STEPS_PER_CALL if on_progress is not None else ALL_STEPS)
-    while counts["n_alive"] > 0:
-        if rowwise:
-            if run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
-                # stopped to grow the arena for the picked thread's row owner (_acclist)
-                o = int(threads[int(counts["resume_t"])]["owner"])
-                arena = acc_grow(o, int(counts["room_need"]), threads, arena, work.shared)
-                continue
-        elif algo == ALGO_INNER:
-            run_inner(params, threads, ops, out, mem, work, tab, sch, budget)
-        else:
-            run_outer(params, threads, ops, out, mem, work, tab, sch, budget)
-        if on_progress is not None:
-            on_progress(int(stats[S_PP]))
+    if plan_ahead is None:   # a second host core plans rows ahead on a long planned run
+        plan_ahead = (AHEAD_THREAD if rowwise and planned and _host_cores() > 1
+                      and worth_planning_ahead(work.rows["pp"]) else AHEAD_OFF)
+    ahead = PlanAhead(params, ops, out, work, threads, plan_ahead) \
+        if rowwise and planned and plan_ahead != AHEAD_OFF else None
+    stage = ahead.stage if ahead is not None else empty_stage(M if rowwise and planned else 0)
+    batched = on_progress is not None or ahead is not None
+    if steps_per_call is None:
+        steps_per_call = AHEAD_STEPS if ahead is not None else STEPS_PER_CALL
+    budget = np.int64(steps_per_call if batched else ALL_STEPS)
+    done_pp = 0
+    try:
+        if ahead is not None:
+            ahead.barrier(0)
+        while counts["n_alive"] > 0:
+            if rowwise:
+                if run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, stage,
+                               budget):
+                    # stopped to grow the arena for the picked thread's row owner (_acclist)
+                    o = int(threads[int(counts["resume_t"])]["owner"])
+                    arena = acc_grow(o, int(counts["room_need"]), threads, arena, work.shared)
+                    continue
+            elif algo == ALGO_INNER:
+                run_inner(params, threads, ops, out, mem, work, tab, sch, budget)
+            else:
+                run_outer(params, threads, ops, out, mem, work, tab, sch, budget)
+            pp_now = int(stats[S_PP])
+            if on_progress is not None:
+                on_progress(pp_now)
+            if ahead is not None and counts["n_alive"] > 0:
+                ahead.barrier(pp_now - done_pp)
+            done_pp = pp_now
+    finally:
+        if ahead is not None:
+            ahead.close()
     return stats, sch.busy_work, sch.finish, sch.busy, int(counts["steps"])
+
+
+def _host_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
 
 
 def _into_nrt_free_loop(expr, caller, callee):
@@ -306,7 +352,7 @@ LOOP_END, LOOP_WRITEBACK, LOOP_ROOM = 0, 1, 2
 
 
 @njit(cache=True, _nrt=False, **INTERNAL)
-def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
+def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stage, stop):
     """``run_rowwise``'s loop over every step that does not allocate, without reference
     counting, with ``rowwise_step``, ``writeback_fast`` and the loop's parts inlined.
     Calling the step took ~280 words of arguments a step (every array of its argument
@@ -346,14 +392,23 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
                         if not fast_writeback(t, P, threads, out, work):
                             stopped = LOOP_WRITEBACK
                     elif th.state == NEXT_A and th.plan_pos == PLAN_UNDECIDED and P.plan_max > 0:
-                        pp = work.rows[th.row].pp   # a row to plan (_rowplan), if not too long
-                        if pp > P.plan_max:
+                        # a row to plan (_rowplan): planned ahead (_planahead), or here if
+                        # not too long; a long one only within the budget of records
+                        pp = work.rows[th.row].pp
+                        s = stage.loc[th.row]
+                        big = pp > P.plan_max
+                        if big and (s < 0 or shared.plan_live + pp > P.plan_budget):
                             th.plan_pos = PLAN_NOT
                         elif th.acc_cap - th.acc_len < record_words(pp):
                             c.room_need = record_words(pp)
                             stopped = LOOP_ROOM
                         else:
-                            plan_row(t, P, threads, ops, out, tab, arena.acc_c, mem.stats)
+                            if s >= 0:
+                                take_plan(t, s, threads, out, stage, arena.acc_c, mem.stats)
+                            else:
+                                plan_row(t, P, threads, ops, out, tab, arena.acc_c, mem.stats)
+                            if big:
+                                shared.plan_live += pp
                     elif th.state == PRODUCTS and th.plan_pos < 0:  # room for the step's products (_acclist)
                         ow = threads[th.owner]
                         if ow.acc_cap - ow.acc_len < slot_pps:
@@ -377,8 +432,8 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop):
     return LOOP_END
 
 
-@njit(cache=True)
-def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
+@njit(cache=True, nogil=True)
+def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, stage, budget):
     """The scheduler of the row-wise engines (SMASH v1/v2/v3, dense accumulator).  Runs
     whole lock-step windows until every thread is done or ``budget`` more engine steps have
     been taken; a later call resumes where it stopped (the window end is kept in
@@ -392,7 +447,7 @@ def run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, budget):
     c = sch.counts[()]
     stop = c.steps + budget
     while True:
-        why = _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stop)
+        why = _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stage, stop)
         if why == LOOP_END:
             return False
         p, t = c.resume_p, c.resume_t

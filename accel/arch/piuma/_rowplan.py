@@ -128,21 +128,36 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
     owner's list end on, its count to ``plan_n``, its final fill to ``table_fill``."""
     th = threads[t]
     row = th.row
+    at = out.keep[row]
+    room = out.cp[row + 1] - out.cp[row] if at >= 0 else 0   # a kept row's place in C
+    # the scratch table: the last row of ``keys`` (the owners' are 0 .. T-1)
+    # the engine plans a row once: its number is a stamp no other plan uses
+    x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
+                           tab.keys.shape[0] - 1, tab.out_v, row, rec, th.acc_base + th.acc_len,
+                           out.ci, out.cx, at, room)
+    th.acc_len += record_words(x)
+    th.plan_pos = 0
+    th.plan_n = n
+    th.table_fill = fill
+    st[S_INSERTS] += fill
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, stamp, rec, w0, ci, cx, at, room):
+    """Plan ``row`` in a table of E slots: the scratch table is row z of ``keys`` (its
+    fragment map ``ftab``, its insert log ``slots``), the dense accumulator row DENSE_ROW
+    of ``dense``, whose columns this plan marks with ``stamp`` (one no earlier plan in
+    ``dense`` used: a column stamped otherwise is untouched by this row).  Its records go to ``rec`` from word w0 on, its entries (when ``room`` >
+    0) to ``ci``/``cx`` from ``at`` on, sorted.  Returns (records, entries, final fill).
+    The engine plans here in line (``plan_row``), the planner ahead of it
+    (``_planahead.plan_batch``), each with its own scratch."""
     ap, ai, ax, bp, bi, bx = ops.ap, ops.ai, ops.ax, ops.bp, ops.bi, ops.bx
-    keys, slots, ftab = tab.keys, tab.filled, tab.frag
-    z = keys.shape[0] - 1   # the scratch table: the last (the owners' are 0 .. T-1)
     fbits = ilog2ceil(keys.shape[1])
     fmask = keys.shape[1] - 1
-    dense = tab.out_v   # column c's stamp at 2c, its sum at 2c + 1 (DENSE_ROW)
-    d = DENSE_ROW
-    E = th.table_slots
+    d = DENSE_ROW   # column c's stamp at 2c, its sum at 2c + 1
     bits = ilog2ceil(E)
     cap = np.int64(E * P.max_load)
     quad = P.collision_policy == PROBE_QUADRATIC
-    ci, cx = out.ci, out.cx
-    at = out.keep[row]
-    room = out.cp[row + 1] - out.cp[row] if at >= 0 else 0   # a kept row's place in C
-    w0 = th.acc_base + th.acc_len
     x = 0
     fill = 0
     n = 0
@@ -180,8 +195,8 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
                 spilled = True
             put_record(rec, w0, x, -probes if spilled else probes)
             x += 1
-            if dense[d, 2 * col] != row:   # the column's first product: its sum starts here
-                dense[d, 2 * col] = row
+            if dense[d, 2 * col] != stamp:   # the column's first product: its sum starts here
+                dense[d, 2 * col] = stamp
                 dense[d, 2 * col + 1] = v
                 if n < room:
                     ci[at + n] = col
@@ -191,16 +206,12 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
     for f in range(fill):   # empty the scratch table for the next row
         h = slots[z, f]
         keys[ftab[z, h >> fbits], h & fmask] = EMPTY
-    if at >= 0:
+    if room > 0:
         m = min(n, room)
         for i in range(m):
             cx[at + i] = dense[d, 2 * ci[at + i] + 1]
         sort_pairs(ci, cx, at, m)
-    th.acc_len += record_words(x)
-    th.plan_pos = 0
-    th.plan_n = n
-    th.table_fill = fill
-    st[S_INSERTS] += fill
+    return x, n, fill
 
 
 @njit(cache=True, _nrt=False, inline="always")

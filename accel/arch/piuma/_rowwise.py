@@ -469,6 +469,9 @@ def writeback_fast(t, now, P, threads, out, mem, work, tab, arena):
     done = now
     if th.plan_pos >= 0:
         n = th.plan_n
+        pp = work.rows[row].pp
+        if pp > P.plan_max:   # a long row's records leave the budget (_planahead)
+            work.shared[()].plan_live -= pp
         ns = th.spills
         if ns > 0:
             done, more = _spills_back(t, now, ns, P, core, RB, port, st)

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from accel.arch.piuma import _constants as K
 from accel.arch.piuma import host_malloc
 from accel.arch.piuma._kernels import simulate_kernel
+from accel.arch.piuma._planahead import PLAN_BUDGET
 from accel.arch.piuma._rowplan import PLAN_MAX
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
@@ -236,12 +237,16 @@ def _x_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
 
 def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                     algorithm: str = "smash-v1", name: str = "spgemm",
-                    progress: Progress | None = None, plan_max: int = PLAN_MAX) -> Result:
+                    progress: Progress | None = None, plan_max: int = PLAN_MAX,
+                    plan_ahead: int | None = None, steps_per_call: int | None = None) -> Result:
     """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine.  ``progress``
     (what, total), if given, is a context manager yielding ``advance(n)``: the run reports
     its partial products through it as it goes (the CLI's bar; the model imports no UI).
     ``plan_max`` is the engine's, not the machine's: rows of up to that many products have
-    their table work planned on the host (``_rowplan``; 0: none); the result is the same."""
+    their table work planned on the host (``_rowplan``; 0: none); ``plan_ahead`` says whether
+    a second host thread plans rows ahead (``_planahead``: AHEAD_*, None: on a long run),
+    ``steps_per_call`` how many engine steps run between its barriers (None: the engine's
+    choice); the result is the same either way."""
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
     config.validate()
@@ -295,6 +300,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     whole_rows = M == 0 or int(rows["units"].max()) == 1
     P["plan_max"] = plan_max if code[0] == K.ALGO_ROWWISE and code[2] == K.ACC_HASH and whole_rows \
         else 0
+    P["plan_budget"] = PLAN_BUDGET
     T = config.threads
     RB = regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
@@ -319,7 +325,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
 
         st, work, finish, busy, steps = simulate_kernel(
             code[0], P, ops, out, RB, emax, work_state, new_threads(T),
-            on_progress if progress else None)
+            on_progress if progress else None, plan_ahead, steps_per_call)
     cycles = int(np.ceil(finish.max())) if finish.size else 0
     kp = np.concatenate(([0], np.cumsum(kept_nnz))).astype(np.int64)
     C = sp.csr_matrix((out.cx, out.ci, kp), shape=(kept.size, N))

@@ -74,6 +74,8 @@ PARAMS_FIELDS = (
     ("step_slots",            I8),
     ("sorted_output",         I8),  # 1: write-back sorts each C row
     ("plan_max",              I8),  # rows of up to this many products are planned (``_rowplan``), 0: none
+    ("plan_budget",           I8),  # ... and longer ones planned ahead (``_planahead``) while
+                                    #   the records of those in flight stay within this many
 )
 PARAMS = np.dtype(list(PARAMS_FIELDS))
 HASH_FIBONACCI, HASH_MODULO = 0, 1
@@ -126,6 +128,7 @@ SHARED_FIELDS = (
     ("next_unit", I8),  # the token counter: next unit handed out by fetch-add
     ("phase",     I8),  # outer product: current phase (0 offsets, 1 multiply, 2 merge)
     ("acc_top",   I8),  # first free record of the accumulator-list arena (``_acclist``)
+    ("plan_live", I8),  # records of the rows longer than ``plan_max`` planned and in flight
 )
 SHARED = np.dtype(list(SHARED_FIELDS))
 
@@ -195,6 +198,15 @@ round-robin pointer, local time and busy cycles; per thread its ready time, the 
 it still owes (``debt``) and the ready time / code after them, liveness, barrier wait,
 issue slots used and finish time; and the ``COUNTS`` record.  Allocated by the host, so
 no scheduler compiles an allocation."""
+
+Stage = namedtuple("Stage", "loc rec meta ci cx")
+"""Rows planned ahead (``_planahead``) in ``N_STAGE`` buffers: per row of A, where its plan is
+(``loc``: buffer x rows-per-buffer + entry, -1: none); per buffer its records (``rec``, as
+``_rowplan`` lays them out), a line per planned row (``meta``: ``STAGE_FIELDS``) and the
+kept rows' entries (``ci``/``cx``)."""
+N_STAGE = 6
+M_ROW, M_REC, M_WORDS, M_N, M_FILL, M_C = range(6)   # ``Stage.meta`` columns
+STAGE_FIELDS = 6
 
 Arena = namedtuple("Arena", "acc_c acc_v")
 """The arena of the row owners' accumulator lists: the (column, value) records of a dense
