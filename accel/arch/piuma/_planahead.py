@@ -59,8 +59,11 @@ REC_WORDS, ROWS, C_ENTRIES = 1 << 21, 1 << 16, 1 << 19
 FIRST_ROUND, PACE = 1 << 20, 1.5
 # Rows longer than ``plan_max`` may be taken from the stage while the records of such rows
 # in flight stay within this many (4 B a record in the arena, plus its unused value half:
-# 8 B, so 256 MB), whatever the graph.
-PLAN_BUDGET = 1 << 25
+# 8 B, so 512 MB), whatever the graph.  rmat:16 stays below it (854 such rows, ~147 K
+# products each: 0.87 GB peak with it or half of it); at rmat:20, 77 % of the products are
+# in 63.5 K such rows of ~250 K products, so it decides how many of the 528 threads time
+# theirs from a plan (the rest take the table path).
+PLAN_BUDGET = 1 << 26
 # Below this many partial products a run plans in line only: a thread's start and the
 # barriers cost more than they save, and small runs compile nothing of this module.  So
 # does a run whose rows hold fewer than AHEAD_ROW products on average (of those with any):
