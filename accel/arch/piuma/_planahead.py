@@ -347,7 +347,11 @@ class PlanAhead:
 
     def barrier(self, consumed: int) -> None:
         """Between two engine calls: hand over the last round, start the next one sized
-        from the ``consumed`` products of the engine's last call."""
+        from the ``consumed`` products of the engine's last call.  A round still running
+        (the planner got less than a core: a sweep's workers on every core) is left to
+        run: the engine never waits for a plan."""
+        if self.worker is not None and self.worker.is_alive():
+            return
         self._wait()
         if self.n_todo:   # the round just finished: publish it
             if len(self.published) == N_STAGE - 1:

@@ -76,7 +76,7 @@ ONE_CORE = dict(cores=1)
 @pytest.mark.parametrize("mode", [AHEAD_SYNC, AHEAD_THREAD])
 def test_plans_made_ahead_run_as_the_table_path(graph, case, mode, counting):
     """Plans from the planner (every row, or beside in-line plans of the light rows) give
-    the table path's run; most rows' plans are taken from it."""
+    the table path's run; with rounds on the host, most rows' plans are taken from it."""
     algo, over = CASES[case]
     cfg = dataclasses.replace(PRESETS["piuma"], **over, **ONE_CORE)
     table = simulate_spgemm(graph, graph, cfg, algo, plan_max=0)
@@ -85,8 +85,9 @@ def test_plans_made_ahead_run_as_the_table_path(graph, case, mode, counting):
                               steps_per_call=40)
         _same(got, table)
     assert len(counting) == 2
-    for run in counting:
-        assert run["taken"] > 0.3 * graph.shape[0], run["taken"]
+    if mode == AHEAD_SYNC:   # on a thread, how many plans come in time depends on the host
+        for run in counting:
+            assert run["taken"] > 0.3 * graph.shape[0], run["taken"]
 
 
 def test_off_runs_without_a_planner(graph, counting):
@@ -179,3 +180,25 @@ def test_predict_walks_each_threads_windows():
     # target: planning stops once it is reached
     n4 = predict(threads, work, ops, loc, P, 0, int(pp[got[0]]), 1 << 40, todo)
     assert list(todo[:n4]) == got[:1]
+
+
+def test_the_engine_never_waits_for_a_round(graph, counting):
+    """A barrier that finds the planner's round still running leaves it running (nothing
+    published, no new round) rather than wait; the next one hands it over."""
+    import threading
+
+    cfg = dataclasses.replace(PRESETS["piuma"], **ONE_CORE)
+    simulate_spgemm(graph, graph, cfg, "smash-v1", plan_ahead=AHEAD_SYNC, steps_per_call=40)
+    ahead = _Counting.__new__(_Counting)
+    ahead.__dict__.update(counting[0])   # a planner as that run left it
+    go = threading.Event()
+    ahead.worker = threading.Thread(target=go.wait, daemon=True)
+    ahead.worker.start()
+    before = (list(ahead.published), ahead.n_todo, ahead.stage.loc.copy())
+    ahead.barrier(1000)
+    assert (list(ahead.published), ahead.n_todo) == before[:2]
+    assert np.array_equal(ahead.stage.loc, before[2])
+    assert ahead.worker is not None
+    go.set()
+    ahead.close()
+    assert ahead.worker is None
