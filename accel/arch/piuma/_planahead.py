@@ -11,17 +11,19 @@ computes: the same records, the same C row, cycle for cycle.  So the planner may
 behind or guess wrong; the engine never waits for it.
 
 No memory is written by both threads at once, so neither needs atomics: the engine runs
-in calls of ``STEPS_PER_CALL`` steps, and only between calls (a *barrier*, on the host) do
-plans change hands.  At a barrier the host
+in calls of ``AHEAD_STEPS`` steps, and only between calls (a *barrier*, on the host) do
+plans change hands.  At a barrier, once the planner's last round is done (a round still
+running is left to run: the engine never waits for it), the host
 
-1. waits for the planner's round (it plans into buffer F of ``state.Stage``, which the
-   engine never reads while it is being filled: no row's ``loc`` points there);
-2. retires the older of the two published buffers (its rows' ``loc`` back to -1, unless
-   the engine took them) and publishes F (``loc`` of each row not yet taken);
-3. picks the rows for the next round (``predict``: each thread's next units, round-robin,
-   skipping rows taken or published) and starts the planner on the retired buffer.
+1. retires the oldest of the ``N_STAGE - 1`` published buffers, once there are that many
+   (its rows' ``loc`` back to -1, unless the engine took them: a plan stays published for
+   that many rounds), and publishes the round's buffer (``loc`` of each row not yet
+   taken), which the engine never read while it was filled: no row's ``loc`` pointed there;
+2. picks the rows for the next round (``predict``: each thread's next units, the threads
+   side by side by products, past those the engine takes before the round publishes,
+   skipping rows taken or published) and starts the planner on a free buffer.
 
-The engine reads the two published buffers and ``loc`` (clearing a row's entry when it
+The engine reads the published buffers and ``loc`` (clearing a row's entry when it
 takes the plan); the planner reads only the operands, the C row places and its own
 scratch.  Rows longer than ``PARAMS.plan_max`` are planned only here, and taken only while
 the records of such rows in flight stay within ``PARAMS.plan_budget`` (memory follows the
@@ -50,7 +52,7 @@ from accel.arch.piuma.state import (
     Stage,
 )
 
-# A buffer holds at most this many record words (two records a word: 32 MB), rows and kept
+# A buffer holds at most this many record words (two records a word: 16 MB), rows and kept
 # C entries; a round stops early when one runs out, and a longer row is never planned here.
 REC_WORDS, ROWS, C_ENTRIES = 1 << 21, 1 << 16, 1 << 19
 # Products a round plans: this many at first, then PACE x what the engine took in its

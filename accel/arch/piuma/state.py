@@ -204,7 +204,7 @@ Stage = namedtuple("Stage", "loc rec meta ci cx")
 (``loc``: buffer x rows-per-buffer + entry, -1: none); per buffer its records (``rec``, as
 ``_rowplan`` lays them out), a line per planned row (``meta``: ``STAGE_FIELDS``) and the
 kept rows' entries (``ci``/``cx``)."""
-N_STAGE = 6
+N_STAGE = 6   # a plan stays published 5 rounds: rmat:15's plans taken 66 % of products at 6, 56 % at 3
 M_ROW, M_REC, M_WORDS, M_N, M_FILL, M_C = range(6)   # ``Stage.meta`` columns
 STAGE_FIELDS = 6
 
