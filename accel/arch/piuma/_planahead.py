@@ -59,6 +59,10 @@ REC_WORDS, ROWS, C_ENTRIES = 1 << 21, 1 << 16, 1 << 19
 # last call (the planner, ~3x the engine's rate per product on R-MAT, stays ahead and idles
 # the rest of the call rather than planning rows that are gone by the time they publish).
 FIRST_ROUND, PACE = 1 << 20, 1.5
+MIN_ROUND = FIRST_ROUND // 4   # ... but never fewer (an engine call that took few products)
+# ``predict`` walks the threads side by side in this many sweeps a round, each thread
+# through about 1/SWEEPS of its share of the round's products at a time
+SWEEPS = 4
 # Rows longer than ``plan_max`` may be taken from the stage while the records of such rows
 # in flight stay within this many (4 B a record in the arena, plus its unused value half:
 # 8 B, so 512 MB), whatever the graph.  rmat:16 stays below it (854 such rows, ~147 K
@@ -242,7 +246,7 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
     walked = 0
     wr = P.window_rows
     static = P.distribution == DIST_STATIC
-    quantum = max(1, (skip + target) // (4 * T))   # products a thread walks per sweep
+    quantum = max(1, (skip + target) // (SWEEPS * T))   # products a thread walks per sweep
     level = 0
     moved = True
     while moved and total < target and n < todo.shape[0]:
@@ -364,7 +368,7 @@ class PlanAhead:
             self.published.append(self.fill)
             self.fill = next(b for b in range(N_STAGE) if b not in self.published)
         if consumed > 0:
-            self.target = max(FIRST_ROUND // 4, int(PACE * consumed))
+            self.target = max(MIN_ROUND, int(PACE * consumed))
         # the rows taken in the next call are planned in line or published already: this
         # round's plans publish after it
         self.n_todo = int(predict(self.threads, self.work, self.ops, self.stage.loc, self.params,

@@ -124,7 +124,7 @@ def test_a_row_planned_twice_sums_afresh(counting):
     g = rmat(11)
     cfg = PRESETS["piuma"]
     table = simulate_spgemm(g, g, cfg, "smash-v1", plan_max=0)
-    # calls of a few steps: a round's plans (FIRST_ROUND // 4 products at least) outlast
+    # calls of a few steps: a round's plans (MIN_ROUND products at least) outlast
     # the N_STAGE - 1 rounds a plan stays published, so some are retired untaken
     got = simulate_spgemm(g, g, cfg, "smash-v1", plan_max=7, plan_ahead=AHEAD_SYNC,
                           steps_per_call=20)
