@@ -23,7 +23,7 @@ import time
 
 from accel.arch.piuma._planahead import AHEAD_OFF, AHEAD_SYNC, AHEAD_THREAD
 from accel.arch.piuma.config import PRESETS
-from accel.arch.piuma.model import simulate_spgemm
+from accel.arch.piuma.model import FIDELITIES, FIDELITY_AUTO, simulate_spgemm
 from accel.arch.piuma.reference import simulate_reference
 from accel.workloads.edgelist import read_edges
 from accel.workloads.formats import Unstructured
@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--algo", default="smash-v1")
     ap.add_argument("--plan-ahead", choices=sorted(AHEAD), default="auto",
                     help="plan rows ahead on a second host thread (auto: on long runs)")
+    ap.add_argument("--fidelity", choices=FIDELITIES, default=FIDELITY_AUTO,
+                    help="timing of planned rows (auto: fast from FAST_FROM products on)")
     ap.add_argument("--reference", action="store_true",
                     help="also time the plain-Python reference engine on rmat:6")
     args = ap.parse_args(argv)
@@ -79,12 +81,13 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         g = rmat(args.scale, args.edge_factor, seed=1)
     t0, c0 = time.perf_counter(), time.process_time()
-    r = simulate_spgemm(g, g, cfg, args.algo, plan_ahead=AHEAD[args.plan_ahead])
+    r = simulate_spgemm(g, g, cfg, args.algo, plan_ahead=AHEAD[args.plan_ahead],
+                        fidelity=args.fidelity)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     what = ({"mtx": args.mtx} if args.mtx else {"edges": args.edges} if args.edges
             else {"road": args.road} if args.road
             else {"scale": args.scale, "edge_factor": args.edge_factor})
-    out = {"algo": args.algo, **what, "plan_ahead": args.plan_ahead,
+    out = {"algo": args.algo, **what, "plan_ahead": args.plan_ahead, "fidelity": r.fidelity,
            "nnz": g.nnz, "partial_products": r.partial_products, "cycles": r.cycles,
            "correct": r.correct, "warmup_s": warm, "wall_s": wall, "cpu_s": cpu,
            "pp_per_wall_s": r.partial_products / wall, "pp_per_cpu_s": r.partial_products / cpu,

@@ -358,6 +358,9 @@ for w in ("rmat:99", "rmat:-1", "rmat:4:0", "rmat:abc", "rmat:4:1000000000000", 
           "nope", "minilm-weight:x:nan", "minilm-weight::1e999", "rmat:4:4:4"):
     case(f"sim-piuma-workload-{w}", ["sim", "piuma", "--workload", w])
 case("sim-piuma-algo", ["sim", "piuma", "--workload", "rmat:4", "--algo", "quicksort"])
+for f in ("quick", "", "EXACT"):
+    case(f"sim-piuma-fidelity-{f or 'empty'}",
+         ["sim", "piuma", "--workload", "rmat:4", "--fidelity", f])
 ARCH = {
     "bomb": H.alias_bomb(), "dup-key": "cores: 2\ncores: 4\n", "not-utf8": b"cores: \xff\n",
     "list": "[1, 2]\n", "base-list": "base: [1, 2]\n", "int-key": "1: 2\n", "null-key": "~: 2\n",

@@ -92,7 +92,10 @@ def acc_grow(o, need, threads, arena, shared_0d):
     for u in range(threads.shape[0]):
         if u != o:
             live += threads[u].acc_cap
-    acc_c = np.empty(max(MIN_ARENA, 2 * live), np.int64)
+    size = max(MIN_ARENA, 2 * live)
+    if size <= arena.acc_c.shape[0]:   # the garbage alone fills it: compact where it is
+        return _compact_in_place(o, cap, threads, arena, shared)
+    acc_c = np.empty(size, np.int64)
     acc_v = np.empty(acc_c.shape[0], np.float64)
     top = 0
     for u in range(threads.shape[0]):
@@ -104,6 +107,31 @@ def acc_grow(o, need, threads, arena, shared_0d):
         top += w.acc_cap
     shared.acc_top = top
     _move_to_top(th, cap, arena, acc_c, acc_v, shared)
+    return Arena(acc_c, acc_v)
+
+
+@njit(cache=True)
+def _compact_in_place(o, cap, threads, arena, shared):
+    """``acc_grow`` within the arena it has (at least twice the live records): every list,
+    owner o's too, slides down in the order it lies (a list never lands on one not yet
+    moved), then o's moves to the top with ``cap`` records of room.  Rows in flight keep a
+    steady live size, so a large run would otherwise allocate, fault in and copy a new
+    arena each time the garbage fills the old (rmat:16: 38 times, 1.4 s)."""
+    bases = np.empty(threads.shape[0], np.int64)
+    for u in range(threads.shape[0]):
+        bases[u] = threads[u].acc_base
+    order = np.argsort(bases, kind="mergesort")
+    acc_c, acc_v = arena.acc_c, arena.acc_v
+    top = 0
+    for i in range(order.shape[0]):
+        w = threads[order[i]]
+        if w.acc_cap == 0:
+            continue
+        copy_records(acc_c, acc_v, w.acc_base, acc_c, acc_v, top, w.acc_len)   # top <= base
+        w.acc_base = top
+        top += w.acc_cap
+    shared.acc_top = top
+    _move_to_top(threads[o], cap, arena, acc_c, acc_v, shared)
     return Arena(acc_c, acc_v)
 
 

@@ -45,8 +45,6 @@ Engine (see model.py for the mapping to the machine):
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import njit
 
@@ -94,6 +92,7 @@ from accel.arch.piuma._rowwise import (
     writeback_fast,
     writeback_step,
 )
+from accel.arch.piuma.host_malloc import host_cores
 from accel.arch.piuma.state import COUNTS, Arena, DramPort, Memory, Ring, Sched, Tables
 
 # =========================================== host side =====================================
@@ -179,16 +178,17 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     out_c = np.full((ti, iw), -1, np.int64)
     out_v = np.zeros((ti, iw), np.float64)
     if rowwise and planned:   # the plan's dense accumulator: each column's first-touch stamp
-        out_c = np.full((1, 1), -1, np.int64)   # (-1: none yet) and sum side by side, one
-        out_v = np.zeros((1, 2 * max(1, int(rec["n_cols"]))), np.float64)   # host cache line
-        out_v[DENSE_ROW, 0::2] = -1.0                                          # a column
+        n = max(1, int(rec["n_cols"]))          # (-1: none yet) and sum side by side, one
+        out_v = np.zeros((1, 2 * n), np.float64)   # host cache line a column; its probe counts
+        out_v[DENSE_ROW, 0::2] = -1.0              # (``_rowplan.plan_into``'s ``colp``)
+        out_c = np.zeros((1, n + emax), np.int64)
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
                  np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
                  out_c, out_v)
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     if plan_ahead is None:   # a second host core plans rows ahead on a long planned run
-        plan_ahead = (AHEAD_THREAD if rowwise and planned and _host_cores() > 1
+        plan_ahead = (AHEAD_THREAD if rowwise and planned and host_cores() > 1
                       and worth_planning_ahead(work.rows["pp"]) else AHEAD_OFF)
     ahead = PlanAhead(params, ops, out, work, threads, plan_ahead) \
         if rowwise and planned and plan_ahead != AHEAD_OFF else None
@@ -223,14 +223,6 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
         if ahead is not None:
             ahead.close()
     return stats, sch.busy_work, sch.finish, sch.busy, int(counts["steps"])
-
-
-def _host_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # not Linux
-        return os.cpu_count() or 1
 
 
 def _into_nrt_free_loop(expr, caller, callee):

@@ -133,10 +133,10 @@ def take_plan(t, s, threads, out, stage, acc_c, st):
 
 
 @njit(cache=True, nogil=True)
-def plan_batch(todo, b, params, ops, cp, keep, stage, stamp0, keys, slots, ftab, dense):
+def plan_batch(todo, b, params, ops, cp, keep, stage, stamp0, keys, slots, ftab, dense, colp):
     """Plan the rows ``todo`` into stage buffer b, in order, until one of its arrays is
     full; returns how many.  Runs without the GIL, beside the engine.  ``keys``/``slots``/
-    ``ftab``/``dense`` are this planner's own scratch (``new_scratch``); its plans are
+    ``ftab``/``dense``/``colp`` are this planner's own scratch (``new_scratch``); its plans are
     numbered from ``stamp0`` on (a row may be planned again after its plan was retired
     untaken, so its number would not tell its dense accumulator's columns apart)."""
     P = params[()]
@@ -161,8 +161,8 @@ def plan_batch(todo, b, params, ops, cp, keep, stage, stamp0, keys, slots, ftab,
             pp += ops.bp[k + 1] - ops.bp[k]
         if w + record_words(pp) > rec.shape[0]:
             break
-        x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, stamp0 + n_done, rec,
-                               w, ci, cx, c, room)
+        x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, colp,
+                               stamp0 + n_done, rec, w, ci, cx, c, room)
         meta[b, n_done, M_ROW] = row
         meta[b, n_done, M_REC] = w
         meta[b, n_done, M_WORDS] = record_words(x)
@@ -292,14 +292,17 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
 
 
 def new_scratch(n_cols: int, table_slots: int):
-    """A planner's own scratch table (one row, one fragment), its insert log and its dense
-    accumulator (stamps -1: no column touched)."""
+    """A planner's own scratch table (one row, one fragment), its insert log, its dense
+    accumulator (stamps -1: no column touched) and its probe counts (``plan_into``'s
+    ``colp``: a column's, then a full table's walks by slot)."""
     keys = np.full((1, table_slots), EMPTY, np.int32)
     slots = np.zeros((1, table_slots), np.int32)
     ftab = np.zeros((1, 1), np.int64)
-    dense = np.zeros((DENSE_ROW + 1, 2 * max(1, n_cols)), np.float64)
+    n = max(1, n_cols)
+    dense = np.zeros((DENSE_ROW + 1, 2 * n), np.float64)
     dense[DENSE_ROW, 0::2] = -1.0
-    return keys, slots, ftab, dense
+    colp = np.zeros((DENSE_ROW + 1, n + table_slots), np.int64)
+    return keys, slots, ftab, dense, colp
 
 
 class PlanAhead:

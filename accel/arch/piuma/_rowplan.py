@@ -40,6 +40,9 @@ from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
 # ``THREAD.plan_pos`` of a row not (yet) planned; a planned row's is its next record
 PLAN_UNDECIDED, PLAN_NOT = -1, -2
+# A column no table holds (keys are columns >= 0 or EMPTY): the walk of a column not in a full
+# table, which stops at an empty slot or after E probes, whatever the column (FULL)
+ABSENT = np.int64(-2)
 # Rows of more partial products keep the table path: the records of the rows in flight
 # then take at most threads x PLAN_MAX x 8 B (528 x 65,536 x 8 B = 277 MB), where whole
 # rows peaked at 1.18 GB at rmat:16 (0.59 GB with this limit) and the 528 heaviest rows of
@@ -133,7 +136,7 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
     # the scratch table: the last row of ``keys`` (the owners' are 0 .. T-1)
     # the engine plans a row once: its number is a stamp no other plan uses
     x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
-                           tab.keys.shape[0] - 1, tab.out_v, row, rec, th.acc_base + th.acc_len,
+                           tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec, th.acc_base + th.acc_len,
                            out.ci, out.cx, at, room)
     th.acc_len += record_words(x)
     th.plan_pos = 0
@@ -143,7 +146,7 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, stamp, rec, w0, ci, cx, at, room):
+def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0, ci, cx, at, room):
     """Plan ``row`` in a table of E slots: the scratch table is row z of ``keys`` (its
     fragment map ``ftab``, its insert log ``slots``), the dense accumulator row DENSE_ROW
     of ``dense``, whose columns this plan marks with ``stamp`` (one no earlier plan in
@@ -158,9 +161,13 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, stamp, rec, w0, ci, c
     bits = ilog2ceil(E)
     cap = np.int64(E * P.max_load)
     quad = P.collision_policy == PROBE_QUADRATIC
+    N = dense.shape[1] >> 1
     x = 0
     fill = 0
     n = 0
+    if cap <= 0:   # full from the start (FULL)
+        for f in range(E):
+            colp[d, N + f] = 0
     j0, j1 = ap[row], ap[row + 1]
     for j in range(j0, min(j1, j0 + BOUNDS_AHEAD)):   # host cache hints (HINTS)
         prefetch1(bp, ai[j])
@@ -184,18 +191,39 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, stamp, rec, w0, ci, c
                 prefetch(dense, d, 2 * bi[q + COLS_AHEAD])
             col = np.int64(bi[q])
             v = a * bx[q]
-            probes, h, key = probe(keys, ftab, z, fbits, fmask, col, hash_slot(col, bits, P), E,
-                                   quad)
-            spilled = False
-            if key == EMPTY and fill < cap:
-                keys[ftab[z, h >> fbits], h & fmask] = col
-                slots[z, fill] = h
-                fill += 1
-            elif key != col:
-                spilled = True
-            put_record(rec, w0, x, -probes if spilled else probes)
+            first = dense[d, 2 * col] != stamp
+            walk = True
+            if not first:
+                probes = colp[d, col]
+                walk = probes == 0
+            if walk and fill >= cap:   # the table is full: col is not in it, and spills
+                h0 = hash_slot(col, bits, P)
+                probes = colp[d, N + h0]
+                if probes == 0:   # the walk from h0, the same for every column not in it
+                    probes, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
+                    colp[d, N + h0] = probes
+                colp[d, col] = 0
+                put_record(rec, w0, x, -probes)
+            elif walk:
+                probes, h, key = probe(keys, ftab, z, fbits, fmask, col, hash_slot(col, bits, P),
+                                       E, quad)
+                if key == EMPTY and fill < cap:
+                    keys[ftab[z, h >> fbits], h & fmask] = col
+                    slots[z, fill] = h
+                    fill += 1
+                    colp[d, col] = probes
+                    if fill == cap:   # frozen from here on: forget the walks of absent columns
+                        for f in range(E):
+                            colp[d, N + f] = 0
+                    put_record(rec, w0, x, probes)
+                else:
+                    if key != col:
+                        colp[d, col] = 0
+                    put_record(rec, w0, x, probes if key == col else -probes)
+            else:   # col has a slot: a lookup probes as far as its insert did
+                put_record(rec, w0, x, probes)
             x += 1
-            if dense[d, 2 * col] != stamp:   # the column's first product: its sum starts here
+            if first:   # the column's first product: its sum starts here
                 dense[d, 2 * col] = stamp
                 dense[d, 2 * col + 1] = v
                 if n < room:

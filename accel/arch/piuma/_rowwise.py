@@ -125,10 +125,68 @@ def product_done(probes, spilled, tdone, o, own, P, mem, st):
 
 
 @njit(cache=True, _nrt=False, inline="always")
+def walked_products(t, q0, q1, tdone, P, mem, arena, th, st):
+    """``planned_products`` at the fast fidelity (``model.FIDELITY_FAST``): each probe takes
+    ``spad_latency`` without booking its bank, and the step's spills go out as one posted
+    store to the owner's overflow list (two if it wraps), at the time of the first.  The
+    products' times then depend only on their probe counts, so a step costs a pass over its
+    records.  What that leaves out, measured against the exact engine: bank conflicts
+    (0.02 cycles an atomic at rmat:14) and each spill's own DRAM booking time.
+    WALK_TIME: a step's times are its start plus an integer, one add, here and in the table
+    path alike, so a row times the same, bit for bit, whether it was planned or not (which
+    rows a planner thread has ready is a race; the result must not be)."""
+    step = P.mul_cycles + P.hash_cycles
+    lat = P.spad_latency
+    acc_c = arena.acc_c
+    w0 = th.acc_base
+    x = th.plan_pos
+    probes = 0
+    coll = 0
+    nsp = 0
+    tsp = tdone
+    for i in range(q1 - q0):
+        r = record(acc_c, w0, x + i)
+        k = abs(r)
+        probes += k
+        coll += k > 1
+        if r < 0:
+            if nsp == 0:   # the first spill leaves after its own probes (one add: WALK_TIME)
+                tsp = tdone + ((i + 1) * step + probes * lat)
+            nsp += 1
+    n = q1 - q0
+    th.plan_pos = x + n
+    st[S_ATOMICS] += probes
+    st[S_PROBES] += probes
+    st[S_COLL] += coll
+    post_spills(t, nsp, tsp, th, P, mem, st)
+    return n * step + probes + nsp, tdone + (n * step + probes * lat)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def post_spills(o, nsp, tsp, own, P, mem, st):
+    """Fast fidelity: a step's ``nsp`` spills to owner o's overflow list, one posted store
+    at ``tsp`` (two where the list wraps)."""
+    if nsp == 0:
+        return
+    st[S_SPILL] += nsp
+    N = P.n_cols
+    region = mem.regions[R_SPILL] + o * N * PAIR_B
+    left = nsp
+    while left > 0:   # up to the list's end, then from its start again (it wraps)
+        k = own.spills % N
+        m = min(left, N - k)
+        transfer(tsp, region + k * PAIR_B, m * PAIR_B, WRITE, K_PP, P, mem.port)
+        own.spills += m
+        left -= m
+
+
+@njit(cache=True, _nrt=False, inline="always")
 def planned_products(t, q0, q1, tdone, P, ops, mem, arena, th, core, st):
     """Products q0..q1 of thread t's planned row (``_rowplan``), timed as the table's in
     ``rowwise_step``, their probe counts read from the row's records.  Returns (issue
     slots, time)."""
+    if P.walk_timing > 0:
+        return walked_products(t, q0, q1, tdone, P, mem, arena, th, st)
     bi = ops.bi
     E = th.table_slots
     bits = ilog2ceil(E)
@@ -293,6 +351,11 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
             cap = np.int64(E * P.max_load)
             quad = P.collision_policy == PROBE_QUADRATIC
             atomic = P.atomic_cycles
+            walk = P.walk_timing > 0   # fast fidelity: as ``walked_products`` (WALK_TIME)
+            t0 = tdone
+            dt = 0
+            nsp = 0
+            tsp = tdone
             for q in range(q0, min(q1, q0 + PF_AHEAD)):  # host cache hint (PF_AHEAD)
                 _hint_slot(tab, o, np.int64(bi[q]), bits, fbits, fmask, P)
             for q in range(q0, q1):
@@ -302,12 +365,18 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                 v = a * bx[q]
                 h = hash_slot(col, bits, P)
                 probes = 0
-                tdone = tdone + mulc + hashc
+                if walk:
+                    dt += mulc + hashc
+                else:
+                    tdone = tdone + mulc + hashc
                 spilled = False
                 while True:   # the probes of ``_rowplan.probe``, each timed as it goes
                     probes += 1
                     # atomic compare-and-add at the slot's bank: the thread waits for it
-                    tdone = spad(ocore, base + h, tdone, atomic, P, mem) + far
+                    if walk:
+                        dt += P.spad_latency
+                    else:
+                        tdone = spad(ocore, base + h, tdone, atomic, P, mem) + far
                     fr = ftab[o, h >> fbits]
                     x = h & fmask
                     key = keys[fr, x]
@@ -329,9 +398,18 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                         spilled = True
                         break
                     h = next_slot(h, probes, quad, mask)
-                issue += product_done(probes, spilled, tdone, o, own, P, mem, st)
+                if walk:
+                    issue += product_done(probes, False, tdone, o, own, P, mem, st) + spilled
+                    if spilled and nsp == 0:
+                        tsp = t0 + dt
+                    nsp += spilled
+                else:
+                    issue += product_done(probes, spilled, tdone, o, own, P, mem, st)
                 if spilled:
                     acc_append(o, col, v, arena, threads)
+            if walk:
+                post_spills(o, nsp, tsp, own, P, mem, st)
+                tdone = t0 + dt
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
         th.q = q1

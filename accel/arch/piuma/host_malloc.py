@@ -25,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3   # glibc's <malloc.h> parameter codes
 MMAP_THRESHOLD = 64 << 20     # blocks below this come from the heap (32 MB left 241 k faults at rmat:15)
@@ -58,3 +59,11 @@ def tune() -> bool:
     return all(mallopt(code, value) == 1 for code, value in (
         (M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD),
         (M_TOP_PAD, TOP_PAD)))
+
+
+def host_cores() -> int:
+    """Cores this process may run on (the engine's helper threads use a second one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1

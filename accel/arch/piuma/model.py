@@ -84,6 +84,28 @@ FULL_CHECK_ENTRIES = 1 << 24
 SAMPLE_HEAVY, SAMPLE_RANDOM = 32, 224
 SAMPLE_ENTRIES = 1 << 22
 VALUE_RTOL = 1e-9   # hashing changes the summation order; values agree to rounding
+# Fidelity of the timing of smash-v1's hash tables (only owners probe them, rows split statically).
+# "exact" (the default) books every hash probe at its scratchpad bank and every spill at its
+# own time; "fast" times a probe walk whole, at ``spad_latency`` a probe, and posts a step's
+# spills as one store (``_rowwise.walked_products``): the same products, probes, spills, C
+# and DRAM bytes, with bank conflicts left out.  "auto" is fast from FAST_FROM partial
+# products on.  Why: the exact engine spends most of a large run on ~6 bank bookings a
+# product (rmat:16: 2.35 G probes), and the bank waits they find are 0.02 cycles an atomic
+# at rmat:14.  The cycle difference is measured, not assumed (README, "PIUMA fidelity").
+FIDELITY_EXACT, FIDELITY_FAST, FIDELITY_AUTO = "exact", "fast", "auto"
+FIDELITIES = (FIDELITY_AUTO, FIDELITY_EXACT, FIDELITY_FAST)
+# 2**26 partial products: rmat:14 (53 M products, ~4 s exact) stays exact; rmat:15 and up
+# (146 M+) run fast
+FAST_FROM = 1 << 26
+
+
+def walk_timing(fidelity: str, partial_products: int) -> bool:
+    """Whether a run of this many partial products times probe walks whole (``FIDELITIES``)."""
+    if fidelity not in FIDELITIES:
+        raise WorkloadError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+    if fidelity == FIDELITY_AUTO:
+        return partial_products >= FAST_FROM
+    return fidelity == FIDELITY_FAST
 
 
 def check_csr(mat: Unstructured, what: str) -> None:
@@ -166,6 +188,7 @@ class Result:
     sim_wall_s: float = 0.0
     C: sp.csr_matrix | None = field(default=None, repr=False)   # None: C checked on sampled rows
     checked_rows: int = 0            # rows of C compared with SciPy (all of them up to FULL_CHECK_ENTRIES)
+    fidelity: str = FIDELITY_EXACT   # the timing of planned rows (FIDELITIES; "auto" resolved)
     speedup_vs: dict = field(default_factory=dict)
 
     # units of metrics() (accel.arch.registry.MachineResult)
@@ -219,7 +242,8 @@ class Result:
 
     def to_dict(self) -> dict:
         d = {"algorithm": self.algorithm, "workload": self.workload,
-             "model_version": MODEL_VERSION, "nnz_c": self.nnz_c, **self.metrics(),
+             "model_version": MODEL_VERSION, "fidelity": self.fidelity, "nnz_c": self.nnz_c,
+             **self.metrics(),
              "cycles": int(self.cycles), "correct": bool(self.correct),
              "tokens": int(self.tokens), "engine_steps": int(self.engine_steps),
              "cache_hits": int(self.cache_hits), "cache_misses": int(self.cache_misses),
@@ -238,7 +262,8 @@ def _x_transpose(m: sp.csr_matrix) -> sp.csr_matrix:
 def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
                     algorithm: str = "smash-v1", name: str = "spgemm",
                     progress: Progress | None = None, plan_max: int = PLAN_MAX,
-                    plan_ahead: int | None = None, steps_per_call: int | None = None) -> Result:
+                    plan_ahead: int | None = None, steps_per_call: int | None = None,
+                    fidelity: str = FIDELITY_EXACT) -> Result:
     """Run one SpGEMM C = A.B with ``algorithm`` on the configured machine.  ``progress``
     (what, total), if given, is a context manager yielding ``advance(n)``: the run reports
     its partial products through it as it goes (the CLI's bar; the model imports no UI).
@@ -246,9 +271,11 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     their table work planned on the host (``_rowplan``; 0: none); ``plan_ahead`` says whether
     a second host thread plans rows ahead (``_planahead``: AHEAD_*, None: on a long run),
     ``steps_per_call`` how many engine steps run between its barriers (None: the engine's
-    choice); the result is the same either way."""
+    choice); the result is the same either way.  ``fidelity`` (FIDELITIES) says how planned
+    rows' probe walks are timed."""
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
+    walk_timing(fidelity, 0)   # an unknown fidelity is refused before any work
     config.validate()
     check_csr(a, "A")
     check_csr(b, "B")
@@ -298,9 +325,14 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     # a table only its row's owner fills, in product order, holds the same keys whenever the
     # owner runs: the functional work is planned per row on the host (``_rowplan``)
     whole_rows = M == 0 or int(rows["units"].max()) == 1
-    P["plan_max"] = plan_max if code[0] == K.ALGO_ROWWISE and code[2] == K.ACC_HASH and whole_rows \
-        else 0
+    own_tables = code[0] == K.ALGO_ROWWISE and code[2] == K.ACC_HASH and whole_rows
+    P["plan_max"] = plan_max if own_tables else 0
     P["plan_budget"] = PLAN_BUDGET
+    # only an owner probes its table (no helper's remote latency), and its rows are its own
+    # from the start (v1's static split: with v2's window, which rows a thread takes follows
+    # the times, and rmat:10 moved 0.3-4.9 %): a walk times whole
+    walked = walk_timing(fidelity, pp_total) and own_tables and code[1] == K.DIST_STATIC
+    P["walk_timing"] = int(walked)
     T = config.threads
     RB = regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,
@@ -347,7 +379,8 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
         cache_misses=int(st[K.S_MISS]), tokens=int(st[K.S_TOKENS]), thread_work=work,
         thread_finish=finish,
         pipeline_utilisation=util, correct=correct, nnz_c=int(cp[-1]), engine_steps=int(steps),
-        sim_wall_s=wall, C=C if kept.size == M else None, checked_rows=int(kept.size))
+        sim_wall_s=wall, C=C if kept.size == M else None, checked_rows=int(kept.size),
+        fidelity=FIDELITY_FAST if walked else FIDELITY_EXACT)
 
 
 def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:
@@ -364,21 +397,23 @@ def _same(C: sp.csr_matrix, ref: sp.csr_matrix) -> bool:
 
 
 def simulate(workload: Workload, config: PiumaConfig, algorithm: str = "smash-v1",
-             progress: Progress | None = None) -> Result:
+             progress: Progress | None = None, fidelity: str = FIDELITY_EXACT) -> Result:
     """Simulate the workload's SpGEMM op with one algorithm (the sweep helper's entry point)."""
     ops = _spgemm_ops(workload)
     if len(ops) > 1:
         raise WorkloadError(f"workload {workload.name} has {len(ops)} SpGEMM ops; the PIUMA "
                             f"model runs one at a time")
     op = ops[0]
-    return simulate_spgemm(op.a, op.b, config, algorithm, name=workload.name, progress=progress)
+    return simulate_spgemm(op.a, op.b, config, algorithm, name=workload.name, progress=progress,
+                           fidelity=fidelity)
 
 
 def simulate_all(workload: Workload, config: PiumaConfig,
                  algorithms: tuple[str, ...] = tuple(ALGORITHMS),
-                 progress: Progress | None = None) -> dict[str, Result]:
+                 progress: Progress | None = None,
+                 fidelity: str = FIDELITY_EXACT) -> dict[str, Result]:
     """Every algorithm on the same workload, with ``speedup_vs`` filled in (cycles ratio)."""
-    results = {name: simulate(workload, config, name, progress) for name in algorithms}
+    results = {name: simulate(workload, config, name, progress, fidelity) for name in algorithms}
     for name, r in results.items():
         r.speedup_vs = {o: (results[o].cycles / r.cycles if r.cycles else 0.0)
                         for o in results if o != name}

@@ -76,6 +76,7 @@ PARAMS_FIELDS = (
     ("plan_max",              I8),  # rows of up to this many products are planned (``_rowplan``), 0: none
     ("plan_budget",           I8),  # ... and longer ones planned ahead (``_planahead``) while
                                     #   the records of those in flight stay within this many
+    ("walk_timing",           I8),  # 1: a planned row's probe walks timed whole (FIDELITY_FAST)
 )
 PARAMS = np.dtype(list(PARAMS_FIELDS))
 HASH_FIBONACCI, HASH_MODULO = 0, 1
