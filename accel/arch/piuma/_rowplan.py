@@ -40,8 +40,13 @@ from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
 # ``THREAD.plan_pos`` of a row not (yet) planned; a planned row's is its next record
 PLAN_UNDECIDED, PLAN_NOT = -1, -2
-# A column no table holds (keys are columns >= 0 or EMPTY): the walk of a column not in a full
-# table, which stops at an empty slot or after E probes, whatever the column (FULL)
+# FULL: a table gains keys, never loses one, so a column's lookup probes as far as its insert
+# did (the slots it passed stay taken by other keys); and once the table holds ``cap`` keys
+# it never changes again, so the walk of a column not in it, which stops at an empty slot or
+# after E probes, depends on its first slot alone.  ``plan_into`` keeps both (``colp``):
+# each product of a hub row's full table costs a lookup, not a walk (rmat:15 planning in
+# line: 0.96-0.97x the time; the records are the same, bit for bit).
+# ABSENT is a column no table holds (keys are columns >= 0 or EMPTY), to walk with.
 ABSENT = np.int64(-2)
 # Rows of more partial products keep the table path: the records of the rows in flight
 # then take at most threads x PLAN_MAX x 8 B (528 x 65,536 x 8 B = 277 MB), where whole
@@ -136,8 +141,8 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
     # the scratch table: the last row of ``keys`` (the owners' are 0 .. T-1)
     # the engine plans a row once: its number is a stamp no other plan uses
     x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
-                           tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec, th.acc_base + th.acc_len,
-                           out.ci, out.cx, at, room)
+                           tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec,
+                           th.acc_base + th.acc_len, out.ci, out.cx, at, room)
     th.acc_len += record_words(x)
     th.plan_pos = 0
     th.plan_n = n
@@ -150,7 +155,9 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0,
     """Plan ``row`` in a table of E slots: the scratch table is row z of ``keys`` (its
     fragment map ``ftab``, its insert log ``slots``), the dense accumulator row DENSE_ROW
     of ``dense``, whose columns this plan marks with ``stamp`` (one no earlier plan in
-    ``dense`` used: a column stamped otherwise is untouched by this row).  Its records go to ``rec`` from word w0 on, its entries (when ``room`` >
+    ``dense`` used: a column stamped otherwise is untouched by this row), and row DENSE_ROW
+    of ``colp``: a touched column's probes (0: not in the table), then a full table's walks
+    by first slot (FULL).  Its records go to ``rec`` from word w0 on, its entries (when ``room`` >
     0) to ``ci``/``cx`` from ``at`` on, sorted.  Returns (records, entries, final fill).
     The engine plans here in line (``plan_row``), the planner ahead of it
     (``_planahead.plan_batch``), each with its own scratch."""

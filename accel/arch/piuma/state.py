@@ -76,7 +76,7 @@ PARAMS_FIELDS = (
     ("plan_max",              I8),  # rows of up to this many products are planned (``_rowplan``), 0: none
     ("plan_budget",           I8),  # ... and longer ones planned ahead (``_planahead``) while
                                     #   the records of those in flight stay within this many
-    ("walk_timing",           I8),  # 1: a planned row's probe walks timed whole (FIDELITY_FAST)
+    ("walk_timing",           I8),  # 1: smash-v1's probe walks timed whole (model.FIDELITY_FAST)
 )
 PARAMS = np.dtype(list(PARAMS_FIELDS))
 HASH_FIBONACCI, HASH_MODULO = 0, 1
@@ -185,7 +185,8 @@ the per-core pool, so the host holds one scratchpad's worth of slots per core (8
 16 B x 16 B = 33 MB) rather than every thread's largest table (528 x 32768 x 16 B =
 277 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed tables are one fragment per
 thread, and one more where the host plans a row (``_rowplan``, whose dense accumulator is
-a row of ``out_v``, stamps and sums side by side).  ``filled`` is the host's, not the machine's: a
+a row of ``out_v``, stamps and sums side by side, and whose probe counts are a row of
+``out_c``).  ``filled`` is the host's, not the machine's: a
 write-back visits the row's live slots only, where the machine scans every slot (and is
 timed so), which on a graph of many short rows (a road network: ~9 keys in 2,048 slots)
 made the host's scan 40 % of the run.  The outer product's partial products are
