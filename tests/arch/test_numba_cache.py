@@ -206,20 +206,20 @@ def test_a_kernel_numba_cannot_cache_is_a_warning_at_its_source(monkeypatch, tmp
     from numba.core import caching
     from numba.core.errors import NumbaWarning
 
-    from accel.arch.piuma._symbolic import row_counts
+    from accel.arch.piuma._symbolic import _count_rows
 
     monkeypatch.setenv("ACCEL_NUMBA_CACHE_DIR", str(tmp_path))
-    impl = caching.CompileResultCacheImpl(row_counts.py_func)
+    impl = caching.CompileResultCacheImpl(_count_rows.py_func)
     assert type(impl._locator).__name__ == "AccelCacheLocator"
     cres = SimpleNamespace(lifted=[SimpleNamespace(can_cache=False)],
-                           fndesc=SimpleNamespace(qualname="row_counts"))
+                           fndesc=SimpleNamespace(qualname="_count_rows"))
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         assert impl.check_cachable(cres) is False
     [w] = [w for w in seen if issubclass(w.category, NumbaWarning)]
-    assert "Cannot cache compiled function \"row_counts\"" in str(w.message)
+    assert "Cannot cache compiled function \"_count_rows\"" in str(w.message)
     assert Path(w.filename).name == "_symbolic.py"
-    assert w.lineno == row_counts.py_func.__code__.co_firstlineno
+    assert w.lineno == _count_rows.py_func.__code__.co_firstlineno
 
 
 def _shipped(prebuilt: Path, key: str) -> Path:
