@@ -384,12 +384,12 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stage, 
                         if not fast_writeback(t, P, threads, out, work):
                             stopped = LOOP_WRITEBACK
                     elif th.state == NEXT_A and th.plan_pos == PLAN_UNDECIDED and P.plan_max > 0:
-                        # a row to plan (_rowplan): planned ahead (_planahead), or here if
-                        # not too long; a long one only within the budget of records
+                        # a row to plan (_rowplan): planned ahead (_planahead) or here; a
+                        # long one only within the budget of records
                         pp = work.rows[th.row].pp
                         s = stage.loc[th.row]
                         big = pp > P.plan_max
-                        if big and (s < 0 or shared.plan_live + pp > P.plan_budget):
+                        if big and shared.plan_live + pp > P.plan_budget:
                             th.plan_pos = PLAN_NOT
                         elif th.acc_cap - th.acc_len < record_words(pp):
                             c.room_need = record_words(pp)

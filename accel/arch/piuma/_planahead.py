@@ -25,9 +25,10 @@ running is left to run: the engine never waits for it), the host
 
 The engine reads the published buffers and ``loc`` (clearing a row's entry when it
 takes the plan); the planner reads only the operands, the C row places and its own
-scratch.  Rows longer than ``PARAMS.plan_max`` are planned only here, and taken only while
-the records of such rows in flight stay within ``PARAMS.plan_budget`` (memory follows the
-machine's working set: the 528 heaviest rows of rmat:20 hold 1.5 G products).
+scratch.  Rows longer than ``PARAMS.plan_max`` are planned (here, or by the engine in line
+when their plan is not ready) only while the records of such rows in flight stay within
+``PARAMS.plan_budget`` (memory follows the machine's working set: the 528 heaviest rows of
+rmat:20 hold 1.5 G products); beyond it they take the table path.
 """
 
 from __future__ import annotations
@@ -63,9 +64,11 @@ MIN_ROUND = FIRST_ROUND // 4   # ... but never fewer (an engine call that took f
 # ``predict`` walks the threads side by side in this many sweeps a round, each thread
 # through about 1/SWEEPS of its share of the round's products at a time
 SWEEPS = 4
-# Rows longer than ``plan_max`` may be taken from the stage while the records of such rows
-# in flight stay within this many (4 B a record in the arena, plus its unused value half:
-# 8 B, so 512 MB), whatever the graph.  rmat:16 stays below it (854 such rows, ~147 K
+# Rows longer than ``plan_max`` may be planned (taken from the stage, or planned in line: a
+# full hub table plans at a lookup a product (_rowplan FULL), where the table path walks
+# it and sorts the spills back; rmat:16 --fidelity fast 14.0-15.0 s against 15.4 s) while
+# the records of such rows in flight stay within this many (4 B a record in the arena,
+# plus its unused value half: 8 B, so 512 MB), whatever the graph.  rmat:16 stays below it (854 such rows, ~147 K
 # products each: 0.87 GB peak with it or half of it); at rmat:20, 77 % of the products are
 # in 63.5 K such rows of ~250 K products, so it decides how many of the 528 threads time
 # theirs from a plan (the rest take the table path).

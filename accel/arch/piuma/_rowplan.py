@@ -19,7 +19,8 @@ the first ``NEXT_A`` step of a row plans it here (functional work only, no simul
 The ``PRODUCTS`` steps then book the same probes at the same scratchpad banks, the same
 spill stores and issue slots, from the records (``_rowwise.planned_products``); the
 write-back times the scan, spill read-back and sorts as before (``writeback_fast``).
-Rows of more than PLAN_MAX products keep the table path, so the records stay small.
+Rows of more than PLAN_MAX products are planned only within a budget of records in flight
+(``_planahead.PLAN_BUDGET``); beyond it they keep the table path, so the records stay small.
 Why: timed in place, each product's probes read the owner's table, one of 528 live ones
 (17 MB, beyond the host's L2), between bank bookings.  Measured against the table path
 (interleaved runs): rmat:14 0.92-0.98x, rmat:16's engine 0.93x, a road-network grid
@@ -48,7 +49,7 @@ PLAN_UNDECIDED, PLAN_NOT = -1, -2
 # line: 0.96-0.97x the time; the records are the same, bit for bit).
 # ABSENT is a column no table holds (keys are columns >= 0 or EMPTY), to walk with.
 ABSENT = np.int64(-2)
-# Rows of more partial products keep the table path: the records of the rows in flight
+# Rows of more partial products count against PLAN_BUDGET: the other rows' records in flight
 # then take at most threads x PLAN_MAX x 8 B (528 x 65,536 x 8 B = 277 MB), where whole
 # rows peaked at 1.18 GB at rmat:16 (0.59 GB with this limit) and the 528 heaviest rows of
 # rmat:20 hold 1.5 G products.  64 Ki products plan 85 % of rmat:14's products, 69 % of
