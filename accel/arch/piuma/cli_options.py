@@ -14,11 +14,11 @@ OPTIONS = (
     CliOption("algo", str, "smash-v1",
               "SpGEMM algorithm: smash-v1, smash-v2, smash-v3, inner, outer, "
               "gustavson-dense or all."),
-    CliOption("fidelity", str, "exact",
-              "Timing of smash-v1's hash probes (and v2's with whole rows): exact (each probe "
-              "books its scratchpad bank), fast (a probe walk timed whole, bank conflicts left "
-              "out: ~2x faster on large graphs, cycles within 0.01 % on R-MAT 12-16), or auto "
-              "(fast from 2^26 partial products)."),
+    CliOption("fidelity", str, "auto",
+              "Timing of smash-v1's hash probes: exact (each probe books its scratchpad bank), "
+              "fast (a probe walk timed whole, bank conflicts left out: ~2x faster on large "
+              "graphs, cycles within 0.02 % on R-MAT 10-16), or auto (fast from 2^26 partial "
+              "products, rmat:15 and up; the JSON's \"fidelity\" says which ran)."),
     CliOption("arch", str, None, "Preset name or arch YAML file.", shown_default="piuma"),
     CliOption("sets", list, None, "Override a config field (repeatable).", ("--set",),
               shown_default="none"),

@@ -85,7 +85,8 @@ SAMPLE_HEAVY, SAMPLE_RANDOM = 32, 224
 SAMPLE_ENTRIES = 1 << 22
 VALUE_RTOL = 1e-9   # hashing changes the summation order; values agree to rounding
 # Fidelity of the timing of smash-v1's hash tables (only owners probe them, rows split statically).
-# "exact" (the default) books every hash probe at its scratchpad bank and every spill at its
+# "exact" (the Python API's and sweeps' default; ``accel sim piuma`` runs "auto") books
+# every hash probe at its scratchpad bank and every spill at its
 # own time; "fast" times a probe walk whole, at ``spad_latency`` a probe, and posts a step's
 # spills as one store (``_rowwise.walked_products``): the same products, probes, spills, C
 # and DRAM bytes, with bank conflicts left out.  "auto" is fast from FAST_FROM partial

@@ -77,3 +77,18 @@ def test_bad_files_one_line(tmp_path, capsys):
                                          random_state=np.random.default_rng(1)))
     rc, _, err = _run(capsys, "--workload", str(rect))
     assert rc == 2 and ("square" in err or "inner dimensions" in err) and len(err.strip().splitlines()) == 1
+
+
+def test_fidelity_auto_is_exact_on_a_small_graph_and_fast_on_request(capsys, monkeypatch):
+    from accel.arch.piuma import model
+
+    rc, out, _ = _run(capsys, "--workload", "rmat:8", "--json", *SMALL)
+    assert rc == 0 and json.loads(out)["fidelity"] == "exact"   # auto, below FAST_FROM
+    rc, out, _ = _run(capsys, "--workload", "rmat:8", "--json", "--fidelity", "fast", *SMALL)
+    fast = json.loads(out)
+    assert rc == 0 and fast["fidelity"] == "fast" and fast["correct"] is True
+    monkeypatch.setattr(model, "FAST_FROM", 1)   # auto above the threshold: fast
+    rc, out, _ = _run(capsys, "--workload", "rmat:8", "--json", *SMALL)
+    assert rc == 0 and json.loads(out) | {"sim_wall_s": 0} == fast | {"sim_wall_s": 0}
+    rc, out, _ = _run(capsys, "--workload", "rmat:8", "--json", "--fidelity", "exact", *SMALL)
+    assert rc == 0 and json.loads(out)["fidelity"] == "exact"
