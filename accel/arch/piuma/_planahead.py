@@ -79,6 +79,11 @@ PLAN_BUDGET = 1 << 26
 # planning a short row costs about what copying its plan does, and the barriers come
 # often (a roadNet-CA-sized grid, ~9 products a row: 9.0 s with a planner against 5.0 s).
 AHEAD_MIN, AHEAD_ROW = 1 << 22, 512
+# LAG: a round publishes at the first barrier after it ends, so when the engine outruns the
+# planner (the fast fidelity: rmat:16's calls take ~half the time) a round spans several
+# calls.  The next round then skips the products of as many calls as the last one took:
+# with one call's, 135 M of rmat:16's products were planned after the engine had taken
+# their rows, 88 M with the lag (171 M -> 201 M products timed from plans).
 
 
 def worth_planning_ahead(row_pp: np.ndarray) -> bool:
@@ -340,6 +345,7 @@ class PlanAhead:
         self.failure: BaseException | None = None
         self.n_todo = 0
         self.stamps = 0   # plans made so far (``plan_batch``'s numbering)
+        self.calls = 1    # engine calls the running round has spanned so far (LAG)
 
     def _round(self) -> None:
         try:
@@ -363,6 +369,7 @@ class PlanAhead:
         (the planner got less than a core: a sweep's workers on every core) is left to
         run: the engine never waits for a plan."""
         if self.worker is not None and self.worker.is_alive():
+            self.calls += 1   # the round spans another engine call (LAG)
             return
         self._wait()
         if self.n_todo:   # the round just finished: publish it
@@ -375,10 +382,11 @@ class PlanAhead:
             self.fill = next(b for b in range(N_STAGE) if b not in self.published)
         if consumed > 0:
             self.target = max(MIN_ROUND, int(PACE * consumed))
-        # the rows taken in the next call are planned in line or published already: this
-        # round's plans publish after it
+        # the rows taken in the next calls are planned in line or published already: this
+        # round's plans publish after as many calls as the last round took (LAG)
+        lag, self.calls = self.calls, 1
         self.n_todo = int(predict(self.threads, self.work, self.ops, self.stage.loc, self.params,
-                                  consumed, self.target, self.big, self.todo))
+                                  consumed * lag, self.target, self.big, self.todo))
         if not self.n_todo:
             return
         if self.mode == AHEAD_SYNC:
