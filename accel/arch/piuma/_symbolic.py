@@ -31,16 +31,14 @@ def row_counts(ap, ai, bp, bi, n_cols):
     """(cp, pp): C's row pointers (structural entries: every stored A[i,k] meets every
     stored entry of B's row k) and each row's partial products."""
     m = ap.shape[0] - 1
-    per_nz = np.diff(bp)[ai] if ai.size else np.zeros(0, np.int64)
-    run = np.concatenate(([0], np.cumsum(per_nz, dtype=np.int64)))
-    pp = run[ap[1:]] - run[ap[:-1]]
+    pp = _row_products(ap, ai, bp)
     nnz = np.empty(m, np.int64)
-    total = int(run[-1])
+    run = np.cumsum(pp)
+    total = int(run[-1]) if m else 0
     if total < SPLIT_FROM or host_cores() < 2:
         _count_rows(ap, ai, bp, bi, n_cols, 0, m, nnz)
     else:   # rows [0, r) and [r, m), about half the products each
-        r = int(np.searchsorted(run[ap], total // 2))
-        r = min(max(r, 0), m)
+        r = min(int(np.searchsorted(run, total // 2)) + 1, m)
         other = threading.Thread(target=_count_rows, args=(ap, ai, bp, bi, n_cols, r, m, nnz))
         other.start()
         _count_rows(ap, ai, bp, bi, n_cols, 0, r, nnz)
@@ -48,6 +46,20 @@ def row_counts(ap, ai, bp, bi, n_cols):
     cp = np.zeros(m + 1, np.int64)
     np.cumsum(nnz, out=cp[1:])
     return cp, pp
+
+
+@njit(cache=True)
+def _row_products(ap, ai, bp):
+    """Each row's partial products (a pass over A's nonzeros, no temporaries)."""
+    m = ap.shape[0] - 1
+    pp = np.empty(m, np.int64)
+    for i in range(m):
+        p = 0
+        for j in range(ap[i], ap[i + 1]):
+            k = ai[j]
+            p += bp[k + 1] - bp[k]
+        pp[i] = p
+    return pp
 
 
 @njit(cache=True, nogil=True)

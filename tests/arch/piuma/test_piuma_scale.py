@@ -21,7 +21,12 @@ from accel.arch.piuma.state import SHARED, Arena, new_threads
 from accel.workloads.graphs import rmat
 
 
-def test_row_counts_equal_scipy_pattern_and_products():
+@pytest.mark.parametrize("split_from", [1 << 40, 1])   # one host thread / two (halves)
+def test_row_counts_equal_scipy_pattern_and_products(monkeypatch, split_from):
+    from accel.arch.piuma import _symbolic
+
+    monkeypatch.setattr(_symbolic, "SPLIT_FROM", split_from)
+    monkeypatch.setattr(_symbolic, "host_cores", lambda: 2)
     g = rmat(8, 8, seed=2).to_scipy()
     ap, ai = g.indptr.astype(np.int64), g.indices.astype(np.int64)
     cp, pp = row_counts(ap, ai, ap, ai, g.shape[1])
