@@ -140,7 +140,8 @@ def dram(now, addr, nbytes, is_write, kind, P, port):
 @njit(cache=True, _nrt=False, inline="always")
 def transfer(now, addr, nbytes, is_write, kind, P, port):
     """``dram``'s body, inlined where a loop makes one request per partial product (a
-    spill): a call passes the port's four arrays by value, ~40 words pushed a request."""
+    spill) or per cache line or round (``load``, ``store``): a call passes the port's four
+    arrays by value, ~40 words pushed a request."""
     st = port.stats
     w0 = addr >> 3
     w1 = (addr + nbytes + 7) >> 3
@@ -184,7 +185,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
         for r in range(rounds):  # each round: up to max_outstanding words in flight
             a = (addr & ~np.int64(7)) + r * per
             nb = min(per, (words - r * outst) * 8)
-            done = max(done, dram(now + r * rtt, a, nb, READ, kind, P, port))
+            done = max(done, transfer(now + r * rtt, a, nb, READ, kind, P, port))
         return done
     tags = port.tags
     st = port.stats
@@ -201,7 +202,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
         else:
             tags[core, s] = ln
             t0 = now + P.cache_latency + (misses // outst) * rtt
-            done = max(done, dram(t0, ln * line, line, READ, kind, P, port))
+            done = max(done, transfer(t0, ln * line, line, READ, kind, P, port))
             misses += 1
             st[S_MISS] += 1
     return done
@@ -211,7 +212,7 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
 def store(now, addr, nbytes, kind, P, port):
     """Posted store of the 8-byte words touched (write-through, no allocate)."""
     if nbytes > 0:
-        dram(now, addr, nbytes, WRITE, kind, P, port)
+        transfer(now, addr, nbytes, WRITE, kind, P, port)
 
 
 @njit(cache=True, _nrt=False, inline="always")
