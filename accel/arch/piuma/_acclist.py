@@ -39,6 +39,10 @@ from accel.arch.piuma.state import Arena
 MIN_LIST = 1024          # records a list starts with (a step appends at most step_pps)
 KEEP_LIST = 4096         # a list up to this big keeps its place for the thread's next row
 MIN_ARENA = 1 << 16      # records of the first arena
+# A new arena holds at least this times the old one's records: the live records grow a
+# little at a time while the rows in flight get longer (rmat:16 grew 10.5 -> 13.3 -> ... ->
+# 19.6 M records at 2x the live size, each a new arena to fault in and copy)
+ARENA_GROWTH = 1.5
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -95,10 +99,7 @@ def acc_grow(o, need, threads, arena, shared_0d):
     old = arena.acc_c.shape[0]
     if max(MIN_ARENA, 2 * live) <= old:   # the garbage alone fills it: compact where it is
         return _compact_in_place(o, cap, threads, arena, shared)
-    # a new arena at least half as big again: live records grow a little at a time while
-    # the rows in flight get longer (rmat:16 grew 10.5 -> 13.3 -> ... -> 19.6 M records,
-    # each a new arena to fault in and copy)
-    acc_c = np.empty(max(MIN_ARENA, 2 * live, old + old // 2), np.int64)
+    acc_c = np.empty(max(MIN_ARENA, 2 * live, np.int64(old * ARENA_GROWTH)), np.int64)
     acc_v = np.empty(acc_c.shape[0], np.float64)
     top = 0
     for u in range(threads.shape[0]):

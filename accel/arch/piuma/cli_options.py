@@ -44,15 +44,14 @@ def spgemm_workload(spec: str):
 def run(note, workload, algo, fidelity, arch, sets) -> CliOutput:
     from accel.arch.piuma.config import DEFAULT_PRESET, PRESETS
     from accel.arch.piuma.machine import MACHINE
-    from accel.arch.piuma.model import ALGORITHMS, FIDELITIES, simulate_all
+    from accel.arch.piuma.model import ALGORITHMS, check_fidelity, simulate_all
     from accel.configs import load_config
 
     names = tuple(ALGORITHMS) if algo == "all" else (algo,)
     for n in names:
         if n not in ALGORITHMS:
             raise WorkloadError(f"unknown algorithm {n!r}; known: {', '.join(ALGORITHMS)}, all")
-    if fidelity not in FIDELITIES:
-        raise WorkloadError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+    check_fidelity(fidelity)
     cfg = load_config(PRESETS, arch, sets, default=DEFAULT_PRESET)
     w = spgemm_workload(workload)
     MACHINE.check_workload(w)

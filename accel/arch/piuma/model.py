@@ -100,10 +100,15 @@ FIDELITIES = (FIDELITY_AUTO, FIDELITY_EXACT, FIDELITY_FAST)
 FAST_FROM = 1 << 26
 
 
-def walk_timing(fidelity: str, partial_products: int) -> bool:
-    """Whether a run of this many partial products times probe walks whole (``FIDELITIES``)."""
+def check_fidelity(fidelity: str) -> None:
+    """Refuse a fidelity not in ``FIDELITIES`` (the CLI asks before it loads the workload)."""
     if fidelity not in FIDELITIES:
         raise WorkloadError(f"unknown fidelity {fidelity!r}; known: {', '.join(FIDELITIES)}")
+
+
+def walk_timing(fidelity: str, partial_products: int) -> bool:
+    """Whether a run of this many partial products times probe walks whole (``FIDELITIES``)."""
+    check_fidelity(fidelity)
     if fidelity == FIDELITY_AUTO:
         return partial_products >= FAST_FROM
     return fidelity == FIDELITY_FAST
@@ -276,7 +281,7 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     rows' probe walks are timed."""
     if algorithm not in ALGORITHMS:
         raise WorkloadError(f"unknown algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}, all")
-    walk_timing(fidelity, 0)   # an unknown fidelity is refused before any work
+    check_fidelity(fidelity)   # before any work
     config.validate()
     check_csr(a, "A")
     check_csr(b, "B")
