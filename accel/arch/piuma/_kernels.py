@@ -80,10 +80,10 @@ from accel.arch.piuma._planahead import (
     worth_planning_ahead,
 )
 from accel.arch.piuma._rowplan import (
-    DENSE_ROW,
     PLAN_NOT,
     PLAN_UNDECIDED,
     plan_row,
+    plan_scratch,
     record_words,
 )
 from accel.arch.piuma._rowwise import (
@@ -177,11 +177,8 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     ti = T if algo == ALGO_INNER else 1
     out_c = np.full((ti, iw), -1, np.int64)
     out_v = np.zeros((ti, iw), np.float64)
-    if rowwise and planned:   # the plan's dense accumulator: each column's first-touch stamp
-        n = max(1, int(rec["n_cols"]))          # (-1: none yet) and sum side by side, one
-        out_v = np.zeros((1, 2 * n), np.float64)   # host cache line a column; its probe counts
-        out_v[DENSE_ROW, 0::2] = -1.0              # (``_rowplan.plan_into``'s ``colp``)
-        out_c = np.zeros((1, n + emax), np.int64)
+    if rowwise and planned:   # the in-line plan's dense accumulator and probe counts
+        out_v, out_c = plan_scratch(int(rec["n_cols"]), emax)
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
                  np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)

@@ -40,7 +40,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import DIST_STATIC, EMPTY, NEXT_A, PRODUCTS, S_INSERTS
-from accel.arch.piuma._rowplan import DENSE_ROW, plan_into, record_words
+from accel.arch.piuma._rowplan import plan_into, plan_scratch, record_words
 from accel.arch.piuma.state import (
     M_C,
     M_FILL,
@@ -306,10 +306,7 @@ def new_scratch(n_cols: int, table_slots: int):
     keys = np.full((1, table_slots), EMPTY, np.int32)
     slots = np.zeros((1, table_slots), np.int32)
     ftab = np.zeros((1, 1), np.int64)
-    n = max(1, n_cols)
-    dense = np.zeros((DENSE_ROW + 1, 2 * n), np.float64)
-    dense[DENSE_ROW, 0::2] = -1.0
-    colp = np.zeros((DENSE_ROW + 1, n + table_slots), np.int64)
+    dense, colp = plan_scratch(n_cols, table_slots)
     return keys, slots, ftab, dense, colp
 
 

@@ -71,6 +71,17 @@ BOUNDS_AHEAD, ROW_AHEAD, COLS_AHEAD = 8, 2, 8
 DENSE_ROW = 0
 
 
+def plan_scratch(n_cols: int, table_slots: int):
+    """A planner's dense accumulator (row DENSE_ROW: stamp -1, no column touched, and sum
+    side by side, one host cache line a column) and its probe counts (``plan_into``'s
+    ``colp``: a column's, then a full table's walks by slot)."""
+    n = max(1, n_cols)
+    dense = np.zeros((DENSE_ROW + 1, 2 * n), np.float64)
+    dense[DENSE_ROW, 0::2] = -1.0
+    colp = np.zeros((DENSE_ROW + 1, n + table_slots), np.int64)
+    return dense, colp
+
+
 # A record is an int32 half of an int64 arena word: record 2i in the low half of word i,
 # record 2i+1 in the high half
 RECORD_BITS = 32
