@@ -177,12 +177,13 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     ti = T if algo == ALGO_INNER else 1
     out_c = np.full((ti, iw), -1, np.int64)
     out_v = np.zeros((ti, iw), np.float64)
-    if rowwise and planned:   # the in-line plan's dense accumulator and probe counts
-        out_v, out_c = plan_scratch(int(rec["n_cols"]), emax)
+    seen = np.zeros(1, np.uint16)
+    if rowwise and planned:   # the in-line plan's dense accumulator, probe counts, tags
+        out_v, out_c, seen = plan_scratch(int(rec["n_cols"]), emax)
     tab = Tables(np.full((nrows, fsz), EMPTY, np.int32), np.zeros((nrows, fsz), np.float64),
                  np.zeros((nrows, fsz), np.int32),   # filled slots, in insert order
                  frag, np.full(cores, pool, np.int64), free,   # free fragments per core (v3)
-                 out_c, out_v)
+                 out_c, out_v, seen)
     arena = Arena(np.empty(0, np.int64), np.empty(0, np.float64))  # accumulator lists (_acclist)
     if plan_ahead is None:   # a second host core plans rows ahead on a long planned run
         plan_ahead = (AHEAD_THREAD if rowwise and planned and host_cores() > 1
@@ -383,13 +384,13 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stage, 
                     elif th.state == NEXT_A and th.plan_pos == PLAN_UNDECIDED and P.plan_max > 0:
                         # a row to plan (_rowplan): planned ahead (_planahead) or here; a
                         # long one only within the budget of records
-                        pp = work.rows[th.row].pp
+                        pr = work.rows[th.row].plan_rec
                         s = stage.loc[th.row]
-                        big = pp > P.plan_max
-                        if big and shared.plan_live + pp > P.plan_budget:
+                        big = pr > P.plan_max
+                        if big and shared.plan_live + pr > P.plan_budget:
                             th.plan_pos = PLAN_NOT
-                        elif th.acc_cap - th.acc_len < record_words(pp):
-                            c.room_need = record_words(pp)
+                        elif th.acc_cap - th.acc_len < record_words(pr):
+                            c.room_need = record_words(pr)
                             stopped = LOOP_ROOM
                         else:
                             if s >= 0:
@@ -397,7 +398,7 @@ def _rowwise_loop(params, threads, ops, out, mem, work, tab, arena, sch, stage, 
                             else:
                                 plan_row(t, P, threads, ops, out, tab, arena.acc_c, mem.stats)
                             if big:
-                                shared.plan_live += pp
+                                shared.plan_live += pr
                     elif th.state == PRODUCTS and th.plan_pos < 0:  # room for the step's products (_acclist)
                         ow = threads[th.owner]
                         if ow.acc_cap - ow.acc_len < slot_pps:

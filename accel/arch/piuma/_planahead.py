@@ -40,7 +40,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import DIST_STATIC, EMPTY, NEXT_A, PRODUCTS, S_INSERTS
-from accel.arch.piuma._rowplan import plan_into, plan_scratch, record_words
+from accel.arch.piuma._rowplan import plan_chunks, plan_into, plan_scratch, record_words
 from accel.arch.piuma.state import (
     M_C,
     M_FILL,
@@ -141,12 +141,14 @@ def take_plan(t, s, threads, out, stage, acc_c, st):
 
 
 @njit(cache=True, nogil=True)
-def plan_batch(todo, b, params, ops, cp, keep, stage, stamp0, keys, slots, ftab, dense, colp):
-    """Plan the rows ``todo`` into stage buffer b, in order, until one of its arrays is
-    full; returns how many.  Runs without the GIL, beside the engine.  ``keys``/``slots``/
-    ``ftab``/``dense``/``colp`` are this planner's own scratch (``new_scratch``); its plans are
-    numbered from ``stamp0`` on (a row may be planned again after its plan was retired
-    untaken, so its number would not tell its dense accumulator's columns apart)."""
+def plan_batch(todo, b, params, ops, cp, keep, plan_rec, stage, stamp0, keys, slots, ftab, dense,
+               colp, seen):
+    """Plan the rows ``todo`` (their plans' records: ``plan_rec``) into stage buffer b, in
+    order, until one of its arrays is full; returns how many.  Runs without the GIL, beside
+    the engine.  ``keys``/``slots``/``ftab``/``dense``/``colp``/``seen`` are this planner's
+    own scratch (``new_scratch``); its plans are numbered from ``stamp0`` on (a row may be
+    planned again after its plan was retired untaken, so its number would not tell its
+    dense accumulator's columns apart)."""
     P = params[()]
     rec = stage.rec[b]
     ci = stage.ci[b]
@@ -162,15 +164,14 @@ def plan_batch(todo, b, params, ops, cp, keep, stage, stamp0, keys, slots, ftab,
         room = cp[row + 1] - cp[row] if at >= 0 else 0
         if n_done == meta.shape[1] or c + room > ci.shape[0]:
             break
-        j0, j1 = ops.ap[row], ops.ap[row + 1]
-        pp = 0
-        for j in range(j0, j1):
-            k = ops.ai[j]
-            pp += ops.bp[k + 1] - ops.bp[k]
-        if w + record_words(pp) > rec.shape[0]:
+        if w + record_words(plan_rec[row]) > rec.shape[0]:
             break
-        x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, colp,
-                               stamp0 + n_done, rec, w, ci, cx, c, room)
+        if P.walk_timing > 0:
+            x, n, fill = plan_chunks(row, E, P, ops, keys, slots, ftab, 0, dense, colp, seen,
+                                     rec, w, ci, cx, c, room)
+        else:
+            x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, colp,
+                                   stamp0 + n_done, rec, w, ci, cx, c, room)
         meta[b, n_done, M_ROW] = row
         meta[b, n_done, M_REC] = w
         meta[b, n_done, M_WORDS] = record_words(x)
@@ -208,9 +209,9 @@ def retire(stage, b, n):
 @njit(cache=True, inline="always")
 def _want(row, rows, loc, big):
     """Whether a round should plan ``row``: not taken, not published, some products, and
-    not longer than a buffer holds."""
+    a plan no bigger than a buffer holds (``big`` records)."""
     rw = rows[row]
-    return rw.owner < 0 and loc[row] < 0 and 0 < rw.pp <= big
+    return rw.owner < 0 and loc[row] < 0 and rw.pp > 0 and rw.plan_rec <= big
 
 
 @njit(cache=True, inline="always")
@@ -218,8 +219,8 @@ def _left(th, work, ops):
     """Products thread record th has still to do in its unit before it takes the next."""
     if th.state != NEXT_A and th.state != PRODUCTS:
         return 0
-    if th.plan_pos >= 0:
-        return work.rows[th.row].pp - th.plan_pos
+    if th.plan_pos >= 0 and work.rows[th.row].plan_rec == work.rows[th.row].pp:
+        return work.rows[th.row].pp - th.plan_pos   # a record a product: the next one's
     left = th.q_end - th.q if th.state == PRODUCTS else 0
     bp = ops.bp
     for j in range(th.j, th.j_end):
@@ -301,13 +302,13 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
 
 def new_scratch(n_cols: int, table_slots: int):
     """A planner's own scratch table (one row, one fragment), its insert log, its dense
-    accumulator (stamps -1: no column touched) and its probe counts (``plan_into``'s
-    ``colp``: a column's, then a full table's walks by slot)."""
+    accumulator (stamps -1: no column touched), its probe counts (``plan_into``'s ``colp``:
+    a column's, then a full table's walks by slot) and its column tags (``plan_chunks``)."""
     keys = np.full((1, table_slots), EMPTY, np.int32)
     slots = np.zeros((1, table_slots), np.int32)
     ftab = np.zeros((1, 1), np.int64)
-    dense, colp = plan_scratch(n_cols, table_slots)
-    return keys, slots, ftab, dense, colp
+    dense, colp, seen = plan_scratch(n_cols, table_slots)
+    return keys, slots, ftab, dense, colp, seen
 
 
 class PlanAhead:
@@ -318,8 +319,7 @@ class PlanAhead:
     def __init__(self, params, ops, out, work, threads, mode: int):
         rec = params[()]
         M = ops.ap.shape[0] - 1
-        pp = work.rows["pp"]
-        total = int(pp.sum())
+        total = int(work.rows["plan_rec"].sum())   # every row's plan, in records
         self.rec_words = min(REC_WORDS, total // 2 + 1)
         self.per = min(ROWS, max(1, M))
         n_kept = int(out.ci.shape[0])
@@ -348,7 +348,8 @@ class PlanAhead:
         try:
             self.count[self.fill] = int(plan_batch(
                 self.todo[:self.n_todo], self.fill, self.params, self.ops, self.out.cp,
-                self.out.keep, self.stage, self.stamps, *self.scratch))
+                self.out.keep, self.work.rows["plan_rec"], self.stage, self.stamps,
+                *self.scratch))
             self.stamps += self.count[self.fill]
         except BaseException as exc:   # re-raised on the host at the next barrier
             self.failure = exc

@@ -69,17 +69,50 @@ BOUNDS_AHEAD, ROW_AHEAD, COLS_AHEAD = 8, 2, 8
 # plan's dense accumulator, 2N wide (stamp, sum; a row number is exact as a float64 stamp):
 # the one row planned at a time
 DENSE_ROW = 0
+# CHUNKS: at the fast fidelity (``PARAMS.walk_timing``) a PRODUCTS step is timed from four
+# sums over its products (``_rowwise.walked_products``), so a plan keeps those, a step's
+# worth of products (up to ``step_pps`` of one B row) a chunk of CHUNK_WORDS arena words,
+# rather than a record a product: rmat:18 holds ~117 products a chunk (0.27 B a product
+# against 4 B), and the engine reads one chunk a step instead of its records.  A chunk's
+# words: the probes, the products that probed more than once, the spills, and the offset
+# from the step's start at which the first spill leaves (0 without one).
+CHUNK_WORDS = 4
+C_PROBES, C_COLL, C_SPILLS, C_FIRST = range(CHUNK_WORDS)
+# SEEN: ``plan_chunks`` tells a column's first product from the others by a 16-bit tag a
+# column (``Tables.seen``: 2 MB at 1 M columns, within the host's L2, where the dense
+# accumulator's 16 MB is not): the plan's number (EPOCH_MAX of them, then every tag is
+# cleared) shifted left, its low bit set when the column has a slot.  The tags' last entry
+# holds the number of the last plan.  rmat:18, every row planned on one host thread: 100 M
+# products/s against ``plan_into``'s 47 M/s, the same chunks.
+EPOCH_MAX = (1 << 15) - 1
 
 
 def plan_scratch(n_cols: int, table_slots: int):
     """A planner's dense accumulator (row DENSE_ROW: stamp -1, no column touched, and sum
-    side by side, one host cache line a column) and its probe counts (``plan_into``'s
-    ``colp``: a column's, then a full table's walks by slot)."""
+    side by side, one host cache line a column), its probe counts (``plan_into``'s
+    ``colp``: a column's, then a full table's walks by slot) and its column tags
+    (``plan_chunks``'s, SEEN: none seen, no plan made)."""
     n = max(1, n_cols)
     dense = np.zeros((DENSE_ROW + 1, 2 * n), np.float64)
     dense[DENSE_ROW, 0::2] = -1.0
     colp = np.zeros((DENSE_ROW + 1, n + table_slots), np.int64)
-    return dense, colp
+    seen = np.zeros(n + 1, np.uint16)
+    return dense, colp, seen
+
+
+def plan_records(ap, ai, bp, row_pp, step_pps: int, chunks: bool) -> np.ndarray:
+    """Records (4 B each: ``record_words`` of them make arena words) a plan of each row
+    takes: a record a product, or (CHUNKS) 2 x CHUNK_WORDS a chunk, a chunk for every
+    ``step_pps`` products (rounded up) of each B row the row meets."""
+    if not chunks:
+        return row_pp.astype(np.int64)
+    blen = np.diff(bp)
+    per_nz = (blen[ai] + step_pps - 1) // step_pps
+    n = np.zeros(ap.size - 1, np.int64)
+    busy = np.flatnonzero(np.diff(ap))
+    if busy.size:
+        n[busy] = np.add.reduceat(per_nz, ap[busy])
+    return 2 * CHUNK_WORDS * n
 
 
 # A record is an int32 half of an int64 arena word: record 2i in the low half of word i,
@@ -144,22 +177,43 @@ def probe(keys, ftab, o, fbits, fmask, col, h, E, quad):
 
 @njit(cache=True, _nrt=False, **INTERNAL)
 def plan_row(t, P, threads, ops, out, tab, rec, st):
-    """Plan thread t's row (the module docstring): its records go to ``rec`` from the
-    owner's list end on, its count to ``plan_n``, its final fill to ``table_fill``."""
+    """Plan thread t's row (the module docstring): its records (CHUNKS at the fast
+    fidelity) go to ``rec`` from the owner's list end on, its count to ``plan_n``, its
+    final fill to ``table_fill``."""
     th = threads[t]
     row = th.row
     at = out.keep[row]
     room = out.cp[row + 1] - out.cp[row] if at >= 0 else 0   # a kept row's place in C
     # the scratch table: the last row of ``keys`` (the owners' are 0 .. T-1)
     # the engine plans a row once: its number is a stamp no other plan uses
-    x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
-                           tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec,
-                           th.acc_base + th.acc_len, out.ci, out.cx, at, room)
+    if P.walk_timing > 0:
+        x, n, fill = plan_chunks(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
+                                 tab.keys.shape[0] - 1, tab.out_v, tab.out_c, tab.seen, rec,
+                                 th.acc_base + th.acc_len, out.ci, out.cx, at, room)
+    else:
+        x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
+                               tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec,
+                               th.acc_base + th.acc_len, out.ci, out.cx, at, room)
     th.acc_len += record_words(x)
     th.plan_pos = 0
     th.plan_n = n
     th.table_fill = fill
     st[S_INSERTS] += fill
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _forget_walks(colp, d, N, E):
+    """Forget the walks of absent columns by first slot (FULL): the table changed."""
+    for f in range(E):
+        colp[d, N + f] = 0
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _empty_scratch(keys, slots, ftab, z, fill, fbits, fmask):
+    """Empty the scratch table's ``fill`` slots (its insert log) for the next row."""
+    for f in range(fill):
+        h = slots[z, f]
+        keys[ftab[z, h >> fbits], h & fmask] = EMPTY
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -185,8 +239,7 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0,
     fill = 0
     n = 0
     if cap <= 0:   # full from the start (FULL)
-        for f in range(E):
-            colp[d, N + f] = 0
+        _forget_walks(colp, d, N, E)
     j0, j1 = ap[row], ap[row + 1]
     for j in range(j0, min(j1, j0 + BOUNDS_AHEAD)):   # host cache hints (HINTS)
         prefetch1(bp, ai[j])
@@ -232,8 +285,7 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0,
                     fill += 1
                     colp[d, col] = probes
                     if fill == cap:   # frozen from here on: forget the walks of absent columns
-                        for f in range(E):
-                            colp[d, N + f] = 0
+                        _forget_walks(colp, d, N, E)
                     put_record(rec, w0, x, probes)
                 else:
                     if key != col:
@@ -250,15 +302,130 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0,
                 n += 1
             else:
                 dense[d, 2 * col + 1] += v
-    for f in range(fill):   # empty the scratch table for the next row
-        h = slots[z, f]
-        keys[ftab[z, h >> fbits], h & fmask] = EMPTY
+    _empty_scratch(keys, slots, ftab, z, fill, fbits, fmask)
     if room > 0:
         m = min(n, room)
         for i in range(m):
             cx[at + i] = dense[d, 2 * ci[at + i] + 1]
         sort_pairs(ci, cx, at, m)
     return x, n, fill
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def plan_chunks(row, E, P, ops, keys, slots, ftab, z, dense, colp, seen, rec, w0, ci, cx, at,
+                room):
+    """``plan_into`` at the fast fidelity: the same walks, inserts and spills, kept as CHUNKS
+    (from word w0 of ``rec``), with a column's first product told by its tag in ``seen``
+    (SEEN) rather than by the dense accumulator, which only a kept row (``room`` > 0) sums
+    into (row DENSE_ROW of ``dense``: column c's sum at 2c + 1).  A column with a slot is
+    looked up (a walk as long as its insert's: FULL), one without is past a full table,
+    whose walks by first slot are row DENSE_ROW of ``colp`` from the N-th entry on.
+    Returns (records, entries, final fill): the records are 2 x CHUNK_WORDS a chunk."""
+    ap, ai, ax, bp, bi, bx = ops.ap, ops.ai, ops.ax, ops.bp, ops.bi, ops.bx
+    fbits = ilog2ceil(keys.shape[1])
+    fmask = keys.shape[1] - 1
+    d = DENSE_ROW
+    bits = ilog2ceil(E)
+    cap = np.int64(E * P.max_load)
+    quad = P.collision_policy == PROBE_QUADRATIC
+    step = P.mul_cycles + P.hash_cycles
+    lat = P.spad_latency
+    S = P.step_pps
+    N = seen.shape[0] - 1
+    epoch = np.int64(seen[N]) + 1   # this plan's number (SEEN)
+    if epoch > EPOCH_MAX:
+        for c in range(N):
+            seen[c] = 0
+        epoch = 1
+    seen[N] = epoch
+    tag = epoch << 1
+    kept = room > 0
+    fill = 0
+    n = 0
+    w = w0
+    if cap <= 0:   # full from the start (FULL)
+        _forget_walks(colp, d, N, E)
+    j0, j1 = ap[row], ap[row + 1]
+    for j in range(j0, min(j1, j0 + BOUNDS_AHEAD)):   # host cache hints (HINTS)
+        prefetch1(bp, ai[j])
+    for j in range(j0, j1):
+        k = ai[j]
+        a = ax[j]
+        if j + BOUNDS_AHEAD < j1:
+            prefetch1(bp, ai[j + BOUNDS_AHEAD])
+        q, qe = bp[k], bp[k + 1]
+        for i in range(q, min(qe, q + COLS_AHEAD)):
+            prefetch1(seen, bi[i])
+        while q < qe:   # a chunk: the products of one step
+            q1 = min(qe, q + S)
+            probes = 0
+            coll = 0
+            nsp = 0
+            first = 0
+            for i in range(q1 - q):
+                if q + i + COLS_AHEAD < qe:
+                    prefetch1(seen, bi[q + i + COLS_AHEAD])
+                col = np.int64(bi[q + i])
+                s = np.int64(seen[col])
+                spill = False
+                if s >> 1 == epoch:
+                    if s & 1:   # col has a slot: a lookup probes as far as its insert did
+                        p, h, key = probe(keys, ftab, z, fbits, fmask, col,
+                                          hash_slot(col, bits, P), E, quad)
+                    else:       # col spilled, so the table was full and stays so (FULL)
+                        h0 = hash_slot(col, bits, P)
+                        p = colp[d, N + h0]
+                        if p == 0:
+                            p, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
+                            colp[d, N + h0] = p
+                        spill = True
+                    if kept:
+                        dense[d, 2 * col + 1] += a * bx[q + i]
+                else:           # the column's first product
+                    h0 = hash_slot(col, bits, P)
+                    if fill >= cap:
+                        p = colp[d, N + h0]
+                        if p == 0:   # the walk from h0, the same for every column not in it
+                            p, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
+                            colp[d, N + h0] = p
+                        spill = True
+                        seen[col] = tag
+                    else:
+                        p, h, key = probe(keys, ftab, z, fbits, fmask, col, h0, E, quad)
+                        if key == EMPTY:
+                            keys[ftab[z, h >> fbits], h & fmask] = col
+                            slots[z, fill] = h
+                            fill += 1
+                            seen[col] = tag | 1
+                            if fill == cap:   # frozen from here on: forget absent walks
+                                _forget_walks(colp, d, N, E)
+                        else:   # E probes, no empty slot
+                            spill = True
+                            seen[col] = tag
+                    if kept:
+                        if n < room:
+                            ci[at + n] = col
+                        dense[d, 2 * col + 1] = a * bx[q + i]
+                    n += 1
+                probes += p
+                coll += p > 1
+                if spill:
+                    if nsp == 0:   # it leaves after its own probes (WALK_TIME)
+                        first = (i + 1) * step + probes * lat
+                    nsp += 1
+            rec[w + C_PROBES] = probes
+            rec[w + C_COLL] = coll
+            rec[w + C_SPILLS] = nsp
+            rec[w + C_FIRST] = first
+            w += CHUNK_WORDS
+            q = q1
+    _empty_scratch(keys, slots, ftab, z, fill, fbits, fmask)
+    if kept:
+        m = min(n, room)
+        for i in range(m):
+            cx[at + i] = dense[d, 2 * ci[at + i] + 1]
+        sort_pairs(ci, cx, at, m)
+    return 2 * (w - w0), n, fill
 
 
 @njit(cache=True, _nrt=False, inline="always")

@@ -59,7 +59,18 @@ from accel.arch.piuma._constants import (
 )
 from accel.arch.piuma._memory import load, spad, store, transfer
 from accel.arch.piuma._prefetch import prefetch, prefetch1
-from accel.arch.piuma._rowplan import PLAN_UNDECIDED, hash_slot, next_slot, record, sort_pairs
+from accel.arch.piuma._rowplan import (
+    C_COLL,
+    C_FIRST,
+    C_PROBES,
+    C_SPILLS,
+    CHUNK_WORDS,
+    PLAN_UNDECIDED,
+    hash_slot,
+    next_slot,
+    record,
+    sort_pairs,
+)
 from accel.arch.piuma._work import ilog2ceil, next_unit, sort_cost, stable_argsort, write_row
 from accel.arch.piuma.state import PROBE_QUADRATIC
 
@@ -129,37 +140,26 @@ def walked_products(t, q0, q1, tdone, P, mem, arena, th, st):
     """``planned_products`` at the fast fidelity (``model.FIDELITY_FAST``): each probe takes
     ``spad_latency`` without booking its bank, and the step's spills go out as one posted
     store to the owner's overflow list (two if it wraps), at the time of the first.  The
-    products' times then depend only on their probe counts, so a step costs a pass over its
-    records.  What that leaves out, measured against the exact engine: bank conflicts
-    (0.02 cycles an atomic at rmat:14) and each spill's own DRAM booking time.
+    products' times then depend only on their probe counts, so a step is timed from its
+    plan's chunk (``_rowplan`` CHUNKS: its probes, collisions, spills and first spill's
+    offset), one read instead of a record a product.  What that leaves out, measured
+    against the exact engine: bank conflicts (0.02 cycles an atomic at rmat:14) and each
+    spill's own DRAM booking time.
     WALK_TIME: a step's times are its start plus an integer, one add, here and in the table
     path alike, so a row times the same, bit for bit, whether it was planned or not (which
     rows a planner thread has ready is a race; the result must not be)."""
-    step = P.mul_cycles + P.hash_cycles
-    lat = P.spad_latency
+    w = th.acc_base + th.plan_pos * CHUNK_WORDS
     acc_c = arena.acc_c
-    w0 = th.acc_base
-    x = th.plan_pos
-    probes = 0
-    coll = 0
-    nsp = 0
-    tsp = tdone
-    for i in range(q1 - q0):
-        r = record(acc_c, w0, x + i)
-        k = abs(r)
-        probes += k
-        coll += k > 1
-        if r < 0:
-            if nsp == 0:   # the first spill leaves after its own probes (one add: WALK_TIME)
-                tsp = tdone + ((i + 1) * step + probes * lat)
-            nsp += 1
+    probes = acc_c[w + C_PROBES]
+    nsp = acc_c[w + C_SPILLS]
     n = q1 - q0
-    th.plan_pos = x + n
+    th.plan_pos += 1
     st[S_ATOMICS] += probes
     st[S_PROBES] += probes
-    st[S_COLL] += coll
-    post_spills(t, nsp, tsp, th, P, mem, st)
-    return n * step + probes + nsp, tdone + (n * step + probes * lat)
+    st[S_COLL] += acc_c[w + C_COLL]
+    post_spills(t, nsp, tdone + acc_c[w + C_FIRST], th, P, mem, st)
+    step = P.mul_cycles + P.hash_cycles
+    return n * step + probes + nsp, tdone + (n * step + probes * P.spad_latency)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -547,9 +547,9 @@ def writeback_fast(t, now, P, threads, out, mem, work, tab, arena):
     done = now
     if th.plan_pos >= 0:
         n = th.plan_n
-        pp = work.rows[row].pp
-        if pp > P.plan_max:   # a long row's records leave the budget (_planahead)
-            work.shared[()].plan_live -= pp
+        pr = work.rows[row].plan_rec
+        if pr > P.plan_max:   # a long row's records leave the budget (_planahead)
+            work.shared[()].plan_live -= pr
         ns = th.spills
         if ns > 0:
             done, more = _spills_back(t, now, ns, P, core, RB, port, st)

@@ -45,7 +45,7 @@ from accel.arch.piuma import _constants as K
 from accel.arch.piuma import host_malloc
 from accel.arch.piuma._kernels import simulate_kernel
 from accel.arch.piuma._planahead import PLAN_BUDGET
-from accel.arch.piuma._rowplan import PLAN_MAX
+from accel.arch.piuma._rowplan import PLAN_MAX, plan_records
 from accel.arch.piuma._symbolic import row_counts
 from accel.arch.piuma.config import ENTRY_BYTES, PiumaConfig
 from accel.arch.piuma.kernel_inputs import params_record, regions, work_units
@@ -339,6 +339,8 @@ def simulate_spgemm(a: Unstructured, b: Unstructured, config: PiumaConfig,
     # the times, and rmat:10 moved 0.3-4.9 %): a walk times whole
     walked = walk_timing(fidelity, pp_total) and own_tables and code[1] == K.DIST_STATIC
     P["walk_timing"] = int(walked)
+    if code[0] == K.ALGO_ROWWISE:   # a walked row's plan is its steps' sums (_rowplan CHUNKS)
+        rows["plan_rec"] = plan_records(ap, ai, bp, row_pp, config.step_pps, walked)
     T = config.threads
     RB = regions([ap.size * 8, ai.size * 4, ax.size * 8, bp.size * 8, bi.size * 4, bx.size * 8,
                    xp.size * 8, xi.size * 4, xx.size * 8, cp[-1] * 4, cp[-1] * 8,

@@ -73,7 +73,7 @@ PARAMS_FIELDS = (
     ("dense_acc_cached",      I8),  # 1: dense accumulator through the cache
     ("step_slots",            I8),
     ("sorted_output",         I8),  # 1: write-back sorts each C row
-    ("plan_max",              I8),  # rows of up to this many products are planned (``_rowplan``), 0: none
+    ("plan_max",              I8),  # rows whose plans hold up to this many records (``ROW.plan_rec``) are planned (``_rowplan``), 0: none
     ("plan_budget",           I8),  # ... and longer ones planned ahead (``_planahead``) while
                                     #   the records of those in flight stay within this many
     ("walk_timing",           I8),  # 1: smash-v1's probe walks timed whole (model.FIDELITY_FAST)
@@ -120,7 +120,8 @@ ROW_FIELDS = (
     ("ready",    I8),  # the owner's table exists (v3 sizes it first)
     ("t_ready",  F8),  # time the owner's table was ready
     ("t_last",   F8),  # time the last token finished
-    ("pp",       I8),  # partial products of the row (``_rowplan`` keeps a record of each)
+    ("pp",       I8),  # partial products of the row
+    ("plan_rec", I8),  # records a plan of the row takes (``_rowplan.plan_records``)
 )
 ROW = np.dtype(list(ROW_FIELDS))
 
@@ -174,7 +175,7 @@ same array as ``port.stats``)."""
 Work = namedtuple("Work", "u_row u_j0 u_j1 rows shared")
 """Row-wise work units (row, first and last A nonzero), per-row state, shared counters."""
 
-Tables = namedtuple("Tables", "keys vals filled frag pool free out_c out_v")
+Tables = namedtuple("Tables", "keys vals filled frag pool free out_c out_v seen")
 """Functional state: the hash-table slots in scratchpad (keys, values; one row per
 fragment), the logical slots each owner has filled, in insert order (``filled``, laid out
 as the keys: the owner's k-th insert is at logical index k), each owner's fragment list
@@ -185,8 +186,8 @@ the per-core pool, so the host holds one scratchpad's worth of slots per core (8
 16 B x 16 B = 33 MB) rather than every thread's largest table (528 x 32768 x 16 B =
 277 MB, which the host's 32 MB L3 cannot keep); v1/v2's fixed tables are one fragment per
 thread, and one more where the host plans a row (``_rowplan``, whose dense accumulator is
-a row of ``out_v``, stamps and sums side by side, and whose probe counts are a row of
-``out_c``).  ``filled`` is the host's, not the machine's: a
+a row of ``out_v``, stamps and sums side by side, whose probe counts are a row of
+``out_c`` and whose column tags at the fast fidelity are ``seen``).  ``filled`` is the host's, not the machine's: a
 write-back visits the row's live slots only, where the machine scans every slot (and is
 timed so), which on a graph of many short rows (a road network: ~9 keys in 2,048 slots)
 made the host's scan 40 % of the run.  The outer product's partial products are
@@ -231,6 +232,7 @@ def new_rows(units: np.ndarray, pp: np.ndarray | None = None) -> np.ndarray:
     rows = np.zeros(units.size, ROW)
     if pp is not None:
         rows["pp"] = pp
+        rows["plan_rec"] = pp   # a record a product (``_rowplan.plan_records``)
     rows["open"] = units
     rows["owner"] = -1
     rows["units"] = units

@@ -100,3 +100,70 @@ def test_sort_pairs_sorts_in_place(n, at, seed):
     assert ci[at:at + n].tolist() == sorted(cols.tolist())
     assert np.array_equal(cx[at:at + n], ci[at:at + n] * 0.5)
     assert (ci[:at] == -7).all() and ci[-1] == -9 and cx[-1] == 3.0
+
+
+def _chunks_from_records(rec, row, ops, P):
+    """The fast fidelity's chunks (``_rowplan`` CHUNKS), summed in plain Python from a
+    plan's per-product records: a chunk a step, ``step_pps`` products of one B row."""
+    step, lat, x, out = P["mul_cycles"] + P["hash_cycles"], P["spad_latency"], 0, []
+    for j in range(ops.ap[row], ops.ap[row + 1]):
+        k = ops.ai[j]
+        for q in range(ops.bp[k], ops.bp[k + 1], P["step_pps"]):
+            probes = coll = nsp = first = 0
+            for i in range(min(ops.bp[k + 1], q + P["step_pps"]) - q):
+                r = record(rec, 0, x)
+                x += 1
+                probes += abs(r)
+                coll += abs(r) > 1
+                if r < 0:
+                    first = first if nsp else (i + 1) * step + probes * lat
+                    nsp += 1
+            out += [probes, coll, nsp, first]
+    return out
+
+
+@pytest.mark.parametrize("case", [c for c in sorted(CASES) if CASES[c][0] == "smash-v1"])
+@pytest.mark.parametrize("step_pps", [128, 5])
+def test_chunks_are_the_records_summed_per_step(graph, case, step_pps):
+    """``plan_chunks`` gives every row the sums of ``plan_into``'s records over each step,
+    the same entry count, fill and (a kept row) C entries; also across a wrap of its
+    column tags (SEEN)."""
+    from accel.arch.piuma._planahead import new_scratch
+    from accel.arch.piuma._rowplan import (
+        CHUNK_WORDS,
+        EPOCH_MAX,
+        plan_chunks,
+        plan_into,
+        plan_records,
+    )
+    from accel.arch.piuma._symbolic import row_counts
+    from accel.arch.piuma.kernel_inputs import params_record
+    from accel.arch.piuma.model import ALGORITHMS
+    from accel.arch.piuma.state import Operands
+
+    cfg = dataclasses.replace(PRESETS["piuma"], step_pps=step_pps, **CASES[case][1])
+    a = graph.to_scipy().astype(np.float64)
+    ap, ai = a.indptr.astype(np.int64), a.indices.astype(np.int64)
+    ops = Operands(ap, ai, a.data, ap, ai, a.data, *(np.zeros(1, np.int64),) * 5)
+    E, N = cfg.hash_table_entries, a.shape[1]
+    P = params_record(cfg, ALGORITHMS["smash-v1"], N, E)[()]
+    _, row_pp = row_counts(ap, ai, ap, ai, N)
+    sizes = plan_records(ap, ai, ap, row_pp, step_pps, True)
+    keys, slots, ftab, dense, colp, seen = new_scratch(N, E)
+    rec = np.zeros(int(row_pp.max()) + 2, np.int64)
+    chunks = np.full(int(sizes.max()) // 2 + 1, -1, np.int64)
+    ci0, cx0, ci1, cx1 = (np.zeros(N + 1, t) for t in (np.int64, np.float64) * 2)
+    busy = np.flatnonzero(row_pp)
+    seen[N] = EPOCH_MAX - 3   # the tags wrap a few plans in
+    for n_row, row in enumerate(busy):
+        room = int(a[row].dot(a).nnz) if n_row % 2 else 0   # every other row kept
+        x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, colp, n_row, rec, 0,
+                               ci0, cx0, 0, room)
+        y, n1, fill1 = plan_chunks(row, E, P, ops, keys, slots, ftab, 0, dense, colp, seen,
+                                   chunks, 0, ci1, cx1, 0, room)
+        assert (n1, fill1) == (n, fill) and x == row_pp[row] and y == sizes[row]
+        want = _chunks_from_records(rec, row, ops, P)
+        assert chunks[:y // 2].tolist() == want and len(want) % CHUNK_WORDS == 0
+        assert np.array_equal(ci0[:room], ci1[:room]) and np.array_equal(cx0[:room], cx1[:room])
+    assert 0 < seen[N] < len(busy)   # wrapped
+    assert (keys == -1).all()   # each plan leaves the scratch table empty
