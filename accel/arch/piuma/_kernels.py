@@ -195,10 +195,9 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
     if steps_per_call is None:
         steps_per_call = AHEAD_STEPS if ahead is not None else STEPS_PER_CALL
     budget = np.int64(steps_per_call if batched else ALL_STEPS)
-    done_pp = 0
     try:
         if ahead is not None:
-            ahead.barrier(0)
+            ahead.barrier()
         while counts["n_alive"] > 0:
             if rowwise:
                 if run_rowwise(params, threads, ops, out, mem, work, tab, arena, sch, stage,
@@ -215,8 +214,7 @@ def simulate_kernel(algo, params, ops, out, regions, emax, work, threads, on_pro
             if on_progress is not None:
                 on_progress(pp_now)
             if ahead is not None and counts["n_alive"] > 0:
-                ahead.barrier(pp_now - done_pp)
-            done_pp = pp_now
+                ahead.barrier()
     finally:
         if ahead is not None:
             ahead.close()

@@ -194,16 +194,22 @@ def load(core, now, addr, nbytes, cached, kind, P, port):
     done = now + P.cache_latency
     first = addr // line
     last = (addr + nbytes - 1) // line
-    misses = 0
+    # a line a step, with no division: the set is a mask when ``sets`` is a power of two,
+    # and the misses' round (misses // outst) a counter
+    rounds = 0
+    in_round = 0
     for ln in range(first, last + 1):
-        s = ln % sets
+        s = mod(ln, sets)
         if tags[core, s] == ln:
             st[S_HIT] += 1
         else:
             tags[core, s] = ln
-            t0 = now + P.cache_latency + (misses // outst) * rtt
+            t0 = now + P.cache_latency + rounds * rtt
             done = max(done, transfer(t0, ln * line, line, READ, kind, P, port))
-            misses += 1
+            in_round += 1
+            if in_round == outst:
+                rounds += 1
+                in_round = 0
             st[S_MISS] += 1
     return done
 

@@ -19,16 +19,18 @@ running is left to run: the engine never waits for it), the host
    (its rows' ``loc`` back to -1, unless the engine took them: a plan stays published for
    that many rounds), and publishes the round's buffer (``loc`` of each row not yet
    taken), which the engine never read while it was filled: no row's ``loc`` pointed there;
-2. picks the rows for the next round (``predict``: each thread's next units, the threads
-   side by side by products, past those the engine takes before the round publishes,
-   skipping rows taken or published) and starts the planner on a free buffer.
+2. picks the rows for the next round (``predict``: the units each thread starts in the
+   calls after the round publishes, at the thread's own pace, skipping rows taken or
+   published) and starts the planner on a free buffer.
 
 The engine reads the published buffers and ``loc`` (clearing a row's entry when it
 takes the plan); the planner reads only the operands, the C row places and its own
 scratch.  Rows longer than ``PARAMS.plan_max`` are planned (here, or by the engine in line
 when their plan is not ready) only while the records of such rows in flight stay within
 ``PARAMS.plan_budget`` (memory follows the machine's working set: the 528 heaviest rows of
-rmat:20 hold 1.5 G products); beyond it they take the table path.
+rmat:20 hold 1.5 G products, a record each); beyond it they take the table path.  At the
+fast fidelity a plan is a chunk a step (``_rowplan`` CHUNKS), ~30x fewer records on R-MAT,
+so the budget rarely binds.
 """
 
 from __future__ import annotations
@@ -56,22 +58,29 @@ from accel.arch.piuma.state import (
 # A buffer holds at most this many record words (two records a word: 16 MB), rows and kept
 # C entries; a round stops early when one runs out, and a longer row is never planned here.
 REC_WORDS, ROWS, C_ENTRIES = 1 << 21, 1 << 16, 1 << 19
-# Products a round plans: this many at first, then PACE x what the engine took in its
-# last call (the planner, ~3x the engine's rate per product on R-MAT, stays ahead and idles
-# the rest of the call rather than planning rows that are gone by the time they publish).
-FIRST_ROUND, PACE = 1 << 20, 1.5
-MIN_ROUND = FIRST_ROUND // 4   # ... but never fewer (an engine call that took few products)
-# ``predict`` walks the threads side by side in this many sweeps a round, each thread
-# through about 1/SWEEPS of its share of the round's products at a time
+# RATES: a round plans the rows each thread starts in the PACE calls after the round
+# publishes, at the thread's own pace: its products a call (``THREAD.pp_taken`` between
+# barriers, averaged with weight RATE_NEW on the newest call), FIRST_ROUND products a call
+# shared out before the first one.  The planner, ~2x the engine's rate per product on
+# R-MAT (fast fidelity), stays ahead and idles the rest of the call rather than planning
+# rows that are gone by the time they publish.  Threads do not take products at one pace
+# (a thread on short B rows spends its time on their fetches).  rmat:18, fast, products
+# timed from plans of its 2.93 G: every thread walked side by side by products, 1.44 G
+# (half the plans came after their rows were taken or were retired untaken); at each
+# thread's pace, 1.54 G with PACE 1.5 and N_STAGE 6, 1.84 G with PACE 3, 2.24 G with PACE
+# 3 and N_STAGE 12, 2.40 G with PACE 5 and N_STAGE 12 (engine 60 s -> 46.5 s).
+FIRST_ROUND, PACE, RATE_NEW = 1 << 20, 4.0, 0.5
+# ``predict`` walks the threads in this many sweeps a round, each thread through 1/SWEEPS
+# of its stretch at a time, so the rows needed first are planned first
 SWEEPS = 4
-# Rows longer than ``plan_max`` may be planned (taken from the stage, or planned in line: a
-# full hub table plans at a lookup a product (_rowplan FULL), where the table path walks
-# it and sorts the spills back; rmat:16 --fidelity fast 14.0-15.0 s against 15.4 s) while
-# the records of such rows in flight stay within this many (4 B a record in the arena,
-# plus its unused value half: 8 B, so 512 MB), whatever the graph.  rmat:16 stays below it (854 such rows, ~147 K
-# products each: 0.87 GB peak with it or half of it); at rmat:20, 77 % of the products are
-# in 63.5 K such rows of ~250 K products, so it decides how many of the 528 threads time
-# theirs from a plan (the rest take the table path).
+# Rows whose plans hold more than ``plan_max`` records may be planned (taken from the
+# stage, or planned in line: a full hub table plans at a lookup a product (_rowplan FULL),
+# where the table path walks it and sorts the spills back) while the records of such rows
+# in flight stay within this many (4 B a record in the arena, plus its unused value half:
+# 8 B, so 512 MB), whatever the graph.  At the exact fidelity (a record a product) rmat:16
+# stays below it (854 such rows, ~147 K products each), while at rmat:20 77 % of the
+# products are in 63.5 K such rows of ~250 K products, so it decides how many of the 528
+# threads time theirs from a plan (the rest take the table path).
 PLAN_BUDGET = 1 << 26
 # Below this many partial products a run plans in line only: a thread's start and the
 # barriers cost more than they save, and small runs compile nothing of this module.  So
@@ -80,10 +89,10 @@ PLAN_BUDGET = 1 << 26
 # often (a roadNet-CA-sized grid, ~9 products a row: 9.0 s with a planner against 5.0 s).
 AHEAD_MIN, AHEAD_ROW = 1 << 22, 512
 # LAG: a round publishes at the first barrier after it ends, so when the engine outruns the
-# planner (the fast fidelity: rmat:16's calls take ~half the time) a round spans several
-# calls.  The next round then skips the products of as many calls as the last one took:
-# with one call's, 135 M of rmat:16's products were planned after the engine had taken
-# their rows, 88 M with the lag (171 M -> 201 M products timed from plans).
+# planner a round spans several calls.  The next round then skips what each thread takes
+# in as many calls as the last one took: with one call's, 135 M of rmat:16's products
+# were planned after the engine had taken their rows, 88 M with the lag (171 M -> 201 M
+# products timed from plans).
 
 
 def worth_planning_ahead(row_pp: np.ndarray) -> bool:
@@ -230,12 +239,11 @@ def _left(th, work, ops):
 
 
 @njit(cache=True)
-def predict(threads, work, ops, loc, params, skip, target, big, todo):
-    """The rows the engine's threads take after their next ``skip`` products (what the
-    engine takes before this round's plans are published), about ``target`` products of
-    them, into ``todo``; returns how many.  Static windows: each thread's next units, the
-    threads side by side by products (they run side by side: a thread on heavy rows takes
-    fewer of them); tokens: each thread's rest, then the counter's."""
+def predict(threads, work, ops, loc, params, rate, lag, pace, big, todo):
+    """The rows the engine's threads start in the ``pace`` calls after the ``lag`` calls
+    before this round's plans publish (RATES: thread t takes about ``rate[t]`` products a
+    call), into ``todo``; returns how many.  Static windows: each thread's own next units;
+    dynamic ones (v2): the counter's next, at the threads' summed pace."""
     P = params[()]
     u_row, rows = work.u_row, work.rows
     n_units = u_row.shape[0]
@@ -243,7 +251,7 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
     cu = np.empty(T, np.int64)
     ce = np.empty(T, np.int64)
     cw = np.empty(T, np.int64)
-    ahead = np.zeros(T, np.int64)   # products of the thread's units walked so far
+    ahead = np.zeros(T, np.int64)   # products before the thread's next unit starts
     for t in range(T):
         th = threads[t]
         cu[t] = th.unit_next
@@ -251,18 +259,13 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
         cw[t] = th.window
         ahead[t] = _left(th, work, ops)
     n = 0
-    total = 0
-    walked = 0
     wr = P.window_rows
     static = P.distribution == DIST_STATIC
-    quantum = max(1, (skip + target) // (SWEEPS * T))   # products a thread walks per sweep
-    level = 0
-    moved = True
-    while moved and total < target and n < todo.shape[0]:
-        moved = False
-        level += quantum
+    for s in range(1, SWEEPS + 1):
         for t in range(T):
-            while ahead[t] < level and total < target and n < todo.shape[0]:
+            lo = rate[t] * lag
+            hi = rate[t] * (lag + pace * s / SWEEPS)
+            while ahead[t] < hi and n < todo.shape[0]:
                 if cu[t] >= ce[t]:
                     if not static:
                         break
@@ -272,31 +275,26 @@ def predict(threads, work, ops, loc, params, skip, target, big, todo):
                     cu[t] = start
                     ce[t] = min(start + wr, n_units)
                     cw[t] += T
-                u = cu[t]
+                row = u_row[cu[t]]
                 cu[t] += 1
-                moved = True
-                row = u_row[u]
-                pp = rows[row].pp
-                ahead[t] += max(1, pp)
-                if rows[row].owner >= 0:
-                    continue
-                walked += pp
-                if walked > skip and _want(row, rows, loc, big):
+                begins = ahead[t]
+                ahead[t] += max(1, rows[row].pp)
+                if begins >= lo and _want(row, rows, loc, big):
                     todo[n] = row
                     n += 1
-                    total += pp
     if not static:
+        lo = rate.sum() * lag
+        hi = rate.sum() * (lag + pace)
+        walked = 0
         u = work.shared[()].next_unit
-        while u < n_units and total < target and n < todo.shape[0]:
+        while u < n_units and walked < hi and n < todo.shape[0]:
             row = u_row[u]
             u += 1
-            if rows[row].owner >= 0:
-                continue
+            begins = walked
             walked += rows[row].pp
-            if walked > skip and _want(row, rows, loc, big):
+            if begins >= lo and _want(row, rows, loc, big):
                 todo[n] = row
                 n += 1
-                total += rows[row].pp
     return n
 
 
@@ -337,7 +335,9 @@ class PlanAhead:
         self.published: list[int] = []  # oldest first
         self.fill = 0                   # the buffer the planner fills
         self.todo = np.zeros(self.per, np.int64)
-        self.target = FIRST_ROUND
+        T = threads.shape[0]
+        self.rate = np.full(T, FIRST_ROUND / (PACE * max(1, T)))   # products a call (RATES)
+        self.pp_seen = threads["pp_taken"].copy()   # at the last barrier
         self.worker: threading.Thread | None = None
         self.failure: BaseException | None = None
         self.n_todo = 0
@@ -361,11 +361,14 @@ class PlanAhead:
         if self.failure is not None:
             raise self.failure
 
-    def barrier(self, consumed: int) -> None:
-        """Between two engine calls: hand over the last round, start the next one sized
-        from the ``consumed`` products of the engine's last call.  A round still running
-        (the planner got less than a core: a sweep's workers on every core) is left to
-        run: the engine never waits for a plan."""
+    def barrier(self) -> None:
+        """Between two engine calls: hand over the last round, start the next one at the
+        threads' paces in the engine's last calls (RATES).  A round still running (the
+        planner got less than a core: a sweep's workers on every core) is left to run: the
+        engine never waits for a plan."""
+        taken = self.threads["pp_taken"]
+        self.rate += RATE_NEW * ((taken - self.pp_seen) - self.rate)
+        self.pp_seen[:] = taken
         if self.worker is not None and self.worker.is_alive():
             self.calls += 1   # the round spans another engine call (LAG)
             return
@@ -378,13 +381,11 @@ class PlanAhead:
             publish(self.stage, self.fill, self.count[self.fill], self.work.rows)
             self.published.append(self.fill)
             self.fill = next(b for b in range(N_STAGE) if b not in self.published)
-        if consumed > 0:
-            self.target = max(MIN_ROUND, int(PACE * consumed))
         # the rows taken in the next calls are planned in line or published already: this
         # round's plans publish after as many calls as the last round took (LAG)
         lag, self.calls = self.calls, 1
         self.n_todo = int(predict(self.threads, self.work, self.ops, self.stage.loc, self.params,
-                                  consumed * lag, self.target, self.big, self.todo))
+                                  self.rate, lag, PACE, self.big, self.todo))
         if not self.n_todo:
             return
         if self.mode == AHEAD_SYNC:

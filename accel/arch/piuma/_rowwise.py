@@ -412,6 +412,7 @@ def rowwise_step(t, now, P, threads, ops, mem, work, tab, arena):
                 tdone = t0 + dt
         st[S_PP] += q1 - q0
         st[S_FLOPS] += 2 * (q1 - q0)
+        th.pp_taken += q1 - q0
         th.q = q1
         if q1 == th.q_end:
             th.state = NEXT_A

@@ -108,6 +108,7 @@ THREAD_FIELDS = (
     ("counted",      I8),  # the unit's open-token decrement has been done
     ("plan_pos",     I8),  # a planned row's next record (``_rowplan``), else PLAN_UNDECIDED or PLAN_NOT
     ("plan_n",       I8),  #   and the row's entry count, from the plan
+    ("pp_taken",     I8),  # partial products the thread has done (its pace: ``_planahead``)
     ("a_value",      F8),  # A[i, k] of the current B row's products
 )
 THREAD = np.dtype(list(THREAD_FIELDS))
@@ -207,7 +208,7 @@ Stage = namedtuple("Stage", "loc rec meta ci cx")
 (``loc``: buffer x rows-per-buffer + entry, -1: none); per buffer its records (``rec``, as
 ``_rowplan`` lays them out), a line per planned row (``meta``: ``STAGE_FIELDS``) and the
 kept rows' entries (``ci``/``cx``)."""
-N_STAGE = 6   # a plan stays published 5 rounds: rmat:15's plans taken 66 % of products at 6, 56 % at 3
+N_STAGE = 12   # a plan stays published 11 rounds (RATES, in _planahead)
 M_ROW, M_REC, M_WORDS, M_N, M_FILL, M_C = range(6)   # ``Stage.meta`` columns
 STAGE_FIELDS = 6
 

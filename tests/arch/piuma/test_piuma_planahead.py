@@ -46,9 +46,9 @@ class _Counting(PlanAhead):
     def _live(self):
         return int((self.stage.loc >= 0).sum())
 
-    def barrier(self, consumed):
+    def barrier(self):
         self.taken += self.live - self._live()
-        super().barrier(consumed)
+        super().barrier()
         self.live = self._live()
 
     def close(self):
@@ -153,7 +153,8 @@ def _fresh_machine(g, cfg, T):
 
 def test_predict_walks_each_threads_windows():
     """Static windows: every row with products once, each thread's in its windows' order;
-    published rows are left out, and ``skip`` leaves out the rows walked first."""
+    published rows are left out; a thread's rows start where its pace puts it after the
+    lag and stop a pace's stretch later (RATES)."""
     g = rmat(7, 8, seed=1)
     cfg = PRESETS["piuma"]
     T = 4
@@ -161,25 +162,29 @@ def test_predict_walks_each_threads_windows():
     M = pp.size
     loc = np.full(M, -1, np.int64)
     todo = np.zeros(M, np.int64)
-    n = predict(threads, work, ops, loc, P, 0, 1 << 40, 1 << 40, todo)
+    fast = np.full(T, float(1 << 40))
+    n = predict(threads, work, ops, loc, P, fast, 0, 1.0, 1 << 40, todo)
     got = list(todo[:n])
     assert sorted(got) == [r for r in range(M) if pp[r] > 0]
     wr = cfg.window_rows
+    mine = [[r for r in got if (r // wr) % T == t] for t in range(T)]
     for t in range(T):   # thread t is dealt windows t, t + T, ...
-        mine = [r for r in got if (r // wr) % T == t]
-        assert mine == sorted(mine)
+        assert mine[t] == sorted(mine[t])
     # a published row is not planned again
     loc[todo[:3]] = 0
-    n2 = predict(threads, work, ops, loc, P, 0, 1 << 40, 1 << 40, todo)
+    n2 = predict(threads, work, ops, loc, P, fast, 0, 1.0, 1 << 40, todo)
     assert list(todo[:n2]) == got[3:]
     loc[:] = -1
-    # skip: the rows walked first, up to that many products, are the engine's
-    skip = int(pp[got[:5]].sum())
-    n3 = predict(threads, work, ops, loc, P, skip, 1 << 40, 1 << 40, todo)
-    assert list(todo[:n3]) == got[5:]
-    # target: planning stops once it is reached
-    n4 = predict(threads, work, ops, loc, P, 0, int(pp[got[0]]), 1 << 40, todo)
-    assert list(todo[:n4]) == got[:1]
+    # thread 0 takes its first two rows before the round publishes (lag 1 at its pace);
+    # the others, taking nothing, are not walked
+    rate = np.zeros(T)
+    rate[0] = float(pp[mine[0][:2]].sum())
+    n3 = predict(threads, work, ops, loc, P, rate, 1, (1 << 40) / rate[0], 1 << 40, todo)
+    assert list(todo[:n3]) == mine[0][2:]
+    # ... and with no lag and a stretch one row long, only each thread's first row
+    rate = np.array([float(pp[m[0]]) for m in mine])
+    n4 = predict(threads, work, ops, loc, P, rate, 0, 1.0, 1 << 40, todo)
+    assert sorted(todo[:n4]) == sorted(m[0] for m in mine)
 
 
 def test_the_engine_never_waits_for_a_round(graph, counting):
@@ -195,7 +200,7 @@ def test_the_engine_never_waits_for_a_round(graph, counting):
     ahead.worker = threading.Thread(target=go.wait, daemon=True)
     ahead.worker.start()
     before = (list(ahead.published), ahead.n_todo, ahead.stage.loc.copy())
-    ahead.barrier(1000)
+    ahead.barrier()
     assert (list(ahead.published), ahead.n_todo) == before[:2]
     assert np.array_equal(ahead.stage.loc, before[2])
     assert ahead.worker is not None
