@@ -68,7 +68,7 @@ REC_WORDS, ROWS, C_ENTRIES = 1 << 21, 1 << 16, 1 << 19
 # timed from plans of its 2.93 G: every thread walked side by side by products, 1.44 G
 # (half the plans came after their rows were taken or were retired untaken); at each
 # thread's pace, 1.54 G with PACE 1.5 and N_STAGE 6, 1.84 G with PACE 3, 2.24 G with PACE
-# 3 and N_STAGE 12, 2.40 G with PACE 5 and N_STAGE 12 (engine 60 s -> 46.5 s).
+# 3 and N_STAGE 12, 2.31 G with PACE 4 (these) and 2.40 G with PACE 5 (engine 60 s -> 47 s).
 FIRST_ROUND, PACE, RATE_NEW = 1 << 20, 4.0, 0.5
 # ``predict`` walks the threads in this many sweeps a round, each thread through 1/SWEEPS
 # of its stretch at a time, so the rows needed first are planned first
