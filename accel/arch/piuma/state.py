@@ -106,7 +106,7 @@ THREAD_FIELDS = (
     ("unit",         I8),  # the work unit whose table this is
     ("owner",        I8),  # thread whose table the current unit merges into
     ("counted",      I8),  # the unit's open-token decrement has been done
-    ("plan_pos",     I8),  # a planned row's next record (``_rowplan``), else PLAN_UNDECIDED or PLAN_NOT
+    ("plan_pos",     I8),  # a planned row's next record (chunk, at the fast fidelity: ``_rowplan``), else PLAN_UNDECIDED or PLAN_NOT
     ("plan_n",       I8),  #   and the row's entry count, from the plan
     ("pp_taken",     I8),  # partial products the thread has done (its pace: ``_planahead``)
     ("a_value",      F8),  # A[i, k] of the current B row's products
