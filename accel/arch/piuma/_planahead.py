@@ -342,7 +342,11 @@ class PlanAhead:
         self.failure: BaseException | None = None
         self.n_todo = 0
         self.stamps = 0   # plans made so far (``plan_batch``'s numbering)
-        self.calls = 1    # engine calls the running round has spanned so far (LAG)
+        # engine calls the running round has spanned so far (LAG); none before the first
+        # round, which plans each thread's rows from its start (also what ``accel cache
+        # warm``'s small run needs to compile the planner: from a first lag of one guessed
+        # call, its threads' rows all fell before it and no round ran)
+        self.calls = 0
 
     def _round(self) -> None:
         try:

@@ -207,3 +207,13 @@ def test_the_engine_never_waits_for_a_round(graph, counting):
     go.set()
     ahead.close()
     assert ahead.worker is None
+
+
+def test_the_warm_up_run_makes_a_round(counting):
+    """``accel cache warm`` compiles the planner's kernels by running it, so its small run
+    must plan rows (a first round that planned none left ``plan_batch`` to compile on a
+    user's first large run: 12 s)."""
+    from accel.arch.piuma.warm import warm
+
+    warm()
+    assert [run for run in counting if run["planned_rows"]]
