@@ -42,7 +42,7 @@ from numba import njit
 
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import DIST_STATIC, EMPTY, NEXT_A, PRODUCTS, S_INSERTS
-from accel.arch.piuma._rowplan import plan_chunks, plan_into, plan_scratch, record_words
+from accel.arch.piuma._rowplan import make_plan, plan_scratch, record_words
 from accel.arch.piuma.state import (
     M_C,
     M_FILL,
@@ -175,12 +175,8 @@ def plan_batch(todo, b, params, ops, cp, keep, plan_rec, stage, stamp0, keys, sl
             break
         if w + record_words(plan_rec[row]) > rec.shape[0]:
             break
-        if P.walk_timing > 0:
-            x, n, fill = plan_chunks(row, E, P, ops, keys, slots, ftab, 0, dense, colp, seen,
-                                     rec, w, ci, cx, c, room)
-        else:
-            x, n, fill = plan_into(row, E, P, ops, keys, slots, ftab, 0, dense, colp,
-                                   stamp0 + n_done, rec, w, ci, cx, c, room)
+        x, n, fill = make_plan(row, E, P, ops, keys, slots, ftab, 0, dense, colp, seen,
+                               stamp0 + n_done, rec, w, ci, cx, c, room)
         meta[b, n_done, M_ROW] = row
         meta[b, n_done, M_REC] = w
         meta[b, n_done, M_WORDS] = record_words(x)
@@ -224,11 +220,11 @@ def _want(row, rows, loc, big):
 
 
 @njit(cache=True, inline="always")
-def _left(th, work, ops):
+def _left(th, work, ops, P):
     """Products thread record th has still to do in its unit before it takes the next."""
     if th.state != NEXT_A and th.state != PRODUCTS:
         return 0
-    if th.plan_pos >= 0 and work.rows[th.row].plan_rec == work.rows[th.row].pp:
+    if th.plan_pos >= 0 and P.walk_timing == 0:
         return work.rows[th.row].pp - th.plan_pos   # a record a product: the next one's
     left = th.q_end - th.q if th.state == PRODUCTS else 0
     bp = ops.bp
@@ -257,7 +253,7 @@ def predict(threads, work, ops, loc, params, rate, lag, pace, big, todo):
         cu[t] = th.unit_next
         ce[t] = th.unit_end
         cw[t] = th.window
-        ahead[t] = _left(th, work, ops)
+        ahead[t] = _left(th, work, ops, P)
     n = 0
     wr = P.window_rows
     static = P.distribution == DIST_STATIC

@@ -36,6 +36,7 @@ from numba import njit
 from accel.arch import _numba_cache  # noqa: F401  (installs the source-keyed kernel cache first)
 from accel.arch.piuma._constants import EMPTY, FIB, INTERNAL, S_INSERTS
 from accel.arch.piuma._prefetch import prefetch, prefetch1
+from accel.arch.piuma._symbolic import row_products
 from accel.arch.piuma._work import RADIX_MIN, ilog2ceil
 from accel.arch.piuma.state import HASH_FIBONACCI, PROBE_QUADRATIC
 
@@ -106,13 +107,11 @@ def plan_records(ap, ai, bp, row_pp, step_pps: int, chunks: bool) -> np.ndarray:
     ``step_pps`` products (rounded up) of each B row the row meets."""
     if not chunks:
         return row_pp.astype(np.int64)
-    blen = np.diff(bp)
-    per_nz = (blen[ai] + step_pps - 1) // step_pps
-    n = np.zeros(ap.size - 1, np.int64)
-    busy = np.flatnonzero(np.diff(ap))
-    if busy.size:
-        n[busy] = np.add.reduceat(per_nz, ap[busy])
-    return 2 * CHUNK_WORDS * n
+    # the chunks of each B row, laid out as row pointers: a row's sum over the B rows it
+    # meets is then the symbolic pass's sum of B row lengths
+    per_b = (np.diff(bp) + step_pps - 1) // step_pps
+    chunk_ptr = np.concatenate(([0], np.cumsum(per_b))).astype(np.int64)
+    return 2 * CHUNK_WORDS * row_products(ap, ai, chunk_ptr)
 
 
 # A record is an int32 half of an int64 arena word: record 2i in the low half of word i,
@@ -186,14 +185,9 @@ def plan_row(t, P, threads, ops, out, tab, rec, st):
     room = out.cp[row + 1] - out.cp[row] if at >= 0 else 0   # a kept row's place in C
     # the scratch table: the last row of ``keys`` (the owners' are 0 .. T-1)
     # the engine plans a row once: its number is a stamp no other plan uses
-    if P.walk_timing > 0:
-        x, n, fill = plan_chunks(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
-                                 tab.keys.shape[0] - 1, tab.out_v, tab.out_c, tab.seen, rec,
-                                 th.acc_base + th.acc_len, out.ci, out.cx, at, room)
-    else:
-        x, n, fill = plan_into(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
-                               tab.keys.shape[0] - 1, tab.out_v, tab.out_c, row, rec,
-                               th.acc_base + th.acc_len, out.ci, out.cx, at, room)
+    x, n, fill = make_plan(row, th.table_slots, P, ops, tab.keys, tab.filled, tab.frag,
+                           tab.keys.shape[0] - 1, tab.out_v, tab.out_c, tab.seen, row, rec,
+                           th.acc_base + th.acc_len, out.ci, out.cx, at, room)
     th.acc_len += record_words(x)
     th.plan_pos = 0
     th.plan_n = n
@@ -206,6 +200,17 @@ def _forget_walks(colp, d, N, E):
     """Forget the walks of absent columns by first slot (FULL): the table changed."""
     for f in range(E):
         colp[d, N + f] = 0
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _absent_walk(keys, ftab, z, fbits, fmask, colp, d, N, h0, E, quad):
+    """Probes of a column not in the full scratch table, from its first slot h0: the walk
+    from h0, the same for every such column, made once and kept in ``colp`` (FULL)."""
+    probes = colp[d, N + h0]
+    if probes == 0:
+        probes, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
+        colp[d, N + h0] = probes
+    return probes
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -269,11 +274,8 @@ def plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0,
                 probes = colp[d, col]
                 walk = probes == 0
             if walk and fill >= cap:   # the table is full: col is not in it, and spills
-                h0 = hash_slot(col, bits, P)
-                probes = colp[d, N + h0]
-                if probes == 0:   # the walk from h0, the same for every column not in it
-                    probes, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
-                    colp[d, N + h0] = probes
+                probes = _absent_walk(keys, ftab, z, fbits, fmask, colp, d, N,
+                                      hash_slot(col, bits, P), E, quad)
                 colp[d, col] = 0
                 put_record(rec, w0, x, -probes)
             elif walk:
@@ -373,21 +375,15 @@ def plan_chunks(row, E, P, ops, keys, slots, ftab, z, dense, colp, seen, rec, w0
                         p, h, key = probe(keys, ftab, z, fbits, fmask, col,
                                           hash_slot(col, bits, P), E, quad)
                     else:       # col spilled, so the table was full and stays so (FULL)
-                        h0 = hash_slot(col, bits, P)
-                        p = colp[d, N + h0]
-                        if p == 0:
-                            p, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
-                            colp[d, N + h0] = p
+                        p = _absent_walk(keys, ftab, z, fbits, fmask, colp, d, N,
+                                         hash_slot(col, bits, P), E, quad)
                         spill = True
                     if kept:
                         dense[d, 2 * col + 1] += a * bx[q + i]
                 else:           # the column's first product
                     h0 = hash_slot(col, bits, P)
                     if fill >= cap:
-                        p = colp[d, N + h0]
-                        if p == 0:   # the walk from h0, the same for every column not in it
-                            p, h, key = probe(keys, ftab, z, fbits, fmask, ABSENT, h0, E, quad)
-                            colp[d, N + h0] = p
+                        p = _absent_walk(keys, ftab, z, fbits, fmask, colp, d, N, h0, E, quad)
                         spill = True
                         seen[col] = tag
                     else:
@@ -426,6 +422,19 @@ def plan_chunks(row, E, P, ops, keys, slots, ftab, z, dense, colp, seen, rec, w0
             cx[at + i] = dense[d, 2 * ci[at + i] + 1]
         sort_pairs(ci, cx, at, m)
     return 2 * (w - w0), n, fill
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def make_plan(row, E, P, ops, keys, slots, ftab, z, dense, colp, seen, stamp, rec, w0, ci, cx,
+              at, room):
+    """The row's plan as the run's fidelity times it: ``plan_chunks`` (fast: its steps'
+    sums, ``seen`` its column tags) or ``plan_into`` (exact: a record a product, ``stamp``
+    its dense accumulator's mark).  Returns (records, entries, final fill)."""
+    if P.walk_timing > 0:
+        return plan_chunks(row, E, P, ops, keys, slots, ftab, z, dense, colp, seen, rec, w0,
+                           ci, cx, at, room)
+    return plan_into(row, E, P, ops, keys, slots, ftab, z, dense, colp, stamp, rec, w0, ci,
+                     cx, at, room)
 
 
 @njit(cache=True, _nrt=False, inline="always")

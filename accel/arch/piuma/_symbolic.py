@@ -31,7 +31,7 @@ def row_counts(ap, ai, bp, bi, n_cols):
     """(cp, pp): C's row pointers (structural entries: every stored A[i,k] meets every
     stored entry of B's row k) and each row's partial products."""
     m = ap.shape[0] - 1
-    pp = _row_products(ap, ai, bp)
+    pp = row_products(ap, ai, bp)
     nnz = np.empty(m, np.int64)
     run = np.cumsum(pp)
     total = int(run[-1]) if m else 0
@@ -49,7 +49,7 @@ def row_counts(ap, ai, bp, bi, n_cols):
 
 
 @njit(cache=True)
-def _row_products(ap, ai, bp):
+def row_products(ap, ai, bp):
     """Each row's partial products (a pass over A's nonzeros, no temporaries)."""
     m = ap.shape[0] - 1
     pp = np.empty(m, np.int64)
